@@ -1,0 +1,84 @@
+// Builds the Express app (no listen): used by server.ts and by tests.
+import path from 'node:path'
+import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
+import express, { type Express, type RequestHandler } from 'express'
+import cookieParser from 'cookie-parser'
+import type { Logger } from 'winston'
+import type { Config } from './config.ts'
+import type { CoreServices } from './plugins/context.ts'
+import type { PluginHost } from './plugins/host.ts'
+import type { Csrf } from './http/csrf.ts'
+import { requestContext, requestId, viewerOf } from './http/request-context.ts'
+import { securityHeaders } from './http/security-headers.ts'
+import { errorHandler, notFoundFallthrough } from './http/errors.ts'
+import { healthRoutes } from './http/health.ts'
+import { authenticate } from './auth/authenticate.ts'
+import { passwordChangeGate } from './auth/password-change-gate.ts'
+import { dashboardRoutes } from './dashboard.ts'
+import type { CookiePolicy } from './auth/cookies.ts'
+import type { SessionPolicy } from './auth/sessions.ts'
+
+const PUBLIC_DIR = fileURLToPath(new URL('../public', import.meta.url))
+const require = createRequire(import.meta.url)
+const HTMX_DIST = path.join(path.dirname(require.resolve('htmx.org/package.json')), 'dist')
+
+export interface AppParts {
+  config: Config
+  log: Logger
+  core: CoreServices
+  host: PluginHost
+  csrf: Csrf
+  cookies: CookiePolicy
+  sessionPolicy: SessionPolicy
+  /** Core routers that need a viewer (accounts, admin…), mounted before the plugins. */
+  coreRoutes: express.Router[]
+  /** Middleware that runs for every signed-in request (the per-user rate limit). */
+  authenticatedLimit?: RequestHandler
+  ready: () => Promise<{ ok: boolean; detail: Record<string, unknown> }>
+}
+
+export function createApp(parts: AppParts): Express {
+  const { config, core, host, csrf } = parts
+  const app = express()
+  app.disable('x-powered-by')
+  app.set('trust proxy', config.trustProxy)
+  app.set('etag', false)
+
+  app.use(requestContext(parts.log))
+  app.use(securityHeaders({ https: parts.cookies.secure }))
+  app.use(healthRoutes(parts.ready))
+
+  const staticOptions = { maxAge: config.logLevel === 'debug' ? 0 : '1h', index: false, fallthrough: false }
+  app.use('/public', express.static(PUBLIC_DIR, staticOptions))
+  app.get('/vendor/htmx.min.js', (_req, res) => res.sendFile(path.join(HTMX_DIST, 'htmx.min.js'), { maxAge: '1d' }))
+  app.get('/vendor/hx-sse.min.js', (_req, res) => res.sendFile(path.join(HTMX_DIST, 'ext', 'hx-sse.min.js'), { maxAge: '1d' }))
+
+  app.use(cookieParser())
+  app.use(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 200 }))
+  app.use(express.json({ limit: '1mb' }))
+  app.use(authenticate({ db: core.db.knex, policy: parts.sessionPolicy, cookies: parts.cookies }))
+  app.use(csrf.verify)
+  if (parts.authenticatedLimit) app.use(parts.authenticatedLimit)
+  app.use(passwordChangeGate)
+
+  core.views.setLayoutLocals((req, res) => {
+    const viewer = viewerOf(req)
+    return {
+      viewer,
+      nav: host.nav(viewer),
+      csrfToken: csrf.token(req, res),
+      requestId: requestId(req),
+      currentPath: req.originalUrl.split('?')[0],
+    }
+  })
+
+  app.get('/events', core.guards.requireUser, core.live.handler(viewerOf))
+  app.use(dashboardRoutes({ host, views: core.views, requireUser: core.guards.requireUser }))
+  for (const router of parts.coreRoutes) app.use(router)
+  host.mount(app, core.guards)
+
+  app.use(notFoundFallthrough)
+  app.use(errorHandler({ db: core.db.knex, views: core.views }))
+  return app
+}

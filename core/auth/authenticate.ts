@@ -1,0 +1,44 @@
+// Who is asking: a session cookie (browsers) or a personal API token (scripts,
+// `Authorization: Bearer`). Suspended users lose every session at their next request.
+import type { Knex } from 'knex'
+import type { RequestHandler } from 'express'
+import { Unauthorized } from '../plugin-api.ts'
+import { setViewer, requestLog } from '../http/request-context.ts'
+import { clearCookie, sessionCookieName, type CookiePolicy } from './cookies.ts'
+import { findSession, revokeOtherSessions, type SessionPolicy } from './sessions.ts'
+import { findApiToken } from './api-tokens.ts'
+import { findUserById, toViewer } from './users.ts'
+
+export function authenticate(options: { db: Knex; policy: SessionPolicy; cookies: CookiePolicy }): RequestHandler {
+  const { db, policy, cookies } = options
+  const cookieName = sessionCookieName(cookies)
+  return async (req, res, next) => {
+    const authorization = req.get('Authorization')
+    if (authorization?.startsWith('Bearer ')) {
+      const token = await findApiToken(db, authorization.slice(7).trim())
+      const user = token && (await findUserById(db, token.user_id))
+      if (!token || !user || user.status !== 'active') {
+        throw new Unauthorized('The API token is not valid, has expired or was revoked.')
+      }
+      setViewer(req, toViewer(user, null))
+      return next()
+    }
+    const raw = req.cookies?.[cookieName] as string | undefined
+    if (!raw) return next()
+    const session = await findSession(db, raw, policy)
+    const user = session && (await findUserById(db, session.user_id))
+    if (!session || !user) {
+      clearCookie(res, cookieName, cookies)
+      return next()
+    }
+    if (user.status !== 'active') {
+      await revokeOtherSessions(db, user.id, null)
+      clearCookie(res, cookieName, cookies)
+      requestLog(req).info(`suspended user ${user.id} was signed out`)
+      return next()
+    }
+    setViewer(req, toViewer(user, session.id))
+    next()
+  }
+}
+

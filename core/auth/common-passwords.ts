@@ -1,0 +1,22 @@
+// The most common leaked passwords (SecLists' top lists), refused at any length rule.
+export const COMMON_PASSWORDS = new Set([
+  '123456', 'password', '12345678', 'qwerty', '123456789', '12345', '1234', '111111',
+  '1234567', 'dragon', '123123', 'baseball', 'abc123', 'football', 'monkey', 'letmein',
+  '696969', 'shadow', 'master', '666666', 'qwertyuiop', '123321', 'mustang', '1234567890',
+  'michael', '654321', 'superman', '1qaz2wsx', '7777777', '121212', '000000', 'qazwsx',
+  '123qwe', 'killer', 'trustno1', 'jordan', 'jennifer', 'zxcvbnm', 'asdfgh', 'hunter',
+  'buster', 'soccer', 'harley', 'batman', 'andrew', 'tigger', 'sunshine', 'iloveyou',
+  '2000', 'charlie', 'robert', 'thomas', 'hockey', 'ranger', 'daniel', 'starwars',
+  'klaster', '112233', 'george', 'computer', 'michelle', 'jessica', 'pepper', '1111',
+  'zxcvbn', '555555', '11111111', '131313', 'freedom', '777777', 'pass', 'maggie',
+  '159753', 'aaaaaa', 'ginger', 'princess', 'joshua', 'cheese', 'amanda', 'summer',
+  'love', 'ashley', 'nicole', 'chelsea', 'biteme', 'matthew', 'access', 'yankees',
+  '987654321', 'dallas', 'austin', 'thunder', 'taylor', 'matrix', 'password1', 'password123',
+  'passw0rd', 'p@ssw0rd', 'admin', 'admin123', 'administrator', 'welcome', 'welcome1', 'qwerty123',
+  'qwerty1', '1q2w3e4r', '1q2w3e4r5t', 'abcd1234', 'changeme', 'letmein123', 'iloveyou1', 'monkey123',
+  'football1', 'baseball1', 'princess1', 'sunshine1', 'superman1', 'trustno11', 'whatever', 'secret',
+  '123abc', '12341234', '00000000', '11223344', '87654321', '88888888', '99999999', '12121212',
+  'qwertyui', 'asdfghjkl', 'zaq12wsx', '1qazxsw2', 'q1w2e3r4', 'q1w2e3r4t5', 'passpass', 'testtest',
+  'test1234', 'medianest', 'plexplex', 'plex1234', 'password12', 'password1234', 'adminadmin', '123456789a',
+  '1234567890a', 'qwe123', 'qweasd', 'qweasdzxc',
+])

@@ -1,0 +1,26 @@
+// Route guards. A missing viewer sends browsers to the sign-in page (htmx gets a
+// redirect header); everything else gets a 401/403 through the error handler.
+import type { Request, RequestHandler } from 'express'
+import { Forbidden, Unauthorized } from '../plugin-api.ts'
+import { viewerOf } from '../http/request-context.ts'
+
+function wantsPage(req: Request): boolean {
+  return req.method === 'GET' && req.accepts(['html', 'json']) === 'html' && !req.get('Authorization')
+}
+
+export const requireUser: RequestHandler = (req, res, next) => {
+  if (viewerOf(req)) return next()
+  if (req.get('HX-Request') === 'true') {
+    res.setHeader('HX-Redirect', `/login?next=${encodeURIComponent(req.get('HX-Current-URL') ? new URL(req.get('HX-Current-URL')!).pathname : '/')}`)
+    return next(new Unauthorized())
+  }
+  if (wantsPage(req)) return res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`)
+  next(new Unauthorized())
+}
+
+export const requireAdmin: RequestHandler = (req, res, next) => {
+  const viewer = viewerOf(req)
+  if (!viewer) return requireUser(req, res, next)
+  if (viewer.role !== 'ADMIN') return next(new Forbidden('This area is for admins only.'))
+  next()
+}

@@ -1,0 +1,192 @@
+// /login, /logout and /setup. Local sign-in is passport-local without passport
+// sessions: once a method vouches for a user, the core issues its own session.
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express'
+import passport from 'passport'
+import { Strategy as LocalStrategy } from 'passport-local'
+import type { Knex } from 'knex'
+import type { Logger } from 'winston'
+import { z } from 'zod'
+import { BadInput, NotFound, Unauthorized } from '../plugin-api.ts'
+import { clock } from '../clock.ts'
+import { requestLog, viewerOf } from '../http/request-context.ts'
+import type { ViewEngine } from '../views.ts'
+import type { PluginHost } from '../plugins/host.ts'
+import { parseInput } from '../plugins/context.ts'
+import { audit } from './audit.ts'
+import { clearCookie, cookieOptions, sessionCookieName, type CookiePolicy } from './cookies.ts'
+import { createSession, type SessionPolicy } from './sessions.ts'
+import { decoyHash, hashPassword, passwordProblem, verifyPassword, MAX_PASSWORD_LENGTH } from './passwords.ts'
+import { findUserByEmail, normalizeEmail, adminExists, type UserRow } from './users.ts'
+import { consumeCode } from './one-time-codes.ts'
+
+export interface SignInDeps {
+  db: Knex
+  views: ViewEngine
+  host: PluginHost
+  log: Logger
+  cookies: CookiePolicy
+  sessionPolicy: SessionPolicy
+  loginLimit: { perIp: RequestHandler; perAccount: RequestHandler }
+}
+
+const SAME_MESSAGE = 'That email and password do not match an account.'
+
+class SuspendedAccount extends Error {}
+
+/** Only local paths: '/x' but never '//host' or '/\\host'. */
+export function safeNext(next: unknown): string {
+  return typeof next === 'string' && /^\/(?![/\\])/.test(next) ? next : '/'
+}
+
+/** Issues a new session (never reuses one: no fixation) and sets the cookie. */
+export async function signIn(deps: Pick<SignInDeps, 'db' | 'cookies' | 'sessionPolicy'>, req: Request, res: Response, user: UserRow): Promise<void> {
+  const { token } = await createSession(deps.db, user.id, deps.sessionPolicy, { userAgent: req.get('User-Agent'), ip: req.ip })
+  await deps.db('users').where({ id: user.id }).update({ last_login_at: clock.now() })
+  res.cookie(sessionCookieName(deps.cookies), token, cookieOptions(deps.cookies, deps.sessionPolicy.absoluteMs))
+}
+
+const loginBody = z.object({
+  email: z.string().trim().min(1, 'Enter your email.').max(254, 'That email is too long.'),
+  password: z.string().min(1, 'Enter your password.').max(MAX_PASSWORD_LENGTH, 'That password is too long.'),
+  next: z.string().max(500).optional(),
+})
+
+const setupBody = z.object({
+  code: z.string().trim().min(1, 'Enter the setup code from the server log.').max(40),
+  email: z.email('Enter a valid email address.').max(254),
+  name: z.string().trim().max(100).optional(),
+  password: z.string().max(MAX_PASSWORD_LENGTH, 'That password is too long.'),
+})
+
+export function signInRoutes(deps: SignInDeps): Router {
+  const { db, views, host, log } = deps
+  const router = express.Router()
+
+  passport.use('medianest-local', new LocalStrategy(
+    { usernameField: 'email', passwordField: 'password', session: false },
+    (email, password, done) => {
+      void (async () => {
+        const user = await findUserByEmail(db, email)
+        // Unknown emails verify a decoy so both answers take the same time.
+        const ok = await verifyPassword(user?.password_hash ?? (await decoyHash()), password)
+        if (!user || !user.password_hash || !ok) return done(null, false)
+        if (user.status !== 'active') return done(new SuspendedAccount())
+        done(null, user)
+      })().catch(done)
+    },
+  ))
+
+  const renderLogin = async (req: Request, res: Response, status = 200, form: Record<string, unknown> = {}) => {
+    await views.pageOrFragment(req, res, {
+      page: 'auth/login', fragment: 'auth/_login-form', title: 'Sign in', status,
+      data: {
+        form: { email: '', error: null, next: safeNext(req.query.next), ...form },
+        methods: host.signInMethods().map((m) => ({ label: m.label, href: m.startPath })),
+        setupPending: !(await adminExists(db)),
+      },
+    })
+  }
+
+  router.get('/login', async (req, res) => {
+    if (viewerOf(req)) return res.redirect(303, safeNext(req.query.next))
+    await renderLogin(req, res)
+  })
+
+  router.post('/login', deps.loginLimit.perIp, deps.loginLimit.perAccount, async (req, res, next) => {
+    let body: z.output<typeof loginBody>
+    try {
+      body = parseInput(loginBody, req.body)
+    } catch (error) {
+      return renderLogin(req, res, 422, { email: String(req.body?.email ?? '').slice(0, 254), error: (error as BadInput).message, next: safeNext(req.body?.next) })
+    }
+    passport.authenticate('medianest-local', { session: false }, (error: unknown, user: UserRow | false) => {
+      void (async () => {
+        const email = normalizeEmail(body.email)
+        if (error instanceof SuspendedAccount) {
+          audit(requestLog(req), 'sign-in refused (suspended)', { email, ip: req.ip })
+          return renderLogin(req, res, 403, { email, error: 'This account is suspended. Ask an admin to reactivate it.', next: safeNext(body.next) })
+        }
+        if (error) throw error
+        if (!user) {
+          audit(requestLog(req), 'sign-in failed', { email, ip: req.ip })
+          return renderLogin(req, res, 401, { email, error: SAME_MESSAGE, next: safeNext(body.next) })
+        }
+        await signIn(deps, req, res, user)
+        audit(requestLog(req), 'sign-in', { user: user.id, method: 'password', ip: req.ip })
+        const target = user.requires_password_change ? '/account/password' : safeNext(body.next)
+        if (req.get('HX-Request') === 'true') {
+          res.setHeader('HX-Redirect', target)
+          return res.status(204).end()
+        }
+        res.redirect(303, target)
+      })().catch(next)
+    })(req, res, next)
+  })
+
+  router.post('/logout', async (req, res) => {
+    const viewer = viewerOf(req)
+    if (viewer?.sessionId) {
+      await db('sessions').where({ id: viewer.sessionId }).del()
+      audit(requestLog(req), 'sign-out', { user: viewer.id })
+    }
+    clearCookie(res, sessionCookieName(deps.cookies), deps.cookies)
+    if (req.get('HX-Request') === 'true') {
+      res.setHeader('HX-Redirect', '/login')
+      return res.status(204).end()
+    }
+    res.redirect(303, '/login')
+  })
+
+  const renderSetup = async (req: Request, res: Response, status = 200, form: Record<string, unknown> = {}) => {
+    await views.pageOrFragment(req, res, {
+      page: 'auth/setup', fragment: 'auth/_setup-form', title: 'Set up MediaNest', status,
+      data: { form: { email: '', name: '', error: null, fields: {}, ...form } },
+    })
+  }
+
+  const setupOpen: RequestHandler = async (_req, _res, next) => {
+    if (await adminExists(db)) return next(new NotFound())
+    next()
+  }
+
+  router.get('/setup', setupOpen, async (req, res) => renderSetup(req, res))
+
+  router.post('/setup', deps.loginLimit.perIp, setupOpen, async (req, res) => {
+    let body: z.output<typeof setupBody>
+    const echo = { email: String(req.body?.email ?? '').slice(0, 254), name: String(req.body?.name ?? '').slice(0, 100) }
+    try {
+      body = parseInput(setupBody, req.body)
+    } catch (error) {
+      return renderSetup(req, res, 422, { ...echo, error: (error as BadInput).message, fields: (error as BadInput).fields })
+    }
+    const problem = passwordProblem(body.password, 'ADMIN')
+    if (problem) return renderSetup(req, res, 422, { ...echo, error: problem, fields: { password: problem } })
+    const email = normalizeEmail(body.email)
+    const passwordHash = await hashPassword(body.password)
+    // The code is consumed and the admin created in one transaction: a wrong code,
+    // a race with another setup, or a failed insert changes nothing.
+    const user = await db.transaction(async (trx) => {
+      const used = await consumeCode(trx, body.code.toUpperCase(), 'setup')
+      if (!used) throw new Unauthorized('That setup code is wrong, was already used, or has expired. Restart the server for a new one.')
+      if (await adminExists(trx)) throw new NotFound()
+      const [row] = await trx<UserRow>('users').insert({
+        email, name: body.name || null, role: 'ADMIN', password_hash: passwordHash,
+      }).returning('*')
+      return row
+    }).catch(async (error: unknown) => {
+      if (error instanceof Unauthorized) {
+        audit(requestLog(req), 'setup refused (bad code)', { ip: req.ip })
+        await renderSetup(req, res, 401, { ...echo, error: error.message, fields: { code: error.message } })
+        return null
+      }
+      throw error
+    })
+    if (!user) return
+    audit(log, 'first admin created', { user: user.id })
+    await signIn(deps, req, res, user)
+    res.redirect(303, '/')
+  })
+
+  return router
+}
+

@@ -1,0 +1,176 @@
+// One schema for the whole configuration. Sources, later wins:
+// defaults < medianest.config.json (or $MEDIANEST_CONFIG) < environment.
+import fs from 'node:fs'
+import path from 'node:path'
+import { z } from 'zod'
+
+const duration = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 30s, 15m, 6h or 7d')
+
+const pluginEntry = z.strictObject({
+  enabled: z.boolean().default(true),
+  config: z.record(z.string(), z.unknown()).default({}),
+  source: z.string().min(1).optional()
+    .describe('Community plugins only: a folder (relative to the config file) or an npm package name'),
+  onStartFailure: z.enum(['abort', 'disable']).default('abort'),
+})
+
+const rateLimit = z.strictObject({
+  limit: z.int().min(1),
+  window: duration,
+})
+
+export const configSchema = z.strictObject({
+  $schema: z.string().optional(),
+  port: z.int().min(0).max(65535).default(3000),
+  host: z.string().min(1).default('0.0.0.0'),
+  /** The address people use, e.g. https://media.example.com; decides Secure cookies. */
+  publicUrl: z.url({ protocol: /^https?$/ }).optional(),
+  databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL').optional(),
+  dataDir: z.string().min(1).default('./data'),
+  secret: z.string().min(32, 'at least 32 characters').optional()
+    .describe('Key material for secrets at rest; generated into dataDir when absent'),
+  logLevel: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
+  /** Number of reverse proxies in front of MediaNest (never "trust everything"). */
+  trustProxy: z.int().min(0).max(10).default(0),
+  shutdownTimeout: duration.default('10s'),
+  sessions: z.strictObject({
+    idle: duration.default('7d'),
+    absolute: duration.default('30d'),
+  }).prefault({}),
+  rateLimits: z.strictObject({
+    login: rateLimit.default({ limit: 10, window: '15m' }),
+    authenticated: rateLimit.default({ limit: 300, window: '1m' }),
+  }).prefault({}),
+  bootstrapAdmin: z.strictObject({
+    email: z.email(),
+    password: z.string().min(12, 'at least 12 characters'),
+  }).optional(),
+  plugins: z.record(
+    z.string().regex(/^[a-z][a-z0-9-]{1,39}$/, 'lower-case letters, digits and dashes, starting with a letter'),
+    pluginEntry,
+  ).default({}),
+})
+
+export type Config = z.output<typeof configSchema> & { configFile: string | null; configDir: string }
+export type PluginEntry = z.output<typeof pluginEntry>
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[], readonly source: string) {
+    super(`Invalid configuration (${source}):\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+/** "plugins.youtube.enabled: expected a boolean, got "yes"" — key, bad value, what is allowed. */
+export function describeIssues(issues: z.core.$ZodIssue[], input: unknown, prefix = ''): string[] {
+  return issues.map((issue) => {
+    const key = prefix + (issue.path.length ? issue.path.join('.') : '(root)')
+    const got = valueAt(input, issue.path)
+    const shown = got === undefined ? 'nothing' : JSON.stringify(got)
+    if (issue.code === 'unrecognized_keys') {
+      return `${key}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`
+    }
+    return `${key}: ${issue.message} (got ${shown})`
+  })
+}
+
+function valueAt(input: unknown, keyPath: PropertyKey[]): unknown {
+  let value: unknown = input
+  for (const key of keyPath) {
+    if (value === null || typeof value !== 'object') return undefined
+    value = (value as Record<PropertyKey, unknown>)[key]
+  }
+  return value
+}
+
+const ENV_KEYS: Record<string, { key: string; parse?: (v: string) => unknown }> = {
+  PORT: { key: 'port', parse: Number },
+  HOST: { key: 'host' },
+  PUBLIC_URL: { key: 'publicUrl' },
+  DATABASE_URL: { key: 'databaseUrl' },
+  DATA_DIR: { key: 'dataDir' },
+  MEDIANEST_SECRET: { key: 'secret' },
+  LOG_LEVEL: { key: 'logLevel' },
+  TRUST_PROXY: { key: 'trustProxy', parse: Number },
+}
+
+export interface LoadConfigOptions {
+  env?: NodeJS.ProcessEnv
+  /** Explicit file path; otherwise $MEDIANEST_CONFIG, then ./medianest.config.json if present. */
+  file?: string
+  /** Values applied over everything (tests). */
+  overrides?: Record<string, unknown>
+  cwd?: string
+}
+
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env
+  const cwd = options.cwd ?? process.cwd()
+  const explicit = options.file ?? env.MEDIANEST_CONFIG
+  const candidate = path.resolve(cwd, explicit ?? 'medianest.config.json')
+  let fileValues: Record<string, unknown> = {}
+  let configFile: string | null = null
+  if (fs.existsSync(candidate)) {
+    configFile = candidate
+    fileValues = readJsonFile(candidate)
+  } else if (explicit) {
+    throw new ConfigError([`the config file ${candidate} does not exist`], 'MEDIANEST_CONFIG')
+  }
+
+  const merged: Record<string, unknown> = { ...fileValues }
+  const envProblems: string[] = []
+  for (const [name, { key, parse }] of Object.entries(ENV_KEYS)) {
+    const raw = env[name]
+    if (raw === undefined || raw === '') continue
+    const value = parse ? parse(raw) : raw
+    if (typeof value === 'number' && !Number.isFinite(value)) {
+      envProblems.push(`${name}: expected a number (got ${JSON.stringify(raw)})`)
+      continue
+    }
+    merged[key] = value
+  }
+  if (env.MEDIANEST_ADMIN_EMAIL || env.MEDIANEST_ADMIN_PASSWORD) {
+    merged.bootstrapAdmin = { email: env.MEDIANEST_ADMIN_EMAIL, password: env.MEDIANEST_ADMIN_PASSWORD }
+  }
+  Object.assign(merged, options.overrides ?? {})
+  if (envProblems.length) throw new ConfigError(envProblems, 'environment')
+
+  const result = configSchema.safeParse(merged)
+  if (!result.success) {
+    throw new ConfigError(describeIssues(result.error.issues, merged), configFile ?? 'defaults and environment')
+  }
+  return { ...result.data, configFile, configDir: configFile ? path.dirname(configFile) : cwd }
+}
+
+function readJsonFile(file: string): Record<string, unknown> {
+  let text: string
+  try {
+    text = fs.readFileSync(file, 'utf8')
+  } catch (error) {
+    throw new ConfigError([`cannot read ${file}: ${(error as Error).message}`], file)
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (error) {
+    throw new ConfigError([`${file} is not valid JSON: ${(error as Error).message}`], file)
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigError(['the file must hold one JSON object'], file)
+  }
+  return value as Record<string, unknown>
+}
+
+/** The JSON Schema of the config file, for editors (medianest.config.schema.json). */
+export function configJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+
+/** '15m' -> 900000. Throws on anything the schema would not accept. */
+export function durationMs(text: string): number {
+  const match = /^(\d+)(ms|s|m|h|d)$/.exec(text)
+  if (!match) throw new Error(`"${text}" is not a duration (use e.g. 30s, 15m, 6h, 7d)`)
+  return Number(match[1]) * UNIT_MS[match[2]]
+}

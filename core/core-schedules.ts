@@ -1,0 +1,32 @@
+// The core's own housekeeping, run once per interval across the cluster.
+import type { Knex } from 'knex'
+import type { ScheduleDefinition } from './plugin-api.ts'
+import type { LiveHub } from './live.ts'
+import { deleteExpiredSessions } from './auth/sessions.ts'
+import { deleteExpiredApiTokens } from './auth/api-tokens.ts'
+import { deleteExpiredCodes } from './auth/one-time-codes.ts'
+import { deleteOldWindows } from './http/rate-limit.ts'
+
+export function coreSchedules(options: { db: Knex; live: LiveHub; extra?: ScheduleDefinition[] }): ScheduleDefinition[] {
+  const { db, live } = options
+  return [
+    {
+      id: 'expired-sessions', every: '15m', timeout: '1m', scope: 'cluster',
+      async run({ log }) {
+        const sessions = await deleteExpiredSessions(db)
+        const tokens = await deleteExpiredApiTokens(db)
+        const codes = await deleteExpiredCodes(db)
+        if (sessions + tokens + codes) log.info(`removed ${sessions} expired sessions, ${tokens} API tokens, ${codes} one-time codes`)
+      },
+    },
+    {
+      id: 'rate-limit-windows', every: '1h', timeout: '1m', scope: 'cluster',
+      async run() { await deleteOldWindows(db) },
+    },
+    {
+      id: 'live-events', every: '5m', timeout: '1m', scope: 'cluster',
+      async run() { await live.prune() },
+    },
+    ...(options.extra ?? []),
+  ]
+}

@@ -1,0 +1,32 @@
+// The home page: one card per widget the plugins registered, each loaded as its own
+// fragment so one slow widget never holds up the page.
+import express, { type RequestHandler, type Router } from 'express'
+import { NotFound } from './plugin-api.ts'
+import { viewerOf } from './http/request-context.ts'
+import type { PluginHost } from './plugins/host.ts'
+import type { ViewEngine } from './views.ts'
+
+export function dashboardRoutes(options: { host: PluginHost; views: ViewEngine; requireUser: RequestHandler }): Router {
+  const { host, views } = options
+  const router = express.Router()
+
+  router.get('/', options.requireUser, async (req, res) => {
+    const viewer = viewerOf(req)!
+    await views.pageOrFragment(req, res, {
+      page: 'dashboard', fragment: 'dashboard', title: 'Dashboard',
+      data: { widgets: host.widgets(viewer).map(({ plugin, id, title, domId }) => ({ plugin, id, title, domId })) },
+    })
+  })
+
+  router.get('/widgets/:plugin/:id', options.requireUser, async (req, res) => {
+    const viewer = viewerOf(req)!
+    const widget = host.widget(String(req.params.plugin), String(req.params.id))
+    if (!widget || !host.widgets(viewer).some((w) => w.domId === widget.domId)) throw new NotFound('There is no such dashboard card.')
+    const html = await widget.render({ viewer, req })
+    await views.pageOrFragment(req, res, {
+      page: 'widget', fragment: '_widget', title: widget.title,
+      data: { widget: { title: widget.title, domId: widget.domId }, html },
+    })
+  })
+  return router
+}

@@ -1,0 +1,39 @@
+// What the core knows about a request, kept in a WeakMap rather than hung on `req`:
+// the correlation id, the viewer and the request's logger.
+import crypto from 'node:crypto'
+import type { Request, RequestHandler } from 'express'
+import type { Logger } from 'winston'
+import type { Viewer } from '../plugin-api.ts'
+
+interface RequestState {
+  id: string
+  log: Logger
+  viewer: Viewer | null
+}
+
+const states = new WeakMap<Request, RequestState>()
+const INCOMING_ID = /^[A-Za-z0-9._:-]{8,64}$/
+
+/** Takes a sane incoming X-Request-Id (from a proxy) or makes one, and echoes it. */
+export function requestContext(log: Logger): RequestHandler {
+  return (req, res, next) => {
+    const incoming = req.get('X-Request-Id')
+    const id = incoming && INCOMING_ID.test(incoming) ? incoming : crypto.randomUUID()
+    res.setHeader('X-Request-Id', id)
+    states.set(req, { id, log: log.child({ requestId: id }), viewer: null })
+    next()
+  }
+}
+
+function state(req: Request): RequestState {
+  const s = states.get(req)
+  if (!s) throw new Error('requestContext middleware is not installed')
+  return s
+}
+
+export const requestId = (req: Request): string => state(req).id
+export const requestLog = (req: Request): Logger => state(req).log
+export const viewerOf = (req: Request): Viewer | null => states.get(req)?.viewer ?? null
+export function setViewer(req: Request, viewer: Viewer | null): void {
+  state(req).viewer = viewer
+}

@@ -1,0 +1,336 @@
+// The plugin contract: the only core module a plugin imports. Everything a plugin
+// may touch is described here; the host (core/plugins/) fills it in.
+import type { Knex } from 'knex'
+import type { Request, Response, Router, RequestHandler } from 'express'
+import type { Logger } from 'winston'
+import type { z } from 'zod'
+
+export const PLUGIN_API_VERSION = '1.0.0'
+
+export { z } from 'zod'
+export type { Knex, Request, Response, Router, RequestHandler, Logger }
+
+// ---------- errors: one class per failure kind, turned into pages by the error handler
+
+export class HttpError extends Error {
+  readonly status: number
+  /** What a person may read. Server errors keep their detail in the log, not the page. */
+  readonly expose: boolean
+  constructor(status: number, message: string, options?: { cause?: unknown; expose?: boolean }) {
+    super(message, { cause: options?.cause })
+    this.name = new.target.name
+    this.status = status
+    this.expose = options?.expose ?? status < 500
+  }
+}
+export class NotFound extends HttpError {
+  constructor(message = 'Nothing was found at this address.') { super(404, message) }
+}
+export class Unauthorized extends HttpError {
+  constructor(message = 'Please sign in to continue.') { super(401, message) }
+}
+export class Forbidden extends HttpError {
+  constructor(message = 'You do not have permission to do that.') { super(403, message) }
+}
+export class BadInput extends HttpError {
+  /** Per-field messages, keyed by form field name, for re-rendering a form. */
+  readonly fields: Record<string, string>
+  constructor(message: string, fields: Record<string, string> = {}) {
+    super(422, message)
+    this.fields = fields
+  }
+}
+export class Conflict extends HttpError {
+  constructor(message: string) { super(409, message) }
+}
+export class TooManyRequests extends HttpError {
+  readonly retryAfterSeconds: number
+  constructor(message: string, retryAfterSeconds: number) {
+    super(429, message)
+    this.retryAfterSeconds = retryAfterSeconds
+  }
+}
+export class ServiceUnavailable extends HttpError {
+  readonly retryAfterSeconds: number
+  constructor(message: string, retryAfterSeconds = 5) {
+    super(503, message)
+    this.retryAfterSeconds = retryAfterSeconds
+  }
+}
+/** An upstream service failed: says which service, which URL, and why, in words. */
+export class UpstreamError extends HttpError {
+  readonly service: string
+  readonly url: string
+  readonly why: string
+  readonly upstreamStatus?: number
+  constructor(service: string, url: string, why: string, options?: { cause?: unknown; upstreamStatus?: number }) {
+    // Upstream failures are always shown: the person can often fix them (a key, a URL).
+    super(502, `${service}: ${why} (${url})`, { cause: options?.cause, expose: true })
+    this.service = service
+    this.url = url
+    this.why = why
+    this.upstreamStatus = options?.upstreamStatus
+  }
+}
+export class PluginConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'))
+    this.name = 'PluginConfigError'
+  }
+}
+export class PluginStartError extends Error {
+  constructor(readonly plugin: string, message: string, options?: { cause?: unknown }) {
+    super(`${plugin}: ${message}`, options)
+    this.name = 'PluginStartError'
+  }
+}
+
+// ---------- who is asking
+
+export type Role = 'ADMIN' | 'USER'
+export interface Viewer {
+  id: string
+  email: string
+  name: string | null
+  role: Role
+  image: string | null
+  requiresPasswordChange: boolean
+  /** The session this request came in on (absent for API-token requests). */
+  sessionId: string | null
+}
+
+// ---------- service refs: typed capabilities one plugin provides and another uses
+
+export interface ServiceRef<T> {
+  readonly id: string
+  /** Phantom: carries T for the type checker only. */
+  readonly _type?: T
+}
+export function createServiceRef<T>(id: string): ServiceRef<T> {
+  return Object.freeze({ id })
+}
+export interface Provided { ref: ServiceRef<unknown>; impl: unknown }
+export function provide<T>(ref: ServiceRef<T>, impl: T): Provided {
+  return { ref: ref as ServiceRef<unknown>, impl }
+}
+
+// ---------- what register() returns
+
+export interface NavItem { label: string; href: string; role?: Role }
+export interface WidgetRenderArgs { viewer: Viewer; req: Request }
+export interface Widget {
+  /** Unique in the plugin; the card's DOM id is `<plugin>-widget-<id>`. */
+  id: string
+  title: string
+  role?: Role
+  /** Returns the card's inner HTML (render a fragment template with ctx.views.render). */
+  render(args: WidgetRenderArgs): Promise<string> | string
+}
+export interface JobRunContext {
+  signal: AbortSignal
+  jobId: string
+  attempt: number
+  log: Logger
+  /** Extend the lease now (the host also renews it on a heartbeat). */
+  heartbeat(): Promise<void>
+}
+export interface JobDefinition<P = any> {
+  /** Local name; the full job name is `<plugin>.<name>`. */
+  name: string
+  /** Longest one attempt may run, e.g. '30s', '10m', '6h'. */
+  timeout: string
+  concurrency?: number
+  /** Attempts in all, first one included (default 5). */
+  attempts?: number
+  payload?: z.ZodType<P>
+  run(payload: P, job: JobRunContext): Promise<void>
+}
+export interface ScheduleDefinition {
+  id: string
+  every: string
+  timeout: string
+  /** cluster: once per interval across all processes; instance: in every process. */
+  scope: 'cluster' | 'instance'
+  run(job: { signal: AbortSignal; log: Logger }): Promise<void>
+}
+export interface EventHandler {
+  event: string
+  handle(payload: any, meta: { event: string; emittedAt: Date }): Promise<void> | void
+}
+export interface ServiceTestResult { ok: boolean; message: string; responseTimeMs?: number }
+export interface ServiceField {
+  name: string
+  label: string
+  type: 'text' | 'url' | 'secret' | 'number' | 'checkbox'
+  required?: boolean
+  help?: string
+}
+export interface ServiceConfigRecord {
+  id: number
+  serviceName: string
+  serviceUrl: string
+  apiKey: string | null
+  enabled: boolean
+  configData: Record<string, unknown>
+  updatedAt: Date
+  updatedBy: string | null
+}
+/** A kind of upstream service a plugin owns (Overseerr, Plex…): how to configure and test it. */
+export interface ServiceType {
+  /** The `service_name` rows of this kind use, e.g. 'overseerr'. */
+  name: string
+  label: string
+  fields?: ServiceField[]
+  test(service: ServiceConfigRecord, signal: AbortSignal): Promise<ServiceTestResult>
+}
+/** An extra way to sign in. The login page shows a button that links to `startPath`. */
+export interface SignInMethod {
+  id: string
+  label: string
+  /** Under the plugin's own prefix, e.g. '/plex-auth/start'. */
+  startPath: string
+}
+export interface RateLimitDefinition {
+  id: string
+  /** Applied to requests under the plugin's prefix that match this method and path. */
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+  path: string
+  limit: number
+  window: string
+}
+export interface Contributions {
+  routes?: Router
+  adminRoutes?: Router
+  nav?: NavItem[]
+  widgets?: Widget[]
+  jobs?: JobDefinition[]
+  schedules?: ScheduleDefinition[]
+  on?: EventHandler[]
+  provides?: Provided[]
+  serviceTypes?: ServiceType[]
+  signInMethods?: SignInMethod[]
+  rateLimits?: RateLimitDefinition[]
+}
+
+// ---------- the context a plugin receives
+
+export interface PageOrFragmentOptions {
+  /** The full page template, e.g. 'hello:index'. */
+  page: string
+  /** The fragment template rendered alone for htmx partial requests, e.g. 'hello:_greeting'. */
+  fragment: string
+  data?: Record<string, unknown>
+  title?: string
+  status?: number
+}
+export interface Views {
+  render(name: string, data?: Record<string, unknown>): Promise<string>
+  pageOrFragment(req: Request, res: Response, options: PageOrFragmentOptions): Promise<void>
+}
+export interface HttpTools {
+  router(): Router
+  requireUser: RequestHandler
+  requireAdmin: RequestHandler
+  viewer(req: Request): Viewer | null
+  /** The viewer, or throws Unauthorized: for handlers behind requireUser. */
+  mustViewer(req: Request): Viewer
+  /** Validates a request part with a zod schema; a failure is a BadInput naming the fields. */
+  parse<T>(schema: z.ZodType<T>, value: unknown): T
+}
+export interface EnqueueOptions { dedupeKey?: string; runAt?: Date; attempts?: number }
+export interface Jobs {
+  /** `name` is the plugin's local job name; returns the job id (the existing one for a duplicate dedupeKey). */
+  enqueue(name: string, payload: unknown, options?: EnqueueOptions): Promise<string>
+  cancel(jobId: string): Promise<boolean>
+}
+export interface Events {
+  /** `event` must start with the plugin's name: '<plugin>.<noun>.<past-verb>'. */
+  emit(event: string, payload: Record<string, unknown>): Promise<void>
+}
+export type LiveAudience = { userId: string } | { role: Role }
+export interface Live {
+  /** Push HTML to the audience's open pages. `event` names an htmx event; 'message' swaps <hx-partial>s. */
+  publish(event: string, html: string, audience: LiveAudience): Promise<void>
+}
+export interface UpstreamOptions {
+  service: string
+  baseUrl: string
+  timeoutMs?: number
+  headers?: Record<string, string>
+  /** Largest body accepted, in bytes (default 5 MiB). */
+  maxBytes?: number
+}
+export interface UpstreamRequest<T> {
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+  path: string
+  query?: Record<string, string | number | boolean | undefined>
+  body?: unknown
+  headers?: Record<string, string>
+  schema?: z.ZodType<T>
+  timeoutMs?: number
+  signal?: AbortSignal
+  /** Statuses (besides 2xx) whose body is returned rather than thrown. */
+  accept?: number[]
+}
+export interface UpstreamResponse<T> { status: number; data: T; headers: Headers }
+export interface UpstreamClient {
+  request<T = unknown>(req: UpstreamRequest<T>): Promise<UpstreamResponse<T>>
+  get<T = unknown>(path: string, schema?: z.ZodType<T>, req?: Omit<UpstreamRequest<T>, 'path' | 'schema'>): Promise<T>
+}
+export interface Secrets {
+  encrypt(plaintext: string, associatedData: string): string
+  decrypt(sealed: string, associatedData: string): string
+}
+export interface Services {
+  /** One service config by name, key decrypted; null when absent. */
+  get(serviceName: string): Promise<ServiceConfigRecord | null>
+  list(): Promise<ServiceConfigRecord[]>
+}
+export interface PluginContext<C = Record<string, unknown>> {
+  plugin: { name: string; version: string; dir: string }
+  config: Readonly<C>
+  log: Logger
+  db: Knex
+  views: Views
+  http: HttpTools
+  jobs: Jobs
+  events: Events
+  live: Live
+  upstream(options: UpstreamOptions): UpstreamClient
+  secrets: Secrets
+  services: Services
+  use<T>(ref: ServiceRef<T>): T
+  onStop(fn: () => Promise<void> | void): void
+}
+
+// ---------- the plugin itself
+
+export interface PluginDefinition<S extends z.ZodType = z.ZodType> {
+  /** One id everywhere: folder, config key, route prefix, view namespace, log label. */
+  name: string
+  version: string
+  /** The range of PLUGIN_API_VERSION this plugin was written for, e.g. '^1.0.0'. */
+  api: string
+  description?: string
+  dependsOn?: string[]
+  /** First-party plugins only: whether an absent config entry means enabled (default true). */
+  enabledByDefault?: boolean
+  config?: S
+  migrations?: URL | string
+  views?: URL | string
+  tables?: string[]
+  register(ctx: PluginContext<z.output<S>>): Contributions
+  start?(ctx: PluginContext<z.output<S>>): Promise<void>
+  stop?(ctx: PluginContext<z.output<S>>): Promise<void>
+  /** Longest start() or stop() may take (default '30s'). */
+  lifecycleTimeout?: string
+}
+
+const PLUGIN_MARK = Symbol.for('medianest.plugin')
+
+export function definePlugin<S extends z.ZodType>(definition: PluginDefinition<S>): PluginDefinition<S> {
+  return Object.freeze({ ...definition, [PLUGIN_MARK]: true })
+}
+export function isPluginDefinition(value: unknown): value is PluginDefinition {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[PLUGIN_MARK] === true
+}

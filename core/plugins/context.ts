@@ -1,0 +1,114 @@
+// Builds the one context object each plugin receives. Everything is scoped to the
+// plugin: its config slice, its logger label, its job and event prefixes, and only
+// the services of the plugins it declared in dependsOn.
+import express from 'express'
+import type { Logger } from 'winston'
+import type { z } from 'zod'
+import type { Config } from '../config.ts'
+import type { Database } from '../db.ts'
+import type { EventBus } from '../events.ts'
+import type { JobQueue } from '../jobs/queue.ts'
+import type { LiveHub } from '../live.ts'
+import { BadInput, Unauthorized, type HttpTools, type PluginContext, type Secrets, type ServiceRef, type Services } from '../plugin-api.ts'
+import { createUpstreamClient } from '../upstream.ts'
+import type { ViewEngine } from '../views.ts'
+import { viewerOf } from '../http/request-context.ts'
+import type { RequestHandler } from 'express'
+
+export interface CoreServices {
+  config: Config
+  db: Database
+  log: Logger
+  views: ViewEngine
+  queue: JobQueue
+  bus: EventBus
+  live: LiveHub
+  secrets: Secrets
+  services: Services
+  guards: { requireUser: RequestHandler; requireAdmin: RequestHandler }
+  /** Filled as plugins register, in dependency order. */
+  provided: Map<string, { owner: string; impl: unknown }>
+}
+
+/** Turns zod issues into a BadInput that names each field, for forms. */
+export function parseInput<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value)
+  if (result.success) return result.data
+  const fields: Record<string, string> = {}
+  for (const issue of result.error.issues) {
+    const key = issue.path.join('.') || '_'
+    fields[key] ??= issue.message
+  }
+  const summary = Object.entries(fields).map(([k, m]) => (k === '_' ? m : `${k}: ${m}`)).join('; ')
+  throw new BadInput(`Please correct the form: ${summary}`, fields)
+}
+
+export const httpTools = (guards: CoreServices['guards']): HttpTools => ({
+  router: () => express.Router(),
+  requireUser: guards.requireUser,
+  requireAdmin: guards.requireAdmin,
+  viewer: viewerOf,
+  mustViewer(req) {
+    const viewer = viewerOf(req)
+    if (!viewer) throw new Unauthorized()
+    return viewer
+  },
+  parse: parseInput,
+})
+
+export function createPluginContext(options: {
+  core: CoreServices
+  name: string
+  version: string
+  dir: string
+  config: unknown
+  dependsOn: string[]
+  onStop: (fn: () => Promise<void> | void) => void
+}): PluginContext<any> {
+  const { core, name } = options
+  const log = core.log.child({ plugin: name })
+  const allowed = new Set([name, ...options.dependsOn])
+  return Object.freeze({
+    plugin: Object.freeze({ name, version: options.version, dir: options.dir }),
+    config: deepFreeze(options.config) as Record<string, unknown>,
+    log,
+    db: core.db.knex,
+    views: core.views.forPlugin(),
+    http: httpTools(core.guards),
+    jobs: {
+      enqueue: (job: string, payload: unknown, opts?: Parameters<JobQueue['enqueue']>[2]) =>
+        core.queue.enqueue(`${name}.${job}`, payload, opts),
+      cancel: (jobId: string) => core.queue.cancel(jobId),
+    },
+    events: {
+      async emit(event: string, payload: Record<string, unknown>) {
+        if (!event.startsWith(`${name}.`)) {
+          throw new Error(`plugin "${name}" may only emit its own events ('${name}.<noun>.<past-verb>'), not "${event}"`)
+        }
+        await core.bus.emit(event, payload)
+      },
+    },
+    live: { publish: (event: string, html: string, audience: Parameters<LiveHub['publish']>[2]) => core.live.publish(event, html, audience) },
+    upstream: (opts: Parameters<typeof createUpstreamClient>[0]) => createUpstreamClient(opts, log),
+    secrets: core.secrets,
+    services: core.services,
+    use<T>(ref: ServiceRef<T>): T {
+      const owner = ref.id.split('.')[0]
+      if (!allowed.has(owner)) {
+        throw new Error(`plugin "${name}" uses "${ref.id}" but does not list "${owner}" in dependsOn`)
+      }
+      const found = core.provided.get(ref.id)
+      if (!found) throw new Error(`no plugin provides "${ref.id}" (is "${owner}" enabled, and does it provide it?)`)
+      return found.impl as T
+    },
+    onStop: options.onStop,
+  })
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const v of Object.values(value)) deepFreeze(v)
+  }
+  return value
+}

@@ -1,0 +1,244 @@
+// The plugin host: discover -> validate everything (all problems at once) ->
+// register -> mount -> start (bounded, abort or disable on failure); stop runs the
+// same steps backwards. The host knows no plugin by name.
+import type { Application, RequestHandler } from 'express'
+import type { Logger } from 'winston'
+import type { Config } from '../config.ts'
+import { durationMs } from '../config.ts'
+import { CORE_MIGRATIONS_DIR, type MigrationSet } from '../migrations.ts'
+import {
+  NotFound, PluginConfigError, PluginStartError,
+  type Contributions, type NavItem, type PluginContext, type PluginDefinition, type RateLimitDefinition,
+  type ServiceType, type SignInMethod, type Viewer, type Widget,
+} from '../plugin-api.ts'
+import { createPluginContext, type CoreServices } from './context.ts'
+import { discoverPlugins, FIRST_PARTY_DIR, type DiscoveredPlugin } from './discover.ts'
+import { pathOf, validateContributions, validatePlugins } from './validate.ts'
+
+export type PluginState = 'loaded' | 'registered' | 'started' | 'disabled' | 'stopped'
+
+export interface LoadedPlugin {
+  name: string
+  version: string
+  dir: string
+  origin: DiscoveredPlugin['origin']
+  definition: PluginDefinition
+  config: unknown
+  onStartFailure: 'abort' | 'disable'
+  state: PluginState
+  failure?: string
+  ctx?: PluginContext<any>
+  contributions: Contributions
+  stopFns: Array<() => Promise<void> | void>
+  timings: { registerMs?: number; startMs?: number }
+}
+
+export interface PrepareOptions { firstPartyDir?: string }
+
+const DEFAULT_LIFECYCLE_TIMEOUT = '30s'
+
+export class PluginHost {
+  private phase: 'prepared' | 'registered' | 'started' | 'stopped' = 'prepared'
+
+  private constructor(
+    readonly plugins: LoadedPlugin[],
+    /** Every plugin found, enabled or not (for /admin/plugins and the CLI). */
+    readonly discovered: DiscoveredPlugin[],
+    private readonly log: Logger,
+  ) {}
+
+  /** Discovers and validates; throws PluginConfigError listing every problem. */
+  static async prepare(config: Config, log: Logger, options: PrepareOptions = {}): Promise<PluginHost> {
+    const discovery = await discoverPlugins(config, options.firstPartyDir ?? FIRST_PARTY_DIR)
+    const validated = validatePlugins(discovery.plugins)
+    const problems = [...discovery.problems, ...validated.problems]
+    if (problems.length) throw new PluginConfigError(problems)
+    const plugins = validated.ordered.map((p): LoadedPlugin => ({
+      name: p.definition.name,
+      version: p.definition.version,
+      dir: p.dir,
+      origin: p.origin,
+      definition: p.definition,
+      config: p.config,
+      onStartFailure: p.entry?.onStartFailure ?? 'abort',
+      state: 'loaded',
+      contributions: {},
+      stopFns: [],
+      timings: {},
+    }))
+    return new PluginHost(plugins, discovery.plugins, log)
+  }
+
+  /** Core first, then each plugin in dependency order. */
+  migrationSets(): MigrationSet[] {
+    const sets: MigrationSet[] = [{ owner: 'core', dir: CORE_MIGRATIONS_DIR }]
+    for (const p of this.plugins) {
+      const dir = pathOf(p.definition.migrations)
+      if (dir) sets.push({ owner: p.name, dir })
+    }
+    return sets
+  }
+
+  /** Calls every register(ctx), checks what came back, and wires it into the core. */
+  register(core: CoreServices): void {
+    if (this.phase !== 'prepared') throw new Error(`plugins cannot be registered twice (phase ${this.phase})`)
+    const problems: string[] = []
+    for (const p of this.plugins) {
+      const viewsDir = pathOf(p.definition.views)
+      if (viewsDir) core.views.addNamespace(p.name, viewsDir)
+      p.ctx = createPluginContext({
+        core, name: p.name, version: p.version, dir: p.dir, config: p.config,
+        dependsOn: p.definition.dependsOn ?? [], onStop: (fn) => p.stopFns.push(fn),
+      })
+      const began = performance.now()
+      try {
+        p.contributions = p.definition.register(p.ctx) ?? {}
+      } catch (error) {
+        problems.push(`plugin "${p.name}": register(ctx) threw: ${(error as Error).message}`)
+        continue
+      }
+      p.timings.registerMs = performance.now() - began
+      const found = validateContributions(p.name, p.contributions)
+      problems.push(...found)
+      if (found.length) continue
+      for (const provided of p.contributions.provides ?? []) core.provided.set(provided.ref.id, { owner: p.name, impl: provided.impl })
+      p.state = 'registered'
+    }
+    const typeOwners = new Map<string, string>()
+    for (const p of this.plugins) {
+      for (const t of p.contributions.serviceTypes ?? []) {
+        const owner = typeOwners.get(t.name)
+        if (owner) problems.push(`plugin "${p.name}": service type "${t.name}" is already owned by plugin "${owner}"`)
+        typeOwners.set(t.name, p.name)
+      }
+    }
+    if (problems.length) throw new PluginConfigError(problems)
+    this.phase = 'registered'
+  }
+
+  /** Mounts routes at /<name> and admin routes at /admin/<name>; a disabled plugin's routes answer 404. */
+  mount(app: Application, guards: CoreServices['guards']): void {
+    for (const p of this.plugins) {
+      const gate: RequestHandler = (_req, _res, next) => {
+        if (p.state !== 'started') return next(new NotFound())
+        next()
+      }
+      if (p.contributions.routes) app.use(`/${p.name}`, gate, p.contributions.routes)
+      if (p.contributions.adminRoutes) app.use(`/admin/${p.name}`, gate, guards.requireAdmin, p.contributions.adminRoutes)
+    }
+  }
+
+  /** Starts each plugin in order, each bounded by its timeout; then activates its jobs and handlers. */
+  async start(core: CoreServices): Promise<void> {
+    if (this.phase !== 'registered') throw new Error(`plugins cannot be started in phase ${this.phase}`)
+    for (const p of this.plugins) {
+      const began = performance.now()
+      try {
+        const failedDep = (p.definition.dependsOn ?? []).find((d) => this.plugins.find((q) => q.name === d)?.state !== 'started')
+        if (failedDep) throw new Error(`it depends on "${failedDep}", which did not start`)
+        if (p.definition.start) {
+          await bounded(p.definition.start(p.ctx!), lifecycleMs(p), `start() did not finish within ${p.definition.lifecycleTimeout ?? DEFAULT_LIFECYCLE_TIMEOUT}`)
+        }
+        p.state = 'started'
+      } catch (error) {
+        p.failure = (error as Error).message
+        if (p.onStartFailure === 'abort') {
+          await this.stop()
+          throw new PluginStartError(p.name, `failed to start: ${p.failure}`, { cause: error })
+        }
+        p.state = 'disabled'
+        this.log.error(`plugin "${p.name}" failed to start and is disabled until the next restart: ${p.failure}`)
+        continue
+      } finally {
+        p.timings.startMs = performance.now() - began
+      }
+      this.activate(p, core)
+    }
+    this.phase = 'started'
+    this.log.info(`plugins started: ${this.plugins.map((p) =>
+      `${p.name}@${p.version} ${p.state} (register ${ms(p.timings.registerMs)}, start ${ms(p.timings.startMs)})`).join(', ') || 'none'}`)
+  }
+
+  private activate(p: LoadedPlugin, core: CoreServices): void {
+    const log = p.ctx!.log
+    for (const job of p.contributions.jobs ?? []) core.queue.define(`${p.name}.${job.name}`, job, log)
+    for (const handler of p.contributions.on ?? []) core.bus.on(handler.event, p.name, handler.handle, log)
+  }
+
+  /** Stops started plugins in reverse order, each bounded; never throws. Safe to call twice. */
+  async stop(): Promise<void> {
+    if (this.phase === 'stopped') return
+    this.phase = 'stopped'
+    for (const p of [...this.plugins].reverse()) {
+      if (p.state !== 'started') continue
+      try {
+        for (const fn of [...p.stopFns].reverse()) await bounded(Promise.resolve(fn()), lifecycleMs(p), 'an onStop callback did not finish in time')
+        if (p.definition.stop) await bounded(p.definition.stop(p.ctx!), lifecycleMs(p), 'stop() did not finish in time')
+      } catch (error) {
+        this.log.warn(`plugin "${p.name}" did not stop cleanly: ${(error as Error).message}`)
+      }
+      p.state = 'stopped'
+    }
+  }
+
+  private running(): LoadedPlugin[] {
+    return this.plugins.filter((p) => p.state === 'started' || (this.phase !== 'started' && p.state === 'registered'))
+  }
+
+  nav(viewer: Viewer | null): Array<NavItem & { plugin: string }> {
+    if (!viewer) return []
+    return this.running().flatMap((p) => (p.contributions.nav ?? [])
+      .filter((n) => !n.role || n.role === viewer.role || viewer.role === 'ADMIN')
+      .map((n) => ({ ...n, plugin: p.name })))
+  }
+
+  widgets(viewer: Viewer): Array<Widget & { plugin: string; domId: string }> {
+    return this.running().flatMap((p) => (p.contributions.widgets ?? [])
+      .filter((w) => !w.role || w.role === viewer.role || viewer.role === 'ADMIN')
+      .map((w) => ({ ...w, plugin: p.name, domId: `${p.name}-widget-${w.id}` })))
+  }
+
+  widget(plugin: string, id: string): (Widget & { plugin: string; domId: string }) | undefined {
+    const p = this.running().find((q) => q.name === plugin)
+    const w = p?.contributions.widgets?.find((x) => x.id === id)
+    return w && { ...w, plugin, domId: `${plugin}-widget-${id}` }
+  }
+
+  serviceTypes(): Array<ServiceType & { plugin: string }> {
+    return this.running().flatMap((p) => (p.contributions.serviceTypes ?? []).map((t) => ({ ...t, plugin: p.name })))
+  }
+
+  signInMethods(): Array<SignInMethod & { plugin: string }> {
+    return this.running().flatMap((p) => (p.contributions.signInMethods ?? []).map((m) => ({ ...m, plugin: p.name })))
+  }
+
+  rateLimits(): Array<RateLimitDefinition & { plugin: string }> {
+    return this.plugins.flatMap((p) => (p.contributions.rateLimits ?? []).map((r) => ({ ...r, plugin: p.name })))
+  }
+
+  schedules(): Array<{ plugin: string; log: Logger; def: NonNullable<Contributions['schedules']>[number] }> {
+    return this.plugins.filter((p) => p.state === 'started')
+      .flatMap((p) => (p.contributions.schedules ?? []).map((def) => ({ plugin: p.name, log: p.ctx!.log, def })))
+  }
+}
+
+function lifecycleMs(p: LoadedPlugin): number {
+  return durationMs(p.definition.lifecycleTimeout ?? DEFAULT_LIFECYCLE_TIMEOUT)
+}
+
+function ms(value: number | undefined): string {
+  return value === undefined ? '-' : `${Math.round(value)} ms`
+}
+
+export async function bounded<T>(work: Promise<T>, limitMs: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(message)), limitMs) }),
+    ])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+

@@ -1,0 +1,158 @@
+// Everything about the enabled plugins is checked before anything is mounted, and
+// every problem is reported at once: a half-configured boot is worse than none.
+import fs from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import semver from 'semver'
+import { durationMs, describeIssues } from '../config.ts'
+import { PLUGIN_API_VERSION, type Contributions } from '../plugin-api.ts'
+import type { DiscoveredPlugin } from './discover.ts'
+import { dependencyOrder } from './order.ts'
+
+export const NAME_PATTERN = /^[a-z][a-z0-9-]{1,39}$/
+export const RESERVED_NAMES = new Set([
+  'admin', 'account', 'api', 'core', 'login', 'logout', 'setup', 'events', 'public', 'static',
+  'healthz', 'readyz', 'assets', 'vendor', 'htmx', 'reset', 'dashboard',
+])
+export const CORE_TABLES = new Set([
+  'users', 'accounts', 'sessions', 'session_tokens', 'verification_tokens', 'rate_limits', 'error_logs',
+  'service_configs', 'jobs', 'schedule_runs', 'live_events',
+])
+
+export function pathOf(location: URL | string | undefined): string | undefined {
+  if (location === undefined) return undefined
+  return location instanceof URL ? fileURLToPath(location) : location
+}
+
+export interface Validated {
+  /** Enabled plugins in dependency order, with their parsed config slices. */
+  ordered: Array<DiscoveredPlugin & { config: unknown }>
+  problems: string[]
+}
+
+export function validatePlugins(discovered: DiscoveredPlugin[]): Validated {
+  const problems: string[] = []
+  const enabled = discovered.filter((p) => p.enabled)
+  const allNames = new Set(discovered.map((p) => p.definition.name))
+  const enabledNames = new Set(enabled.map((p) => p.definition.name))
+  const configs = new Map<string, unknown>()
+  const tableOwners = new Map<string, string>()
+
+  for (const p of enabled) {
+    const d = p.definition
+    const at = `plugin "${d.name ?? p.key}"`
+    if (typeof d.name !== 'string' || !NAME_PATTERN.test(d.name)) {
+      problems.push(`${at}: the name must be 2-40 lower-case letters, digits or dashes, starting with a letter`)
+    } else if (RESERVED_NAMES.has(d.name)) {
+      problems.push(`${at}: "${d.name}" is reserved by the core; choose another name`)
+    }
+    if (d.name !== p.key) {
+      problems.push(`${at}: its name must match its ${p.origin === 'first-party' ? 'folder' : 'config key'} "${p.key}"`)
+    }
+    if (!semver.valid(d.version)) problems.push(`${at}: version "${d.version}" is not a semantic version (e.g. 1.0.0)`)
+    if (!semver.validRange(d.api)) {
+      problems.push(`${at}: api "${d.api}" is not a version range (e.g. ^1.0.0)`)
+    } else if (!semver.satisfies(PLUGIN_API_VERSION, d.api)) {
+      problems.push(`${at}: written for plugin API ${d.api}, but this MediaNest provides ${PLUGIN_API_VERSION}`)
+    }
+    if (typeof d.register !== 'function') problems.push(`${at}: register(ctx) must be a function`)
+    for (const dep of d.dependsOn ?? []) {
+      if (!allNames.has(dep)) problems.push(`${at}: depends on "${dep}", which is not installed`)
+      else if (!enabledNames.has(dep)) problems.push(`${at}: depends on "${dep}", which is disabled in the config`)
+    }
+    for (const [label, location] of [['migrations', d.migrations], ['views', d.views]] as const) {
+      const dir = pathOf(location)
+      if (dir && !fs.existsSync(dir)) problems.push(`${at}: its ${label} folder ${dir} does not exist`)
+    }
+    for (const table of d.tables ?? []) {
+      if (CORE_TABLES.has(table)) problems.push(`${at}: table "${table}" belongs to the core`)
+      const owner = tableOwners.get(table)
+      if (owner) problems.push(`${at}: table "${table}" is already owned by plugin "${owner}"`)
+      else tableOwners.set(table, d.name)
+    }
+    if (d.lifecycleTimeout !== undefined) checkDuration(d.lifecycleTimeout, `${at}: lifecycleTimeout`, problems)
+    const raw = p.entry?.config ?? {}
+    if (d.config) {
+      const result = d.config.safeParse(raw)
+      if (result.success) configs.set(d.name, result.data)
+      else problems.push(...describeIssues(result.error.issues, raw, `plugins.${p.key}.config.`))
+    } else {
+      if (Object.keys(raw).length) problems.push(`plugins.${p.key}.config: this plugin takes no settings`)
+      configs.set(d.name, {})
+    }
+  }
+
+  const { order, cycles } = dependencyOrder(enabled.map((p) => ({ name: p.definition.name, dependsOn: p.definition.dependsOn ?? [] })))
+  for (const cycle of cycles) problems.push(`dependency cycle: ${cycle.join(' -> ')}`)
+  const byName = new Map(enabled.map((p) => [p.definition.name, p]))
+  return {
+    ordered: order.map((name) => ({ ...byName.get(name)!, config: configs.get(name) })),
+    problems,
+  }
+}
+
+function checkDuration(value: unknown, where: string, problems: string[]): void {
+  try {
+    durationMs(String(value))
+  } catch {
+    problems.push(`${where} "${String(value)}" is not a duration (use e.g. 30s, 10m, 6h)`)
+  }
+}
+
+/** What register() returned, checked for one plugin. */
+export function validateContributions(name: string, c: Contributions): string[] {
+  const problems: string[] = []
+  const at = `plugin "${name}"`
+  if (c === null || typeof c !== 'object') return [`${at}: register(ctx) must return an object`]
+  const unique = (kind: string, ids: string[]) => {
+    const seen = new Set<string>()
+    for (const id of ids) {
+      if (seen.has(id)) problems.push(`${at}: two ${kind} share the id "${id}"`)
+      seen.add(id)
+    }
+  }
+  const localId = /^[a-z][a-z0-9-]*$/
+  for (const job of c.jobs ?? []) {
+    if (!localId.test(job.name ?? '')) problems.push(`${at}: job name "${job.name}" must be lower-case letters, digits and dashes`)
+    if (!job.timeout) problems.push(`${at}: job "${job.name}" has no timeout`)
+    else checkDuration(job.timeout, `${at}: job "${job.name}" timeout`, problems)
+    if (typeof job.run !== 'function') problems.push(`${at}: job "${job.name}" has no run function`)
+  }
+  unique('jobs', (c.jobs ?? []).map((j) => j.name))
+  for (const s of c.schedules ?? []) {
+    if (!localId.test(s.id ?? '')) problems.push(`${at}: schedule id "${s.id}" must be lower-case letters, digits and dashes`)
+    if (!s.timeout) problems.push(`${at}: schedule "${s.id}" has no timeout`)
+    else checkDuration(s.timeout, `${at}: schedule "${s.id}" timeout`, problems)
+    if (!s.every) problems.push(`${at}: schedule "${s.id}" has no interval (every)`)
+    else checkDuration(s.every, `${at}: schedule "${s.id}" every`, problems)
+    if (s.scope !== 'cluster' && s.scope !== 'instance') problems.push(`${at}: schedule "${s.id}" scope must be 'cluster' or 'instance'`)
+  }
+  unique('schedules', (c.schedules ?? []).map((s) => s.id))
+  for (const w of c.widgets ?? []) {
+    if (!localId.test(w.id ?? '')) problems.push(`${at}: widget id "${w.id}" must be lower-case letters, digits and dashes`)
+    if (typeof w.render !== 'function') problems.push(`${at}: widget "${w.id}" has no render function`)
+  }
+  unique('widgets', (c.widgets ?? []).map((w) => w.id))
+  for (const item of c.nav ?? []) {
+    if (item.href !== `/${name}` && !item.href?.startsWith(`/${name}/`) && !item.href?.startsWith(`/admin/${name}`)) {
+      problems.push(`${at}: nav link "${item.href}" is outside its prefix /${name}`)
+    }
+  }
+  for (const h of c.on ?? []) {
+    if (!/^[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*$/.test(h.event ?? '')) {
+      problems.push(`${at}: handler for "${h.event}": event names are '<plugin>.<noun>.<past-verb>'`)
+    }
+  }
+  for (const p of c.provides ?? []) {
+    if (!p.ref?.id?.startsWith(`${name}.`)) problems.push(`${at}: provided service "${p.ref?.id}" must be named "${name}.<something>"`)
+  }
+  unique('provided services', (c.provides ?? []).map((p) => p.ref.id))
+  unique('service types', (c.serviceTypes ?? []).map((s) => s.name))
+  for (const m of c.signInMethods ?? []) {
+    if (!m.startPath?.startsWith(`/${name}/`)) problems.push(`${at}: sign-in method "${m.id}" must start under /${name}/`)
+  }
+  for (const r of c.rateLimits ?? []) {
+    checkDuration(r.window, `${at}: rate limit "${r.id}" window`, problems)
+    if (!Number.isInteger(r.limit) || r.limit < 1) problems.push(`${at}: rate limit "${r.id}" limit must be a whole number of at least 1`)
+  }
+  return problems
+}

@@ -1,0 +1,210 @@
+// config -> plugins validated -> db -> migrate -> register -> mount -> start -> listen;
+// SIGTERM/SIGINT run the same steps backwards. `startMediaNest` is also what tests boot.
+import http from 'node:http'
+import crypto from 'node:crypto'
+import { fileURLToPath } from 'node:url'
+import type { AddressInfo } from 'node:net'
+import type { PGlite } from '@electric-sql/pglite'
+import type { Logger } from 'winston'
+import { ConfigError, durationMs, loadConfig, type Config } from './config.ts'
+import { createLogger } from './log.ts'
+import { openDatabase, type Database } from './db.ts'
+import { migrateLatest, migrationsDone } from './migrations.ts'
+import { PluginHost } from './plugins/host.ts'
+import type { CoreServices } from './plugins/context.ts'
+import { ViewEngine } from './views.ts'
+import { JobQueue } from './jobs/queue.ts'
+import { Scheduler } from './jobs/schedules.ts'
+import { EventBus } from './events.ts'
+import { LiveHub } from './live.ts'
+import { createSecrets, deriveKey, loadKeyRing } from './secrets.ts'
+import { createServices } from './service-configs.ts'
+import { requireAdmin, requireUser } from './auth/guards.ts'
+import { createCsrf } from './http/csrf.ts'
+import { createApp } from './app.ts'
+import { PluginConfigError } from './plugin-api.ts'
+import { coreSchedules } from './core-schedules.ts'
+import { accountsFeature } from './accounts.ts'
+
+export interface StartOptions {
+  config: Config
+  log?: Logger
+  /** An open PGlite to adopt (tests); otherwise one is opened under dataDir. */
+  pglite?: PGlite
+  firstPartyDir?: string
+  /** Defaults to true; false builds everything but does not listen (CLI). */
+  listen?: boolean
+}
+
+export interface MediaNest {
+  config: Config
+  log: Logger
+  db: Database
+  host: PluginHost
+  core: CoreServices
+  scheduler: Scheduler
+  server: http.Server | null
+  url: string
+  app: ReturnType<typeof createApp>
+  stop(): Promise<void>
+}
+
+export async function startMediaNest(options: StartOptions): Promise<MediaNest> {
+  const { config } = options
+  const log = options.log ?? createLogger(config.logLevel)
+  const bootStarted = performance.now()
+  const step = (name: string, since: number) => log.debug(`boot: ${name} in ${Math.round(performance.now() - since)} ms`)
+
+  let t = performance.now()
+  const host = await PluginHost.prepare(config, log, { firstPartyDir: options.firstPartyDir })
+  step('plugins validated', t)
+
+  t = performance.now()
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log, pglite: options.pglite })
+  step(`database opened (${db.kind})`, t)
+  const stoppers: Array<() => Promise<void>> = [() => db.close()]
+  const unwind = async () => { for (const fn of stoppers.reverse()) await fn().catch(() => undefined) }
+
+  try {
+    t = performance.now()
+    const sets = host.migrationSets()
+    const reports = await migrateLatest(db, sets)
+    for (const r of reports) if (r.applied.length) log.info(`migrated ${r.owner}: ${r.applied.join(', ')}`)
+    step('migrations', t)
+
+    const ring = loadKeyRing({ secret: config.secret, dataDir: config.dataDir })
+    const secrets = createSecrets(ring)
+    const workerId = `${process.pid}-${crypto.randomBytes(4).toString('hex')}`
+    const views = new ViewEngine()
+    const queue = new JobQueue({ db, log: log.child({ plugin: 'core' }), workerId })
+    const scheduler = new Scheduler({ db, log: log.child({ plugin: 'core' }), workerId })
+    const bus = new EventBus({ db, log: log.child({ plugin: 'core' }), queue })
+    const live = new LiveHub({ db, log: log.child({ plugin: 'core' }) })
+    const core: CoreServices = {
+      config, db, log, views, queue, bus, live, secrets,
+      services: createServices(db.knex, secrets),
+      guards: { requireUser, requireAdmin },
+      provided: new Map(),
+    }
+
+    t = performance.now()
+    host.register(core)
+    step('plugins registered', t)
+
+    const cookies = { secure: config.publicUrl?.startsWith('https:') ?? false }
+    const sessionPolicy = { idleMs: durationMs(config.sessions.idle), absoluteMs: durationMs(config.sessions.absolute) }
+    const csrf = createCsrf({ key: deriveKey(ring, 'csrf'), cookies })
+    const accounts = await accountsFeature({ config, core, host, log, cookies, sessionPolicy })
+    const app = createApp({
+      config, log, core, host, csrf, cookies, sessionPolicy,
+      coreRoutes: accounts.routes,
+      authenticatedLimit: accounts.authenticatedLimit,
+      ready: async () => {
+        await db.knex.raw('select 1')
+        const migrated = await migrationsDone(db, sets)
+        return { ok: migrated, detail: { database: db.kind, migrations: migrated ? 'done' : 'pending' } }
+      },
+    })
+
+    t = performance.now()
+    stoppers.push(() => host.stop())
+    await host.start(core)
+    step('plugins started', t)
+
+    bus.install()
+    for (const s of coreSchedules({ db: db.knex, live, extra: accounts.schedules })) scheduler.add(`core.${s.id}`, s, log.child({ plugin: 'core' }))
+    for (const s of host.schedules()) scheduler.add(`${s.plugin}.${s.def.id}`, s.def, s.log)
+    await live.start()
+    stoppers.push(() => live.stop())
+    queue.start()
+    stoppers.push(() => queue.stop(durationMs(config.shutdownTimeout)))
+    scheduler.start()
+    stoppers.push(() => scheduler.stop(durationMs(config.shutdownTimeout)))
+
+    let server: http.Server | null = null
+    let url = ''
+    if (options.listen !== false) {
+      server = http.createServer({ requestTimeout: 60_000, headersTimeout: 20_000, keepAliveTimeout: 5_000 }, app)
+      server.maxHeadersCount = 100
+      await new Promise<void>((resolve, reject) => {
+        server!.once('error', reject)
+        server!.listen(config.port, config.host, () => { server!.off('error', reject); resolve() })
+      })
+      const address = server.address() as AddressInfo
+      url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address === '0.0.0.0' ? '127.0.0.1' : address.address}:${address.port}`
+      const s = server
+      stoppers.push(() => closeServer(s, durationMs(config.shutdownTimeout)))
+    }
+    log.info(`MediaNest ready in ${Math.round(performance.now() - bootStarted)} ms on ${db.kind}${url ? ` at ${config.publicUrl ?? url}` : ''}`)
+
+    let stopping: Promise<void> | null = null
+    return {
+      config, log, db, host, core, scheduler, server, url, app,
+      stop() {
+        stopping ??= (async () => {
+          log.info('MediaNest is shutting down')
+          await unwind()
+          log.info('MediaNest stopped')
+        })()
+        return stopping
+      },
+    }
+  } catch (error) {
+    await unwind()
+    throw error
+  }
+}
+
+/** Stop accepting, let in-flight requests finish, then cut what is left at the deadline. */
+async function closeServer(server: http.Server, deadlineMs: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+  server.closeIdleConnections()
+  const timer = setTimeout(() => server.closeAllConnections(), deadlineMs)
+  timer.unref()
+  await closed
+  clearTimeout(timer)
+}
+
+async function main(): Promise<void> {
+  let config: Config
+  try {
+    config = loadConfig()
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`)
+      process.exit(1)
+    }
+    throw error
+  }
+  const log = createLogger(config.logLevel)
+  let app: MediaNest
+  try {
+    app = await startMediaNest({ config, log })
+  } catch (error) {
+    if (error instanceof PluginConfigError) {
+      log.error(`MediaNest cannot start; fix these plugin problems:\n${error.problems.map((p) => `  - ${p}`).join('\n')}`)
+    } else {
+      log.error(`MediaNest could not start: ${(error as Error).message}`)
+    }
+    process.exit(1)
+  }
+  let signals = 0
+  const shutdown = (signal: string) => {
+    signals += 1
+    if (signals > 1) {
+      log.warn(`${signal} again: exiting now`)
+      process.exit(1)
+    }
+    log.info(`${signal} received`)
+    app.stop().then(() => process.exit(0), (error: Error) => {
+      log.error(`shutdown failed: ${error.message}`)
+      process.exit(1)
+    })
+  }
+  process.on('SIGTERM', () => shutdown('SIGTERM'))
+  process.on('SIGINT', () => shutdown('SIGINT'))
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await main()
+}

@@ -1,0 +1,189 @@
+// The one HTTP client pattern for every upstream service: fetch with a timeout on
+// every call, a size cap, the answer validated with zod, and failures as
+// UpstreamError saying in words which service failed and why. Idempotent GETs are
+// retried a little; a service that keeps failing trips a breaker for a short while.
+import type { Logger } from 'winston'
+import type { z } from 'zod'
+import { UpstreamError, type UpstreamClient, type UpstreamOptions, type UpstreamRequest, type UpstreamResponse } from './plugin-api.ts'
+
+const DEFAULT_TIMEOUT_MS = 10_000
+const DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+const GET_RETRIES = 2
+const BREAKER_THRESHOLD = 5
+const BREAKER_OPEN_MS = 30_000
+
+interface Breaker { failures: number; openUntil: number }
+const breakers = new Map<string, Breaker>()
+
+/** Only for tests: forget every breaker's state. */
+export function resetBreakers(): void {
+  breakers.clear()
+}
+
+export function createUpstreamClient(options: UpstreamOptions, log: Logger): UpstreamClient {
+  const base = options.baseUrl.replace(/\/+$/, '')
+  const breakerKey = `${options.service} ${base}`
+
+  async function request<T>(req: UpstreamRequest<T>): Promise<UpstreamResponse<T>> {
+    const method = req.method ?? 'GET'
+    const url = buildUrl(base, req.path, req.query)
+    const shown = redactUrl(url)
+    const breaker = breakers.get(breakerKey)
+    if (breaker && breaker.openUntil > Date.now()) {
+      throw new UpstreamError(options.service, shown,
+        `failed ${breaker.failures} times in a row; not trying again for ${Math.ceil((breaker.openUntil - Date.now()) / 1000)} s`)
+    }
+    const attempts = method === 'GET' ? 1 + GET_RETRIES : 1
+    let lastError: UpstreamError | undefined
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        const result = await once<T>(method, url, shown, req)
+        breakers.delete(breakerKey)
+        return result
+      } catch (error) {
+        if (!(error instanceof UpstreamError)) throw error
+        lastError = error
+        // Only failures that another try could fix: no answer, or a 5xx/429.
+        const retryable = error.upstreamStatus === undefined || error.upstreamStatus >= 500 || error.upstreamStatus === 429
+        if (!retryable || req.signal?.aborted || attempt === attempts) break
+        await new Promise((r) => setTimeout(r, 200 * attempt))
+      }
+    }
+    const failing = lastError!.upstreamStatus === undefined || lastError!.upstreamStatus >= 500
+    if (failing) {
+      const b = breakers.get(breakerKey) ?? { failures: 0, openUntil: 0 }
+      b.failures += 1
+      if (b.failures >= BREAKER_THRESHOLD) b.openUntil = Date.now() + BREAKER_OPEN_MS
+      breakers.set(breakerKey, b)
+    }
+    log.warn(`${options.service} ${method} ${shown} failed: ${lastError!.why}`)
+    throw lastError!
+  }
+
+  async function once<T>(method: string, url: string, shown: string, req: UpstreamRequest<T>): Promise<UpstreamResponse<T>> {
+    const timeoutMs = req.timeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    const signals = [AbortSignal.timeout(timeoutMs), ...(req.signal ? [req.signal] : [])]
+    const headers: Record<string, string> = { Accept: 'application/json', ...options.headers, ...req.headers }
+    let body: string | undefined
+    if (req.body !== undefined) {
+      body = JSON.stringify(req.body)
+      headers['Content-Type'] ??= 'application/json'
+    }
+    let response: Response
+    try {
+      response = await fetch(url, { method, headers, body, signal: AbortSignal.any(signals), redirect: 'manual' })
+    } catch (error) {
+      throw new UpstreamError(options.service, shown, describeFetchFailure(error, timeoutMs, req.signal), { cause: error })
+    }
+    const text = await readCapped(response, options.maxBytes ?? DEFAULT_MAX_BYTES, options.service, shown)
+    const ok = response.ok || (req.accept ?? []).includes(response.status)
+    if (!ok) {
+      throw new UpstreamError(options.service, shown, describeStatus(response.status, text), { upstreamStatus: response.status })
+    }
+    let data: unknown = text
+    const type = response.headers.get('content-type') ?? ''
+    if (text.length && (type.includes('json') || /^\s*[[{]/.test(text))) {
+      try {
+        data = JSON.parse(text)
+      } catch {
+        throw new UpstreamError(options.service, shown, 'answered with something that is not valid JSON', { upstreamStatus: response.status })
+      }
+    } else if (!text.length) {
+      data = null
+    }
+    if (req.schema) {
+      const parsed = (req.schema as z.ZodType<T>).safeParse(data)
+      if (!parsed.success) {
+        const first = parsed.error.issues[0]
+        const where = first?.path.length ? ` at ${first.path.join('.')}` : ''
+        throw new UpstreamError(options.service, shown,
+          `answered in a shape MediaNest does not understand (${first?.message ?? 'invalid'}${where})`, { upstreamStatus: response.status })
+      }
+      data = parsed.data
+    }
+    return { status: response.status, data: data as T, headers: response.headers }
+  }
+
+  return {
+    request,
+    async get<T>(path: string, schema?: z.ZodType<T>, rest: Omit<UpstreamRequest<T>, 'path' | 'schema'> = {}) {
+      return (await request<T>({ ...rest, path, schema })).data
+    },
+  }
+}
+
+function buildUrl(base: string, path: string, query: UpstreamRequest<unknown>['query']): string {
+  const url = `${base}${path.startsWith('/') ? '' : '/'}${path}`
+  if (!query) return url
+  const params = Object.entries(query)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeRfc3986(String(v))}`)
+  return params.length ? `${url}${url.includes('?') ? '&' : '?'}${params.join('&')}` : url
+}
+
+/** encodeURIComponent leaves ( ) ! * ' raw; some APIs (Overseerr) refuse them. */
+export function encodeRfc3986(value: string): string {
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+}
+
+/** Tokens in query strings never reach logs or error pages. */
+export function redactUrl(url: string): string {
+  return url.replace(/([?&][^=&]*(token|key|secret|password|auth)[^=&]*=)[^&]*/gi, '$1[redacted]')
+}
+
+function describeFetchFailure(error: unknown, timeoutMs: number, callerSignal?: AbortSignal): string {
+  const e = error as Error & { cause?: { code?: string; message?: string } }
+  if (callerSignal?.aborted) return 'the request was cancelled'
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') return `did not answer within ${Math.round(timeoutMs / 100) / 10} s`
+  const code = e.cause?.code
+  if (code === 'ECONNREFUSED') return 'refused the connection (is it running, and is the address right?)'
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'the host name could not be found'
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return 'closed the connection before answering'
+  if (code?.startsWith('CERT_') || code?.includes('TLS') || code === 'DEPTH_ZERO_SELF_SIGNED_CERT') {
+    return `its TLS certificate was not accepted (${code})`
+  }
+  return `could not be reached (${e.cause?.message ?? e.message})`
+}
+
+function describeStatus(status: number, body: string): string {
+  let detail = ''
+  try {
+    const parsed = JSON.parse(body) as { message?: unknown; error?: unknown }
+    const m = parsed.message ?? parsed.error
+    if (typeof m === 'string') detail = `: ${m.slice(0, 200)}`
+  } catch { /* not JSON: no detail */ }
+  if (status === 401 || status === 403) return `refused the credentials (HTTP ${status})${detail}`
+  if (status === 404) return `has no such resource (HTTP 404)${detail}`
+  if (status === 429) return `is rate-limiting us (HTTP 429)${detail}`
+  if (status >= 300 && status < 400) return `answered with a redirect (HTTP ${status}); check the URL`
+  if (status >= 500) return `failed on its side (HTTP ${status})${detail}`
+  return `refused the request (HTTP ${status})${detail}`
+}
+
+async function readCapped(response: Response, maxBytes: number, service: string, shown: string): Promise<string> {
+  const declared = Number(response.headers.get('content-length') ?? 0)
+  if (declared > maxBytes) {
+    await response.body?.cancel().catch(() => undefined)
+    throw new UpstreamError(service, shown, `answered with ${declared} bytes, more than the ${maxBytes} accepted`)
+  }
+  if (!response.body) return ''
+  const reader = response.body.getReader()
+  const chunks: Uint8Array[] = []
+  let total = 0
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      total += value.byteLength
+      if (total > maxBytes) {
+        await reader.cancel().catch(() => undefined)
+        throw new UpstreamError(service, shown, `answered with more than the ${maxBytes} bytes accepted`)
+      }
+      chunks.push(value)
+    }
+  } catch (error) {
+    if (error instanceof UpstreamError) throw error
+    throw new UpstreamError(service, shown, `stopped answering mid-way (${(error as Error).message})`, { cause: error })
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}

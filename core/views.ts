@@ -1,0 +1,98 @@
+// Eta with '<plugin>:path' names. Eta renders only below one views folder, so a
+// resolver maps each namespace to its plugin's folder, refusing paths that leave it.
+// One helper decides page or fragment, for every route of every plugin.
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Eta } from 'eta'
+import type { Request, Response } from 'express'
+import type { PageOrFragmentOptions, Views } from './plugin-api.ts'
+
+export const CORE_VIEWS_DIR = fileURLToPath(new URL('../views', import.meta.url))
+
+/** Request-scoped values every full page needs: viewer, nav, CSRF token, request id. */
+export type LayoutLocals = (req: Request, res: Response) => Record<string, unknown>
+
+export class ViewError extends Error {}
+
+/** htmx 4 marks boosted navigation and history restores 'full': those get the page. */
+export function wantsFragment(req: Request): boolean {
+  return req.get('HX-Request') === 'true' && req.get('HX-Request-Type') === 'partial'
+}
+
+export class ViewEngine {
+  private readonly roots = new Map<string, string>()
+  private readonly eta: Eta
+  private layoutLocals: LayoutLocals = () => ({})
+
+  constructor(options: { coreDir?: string; cache?: boolean } = {}) {
+    const coreDir = options.coreDir ?? CORE_VIEWS_DIR
+    const roots = this.roots
+    this.eta = new Eta({
+      views: coreDir,
+      autoEscape: true,
+      autoTrim: false,
+      cache: options.cache ?? process.env.NODE_ENV === 'production',
+      varName: 'it',
+    })
+    // Names: 'layout' (core), 'hello:index' (plugin hello); includes inside a plugin
+    // template may be relative ('./_row') and stay inside that plugin's folder.
+    this.eta.resolvePath = function resolve(template, opts) {
+      const named = /^([a-z][a-z0-9-]*):(.+)$/.exec(template)
+      let root = coreDir
+      let rel = template
+      if (named) {
+        const dir = roots.get(named[1])
+        if (!dir) throw new ViewError(`No views are registered for '${named[1]}' (template '${template}')`)
+        root = dir
+        rel = named[2]
+      } else if (opts?.filepath && template.startsWith('.')) {
+        root = [...roots.values(), coreDir].find((r) => isInside(r, opts.filepath!)) ?? coreDir
+        rel = path.relative(root, path.resolve(path.dirname(opts.filepath), template))
+      }
+      if (!path.extname(rel)) rel += '.eta'
+      const resolved = path.resolve(root, rel)
+      if (!isInside(root, resolved)) throw new ViewError(`Template '${template}' is outside its views folder`)
+      return resolved
+    }
+  }
+
+  addNamespace(name: string, dir: string): void {
+    this.roots.set(name, path.resolve(dir))
+  }
+
+  setLayoutLocals(fn: LayoutLocals): void {
+    this.layoutLocals = fn
+  }
+
+  render(name: string, data: Record<string, unknown> = {}): Promise<string> {
+    return this.eta.renderAsync(name, data)
+  }
+
+  /** The fragment alone for htmx partial requests; otherwise the page inside the layout. */
+  async pageOrFragment(req: Request, res: Response, options: PageOrFragmentOptions): Promise<void> {
+    res.vary('HX-Request').vary('HX-Request-Type')
+    const data = options.data ?? {}
+    const locals = this.layoutLocals(req, res)
+    let html: string
+    if (wantsFragment(req)) {
+      html = await this.render(options.fragment, { ...locals, ...data })
+    } else {
+      const body = await this.render(options.page, { ...locals, ...data })
+      html = await this.render('layout', { ...locals, title: options.title, body })
+    }
+    res.status(options.status ?? 200).type('html').send(html)
+  }
+
+  /** The Views capability of one plugin's context. */
+  forPlugin(): Views {
+    return {
+      render: (name, data) => this.render(name, data),
+      pageOrFragment: (req, res, options) => this.pageOrFragment(req, res, options),
+    }
+  }
+}
+
+function isInside(root: string, file: string): boolean {
+  const rel = path.relative(root, file)
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel)
+}

@@ -1,0 +1,31 @@
+// Lint: TypeScript's recommended rules, plus the plugin import boundary: a plugin
+// imports core/plugin-api.ts and other plugins' api.ts, nothing else of theirs.
+import tseslint from 'typescript-eslint'
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'data/**', 'coverage/**'] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+    },
+  },
+  {
+    files: ['plugins/**/*.ts', 'plugins/**/*.js'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          {
+            group: ['**/core/*', '**/core/**', '!**/core/plugin-api.ts'],
+            message: 'A plugin imports only core/plugin-api.ts from the core.',
+          },
+          {
+            group: ['../*/*', '!../*/api.ts', '../../*/*', '!../../*/api.ts', '!../../core/plugin-api.ts', '../../../*/*', '!../../../core/plugin-api.ts', '!../../../*/api.ts'],
+            message: "A plugin imports only another plugin's api.ts.",
+          },
+        ],
+      }],
+    },
+  },
+)

@@ -1,0 +1,58 @@
+// The smallest complete plugin: one route, one view, one migration, one widget,
+// one scheduled job and one event. Disabled unless the config enables it.
+import { definePlugin, z } from '../../core/plugin-api.ts'
+import { helloRoutes } from './routes.ts'
+import { countGreetings, recordGreeting } from './greetings.ts'
+
+export default definePlugin({
+  name: 'hello',
+  version: '1.0.0',
+  api: '^1.0.0',
+  description: 'An example plugin that greets people; read docs/plugins.md alongside it.',
+  enabledByDefault: false,
+  config: z.object({
+    greeting: z.string().min(1).max(80).default('Hello'),
+  }),
+  migrations: new URL('./migrations', import.meta.url),
+  views: new URL('./views', import.meta.url),
+  tables: ['hello_greetings'],
+  register(ctx) {
+    return {
+      routes: helloRoutes(ctx),
+      nav: [{ label: 'Hello', href: '/hello' }],
+      widgets: [{
+        id: 'greetings',
+        title: 'Greetings',
+        async render({ viewer }) {
+          return ctx.views.render('hello:_count', { count: await countGreetings(ctx.db), greeting: ctx.config.greeting, name: viewer.name ?? viewer.email })
+        },
+      }],
+      jobs: [{
+        name: 'greet',
+        timeout: '30s',
+        payload: z.object({ userId: z.string().uuid(), message: z.string().max(200) }),
+        async run(payload) {
+          await recordGreeting(ctx.db, payload.userId, payload.message)
+          await ctx.events.emit('hello.greeting.sent', { userId: payload.userId })
+        },
+      }],
+      schedules: [{
+        id: 'tidy',
+        every: '1h',
+        timeout: '30s',
+        scope: 'cluster',
+        async run({ log }) {
+          const removed = await ctx.db('hello_greetings').where('created_at', '<', new Date(Date.now() - 30 * 86_400_000)).del()
+          if (removed) log.info(`removed ${removed} greetings older than 30 days`)
+        },
+      }],
+      on: [{
+        event: 'hello.greeting.sent',
+        async handle(payload: { userId: string }) {
+          const count = await countGreetings(ctx.db)
+          await ctx.live.publish('message', await ctx.views.render('hello:_count-live', { count }), { userId: payload.userId })
+        },
+      }],
+    }
+  },
+})

@@ -1,0 +1,89 @@
+// Boots a whole MediaNest (the same startMediaNest as production) on a fresh test
+// database and an ephemeral port, with helpers to make users and sign them in.
+import os from 'node:os'
+import fs from 'node:fs'
+import path from 'node:path'
+import { loadConfig, type Config } from '../../core/config.ts'
+import { startMediaNest, type MediaNest } from '../../core/server.ts'
+import { createLogger } from '../../core/log.ts'
+import { hashPassword } from '../../core/auth/passwords.ts'
+import type { UserRow } from '../../core/auth/users.ts'
+import { freshDatabase, type TestDatabase } from './test-db.ts'
+import { TestClient } from './http-client.ts'
+
+export interface TestHostOptions {
+  /** The `plugins` section of the config. */
+  plugins?: Record<string, unknown>
+  /** Any other config keys. */
+  config?: Record<string, unknown>
+  firstPartyDir?: string
+  /** Reuse a database (a second process-like instance on the same PostgreSQL database). */
+  database?: TestDatabase
+}
+
+export interface TestHost {
+  app: MediaNest
+  url: string
+  config: Config
+  database: TestDatabase
+  db: MediaNest['db']['knex']
+  client(): TestClient
+  createUser(fields?: Partial<UserRow> & { password?: string }): Promise<UserRow & { password: string }>
+  /** A client signed in as a new (or given) user. */
+  signedIn(user?: UserRow & { password: string }): Promise<{ client: TestClient; user: UserRow & { password: string } }>
+  stop(): Promise<void>
+}
+
+let counter = 0
+const silent = createLogger(process.env.LOG_LEVEL ?? 'error')
+
+export async function startTestHost(options: TestHostOptions = {}): Promise<TestHost> {
+  const database = options.database ?? (await freshDatabase())
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'medianest-test-'))
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      port: 0, host: '127.0.0.1', dataDir, logLevel: process.env.LOG_LEVEL ?? 'error',
+      databaseUrl: database.databaseUrl, secret: 'test-secret-that-is-at-least-32-characters-long',
+      shutdownTimeout: '2s',
+      plugins: options.plugins ?? {},
+      ...options.config,
+    },
+    cwd: dataDir,
+  })
+  const app = await startMediaNest({ config, log: silent, pglite: database.pglite, firstPartyDir: options.firstPartyDir })
+  const db = app.db.knex
+
+  const host: TestHost = {
+    app, url: app.url, config, database, db,
+    client: () => new TestClient(app.url),
+    async createUser(fields = {}) {
+      counter += 1
+      const password = fields.password ?? `correct horse battery ${counter}`
+      const { password: _omit, ...columns } = fields
+      const [row] = await db<UserRow>('users').insert({
+        email: `user${counter}-${Date.now()}@example.com`,
+        name: `User ${counter}`,
+        role: 'USER',
+        password_hash: await hashPassword(password),
+        ...columns,
+      }).returning('*')
+      return { ...row, password }
+    },
+    async signedIn(user) {
+      const u = user ?? (await host.createUser())
+      const client = host.client()
+      await client.get('/login')
+      const res = await client.post('/login', { email: u.email, password: u.password })
+      if (res.status !== 303) throw new Error(`sign-in failed for ${u.email}: ${res.status}\n${res.text.slice(0, 500)}`)
+      await client.get('/')
+      return { client, user: u }
+    },
+    async stop() {
+      await app.stop()
+      if (!options.database) await database.drop()
+      fs.rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+  return host
+}
