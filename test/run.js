@@ -32,7 +32,7 @@ if (!only.length) {
   run('lint (eslint)', 'npx', ['eslint', '--max-warnings=0', '.'])
   run('htmx 4 idioms (upgrade-check)', 'npx', ['htmx.org', 'upgrade-check', '--ext', '.eta', 'views', 'plugins'])
 }
-run(`tests on ${url ? 'PostgreSQL' : 'PGlite'}`, 'npx', ['mocha', ...only])
+run(`tests on ${url ? 'PostgreSQL' : 'PGlite'}`, 'npx', ['mocha', ...(only.length ? only : ['test/**/*.test.ts'])])
 if (!url) {
   process.stdout.write('\nThe PostgreSQL pass was skipped: set TEST_DATABASE_URL=postgres://… to run it (CI runs both).\n')
 }

@@ -1,0 +1,179 @@
+// The plugin conformance suite: what every plugin, first-party or community, must
+// satisfy. `checkPluginConformance` returns the problems (so the suite itself can be
+// tested on broken plugins); `describePluginConformance` wraps it for mocha.
+//
+// A community author runs it on their own plugin:
+//   import { describePluginConformance } from 'medianest/test/support/conformance.ts'
+//   describePluginConformance(new URL('..', import.meta.url).pathname)
+import fs from 'node:fs'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { expect } from 'chai'
+import type { Request } from 'express'
+import { isPluginDefinition, type PluginDefinition, type Viewer, type Contributions } from '../../core/plugin-api.ts'
+import { openDatabase, type Database } from '../../core/db.ts'
+import { CORE_MIGRATIONS_DIR, migrateDown, migrateLatest } from '../../core/migrations.ts'
+import { createPluginContext, type CoreServices } from '../../core/plugins/context.ts'
+import { pathOf, validateContributions, validatePlugins } from '../../core/plugins/validate.ts'
+import { ViewEngine } from '../../core/views.ts'
+import { createLogger } from '../../core/log.ts'
+import { createSecrets, loadKeyRing } from '../../core/secrets.ts'
+import { createServices } from '../../core/service-configs.ts'
+import { requireAdmin, requireUser } from '../../core/auth/guards.ts'
+import { bounded } from '../../core/plugins/host.ts'
+import { freshDatabase } from './test-db.ts'
+
+export interface ConformanceOptions {
+  /** The plugin's folder (holding index.ts or index.js). */
+  dir: string
+  /** Config slice to use instead of `{}` for the widget and lifecycle checks. */
+  config?: Record<string, unknown>
+  /** First-party plugins must live in a folder named after them. */
+  folderMustMatch?: boolean
+}
+
+const log = createLogger(process.env.LOG_LEVEL ?? 'error')
+
+async function loadDefinition(dir: string): Promise<PluginDefinition> {
+  const file = ['index.ts', 'index.js', 'index.mjs'].map((f) => path.join(dir, f)).find((f) => fs.existsSync(f))
+  if (!file) throw new Error(`${dir} has no index.ts or index.js`)
+  const mod = (await import(pathToFileURL(file).href)) as { default?: unknown }
+  if (!isPluginDefinition(mod.default)) throw new Error(`${file}: the default export is not a definePlugin({...}) result`)
+  return mod.default
+}
+
+async function publicTables(db: Database): Promise<Set<string>> {
+  const rows = await db.knex('information_schema.tables').where({ table_schema: 'public' }).select('table_name')
+  return new Set(rows.map((r: { table_name: string }) => r.table_name))
+}
+
+/** Every problem found, as sentences; empty when the plugin conforms. */
+export async function checkPluginConformance(options: ConformanceOptions): Promise<string[]> {
+  const problems: string[] = []
+  let definition: PluginDefinition
+  try {
+    definition = await loadDefinition(options.dir)
+  } catch (error) {
+    return [(error as Error).message]
+  }
+  const name = definition.name
+  if ((options.folderMustMatch ?? true) && path.basename(path.resolve(options.dir)) !== name) {
+    problems.push(`the plugin is named "${name}" but its folder is "${path.basename(options.dir)}"`)
+  }
+  const configSlice = options.config ?? {}
+  const validated = validatePlugins([{ key: name, definition, dir: options.dir, origin: 'community', enabled: true, entry: { enabled: true, config: configSlice, onStartFailure: 'abort' } }])
+  problems.push(...validated.problems.filter((p) => !p.includes('depends on')))
+  if (definition.config && !definition.config.safeParse({}).success) {
+    problems.push('its config schema does not accept {} (every setting needs a default)')
+  }
+  if (problems.length) return problems
+
+  const test = await freshDatabase()
+  const db = await openDatabase({ databaseUrl: test.databaseUrl, pglite: test.pglite, dataDir: '/nonexistent', log })
+  try {
+    await migrateLatest(db, [{ owner: 'core', dir: CORE_MIGRATIONS_DIR }])
+    const migrationsDir = pathOf(definition.migrations)
+    const declared = new Set(definition.tables ?? [])
+    if (migrationsDir) {
+      const set = { owner: name, dir: migrationsDir }
+      const tracking = (t: string) => t.startsWith('knex_migrations__')
+      const before = await publicTables(db)
+      await migrateLatest(db, [set])
+      const created = [...(await publicTables(db))].filter((t) => !before.has(t) && !tracking(t))
+      const undeclared = created.filter((t) => !declared.has(t))
+      const missing = [...declared].filter((t) => !created.includes(t))
+      if (undeclared.length) problems.push(`its migrations create tables it does not declare in "tables": ${undeclared.join(', ')}`)
+      if (missing.length) problems.push(`it declares tables its migrations do not create: ${missing.join(', ')}`)
+      await migrateDown(db, set, true)
+      const left = [...(await publicTables(db))].filter((t) => !before.has(t) && !tracking(t))
+      if (left.length) problems.push(`rolling its migrations back leaves tables behind: ${left.join(', ')}`)
+      try {
+        await migrateLatest(db, [set])
+      } catch (error) {
+        problems.push(`its migrations do not run again after a rollback (up/down/up): ${(error as Error).message}`)
+      }
+    } else if (declared.size) {
+      problems.push(`it declares tables (${[...declared].join(', ')}) but has no migrations`)
+    }
+    if (problems.length) return problems
+
+    const recorded: string[] = []
+    const views = new ViewEngine()
+    const viewsDir = pathOf(definition.views)
+    if (viewsDir) views.addNamespace(name, viewsDir)
+    const secrets = createSecrets(loadKeyRing({ secret: 'conformance-secret-of-at-least-32-chars', dataDir: '/nonexistent' }))
+    const fake = {
+      define() {}, async enqueue(job: string) { recorded.push(`job ${job}`); return '00000000-0000-0000-0000-000000000000' },
+      async cancel() { return false }, on() {}, async emit(event: string) { recorded.push(`event ${event}`) },
+      async publish(event: string) { recorded.push(`live ${event}`) },
+    }
+    const core = {
+      config: {} as CoreServices['config'], db, log, views,
+      queue: fake as unknown as CoreServices['queue'], bus: fake as unknown as CoreServices['bus'],
+      live: fake as unknown as CoreServices['live'], secrets, services: createServices(db.knex, secrets),
+      guards: { requireUser, requireAdmin }, provided: new Map(),
+    } satisfies CoreServices
+    const stopFns: Array<() => unknown> = []
+    const parsedConfig = definition.config ? definition.config.parse(configSlice) : {}
+    const ctx = createPluginContext({
+      core, name, version: definition.version, dir: options.dir, config: parsedConfig,
+      dependsOn: definition.dependsOn ?? [], onStop: (fn) => stopFns.push(fn),
+    })
+    let contributions: Contributions
+    try {
+      contributions = definition.register(ctx) ?? {}
+    } catch (error) {
+      return [`register(ctx) threw: ${(error as Error).message}`]
+    }
+    problems.push(...validateContributions(name, contributions))
+
+    const viewer: Viewer = { id: '00000000-0000-4000-8000-000000000001', email: 'conformance@example.com', name: 'Conformance', role: 'ADMIN', image: null, requiresPasswordChange: false, sessionId: null }
+    for (const widget of contributions.widgets ?? []) {
+      try {
+        const html = await widget.render({ viewer, req: { get: () => undefined, query: {}, params: {} } as unknown as Request })
+        if (typeof html !== 'string') problems.push(`widget "${widget.id}" did not render a string`)
+        const ids = [...String(html).matchAll(/\bid="([^"]+)"/g)].map((m) => m[1])
+        const foreign = ids.filter((id) => !id.startsWith(`${name}-`))
+        if (foreign.length) problems.push(`widget "${widget.id}" renders DOM ids outside its namespace "${name}-": ${foreign.join(', ')}`)
+      } catch (error) {
+        problems.push(`widget "${widget.id}" failed to render: ${(error as Error).message}`)
+      }
+    }
+
+    const resources = () => countBy(process.getActiveResourcesInfo())
+    const before = resources()
+    const limit = 30_000
+    try {
+      if (definition.start) await bounded(definition.start(ctx), limit, 'start() did not finish within 30 s')
+      for (const fn of stopFns.reverse()) await fn()
+      if (definition.stop) await bounded(definition.stop(ctx), limit, 'stop() did not finish within 30 s')
+    } catch (error) {
+      problems.push(`start/stop failed: ${(error as Error).message}`)
+    }
+    await new Promise((r) => setTimeout(r, 50))
+    const after = resources()
+    const leaked = Object.entries(after).filter(([type, n]) => n > (before[type] ?? 0)).map(([type, n]) => `${n - (before[type] ?? 0)} ${type}`)
+    if (leaked.length) problems.push(`start() then stop() leaves open handles behind: ${leaked.join(', ')}`)
+    return problems
+  } finally {
+    await db.close()
+    await test.drop()
+  }
+}
+
+function countBy(items: string[]): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const i of items) out[i] = (out[i] ?? 0) + 1
+  return out
+}
+
+/** Mocha: one test that lists every problem of the plugin in `dir`. */
+export function describePluginConformance(dir: string, options: Omit<ConformanceOptions, 'dir'> = {}): void {
+  describe(`plugin conformance: ${path.basename(dir)}`, function () {
+    this.timeout(60_000)
+    it('passes the conformance suite', async () => {
+      const problems = await checkPluginConformance({ dir, ...options })
+      expect(problems, problems.join('\n')).to.deep.equal([])
+    })
+  })
+}
