@@ -30,7 +30,6 @@ export class ViewEngine {
     this.eta = new Eta({
       views: coreDir,
       autoEscape: true,
-      autoTrim: false,
       cache: options.cache ?? process.env.NODE_ENV === 'production',
       varName: 'it',
     })

@@ -3,7 +3,6 @@
 // error_logs without secrets.
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express'
 import type { Knex } from 'knex'
-import { KnexTimeoutError } from 'knex'
 import { HttpError, NotFound, ServiceUnavailable, TooManyRequests, UpstreamError, BadInput } from '../plugin-api.ts'
 import type { ViewEngine } from '../views.ts'
 import { requestId, requestLog, viewerOf } from './request-context.ts'
@@ -29,7 +28,7 @@ function describe(error: unknown): Described {
       fields: error instanceof BadInput ? error.fields : undefined,
     }
   }
-  if (error instanceof KnexTimeoutError) {
+  if ((error as Error)?.name === 'KnexTimeoutError') {
     return {
       status: 503, code: 'DatabaseBusy', expose: true, retryAfterSeconds: 5,
       message: 'The database is not answering right now. Please try again in a few seconds.',
