@@ -67,6 +67,10 @@ export function describeIssues(issues: z.core.$ZodIssue[], input: unknown, prefi
     const key = prefix + (issue.path.length ? issue.path.join('.') : '(root)')
     const got = valueAt(input, issue.path)
     const shown = got === undefined ? 'nothing' : JSON.stringify(got)
+    if (issue.code === 'invalid_key') {
+      const inner = issue.issues[0]?.message ?? issue.message
+      return `${key}: "${String(issue.path.at(-1))}" is not an allowed name: ${inner}`
+    }
     if (issue.code === 'unrecognized_keys') {
       return `${key}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`
     }

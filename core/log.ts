@@ -12,7 +12,7 @@ const redact = winston.format((info) => {
   return info
 })
 
-export function createLogger(level: string, production = process.env.NODE_ENV === 'production'): winston.Logger {
+export function createLogger(level: string, production = process.env.NODE_ENV === 'production', silent = false): winston.Logger {
   const readable = winston.format.printf((info) => {
     const { level: lvl, message, timestamp, plugin, requestId, stack, ...rest } = info
     const where = [plugin, requestId].filter(Boolean).join(' ')
@@ -27,6 +27,6 @@ export function createLogger(level: string, production = process.env.NODE_ENV ==
       winston.format.timestamp(),
       production ? winston.format.json() : winston.format.combine(winston.format.colorize(), readable),
     ),
-    transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn'] })],
+    transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn'], silent })],
   })
 }

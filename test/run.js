@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process'
 import pg from 'pg'
 
-const env = { ...process.env, NODE_ENV: 'test', LOG_LEVEL: process.env.LOG_LEVEL ?? 'error' }
+const env = { ...process.env, NODE_ENV: 'test' }
 const run = (label, cmd, args) => {
   process.stdout.write(`\n== ${label}\n`)
   const r = spawnSync(cmd, args, { stdio: 'inherit', env })

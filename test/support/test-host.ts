@@ -35,7 +35,8 @@ export interface TestHost {
 }
 
 let counter = 0
-const silent = createLogger(process.env.LOG_LEVEL ?? 'error')
+// Quiet unless LOG_LEVEL asks for output: expected failures would bury the results.
+const silent = createLogger(process.env.LOG_LEVEL ?? 'error', false, !process.env.LOG_LEVEL)
 
 export async function startTestHost(options: TestHostOptions = {}): Promise<TestHost> {
   const database = options.database ?? (await freshDatabase())
@@ -46,6 +47,8 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
       port: 0, host: '127.0.0.1', dataDir, logLevel: process.env.LOG_LEVEL ?? 'error',
       databaseUrl: database.databaseUrl, secret: 'test-secret-that-is-at-least-32-characters-long',
       shutdownTimeout: '2s',
+      // Every test signs in from 127.0.0.1; tests of the limits set their own.
+      rateLimits: { login: { limit: 10_000, window: '15m' }, authenticated: { limit: 100_000, window: '1m' } },
       plugins: options.plugins ?? {},
       ...options.config,
     },
