@@ -110,7 +110,7 @@ export interface LoadConfigOptions {
 export function loadConfig(options: LoadConfigOptions = {}): Config {
   const env = options.env ?? process.env
   const cwd = options.cwd ?? process.cwd()
-  const explicit = options.file ?? env.MEDIANEST_CONFIG
+  const explicit = options.file ?? (env.MEDIANEST_CONFIG || undefined)
   const candidate = path.resolve(cwd, explicit ?? 'medianest.config.json')
   let fileValues: Record<string, unknown> = {}
   let configFile: string | null = null

@@ -177,7 +177,24 @@ async function main(): Promise<void> {
     throw error
   }
   const log = createLogger(config.logLevel)
-  let app: MediaNest
+  // Handlers go in before the boot, so a signal during start-up still shuts down cleanly.
+  let app: MediaNest | null = null
+  let requested: string | null = null
+  const shutdown = (signal: string) => {
+    if (requested) {
+      log.warn(`${signal} again: exiting now`)
+      process.exit(1)
+    }
+    requested = signal
+    log.info(`${signal} received`)
+    if (!app) return // the boot finishes first, then stops
+    app.stop().then(() => process.exit(0), (error: Error) => {
+      log.error(`shutdown failed: ${error.message}`)
+      process.exit(1)
+    })
+  }
+  process.on('SIGTERM', () => shutdown('SIGTERM'))
+  process.on('SIGINT', () => shutdown('SIGINT'))
   try {
     app = await startMediaNest({ config, log })
   } catch (error) {
@@ -188,21 +205,10 @@ async function main(): Promise<void> {
     }
     process.exit(1)
   }
-  let signals = 0
-  const shutdown = (signal: string) => {
-    signals += 1
-    if (signals > 1) {
-      log.warn(`${signal} again: exiting now`)
-      process.exit(1)
-    }
-    log.info(`${signal} received`)
-    app.stop().then(() => process.exit(0), (error: Error) => {
-      log.error(`shutdown failed: ${error.message}`)
-      process.exit(1)
-    })
+  if (requested) {
+    requested = null
+    shutdown('a signal during start-up')
   }
-  process.on('SIGTERM', () => shutdown('SIGTERM'))
-  process.on('SIGINT', () => shutdown('SIGINT'))
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
