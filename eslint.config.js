@@ -17,11 +17,12 @@ export default tseslint.config(
       'no-restricted-imports': ['error', {
         patterns: [
           {
-            group: ['**/core/*', '**/core/**', '!**/core/plugin-api.ts'],
+            regex: '(^|/)core/(?!plugin-api\\.ts$)',
             message: 'A plugin imports only core/plugin-api.ts from the core.',
           },
           {
-            group: ['../*/*', '!../*/api.ts', '../../*/*', '!../../*/api.ts', '!../../core/plugin-api.ts', '../../../*/*', '!../../../core/plugin-api.ts', '!../../../*/api.ts'],
+            // Up out of this plugin into a sibling folder, to anything but its api.ts.
+            regex: '^(\\.\\./)+(?!core/)[^./][^/]*/(?!api\\.ts$)',
             message: "A plugin imports only another plugin's api.ts.",
           },
         ],
