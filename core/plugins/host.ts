@@ -128,11 +128,16 @@ export class PluginHost {
     }
   }
 
-  /** Starts each plugin in order, each bounded by its timeout; then activates its jobs and handlers. */
+  /**
+   * Starts each plugin in order, each bounded by its timeout. Its jobs and event
+   * handlers are wired first, so what it enqueues or emits during start() is handled;
+   * a plugin that fails and is disabled has them removed again.
+   */
   async start(core: CoreServices): Promise<void> {
     if (this.phase !== 'registered') throw new Error(`plugins cannot be started in phase ${this.phase}`)
     for (const p of this.plugins) {
       const began = performance.now()
+      this.activate(p, core)
       try {
         const failedDep = (p.definition.dependsOn ?? []).find((d) => this.plugins.find((q) => q.name === d)?.state !== 'started')
         if (failedDep) throw new Error(`it depends on "${failedDep}", which did not start`)
@@ -142,17 +147,16 @@ export class PluginHost {
         p.state = 'started'
       } catch (error) {
         p.failure = (error as Error).message
+        this.deactivate(p, core)
         if (p.onStartFailure === 'abort') {
           await this.stop()
           throw new PluginStartError(p.name, `failed to start: ${p.failure}`, { cause: error })
         }
         p.state = 'disabled'
         this.log.error(`plugin "${p.name}" failed to start and is disabled until the next restart: ${p.failure}`)
-        continue
       } finally {
         p.timings.startMs = performance.now() - began
       }
-      this.activate(p, core)
     }
     this.phase = 'started'
     this.log.info(`plugins started: ${this.plugins.map((p) =>
@@ -163,6 +167,11 @@ export class PluginHost {
     const log = p.ctx!.log
     for (const job of p.contributions.jobs ?? []) core.queue.define(`${p.name}.${job.name}`, job, log)
     for (const handler of p.contributions.on ?? []) core.bus.on(handler.event, p.name, handler.handle, log)
+  }
+
+  private deactivate(p: LoadedPlugin, core: CoreServices): void {
+    for (const job of p.contributions.jobs ?? []) core.queue.forget(`${p.name}.${job.name}`)
+    core.bus.off(p.name)
   }
 
   /** Stops started plugins in reverse order, each bounded; never throws. Safe to call twice. */

@@ -1,0 +1,214 @@
+// Recurring work. 'instance' schedules are an in-process timer in every process (a
+// cache refresh). 'cluster' schedules run once per interval across all processes (a
+// cleanup, a sync): each tick, a process tries to claim the schedule's row in
+// `schedule_runs`; the row's next_run_at and lease decide who wins, so two processes
+// never both run it and a run still going is not started again.
+import type { Logger } from 'winston'
+import type { Database } from '../db.ts'
+import { durationMs } from '../config.ts'
+import type { ScheduleDefinition } from '../plugin-api.ts'
+import { MAX_TIMER_MS } from './queue.ts'
+
+export interface SchedulerOptions {
+  db: Database
+  log: Logger
+  /** Written to schedule_runs.lease_owner; unique per process. */
+  workerId: string
+  /** How often cluster schedules are checked (default 1 s): their timing is this precise. */
+  tickMs?: number
+}
+
+interface Schedule {
+  fullId: string
+  def: ScheduleDefinition
+  log: Logger
+  everyMs: number
+  timeoutMs: number
+  /** The run in progress: settles when the run ends, or at once when it is aborted. */
+  current: Promise<void> | null
+  controller: AbortController | null
+  /** True until the handler itself settles, even after an abort it ignored. */
+  busy: boolean
+  timer: NodeJS.Timeout | null
+}
+
+class ScheduleTimedOut extends Error {}
+class ShuttingDown extends Error {}
+
+export class Scheduler {
+  private readonly db: Database
+  private readonly log: Logger
+  private readonly workerId: string
+  private readonly tickMs: number
+  private readonly schedules = new Map<string, Schedule>()
+  private tickTimer: NodeJS.Timeout | null = null
+  private ticking: Promise<void> | null = null
+  private firstSight = true
+  private state: 'idle' | 'started' | 'stopped' = 'idle'
+
+  constructor(options: SchedulerOptions) {
+    this.db = options.db
+    this.log = options.log
+    this.workerId = options.workerId
+    this.tickMs = options.tickMs ?? 1000
+  }
+
+  add(fullId: string, def: ScheduleDefinition, log: Logger): void {
+    if (this.schedules.has(fullId)) throw new Error(`The schedule "${fullId}" is defined twice.`)
+    if (this.state !== 'idle') throw new Error(`The schedule "${fullId}" was added after the scheduler started.`)
+    const duration = (field: 'every' | 'timeout') => {
+      try {
+        return Math.min(durationMs(def[field]), MAX_TIMER_MS)
+      } catch (error) {
+        throw new Error(`The schedule "${fullId}" has a bad "${field}": ${(error as Error).message}`)
+      }
+    }
+    this.schedules.set(fullId, {
+      fullId, def, log, everyMs: duration('every'), timeoutMs: duration('timeout'),
+      current: null, controller: null, busy: false, timer: null,
+    })
+  }
+
+  start(): void {
+    if (this.state !== 'idle') return
+    this.state = 'started'
+    for (const s of this.schedules.values()) {
+      if (s.def.scope !== 'instance') continue
+      // Runs at start too: a process restarted more often than `every` would otherwise never run it.
+      const fire = () => { this.runLocal(s) }
+      s.timer = setInterval(fire, s.everyMs)
+      s.timer.unref()
+      queueMicrotask(fire)
+    }
+    if (this.cluster().length) {
+      this.tickTimer = setInterval(() => this.tick(), this.tickMs)
+      this.tickTimer.unref()
+      this.tick()
+    }
+  }
+
+  async stop(deadlineMs: number): Promise<void> {
+    if (this.state !== 'started') {
+      this.state = 'stopped'
+      return
+    }
+    this.state = 'stopped'
+    if (this.tickTimer) clearInterval(this.tickTimer)
+    this.tickTimer = null
+    for (const s of this.schedules.values()) {
+      if (s.timer) clearInterval(s.timer)
+      s.timer = null
+    }
+    await this.ticking
+
+    const runs = () => [...this.schedules.values()].filter((s) => s.current)
+    if (runs().length) {
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([
+        Promise.allSettled(runs().map((s) => s.current)),
+        new Promise((resolve) => { timer = setTimeout(resolve, deadlineMs) }),
+      ])
+      clearTimeout(timer)
+    }
+    const left = runs()
+    for (const s of left) s.controller?.abort(new ShuttingDown('the process is shutting down'))
+    await Promise.allSettled(left.map((s) => s.current))
+  }
+
+  private cluster(): Schedule[] {
+    return [...this.schedules.values()].filter((s) => s.def.scope === 'cluster')
+  }
+
+  private tick(): void {
+    if (this.state !== 'started' || this.ticking) return
+    this.ticking = this.claimDue()
+      .catch((error) => { this.log.warn(`scheduler: checking cluster schedules failed: ${error.message}`) })
+      .finally(() => { this.ticking = null })
+  }
+
+  /** One INSERT the first time, then one UPDATE per tick claims every due cluster schedule. */
+  private async claimDue(): Promise<void> {
+    const idle = this.cluster().filter((s) => !s.busy)
+    if (idle.length === 0) return
+    const wanted = JSON.stringify(idle.map((s) => ({ id: s.fullId, every_ms: s.everyMs, timeout_ms: s.timeoutMs })))
+    if (this.firstSight) {
+      await this.db.knex.raw(
+        `insert into schedule_runs (id, next_run_at)
+         select id, now() from jsonb_to_recordset(?::jsonb) as wanted(id text)
+         on conflict (id) do nothing`,
+        [JSON.stringify(this.cluster().map((s) => ({ id: s.fullId })))],
+      )
+      this.firstSight = false
+    }
+    // A competing process's UPDATE waits on the row lock, then re-checks next_run_at and skips it.
+    // The lease outlives the timeout a little, so a run is never claimed while it is still going.
+    const { rows } = await this.db.knex.raw<{ rows: Array<{ id: string }> }>(
+      `update schedule_runs s set
+         lease_owner = ?,
+         lease_expires_at = now() + (wanted.timeout_ms + 5000) * interval '1 millisecond',
+         next_run_at = now() + wanted.every_ms * interval '1 millisecond',
+         last_run_at = now()
+       from jsonb_to_recordset(?::jsonb) as wanted(id text, every_ms bigint, timeout_ms bigint)
+       where s.id = wanted.id and s.next_run_at <= now()
+         and (s.lease_expires_at is null or s.lease_expires_at < now())
+       returning s.id`,
+      [this.workerId, wanted],
+    )
+    for (const { id } of rows) {
+      const s = this.schedules.get(id)!
+      if (this.state !== 'started') break
+      this.runLocal(s, (interrupted) => this.releaseLease(s, interrupted))
+    }
+  }
+
+  /** After a run; one interrupted by shutdown is due again at once, in whichever process ticks next. */
+  private async releaseLease(s: Schedule, interrupted: boolean): Promise<void> {
+    await this.db.knex('schedule_runs')
+      .where({ id: s.fullId, lease_owner: this.workerId })
+      .update({
+        lease_owner: null,
+        lease_expires_at: null,
+        ...(interrupted ? { next_run_at: this.db.knex.fn.now() } : {}),
+      })
+  }
+
+  private runLocal(s: Schedule, after?: (interrupted: boolean) => Promise<void>): void {
+    if (this.state !== 'started') return
+    if (s.busy) {
+      s.log.warn(`schedule ${s.fullId}: the previous run is still going; skipping this one`)
+      return
+    }
+    const controller = new AbortController()
+    const timeout = setTimeout(() => {
+      controller.abort(new ScheduleTimedOut(`the run took longer than its timeout of ${s.def.timeout} and was stopped`))
+    }, s.timeoutMs)
+    timeout.unref()
+    s.busy = true
+    s.controller = controller
+
+    const work = Promise.resolve().then(() => s.def.run({ signal: controller.signal, log: s.log }))
+    // `busy` follows the handler itself, so a handler that ignores its signal never runs twice at once.
+    work.catch(() => undefined).finally(() => { s.busy = false })
+    s.current = raceSignal(work, controller.signal)
+      .catch((error) => {
+        if (controller.signal.reason instanceof ShuttingDown) s.log.info(`schedule ${s.fullId}: stopped by shutdown`)
+        else s.log.error(`schedule ${s.fullId} failed: ${(error as Error)?.message ?? error}`, { stack: (error as Error)?.stack })
+      })
+      .then(async () => {
+        clearTimeout(timeout)
+        await after?.(controller.signal.reason instanceof ShuttingDown).catch((error) => { s.log.warn(`schedule ${s.fullId}: releasing its lease failed: ${error.message}`) })
+      })
+      .finally(() => {
+        s.current = null
+        s.controller = null
+      })
+  }
+}
+
+function raceSignal<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason)
+    signal.addEventListener('abort', onAbort, { once: true })
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
+}

@@ -1,0 +1,204 @@
+import { Writable } from 'node:stream'
+import { expect } from 'chai'
+import winston from 'winston'
+import { openDatabase, type Database } from '../../core/db.ts'
+import { Scheduler } from '../../core/jobs/schedules.ts'
+import { createLogger } from '../../core/log.ts'
+import { CORE_MIGRATIONS_DIR, migrateLatest } from '../../core/migrations.ts'
+import type { ScheduleDefinition } from '../../core/plugin-api.ts'
+import { freshDatabase, onPostgres, type TestDatabase } from '../support/test-db.ts'
+
+const log = createLogger('debug')
+log.silent = !process.env.TEST_LOG
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** A logger whose lines the test can read. */
+function recordingLogger(): { logger: winston.Logger; lines: string[] } {
+  const lines: string[] = []
+  const stream = new Writable({ write(chunk, _encoding, done) { lines.push(String(chunk)); done() } })
+  return { lines, logger: winston.createLogger({ level: 'debug', format: winston.format.simple(), transports: [new winston.transports.Stream({ stream })] }) }
+}
+
+function schedule(def: Partial<ScheduleDefinition> & Pick<ScheduleDefinition, 'run'>): ScheduleDefinition {
+  return { id: 'tick', every: '100ms', timeout: '10s', scope: 'instance', ...def }
+}
+
+describe('schedules: recurring work', function () {
+  let t: TestDatabase
+  let db: Database
+  const extraDbs: Database[] = []
+  const schedulers: Scheduler[] = []
+
+  function newScheduler(on: Database = db, workerId = `test-${schedulers.length}`): Scheduler {
+    const scheduler = new Scheduler({ db: on, log, workerId, tickMs: 20 })
+    schedulers.push(scheduler)
+    return scheduler
+  }
+
+  beforeEach(async function () {
+    t = await freshDatabase()
+    db = await openDatabase({ databaseUrl: t.databaseUrl, pglite: t.pglite, dataDir: '/tmp/medianest-test', log })
+    await migrateLatest(db, [{ owner: 'core', dir: CORE_MIGRATIONS_DIR }])
+  })
+
+  afterEach(async function () {
+    for (const s of schedulers.splice(0)) await s.stop(1000)
+    for (const d of extraDbs.splice(0)) await d.close()
+    await db.close()
+    await t.drop()
+  })
+
+  it('runs an instance schedule at start, then every interval', async function () {
+    const scheduler = newScheduler()
+    const runs: number[] = []
+    scheduler.add('test.tick', schedule({ async run() { runs.push(Date.now()) } }), log)
+    const began = Date.now()
+    scheduler.start()
+    await sleep(470)
+    expect(runs.length).to.be.within(4, 6)
+    expect(runs[0] - began).to.be.below(50)
+  })
+
+  it('aborts a run through its signal at the timeout, logs it, and keeps the schedule going', async function () {
+    const scheduler = newScheduler()
+    const { logger, lines } = recordingLogger()
+    const reasons: unknown[] = []
+    scheduler.add('test.slow', schedule({
+      every: '300ms',
+      timeout: '100ms',
+      run: ({ signal }) => new Promise((_resolve, reject) => {
+        signal.addEventListener('abort', () => { reasons.push(signal.reason); reject(signal.reason) })
+      }),
+    }), logger)
+    scheduler.start()
+    await sleep(450)
+    expect(reasons).to.have.length(2)
+    expect(lines.join('')).to.include('schedule test.slow failed: the run took longer than its timeout of 100ms and was stopped')
+  })
+
+  it('logs a run that throws, without crashing, and runs again next time', async function () {
+    const scheduler = newScheduler()
+    const { logger, lines } = recordingLogger()
+    let n = 0
+    scheduler.add('test.broken', schedule({ async run() { n++; throw new Error('the upstream is down') } }), logger)
+    scheduler.start()
+    await sleep(250)
+    expect(n).to.be.at.least(2)
+    expect(lines.filter((l) => l.includes('schedule test.broken failed: the upstream is down'))).to.have.length(n)
+  })
+
+  it('does not start a run while the previous one is still going', async function () {
+    const scheduler = newScheduler()
+    let now = 0
+    let peak = 0
+    let runs = 0
+    scheduler.add('test.overlap', schedule({
+      every: '30ms',
+      async run() {
+        runs++
+        peak = Math.max(peak, ++now)
+        await sleep(100)
+        now--
+      },
+    }), log)
+    scheduler.start()
+    await sleep(450)
+    expect(peak).to.equal(1)
+    expect(runs).to.be.within(3, 5)
+  })
+
+  it('waits for a run on stop(), then aborts it at the deadline', async function () {
+    const scheduler = newScheduler()
+    let signal: AbortSignal | undefined
+    scheduler.add('test.stuck', schedule({
+      every: '1h',
+      run: (job) => new Promise((_resolve, reject) => {
+        signal = job.signal
+        job.signal.addEventListener('abort', () => reject(job.signal.reason))
+      }),
+    }), log)
+    scheduler.start()
+    await sleep(20)
+    const began = Date.now()
+    await scheduler.stop(100)
+    expect(Date.now() - began).to.be.within(90, 1000)
+    expect(signal!.aborted).to.equal(true)
+  })
+
+  it('runs a cluster schedule once per interval across two schedulers, never twice', async function () {
+    this.timeout(10_000)
+    // On PostgreSQL each scheduler has its own database handle, as two processes would.
+    let other = db
+    if (onPostgres) {
+      other = await openDatabase({ databaseUrl: t.databaseUrl, dataDir: '/tmp/medianest-test', log })
+      extraDbs.push(other)
+    }
+    const runs: Array<{ by: string; at: number }> = []
+    let now = 0
+    let peak = 0
+    for (const [name, handle] of [['a', db], ['b', other]] as const) {
+      newScheduler(handle, name).add('test.cleanup', schedule({
+        scope: 'cluster',
+        every: '300ms',
+        async run() {
+          runs.push({ by: name, at: Date.now() })
+          peak = Math.max(peak, ++now)
+          await sleep(50)
+          now--
+        },
+      }), log)
+    }
+    for (const s of schedulers) s.start()
+    await sleep(1550)
+    for (const s of schedulers) await s.stop(1000)
+
+    expect(peak).to.equal(1)
+    expect(runs.length).to.be.within(5, 6)
+    for (let i = 1; i < runs.length; i++) expect(runs[i].at - runs[i - 1].at).to.be.at.least(280)
+    const row = await db.knex('schedule_runs').where({ id: 'test.cleanup' }).first()
+    expect(row.lease_owner).to.equal(null)
+    expect(row.last_run_at).to.be.instanceOf(Date)
+  })
+
+  it('remembers a cluster schedule\'s next run across restarts', async function () {
+    let runs = 0
+    const def = schedule({ scope: 'cluster', every: '1h', async run() { runs++ } })
+    const first = newScheduler(db, 'first')
+    first.add('test.daily', def, log)
+    first.start()
+    await sleep(150)
+    await first.stop(1000)
+    expect(runs).to.equal(1)
+
+    const restarted = newScheduler(db, 'restarted')
+    restarted.add('test.daily', def, log)
+    restarted.start()
+    await sleep(150)
+    expect(runs).to.equal(1)
+    const { wait } = await db.knex('schedule_runs').where({ id: 'test.daily' })
+      .first(db.knex.raw('extract(epoch from next_run_at - now())::float as wait'))
+    expect(wait).to.be.within(3500, 3600)
+  })
+
+  it('makes a cluster run interrupted by shutdown due again at once', async function () {
+    const scheduler = newScheduler(db, 'leaving')
+    scheduler.add('test.sync', schedule({
+      scope: 'cluster',
+      every: '1h',
+      run: ({ signal }) => new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
+    }), log)
+    scheduler.start()
+    await sleep(100)
+    await scheduler.stop(50)
+    const row = await db.knex('schedule_runs').where({ id: 'test.sync' })
+      .first('lease_owner', db.knex.raw('next_run_at <= now() as due'))
+    expect(row).to.deep.equal({ lease_owner: null, due: true })
+  })
+
+  it('refuses a schedule with a bad duration, naming it', function () {
+    const scheduler = newScheduler()
+    expect(() => scheduler.add('test.bad', schedule({ every: 'often', async run() {} }), log))
+      .to.throw('The schedule "test.bad" has a bad "every": "often" is not a duration (use e.g. 30s, 15m, 6h, 7d)')
+  })
+})
