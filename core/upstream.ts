@@ -164,7 +164,8 @@ async function readCapped(response: Response, maxBytes: number, service: string,
   const declared = Number(response.headers.get('content-length') ?? 0)
   if (declared > maxBytes) {
     await response.body?.cancel().catch(() => undefined)
-    throw new UpstreamError(service, shown, `answered with ${declared} bytes, more than the ${maxBytes} accepted`)
+    // With its status: an answer that is too large is not worth asking for again.
+    throw new UpstreamError(service, shown, `answered with ${declared} bytes, more than the ${maxBytes} accepted`, { upstreamStatus: response.status })
   }
   if (!response.body) return ''
   const reader = response.body.getReader()
@@ -177,7 +178,7 @@ async function readCapped(response: Response, maxBytes: number, service: string,
       total += value.byteLength
       if (total > maxBytes) {
         await reader.cancel().catch(() => undefined)
-        throw new UpstreamError(service, shown, `answered with more than the ${maxBytes} bytes accepted`)
+        throw new UpstreamError(service, shown, `answered with more than the ${maxBytes} bytes accepted`, { upstreamStatus: response.status })
       }
       chunks.push(value)
     }

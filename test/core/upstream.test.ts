@@ -1,0 +1,112 @@
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { expect } from 'chai'
+import { z } from 'zod'
+import { createUpstreamClient, encodeRfc3986, redactUrl, resetBreakers } from '../../core/upstream.ts'
+import { createLogger } from '../../core/log.ts'
+import { UpstreamError } from '../../core/plugin-api.ts'
+
+const log = createLogger('error', false, true)
+
+describe('upstream client: fetch + timeout + zod + UpstreamError', function () {
+  this.timeout(20_000)
+  let server: http.Server
+  let base: string
+  const hits: Record<string, number> = {}
+  const seen: Array<{ url: string; headers: http.IncomingHttpHeaders }> = []
+
+  before(async () => {
+    server = http.createServer((req, res) => {
+      const path = req.url!.split('?')[0]
+      hits[path] = (hits[path] ?? 0) + 1
+      seen.push({ url: req.url!, headers: req.headers })
+      if (path === '/ok') return res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"version":"1.33.2"}')
+      if (path === '/slow') return void setTimeout(() => res.end('{}'), 2000)
+      if (path === '/garbage') return res.writeHead(200, { 'Content-Type': 'application/json' }).end('<html>not json')
+      if (path === '/shape') return res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"version":42}')
+      if (path === '/fail') return res.writeHead(500, { 'Content-Type': 'application/json' }).end('{"message":"database is locked"}')
+      if (path === '/forbidden') return res.writeHead(403).end()
+      if (path === '/flaky') return hits[path] < 3 ? res.writeHead(503).end() : res.writeHead(200).end('{"version":"ok"}')
+      if (path === '/big') return res.writeHead(200).end('x'.repeat(5000))
+      if (path === '/conflict') return res.writeHead(409, { 'Content-Type': 'application/json' }).end('{"message":"already requested"}')
+      res.writeHead(404).end()
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  })
+  after(() => new Promise<void>((r) => server.close(() => r())))
+  beforeEach(() => resetBreakers())
+
+  const client = (extra: Record<string, unknown> = {}) =>
+    createUpstreamClient({ service: 'Overseerr', baseUrl: base, timeoutMs: 500, headers: { 'X-Api-Key': 'k' }, ...extra }, log)
+  const failure = async (work: Promise<unknown>): Promise<UpstreamError> => {
+    try { await work } catch (e) { if (e instanceof UpstreamError) return e; throw e }
+    throw new Error('expected an UpstreamError')
+  }
+  const Status = z.object({ version: z.string() })
+
+  it('returns the validated answer and sends the configured headers', async () => {
+    expect(await client().get('/ok', Status)).to.deep.equal({ version: '1.33.2' })
+    expect(seen.at(-1)!.headers['x-api-key']).to.equal('k')
+    expect(seen.at(-1)!.headers.accept).to.equal('application/json')
+  })
+
+  it('gives up at the timeout and says so in words', async () => {
+    const e = await failure(client().get('/slow', Status, { timeoutMs: 200 }))
+    expect(e.message).to.equal(`Overseerr: did not answer within 0.2 s (${base}/slow)`)
+    expect(e.status).to.equal(502)
+  })
+
+  it('names a refused connection', async () => {
+    const closed = http.createServer()
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r))
+    const port = (closed.address() as AddressInfo).port
+    await new Promise<void>((r) => closed.close(() => r()))
+    const e = await failure(createUpstreamClient({ service: 'Plex', baseUrl: `http://127.0.0.1:${port}` }, log).get('/identity'))
+    expect(e.why).to.equal('refused the connection (is it running, and is the address right?)')
+  })
+
+  it('refuses garbage and answers of the wrong shape', async () => {
+    expect((await failure(client().get('/garbage', Status))).why).to.equal('answered with something that is not valid JSON')
+    expect((await failure(client().get('/shape', Status))).why).to.match(/^answered in a shape MediaNest does not understand \(.* at version\)$/)
+  })
+
+  it('reports the upstream message on a 5xx, and a refused key on 401/403', async () => {
+    expect((await failure(client().get('/fail'))).why).to.equal('failed on its side (HTTP 500): database is locked')
+    expect((await failure(client().get('/forbidden'))).why).to.equal('refused the credentials (HTTP 403)')
+  })
+
+  it('retries idempotent GETs a little, and never POSTs', async () => {
+    hits['/flaky'] = 0
+    expect(await client().get('/flaky', Status)).to.deep.equal({ version: 'ok' })
+    expect(hits['/flaky']).to.equal(3)
+    hits['/fail'] = 0
+    await failure(client().request({ method: 'POST', path: '/fail', body: {} }))
+    expect(hits['/fail']).to.equal(1)
+  })
+
+  it('caps the size of an answer', async () => {
+    expect((await failure(client({ maxBytes: 1000 }).get('/big'))).why).to.include('more than the 1000 bytes accepted')
+  })
+
+  it('returns accepted non-2xx answers instead of throwing', async () => {
+    const res = await client().request({ method: 'POST', path: '/conflict', body: {}, accept: [409] })
+    expect(res.status).to.equal(409)
+    expect(res.data).to.deep.equal({ message: 'already requested' })
+  })
+
+  it('stops calling a service that keeps failing, for a while', async () => {
+    hits['/fail'] = 0
+    for (let i = 0; i < 5; i++) await failure(client().request({ method: 'POST', path: '/fail' }))
+    const e = await failure(client().request({ method: 'POST', path: '/fail' }))
+    expect(e.why).to.match(/^failed 5 times in a row; not trying again for \d+ s$/)
+    expect(hits['/fail']).to.equal(5)
+  })
+
+  it('encodes query values strictly and redacts secrets from URLs it reports', async () => {
+    expect(encodeRfc3986("it's (a) test!*")).to.equal('it%27s%20%28a%29%20test%21%2A')
+    expect(redactUrl('http://x/a?X-Plex-Token=abc&q=1&api_key=zzz')).to.equal('http://x/a?X-Plex-Token=[redacted]&q=1&api_key=[redacted]')
+    await client().get('/ok', Status, { query: { query: "it's (a) test" } })
+    expect(seen.at(-1)!.url).to.equal('/ok?query=it%27s%20%28a%29%20test')
+  })
+})
