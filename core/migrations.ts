@@ -28,8 +28,9 @@ class FolderSource implements Knex.MigrationSource<string> {
     if (!fs.existsSync(this.dir)) return []
     return fs.readdirSync(this.dir).filter((f) => MIGRATION_FILE.test(f) && !f.endsWith('.d.ts')).sort()
   }
+  /** The file name itself, as knex's own source records it, so the stock knex CLI agrees with us. */
   getMigrationName(file: string): string {
-    return file.replace(/\.(ts|js|mjs)$/, '')
+    return file
   }
   async getMigration(file: string): Promise<Knex.Migration> {
     return import(pathToFileURL(path.join(this.dir, file)).href) as Promise<Knex.Migration>

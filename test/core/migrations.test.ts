@@ -57,8 +57,8 @@ describe('migrations', function () {
   it('keeps each plugin in its own tracking table, so equal file names do not collide', async () => {
     await migrateLatest(db, [core, hello, clash])
     expect(await tables(db)).to.include.members([trackingTable('hello'), trackingTable('same-file-name'), 'same_file_name_things'])
-    expect((await migrationStatus(db, hello)).done).to.deep.equal(['202611250001_create_hello_greetings'])
-    expect((await migrationStatus(db, clash)).done).to.deep.equal(['202611250001_create_hello_greetings'])
+    expect((await migrationStatus(db, hello)).done).to.deep.equal(['202611250001_create_hello_greetings.ts'])
+    expect((await migrationStatus(db, clash)).done).to.deep.equal(['202611250001_create_hello_greetings.ts'])
     // Rolling one plugin back leaves the other's history and tables alone.
     await migrateDown(db, clash, true)
     expect(await tables(db)).to.include('hello_greetings').and.not.include('same_file_name_things')
