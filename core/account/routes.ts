@@ -1,10 +1,19 @@
-// PLACEHOLDER (being written by a helper): the account pages.
+// The account area: /account (profile), /account/password, /account/sessions and
+// /account/tokens for the signed-in person, and the public /reset/<token> page.
+// Each page is its own router; this file only mounts them behind the right guards.
 import express, { type RequestHandler, type Router } from 'express'
 import type { Knex } from 'knex'
 import type { Logger } from 'winston'
+import { Forbidden } from '../plugin-api.ts'
+import { viewerOf } from '../http/request-context.ts'
 import type { ViewEngine } from '../views.ts'
 import type { CookiePolicy } from '../auth/cookies.ts'
 import type { SessionPolicy } from '../auth/sessions.ts'
+import { profileRoutes } from './profile.ts'
+import { passwordRoutes } from './password.ts'
+import { sessionsPageRoutes } from './sessions-page.ts'
+import { apiTokensPageRoutes } from './api-tokens-page.ts'
+import { resetRoutes } from './reset.ts'
 
 export interface AccountDeps {
   db: Knex
@@ -17,6 +26,26 @@ export interface AccountDeps {
   resetLimit: RequestHandler
 }
 
-export function accountRoutes(_deps: AccountDeps): Router {
-  return express.Router()
+/**
+ * Account changes need a browser session. An API token may read pages, but a leaked
+ * token must not mint more tokens, set a password or end the owner's sessions.
+ */
+const changesNeedASession: RequestHandler = (req, _res, next) => {
+  if (req.method === 'GET' || req.method === 'HEAD' || viewerOf(req)?.sessionId) return next()
+  next(new Forbidden('Account settings can only be changed from a signed-in browser, not with an API token.'))
+}
+
+export function accountRoutes(deps: AccountDeps): Router {
+  const router = express.Router()
+  router.use(resetRoutes(deps))
+  router.use(
+    '/account',
+    deps.requireUser,
+    changesNeedASession,
+    profileRoutes(deps),
+    passwordRoutes(deps),
+    sessionsPageRoutes(deps),
+    apiTokensPageRoutes(deps),
+  )
+  return router
 }

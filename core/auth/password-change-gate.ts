@@ -7,7 +7,7 @@ const ALLOWED = new Set(['/account/password', '/logout'])
 
 export const passwordChangeGate: RequestHandler = (req, res, next) => {
   const viewer = viewerOf(req)
-  if (!viewer?.requiresPasswordChange || ALLOWED.has(req.path)) return next()
+  if (!viewer?.requiresPasswordChange || ALLOWED.has(req.path) || req.path.startsWith('/reset/')) return next()
   if (req.method === 'GET' && req.get('HX-Request') !== 'true' && req.accepts(['html', 'json']) === 'html') {
     return res.redirect(303, '/account/password')
   }

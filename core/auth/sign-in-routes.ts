@@ -30,6 +30,10 @@ export interface SignInDeps {
 }
 
 const SAME_MESSAGE = 'That email and password do not match an account.'
+/** Messages a redirect may ask for by key; no text from the URL is ever shown. */
+const NOTICES: Record<string, string> = {
+  reset: 'Your password was changed. Sign in with the new one.',
+}
 
 class SuspendedAccount extends Error {}
 
@@ -81,6 +85,7 @@ export function signInRoutes(deps: SignInDeps): Router {
       page: 'auth/login', fragment: 'auth/_login-form', title: 'Sign in', status,
       data: {
         form: { email: '', error: null, next: safeNext(req.query.next), ...form },
+        notice: req.query.reset === 'done' ? NOTICES.reset : null,
         methods: host.signInMethods().map((m) => ({ label: m.label, href: m.startPath })),
         setupPending: !(await adminExists(db)),
       },

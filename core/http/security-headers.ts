@@ -11,7 +11,9 @@ export function securityHeaders(options: { https: boolean }): RequestHandler {
         defaultSrc: ["'self'"],
         scriptSrc: ["'self'"],
         styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
+        // https: for avatars and posters (plex.tv, TMDB) shown as they are, like Overseerr
+        // does; proxying arbitrary image URLs is the hole that hit our peers.
+        imgSrc: ["'self'", 'data:', 'https:'],
         connectSrc: ["'self'"],
         fontSrc: ["'self'"],
         objectSrc: ["'none'"],

@@ -1,0 +1,95 @@
+// /account: the person's own profile (display name and avatar address) and the way
+// to their password, sessions and API tokens.
+import express, { type Request, type Response, type Router } from 'express'
+import { z } from 'zod'
+import { BadInput, NotFound } from '../plugin-api.ts'
+import { parseInput } from '../plugins/context.ts'
+import { requestLog, viewerOf } from '../http/request-context.ts'
+import { wantsFragment } from '../views.ts'
+import { audit } from '../auth/audit.ts'
+import { findUserById, type UserRow } from '../auth/users.ts'
+import type { AccountDeps } from './routes.ts'
+
+export const MAX_NAME_LENGTH = 100
+export const MAX_IMAGE_URL_LENGTH = 2000
+
+/** The address to put in <img src>, or null unless it is a plain http(s) URL. */
+export function safeImageUrl(value: string | null | undefined): string | null {
+  if (!value || value.length > MAX_IMAGE_URL_LENGTH) return null
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    return null
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return null
+  return url.href
+}
+
+const profileBody = z.object({
+  name: z.string().trim().max(MAX_NAME_LENGTH, `Use at most ${MAX_NAME_LENGTH} characters for your name.`),
+  image: z.string().trim()
+    .max(MAX_IMAGE_URL_LENGTH, `Use an address of at most ${MAX_IMAGE_URL_LENGTH} characters.`)
+    .refine((v) => v === '' || safeImageUrl(v) !== null, 'Use an address that starts with https:// or http://.'),
+})
+
+interface ProfileForm {
+  name: string
+  image: string
+  error: string | null
+  fields: Record<string, string>
+  saved: boolean
+}
+
+export function profileRoutes(deps: AccountDeps): Router {
+  const { db, views } = deps
+  const router = express.Router()
+
+  const render = async (req: Request, res: Response, user: UserRow, form: Partial<ProfileForm>, status = 200) => {
+    const full: ProfileForm = { name: user.name ?? '', image: user.image ?? '', error: null, fields: {}, saved: false, ...form }
+    await views.pageOrFragment(req, res, {
+      page: 'account/index', fragment: 'account/_profile-form', title: 'Your account', status,
+      data: {
+        account: { email: user.email, role: user.role, hasPassword: Boolean(user.password_hash), plexUsername: user.plex_username },
+        // The preview shows what is saved, or what was just typed when it is a valid address.
+        avatarUrl: safeImageUrl(full.fields.image ? user.image : full.image),
+        form: full,
+      },
+    })
+  }
+
+  const currentUser = async (req: Request): Promise<UserRow> => {
+    const user = await findUserById(db, viewerOf(req)!.id)
+    if (!user) throw new NotFound('Your account no longer exists.')
+    return user
+  }
+
+  router.get('/', async (req, res) => {
+    await render(req, res, await currentUser(req), { saved: req.query.saved === '1' })
+  })
+
+  router.post('/', async (req, res) => {
+    const user = await currentUser(req)
+    const echo = {
+      name: String(req.body?.name ?? '').slice(0, MAX_NAME_LENGTH + 50),
+      image: String(req.body?.image ?? '').slice(0, MAX_IMAGE_URL_LENGTH + 50),
+    }
+    let body: z.output<typeof profileBody>
+    try {
+      body = parseInput(profileBody, { name: echo.name, image: echo.image })
+    } catch (error) {
+      if (!(error instanceof BadInput)) throw error
+      return render(req, res, user, { ...echo, error: 'Your profile was not saved. Please correct the fields below.', fields: error.fields }, 422)
+    }
+    const changes = { name: body.name || null, image: body.image || null }
+    await db('users').where({ id: user.id }).update(changes)
+    audit(requestLog(req), 'profile updated', {
+      user: user.id,
+      fields: Object.keys(changes).filter((k) => changes[k as keyof typeof changes] !== user[k as keyof typeof changes]).join(',') || 'none',
+    })
+    if (wantsFragment(req)) return render(req, res, { ...user, ...changes }, { saved: true })
+    res.redirect(303, '/account?saved=1')
+  })
+
+  return router
+}
