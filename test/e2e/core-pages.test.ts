@@ -1,0 +1,70 @@
+import { expect } from 'chai'
+import type { Browser } from 'playwright-core'
+import { startTestHost, type TestHost } from '../support/test-host.ts'
+import { browserAvailable, launchBrowser } from '../support/browser.ts'
+
+describe('in a real browser: sign-in, htmx forms and the live stream', function () {
+  this.timeout(90_000)
+  let host: TestHost
+  let browser: Browser
+
+  before(async function () {
+    if (!browserAvailable()) this.skip()
+    host = await startTestHost({ plugins: { hello: { enabled: true } } })
+    browser = await launchBrowser()
+  })
+  after(async () => {
+    await browser?.close()
+    await host?.stop()
+  })
+
+  it('signs in with htmx, and a fragment pushed on the stream updates the open dashboard', async () => {
+    const user = await host.createUser({ name: 'Alice' })
+    const context = await browser.newContext()
+    const errors: string[] = []
+    const dashboard = await context.newPage()
+    dashboard.on('pageerror', (e) => errors.push(String(e)))
+    dashboard.on('console', (m) => { if (m.type() === 'error' && !m.text().includes('401')) errors.push(m.text()) })
+    await dashboard.goto(`${host.url}/login`)
+    await dashboard.fill('input[name=email]', user.email)
+    await dashboard.fill('input[name=password]', 'not the password')
+    await dashboard.click('#main button[type=submit]')
+    // htmx 4 swaps the 401 answer: the form comes back with its message.
+    await dashboard.waitForSelector('#login-form .alert-error')
+    expect(await dashboard.textContent('#login-form .alert-error')).to.equal('That email and password do not match an account.')
+    await dashboard.fill('input[name=password]', user.password)
+    await dashboard.click('#main button[type=submit]')
+    await dashboard.waitForURL(`${host.url}/`)
+    await dashboard.waitForSelector('#hello-count')
+    expect(await dashboard.textContent('#hello-count')).to.equal('0')
+
+    // A second tab sends a greeting through the htmx form (CSRF header from <body>).
+    const other = await context.newPage()
+    await other.goto(`${host.url}/hello`)
+    await other.fill('input[name=message]', 'hi there')
+    await other.click('#main button[type=submit]')
+    await other.waitForSelector('#hello-greetings .alert-ok')
+    // The job runs, emits its event, and the handler pushes the new count to Alice's pages.
+    await dashboard.waitForFunction(() => document.querySelector('#hello-count')?.textContent === '1', null, { timeout: 15_000 })
+    expect(errors).to.deep.equal([])
+    await context.close()
+  })
+
+  it('works with JavaScript off: plain forms, redirects and full pages', async () => {
+    const user = await host.createUser({ name: 'Bob' })
+    const context = await browser.newContext({ javaScriptEnabled: false })
+    const page = await context.newPage()
+    await page.goto(`${host.url}/hello`)
+    expect(page.url()).to.equal(`${host.url}/login?next=%2Fhello`)
+    await page.fill('input[name=email]', user.email)
+    await page.fill('input[name=password]', user.password)
+    await page.click('#main button[type=submit]')
+    await page.waitForURL(`${host.url}/hello`)
+    await page.fill('input[name=message]', 'no script needed')
+    await page.click('#main button[type=submit]')
+    await page.waitForURL(`${host.url}/hello`)
+    const rows = await host.db('jobs').where({ name: 'hello.greet' }).select('payload')
+    expect(rows.map((r: { payload: { message: string } }) => r.payload.message)).to.include('no script needed')
+    await context.close()
+  })
+})
