@@ -1,10 +1,18 @@
-// PLACEHOLDER (being written by a helper): the admin area.
+// The admin area: /admin and its sections, for admins only. One guard in front of
+// everything under /admin (a USER gets 403, nobody signed in goes to the sign-in page);
+// each section is its own router. Plugins' admin routes (/admin/<plugin>) are mounted
+// by the host and pass through the same guard first.
 import express, { type RequestHandler, type Router } from 'express'
 import type { Knex } from 'knex'
 import type { Logger } from 'winston'
 import type { ViewEngine } from '../views.ts'
 import type { PluginHost } from '../plugins/host.ts'
 import type { Secrets } from '../plugin-api.ts'
+import { adminOverview } from './overview.ts'
+import { userAdminRoutes } from './users.ts'
+import { serviceAdminRoutes } from './services.ts'
+import { errorLogRoutes } from './error-log.ts'
+import { pluginsPageRoutes } from './plugins-page.ts'
 
 export interface AdminDeps {
   db: Knex
@@ -16,6 +24,20 @@ export interface AdminDeps {
   publicUrl?: string
 }
 
-export function adminRoutes(_deps: AdminDeps): Router {
-  return express.Router()
+export function adminRoutes(deps: AdminDeps): Router {
+  const admin = express.Router()
+  admin.get('/', async (req, res) => {
+    await deps.views.pageOrFragment(req, res, {
+      page: 'admin/index', fragment: 'admin/index', title: 'Admin',
+      data: { overview: await adminOverview(deps.db, deps.host) },
+    })
+  })
+  admin.use(userAdminRoutes(deps))
+  admin.use(serviceAdminRoutes(deps))
+  admin.use(errorLogRoutes(deps))
+  admin.use(pluginsPageRoutes(deps))
+
+  const router = express.Router()
+  router.use('/admin', deps.requireAdmin, admin)
+  return router
 }

@@ -45,7 +45,7 @@ describe('in a real browser: sign-in, htmx forms and the live stream', function 
     await other.click('#main button[type=submit]')
     await other.waitForSelector('#hello-greetings .alert-ok')
     // The job runs, emits its event, and the handler pushes the new count to Alice's pages.
-    await dashboard.waitForFunction(() => document.querySelector('#hello-count')?.textContent === '1', null, { timeout: 15_000 })
+    await dashboard.waitForFunction("document.querySelector('#hello-count')?.textContent === '1'", null, { timeout: 15_000 })
     expect(errors).to.deep.equal([])
     await context.close()
   })
