@@ -143,6 +143,10 @@ export interface JobDefinition<P = any> {
   /** Attempts in all, first one included (default 5). */
   attempts?: number
   payload?: z.ZodType<P>
+  /** Bump when the payload's shape changes (default 1); rows keep the version they were written with. */
+  payloadVersion?: number
+  /** Turns a payload written by an older version into the current shape. */
+  upgrade?(payload: unknown, fromVersion: number): unknown
   run(payload: P, job: JobRunContext): Promise<void>
 }
 export interface ScheduleDefinition {

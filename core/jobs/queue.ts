@@ -153,6 +153,7 @@ export class JobQueue {
     const rows = payloads.map((payload) => ({
       name: fullName,
       payload: payloadJson(fullName, payload),
+      payload_version: definition?.def.payloadVersion ?? 1,
       dedupe_key: options.dedupeKey ?? null,
       max_attempts: maxAttempts,
       run_at: runAt ?? this.db.knex.fn.now(),
@@ -408,6 +409,19 @@ export class JobQueue {
 
     try {
       let payload = row.payload
+      const version = def.payloadVersion ?? 1
+      if (row.payload_version !== version) {
+        // Rows outlive deploys: an older payload is upgraded by the job, a newer one
+        // (written by a newer MediaNest) is never guessed at.
+        if (row.payload_version > version || !def.upgrade) {
+          const why = `the payload is version ${row.payload_version} and this job reads version ${version}` +
+            (row.payload_version < version ? ' with no upgrade() for it' : '; run the newer MediaNest that wrote it')
+          log.error(`${label}: ${why}`)
+          await this.finish(row, { status: 'failed', last_error: why })
+          return
+        }
+        payload = def.upgrade(payload, row.payload_version)
+      }
       if (def.payload) {
         const parsed = def.payload.safeParse(payload)
         if (!parsed.success) {

@@ -247,6 +247,32 @@ describe('jobs: the durable queue', function () {
     expect(got).to.deep.equal({ n: 1, mode: 'fast' })
   })
 
+  it('upgrades a payload written by an older version, and refuses one from a newer version', async function () {
+    const old = newQueue()
+    old.define('test.versioned', job('test.versioned', { async run() {} }), log)
+    const oldId = await old.enqueue('test.versioned', { title: 'Dune' })
+    await db.knex('jobs').insert({ name: 'test.versioned', payload: JSON.stringify({ titles: ['x'] }), payload_version: 3 })
+    const future = (await db.knex('jobs').where({ payload_version: 3 }).first()).id
+    expect((await row(oldId)).payload_version).to.equal(1)
+    await old.stop(1000)
+
+    const seen: unknown[] = []
+    const queue = newQueue()
+    queue.define('test.versioned', job('test.versioned', {
+      payloadVersion: 2,
+      upgrade: (p: unknown, from: number) => (from === 1 ? { titles: [(p as { title: string }).title] } : p),
+      payload: z.object({ titles: z.array(z.string()) }),
+      async run(payload) { seen.push(payload) },
+    }), log)
+    queue.start()
+    await waitFor('the old job to succeed', async () => (await row(oldId)).status === 'succeeded')
+    expect(seen).to.deep.equal([{ titles: ['Dune'] }])
+    const refused = await waitFor('the newer job to fail', async () => { const r = await row(future); return r.status === 'failed' && r })
+    expect(refused.last_error).to.equal('the payload is version 3 and this job reads version 2; run the newer MediaNest that wrote it')
+    const fresh = await queue.enqueue('test.versioned', { titles: ['a'] })
+    expect((await row(fresh)).payload_version).to.equal(2)
+  })
+
   it('cancels a queued job, which then never runs', async function () {
     const queue = newQueue()
     let ran = false
