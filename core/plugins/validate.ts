@@ -11,7 +11,9 @@ import { dependencyOrder } from './order.ts'
 export const NAME_PATTERN = /^[a-z][a-z0-9-]{1,39}$/
 export const RESERVED_NAMES = new Set([
   'admin', 'account', 'api', 'core', 'login', 'logout', 'setup', 'events', 'public', 'static',
-  'healthz', 'readyz', 'assets', 'vendor', 'htmx', 'reset', 'dashboard',
+  'healthz', 'readyz', 'assets', 'vendor', 'htmx', 'reset', 'dashboard', 'widgets',
+  // /admin/<name> of these are the core's own admin pages.
+  'users', 'services', 'errors', 'plugins',
 ])
 export const CORE_TABLES = new Set([
   'users', 'accounts', 'sessions', 'session_tokens', 'verification_tokens', 'rate_limits', 'error_logs',

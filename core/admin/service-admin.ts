@@ -1,0 +1,118 @@
+// The brief's service_configs as the admin edits them. API keys are sealed with the
+// row's service name as associated data; they go in, never back out to a page: the
+// list says only whether one is set. Renaming a service re-seals its key.
+import type { Knex } from 'knex'
+import { BadInput, Conflict, NotFound, type Secrets } from '../plugin-api.ts'
+import { apiKeyAad, type ServiceConfigRow } from '../service-configs.ts'
+
+export interface ServiceListItem {
+  id: number
+  service_name: string
+  service_url: string
+  enabled: boolean
+  has_key: boolean
+  config_data: Record<string, unknown> | null
+  updated_at: Date
+  updated_by_email: string | null
+}
+
+export type ApiKeyChange = { keep: true } | { clear: true } | { set: string }
+
+export interface ServiceConfigInput {
+  serviceName: string
+  serviceUrl: string
+  apiKey: ApiKeyChange
+  enabled: boolean
+  configData: Record<string, unknown>
+}
+
+function selectListItems(db: Knex): Knex.QueryBuilder {
+  return db('service_configs as s')
+    .leftJoin('users as u', 'u.id', 's.updated_by')
+    .select('s.id', 's.service_name', 's.service_url', 's.enabled', 's.config_data', 's.updated_at', 'u.email as updated_by_email')
+    .select(db.raw('(s.api_key is not null) as has_key'))
+}
+
+export async function listServiceConfigs(db: Knex): Promise<ServiceListItem[]> {
+  return selectListItems(db).orderBy('s.service_name')
+}
+
+export async function findServiceListItem(db: Knex, id: number): Promise<ServiceListItem | undefined> {
+  return selectListItems(db).where('s.id', id).first()
+}
+
+/** The whole row, sealed key included: for testing a connection, never for a page. */
+export async function findServiceConfigRow(db: Knex, id: number): Promise<ServiceConfigRow | undefined> {
+  return db<ServiceConfigRow>('service_configs').where({ id }).first()
+}
+
+const isUniqueViolation = (error: unknown) => (error as { code?: string })?.code === '23505'
+const alreadyConfigured = (name: string) => new Conflict(`A service named "${name}" is already configured. Edit that one instead.`)
+
+export async function createServiceConfig(db: Knex, secrets: Secrets, input: ServiceConfigInput, actorId: string): Promise<number> {
+  const apiKey = 'set' in input.apiKey ? secrets.encrypt(input.apiKey.set, apiKeyAad(input.serviceName)) : null
+  try {
+    const [row] = await db('service_configs').insert({
+      service_name: input.serviceName,
+      service_url: input.serviceUrl,
+      api_key: apiKey,
+      enabled: input.enabled,
+      config_data: JSON.stringify(input.configData),
+      updated_at: db.fn.now(),
+      updated_by: actorId,
+    }).returning('id')
+    return (row as { id: number }).id
+  } catch (error) {
+    if (isUniqueViolation(error)) throw alreadyConfigured(input.serviceName)
+    throw error
+  }
+}
+
+export async function updateServiceConfig(db: Knex, secrets: Secrets, id: number, input: ServiceConfigInput, actorId: string): Promise<{ changedFields: string[] }> {
+  try {
+    return await db.transaction(async (trx) => {
+      const row = await trx<ServiceConfigRow>('service_configs').where({ id }).forUpdate().first()
+      if (!row) throw new NotFound('There is no such service.')
+      let apiKey = row.api_key
+      if ('set' in input.apiKey) apiKey = secrets.encrypt(input.apiKey.set, apiKeyAad(input.serviceName))
+      else if ('clear' in input.apiKey) apiKey = null
+      else if (row.api_key && row.service_name !== input.serviceName) apiKey = reseal(secrets, row.api_key, row.service_name, input.serviceName)
+
+      const changedFields = [
+        row.service_name !== input.serviceName && 'service_name',
+        row.service_url !== input.serviceUrl && 'service_url',
+        !('keep' in input.apiKey) && 'api_key',
+        row.enabled !== input.enabled && 'enabled',
+        JSON.stringify(row.config_data ?? {}) !== JSON.stringify(input.configData) && 'config_data',
+      ].filter((f): f is string => Boolean(f))
+      await trx('service_configs').where({ id }).update({
+        service_name: input.serviceName,
+        service_url: input.serviceUrl,
+        api_key: apiKey,
+        enabled: input.enabled,
+        config_data: JSON.stringify(input.configData),
+        updated_at: trx.fn.now(),
+        updated_by: actorId,
+      })
+      return { changedFields }
+    })
+  } catch (error) {
+    if (isUniqueViolation(error)) throw alreadyConfigured(input.serviceName)
+    throw error
+  }
+}
+
+function reseal(secrets: Secrets, sealed: string, fromName: string, toName: string): string {
+  let plaintext: string
+  try {
+    plaintext = secrets.decrypt(sealed, apiKeyAad(fromName))
+  } catch {
+    const message = 'The stored API key could not be opened to move it to the new name. Enter the key again, or tick "clear the key".'
+    throw new BadInput(message, { api_key: message })
+  }
+  return secrets.encrypt(plaintext, apiKeyAad(toName))
+}
+
+export async function deleteServiceConfig(db: Knex, id: number): Promise<boolean> {
+  return Number(await db('service_configs').where({ id }).del()) > 0
+}

@@ -1,0 +1,276 @@
+// /admin/services: the upstream services MediaNest talks to (service_configs). Add,
+// edit, delete, and test a connection through the plugin that owns the service type.
+// A stored API key never leaves the server: the form says "set" or "not set".
+import express, { type Request, type Response, type Router } from 'express'
+import { z } from 'zod'
+import { BadInput, Conflict, NotFound } from '../plugin-api.ts'
+import { parseInput } from '../plugins/context.ts'
+import { requestLog, viewerOf } from '../http/request-context.ts'
+import { wantsFragment } from '../views.ts'
+import { audit } from '../auth/audit.ts'
+import type { AdminDeps } from './routes.ts'
+import { checkboxField, textField, textFields } from './form-fields.ts'
+import { serialParam } from './path-params.ts'
+import { utcMinute } from './timestamps.ts'
+import {
+  createServiceConfig, deleteServiceConfig, findServiceConfigRow, findServiceListItem, listServiceConfigs,
+  updateServiceConfig, type ServiceConfigInput, type ServiceListItem,
+} from './service-admin.ts'
+import { testServiceConnection } from './service-connection-test.ts'
+
+const FREE_NAME = /^[a-z][a-z0-9-]{1,63}$/
+const TEXT_FIELDS = ['service_name', 'service_name_other', 'service_url', 'api_key', 'config_data'] as const
+
+const serviceUrl = z.string().trim()
+  .min(1, 'Enter the address of the service, like http://192.168.1.10:5055.')
+  .max(2000, 'Use at most 2000 characters.')
+  .superRefine((text, ctx) => {
+    let url: URL
+    try {
+      url = new URL(text)
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'That is not a web address. Write it like http://192.168.1.10:5055.' })
+      return
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      ctx.addIssue({ code: 'custom', message: `Only http:// and https:// addresses are allowed, not ${url.protocol}//.` })
+    } else if (url.username || url.password) {
+      ctx.addIssue({ code: 'custom', message: 'Put credentials in the API key field, not in the address.' })
+    }
+  })
+
+const configData = z.string().max(20_000, 'Use at most 20000 characters.').transform((text, ctx) => {
+  if (!text.trim()) return {}
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `This is not valid JSON (${(error as Error).message}).` })
+    return z.NEVER
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    ctx.addIssue({ code: 'custom', message: 'Write a JSON object, like {"libraryId": 1}, or leave it empty.' })
+    return z.NEVER
+  }
+  return value as Record<string, unknown>
+})
+
+function serviceForm(knownNames: Set<string>) {
+  return z.object({
+    service_name: z.string(),
+    service_name_other: z.string().trim(),
+    service_url: serviceUrl,
+    api_key: z.string().trim().max(1000, 'Use at most 1000 characters.'),
+    clear_key: z.boolean(),
+    enabled: z.boolean(),
+    config_data: configData,
+  }).superRefine((v, ctx) => {
+    if (v.service_name) {
+      if (!knownNames.has(v.service_name)) {
+        ctx.addIssue({ code: 'custom', path: ['service_name'], message: 'Choose a service type from the list, or "Other" and type a name.' })
+      }
+    } else if (!v.service_name_other) {
+      ctx.addIssue({ code: 'custom', path: ['service_name'], message: 'Choose a service type, or "Other" and type a name.' })
+    } else if (!FREE_NAME.test(v.service_name_other)) {
+      ctx.addIssue({ code: 'custom', path: ['service_name_other'], message: 'Use 2 to 64 characters: lower-case letters, digits and dashes, starting with a letter.' })
+    }
+    if (v.clear_key && v.api_key) {
+      ctx.addIssue({ code: 'custom', path: ['api_key'], message: 'Either type a new key or tick "clear the key", not both.' })
+    }
+  }).transform((v): ServiceConfigInput => ({
+    serviceName: v.service_name || v.service_name_other,
+    serviceUrl: v.service_url,
+    apiKey: v.clear_key ? { clear: true } : v.api_key ? { set: v.api_key } : { keep: true },
+    enabled: v.enabled,
+    configData: v.config_data,
+  }))
+}
+
+interface FormValues {
+  service_name: string
+  service_name_other: string
+  service_url: string
+  enabled: boolean
+  config_data: string
+}
+
+interface ServiceFormView {
+  id: number | null
+  /** The saved row's name: offered in the list even when no enabled plugin owns it. */
+  storedName: string | null
+  values: FormValues
+  keySet: boolean
+  error: string | null
+  fields: Record<string, string>
+}
+
+const DONE: Record<string, string> = {
+  created: 'Service added.',
+  updated: 'Service saved.',
+  deleted: 'Service deleted.',
+}
+
+function present(s: ServiceListItem) {
+  return {
+    id: s.id,
+    name: s.service_name,
+    url: s.service_url,
+    enabled: s.enabled,
+    keySet: s.has_key,
+    updatedAt: utcMinute(s.updated_at),
+    updatedBy: s.updated_by_email,
+  }
+}
+
+export function serviceAdminRoutes(deps: AdminDeps): Router {
+  const { db, views, host, secrets } = deps
+  const router = express.Router()
+
+  const serviceTypes = (current?: string) => {
+    const types = host.serviceTypes().map((t) => ({ name: t.name, label: `${t.label} (${t.plugin})` }))
+    if (current && !types.some((t) => t.name === current)) types.push({ name: current, label: `${current} (no enabled plugin)` })
+    return types
+  }
+
+  const renderList = async (req: Request, res: Response, extra: { testResult?: { id: number; result: unknown } } = {}) => {
+    const services = await listServiceConfigs(db)
+    await views.pageOrFragment(req, res, {
+      page: 'admin/services', fragment: 'admin/services', title: 'Services',
+      data: {
+        services: services.map(present),
+        notice: DONE[textField(req.query, 'done')] ?? null,
+        testResult: extra.testResult ?? null,
+      },
+    })
+  }
+
+  const renderForm = async (req: Request, res: Response, status: number, form: ServiceFormView) => {
+    await views.pageOrFragment(req, res, {
+      page: 'admin/service-form', fragment: 'admin/_service-form', title: form.id ? 'Edit a service' : 'Add a service', status,
+      data: { form: { ...form, types: serviceTypes(form.storedName ?? undefined) } },
+    })
+  }
+
+  const mustFind = async (id: number) => {
+    const service = await findServiceListItem(db, id)
+    if (!service) throw new NotFound('There is no such service.')
+    return service
+  }
+
+  /** Echo of what was typed, for a form shown again: never the key. */
+  const echo = (body: unknown): FormValues => {
+    const v = textFields(body, TEXT_FIELDS)
+    return {
+      service_name: v.service_name.slice(0, 64),
+      service_name_other: v.service_name_other.slice(0, 64),
+      service_url: v.service_url.slice(0, 2000),
+      enabled: checkboxField(body, 'enabled'),
+      config_data: v.config_data.slice(0, 20_000),
+    }
+  }
+
+  const parseForm = (body: unknown, current?: string): ServiceConfigInput => {
+    const known = new Set(serviceTypes(current).map((t) => t.name))
+    return parseInput(serviceForm(known), {
+      ...textFields(body, TEXT_FIELDS),
+      clear_key: checkboxField(body, 'clear_key'),
+      enabled: checkboxField(body, 'enabled'),
+    })
+  }
+
+  const saved = (req: Request, res: Response, done: string) => {
+    const target = `/admin/services?done=${done}`
+    if (req.get('HX-Request') === 'true') {
+      res.setHeader('HX-Redirect', target)
+      return res.status(204).end()
+    }
+    res.redirect(303, target)
+  }
+
+  const refused = (req: Request, res: Response, error: unknown, form: Omit<ServiceFormView, 'error' | 'fields'>) => {
+    if (error instanceof BadInput) return renderForm(req, res, 422, { ...form, error: error.message, fields: error.fields })
+    if (error instanceof Conflict) {
+      const field = form.values.service_name ? 'service_name' : 'service_name_other'
+      return renderForm(req, res, 409, { ...form, error: error.message, fields: { [field]: error.message } })
+    }
+    throw error
+  }
+
+  router.get('/services', async (req, res) => renderList(req, res))
+
+  router.get('/services/new', async (req, res) => {
+    const first = host.serviceTypes()[0]?.name ?? ''
+    await renderForm(req, res, 200, {
+      id: null, storedName: null, keySet: false, error: null, fields: {},
+      values: { service_name: first, service_name_other: '', service_url: '', enabled: true, config_data: '{}' },
+    })
+  })
+
+  router.post('/services', async (req, res) => {
+    let id: number
+    try {
+      id = await createServiceConfig(db, secrets, parseForm(req.body), viewerOf(req)!.id)
+    } catch (error) {
+      return refused(req, res, error, { id: null, storedName: null, keySet: false, values: echo(req.body) })
+    }
+    audit(requestLog(req), 'admin added a service', { by: viewerOf(req)!.id, service: id, fields: 'service_name,service_url,api_key,enabled,config_data' })
+    saved(req, res, 'created')
+  })
+
+  router.get('/services/:id', async (req, res) => {
+    const service = await mustFind(serialParam(req, 'service'))
+    await renderForm(req, res, 200, {
+      id: service.id, storedName: service.service_name, keySet: service.has_key, error: null, fields: {},
+      values: {
+        service_name: service.service_name,
+        service_name_other: '',
+        service_url: service.service_url,
+        enabled: service.enabled,
+        config_data: JSON.stringify(service.config_data ?? {}, null, 2),
+      },
+    })
+  })
+
+  router.post('/services/:id', async (req, res) => {
+    const service = await mustFind(serialParam(req, 'service'))
+    let result: { changedFields: string[] }
+    try {
+      result = await updateServiceConfig(db, secrets, service.id, parseForm(req.body, service.service_name), viewerOf(req)!.id)
+    } catch (error) {
+      return refused(req, res, error, { id: service.id, storedName: service.service_name, keySet: service.has_key, values: echo(req.body) })
+    }
+    if (result.changedFields.length) {
+      audit(requestLog(req), 'admin changed a service', { by: viewerOf(req)!.id, service: service.id, fields: result.changedFields.join(',') })
+    }
+    saved(req, res, 'updated')
+  })
+
+  router.get('/services/:id/delete', async (req, res) => {
+    const service = await mustFind(serialParam(req, 'service'))
+    await views.pageOrFragment(req, res, {
+      page: 'admin/service-delete', fragment: 'admin/service-delete', title: 'Delete a service',
+      data: { service: present(service) },
+    })
+  })
+
+  router.post('/services/:id/delete', async (req, res) => {
+    const id = serialParam(req, 'service')
+    if (!(await deleteServiceConfig(db, id))) throw new NotFound('There is no such service (it may have been deleted already).')
+    audit(requestLog(req), 'admin deleted a service', { by: viewerOf(req)!.id, service: id })
+    saved(req, res, 'deleted')
+  })
+
+  router.post('/services/:id/test', async (req, res) => {
+    const row = await findServiceConfigRow(db, serialParam(req, 'service'))
+    if (!row) throw new NotFound('There is no such service.')
+    const result = await testServiceConnection(host.serviceTypes(), row, secrets)
+    requestLog(req).info(`service ${row.id} (${row.service_name}) tested: ${result.ok ? 'ok' : 'failed'}`)
+    if (wantsFragment(req)) {
+      await views.pageOrFragment(req, res, { page: 'admin/services', fragment: 'admin/_service-test', data: { result } })
+      return
+    }
+    await renderList(req, res, { testResult: { id: row.id, result } })
+  })
+
+  return router
+}

@@ -1,0 +1,207 @@
+// /admin/users: the account list (search, keyset pages), creating local users,
+// role changes, suspension and password-reset links. Each handler validates, calls
+// user-admin.ts, audits what changed (the field, never the value) and renders.
+import express, { type Request, type Response, type Router } from 'express'
+import { z } from 'zod'
+import { BadInput, Conflict, NotFound, type Role } from '../plugin-api.ts'
+import { parseInput } from '../plugins/context.ts'
+import { requestLog, viewerOf } from '../http/request-context.ts'
+import { wantsFragment } from '../views.ts'
+import { audit } from '../auth/audit.ts'
+import { issuePasswordReset } from '../auth/password-reset.ts'
+import type { AdminDeps } from './routes.ts'
+import { checkPageRequest } from './keyset-pages.ts'
+import { textField, textFields } from './form-fields.ts'
+import { uuidParam } from './path-params.ts'
+import { utcMinute } from './timestamps.ts'
+import {
+  changeRole, changeStatus, createLocalUser, findAdminUserView, searchUsers,
+  type AccountChange, type AdminUserView, type UserStatus,
+} from './user-admin.ts'
+
+const newUserForm = z.object({
+  email: z.string().trim().min(1, 'Enter an email address.').max(254, 'Use at most 254 characters.')
+    .pipe(z.email('Enter a valid email address, like name@example.com.')),
+  name: z.string().trim().max(100, 'Use at most 100 characters.'),
+  role: z.enum(['USER', 'ADMIN'], { error: 'Choose User or Admin.' }),
+})
+
+const DONE: Record<string, string> = {
+  role: 'Role changed. If they lost the admin role, they were signed out everywhere.',
+  suspended: 'Account suspended. They were signed out everywhere.',
+  reactivated: 'Account reactivated. They can sign in again.',
+  unchanged: 'Nothing to change.',
+}
+
+function usersHref(params: { q: string; after?: string; before?: string }): string {
+  const search = new URLSearchParams()
+  if (params.q) search.set('q', params.q)
+  if (params.after) search.set('after', params.after)
+  if (params.before) search.set('before', params.before)
+  const text = search.toString()
+  return text ? `/admin/users?${text}` : '/admin/users'
+}
+
+function present(user: AdminUserView) {
+  return {
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    role: user.role,
+    status: user.status,
+    plexUsername: user.plex_username,
+    hasPassword: user.has_password,
+    requiresPasswordChange: user.requires_password_change,
+    lastLogin: utcMinute(user.last_login_at),
+    created: utcMinute(user.created_at),
+  }
+}
+
+/** The public address the reset link starts with: the configured one, else this request's. */
+function siteOrigin(req: Request, publicUrl: string | undefined): string {
+  return (publicUrl ?? `${req.protocol}://${req.get('host')}`).replace(/\/+$/, '')
+}
+
+export function userAdminRoutes(deps: AdminDeps): Router {
+  const { db, views, publicUrl } = deps
+  const router = express.Router()
+
+  router.get('/users', async (req, res) => {
+    const query = textFields(req.query, ['q', 'after', 'before'])
+    const q = query.q.trim()
+    let error: string | null = null
+    let status = 200
+    let result = null
+    try {
+      if (q.length > 254) throw new BadInput('Search for at most 254 characters.', { q: 'Too long.' })
+      checkPageRequest({ after: query.after || undefined, before: query.before || undefined })
+      result = await searchUsers(db, { q, after: query.after || undefined, before: query.before || undefined })
+    } catch (e) {
+      if (!(e instanceof BadInput)) throw e
+      error = e.message
+      status = 422
+    }
+    await views.pageOrFragment(req, res, {
+      page: 'admin/users', fragment: 'admin/_users-table', title: 'Users', status,
+      data: {
+        q: q.slice(0, 254),
+        error,
+        users: result?.rows.map(present) ?? [],
+        pager: {
+          target: '#admin-users-table',
+          firstHref: result?.paged ? usersHref({ q }) : null,
+          prevHref: result?.prev ? usersHref({ q, before: result.prev }) : null,
+          nextHref: result?.next ? usersHref({ q, after: result.next }) : null,
+        },
+      },
+    })
+  })
+
+  const renderNewUser = (req: Request, res: Response, status: number, form: { values: Record<string, string>; error: string | null; fields: Record<string, string> }) =>
+    views.pageOrFragment(req, res, { page: 'admin/user-new', fragment: 'admin/_user-form', title: 'Create a user', status, data: { form } })
+
+  router.get('/users/new', async (req, res) => {
+    await renderNewUser(req, res, 200, { values: { email: '', name: '', role: 'USER' }, error: null, fields: {} })
+  })
+
+  router.post('/users', async (req, res) => {
+    const values = textFields(req.body, ['email', 'name', 'role'])
+    const echo = { email: values.email.slice(0, 254), name: values.name.slice(0, 100), role: values.role === 'ADMIN' ? 'ADMIN' : 'USER' }
+    let created: Awaited<ReturnType<typeof createLocalUser>>
+    try {
+      const input = parseInput(newUserForm, values)
+      created = await createLocalUser(db, { email: input.email, name: input.name || null, role: input.role })
+    } catch (error) {
+      if (error instanceof BadInput) return renderNewUser(req, res, 422, { values: echo, error: error.message, fields: error.fields })
+      if (error instanceof Conflict) return renderNewUser(req, res, 409, { values: echo, error: error.message, fields: { email: error.message } })
+      throw error
+    }
+    audit(requestLog(req), 'admin created a user', { by: viewerOf(req)!.id, user: created.user.id, fields: 'email,name,role' })
+    // The temporary password exists only in this response.
+    res.setHeader('Cache-Control', 'no-store')
+    await views.pageOrFragment(req, res, {
+      page: 'admin/user-created', fragment: 'admin/_user-created', title: 'User created', status: 201,
+      data: { user: present(created.user), temporaryPassword: created.temporaryPassword },
+    })
+  })
+
+  const renderUser = async (req: Request, res: Response, user: AdminUserView, extra: { status?: number; notice?: string | null; error?: string | null; resetLink?: string | null } = {}) => {
+    await views.pageOrFragment(req, res, {
+      page: 'admin/user', fragment: 'admin/_user', title: user.email, status: extra.status ?? 200,
+      data: {
+        user: present(user),
+        isSelf: viewerOf(req)!.id === user.id,
+        notice: extra.notice ?? null,
+        error: extra.error ?? null,
+        resetLink: extra.resetLink ?? null,
+      },
+    })
+  }
+
+  const mustFind = async (id: string) => {
+    const user = await findAdminUserView(db, id)
+    if (!user) throw new NotFound('There is no such user.')
+    return user
+  }
+
+  router.get('/users/:id', async (req, res) => {
+    const user = await mustFind(uuidParam(req, 'user'))
+    await renderUser(req, res, user, { notice: DONE[textField(req.query, 'done')] ?? null })
+  })
+
+  /** After a change: htmx gets the updated card, a plain form post is redirected (PRG). */
+  const changed = async (req: Request, res: Response, id: string, done: string) => {
+    if (!wantsFragment(req)) return res.redirect(303, `/admin/users/${id}?done=${done}`)
+    await renderUser(req, res, await mustFind(id), { notice: DONE[done] })
+  }
+
+  const refuse = async (req: Request, res: Response, id: string, status: number, error: string) => {
+    await renderUser(req, res, await mustFind(id), { status, error })
+  }
+
+  const applied = (req: Request, id: string, field: string, result: AccountChange) => {
+    if (!result.changed) return
+    audit(requestLog(req), 'admin changed a user', { by: viewerOf(req)!.id, user: id, field, sessionsEnded: result.sessionsEnded })
+  }
+
+  router.post('/users/:id/role', async (req, res) => {
+    const id = uuidParam(req, 'user')
+    const role = textField(req.body, 'role')
+    if (role !== 'USER' && role !== 'ADMIN') return refuse(req, res, id, 422, 'Choose a role: User or Admin.')
+    let result: AccountChange
+    try {
+      result = await changeRole(db, viewerOf(req)!.id, id, role as Role)
+    } catch (error) {
+      if (error instanceof Conflict) return refuse(req, res, id, 409, error.message)
+      throw error
+    }
+    applied(req, id, 'role', result)
+    await changed(req, res, id, result.changed ? 'role' : 'unchanged')
+  })
+
+  router.post('/users/:id/status', async (req, res) => {
+    const id = uuidParam(req, 'user')
+    const status = textField(req.body, 'status')
+    if (status !== 'active' && status !== 'suspended') return refuse(req, res, id, 422, 'Choose to suspend or reactivate the account.')
+    let result: AccountChange
+    try {
+      result = await changeStatus(db, viewerOf(req)!.id, id, status as UserStatus)
+    } catch (error) {
+      if (error instanceof Conflict) return refuse(req, res, id, 409, error.message)
+      throw error
+    }
+    applied(req, id, 'status', result)
+    await changed(req, res, id, !result.changed ? 'unchanged' : status === 'suspended' ? 'suspended' : 'reactivated')
+  })
+
+  router.post('/users/:id/reset-password', async (req, res) => {
+    const user = await mustFind(uuidParam(req, 'user'))
+    const path = await issuePasswordReset(db, user.id)
+    audit(requestLog(req), 'admin issued a password reset link', { by: viewerOf(req)!.id, user: user.id })
+    // The link is shown once and never stored in a form a browser could replay.
+    res.setHeader('Cache-Control', 'no-store')
+    await renderUser(req, res, user, { resetLink: `${siteOrigin(req, publicUrl)}${path}` })
+  })
+
+  return router
+}

@@ -1,0 +1,335 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Writable } from 'node:stream'
+import { expect } from 'chai'
+import winston from 'winston'
+import { apiKeyAad, type ServiceConfigRow } from '../../core/service-configs.ts'
+import { testServiceConnection } from '../../core/admin/service-connection-test.ts'
+import type { ServiceType } from '../../core/plugin-api.ts'
+import { startTestHost, type TestHost } from '../support/test-host.ts'
+import type { TestClient } from '../support/http-client.ts'
+
+const LIMITS = { rateLimits: { login: { limit: 1000, window: '15m' }, authenticated: { limit: 10_000, window: '1m' } } }
+const PLUGIN_API = fileURLToPath(new URL('../../core/plugin-api.ts', import.meta.url))
+const KEY = 'sk-PLAINTEXT-api-key-4d2f9a'
+const count = async (host: TestHost) => Number((await host.db('service_configs').count('* as n').first())!.n)
+const rowNamed = (host: TestHost, name: string) => host.db('service_configs').where({ service_name: name }).first()
+
+/** A community plugin, written to a temp folder, that owns the 'fake-upstream' service type. */
+function writeFakeUpstreamPlugin(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'medianest-fake-upstream-'))
+  fs.writeFileSync(path.join(dir, 'index.ts'), `
+import { definePlugin, UpstreamError } from ${JSON.stringify(PLUGIN_API)}
+export default definePlugin({
+  name: 'fake-upstream', version: '1.2.3', api: '^1.0.0',
+  register() {
+    return {
+      serviceTypes: [{
+        name: 'fake-upstream', label: 'Fake upstream',
+        async test(service, signal) {
+          if (service.configData.mode === 'throw') throw new UpstreamError('Fake upstream', service.serviceUrl, 'answered 401: check the API key')
+          return { ok: service.apiKey !== null, message: 'reached ' + service.serviceUrl + ' with key ' + service.apiKey, responseTimeMs: 7 }
+        },
+      }],
+    }
+  },
+})
+`)
+  return dir
+}
+
+/** Every log line written while `work` runs, at debug level. */
+async function logDuring(host: TestHost, work: () => Promise<unknown>): Promise<string[]> {
+  const lines: string[] = []
+  const stream = new Writable({ objectMode: true, write(info, _enc, done) { lines.push(JSON.stringify(info)); done() } })
+  const transport = new winston.transports.Stream({ stream, level: 'debug' })
+  const log = host.app.log
+  const level = log.level
+  log.add(transport)
+  log.level = 'debug'
+  try {
+    await work()
+  } finally {
+    log.remove(transport)
+    log.level = level
+  }
+  return lines
+}
+
+describe('admin: services', function () {
+  this.timeout(120_000)
+  let host: TestHost
+  let pluginDir: string
+  let client: TestClient
+  let serial = 0
+
+  before(async () => {
+    pluginDir = writeFakeUpstreamPlugin()
+    host = await startTestHost({ config: LIMITS, plugins: { 'fake-upstream': { enabled: true, source: pluginDir } } })
+    client = (await host.signedIn(await host.createUser({ role: 'ADMIN' }))).client
+  })
+  after(async () => {
+    await host.stop()
+    fs.rmSync(pluginDir, { recursive: true, force: true })
+  })
+
+  const uniqueName = () => `svc-${++serial}-${Date.now().toString(36)}`
+  const form = (fields: Record<string, string> = {}) => ({
+    service_name: '', service_name_other: uniqueName(), service_url: 'http://127.0.0.1:5055/api', api_key: '', enabled: '1', config_data: '{}', ...fields,
+  })
+  const create = async (fields: Record<string, string> = {}) => {
+    const body = form(fields)
+    await client.get('/admin/services/new')
+    const res = await client.post('/admin/services', body)
+    expect(res.status, res.text.slice(0, 2000)).to.equal(303)
+    return rowNamed(host, body.service_name || body.service_name_other)
+  }
+
+  it('stores the API key sealed, and no page ever shows it', async () => {
+    const row = await create({ api_key: KEY, config_data: '{"libraryId": 3}' })
+    expect(row.api_key).to.be.a('string').that.does.not.equal(KEY)
+    expect(row.api_key.startsWith('v1:')).to.equal(true)
+    expect(row.api_key).not.to.contain(KEY)
+    expect(host.app.core.secrets.decrypt(row.api_key, apiKeyAad(row.service_name))).to.equal(KEY)
+    expect(row.config_data).to.deep.equal({ libraryId: 3 })
+    expect(row.enabled).to.equal(true)
+    expect(row.updated_by).to.be.a('string')
+
+    for (const page of ['/admin/services', `/admin/services/${row.id}`, `/admin/services/${row.id}/delete`, '/admin', '/admin/errors']) {
+      const res = await client.get(page)
+      expect(res.status, page).to.equal(200)
+      expect(res.text, page).not.to.contain(KEY)
+      expect(res.text, page).not.to.contain(row.api_key)
+    }
+    const edit = await client.get(`/admin/services/${row.id}`)
+    expect(edit.text).to.match(/id="admin-service-form-key-state">set</)
+    expect(edit.text).to.contain('name="api_key" maxlength="1000" autocomplete="new-password" value=""')
+    expect(edit.text).to.contain('name="clear_key"')
+    const list = await client.get('/admin/services')
+    expect(new RegExp(`<tr id="admin-service-${row.id}">[\\s\\S]*?<td>set</td>`).test(list.text)).to.equal(true)
+  })
+
+  it('keeps keys out of the logs, and audits which fields changed', async () => {
+    let id = 0
+    const lines = await logDuring(host, async () => {
+      const row = await create({ api_key: KEY })
+      id = row.id
+      await client.post(`/admin/services/${row.id}`, form({ service_name_other: row.service_name, api_key: `${KEY}-new`, service_url: 'http://127.0.0.1:5056/' }))
+      await client.post(`/admin/services/${row.id}`, form({ service_name_other: row.service_name, api_key: `${KEY}-bad`, service_url: 'ftp://nope' }))
+      await client.post(`/admin/services/${row.id}/test`)
+      await client.post(`/admin/services/${row.id}/delete`)
+    })
+    expect(lines.length).to.be.greaterThan(3)
+    for (const line of lines) expect(line).not.to.contain(KEY)
+    const audits = lines.map((l) => JSON.parse(l)).filter((l) => l.audit)
+    expect(audits.map((a) => [a.audit, a.fields])).to.deep.equal([
+      ['admin added a service', 'service_name,service_url,api_key,enabled,config_data'],
+      ['admin changed a service', 'service_url,api_key'],
+      ['admin deleted a service', undefined],
+    ])
+    expect(audits.every((a) => a.service === String(id))).to.equal(true)
+  })
+
+  it('keeps the stored key when the edit leaves the key field empty', async () => {
+    const row = await create({ api_key: KEY })
+    await client.get(`/admin/services/${row.id}`)
+    const res = await client.post(`/admin/services/${row.id}`, form({ service_name_other: row.service_name, service_url: 'https://media.example.test/overseerr', api_key: '' }))
+    expect(res.status).to.equal(303)
+    expect(res.location).to.equal('/admin/services?done=updated')
+    const after = await host.db('service_configs').where({ id: row.id }).first()
+    expect(after.api_key).to.equal(row.api_key)
+    expect(after.service_url).to.equal('https://media.example.test/overseerr')
+    expect(after.updated_at.getTime()).to.be.at.least(row.updated_at.getTime())
+  })
+
+  it('replaces, re-seals on rename, and clears the key', async () => {
+    const row = await create({ api_key: KEY })
+    await client.get(`/admin/services/${row.id}`)
+    const renamed = uniqueName()
+    expect((await client.post(`/admin/services/${row.id}`, form({ service_name_other: renamed }))).status).to.equal(303)
+    const moved = await host.db('service_configs').where({ id: row.id }).first()
+    expect(host.app.core.secrets.decrypt(moved.api_key, apiKeyAad(renamed))).to.equal(KEY)
+
+    expect((await client.post(`/admin/services/${row.id}`, form({ service_name_other: renamed, api_key: 'another-key-9876' }))).status).to.equal(303)
+    const replaced = await host.db('service_configs').where({ id: row.id }).first()
+    expect(host.app.core.secrets.decrypt(replaced.api_key, apiKeyAad(renamed))).to.equal('another-key-9876')
+
+    const both = await client.post(`/admin/services/${row.id}`, form({ service_name_other: renamed, api_key: 'x-key', clear_key: '1' }))
+    expect(both.status).to.equal(422)
+    expect(both.text).not.to.contain('x-key')
+
+    expect((await client.post(`/admin/services/${row.id}`, form({ service_name_other: renamed, clear_key: '1' }))).status).to.equal(303)
+    expect((await host.db('service_configs').where({ id: row.id }).first()).api_key).to.equal(null)
+    expect((await client.get(`/admin/services/${row.id}`)).text).to.match(/id="admin-service-form-key-state">not set</)
+  })
+
+  for (const url of ['ftp://files.example.com/', 'javascript:alert(1)', 'file:///etc/passwd', 'not a url', 'http://user:pass@example.com/', '']) {
+    it(`refuses the address ${JSON.stringify(url)} and changes nothing`, async () => {
+      const existing = await create()
+      const before = await count(host)
+      await client.get('/admin/services/new')
+      const added = await client.post('/admin/services', form({ service_url: url, api_key: KEY }))
+      expect(added.status).to.equal(422)
+      expect(added.text).to.contain('id="admin-service-form-service_url-error"')
+      expect(added.text).not.to.contain(KEY)
+      expect(await count(host)).to.equal(before)
+      const edited = await client.post(`/admin/services/${existing.id}`, form({ service_name_other: existing.service_name, service_url: url }), { htmx: true })
+      expect(edited.status).to.equal(422)
+      expect(edited.text).not.to.contain('<html')
+      expect(edited.text).to.contain('<form id="admin-service-form"')
+      expect(await host.db('service_configs').where({ id: existing.id }).first()).to.deep.equal(existing)
+    })
+  }
+
+  it('names the exact problem for non-http schemes', async () => {
+    await client.get('/admin/services/new')
+    const res = await client.post('/admin/services', form({ service_url: 'ftp://files.example.com/' }))
+    expect(res.text).to.contain('Only http:// and https:// addresses are allowed, not ftp://.')
+  })
+
+  for (const [what, text, message] of [
+    ['invalid JSON', '{"a": ', 'This is not valid JSON'],
+    ['a JSON array', '[1, 2]', 'Write a JSON object'],
+    ['JSON null', 'null', 'Write a JSON object'],
+  ] as const) {
+    it(`refuses ${what} in the extra settings, naming the field`, async () => {
+      const before = await count(host)
+      await client.get('/admin/services/new')
+      const res = await client.post('/admin/services', form({ config_data: text }))
+      expect(res.status).to.equal(422)
+      expect(res.text).to.contain('id="admin-service-form-config_data-error"').and.contain(message)
+      expect(await count(host)).to.equal(before)
+    })
+  }
+
+  for (const [what, fields, field] of [
+    ['a free-text name with capitals', { service_name_other: 'Bad_Name' }, 'service_name_other'],
+    ['no name at all', { service_name_other: '' }, 'service_name'],
+    ['a type no plugin offers', { service_name: 'not-a-type' }, 'service_name'],
+    ['an oversized key', { api_key: 'k'.repeat(1001) }, 'api_key'],
+  ] as const) {
+    it(`refuses ${what}`, async () => {
+      const before = await count(host)
+      await client.get('/admin/services/new')
+      const res = await client.post('/admin/services', form(fields))
+      expect(res.status).to.equal(422)
+      expect(res.text).to.contain(`id="admin-service-form-${field}-error"`)
+      expect(await count(host)).to.equal(before)
+    })
+  }
+
+  it('offers the plugins\' service types and accepts one', async () => {
+    const page = await client.get('/admin/services/new')
+    expect(page.text).to.contain('<option value="fake-upstream" selected>Fake upstream (fake-upstream)</option>')
+    await host.db('service_configs').where({ service_name: 'fake-upstream' }).del()
+    const res = await client.post('/admin/services', form({ service_name: 'fake-upstream', service_name_other: '' }))
+    expect(res.status).to.equal(303)
+    expect(await rowNamed(host, 'fake-upstream')).to.include({ service_url: 'http://127.0.0.1:5055/api' })
+    await host.db('service_configs').where({ service_name: 'fake-upstream' }).del()
+  })
+
+  it('keeps offering a saved name that no enabled plugin owns', async () => {
+    const row = await create()
+    const edit = await client.get(`/admin/services/${row.id}`)
+    expect(edit.text).to.contain(`<option value="${row.service_name}" selected>${row.service_name} (no enabled plugin)</option>`)
+    const res = await client.post(`/admin/services/${row.id}`, form({ service_name: row.service_name, service_name_other: '', enabled: '' }))
+    expect(res.status).to.equal(303)
+    expect(await host.db('service_configs').where({ id: row.id }).first()).to.include({ service_name: row.service_name, enabled: false })
+    await client.get('/admin/services/new')
+    const elsewhere = await client.post('/admin/services', form({ service_name: row.service_name, service_name_other: '' }))
+    expect(elsewhere.status).to.equal(422)
+  })
+
+  it('refuses a duplicate name as already configured, database unchanged', async () => {
+    const existing = await create({ api_key: KEY })
+    const other = await create()
+    const before = await count(host)
+    await client.get('/admin/services/new')
+    const added = await client.post('/admin/services', form({ service_name_other: existing.service_name }))
+    expect([409, 422]).to.include(added.status)
+    expect(added.text).to.contain('already configured')
+    expect(await count(host)).to.equal(before)
+    const renamed = await client.post(`/admin/services/${other.id}`, form({ service_name_other: existing.service_name }))
+    expect(renamed.text).to.contain('already configured')
+    expect(await host.db('service_configs').where({ id: other.id }).first()).to.deep.equal(other)
+    expect(await host.db('service_configs').where({ id: existing.id }).first()).to.deep.equal(existing)
+  })
+
+  describe('test connection', () => {
+    it('says when no enabled plugin knows the service type, inline for htmx and as a page without', async () => {
+      const row = await create()
+      await client.get('/admin/services')
+      const inline = await client.post(`/admin/services/${row.id}/test`, {}, { htmx: true })
+      expect(inline.status).to.equal(200)
+      expect(inline.text).not.to.contain('<html')
+      expect(inline.text).to.contain(`No enabled plugin knows how to test a &#39;${row.service_name}&#39; service.`)
+      const page = await client.post(`/admin/services/${row.id}/test`)
+      expect(page.status).to.equal(200)
+      expect(page.text).to.contain('<html')
+      expect(page.text).to.match(new RegExp(`id="admin-service-test-${row.id}"[^>]*>\\s*<p class="alert alert-error"`))
+      expect(page.text).to.contain('No enabled plugin knows how to test')
+    })
+
+    it('runs the owning plugin\'s test with the decrypted key, and never shows the key', async () => {
+      await host.db('service_configs').where({ service_name: 'fake-upstream' }).del()
+      await client.get('/admin/services/new')
+      await client.post('/admin/services', form({ service_name: 'fake-upstream', service_name_other: '', api_key: KEY }))
+      const row = await rowNamed(host, 'fake-upstream')
+      const res = await client.post(`/admin/services/${row.id}/test`, {}, { htmx: true })
+      expect(res.text).to.contain('OK').and.contain('reached http://127.0.0.1:5055/api with key [API key]').and.contain('7 ms')
+      expect(res.text).not.to.contain(KEY)
+
+      await host.db('service_configs').where({ id: row.id }).update({ config_data: JSON.stringify({ mode: 'throw' }) })
+      const failed = await client.post(`/admin/services/${row.id}/test`, {}, { htmx: true })
+      expect(failed.text).to.contain('Failed').and.contain('Fake upstream: answered 401: check the API key (http://127.0.0.1:5055/api)')
+      await host.db('service_configs').where({ id: row.id }).del()
+    })
+  })
+
+  it('bounds a test that never answers, even when the plugin ignores the signal', async () => {
+    const row = await create()
+    const hanging: ServiceType = {
+      name: row.service_name, label: 'Slow thing',
+      test: () => new Promise(() => undefined),
+    }
+    const began = Date.now()
+    const result = await testServiceConnection([hanging], row as ServiceConfigRow, host.app.core.secrets, 500)
+    expect(Date.now() - began).to.be.below(5000)
+    expect(result.ok).to.equal(false)
+    expect(result.message).to.match(/^Slow thing did not answer within \d+ s\.$/)
+  })
+
+  it('deletes after a confirmation page', async () => {
+    const row = await create({ api_key: KEY })
+    const confirm = await client.get(`/admin/services/${row.id}/delete`)
+    expect(confirm.status).to.equal(200)
+    expect(confirm.text).to.contain(`action="/admin/services/${row.id}/delete"`).and.contain('name="_csrf"')
+    expect(confirm.text).not.to.contain('hx-confirm="js:')
+    const res = await client.post(`/admin/services/${row.id}/delete`)
+    expect(res.status).to.equal(303)
+    expect(res.location).to.equal('/admin/services?done=deleted')
+    expect(await host.db('service_configs').where({ id: row.id }).first()).to.equal(undefined)
+    expect((await client.post(`/admin/services/${row.id}/delete`)).status).to.equal(404)
+  })
+
+  it('answers 404 for malformed or unknown ids', async () => {
+    await client.get('/admin/services')
+    for (const id of ['abc', '0', '-1', '1.5', '99999999999', '2147483647']) {
+      expect((await client.get(`/admin/services/${id}`)).status, id).to.equal(404)
+      expect((await client.post(`/admin/services/${id}/test`)).status, id).to.equal(404)
+      expect((await client.post(`/admin/services/${id}`, form())).status, id).to.equal(404)
+    }
+  })
+
+  it('htmx form posts get an HX-Redirect on success and the form fragment on error', async () => {
+    await client.get('/admin/services/new')
+    const ok = await client.post('/admin/services', form(), { htmx: true })
+    expect(ok.status).to.equal(204)
+    expect(ok.headers.get('hx-redirect')).to.equal('/admin/services?done=created')
+    const bad = await client.post('/admin/services', form({ service_url: 'gopher://x' }), { htmx: true })
+    expect(bad.status).to.equal(422)
+    expect(bad.text.trimStart().startsWith('<form id="admin-service-form"')).to.equal(true)
+  })
+})
