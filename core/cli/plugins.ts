@@ -1,0 +1,151 @@
+// `medianest plugins`: every plugin found, enabled or not, and what each one's
+// definePlugin() declares. Reads definitions only: no database, no register(), no start().
+import path from 'node:path'
+import semver from 'semver'
+import { z } from 'zod'
+import type { Config } from '../config.ts'
+import { PLUGIN_API_VERSION, PluginConfigError, type PluginDefinition } from '../plugin-api.ts'
+import { discoverPlugins, type DiscoveredPlugin } from '../plugins/discover.ts'
+import { PluginHost } from '../plugins/host.ts'
+import { pathOf } from '../plugins/validate.ts'
+import { CONFIG_OPTION, HELP_OPTION, parseCommandArgs } from './arguments.ts'
+import { CliError, UsageError } from './cli-error.ts'
+import { cliLogger, loadCliConfig } from './load.ts'
+
+export const pluginsUsage = `Usage: medianest plugins [--json]
+
+Lists every plugin found (first-party ones in plugins/, community ones named by a
+"source" in the config), enabled or not: version, origin, plugin API range,
+dependencies, tables, settings; for enabled ones also the effective settings and
+the load order. Needs no database.
+
+Options:
+  --json           one JSON document instead of text
+  --config <file>  the config file (default: $MEDIANEST_CONFIG, then ./medianest.config.json)
+  -h, --help       this text`
+
+export interface PluginListing {
+  name: string
+  key: string
+  version: string
+  description: string | null
+  origin: DiscoveredPlugin['origin']
+  enabled: boolean
+  dir: string
+  api: string
+  apiCompatible: boolean
+  dependsOn: string[]
+  tables: string[]
+  /** Setting names with their declared defaults (from the config schema). */
+  settings: Record<string, unknown>
+  migrations: string | null
+  views: string | null
+  lifecycleTimeout: string
+  /** Enabled plugins only: the validated settings and start-failure policy. */
+  config?: unknown
+  onStartFailure?: 'abort' | 'disable'
+  loadPosition?: number
+}
+
+export async function pluginsCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs('plugins', args, { ...CONFIG_OPTION, ...HELP_OPTION, json: { type: 'boolean' } })
+  if (values.help) {
+    console.log(pluginsUsage)
+    return 0
+  }
+  if (positionals.length) throw new UsageError(`plugins: unexpected argument "${positionals[0]}"`)
+  const config = loadCliConfig(values.config)
+
+  let listings: PluginListing[]
+  let problems: string[] = []
+  try {
+    const host = await PluginHost.prepare(config, cliLogger())
+    listings = host.discovered.map((p) => listing(p))
+    host.plugins.forEach((loaded, index) => {
+      const entry = listings.find((l) => l.key === loaded.name)
+      if (!entry) return
+      entry.config = loaded.config
+      entry.onStartFailure = loaded.onStartFailure
+      entry.loadPosition = index + 1
+    })
+  } catch (error) {
+    if (!(error instanceof PluginConfigError)) throw error
+    // Still list what was found, so the problems can be read next to it.
+    problems = error.problems
+    listings = (await discoverPlugins(config)).plugins.map((p) => listing(p))
+  }
+
+  if (values.json) {
+    console.log(JSON.stringify({ pluginApi: PLUGIN_API_VERSION, plugins: listings, problems }, null, 2))
+  } else {
+    printListings(listings, config)
+  }
+  if (problems.length) throw new CliError('the plugin configuration has problems:', 1, problems)
+  return 0
+}
+
+function listing(p: DiscoveredPlugin): PluginListing {
+  const d = p.definition
+  return {
+    name: d.name,
+    key: p.key,
+    version: d.version,
+    description: d.description ?? null,
+    origin: p.origin,
+    enabled: p.enabled,
+    dir: p.dir,
+    api: d.api,
+    apiCompatible: Boolean(semver.validRange(d.api) && semver.satisfies(PLUGIN_API_VERSION, d.api)),
+    dependsOn: d.dependsOn ?? [],
+    tables: d.tables ?? [],
+    settings: declaredSettings(d),
+    migrations: pathOf(d.migrations) ?? null,
+    views: pathOf(d.views) ?? null,
+    lifecycleTimeout: d.lifecycleTimeout ?? '30s',
+  }
+}
+
+/** { greeting: "Hello" }: each setting the schema declares, with its default (or null). */
+function declaredSettings(d: PluginDefinition): Record<string, unknown> {
+  if (!d.config) return {}
+  try {
+    const schema = z.toJSONSchema(d.config, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, { default?: unknown }> }
+    return Object.fromEntries(Object.entries(schema.properties ?? {}).map(([key, s]) => [key, s.default ?? null]))
+  } catch {
+    return {}
+  }
+}
+
+function printListings(listings: PluginListing[], config: Config): void {
+  const enabled = listings.filter((l) => l.enabled)
+  console.log(`Plugin API ${PLUGIN_API_VERSION}. ${listings.length} plugin${listings.length === 1 ? '' : 's'} found, ${enabled.length} enabled` +
+    `${config.configFile ? ` (config: ${config.configFile})` : ' (no config file: defaults)'}.`)
+  const shown = (dir: string | null) => {
+    if (!dir) return 'none'
+    const relative = path.relative(process.cwd(), dir)
+    return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : dir
+  }
+  for (const l of listings) {
+    console.log(`\n${l.name} ${l.version}  ${l.enabled ? 'enabled' : 'disabled'}, ${l.origin}`)
+    if (l.description) console.log(`  ${l.description}`)
+    const rows: Array<[string, string]> = [
+      ['folder', shown(l.dir)],
+      ['api', `${l.api} ${l.apiCompatible ? '(compatible)' : `(NOT compatible with ${PLUGIN_API_VERSION})`}`],
+      ['depends on', l.dependsOn.join(', ') || 'nothing'],
+      ['tables', l.tables.join(', ') || 'none'],
+      ['settings', Object.keys(l.settings).length ? Object.entries(l.settings).map(([k, v]) => `${k} (default ${JSON.stringify(v)})`).join(', ') : 'none'],
+    ]
+    if (l.loadPosition !== undefined) {
+      rows.push(
+        ['config', JSON.stringify(l.config)],
+        ['on failure', `${l.onStartFailure} (if start() fails)`],
+        ['migrations', shown(l.migrations)],
+        ['views', shown(l.views)],
+        ['timeout', `${l.lifecycleTimeout} for start() and stop()`],
+      )
+    }
+    for (const [label, value] of rows) console.log(`  ${label.padEnd(11)} ${value}`)
+  }
+  const order = listings.filter((l) => l.loadPosition !== undefined).sort((a, b) => a.loadPosition! - b.loadPosition!)
+  console.log(`\nLoad order: ${order.map((l) => l.name).join(' -> ') || 'no plugin is enabled'}`)
+}
