@@ -10,7 +10,7 @@ import type { CookiePolicy } from './auth/cookies.ts'
 import type { SessionPolicy } from './auth/sessions.ts'
 import { bootstrapFirstAdmin } from './auth/bootstrap.ts'
 import { signInRoutes } from './auth/sign-in-routes.ts'
-import { createRateLimit } from './http/rate-limit.ts'
+import { BufferedRateLimitStore, createRateLimit } from './http/rate-limit.ts'
 import { normalizeEmail } from './auth/users.ts'
 import { viewerOf } from './http/request-context.ts'
 import { accountRoutes } from './account/routes.ts'
@@ -21,6 +21,8 @@ export interface AccountsFeature {
   authenticatedLimit: RequestHandler
   schedules: ScheduleDefinition[]
   setupCode: string | null
+  /** Writes what the buffered rate limit counted and stops its timer. */
+  stop(): Promise<void>
 }
 
 export async function accountsFeature(options: {
@@ -42,8 +44,9 @@ export async function accountsFeature(options: {
     }),
   }
   const all = config.rateLimits.authenticated
+  const authenticatedStore = new BufferedRateLimitStore(db, 'authenticated')
   const authenticatedLimit = createRateLimit({
-    db, endpoint: 'authenticated', limit: all.limit, windowMs: durationMs(all.window),
+    db, endpoint: 'authenticated', limit: all.limit, windowMs: durationMs(all.window), store: authenticatedStore,
     skip: (req) => !viewerOf(req) || req.path === '/events',
   })
   const routes: Router[] = [
@@ -51,5 +54,5 @@ export async function accountsFeature(options: {
     accountRoutes({ db, views: core.views, log, cookies, sessionPolicy, requireUser: core.guards.requireUser, resetLimit: loginLimit.perIp }),
     adminRoutes({ db, views: core.views, log, host, secrets: core.secrets, requireAdmin: core.guards.requireAdmin, publicUrl: config.publicUrl }),
   ]
-  return { routes, authenticatedLimit, schedules: [], setupCode }
+  return { routes, authenticatedLimit, schedules: [], setupCode, stop: () => authenticatedStore.shutdown() }
 }

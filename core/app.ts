@@ -18,6 +18,7 @@ import { passwordChangeGate } from './auth/password-change-gate.ts'
 import { dashboardRoutes } from './dashboard.ts'
 import type { CookiePolicy } from './auth/cookies.ts'
 import type { SessionPolicy } from './auth/sessions.ts'
+import type { SessionCache } from './auth/session-cache.ts'
 
 const PUBLIC_DIR = fileURLToPath(new URL('../public', import.meta.url))
 const require = createRequire(import.meta.url)
@@ -31,6 +32,7 @@ export interface AppParts {
   csrf: Csrf
   cookies: CookiePolicy
   sessionPolicy: SessionPolicy
+  sessionCache: SessionCache
   /** Core routers that need a viewer (accounts, admin…), mounted before the plugins. */
   coreRoutes: express.Router[]
   /** Middleware that runs for every signed-in request (the per-user rate limit). */
@@ -57,7 +59,7 @@ export function createApp(parts: AppParts): Express {
   app.use(cookieParser())
   app.use(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 200 }))
   app.use(express.json({ limit: '1mb' }))
-  app.use(authenticate({ db: core.db.knex, policy: parts.sessionPolicy, cookies: parts.cookies }))
+  app.use(authenticate({ db: core.db.knex, policy: parts.sessionPolicy, cookies: parts.cookies, cache: parts.sessionCache }))
   app.use(csrf.verify)
   if (parts.authenticatedLimit) app.use(parts.authenticatedLimit)
   app.use(passwordChangeGate)

@@ -21,6 +21,7 @@ import { createSecrets, deriveKey, loadKeyRing } from './secrets.ts'
 import { createServices } from './service-configs.ts'
 import { requireAdmin, requireUser } from './auth/guards.ts'
 import { createCsrf } from './http/csrf.ts'
+import { SessionCache } from './auth/session-cache.ts'
 import { createApp } from './app.ts'
 import { PluginConfigError } from './plugin-api.ts'
 import { coreSchedules } from './core-schedules.ts'
@@ -94,9 +95,13 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
     const cookies = { secure: config.publicUrl?.startsWith('https:') ?? false }
     const sessionPolicy = { idleMs: durationMs(config.sessions.idle), absoluteMs: durationMs(config.sessions.absolute) }
     const csrf = createCsrf({ key: deriveKey(ring, 'csrf'), cookies })
+    const sessionCache = new SessionCache()
+    const detachCache = await sessionCache.attach(db)
+    stoppers.push(detachCache)
     const accounts = await accountsFeature({ config, core, host, log, cookies, sessionPolicy })
+    stoppers.push(() => accounts.stop())
     const app = createApp({
-      config, log, core, host, csrf, cookies, sessionPolicy,
+      config, log, core, host, csrf, cookies, sessionPolicy, sessionCache,
       coreRoutes: accounts.routes,
       authenticatedLimit: accounts.authenticatedLimit,
       ready: async () => {

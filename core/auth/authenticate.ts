@@ -8,9 +8,19 @@ import { clearCookie, sessionCookieName, type CookiePolicy } from './cookies.ts'
 import { findSession, revokeOtherSessions, type SessionPolicy } from './sessions.ts'
 import { findApiToken } from './api-tokens.ts'
 import { findUserById, toViewer } from './users.ts'
+import { hashToken } from './tokens.ts'
+import { clock } from '../clock.ts'
+import { REFRESH_EVERY_MS, type SessionRow } from './sessions.ts'
+import type { SessionCache } from './session-cache.ts'
 
-export function authenticate(options: { db: Knex; policy: SessionPolicy; cookies: CookiePolicy }): RequestHandler {
-  const { db, policy, cookies } = options
+/** A cached session may serve a request until it expires or its sliding refresh is due. */
+function stillFresh(session: SessionRow, now: Date): boolean {
+  return session.expires > now && session.absolute_expires > now
+    && now.getTime() - session.last_used_at.getTime() < REFRESH_EVERY_MS
+}
+
+export function authenticate(options: { db: Knex; policy: SessionPolicy; cookies: CookiePolicy; cache: SessionCache }): RequestHandler {
+  const { db, policy, cookies, cache } = options
   const cookieName = sessionCookieName(cookies)
   return async (req, res, next) => {
     const authorization = req.get('Authorization')
@@ -25,8 +35,16 @@ export function authenticate(options: { db: Knex; policy: SessionPolicy; cookies
     }
     const raw = req.cookies?.[cookieName] as string | undefined
     if (!raw) return next()
+    const tokenHash = hashToken(raw)
+    const hit = cache.get(tokenHash, Date.now())
+    if (hit && hit.user.status === 'active' && stillFresh(hit.session, clock.now())) {
+      setViewer(req, toViewer(hit.user, hit.session.id))
+      return next()
+    }
+    const cachedAt = Date.now()
     const session = await findSession(db, raw, policy)
     const user = session && (await findUserById(db, session.user_id))
+    if (session && user?.status === 'active') cache.set(tokenHash, { session, user, cachedAt })
     if (!session || !user) {
       clearCookie(res, cookieName, cookies)
       return next()

@@ -19,7 +19,7 @@ export interface SessionRow {
 
 export interface SessionPolicy { idleMs: number; absoluteMs: number }
 
-const REFRESH_EVERY_MS = 60_000
+export const REFRESH_EVERY_MS = 60_000
 
 export async function createSession(
   db: Knex, userId: string, policy: SessionPolicy, client: { userAgent?: string; ip?: string },

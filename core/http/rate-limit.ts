@@ -51,6 +51,105 @@ export class KnexRateLimitStore implements Store {
   }
 }
 
+/**
+ * The same table and windows for the per-user limit on every signed-in request, where
+ * a database write per request would cost most of the request: hits are counted in
+ * memory and added to the row in one upsert every `flushMs`. The stored totals stay
+ * exact and atomic across processes; a process sees the others' hits as of its last
+ * flush (and reads a key's total once when it first meets it), so two processes can
+ * let through at most one flush interval's worth of extra requests. Sign-in limits,
+ * where every attempt matters, use the exact store above.
+ */
+export class BufferedRateLimitStore implements Store {
+  localKeys = false
+  prefix: string
+  private windowMs = 60_000
+  private windowStart = 0
+  private readonly pending = new Map<string, number>()
+  private readonly known = new Map<string, number>()
+  private timer: NodeJS.Timeout | null = null
+  private flushing: Promise<void> = Promise.resolve()
+
+  constructor(private readonly db: Knex, readonly endpoint: string, private readonly flushMs = 500) {
+    this.prefix = `${endpoint}:`
+  }
+
+  init(options: Options): void {
+    this.windowMs = options.windowMs
+    this.timer = setInterval(() => { void this.flush() }, this.flushMs)
+    this.timer.unref()
+  }
+
+  private roll(): Date {
+    const now = clock.now().getTime()
+    const start = now - (now % this.windowMs)
+    if (start !== this.windowStart) {
+      if (this.pending.size) void this.flush()
+      this.windowStart = start
+      this.known.clear()
+    }
+    return new Date(start)
+  }
+
+  async increment(key: string): Promise<IncrementResponse> {
+    const windowStart = this.roll()
+    const k = key.slice(0, 160)
+    if (!this.known.has(k)) {
+      const row = await this.db('rate_limits').where({ endpoint: this.endpoint, client_key: k, window_start: windowStart }).first('request_count')
+      if (!this.known.has(k)) this.known.set(k, Number(row?.request_count ?? 0))
+    }
+    const pending = (this.pending.get(k) ?? 0) + 1
+    this.pending.set(k, pending)
+    return { totalHits: this.known.get(k)! + pending, resetTime: new Date(windowStart.getTime() + this.windowMs) }
+  }
+
+  async decrement(key: string): Promise<void> {
+    const k = key.slice(0, 160)
+    const pending = this.pending.get(k) ?? 0
+    if (pending > 0) this.pending.set(k, pending - 1)
+  }
+
+  async resetKey(key: string): Promise<void> {
+    const k = key.slice(0, 160)
+    this.pending.delete(k)
+    this.known.delete(k)
+    await this.db('rate_limits').where({ endpoint: this.endpoint, client_key: k }).del()
+  }
+
+  /** Adds the counted hits to their rows in one statement. */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(async () => {
+      if (!this.pending.size) return
+      const batch = [...this.pending].filter(([, n]) => n > 0)
+      this.pending.clear()
+      if (!batch.length) return
+      const windowStart = new Date(this.windowStart)
+      const values = batch.map(() => '(?, ?, ?, ?, ?)').join(', ')
+      const bindings = batch.flatMap(([k, n]) => [this.endpoint, k, k.startsWith('user:') ? k.slice(5) : null, n, windowStart])
+      try {
+        const result = await this.db.raw<{ rows: Array<{ client_key: string; request_count: number }> }>(
+          `insert into rate_limits (endpoint, client_key, user_id, request_count, window_start) values ${values}
+           on conflict (endpoint, client_key, window_start)
+           do update set request_count = rate_limits.request_count + excluded.request_count
+           returning client_key, request_count`, bindings)
+        if (windowStart.getTime() === this.windowStart) {
+          for (const row of result.rows) this.known.set(row.client_key, Number(row.request_count))
+        }
+      } catch {
+        // The database is away: keep the hits for the next flush rather than lose them.
+        for (const [k, n] of batch) this.pending.set(k, (this.pending.get(k) ?? 0) + n)
+      }
+    })
+    return this.flushing
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer)
+    this.timer = null
+    await this.flush()
+  }
+}
+
 /** Per signed-in user, or per IP (IPv6 by /56 subnet) when anonymous. */
 export function clientKey(req: Request): string {
   const viewer = viewerOf(req)
@@ -65,6 +164,8 @@ export interface LimitOptions {
   key?: (req: Request) => string | null
   skip?: (req: Request) => boolean
   message?: string
+  /** Count in memory and write in batches (see BufferedRateLimitStore). */
+  store?: Store
 }
 
 export function createRateLimit(options: LimitOptions): RequestHandler {
@@ -73,7 +174,7 @@ export function createRateLimit(options: LimitOptions): RequestHandler {
     limit: options.limit,
     standardHeaders: 'draft-7',
     legacyHeaders: false,
-    store: new KnexRateLimitStore(options.db, options.endpoint),
+    store: options.store ?? new KnexRateLimitStore(options.db, options.endpoint),
     keyGenerator: (req) => options.key?.(req) ?? clientKey(req),
     skip: options.skip,
     // The header validation is for the memory store's keys; ours are explicit.

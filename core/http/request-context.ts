@@ -7,7 +7,9 @@ import type { Viewer } from '../plugin-api.ts'
 
 interface RequestState {
   id: string
-  log: Logger
+  base: Logger
+  /** Made on first use: most requests log nothing, and a child logger is not free. */
+  log: Logger | null
   viewer: Viewer | null
 }
 
@@ -20,7 +22,7 @@ export function requestContext(log: Logger): RequestHandler {
     const incoming = req.get('X-Request-Id')
     const id = incoming && INCOMING_ID.test(incoming) ? incoming : crypto.randomUUID()
     res.setHeader('X-Request-Id', id)
-    states.set(req, { id, log: log.child({ requestId: id }), viewer: null })
+    states.set(req, { id, base: log, log: null, viewer: null })
     next()
   }
 }
@@ -32,7 +34,11 @@ function state(req: Request): RequestState {
 }
 
 export const requestId = (req: Request): string => state(req).id
-export const requestLog = (req: Request): Logger => state(req).log
+export function requestLog(req: Request): Logger {
+  const s = state(req)
+  s.log ??= s.base.child({ requestId: s.id })
+  return s.log
+}
 export const viewerOf = (req: Request): Viewer | null => states.get(req)?.viewer ?? null
 export function setViewer(req: Request, viewer: Viewer | null): void {
   state(req).viewer = viewer

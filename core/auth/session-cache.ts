@@ -1,0 +1,51 @@
+// Signed-in requests are the hot path: looking the session and its user up in the
+// database on every one costs most of a dashboard request. This keeps them for a few
+// seconds per process. Correctness does not rest on the TTL: a trigger announces
+// every session or user change (logout, revoke, suspend, role, password) on
+// 'medianest_sessions' after commit, every process drops that user's entries, and a
+// write seen in this process clears the cache at once.
+import type { Database } from '../db.ts'
+import type { SessionRow } from './sessions.ts'
+import type { UserRow } from './users.ts'
+
+export interface CachedSession { session: SessionRow; user: UserRow; cachedAt: number }
+
+const CHANNEL = 'medianest_sessions'
+const WRITES = /^\s*(update|delete|insert)\b[^;]*\b(sessions|users)\b/i
+
+export class SessionCache {
+  private readonly entries = new Map<string, CachedSession>()
+
+  constructor(private readonly ttlMs = 5000, private readonly max = 10_000) {}
+
+  get(tokenHash: string, now: number): CachedSession | undefined {
+    const hit = this.entries.get(tokenHash)
+    if (hit && now - hit.cachedAt < this.ttlMs) return hit
+    if (hit) this.entries.delete(tokenHash)
+    return undefined
+  }
+
+  set(tokenHash: string, entry: CachedSession): void {
+    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!)
+    this.entries.set(tokenHash, entry)
+  }
+
+  forgetUser(userId: string): void {
+    for (const [key, entry] of this.entries) if (entry.user.id === userId) this.entries.delete(key)
+  }
+
+  clear(): void {
+    this.entries.clear()
+  }
+
+  /** Listens for changes from any process and watches this process's own writes. */
+  async attach(db: Database): Promise<() => Promise<void>> {
+    const onQuery = (q: { sql?: string }) => { if (q.sql && WRITES.test(q.sql)) this.clear() }
+    db.knex.on('query', onQuery)
+    const unlisten = await db.listen(CHANNEL, (userId) => this.forgetUser(userId))
+    return async () => {
+      db.knex.off('query', onQuery)
+      await unlisten()
+    }
+  }
+}
