@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url'
 import express, { type Express, type RequestHandler } from 'express'
 import cookieParser from 'cookie-parser'
 import type { Logger } from 'winston'
-import type { Config } from './config.ts'
+import { durationMs, type Config } from './config.ts'
+import { createRateLimit } from './http/rate-limit.ts'
 import type { CoreServices } from './plugins/context.ts'
 import type { PluginHost } from './plugins/host.ts'
 import type { Csrf } from './http/csrf.ts'
@@ -78,7 +79,9 @@ export function createApp(parts: AppParts): Express {
   app.get('/events', core.guards.requireUser, core.live.handler(viewerOf))
   app.use(dashboardRoutes({ host, views: core.views, requireUser: core.guards.requireUser }))
   for (const router of parts.coreRoutes) app.use(router)
-  host.mount(app, core.guards)
+  host.mount(app, core.guards, (plugin, def) => createRateLimit({
+    db: core.db.knex, endpoint: `${plugin}:${def.id}`, limit: def.limit, windowMs: durationMs(def.window),
+  }))
 
   app.use(notFoundFallthrough)
   app.use(errorHandler({ db: core.db.knex, views: core.views }))

@@ -1,7 +1,7 @@
 // The plugin host: discover -> validate everything (all problems at once) ->
 // register -> mount -> start (bounded, abort or disable on failure); stop runs the
 // same steps backwards. The host knows no plugin by name.
-import type { Application, RequestHandler } from 'express'
+import express, { type Application, type RequestHandler } from 'express'
 import type { Logger } from 'winston'
 import type { Config } from '../config.ts'
 import { durationMs } from '../config.ts'
@@ -116,14 +116,21 @@ export class PluginHost {
     this.phase = 'registered'
   }
 
-  /** Mounts routes at /<name> and admin routes at /admin/<name>; a disabled plugin's routes answer 404. */
-  mount(app: Application, guards: CoreServices['guards']): void {
+  /**
+   * Mounts routes at /<name> and admin routes at /admin/<name>, behind the plugin's own
+   * rate limits; a disabled plugin's routes answer 404.
+   */
+  mount(app: Application, guards: CoreServices['guards'], makeLimit: (plugin: string, def: RateLimitDefinition) => RequestHandler): void {
     for (const p of this.plugins) {
       const gate: RequestHandler = (_req, _res, next) => {
         if (p.state !== 'started') return next(new NotFound())
         next()
       }
-      if (p.contributions.routes) app.use(`/${p.name}`, gate, p.contributions.routes)
+      const limits = express.Router()
+      for (const def of p.contributions.rateLimits ?? []) {
+        limits[def.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete'](def.path, makeLimit(p.name, def))
+      }
+      if (p.contributions.routes) app.use(`/${p.name}`, gate, limits, p.contributions.routes)
       if (p.contributions.adminRoutes) app.use(`/admin/${p.name}`, gate, guards.requireAdmin, p.contributions.adminRoutes)
     }
   }

@@ -12,6 +12,7 @@ export default definePlugin({
   enabledByDefault: false,
   config: z.object({
     greeting: z.string().min(1).max(80).default('Hello'),
+    greetingsPerHour: z.int().min(1).max(10_000).default(30),
   }),
   migrations: new URL('./migrations', import.meta.url),
   views: new URL('./views', import.meta.url),
@@ -20,6 +21,7 @@ export default definePlugin({
     return {
       routes: helloRoutes(ctx),
       nav: [{ label: 'Hello', href: '/hello' }],
+      rateLimits: [{ id: 'greet', method: 'POST', path: '/', limit: ctx.config.greetingsPerHour, window: '1h' }],
       widgets: [{
         id: 'greetings',
         title: 'Greetings',

@@ -4,7 +4,7 @@ import { recentGreetings } from './greetings.ts'
 
 const greetBody = z.object({ message: z.string().trim().min(1, 'Write a message.').max(200, 'Keep it under 200 characters.') })
 
-export function helloRoutes(ctx: PluginContext<{ greeting: string }>) {
+export function helloRoutes(ctx: PluginContext<{ greeting: string; greetingsPerHour: number }>) {
   const router = ctx.http.router()
   router.use(ctx.http.requireUser)
 

@@ -52,7 +52,7 @@ describe('plugin host: enabling and disabling by config', function () {
     const dashboard = await client.get('/')
     expect(dashboard.text).to.include('href="/hello"')
     expect(dashboard.text).to.include('id="hello-widget-greetings"')
-    expect(dashboard.text).to.include('hx-get="/widgets/hello/greetings"')
+    expect(dashboard.text).to.include('hx-get="/widgets/hello/greetings" hx-trigger="load, every 60s"')
     const widget = await client.get('/widgets/hello/greetings', { htmx: true })
     expect(widget.status).to.equal(200)
     expect(widget.text).to.include('0</span> greetings so far')

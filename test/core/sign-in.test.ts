@@ -247,6 +247,16 @@ describe('rate limits', function () {
     expect(statuses.at(-1)).to.equal(429)
   })
 
+  it('applies a plugin\'s own limits to its routes (hello: greetings per hour)', async () => {
+    host = await startTestHost({ plugins: { hello: { enabled: true, config: { greetingsPerHour: 2 } } } })
+    const { client } = await host.signedIn()
+    const statuses = []
+    for (let i = 0; i < 3; i++) statuses.push((await client.post('/hello', { message: `hi ${i}` })).status)
+    expect(statuses).to.deep.equal([303, 303, 429])
+    expect(await host.db('jobs').where({ name: 'hello.greet' }).count('* as n').first().then((r) => Number(r!.n))).to.equal(2)
+    expect((await client.get('/hello')).status).to.equal(200)
+  })
+
   it('counts correctly under concurrent requests to two app instances sharing PostgreSQL', async function () {
     if (!onPostgres) this.skip()
     const database = await freshDatabase()
