@@ -17,7 +17,7 @@ describe('account: changing the password', function () {
   let host: TestHost
 
   before(async () => {
-    host = await startTestHost({ config: { rateLimits: { login: { limit: 1000, window: '15m' } } } })
+    host = await startTestHost()
   })
   afterEach(() => clock.reset())
   after(async () => {
@@ -146,7 +146,7 @@ describe('account: the forced password change', function () {
   let host: TestHost
 
   before(async () => {
-    host = await startTestHost({ config: { rateLimits: { login: { limit: 1000, window: '15m' } } } })
+    host = await startTestHost()
   })
   after(async () => {
     await host?.stop()

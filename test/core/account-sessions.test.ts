@@ -5,7 +5,7 @@ describe('account: the sessions page', function () {
   let host: TestHost
 
   before(async () => {
-    host = await startTestHost({ config: { rateLimits: { login: { limit: 1000, window: '15m' } } } })
+    host = await startTestHost()
   })
   after(async () => {
     await host?.stop()

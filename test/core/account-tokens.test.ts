@@ -9,7 +9,7 @@ describe('account: personal API tokens', function () {
   let host: TestHost
 
   before(async () => {
-    host = await startTestHost({ config: { rateLimits: { login: { limit: 1000, window: '15m' } } } })
+    host = await startTestHost()
   })
   after(async () => {
     await host?.stop()

@@ -2,12 +2,11 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Writable } from 'node:stream'
 import { expect } from 'chai'
-import winston from 'winston'
 import { apiKeyAad, type ServiceConfigRow } from '../../core/service-configs.ts'
 import { testServiceConnection } from '../../core/admin/service-connection-test.ts'
 import type { ServiceType } from '../../core/plugin-api.ts'
+import { logDuring as captureLog } from '../support/log-capture.ts'
 import { startTestHost, type TestHost } from '../support/test-host.ts'
 import type { TestClient } from '../support/http-client.ts'
 
@@ -41,22 +40,8 @@ export default definePlugin({
 }
 
 /** Every log line written while `work` runs, at debug level. */
-async function logDuring(host: TestHost, work: () => Promise<unknown>): Promise<string[]> {
-  const lines: string[] = []
-  const stream = new Writable({ objectMode: true, write(info, _enc, done) { lines.push(JSON.stringify(info)); done() } })
-  const transport = new winston.transports.Stream({ stream, level: 'debug' })
-  const log = host.app.log
-  const level = log.level
-  log.add(transport)
-  log.level = 'debug'
-  try {
-    await work()
-  } finally {
-    log.remove(transport)
-    log.level = level
-  }
-  return lines
-}
+const logDuring = async (host: TestHost, work: () => Promise<unknown>): Promise<string[]> =>
+  (await captureLog(host.app.log, 'debug', work)).map((info) => JSON.stringify(info))
 
 describe('admin: services', function () {
   this.timeout(120_000)

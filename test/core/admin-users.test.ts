@@ -1,9 +1,8 @@
-import { Writable } from 'node:stream'
 import { expect } from 'chai'
-import winston from 'winston'
 import { hashToken } from '../../core/auth/tokens.ts'
 import { changeRole, changeStatus } from '../../core/admin/user-admin.ts'
 import { Conflict } from '../../core/plugin-api.ts'
+import { logDuring } from '../support/log-capture.ts'
 import { startTestHost, type TestHost } from '../support/test-host.ts'
 
 const LIMITS = { rateLimits: { login: { limit: 1000, window: '15m' }, authenticated: { limit: 10_000, window: '1m' } } }
@@ -13,23 +12,9 @@ const alert = (html: string) => /role="alert">([\s\S]*?)<\/div>/.exec(html)?.[1]
 const emailsIn = (html: string) => [...html.matchAll(/<a href="\/admin\/users\/[0-9a-f-]{36}">([^<]+)<\/a>/g)].map((m) => m[1])
 const link = (html: string, rel: 'next' | 'prev') => new RegExp(`rel="${rel}" href="([^"]+)"`).exec(html)?.[1].replace(/&amp;/g, '&')
 
-/** Audit lines written while `work` runs (the test logger is quiet, so it is raised briefly). */
-async function auditDuring(host: TestHost, work: () => Promise<unknown>): Promise<Array<Record<string, unknown>>> {
-  const lines: Array<Record<string, unknown>> = []
-  const stream = new Writable({ objectMode: true, write(info, _enc, done) { if (info.audit) lines.push({ ...info }); done() } })
-  const transport = new winston.transports.Stream({ stream, level: 'info' })
-  const log = host.app.log
-  const level = log.level
-  log.add(transport)
-  log.level = 'info'
-  try {
-    await work()
-  } finally {
-    log.remove(transport)
-    log.level = level
-  }
-  return lines
-}
+/** Audit lines written while `work` runs. */
+const auditDuring = async (host: TestHost, work: () => Promise<unknown>): Promise<Array<Record<string, unknown>>> =>
+  (await logDuring(host.app.log, 'info', work)).filter((info) => info.audit)
 
 describe('admin: users', function () {
   this.timeout(120_000)

@@ -11,23 +11,14 @@ import { createLogger } from '../../core/log.ts'
 import { CORE_MIGRATIONS_DIR, migrateLatest } from '../../core/migrations.ts'
 import type { JobDefinition } from '../../core/plugin-api.ts'
 import { freshDatabase, onPostgres, type TestDatabase } from '../support/test-db.ts'
+import { sleep, waitFor } from '../support/wait-for.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const WORKER = fileURLToPath(new URL('./fixtures/job-worker.ts', import.meta.url))
 const log = createLogger('debug')
 log.silent = !process.env.TEST_LOG
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const until = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value) return value
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await sleep(20)
-  }
-}
 
 /** A job definition with a local name taken from the full one. */
 function job(fullName: string, def: Omit<JobDefinition, 'name' | 'timeout'> & { timeout?: string }): JobDefinition {

@@ -8,11 +8,11 @@ import { createLogger } from '../../core/log.ts'
 import { CORE_MIGRATIONS_DIR, migrateLatest } from '../../core/migrations.ts'
 import { HttpError, type Viewer } from '../../core/plugin-api.ts'
 import { freshDatabase, onPostgres, type TestDatabase } from '../support/test-db.ts'
+import { sleep } from '../support/wait-for.ts'
 
 const log = createLogger('debug')
 log.silent = !process.env.TEST_LOG
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 async function waitUntil(check: () => boolean): Promise<void> {
   while (!check()) await sleep(1)
 }

@@ -10,7 +10,7 @@ describe('password reset links', function () {
   let host: TestHost
 
   before(async () => {
-    host = await startTestHost({ config: { rateLimits: { login: { limit: 1000, window: '15m' } } } })
+    host = await startTestHost()
   })
   afterEach(() => clock.reset())
   after(async () => {

@@ -7,11 +7,11 @@ import { createLogger } from '../../core/log.ts'
 import { CORE_MIGRATIONS_DIR, migrateLatest } from '../../core/migrations.ts'
 import type { ScheduleDefinition } from '../../core/plugin-api.ts'
 import { freshDatabase, onPostgres, type TestDatabase } from '../support/test-db.ts'
+import { sleep } from '../support/wait-for.ts'
 
 const log = createLogger('debug')
 log.silent = !process.env.TEST_LOG
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** A logger whose lines the test can read. */
 function recordingLogger(): { logger: winston.Logger; lines: string[] } {

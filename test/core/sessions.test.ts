@@ -15,7 +15,7 @@ describe('sessions: sign-in, expiry, sign-out', function () {
   let host: TestHost
 
   before(async () => {
-    host = await startTestHost({ config: { rateLimits: { login: { limit: 1000, window: '15m' } } } })
+    host = await startTestHost()
   })
   afterEach(() => clock.reset())
   after(async () => {
