@@ -98,6 +98,7 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
     const sessionCache = new SessionCache()
     const detachCache = await sessionCache.attach(db)
     stoppers.push(detachCache)
+    let migrated = false
     const accounts = await accountsFeature({ config, core, host, log, cookies, sessionPolicy })
     stoppers.push(() => accounts.stop())
     const app = createApp({
@@ -106,7 +107,8 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
       authenticatedLimit: accounts.authenticatedLimit,
       ready: async () => {
         await db.knex.raw('select 1')
-        const migrated = await migrationsDone(db, sets)
+        // Migrations only run at boot: once seen done, they stay done for this process.
+        migrated ||= await migrationsDone(db, sets)
         return { ok: migrated, detail: { database: db.kind, migrations: migrated ? 'done' : 'pending' } }
       },
     })
