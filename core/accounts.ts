@@ -10,7 +10,7 @@ import type { CookiePolicy } from './auth/cookies.ts'
 import type { SessionPolicy } from './auth/sessions.ts'
 import { bootstrapFirstAdmin } from './auth/bootstrap.ts'
 import { signInRoutes } from './auth/sign-in-routes.ts'
-import { BufferedRateLimitStore, createRateLimit } from './http/rate-limit.ts'
+import { BufferedRateLimitStore, createRateLimit, perUserLimit } from './http/rate-limit.ts'
 import { normalizeEmail } from './auth/users.ts'
 import { viewerOf } from './http/request-context.ts'
 import { accountRoutes } from './account/routes.ts'
@@ -45,8 +45,8 @@ export async function accountsFeature(options: {
   }
   const all = config.rateLimits.authenticated
   const authenticatedStore = new BufferedRateLimitStore(db, 'authenticated')
-  const authenticatedLimit = createRateLimit({
-    db, endpoint: 'authenticated', limit: all.limit, windowMs: durationMs(all.window), store: authenticatedStore,
+  const authenticatedLimit = perUserLimit({
+    store: authenticatedStore, limit: all.limit, windowMs: durationMs(all.window),
     skip: (req) => !viewerOf(req) || req.path === '/events',
   })
   const routes: Router[] = [

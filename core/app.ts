@@ -58,8 +58,11 @@ export function createApp(parts: AppParts): Express {
   app.get('/vendor/hx-sse.min.js', (_req, res) => res.sendFile(path.join(HTMX_DIST, 'ext', 'hx-sse.min.js'), { maxAge: '1d' }))
 
   app.use(cookieParser())
-  app.use(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 200 }))
-  app.use(express.json({ limit: '1mb' }))
+  // Only requests that may carry a body go through the body parsers (they cost every GET otherwise).
+  const withBody = (parser: RequestHandler): RequestHandler => (req, res, next) =>
+    (req.method === 'GET' || req.method === 'HEAD' ? next() : parser(req, res, next))
+  app.use(withBody(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 200 })))
+  app.use(withBody(express.json({ limit: '1mb' })))
   app.use(authenticate({ db: core.db.knex, policy: parts.sessionPolicy, cookies: parts.cookies, cache: parts.sessionCache }))
   app.use(csrf.verify)
   if (parts.authenticatedLimit) app.use(parts.authenticatedLimit)

@@ -27,15 +27,27 @@ export class ViewEngine {
   constructor(options: { coreDir?: string; cache?: boolean } = {}) {
     const coreDir = options.coreDir ?? CORE_VIEWS_DIR
     const roots = this.roots
+    // Compiled templates and resolved names are kept in production; in development a
+    // changed template shows on the next request.
+    const cache = options.cache ?? process.env.NODE_ENV === 'production'
     this.eta = new Eta({
       views: coreDir,
       autoEscape: true,
-      cache: options.cache ?? process.env.NODE_ENV === 'production',
+      cache,
       varName: 'it',
     })
     // Names: 'layout' (core), 'hello:index' (plugin hello); includes inside a plugin
     // template may be relative ('./_row') and stay inside that plugin's folder.
+    const resolved = new Map<string, string>()
     this.eta.resolvePath = function resolve(template, opts) {
+      const key = `${opts?.filepath ?? ''}\0${template}`
+      const known = cache ? resolved.get(key) : undefined
+      if (known) return known
+      const file = resolveTemplate(template, opts?.filepath)
+      if (cache) resolved.set(key, file)
+      return file
+    }
+    const resolveTemplate = (template: string, from: string | undefined): string => {
       const named = /^([a-z][a-z0-9-]*):(.+)$/.exec(template)
       let root = coreDir
       let rel = template
@@ -44,14 +56,14 @@ export class ViewEngine {
         if (!dir) throw new ViewError(`No views are registered for '${named[1]}' (template '${template}')`)
         root = dir
         rel = named[2]
-      } else if (opts?.filepath && template.startsWith('.')) {
-        root = [...roots.values(), coreDir].find((r) => isInside(r, opts.filepath!)) ?? coreDir
-        rel = path.relative(root, path.resolve(path.dirname(opts.filepath), template))
+      } else if (from && template.startsWith('.')) {
+        root = [...roots.values(), coreDir].find((r) => isInside(r, from)) ?? coreDir
+        rel = path.relative(root, path.resolve(path.dirname(from), template))
       }
       if (!path.extname(rel)) rel += '.eta'
-      const resolved = path.resolve(root, rel)
-      if (!isInside(root, resolved)) throw new ViewError(`Template '${template}' is outside its views folder`)
-      return resolved
+      const file = path.resolve(root, rel)
+      if (!isInside(root, file)) throw new ViewError(`Template '${template}' is outside its views folder`)
+      return file
     }
   }
 

@@ -8,7 +8,6 @@ import { clearCookie, sessionCookieName, type CookiePolicy } from './cookies.ts'
 import { findSession, revokeOtherSessions, type SessionPolicy } from './sessions.ts'
 import { findApiToken } from './api-tokens.ts'
 import { findUserById, toViewer } from './users.ts'
-import { hashToken } from './tokens.ts'
 import { clock } from '../clock.ts'
 import { REFRESH_EVERY_MS, type SessionRow } from './sessions.ts'
 import type { SessionCache } from './session-cache.ts'
@@ -35,8 +34,8 @@ export function authenticate(options: { db: Knex; policy: SessionPolicy; cookies
     }
     const raw = req.cookies?.[cookieName] as string | undefined
     if (!raw) return next()
-    const tokenHash = hashToken(raw)
-    const hit = cache.get(tokenHash, Date.now())
+    // Keyed by the cookie itself (in memory only): no hash on the hot path.
+    const hit = cache.get(raw, Date.now())
     if (hit && hit.user.status === 'active' && stillFresh(hit.session, clock.now())) {
       setViewer(req, toViewer(hit.user, hit.session.id))
       return next()
@@ -44,7 +43,7 @@ export function authenticate(options: { db: Knex; policy: SessionPolicy; cookies
     const cachedAt = Date.now()
     const session = await findSession(db, raw, policy)
     const user = session && (await findUserById(db, session.user_id))
-    if (session && user?.status === 'active') cache.set(tokenHash, { session, user, cachedAt })
+    if (session && user?.status === 'active') cache.set(raw, { session, user, cachedAt })
     if (!session || !user) {
       clearCookie(res, cookieName, cookies)
       return next()

@@ -18,16 +18,16 @@ export class SessionCache {
 
   constructor(private readonly ttlMs = 5000, private readonly max = 10_000) {}
 
-  get(tokenHash: string, now: number): CachedSession | undefined {
-    const hit = this.entries.get(tokenHash)
+  get(token: string, now: number): CachedSession | undefined {
+    const hit = this.entries.get(token)
     if (hit && now - hit.cachedAt < this.ttlMs) return hit
-    if (hit) this.entries.delete(tokenHash)
+    if (hit) this.entries.delete(token)
     return undefined
   }
 
-  set(tokenHash: string, entry: CachedSession): void {
+  set(token: string, entry: CachedSession): void {
     if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!)
-    this.entries.set(tokenHash, entry)
+    this.entries.set(token, entry)
   }
 
   forgetUser(userId: string): void {

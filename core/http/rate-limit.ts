@@ -16,7 +16,7 @@ export class KnexRateLimitStore implements Store {
     this.prefix = `${endpoint}:`
   }
 
-  init(options: Options): void {
+  init(options: Pick<Options, 'windowMs'>): void {
     this.windowMs = options.windowMs
   }
 
@@ -74,7 +74,7 @@ export class BufferedRateLimitStore implements Store {
     this.prefix = `${endpoint}:`
   }
 
-  init(options: Options): void {
+  init(options: Pick<Options, 'windowMs'>): void {
     this.windowMs = options.windowMs
     this.timer = setInterval(() => { void this.flush() }, this.flushMs)
     this.timer.unref()
@@ -89,6 +89,17 @@ export class BufferedRateLimitStore implements Store {
       this.known.clear()
     }
     return new Date(start)
+  }
+
+  /** Counts a hit without waiting, when the key's stored total is already known. */
+  incrementKnown(key: string): IncrementResponse | null {
+    const windowStart = this.roll()
+    const k = key.slice(0, 160)
+    const known = this.known.get(k)
+    if (known === undefined) return null
+    const pending = (this.pending.get(k) ?? 0) + 1
+    this.pending.set(k, pending)
+    return { totalHits: known + pending, resetTime: new Date(windowStart.getTime() + this.windowMs) }
   }
 
   async increment(key: string): Promise<IncrementResponse> {
@@ -150,6 +161,27 @@ export class BufferedRateLimitStore implements Store {
   }
 }
 
+/**
+ * The per-user limit on every signed-in request, on the buffered store. It runs on
+ * every request, so it is a few lines of ours rather than express-rate-limit's full
+ * middleware (header drafts, validations): it answers only the refusal, with Retry-After.
+ */
+export function perUserLimit(options: { store: BufferedRateLimitStore; limit: number; windowMs: number; skip: (req: Request) => boolean }): RequestHandler {
+  const { store, limit } = options
+  store.init({ windowMs: options.windowMs })
+  const refuse = (resetTime: Date | undefined) => {
+    const seconds = Math.max(1, Math.ceil(((resetTime?.getTime() ?? clock.now().getTime()) - clock.now().getTime()) / 1000))
+    return new TooManyRequests(`Too many requests. Try again in ${humanSeconds(seconds)}.`, seconds)
+  }
+  return (req, _res, next) => {
+    if (options.skip(req)) return next()
+    const key = clientKey(req)
+    const hit = store.incrementKnown(key)
+    if (hit) return next(hit.totalHits > limit ? refuse(hit.resetTime) : undefined)
+    store.increment(key).then((h) => next(h.totalHits > limit ? refuse(h.resetTime) : undefined), next)
+  }
+}
+
 /** Per signed-in user, or per IP (IPv6 by /56 subnet) when anonymous. */
 export function clientKey(req: Request): string {
   const viewer = viewerOf(req)
@@ -164,8 +196,6 @@ export interface LimitOptions {
   key?: (req: Request) => string | null
   skip?: (req: Request) => boolean
   message?: string
-  /** Count in memory and write in batches (see BufferedRateLimitStore). */
-  store?: Store
 }
 
 export function createRateLimit(options: LimitOptions): RequestHandler {
@@ -174,7 +204,7 @@ export function createRateLimit(options: LimitOptions): RequestHandler {
     limit: options.limit,
     standardHeaders: 'draft-7',
     legacyHeaders: false,
-    store: options.store ?? new KnexRateLimitStore(options.db, options.endpoint),
+    store: new KnexRateLimitStore(options.db, options.endpoint),
     keyGenerator: (req) => options.key?.(req) ?? clientKey(req),
     skip: options.skip,
     // The header validation is for the memory store's keys; ours are explicit.
