@@ -30,15 +30,32 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   return options.databaseUrl ? openPostgres(options.databaseUrl, options.log) : openPglite(options)
 }
 
+/** knex's own warnings go through our logger, not straight to stdout. */
+function knexLog(log: Logger): Knex.Config['log'] {
+  return {
+    warn: (m: unknown) => log.warn(`database: ${String(m)}`),
+    error: (m: unknown) => log.error(`database: ${String(m)}`),
+    deprecate: (m: unknown) => log.debug(`database: ${String(m)}`),
+    debug: (m: unknown) => log.debug(`database: ${String(m)}`),
+  }
+}
+
 async function openPostgres(url: string, log: Logger): Promise<Database> {
   const knex = knexFactory({
     client: 'pg',
+    log: knexLog(log),
     connection: { connectionString: url, application_name: 'medianest' },
     // min 0: a restarted server leaves no dead idle connections behind.
     pool: { min: 0, max: 10, acquireTimeoutMillis: 8000, idleTimeoutMillis: 30_000 },
     acquireConnectionTimeout: 8000,
   })
-  await knex.raw('select 1')
+  try {
+    await knex.raw('select 1')
+  } catch (error) {
+    await knex.destroy()
+    const where = new URL(url)
+    throw new Error(`Cannot reach the PostgreSQL server in DATABASE_URL (${where.hostname}:${where.port || 5432}, database ${where.pathname.slice(1) || 'postgres'}): ${(error as Error).message}`)
+  }
 
   const listeners = new Map<string, Set<(payload: string) => void>>()
   let client: pg.Client | null = null
@@ -112,6 +129,7 @@ async function openPglite(options: OpenDatabaseOptions): Promise<Database> {
   const db = pglite
   const knex = knexFactory({
     client: 'pg',
+    log: knexLog(options.log),
     connection: () => createPgConfig(db) as unknown as Knex.PgConnectionConfig,
     // PGlite is one connection: a second would wait forever behind an open transaction.
     pool: { min: 1, max: 1, acquireTimeoutMillis: 30_000 },
