@@ -102,8 +102,8 @@ describe('medianest CLI: migrate, plugins, create-admin', function () {
     expect(hello).to.include({ enabled: true, origin: 'first-party', version: '1.0.0', api: '^1.0.0', apiCompatible: true, onStartFailure: 'abort', loadPosition: 1 })
     expect(hello?.tables).to.deep.equal(['hello_greetings'])
     expect(hello?.dependsOn).to.deep.equal([])
-    expect(hello?.config).to.deep.equal({ greeting: 'Ahoy' })
-    expect(hello?.settings).to.deep.equal({ greeting: 'Hello' })
+    expect(hello?.config).to.deep.equal({ greeting: 'Ahoy', greetingsPerHour: 30 })
+    expect(hello?.settings).to.deep.equal({ greeting: 'Hello', greetingsPerHour: 30 })
     expect(listing.problems).to.deep.equal([])
   })
 
