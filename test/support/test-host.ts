@@ -54,7 +54,18 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
     },
     cwd: dataDir,
   })
-  const app = await startMediaNest({ config, log: silent, pglite: database.pglite, firstPartyDir: options.firstPartyDir })
+  let app: MediaNest
+  try {
+    app = await startMediaNest({ config, log: silent, pglite: database.pglite, firstPartyDir: options.firstPartyDir })
+  } catch (error) {
+    // A boot that fails (on purpose, in some tests) must not leave its database behind.
+    if (!options.database) {
+      if (database.pglite && !database.pglite.closed) await database.pglite.close().catch(() => undefined)
+      await database.drop()
+    }
+    fs.rmSync(dataDir, { recursive: true, force: true })
+    throw error
+  }
   const db = app.db.knex
 
   const host: TestHost = {
