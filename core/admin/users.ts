@@ -164,34 +164,32 @@ export function userAdminRoutes(deps: AdminDeps): Router {
     audit(requestLog(req), 'admin changed a user', { by: viewerOf(req)!.id, user: id, field, sessionsEnded: result.sessionsEnded })
   }
 
-  router.post('/users/:id/role', async (req, res) => {
-    const id = uuidParam(req, 'user')
-    const role = textField(req.body, 'role')
-    if (role !== 'USER' && role !== 'ADMIN') return refuse(req, res, id, 422, 'Choose a role: User or Admin.')
+  /** Runs one account change; a refused change (self, last admin) answers 409 and changes nothing. */
+  const change = async (req: Request, res: Response, id: string, field: string, work: () => Promise<AccountChange>, done: (result: AccountChange) => string) => {
     let result: AccountChange
     try {
-      result = await changeRole(db, viewerOf(req)!.id, id, role as Role)
+      result = await work()
     } catch (error) {
       if (error instanceof Conflict) return refuse(req, res, id, 409, error.message)
       throw error
     }
-    applied(req, id, 'role', result)
-    await changed(req, res, id, result.changed ? 'role' : 'unchanged')
+    applied(req, id, field, result)
+    await changed(req, res, id, result.changed ? done(result) : 'unchanged')
+  }
+
+  router.post('/users/:id/role', async (req, res) => {
+    const id = uuidParam(req, 'user')
+    const role = textField(req.body, 'role')
+    if (role !== 'USER' && role !== 'ADMIN') return refuse(req, res, id, 422, 'Choose a role: User or Admin.')
+    await change(req, res, id, 'role', () => changeRole(db, viewerOf(req)!.id, id, role as Role), () => 'role')
   })
 
   router.post('/users/:id/status', async (req, res) => {
     const id = uuidParam(req, 'user')
     const status = textField(req.body, 'status')
     if (status !== 'active' && status !== 'suspended') return refuse(req, res, id, 422, 'Choose to suspend or reactivate the account.')
-    let result: AccountChange
-    try {
-      result = await changeStatus(db, viewerOf(req)!.id, id, status as UserStatus)
-    } catch (error) {
-      if (error instanceof Conflict) return refuse(req, res, id, 409, error.message)
-      throw error
-    }
-    applied(req, id, 'status', result)
-    await changed(req, res, id, !result.changed ? 'unchanged' : status === 'suspended' ? 'suspended' : 'reactivated')
+    await change(req, res, id, 'status', () => changeStatus(db, viewerOf(req)!.id, id, status as UserStatus),
+      () => (status === 'suspended' ? 'suspended' : 'reactivated'))
   })
 
   router.post('/users/:id/reset-password', async (req, res) => {
