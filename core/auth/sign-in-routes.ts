@@ -18,6 +18,7 @@ import { createSession, type SessionPolicy } from './sessions.ts'
 import { decoyHash, hashPassword, passwordProblem, verifyPassword, MAX_PASSWORD_LENGTH } from './passwords.ts'
 import { findUserByEmail, normalizeEmail, adminExists, type UserRow } from './users.ts'
 import { consumeCode } from './one-time-codes.ts'
+import { safeNext } from './next-target.ts'
 
 export interface SignInDeps {
   db: Knex
@@ -36,11 +37,6 @@ const NOTICES: Record<string, string> = {
 }
 
 class SuspendedAccount extends Error {}
-
-/** Only local paths: '/x' but never '//host' or '/\\host'. */
-export function safeNext(next: unknown): string {
-  return typeof next === 'string' && /^\/(?![/\\])/.test(next) ? next : '/'
-}
 
 /** Issues a new session (never reuses one: no fixation) and sets the cookie. */
 export async function signIn(deps: Pick<SignInDeps, 'db' | 'cookies' | 'sessionPolicy'>, req: Request, res: Response, user: UserRow): Promise<void> {

@@ -37,6 +37,50 @@ describe('sign-in: local accounts', function () {
     expect(res.location).to.equal('/')
   })
 
+  // What browsers make of these (tabs and newlines dropped, '\\' read as '/') is an
+  // address on another host; each must come back as '/'.
+  const offSite = [
+    '/\t/evil.example/phish', '/\n/evil.example', '/\r\n/evil.example', '\t//evil.example',
+    '\\evil.example', '/\\evil.example', '\\/evil.example', '//evil.example', '///evil.example',
+    '/.//evil.example', '/%2F/evil.example/../..//evil.example', ' /evil.example', '/\u0000/evil.example',
+    'https://evil.example/', 'javascript:alert(1)', '//evil.example@medianest/', '/\u2028/evil.example',
+    'http:/evil.example', '\u0085//evil.example',
+  ]
+
+  it('refuses every off-site redirect target on the form path, whatever bytes hide it', async () => {
+    const user = await host.createUser()
+    for (const next of offSite) {
+      const client = host.client()
+      const page = await client.get(`/login?next=${encodeURIComponent(next)}`)
+      expect(page.text, JSON.stringify(next)).to.include('name="next" value="/"')
+      const res = await client.post('/login', { email: user.email, password: user.password, next })
+      expect(res.status, JSON.stringify(next)).to.equal(303)
+      expect(res.location, JSON.stringify(next)).to.equal('/')
+      // Signed in already: GET /login sends the visitor on, through the same check.
+      const again = await client.get(`/login?next=${encodeURIComponent(next)}`)
+      expect(again.location, JSON.stringify(next)).to.equal('/')
+    }
+  })
+
+  it('refuses them on the htmx path too (HX-Redirect), where the open redirect was found', async () => {
+    const user = await host.createUser()
+    for (const next of offSite) {
+      const client = host.client()
+      await client.get('/login')
+      const res = await client.post('/login', { email: user.email, password: user.password, next }, { htmx: true })
+      expect(res.status, JSON.stringify(next)).to.equal(204)
+      expect(res.headers.get('HX-Redirect'), JSON.stringify(next)).to.equal('/')
+    }
+  })
+
+  it('keeps a local target with its query and fragment, normalised', async () => {
+    const user = await host.createUser()
+    const client = host.client()
+    await client.get('/login')
+    const res = await client.post('/login', { email: user.email, password: user.password, next: '/hello/../hello?page=2&q=a%20b#top' }, { htmx: true })
+    expect(res.headers.get('HX-Redirect')).to.equal('/hello?page=2&q=a%20b#top')
+  })
+
   it('gives a wrong email and a wrong password the same answer, and the same work', async () => {
     const user = await host.createUser()
     const client = host.client()
@@ -205,6 +249,11 @@ describe('first admin', function () {
     const gated = await client.get('/')
     expect(gated.status).to.equal(303)
     expect(gated.location).to.equal('/account/password')
+    // The environment's password is known to whoever reads the environment: it cannot be kept.
+    await client.get('/account/password')
+    const same = await client.post('/account/password', { current: 'bootstrap password 1', password: 'bootstrap password 1', confirm: 'bootstrap password 1' })
+    expect(same.status).to.equal(422)
+    expect((await host.db('users').where({ email: 'boot@example.com' }).first()).requires_password_change).to.equal(true)
   })
 })
 
