@@ -81,6 +81,12 @@ export function passwordRoutes(deps: AccountDeps): Router {
     }
     const problem = passwordProblem(body.password, user.role)
     if (problem) fields.password = problem
+    // A temporary password "changed" to itself would clear the forced change while the
+    // admin (or whoever read the environment) still knows it. The current password was
+    // just verified, so comparing with it costs no second hash.
+    else if (user.password_hash && !fields.current && body.password === body.current) {
+      fields.password = 'Choose a password different from your current one.'
+    }
     else if (body.confirm !== body.password) fields.confirm = 'The two new passwords do not match.'
     if (Object.keys(fields).length) {
       if (fields.current) audit(requestLog(req), 'password change refused (wrong current password)', { user: user.id, ip: req.ip })

@@ -184,4 +184,20 @@ describe('account: the forced password change', function () {
     expect((await client.get('/')).status).to.equal(200)
     expect((await client.get('/account')).status).to.equal(200)
   })
+
+  it('refuses the temporary password itself as the new one, and keeps the change forced', async () => {
+    const user = await host.createUser({ requires_password_change: true, password: 'temporary password 4821' })
+    const client = host.client()
+    await client.get('/login')
+    await client.post('/login', { email: user.email, password: user.password })
+    const before = (await host.db('users').where({ id: user.id }).first()).password_hash
+    await client.get('/account/password')
+    const same = await client.post('/account/password', { current: user.password, password: user.password, confirm: user.password })
+    expect(same.status).to.equal(422)
+    expect(same.text).to.include('Choose a password different from your current one.')
+    const row = await host.db('users').where({ id: user.id }).first()
+    expect(row.requires_password_change).to.equal(true)
+    expect(row.password_hash).to.equal(before)
+    expect((await client.get('/')).location).to.equal('/account/password')
+  })
 })
