@@ -68,20 +68,35 @@ export async function createServiceConfig(db: Knex, secrets: Secrets, input: Ser
   }
 }
 
-export async function updateServiceConfig(db: Knex, secrets: Secrets, id: number, input: ServiceConfigInput, actorId: string): Promise<{ changedFields: string[] }> {
+/** Scheme, host and port: the party a key is sent to. A new path on the same server keeps the key. */
+function sameParty(a: string, b: string): boolean {
+  try {
+    return new URL(a).origin === new URL(b).origin
+  } catch {
+    return false
+  }
+}
+
+export async function updateServiceConfig(
+  db: Knex, secrets: Secrets, id: number, input: ServiceConfigInput, actorId: string,
+): Promise<{ changedFields: string[]; keyCleared: boolean }> {
   try {
     return await db.transaction(async (trx) => {
       const row = await trx<ServiceConfigRow>('service_configs').where({ id }).forUpdate().first()
       if (!row) throw new NotFound('There is no such service.')
       let apiKey = row.api_key
+      // A key was given for one server: pointing the service elsewhere must not hand it
+      // to the new host (a typo, or an admin session in the wrong hands). It is kept only
+      // when it is typed again.
+      const keyCleared = 'keep' in input.apiKey && row.api_key !== null && !sameParty(row.service_url, input.serviceUrl)
       if ('set' in input.apiKey) apiKey = secrets.encrypt(input.apiKey.set, apiKeyAad(input.serviceName))
-      else if ('clear' in input.apiKey) apiKey = null
+      else if ('clear' in input.apiKey || keyCleared) apiKey = null
       else if (row.api_key && row.service_name !== input.serviceName) apiKey = reseal(secrets, row.api_key, row.service_name, input.serviceName)
 
       const changedFields = [
         row.service_name !== input.serviceName && 'service_name',
         row.service_url !== input.serviceUrl && 'service_url',
-        !('keep' in input.apiKey) && 'api_key',
+        (!('keep' in input.apiKey) || keyCleared) && 'api_key',
         row.enabled !== input.enabled && 'enabled',
         JSON.stringify(row.config_data ?? {}) !== JSON.stringify(input.configData) && 'config_data',
       ].filter((f): f is string => Boolean(f))
@@ -94,7 +109,7 @@ export async function updateServiceConfig(db: Knex, secrets: Secrets, id: number
         updated_at: trx.fn.now(),
         updated_by: actorId,
       })
-      return { changedFields }
+      return { changedFields, keyCleared }
     })
   } catch (error) {
     if (isUniqueViolation(error)) throw alreadyConfigured(input.serviceName)

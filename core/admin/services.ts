@@ -107,6 +107,7 @@ interface ServiceFormView {
 const DONE: Record<string, string> = {
   created: 'Service added.',
   updated: 'Service saved.',
+  'updated-key-cleared': 'Service saved. Its address now points to another server, so the stored API key was cleared: edit the service and enter the key again.',
   deleted: 'Service deleted.',
 }
 
@@ -233,7 +234,7 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
 
   router.post('/services/:id', async (req, res) => {
     const service = await mustFind(serialParam(req, 'service'))
-    let result: { changedFields: string[] }
+    let result: { changedFields: string[]; keyCleared: boolean }
     try {
       result = await updateServiceConfig(db, secrets, service.id, parseForm(req.body, service.service_name), viewerOf(req)!.id)
     } catch (error) {
@@ -242,7 +243,7 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
     if (result.changedFields.length) {
       audit(requestLog(req), 'admin changed a service', { by: viewerOf(req)!.id, service: service.id, fields: result.changedFields.join(',') })
     }
-    saved(req, res, 'updated')
+    saved(req, res, result.keyCleared ? 'updated-key-cleared' : 'updated')
   })
 
   router.get('/services/:id/delete', async (req, res) => {

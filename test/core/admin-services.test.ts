@@ -117,16 +117,35 @@ describe('admin: services', function () {
     expect(audits.every((a) => a.service === String(id))).to.equal(true)
   })
 
-  it('keeps the stored key when the edit leaves the key field empty', async () => {
+  it('keeps the stored key when the edit leaves the key field empty and the server stays the same', async () => {
     const row = await create({ api_key: KEY })
     await client.get(`/admin/services/${row.id}`)
-    const res = await client.post(`/admin/services/${row.id}`, form({ service_name_other: row.service_name, service_url: 'https://media.example.test/overseerr', api_key: '' }))
+    const res = await client.post(`/admin/services/${row.id}`, form({ service_name_other: row.service_name, service_url: 'http://127.0.0.1:5055/overseerr', api_key: '' }))
     expect(res.status).to.equal(303)
     expect(res.location).to.equal('/admin/services?done=updated')
     const after = await host.db('service_configs').where({ id: row.id }).first()
     expect(after.api_key).to.equal(row.api_key)
-    expect(after.service_url).to.equal('https://media.example.test/overseerr')
+    expect(after.service_url).to.equal('http://127.0.0.1:5055/overseerr')
     expect(after.updated_at.getTime()).to.be.at.least(row.updated_at.getTime())
+  })
+
+  it('clears the stored key when the address moves to another server, unless the key is typed again', async () => {
+    for (const elsewhere of ['https://media.example.test/overseerr', 'http://127.0.0.1:5056/api', 'https://127.0.0.1:5055/api']) {
+      const row = await create({ api_key: KEY })
+      await client.get(`/admin/services/${row.id}`)
+      const res = await client.post(`/admin/services/${row.id}`, form({ service_name_other: row.service_name, service_url: elsewhere }))
+      expect(res.location, elsewhere).to.equal('/admin/services?done=updated-key-cleared')
+      const after = await host.db('service_configs').where({ id: row.id }).first()
+      expect(after.api_key, elsewhere).to.equal(null)
+      expect(after.service_url).to.equal(elsewhere)
+      expect((await client.get(res.location!)).text).to.include('the stored API key was cleared')
+    }
+    const row = await create({ api_key: KEY })
+    await client.get(`/admin/services/${row.id}`)
+    const retyped = await client.post(`/admin/services/${row.id}`, form({ service_name_other: row.service_name, service_url: 'https://media.example.test/', api_key: KEY }))
+    expect(retyped.location).to.equal('/admin/services?done=updated')
+    const kept = await host.db('service_configs').where({ id: row.id }).first()
+    expect(host.app.core.secrets.decrypt(kept.api_key, apiKeyAad(row.service_name))).to.equal(KEY)
   })
 
   it('replaces, re-seals on rename, and clears the key', async () => {
