@@ -94,7 +94,7 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
 
     const cookies = { secure: config.publicUrl?.startsWith('https:') ?? false }
     const sessionPolicy = { idleMs: durationMs(config.sessions.idle), absoluteMs: durationMs(config.sessions.absolute) }
-    const csrf = createCsrf({ key: deriveKey(ring, 'csrf'), cookies })
+    const csrf = createCsrf({ key: deriveKey(ring, 'csrf'), cookies, publicUrl: config.publicUrl })
     const sessionCache = new SessionCache()
     const detachCache = await sessionCache.attach(db)
     stoppers.push(detachCache)

@@ -7,6 +7,7 @@ import { Forbidden } from '../plugin-api.ts'
 import { anonCookieName, cookieOptions, type CookiePolicy } from '../auth/cookies.ts'
 import { randomToken, safeEqual } from '../auth/tokens.ts'
 import { viewerOf } from './request-context.ts'
+import { isSiteOrigin } from './site-url.ts'
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 const ANON_COOKIE_MAX_AGE_MS = 24 * 3600 * 1000
@@ -17,7 +18,7 @@ export interface Csrf {
   verify: RequestHandler
 }
 
-export function createCsrf(options: { key: Buffer; cookies: CookiePolicy }): Csrf {
+export function createCsrf(options: { key: Buffer; cookies: CookiePolicy; publicUrl?: string }): Csrf {
   const anonName = anonCookieName(options.cookies)
   const sign = (binding: string) => crypto.createHmac('sha256', options.key).update(binding).digest('base64url')
   const anonValues = new WeakMap<Request, string>()
@@ -48,12 +49,9 @@ export function createCsrf(options: { key: Buffer; cookies: CookiePolicy }): Csr
       if (site && site !== 'same-origin' && site !== 'none') {
         return next(new Forbidden('This request came from another site and was refused.'))
       }
+      // Scheme too: an http:// page (a network attacker's) must not post to the https:// site.
       const origin = req.get('Origin')
-      if (origin && origin !== 'null') {
-        let host: string | null = null
-        try { host = new URL(origin).host } catch { /* malformed: refused below */ }
-        if (host !== req.get('Host')) return next(new Forbidden('This request came from another site and was refused.'))
-      } else if (origin === 'null') {
+      if (origin !== undefined && !isSiteOrigin(origin, req, options.publicUrl)) {
         return next(new Forbidden('This request came from another site and was refused.'))
       }
       const sent = req.get('X-CSRF-Token') ?? (req.body as Record<string, unknown> | undefined)?._csrf
