@@ -66,22 +66,36 @@ describe('graceful shutdown under load', function () {
     fs.rmSync(dataDir, { recursive: true, force: true })
   })
 
-  it('on SIGTERM ends live streams first, closes kept-alive connections, serves nothing new and exits within 5 s', async () => {
-    // The default shutdownTimeout: the test holds the shipped settings to the 5 s promise.
-    child = spawn(process.execPath, ['--import', 'tsx', 'core/server.ts'], {
+  /** Starts core/server.ts as production does, with the default shutdownTimeout: the test holds the shipped settings to the 5 s promise. */
+  async function boot() {
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'core/server.ts'], {
       cwd: root,
       env: {
         ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, DATABASE_URL: database?.databaseUrl ?? '', LOG_LEVEL: 'info',
         MEDIANEST_SECRET: 'drain-test-secret-of-at-least-32-characters', MEDIANEST_CONFIG: '', NODE_ENV: 'development',
       },
     })
+    child = proc
     const output = new Transcript()
-    child.stdout!.on('data', (d) => output.add(d))
-    child.stderr!.on('data', (d) => output.add(d))
-    const exited = new Promise<number | null>((resolve) => child!.on('exit', (code) => { output.end(); resolve(code) }))
-
+    proc.stdout.on('data', (d) => output.add(d))
+    proc.stderr.on('data', (d) => output.add(d))
+    const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => { output.end(); resolve(code) }))
     const code = (await output.waitFor('the setup code', /setup code \(valid 24 hours\): (\S+)/))[1]
     const url = (await output.waitFor('the server to listen', /MediaNest ready in .* at (http:\/\/\S+)/))[1]
+    return { proc, output, exited, url, code }
+  }
+
+  /** A kept-alive connection with a request in flight: the server has read its headers (it answered 100 Continue) and waits for the body. */
+  async function requestInFlight(url: string, body: string) {
+    const busy = rawSocket(url)
+    busy.socket.write(`POST /no-such-form HTTP/1.1\r\nHost: ${new URL(url).host}\r\nContent-Type: application/x-www-form-urlencoded\r\n`
+      + `Content-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`)
+    await busy.received.waitFor('100 Continue', /HTTP\/1\.1 100 Continue\r\n\r\n/)
+    return busy
+  }
+
+  it('on SIGTERM ends live streams first, closes kept-alive connections, serves nothing new and exits within 5 s', async () => {
+    const { proc, output, exited, url, code } = await boot()
 
     // A signed-in browser (the first admin, through /setup), with its live stream open.
     const browser = new TestClient(url)
@@ -103,16 +117,11 @@ describe('graceful shutdown under load', function () {
     idle.socket.write(`GET /healthz HTTP/1.1\r\nHost: ${new URL(url).host}\r\n\r\n`)
     await idle.received.waitFor('the first answer', /"status":"ok"/)
 
-    // A kept-alive connection with a request in flight: the server has read its headers
-    // (it answered 100 Continue) and waits for the body.
-    const busy = rawSocket(url)
     const body = 'message=hello'
-    busy.socket.write(`POST /no-such-form HTTP/1.1\r\nHost: ${new URL(url).host}\r\nContent-Type: application/x-www-form-urlencoded\r\n`
-      + `Content-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`)
-    await busy.received.waitFor('100 Continue', /HTTP\/1\.1 100 Continue\r\n\r\n/)
+    const busy = await requestInFlight(url, body)
 
     const signalled = Date.now()
-    child.kill('SIGTERM')
+    proc.kill('SIGTERM')
     await output.waitFor('the signal to be handled', /SIGTERM received/)
     const streamEnded = stream.waitForEnd().then(() => Date.now() - signalled)
     const idleClosed = idle.received.waitForEnd().then(() => Date.now() - signalled)
@@ -135,5 +144,17 @@ describe('graceful shutdown under load', function () {
     expect(exitCode, output.text).to.equal(0)
     expect(took, output.text).to.be.below(5_000)
     expect(output.text).to.include('MediaNest stopped')
+  })
+
+  it('cuts a request that never finishes when its share of the budget is spent, and still exits within 5 s', async () => {
+    const { proc, output, exited, url } = await boot()
+    const stuck = await requestInFlight(url, 'the body that never comes')
+    const signalled = Date.now()
+    proc.kill('SIGTERM')
+    await stuck.received.waitForEnd()
+    const cut = Date.now() - signalled
+    expect(cut, 'cut at the deadline, not before: it was in flight').to.be.within(1_000, 4_000)
+    expect(await exited, output.text).to.equal(0)
+    expect(Date.now() - signalled, output.text).to.be.below(5_000)
   })
 })
