@@ -22,6 +22,9 @@ export function createCsrf(options: { key: Buffer; cookies: CookiePolicy; public
   const anonName = anonCookieName(options.cookies)
   const sign = (binding: string) => crypto.createHmac('sha256', options.key).update(binding).digest('base64url')
   const anonValues = new WeakMap<Request, string>()
+  // Someone who opened MediaNest at another address (a LAN IP, the proxy's inner name) sees where to go.
+  const wrongAddress = 'This request came from another site and was refused.'
+    + (options.publicUrl ? ` MediaNest's address is ${options.publicUrl}: open it there and try again.` : '')
 
   const binding = (req: Request): string | null => {
     const sessionId = viewerOf(req)?.sessionId
@@ -52,7 +55,7 @@ export function createCsrf(options: { key: Buffer; cookies: CookiePolicy; public
       // Scheme too: an http:// page (a network attacker's) must not post to the https:// site.
       const origin = req.get('Origin')
       if (origin !== undefined && !isSiteOrigin(origin, req, options.publicUrl)) {
-        return next(new Forbidden('This request came from another site and was refused.'))
+        return next(new Forbidden(wrongAddress))
       }
       const sent = req.get('X-CSRF-Token') ?? (req.body as Record<string, unknown> | undefined)?._csrf
       const bound = binding(req)

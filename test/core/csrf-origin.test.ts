@@ -64,8 +64,10 @@ describe('CSRF: the Origin check', function () {
       await expectAccepted(host, client, { Host: 'internal:3000', Origin: 'https://media.example.com' })
     })
 
-    it('refuses an Origin that only the Host header vouches for', async () => {
+    it('refuses an Origin that only the Host header vouches for, and says which address to use', async () => {
       await expectRefused(host, client, { Host: 'internal:3000', Origin: 'http://internal:3000' })
+      const res = await greet(host, client, { Host: '192.168.1.10:3000', Origin: 'http://192.168.1.10:3000' })
+      expect(res.text).to.include('address is https://media.example.com: open it there')
     })
 
     it('refuses a malformed Origin', async () => {
