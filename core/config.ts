@@ -32,7 +32,8 @@ export const configSchema = z.strictObject({
   logLevel: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
   /** Number of reverse proxies in front of MediaNest (never "trust everything"). */
   trustProxy: z.int().min(0).max(10).default(0),
-  shutdownTimeout: duration.default('10s'),
+  shutdownTimeout: duration.default('5s')
+    .describe('The whole shutdown, at most: requests in flight get half of it, running jobs until 70 %, then the process exits (keep it under the container\'s stop grace period, 10 s in Docker)'),
   sessions: z.strictObject({
     idle: duration.default('7d'),
     absolute: duration.default('30d'),

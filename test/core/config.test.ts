@@ -51,7 +51,7 @@ describe('configuration: defaults < file < environment, with errors people can a
   describe('valid sources', () => {
     it('runs on defaults alone when there is no file and no environment', () => {
       const config = loadConfig({ env: {}, cwd: dir })
-      expect(config).to.include({ port: 3000, host: '0.0.0.0', dataDir: './data', logLevel: 'info', trustProxy: 0, shutdownTimeout: '10s', configFile: null, configDir: dir })
+      expect(config).to.include({ port: 3000, host: '0.0.0.0', dataDir: './data', logLevel: 'info', trustProxy: 0, shutdownTimeout: '5s', configFile: null, configDir: dir })
       expect(config.databaseUrl).to.equal(undefined)
       expect(config.plugins).to.deep.equal({})
       expect(config.sessions).to.deep.equal({ idle: '7d', absolute: '30d' })
