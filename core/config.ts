@@ -56,7 +56,12 @@ export type Config = z.output<typeof configSchema> & { configFile: string | null
 export type PluginEntry = z.output<typeof pluginEntry>
 
 export class ConfigError extends Error {
-  constructor(readonly problems: string[], readonly source: string) {
+  /**
+   * `partial`: the same configuration with the broken keys left at their defaults, when
+   * the plugins section itself is sound, so `config check` can go on to check the
+   * plugins and report every problem in one run. Never for running the server.
+   */
+  constructor(readonly problems: string[], readonly source: string, readonly partial?: Config) {
     super(`Invalid configuration (${source}):\n${problems.map((p) => `  - ${p}`).join('\n')}`)
     this.name = 'ConfigError'
   }
@@ -141,10 +146,26 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (envProblems.length) throw new ConfigError(envProblems, 'environment')
 
   const result = configSchema.safeParse(merged)
+  const configDir = configFile ? path.dirname(configFile) : cwd
   if (!result.success) {
-    throw new ConfigError(describeIssues(result.error.issues, merged), configFile ?? 'defaults and environment')
+    const partial = withoutBrokenKeys(merged, result.error.issues)
+    throw new ConfigError(describeIssues(result.error.issues, merged), configFile ?? 'defaults and environment',
+      partial && { ...partial, configFile, configDir })
   }
-  return { ...result.data, configFile, configDir: configFile ? path.dirname(configFile) : cwd }
+  return { ...result.data, configFile, configDir }
+}
+
+/** The input parsed again without the top-level keys that failed; undefined if the plugins section failed. */
+function withoutBrokenKeys(input: Record<string, unknown>, issues: z.core.$ZodIssue[]): z.output<typeof configSchema> | undefined {
+  const broken = new Set<PropertyKey>()
+  for (const issue of issues) {
+    if (issue.path.length) broken.add(issue.path[0])
+    else if (issue.code === 'unrecognized_keys') for (const key of issue.keys) broken.add(key)
+    else return undefined
+  }
+  if (broken.has('plugins')) return undefined
+  const result = configSchema.safeParse(Object.fromEntries(Object.entries(input).filter(([key]) => !broken.has(key))))
+  return result.success ? result.data : undefined
 }
 
 function readJsonFile(file: string): Record<string, unknown> {

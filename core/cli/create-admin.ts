@@ -93,7 +93,7 @@ async function askPassword(prompter: Prompter): Promise<string> {
   return password
 }
 
-function checkEmail(email: string): string {
+export function checkEmail(email: string): string {
   const normalized = normalizeEmail(email)
   if (!normalized) throw new CliError('an email address is required')
   // The rule of a browser's email field: an operator's sign-in name, not a mailbox check.
@@ -103,7 +103,7 @@ function checkEmail(email: string): string {
   return normalized
 }
 
-function checkPassword(password: string): void {
+export function checkPassword(password: string): void {
   const problem = passwordProblem(password, 'ADMIN')
   if (problem) throw new CliError(`that password is not accepted for an admin: ${problem} Nothing was changed.`)
 }
