@@ -8,6 +8,7 @@ import { createLogger } from '../../core/log.ts'
 import { CORE_MIGRATIONS_DIR, migrateLatest } from '../../core/migrations.ts'
 import { HttpError, type Viewer } from '../../core/plugin-api.ts'
 import { freshDatabase, onPostgres, type TestDatabase } from '../support/test-db.ts'
+import { SseClient } from '../support/sse-client.ts'
 import { sleep } from '../support/wait-for.ts'
 
 const log = createLogger('debug')
@@ -24,57 +25,6 @@ const ALICE = viewer('0b7e3c4e-0000-4000-8000-00000000000a', 'USER')
 const BOB = viewer('0b7e3c4e-0000-4000-8000-00000000000b', 'USER')
 const ADA = viewer('0b7e3c4e-0000-4000-8000-0000000000ad', 'ADMIN')
 const VIEWERS: Record<string, Viewer> = { alice: ALICE, bob: BOB, ada: ADA }
-
-/** One open /events stream, read with Node's fetch the way hx-sse reads it. */
-class SseClient {
-  text = ''
-  ended = false
-  status = 0
-  headers = new Headers()
-  private readonly controller = new AbortController()
-  private reading: Promise<void> = Promise.resolve()
-
-  static async open(base: string, user: string | null, lastEventId?: string): Promise<SseClient> {
-    const client = new SseClient()
-    const headers: Record<string, string> = { Accept: 'text/event-stream' }
-    if (user) headers['X-Test-User'] = user
-    if (lastEventId) headers['Last-Event-ID'] = lastEventId
-    const res = await fetch(`${base}/events`, { headers, signal: client.controller.signal })
-    client.status = res.status
-    client.headers = res.headers
-    const reader = res.body!.getReader()
-    const decoder = new TextDecoder()
-    client.reading = (async () => {
-      try {
-        for (;;) {
-          const { done, value } = await reader.read()
-          if (done) break
-          client.text += decoder.decode(value, { stream: true })
-        }
-      } catch { /* aborted by close() */ }
-      client.ended = true
-    })()
-    return client
-  }
-
-  /** The id of every event received, in order. */
-  ids(): string[] {
-    return [...this.text.matchAll(/^id: (\d+)$/gm)].map((m) => m[1])
-  }
-
-  async waitFor(what: string, check: (text: string) => boolean, timeoutMs = 5000): Promise<void> {
-    const until = Date.now() + timeoutMs
-    while (!check(this.text)) {
-      if (Date.now() > until) throw new Error(`timed out waiting for ${what}; the stream so far: ${JSON.stringify(this.text)}`)
-      await sleep(10)
-    }
-  }
-
-  async close(): Promise<void> {
-    this.controller.abort()
-    await this.reading
-  }
-}
 
 interface Served { base: string; hub: LiveHub; close(): Promise<void> }
 
@@ -107,7 +57,7 @@ describe('live: the one SSE stream per page', function () {
   const cleanups: Array<() => Promise<void>> = []
 
   async function connect(user: string | null, lastEventId?: string): Promise<SseClient> {
-    const client = await SseClient.open(served.base, user, lastEventId)
+    const client = await SseClient.open(served.base, user ? { 'X-Test-User': user } : {}, lastEventId)
     clients.push(client)
     return client
   }
@@ -228,7 +178,7 @@ describe('live: the one SSE stream per page', function () {
     await quick.start()
     const quickServer = await serve(quick)
     cleanups.push(async () => { await quick.stop(); await quickServer.close() })
-    const client = await SseClient.open(quickServer.base, 'alice')
+    const client = await SseClient.open(quickServer.base, { 'X-Test-User': 'alice' })
     clients.push(client)
     await client.waitFor('two heartbeats', (text) => text === 'retry: 3000\n\n: heartbeat\n\n: heartbeat\n\n', 1000)
   })
