@@ -109,7 +109,8 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
         await db.knex.raw('select 1')
         // Migrations only run at boot: once seen done, they stay done for this process.
         migrated ||= await migrationsDone(db, sets)
-        return { ok: migrated, detail: { database: db.kind, migrations: migrated ? 'done' : 'pending' } }
+        // Without the LISTEN connection, live updates and session revocations stall.
+        return { ok: migrated && db.listening(), detail: { database: db.kind, migrations: migrated ? 'done' : 'pending' } }
       },
     })
 
