@@ -22,6 +22,7 @@ import { createServices } from './service-configs.ts'
 import { requireAdmin, requireUser } from './auth/guards.ts'
 import { createCsrf } from './http/csrf.ts'
 import { SessionCache } from './auth/session-cache.ts'
+import { currentViewer } from './auth/current-viewer.ts'
 import { createApp } from './app.ts'
 import { PluginConfigError } from './plugin-api.ts'
 import { coreSchedules } from './core-schedules.ts'
@@ -80,7 +81,12 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
     const queue = new JobQueue({ db, log: log.child({ plugin: 'core' }), workerId })
     const scheduler = new Scheduler({ db, log: log.child({ plugin: 'core' }), workerId })
     const bus = new EventBus({ db, log: log.child({ plugin: 'core' }), queue })
-    const live = new LiveHub({ db, log: log.child({ plugin: 'core' }) })
+    const live = new LiveHub({
+      db, log: log.child({ plugin: 'core' }),
+      recheck: (viewer, apiTokenId) => currentViewer(db.knex, viewer, apiTokenId),
+      maxStreams: config.live.maxStreams,
+      maxStreamsPerUser: config.live.maxStreamsPerUser,
+    })
     const core: CoreServices = {
       config, db, log, views, queue, bus, live, secrets,
       services: createServices(db.knex, secrets),
