@@ -156,14 +156,22 @@ class Listener {
     this.closing = true
     if (this.retry) clearTimeout(this.retry)
     this.retry = null
-    const c = this.client ?? (await this.connecting?.catch(() => null))
+    // A connect still under way sees `closing` when it finishes and ends its own client.
+    const c = this.client
     this.client = null
     await c?.end().catch(() => undefined)
   }
 
   private connect(): Promise<pg.Client> {
     this.connecting ??= (async () => {
-      const c = new pg.Client({ connectionString: this.url, application_name: 'medianest-listen' })
+      const c = new pg.Client({
+        connectionString: this.url,
+        application_name: 'medianest-listen',
+        // A server that does not answer must not stall the retries; keepalive notices a silent loss.
+        connectionTimeoutMillis: 10_000,
+        keepAlive: true,
+        keepAliveInitialDelayMillis: 10_000,
+      })
       // pg emits 'error' and then 'end' for one loss; lost() counts it once.
       c.on('error', (error) => this.lost(c, error.message))
       c.on('end', () => this.lost(c, 'the server closed the connection'))
