@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net'
 import { expect } from 'chai'
 import express, { type ErrorRequestHandler } from 'express'
 import { openDatabase, type Database } from '../../core/db.ts'
-import { LiveHub } from '../../core/live.ts'
+import { LiveHub, type RecheckViewer } from '../../core/live.ts'
+import { SESSION_CHANGES_CHANNEL } from '../../core/auth/session-cache.ts'
 import { createLogger } from '../../core/log.ts'
 import { CORE_MIGRATIONS_DIR, migrateLatest } from '../../core/migrations.ts'
 import { HttpError, type Viewer } from '../../core/plugin-api.ts'
@@ -217,6 +218,51 @@ describe('live: the one SSE stream per page', function () {
     await db.knex('live_events').where('html', '<p>old</p>').update({ created_at: db.knex.raw(`now() - interval '11 minutes'`) })
     expect(await hub.prune()).to.equal(1)
     expect(await db.knex('live_events').pluck('html')).to.deep.equal(['<p>new</p>'])
+  })
+
+  /** A hub whose re-checks wait for the test to answer them. */
+  async function checkedHub(): Promise<{ base: string; hub: LiveHub; answers: Array<(v: Viewer | null | Error) => void> }> {
+    const answers: Array<(v: Viewer | null | Error) => void> = []
+    const recheck: RecheckViewer = () => new Promise((resolve, reject) => {
+      answers.push((v) => (v instanceof Error ? reject(v) : resolve(v)))
+    })
+    const checked = new LiveHub({ db, log, heartbeatMs: 60_000, recheck })
+    await checked.start()
+    const server = await serve(checked)
+    cleanups.push(async () => { await checked.stop(); await server.close() })
+    return { base: server.base, hub: checked, answers }
+  }
+
+  it('holds what arrives while a re-check runs, then delivers it to the viewer the re-check found', async function () {
+    const { base, hub: checked, answers } = await checkedHub()
+    const client = await SseClient.open(base, { 'X-Test-User': 'ada' })
+    clients.push(client)
+    await waitUntil(() => answers.length === 1)
+    answers[0](ADA) // the check every stream gets when it opens
+
+    await db.notify(SESSION_CHANGES_CHANNEL, ADA.id)
+    await waitUntil(() => answers.length === 2)
+    await checked.publish('message', '<p>admins</p>', { role: 'ADMIN' })
+    await checked.publish('message', '<p>everyone</p>', { role: 'USER' })
+    await sleep(100)
+    expect(client.ids()).to.deep.equal([])
+
+    answers[1]({ ...ADA, role: 'USER' }) // demoted meanwhile
+    await client.waitFor('the USER fragment', (text) => text.includes('everyone'))
+    expect(client.text).not.to.include('admins')
+    expect(client.ended).to.equal(false)
+  })
+
+  it('closes a stream whose re-check finds no viewer, or fails', async function () {
+    const { base, answers } = await checkedHub()
+    const gone = await SseClient.open(base, { 'X-Test-User': 'alice' })
+    const failing = await SseClient.open(base, { 'X-Test-User': 'bob' })
+    clients.push(gone, failing)
+    await waitUntil(() => answers.length === 2)
+    answers[0](null)
+    answers[1](new Error('the database did not answer'))
+    await gone.waitForEnd('the stream with no viewer to end')
+    await failing.waitForEnd('the stream whose check failed to end')
   })
 
   it('carries a fragment published through another database handle to this process\'s streams (PostgreSQL)', async function () {
