@@ -198,7 +198,10 @@ class Listener {
       this.attempt = 0
       if (wasUp) {
         this.log.info('database listener reconnected; catching up on missed notices')
-        for (const fn of this.reconnected) fn()
+        for (const fn of this.reconnected) {
+          // One subscriber's failure must not count as a failed reconnect.
+          try { fn() } catch (error) { this.log.warn(`database listener: catching up after a reconnect failed: ${(error as Error).message}`) }
+        }
       }
       return c
     })().finally(() => { this.connecting = null })

@@ -104,6 +104,7 @@ export class LiveHub {
   /** The highest live_events id delivered or skipped: a catch-up loads what is above it. */
   private lastSeenId = '0'
   private catchUpDue = false
+  private warnedFullAt = 0
   private draining: Promise<void> | null = null
   private unlisten: (() => Promise<void>) | null = null
   private readonly stoppers: Array<() => Promise<void> | void> = []
@@ -151,7 +152,11 @@ export class LiveHub {
       // The user's own oldest page gives way first, so the process cap refuses only when others fill it.
       while (mine && mine.size >= this.maxStreamsPerUser) this.close(mine.values().next().value!)
       if (this.streams.size >= this.maxStreams) {
-        this.log.warn(`live: ${this.streams.size} streams are open, the most this process takes (live.maxStreams); refusing one for ${viewer.id}`)
+        // Once a minute at most: a crowd of refused pages must not flood the log.
+        if (Date.now() - this.warnedFullAt >= 60_000) {
+          this.warnedFullAt = Date.now()
+          this.log.warn(`live: ${this.streams.size} streams are open, the most this process takes (live.maxStreams); refusing new ones with 429`)
+        }
         throw new TooManyRequests('Too many live connections are open right now; the page will try again shortly.', RETRY_FULL_SECONDS)
       }
 
