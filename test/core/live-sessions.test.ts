@@ -162,4 +162,21 @@ describe('live: a stream lasts only as long as its session or token', function (
       await other?.close()
     }
   })
+
+  it('ends a stream on one instance when its page signs out through another (PostgreSQL)', async function () {
+    if (!onPostgres) this.skip() // PGlite serves one process: there is no second instance
+    const second = await startTestHost({ database: host.database })
+    try {
+      const { client } = await host.signedIn()
+      const stream = await withSession(client)
+      await expectLive(stream, 'before signing out elsewhere')
+      const elsewhere = second.client()
+      elsewhere.setCookie('mn_session', client.cookie('mn_session')!)
+      expect((await elsewhere.get('/')).status).to.equal(200)
+      expect((await elsewhere.post('/logout')).status).to.equal(303)
+      await stream.waitForEnd('the stream on the first instance to end')
+    } finally {
+      await second.stop()
+    }
+  })
 })
