@@ -179,7 +179,7 @@ describe('database: the LISTEN connection comes back after it drops (PostgreSQL)
       expect(refused.status).to.equal(303)
       expect(refused.location).to.match(/^\/login/)
 
-      await waitFor('/readyz to say ready again', ready, 40_000)
+      await waitFor('/readyz to say ready again', ready, 15_000)
       await bobStream.waitFor('the fragment published during the gap', (text) => text.includes('<p>during the gap</p>'))
       await aliceStream.waitForEnd('the revoked session\'s stream to end')
 
