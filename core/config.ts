@@ -42,6 +42,12 @@ export const configSchema = z.strictObject({
     login: rateLimit.default({ limit: 10, window: '15m' }),
     authenticated: rateLimit.default({ limit: 300, window: '1m' }),
   }).prefault({}),
+  live: z.strictObject({
+    maxStreams: z.int().min(1).default(500)
+      .describe('Open /events streams this process takes; more are refused with 429 (each is a file descriptor)'),
+    maxStreamsPerUser: z.int().min(1).max(100).default(10)
+      .describe("Open /events streams per user in this process; a new one closes the user's oldest"),
+  }).prefault({}),
   bootstrapAdmin: z.strictObject({
     email: z.email(),
     password: z.string().min(12, 'at least 12 characters'),

@@ -22,6 +22,7 @@ import { createServices } from './service-configs.ts'
 import { requireAdmin, requireUser } from './auth/guards.ts'
 import { createCsrf } from './http/csrf.ts'
 import { SessionCache } from './auth/session-cache.ts'
+import { currentViewer } from './auth/current-viewer.ts'
 import { createApp } from './app.ts'
 import { createHttpServer } from './http/http-server.ts'
 import { PluginConfigError } from './plugin-api.ts'
@@ -93,7 +94,12 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
     const queue = new JobQueue({ db, log: log.child({ plugin: 'core' }), workerId })
     const scheduler = new Scheduler({ db, log: log.child({ plugin: 'core' }), workerId })
     const bus = new EventBus({ db, log: log.child({ plugin: 'core' }), queue })
-    const live = new LiveHub({ db, log: log.child({ plugin: 'core' }) })
+    const live = new LiveHub({
+      db, log: log.child({ plugin: 'core' }),
+      recheck: (viewer, apiTokenId) => currentViewer(db.knex, viewer, apiTokenId),
+      maxStreams: config.live.maxStreams,
+      maxStreamsPerUser: config.live.maxStreamsPerUser,
+    })
     const core: CoreServices = {
       config, db, log, views, queue, bus, live, secrets,
       services: createServices(db.knex, secrets),
@@ -122,7 +128,8 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
         await db.knex.raw('select 1')
         // Migrations only run at boot: once seen done, they stay done for this process.
         migrated ||= await migrationsDone(db, sets)
-        return { ok: migrated, detail: { database: db.kind, migrations: migrated ? 'done' : 'pending' } }
+        // Without the LISTEN connection, live updates and session revocations stall.
+        return { ok: migrated && db.listening(), detail: { database: db.kind, migrations: migrated ? 'done' : 'pending' } }
       },
     })
 
