@@ -26,7 +26,14 @@ export interface SignInDeps {
   log: Logger
   cookies: CookiePolicy
   sessionPolicy: SessionPolicy
-  loginLimit: { perIp: RequestHandler; perAccount: RequestHandler }
+  loginLimit: SignInLimits
+}
+
+/** Built by signInLimits in core/accounts.ts, which states the policy. */
+export interface SignInLimits {
+  perIp: RequestHandler
+  perAccountAndIp: RequestHandler
+  perAccount: RequestHandler
 }
 
 const SAME_MESSAGE = 'That email and password do not match an account.'
@@ -97,7 +104,7 @@ export function signInRoutes(deps: SignInDeps): Router {
     await renderLogin(req, res)
   })
 
-  router.post('/login', deps.loginLimit.perIp, deps.loginLimit.perAccount, async (req, res, next) => {
+  router.post('/login', deps.loginLimit.perIp, deps.loginLimit.perAccountAndIp, deps.loginLimit.perAccount, async (req, res, next) => {
     let body: z.output<typeof loginBody>
     try {
       body = parseInput(loginBody, req.body)
