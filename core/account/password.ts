@@ -79,7 +79,7 @@ export function passwordRoutes(deps: AccountDeps): Router {
     if (user.password_hash && !(await verifyPassword(user.password_hash, body.current))) {
       fields.current = body.current ? 'That is not your current password.' : 'Enter your current password.'
     }
-    const problem = passwordProblem(body.password, user.role)
+    const problem = await passwordProblem(body.password, user)
     if (problem) fields.password = problem
     else if (body.confirm !== body.password) fields.confirm = 'The two new passwords do not match.'
     if (Object.keys(fields).length) {

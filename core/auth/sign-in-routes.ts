@@ -171,7 +171,7 @@ export function signInRoutes(deps: SignInDeps): Router {
     } catch (error) {
       return renderSetup(req, res, 422, { ...echo, error: (error as BadInput).message, fields: (error as BadInput).fields })
     }
-    const problem = passwordProblem(body.password, 'ADMIN')
+    const problem = await passwordProblem(body.password, { role: 'ADMIN', email: body.email, name: body.name })
     if (problem) return renderSetup(req, res, 422, { ...echo, error: problem, fields: { password: problem } })
     const email = normalizeEmail(body.email)
     const passwordHash = await hashPassword(body.password)

@@ -1,6 +1,6 @@
 // `medianest config check [file]` and `medianest config schema`.
 import { configJsonSchema } from '../config.ts'
-import { passwordProblem } from '../auth/passwords.ts'
+import { initialAdminPasswordProblem } from '../auth/passwords.ts'
 import { HELP_OPTION, parseCommandArgs } from './arguments.ts'
 import { CliError, UsageError } from './cli-error.ts'
 import { cliLogger, describeDatabase, loadCliConfig, preparePlugins } from './load.ts'
@@ -42,7 +42,7 @@ async function check(file: string | undefined): Promise<number> {
   const host = await preparePlugins(config, cliLogger())
   // The server refuses these only when it uses them (no admin yet); say so now.
   if (config.bootstrapAdmin) {
-    const problem = passwordProblem(config.bootstrapAdmin.password, 'ADMIN')
+    const problem = await initialAdminPasswordProblem(config.bootstrapAdmin.password, config.bootstrapAdmin.email)
     if (problem) throw new CliError('the configuration has problems:', 1, [`bootstrapAdmin.password (MEDIANEST_ADMIN_PASSWORD): ${problem}`])
   }
   console.log('configuration OK')

@@ -178,6 +178,25 @@ describe('first admin', function () {
     expect(await count(host, 'users')).to.equal(1)
   })
 
+  it('refuses a guessable first-admin password at /setup, or one built from the email or name, saying why', async () => {
+    host = await startTestHost()
+    const code = await issueCode(host.db, 'setup', 3600_000, 'ABCD-EFGH-JKLM-NPQT')
+    const client = host.client()
+    await client.get('/setup')
+    const cases: Array<[string, string]> = [
+      ['Password123!', 'Too easy to guess for an admin account. This is similar to a commonly used password.'],
+      ['homeowner2024', 'Your password contains your email address (the part before the @)'],
+      ['Grace Hopper2024!', 'Your password is mostly your name'],
+    ]
+    for (const [password, message] of cases) {
+      const res = await client.post('/setup', { code, email: 'homeowner@example.com', name: 'Grace Hopper', password })
+      expect(res.status, password).to.equal(422)
+      expect(res.text, password).to.include(message)
+    }
+    expect(await count(host, 'users')).to.equal(0)
+    expect((await client.post('/setup', { code, email: 'homeowner@example.com', name: 'Grace Hopper', password: 'lantern oxbow quartz mellow' })).status).to.equal(303)
+  })
+
   it('refuses an expired setup code', async () => {
     host = await startTestHost()
     const code = await issueCode(host.db, 'setup', 3600_000, 'ABCD-EFGH-JKLM-NPQS')
@@ -205,6 +224,16 @@ describe('first admin', function () {
     const gated = await client.get('/')
     expect(gated.status).to.equal(303)
     expect(gated.location).to.equal('/account/password')
+  })
+
+  it('does not start with a guessable MEDIANEST_ADMIN_PASSWORD, and says why', async () => {
+    let failure: unknown
+    try {
+      host = await startTestHost({ config: { bootstrapAdmin: { email: 'boot@example.com', password: 'aaaaaaaaaaaa' } } })
+    } catch (error) {
+      failure = error
+    }
+    expect(String(failure)).to.include('MEDIANEST_ADMIN_PASSWORD is not acceptable: Too easy to guess. Repeated characters')
   })
 })
 
