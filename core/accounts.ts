@@ -2,7 +2,6 @@
 // sign-in and on every signed-in request, the account pages and the admin area.
 import type { Request, RequestHandler, Router } from 'express'
 import type { Knex } from 'knex'
-import { ipKeyGenerator } from 'express-rate-limit'
 import type { Logger } from 'winston'
 import { durationMs, type Config } from './config.ts'
 import type { CoreServices } from './plugins/context.ts'
@@ -12,7 +11,7 @@ import type { CookiePolicy } from './auth/cookies.ts'
 import type { SessionPolicy } from './auth/sessions.ts'
 import { bootstrapFirstAdmin } from './auth/bootstrap.ts'
 import { signInRoutes, type SignInLimits } from './auth/sign-in-routes.ts'
-import { BufferedRateLimitStore, createRateLimit, perUserLimit } from './http/rate-limit.ts'
+import { addressKey, BufferedRateLimitStore, createRateLimit, perUserLimit } from './http/rate-limit.ts'
 import { normalizeEmail } from './auth/users.ts'
 import { viewerOf } from './http/request-context.ts'
 import { accountRoutes } from './account/routes.ts'
@@ -39,7 +38,6 @@ export interface AccountsFeature {
  *   the owner signs in from any address the attacker is not using.
  */
 export function signInLimits(db: Knex, limits: Config['rateLimits']): SignInLimits {
-  const addressOf = (req: Request) => ipKeyGenerator(req.ip ?? 'unknown')
   const accountOf = (req: Request) => typeof req.body?.email === 'string' ? normalizeEmail(req.body.email).slice(0, 254) : ''
   const limit = (endpoint: string, rule: { limit: number; window: string }, message: (wait: string) => string, key?: (req: Request) => string | null) =>
     createRateLimit({ db, endpoint, limit: rule.limit, windowMs: durationMs(rule.window), message, key, failuresOnly: true })
@@ -49,7 +47,7 @@ export function signInLimits(db: Knex, limits: Config['rateLimits']): SignInLimi
     // The address comes first: a long email cut to the key's length still keeps it.
     perAccountAndIp: limit('login:account-ip', limits.loginAccountAddress,
       (wait) => `Too many failed sign-in attempts for this account from your address. Try again in ${wait}.`,
-      (req) => accountOf(req) ? `ip:${addressOf(req)}:account:${accountOf(req)}` : null),
+      (req) => accountOf(req) ? `ip:${addressKey(req)}:account:${accountOf(req)}` : null),
     perAccount: limit('login:account', limits.loginAccount,
       (wait) => `Too many failed sign-in attempts for this account. Try again in ${wait}.`,
       (req) => accountOf(req) ? `account:${accountOf(req)}` : null),

@@ -182,10 +182,15 @@ export function perUserLimit(options: { store: BufferedRateLimitStore; limit: nu
   }
 }
 
-/** Per signed-in user, or per IP (IPv6 by /56 subnet) when anonymous. */
+/** Per signed-in user, or per IP when anonymous. */
 export function clientKey(req: Request): string {
   const viewer = viewerOf(req)
-  return viewer ? `user:${viewer.id}` : `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`
+  return viewer ? `user:${viewer.id}` : `ip:${addressKey(req)}`
+}
+
+/** The client's address: IPv4 as it is, IPv6 by /56 subnet (one household's or host's block). */
+export function addressKey(req: Request): string {
+  return ipKeyGenerator(req.ip ?? 'unknown')
 }
 
 export interface LimitOptions {
