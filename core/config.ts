@@ -38,8 +38,14 @@ export const configSchema = z.strictObject({
     idle: duration.default('7d'),
     absolute: duration.default('30d'),
   }).prefault({}),
+  // Sign-in limits count failed attempts only (see core/accounts.ts for the policy).
   rateLimits: z.strictObject({
-    login: rateLimit.default({ limit: 10, window: '15m' }),
+    login: rateLimit.default({ limit: 10, window: '15m' })
+      .describe('Failed sign-ins from one address (IPv6: one /56), whatever the account'),
+    loginAccountAddress: rateLimit.default({ limit: 10, window: '15m' })
+      .describe('Failed sign-ins to one account from one address (IPv6: one /56)'),
+    loginAccount: rateLimit.default({ limit: 100, window: '15m' })
+      .describe('Failed sign-ins to one account from all addresses together; keep it well above loginAccountAddress'),
     authenticated: rateLimit.default({ limit: 300, window: '1m' }),
   }).prefault({}),
   live: z.strictObject({

@@ -1,6 +1,6 @@
 // `medianest config check [file]` and `medianest config schema`.
 import { ConfigError, configJsonSchema, loadConfig, type Config } from '../config.ts'
-import { passwordProblem } from '../auth/passwords.ts'
+import { initialAdminPasswordProblem } from '../auth/passwords.ts'
 import { PluginConfigError } from '../plugin-api.ts'
 import { PluginHost } from '../plugins/host.ts'
 import { HELP_OPTION, parseCommandArgs } from './arguments.ts'
@@ -61,7 +61,7 @@ async function check(file: string | undefined): Promise<number> {
   }
   // The server refuses these only when it uses them (no admin yet); say so now.
   if (config.bootstrapAdmin) {
-    const problem = passwordProblem(config.bootstrapAdmin.password, 'ADMIN')
+    const problem = await initialAdminPasswordProblem(config.bootstrapAdmin.password, config.bootstrapAdmin.email)
     if (problem) problems.push(`bootstrapAdmin.password (MEDIANEST_ADMIN_PASSWORD): ${problem}`)
   }
   if (problems.length || !host) {

@@ -55,7 +55,7 @@ export async function seedCommand(args: string[]): Promise<number> {
   if (extra.length) throw new UsageError(`seed demo: unexpected argument "${extra[0]}"`)
   // Flags are checked before anything is opened.
   const adminEmail = values['admin-email'] !== undefined ? checkEmail(values['admin-email']) : DEMO_ADMIN.email
-  if (values['admin-password'] !== undefined) checkPassword(values['admin-password'])
+  if (values['admin-password'] !== undefined) await checkPassword(values['admin-password'], { email: adminEmail, name: DEMO_ADMIN.name })
   const generated = values['admin-password'] === undefined
   const password = values['admin-password'] ?? demoPassword()
 
