@@ -12,6 +12,16 @@ export default tseslint.config(
     },
   },
   {
+    // Our CSP refuses eval, so a string predicate fails as soon as its first check does.
+    files: ['test/**/*.ts', 'plugins/**/*.test.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', {
+        selector: "CallExpression[callee.property.name='waitForFunction'][arguments.0.type=/^(Literal|TemplateLiteral|BinaryExpression)$/]",
+        message: 'A string given to waitForFunction is eval, which our CSP refuses: use waitForText/waitForVisible from test/support/page-waits.ts.',
+      }],
+    },
+  },
+  {
     files: ['plugins/**/*.ts', 'plugins/**/*.js'],
     rules: {
       'no-restricted-imports': ['error', {

@@ -14,6 +14,8 @@ import { apiTokenOf, requestContext, requestId, viewerOf } from './http/request-
 import { securityHeaders } from './http/security-headers.ts'
 import { errorHandler, notFoundFallthrough } from './http/errors.ts'
 import { healthRoutes } from './http/health.ts'
+import { coreAssets } from './http/static-assets.ts'
+import { compressResponses } from './http/compression.ts'
 import { authenticate } from './auth/authenticate.ts'
 import { passwordChangeGate } from './auth/password-change-gate.ts'
 import { dashboardRoutes } from './dashboard.ts'
@@ -51,12 +53,13 @@ export function createApp(parts: AppParts): Express {
   app.use(requestContext(parts.log))
   app.use(securityHeaders({ https: parts.cookies.secure }))
   app.use(healthRoutes(parts.ready))
+  const assets = coreAssets({ publicDir: PUBLIC_DIR, htmxDist: HTMX_DIST, reloadOnChange: config.logLevel === 'debug' })
+  app.use(assets.handler)
 
   const staticOptions = { maxAge: config.logLevel === 'debug' ? 0 : '1h', index: false, fallthrough: false }
   app.use('/public', express.static(PUBLIC_DIR, staticOptions))
-  app.get('/vendor/htmx.min.js', (_req, res) => res.sendFile(path.join(HTMX_DIST, 'htmx.min.js'), { maxAge: '1d' }))
-  app.get('/vendor/hx-sse.min.js', (_req, res) => res.sendFile(path.join(HTMX_DIST, 'ext', 'hx-sse.min.js'), { maxAge: '1d' }))
 
+  app.use(compressResponses())
   app.use(cookieParser())
   // Only requests that may carry a body go through the body parsers (they cost every GET otherwise).
   const withBody = (parser: RequestHandler): RequestHandler => (req, res, next) =>
@@ -76,6 +79,7 @@ export function createApp(parts: AppParts): Express {
       csrfToken: csrf.token(req, res),
       requestId: requestId(req),
       currentPath: req.originalUrl.split('?')[0],
+      asset: assets.url,
     }
   })
 

@@ -1,7 +1,8 @@
 // Debian's Chromium driven by playwright-core, for end-to-end tests. Under CI a
 // missing browser fails the run; elsewhere the tests say why they were skipped.
 import fs from 'node:fs'
-import { chromium, type Browser } from 'playwright-core'
+import { chromium, type Browser, type Page, type Response } from 'playwright-core'
+import { expectAccessible } from './axe.ts'
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 
@@ -18,4 +19,13 @@ export function launchBrowser(): Promise<Browser> {
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync'],
   })
+}
+
+export { newTestContext, optionsOf, type TestContextOptions } from './browser-contexts.ts'
+
+/** Opens a URL and fails on any serious or critical accessibility violation: the way tests open pages. */
+export async function visit(page: Page, url: string): Promise<Response | null> {
+  const response = await page.goto(url)
+  await expectAccessible(page)
+  return response
 }

@@ -25,13 +25,18 @@ export class TestClient {
     return this.cookies.get(name)
   }
 
+  /** The Cookie header this client sends, for requests made without it (raw bytes, streams). */
+  cookieHeader(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ')
+  }
+
   setCookie(name: string, value: string): void {
     this.cookies.set(name, value)
   }
 
   private headers(options: RequestOptions): Record<string, string> {
     const h: Record<string, string> = { Accept: 'text/html', ...options.headers }
-    if (this.cookies.size) h.Cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ')
+    if (this.cookies.size) h.Cookie = this.cookieHeader()
     if (options.htmx) {
       h['HX-Request'] = 'true'
       h['HX-Request-Type'] = options.htmx === 'full' ? 'full' : 'partial'

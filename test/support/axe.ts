@@ -1,0 +1,71 @@
+// Accessibility checks with axe-core on any page a browser test opens.
+//
+// How axe gets in: our CSP (`script-src 'self'`) refuses inline scripts, so
+// page.addScriptTag({ path }) (an inline <script>) is blocked, and bypassCSP would
+// hide the very CSP errors the browser tests exist to catch. page.evaluate() goes
+// through the DevTools protocol, which the page's CSP does not govern, so the library
+// is evaluated that way, once per page.
+//
+// Pages opened with JavaScript off: evaluate still works there, but timers never fire
+// and axe.run waits on them forever. So the page's HTML as that browser parsed it is
+// checked in a scripted twin with the same colour scheme and viewport: the page's
+// <script> elements removed (the page stays script-free) and its <noscript> content
+// shown (as the no-JS browser shows it), with the real stylesheet from the server.
+import fs from 'node:fs'
+import { createRequire } from 'node:module'
+import type { Page } from 'playwright-core'
+import type { AxeResults, Result } from 'axe-core'
+import { newTestContext, optionsOf } from './browser-contexts.ts'
+
+const require = createRequire(import.meta.url)
+const AXE_SOURCE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8')
+
+const FAILING_IMPACTS = new Set(['serious', 'critical'])
+
+async function runAxe(page: Page): Promise<Result[]> {
+  const loaded = await page.evaluate(() => typeof (globalThis as { axe?: unknown }).axe === 'object')
+  if (!loaded) await page.evaluate(AXE_SOURCE)
+  const results = await page.evaluate(() => {
+    const axe = (globalThis as unknown as { axe: { run(context: unknown, options: unknown): Promise<AxeResults> } }).axe
+    return axe.run((globalThis as unknown as { document: unknown }).document, { resultTypes: ['violations'] })
+  })
+  return results.violations.filter((v) => FAILING_IMPACTS.has(v.impact ?? ''))
+}
+
+async function runAxeWithoutScript(page: Page): Promise<Result[]> {
+  const options = optionsOf(page.context())
+  const url = page.url()
+  const html = (await page.content())
+    .replace(/<script\b[^>]*>[\s\S]*?<\/script>/gi, '')
+    .replace(/<\/?noscript>/gi, '')
+  const browser = page.context().browser()
+  if (!browser) throw new Error('expectAccessible needs a page from a launched browser')
+  const twin = await newTestContext(browser, { ...options, javaScriptEnabled: true })
+  try {
+    await twin.route(url, (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html }))
+    const twinPage = await twin.newPage()
+    await twinPage.goto(url)
+    return await runAxe(twinPage)
+  } finally {
+    await twin.close()
+  }
+}
+
+/** Serious and critical axe violations on the page as it is now. */
+export async function axeViolations(page: Page): Promise<Result[]> {
+  return optionsOf(page.context()).javaScriptEnabled === false ? runAxeWithoutScript(page) : runAxe(page)
+}
+
+/** Fails with a readable list (rule, impact, the offending elements) on any serious or critical violation. */
+export async function expectAccessible(page: Page, label?: string): Promise<void> {
+  const violations = await axeViolations(page)
+  if (violations.length === 0) return
+  const options = optionsOf(page.context())
+  const where = label ?? `${new URL(page.url()).pathname} (${options.colorScheme ?? 'light'}, JavaScript ${options.javaScriptEnabled === false ? 'off' : 'on'})`
+  const lines = violations.map((v) => {
+    const nodes = v.nodes.slice(0, 5).map((n) => `      ${n.target.join(' ')}: ${n.failureSummary?.split('\n').slice(1).join(' ').trim() ?? ''}`)
+    const more = v.nodes.length > 5 ? [`      … and ${v.nodes.length - 5} more`] : []
+    return [`  ${v.id} (${v.impact}, ${v.nodes.length} elements): ${v.help}`, ...nodes, ...more].join('\n')
+  })
+  throw new Error(`accessibility violations on ${where}:\n${lines.join('\n')}`)
+}
