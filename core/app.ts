@@ -16,6 +16,8 @@ import { errorHandler, notFoundFallthrough } from './http/errors.ts'
 import { healthRoutes } from './http/health.ts'
 import { authenticate } from './auth/authenticate.ts'
 import { passwordChangeGate } from './auth/password-change-gate.ts'
+import { endedSessionGate } from './auth/ended-session.ts'
+import { privatePagesNotStored } from './auth/private-pages.ts'
 import { dashboardRoutes } from './dashboard.ts'
 import type { CookiePolicy } from './auth/cookies.ts'
 import type { SessionPolicy } from './auth/sessions.ts'
@@ -64,6 +66,8 @@ export function createApp(parts: AppParts): Express {
   app.use(withBody(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 200 })))
   app.use(withBody(express.json({ limit: '1mb' })))
   app.use(authenticate({ db: core.db.knex, policy: parts.sessionPolicy, cookies: parts.cookies, cache: parts.sessionCache }))
+  app.use(privatePagesNotStored)
+  app.use(endedSessionGate(parts.cookies))
   app.use(csrf.verify)
   if (parts.authenticatedLimit) app.use(parts.authenticatedLimit)
   app.use(passwordChangeGate)
