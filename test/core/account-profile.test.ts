@@ -36,7 +36,7 @@ describe('account: the profile page', function () {
     await client.get('/account')
     const res = await client.post('/account', { name: '  Ada Lovelace ', image: 'https://images.example.com/ada.png' })
     expect(res.status).to.equal(303)
-    expect(res.location).to.equal('/account?saved=1')
+    expect(res.location).to.equal('/account')
     const row = await userRow(user.id)
     expect(row.name).to.equal('Ada Lovelace')
     expect(row.image).to.equal('https://images.example.com/ada.png')
