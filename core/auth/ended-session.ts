@@ -12,6 +12,8 @@ import { clearCookie, sessionCookieName, type CookiePolicy } from './cookies.ts'
 import { safeNext } from './next-target.ts'
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+/** Forms for people without a session: an old cookie beside them is simply ignored. */
+const ANONYMOUS_FORMS = /^\/(login|setup|reset\/)/
 export const ENDED_NOTICE = 'ended'
 
 /** The page the person was on (htmx says; a plain form has its Referer), if it is ours. */
@@ -45,7 +47,7 @@ export function endedSessionGate(cookies: CookiePolicy): RequestHandler {
       clearCookie(res, sessionCookieName(cookies), cookies)
       return toSignIn(req, res, '/login')
     }
-    if (!sessionEnded(req)) return next()
+    if (!sessionEnded(req) || (changes && ANONYMOUS_FORMS.test(req.path))) return next()
     setFlash(res, cookies, 'login', ENDED_NOTICE)
     // A page: a public one shows as usual, a private one sends to sign-in (requireUser).
     if (!changes) return next()
