@@ -16,7 +16,6 @@ const FILTER_NAMES = ['correlation_id', 'status', 'user', 'from', 'to'] as const
 /** What the filter form calls each field, for messages (never the raw parameter name). */
 const FIELD_LABELS: Record<string, string> = {
   correlation_id: 'Correlation id', status: 'Status', user: 'User email', from: 'From', to: 'To',
-  after: 'Page link', before: 'Page link',
 }
 const DAY_MS = 86_400_000
 
@@ -82,8 +81,10 @@ export function errorLogRoutes(deps: AdminDeps): Router {
       result = await searchErrorLogs(db, filters, page)
     } catch (e) {
       if (!(e instanceof BadInput)) throw e
-      error = 'Please correct the filters:'
-      fields = Object.fromEntries(Object.entries(e.fields).map(([k, m]) => [FIELD_LABELS[k] ?? k, m]))
+      // One message: the filters' own, each under the name the form shows; a broken page link says so alone.
+      const filterProblem = Object.keys(e.fields).some((k) => (FILTER_NAMES as readonly string[]).includes(k))
+      error = filterProblem ? 'Please correct the filters:' : e.message
+      fields = filterProblem ? Object.fromEntries(Object.entries(e.fields).map(([k, m]) => [FIELD_LABELS[k] ?? k, m])) : {}
     }
     const filtered = FILTER_NAMES.some((n) => values[n])
     pushCleanUrl(req, res, errorsHref(values, { after: pageRequest.after, before: pageRequest.before }))
