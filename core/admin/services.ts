@@ -182,9 +182,15 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
   }
 
   /** Back to the list, which says once what happened (a flash: a reload does not repeat it). */
-  const saved = (req: Request, res: Response, done: string) => {
+  const saved = (req: Request, res: Response, done: string, options: { replaceHistory?: boolean } = {}) => {
     const target = '/admin/services'
     setFlash(res, deps.cookies, 'admin:services', done)
+    if (req.get('HX-Request') === 'true' && options.replaceHistory) {
+      // The page this came from (a delete confirmation) is gone: replace its history entry
+      // with the list, so Back does not lead to it.
+      res.setHeader('HX-Location', JSON.stringify({ path: target, target: '#main', select: '#main', swap: 'outerHTML', replace: 'true' }))
+      return res.status(204).end()
+    }
     if (req.get('HX-Request') === 'true') {
       res.setHeader('HX-Redirect', target)
       return res.status(204).end()
@@ -280,7 +286,7 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
     const id = serialParam(req, 'service')
     if (!(await deleteServiceConfig(db, id))) throw new NotFound('There is no such service (it may have been deleted already).')
     audit(requestLog(req), 'admin deleted a service', { by: viewerOf(req)!.id, service: id })
-    saved(req, res, 'deleted')
+    saved(req, res, 'deleted', { replaceHistory: true })
   })
 
   router.post('/services/:id/test', async (req, res) => {

@@ -205,4 +205,25 @@ describe('in a real browser: errors, focus, double submits and ended sessions', 
       await context.close()
     })
   })
+
+  describe('13: after an action', () => {
+    it('deleting a service replaces the confirmation page in the history: Back does not lead to it', async () => {
+      const admin = await host.createUser({ role: 'ADMIN' })
+      const [row] = await host.db('service_configs').insert({
+        service_name: `gone-${Date.now()}`, service_url: 'http://127.0.0.1:5055', enabled: true, config_data: '{}',
+      }).returning('id')
+      const { context, page } = await browserFor(admin)
+      await page.goto(`${host.url}/admin/services`)
+      await page.click(`#admin-service-${row.id} a:has-text("Delete")`)
+      await page.waitForURL(`${host.url}/admin/services/${row.id}/delete`)
+      await page.click('button:has-text("Delete it")')
+      await page.locator('text=Service deleted.').waitFor()
+      expect(page.url()).to.equal(`${host.url}/admin/services`)
+      await page.goBack()
+      await page.locator('h1:has-text("Services")').waitFor()
+      expect(page.url()).to.equal(`${host.url}/admin/services`)
+      expect(await page.locator('text=Service deleted.').count()).to.equal(0)
+      await context.close()
+    })
+  })
 })
