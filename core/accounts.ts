@@ -51,6 +51,10 @@ export function signInLimits(db: Knex, limits: Config['rateLimits']): SignInLimi
     perAccount: limit('login:account', limits.loginAccount,
       (wait) => `Too many failed sign-in attempts for this account. Try again in ${wait}.`,
       (req) => accountOf(req) ? `account:${accountOf(req)}` : null),
+    // Each form has its own count: a household mistyping a reset password must not
+    // lock everyone behind the same address out of signing in, and the other way round.
+    setup: limit('setup:ip', limits.login, (wait) => `Too many attempts. Try again in ${wait}.`),
+    reset: limit('reset:ip', limits.login, (wait) => `Too many attempts. Try again in ${wait}.`),
   }
 }
 
@@ -69,8 +73,8 @@ export async function accountsFeature(options: {
   })
   const routes: Router[] = [
     signInRoutes({ db, views: core.views, host, log, cookies, sessionPolicy, loginLimit }),
-    accountRoutes({ db, views: core.views, log, cookies, sessionPolicy, requireUser: core.guards.requireUser, resetLimit: loginLimit.perIp }),
-    adminRoutes({ db, views: core.views, log, host, secrets: core.secrets, requireAdmin: core.guards.requireAdmin, publicUrl: config.publicUrl }),
+    accountRoutes({ db, views: core.views, log, cookies, sessionPolicy, requireUser: core.guards.requireUser, resetLimit: loginLimit.reset, bootstrapAdminEmail: config.bootstrapAdmin?.email ?? null }),
+    adminRoutes({ db, views: core.views, log, host, secrets: core.secrets, requireAdmin: core.guards.requireAdmin, publicUrl: config.publicUrl, cookies }),
   ]
   return { routes, authenticatedLimit, schedules: [], setupCode, stop: () => authenticatedStore.shutdown() }
 }

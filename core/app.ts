@@ -18,6 +18,8 @@ import { coreAssets } from './http/static-assets.ts'
 import { compressResponses } from './http/compression.ts'
 import { authenticate } from './auth/authenticate.ts'
 import { passwordChangeGate } from './auth/password-change-gate.ts'
+import { endedSessionGate } from './auth/ended-session.ts'
+import { privatePagesNotStored } from './auth/private-pages.ts'
 import { dashboardRoutes } from './dashboard.ts'
 import type { CookiePolicy } from './auth/cookies.ts'
 import type { SessionPolicy } from './auth/sessions.ts'
@@ -67,6 +69,8 @@ export function createApp(parts: AppParts): Express {
   app.use(withBody(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 200 })))
   app.use(withBody(express.json({ limit: '1mb' })))
   app.use(authenticate({ db: core.db.knex, policy: parts.sessionPolicy, cookies: parts.cookies, cache: parts.sessionCache }))
+  app.use(privatePagesNotStored)
+  app.use(endedSessionGate(parts.cookies))
   app.use(csrf.verify)
   if (parts.authenticatedLimit) app.use(parts.authenticatedLimit)
   app.use(passwordChangeGate)

@@ -6,6 +6,7 @@ import { deleteExpiredSessions } from './auth/sessions.ts'
 import { deleteExpiredApiTokens } from './auth/api-tokens.ts'
 import { deleteExpiredCodes } from './auth/one-time-codes.ts'
 import { deleteOldWindows } from './http/rate-limit.ts'
+import { deleteOldSubmissions } from './http/one-time-forms.ts'
 
 export function coreSchedules(options: { db: Knex; live: LiveHub; extra?: ScheduleDefinition[] }): ScheduleDefinition[] {
   const { db, live } = options
@@ -22,6 +23,10 @@ export function coreSchedules(options: { db: Knex; live: LiveHub; extra?: Schedu
     {
       id: 'rate-limit-windows', every: '1h', timeout: '1m', scope: 'cluster',
       async run() { await deleteOldWindows(db) },
+    },
+    {
+      id: 'form-submissions', every: '1h', timeout: '1m', scope: 'cluster',
+      async run() { await deleteOldSubmissions(db) },
     },
     {
       id: 'live-events', every: '5m', timeout: '1m', scope: 'cluster',

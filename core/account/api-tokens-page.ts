@@ -11,6 +11,8 @@ import { clock } from '../clock.ts'
 import { audit } from '../auth/audit.ts'
 import { createApiToken, listApiTokens, revokeApiToken } from '../auth/api-tokens.ts'
 import { displayTime } from './display-time.ts'
+import { setFlash, takeFlash } from '../http/flash.ts'
+import { ALREADY_SENT, claimSubmission, newFormToken } from '../http/one-time-forms.ts'
 import type { AccountDeps } from './routes.ts'
 
 const DAY_MS = 24 * 3600_000
@@ -25,6 +27,8 @@ const tokenBody = z.object({
 })
 
 const tokenId = z.guid()
+
+const NOTICES = { revoked: 'The token was revoked; it no longer works.' } as const
 
 interface TokenForm {
   name: string
@@ -65,13 +69,13 @@ export function apiTokensPageRoutes(deps: AccountDeps): Router {
         lifetimes: TOKEN_LIFETIME_DAYS,
         created: options.created ?? null,
         notice: options.notice ?? null,
-        form: { name: '', lifetime: '90', error: null, fields: {}, ...options.form },
+        form: { name: '', lifetime: '90', error: null, fields: {}, ...options.form, once: newFormToken() },
       },
     })
   }
 
   router.get('/tokens', async (req, res) => {
-    await render(req, res, { notice: req.query.done === 'revoked' ? 'The token was revoked; it no longer works.' : null })
+    await render(req, res, { notice: takeFlash(req, res, deps.cookies, 'account:tokens', NOTICES) })
   })
 
   router.post('/tokens', async (req, res) => {
@@ -91,6 +95,9 @@ export function apiTokensPageRoutes(deps: AccountDeps): Router {
         status: 422,
       })
     }
+    if (await claimSubmission(db, viewer.id, 'account:tokens', req.body) === 'repeat') {
+      return render(req, res, { notice: `${ALREADY_SENT} Your tokens are listed below.`, status: 409 })
+    }
     const { token, row } = await createApiToken(db, viewer.id, body.name, Number(body.lifetime) * DAY_MS)
     audit(requestLog(req), 'api token created', { user: viewer.id, token: row.id, days: body.lifetime })
     // Answered directly (201), not redirected: the token may only appear in this one response.
@@ -104,8 +111,9 @@ export function apiTokensPageRoutes(deps: AccountDeps): Router {
     if (!tokenId.safeParse(id).success) throw missing()
     if (!(await revokeApiToken(db, viewer.id, id))) throw missing()
     audit(requestLog(req), 'api token revoked', { user: viewer.id, token: id })
-    if (wantsFragment(req)) return render(req, res, { notice: 'The token was revoked; it no longer works.' })
-    res.redirect(303, '/account/tokens?done=revoked')
+    if (wantsFragment(req)) return render(req, res, { notice: NOTICES.revoked })
+    setFlash(res, deps.cookies, 'account:tokens', 'revoked')
+    res.redirect(303, '/account/tokens')
   })
 
   return router

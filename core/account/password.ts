@@ -9,9 +9,10 @@ import { requestLog, viewerOf } from '../http/request-context.ts'
 import { createRateLimit } from '../http/rate-limit.ts'
 import { wantsFragment } from '../views.ts'
 import { audit } from '../auth/audit.ts'
+import { setFlash, takeFlashKey } from '../http/flash.ts'
 import { hashPassword, passwordProblem, verifyPassword, MAX_PASSWORD_LENGTH } from '../auth/passwords.ts'
 import { revokeOtherSessions } from '../auth/sessions.ts'
-import { findUserById, type UserRow } from '../auth/users.ts'
+import { findUserById, normalizeEmail, type UserRow } from '../auth/users.ts'
 import type { AccountDeps } from './routes.ts'
 
 /** Guessing the current password with a stolen session costs an Argon2 hash each: keep it slow. */
@@ -45,7 +46,12 @@ export function passwordRoutes(deps: AccountDeps): Router {
     await views.pageOrFragment(req, res, {
       page: 'account/password', fragment: 'account/_password-form', title: 'Your password', status,
       data: {
-        account: { hasPassword: Boolean(user.password_hash), forced: user.requires_password_change, role: user.role },
+        account: {
+          hasPassword: Boolean(user.password_hash), forced: user.requires_password_change, role: user.role,
+          // The owner made from the environment is finishing setup; nobody "asked" them.
+          settingUp: user.requires_password_change && user.role === 'ADMIN' && deps.bootstrapAdminEmail !== null
+            && user.email === normalizeEmail(deps.bootstrapAdminEmail),
+        },
         minLength: user.role === 'ADMIN' ? 12 : 8,
         form: full,
       },
@@ -59,9 +65,8 @@ export function passwordRoutes(deps: AccountDeps): Router {
   }
 
   router.get('/password', async (req, res) => {
-    const changed = req.query.changed === '1'
-    const signedOut = Math.max(0, Math.min(1000, Number.parseInt(String(req.query.signedOut ?? '0'), 10) || 0))
-    await render(req, res, await currentUser(req), { changed, signedOut: changed ? signedOut : 0 })
+    const flash = /^changed:(\d{1,4})$/.exec(takeFlashKey(req, res, deps.cookies, 'account:password') ?? '')
+    await render(req, res, await currentUser(req), { changed: Boolean(flash), signedOut: flash ? Math.min(1000, Number(flash[1])) : 0 })
   })
 
   router.post('/password', attemptLimit, async (req, res) => {
@@ -102,7 +107,8 @@ export function passwordRoutes(deps: AccountDeps): Router {
     if (wantsFragment(req)) {
       return render(req, res, { ...user, password_hash: hash, requires_password_change: false }, { changed: true, signedOut })
     }
-    res.redirect(303, `/account/password?changed=1&signedOut=${signedOut}`)
+    setFlash(res, deps.cookies, 'account:password', `changed:${signedOut}`)
+    res.redirect(303, '/account/password')
   })
 
   return router

@@ -7,13 +7,14 @@ import { parseInput } from '../plugins/context.ts'
 import { requestLog, viewerOf } from '../http/request-context.ts'
 import { wantsFragment } from '../views.ts'
 import { audit } from '../auth/audit.ts'
+import { setFlash, takeFlashKey } from '../http/flash.ts'
 import { findUserById, type UserRow } from '../auth/users.ts'
 import type { AccountDeps } from './routes.ts'
 
 export const MAX_NAME_LENGTH = 100
 export const MAX_IMAGE_URL_LENGTH = 2000
 
-/** The address to put in <img src>, or null unless it is a plain http(s) URL. */
+/** The address to put in <img src>, or null unless it is an https URL. */
 export function safeImageUrl(value: string | null | undefined): string | null {
   if (!value || value.length > MAX_IMAGE_URL_LENGTH) return null
   let url: URL
@@ -22,7 +23,8 @@ export function safeImageUrl(value: string | null | undefined): string | null {
   } catch {
     return null
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return null
+  // Only https: the page's CSP (img-src) blocks http:// images, which would show as broken.
+  if (url.protocol !== 'https:') return null
   return url.href
 }
 
@@ -30,7 +32,7 @@ const profileBody = z.object({
   name: z.string().trim().max(MAX_NAME_LENGTH, `Use at most ${MAX_NAME_LENGTH} characters for your name.`),
   image: z.string().trim()
     .max(MAX_IMAGE_URL_LENGTH, `Use an address of at most ${MAX_IMAGE_URL_LENGTH} characters.`)
-    .refine((v) => v === '' || safeImageUrl(v) !== null, 'Use an address that starts with https:// or http://.'),
+    .refine((v) => v === '' || safeImageUrl(v) !== null, 'Use an image address that starts with https:// (http:// images cannot be shown on this page).'),
 })
 
 interface ProfileForm {
@@ -45,7 +47,7 @@ export function profileRoutes(deps: AccountDeps): Router {
   const { db, views } = deps
   const router = express.Router()
 
-  const render = async (req: Request, res: Response, user: UserRow, form: Partial<ProfileForm>, status = 200) => {
+  const render = async (req: Request, res: Response, user: UserRow, form: Partial<ProfileForm>, status = 200, headerName: string | null = null) => {
     const full: ProfileForm = { name: user.name ?? '', image: user.image ?? '', error: null, fields: {}, saved: false, ...form }
     await views.pageOrFragment(req, res, {
       page: 'account/index', fragment: 'account/_profile-form', title: 'Your account', status,
@@ -54,6 +56,8 @@ export function profileRoutes(deps: AccountDeps): Router {
         // The preview shows what is saved, or what was just typed when it is a valid address.
         avatarUrl: safeImageUrl(full.fields.image ? user.image : full.image),
         form: full,
+        // After a save with htmx, the header's name is updated out of band (<hx-partial>).
+        headerName,
       },
     })
   }
@@ -65,7 +69,7 @@ export function profileRoutes(deps: AccountDeps): Router {
   }
 
   router.get('/', async (req, res) => {
-    await render(req, res, await currentUser(req), { saved: req.query.saved === '1' })
+    await render(req, res, await currentUser(req), { saved: takeFlashKey(req, res, deps.cookies, 'account:profile') === 'saved' })
   })
 
   router.post('/', async (req, res) => {
@@ -87,8 +91,9 @@ export function profileRoutes(deps: AccountDeps): Router {
       user: user.id,
       fields: Object.keys(changes).filter((k) => changes[k as keyof typeof changes] !== user[k as keyof typeof changes]).join(',') || 'none',
     })
-    if (wantsFragment(req)) return render(req, res, { ...user, ...changes }, { saved: true })
-    res.redirect(303, '/account?saved=1')
+    if (wantsFragment(req)) return render(req, res, { ...user, ...changes }, { saved: true }, 200, changes.name ?? user.email)
+    setFlash(res, deps.cookies, 'account:profile', 'saved')
+    res.redirect(303, '/account')
   })
 
   return router

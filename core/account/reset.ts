@@ -1,12 +1,13 @@
 // /reset/<token>: the public page behind an admin-issued password reset link. The
 // link works once and for an hour; using it sets the password, ends every session
 // of the account and clears a pending forced change.
-import express, { type Request, type Response, type Router } from 'express'
+import express, { type ErrorRequestHandler, type Request, type Response, type Router } from 'express'
 import { z } from 'zod'
-import { BadInput } from '../plugin-api.ts'
+import { BadInput, TooManyRequests } from '../plugin-api.ts'
 import { parseInput } from '../plugins/context.ts'
 import { requestLog, viewerOf } from '../http/request-context.ts'
 import { audit } from '../auth/audit.ts'
+import { setFlash } from '../http/flash.ts'
 import { clearCookie, sessionCookieName } from '../auth/cookies.ts'
 import { consumeCode, peekCode } from '../auth/one-time-codes.ts'
 import { hashPassword, passwordProblem, MAX_PASSWORD_LENGTH } from '../auth/passwords.ts'
@@ -18,7 +19,7 @@ import type { AccountDeps } from './routes.ts'
 const PREFIX = resetIdentifier('')
 /** Tokens are 43 base64url characters; anything else is not worth a query. */
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{20,128}$/
-export const RESET_DONE_PATH = '/login?reset=done'
+export const RESET_DONE_PATH = '/login'
 
 const tooLong = `Use at most ${MAX_PASSWORD_LENGTH} characters.`
 const resetBody = z.object({
@@ -70,7 +71,19 @@ export function resetRoutes(deps: AccountDeps): Router {
     await renderForm(req, res, token, user)
   })
 
-  router.post('/reset/:token', deps.resetLimit, async (req, res) => {
+  // Refused by the limit: the form stays, with the wait in words.
+  const resetRefused: ErrorRequestHandler = (error, req, res, next) => {
+    if (!(error instanceof TooManyRequests)) return next(error)
+    const token = String(req.params.token)
+    void (async () => {
+      const user = await accountFor(token)
+      if (!user) return renderDead(req, res)
+      res.setHeader('Retry-After', String(error.retryAfterSeconds))
+      await renderForm(req, res, token, user, { error: error.message }, 429)
+    })().catch(next)
+  }
+
+  router.post('/reset/:token', deps.resetLimit, async (req: Request, res: Response) => {
     const token = String(req.params.token)
     const user = await accountFor(token)
     if (!user) return renderDead(req, res)
@@ -106,12 +119,13 @@ export function resetRoutes(deps: AccountDeps): Router {
 
     audit(requestLog(req), 'password reset', { user: user.id, sessionsEnded: ended, ip: req.ip })
     if (viewerOf(req)?.id === user.id) clearCookie(res, sessionCookieName(deps.cookies), deps.cookies)
+    setFlash(res, deps.cookies, 'login', 'reset')
     if (req.get('HX-Request') === 'true') {
       res.setHeader('HX-Redirect', RESET_DONE_PATH)
       return res.status(204).end()
     }
     res.redirect(303, RESET_DONE_PATH)
-  })
+  }, resetRefused)
 
   return router
 }

@@ -24,6 +24,8 @@ export interface AccountDeps {
   requireUser: RequestHandler
   /** Rate limit for the public /reset form (per IP). */
   resetLimit: RequestHandler
+  /** The owner made from MEDIANEST_ADMIN_EMAIL, if any: their forced change is setting up, not an admin's request. */
+  bootstrapAdminEmail: string | null
 }
 
 /**

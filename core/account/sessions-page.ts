@@ -10,6 +10,7 @@ import { audit } from '../auth/audit.ts'
 import { clearCookie, sessionCookieName } from '../auth/cookies.ts'
 import { listSessions, revokeOtherSessions, revokeSession } from '../auth/sessions.ts'
 import { displayTime } from './display-time.ts'
+import { setFlash, takeFlash } from '../http/flash.ts'
 import type { AccountDeps } from './routes.ts'
 
 const sessionId = z.guid()
@@ -20,9 +21,6 @@ const NOTICES = {
   others: 'All your other sessions were signed out.',
 } as const
 type Notice = keyof typeof NOTICES
-
-const noticeOf = (value: unknown): string | null =>
-  typeof value === 'string' && Object.hasOwn(NOTICES, value) ? NOTICES[value as Notice] : null
 
 export function sessionsPageRoutes(deps: AccountDeps): Router {
   const { db, views } = deps
@@ -47,11 +45,12 @@ export function sessionsPageRoutes(deps: AccountDeps): Router {
 
   const done = async (req: Request, res: Response, notice: Notice) => {
     if (wantsFragment(req)) return render(req, res, NOTICES[notice])
-    res.redirect(303, `/account/sessions?done=${notice}`)
+    setFlash(res, deps.cookies, 'account:sessions', notice)
+    res.redirect(303, '/account/sessions')
   }
 
   router.get('/sessions', async (req, res) => {
-    await render(req, res, noticeOf(req.query.done))
+    await render(req, res, takeFlash(req, res, deps.cookies, 'account:sessions', NOTICES))
   })
 
   router.post('/sessions/revoke-others', async (req, res) => {

@@ -9,9 +9,14 @@ import { textFields } from './form-fields.ts'
 import { checkPageRequest } from './keyset-pages.ts'
 import { uuidParam } from './path-params.ts'
 import { utcSecond } from './timestamps.ts'
+import { pushCleanUrl } from './history-url.ts'
 import { findErrorLog, searchErrorLogs, type ErrorLogFilters, type ErrorLogSummary } from './error-log-search.ts'
 
 const FILTER_NAMES = ['correlation_id', 'status', 'user', 'from', 'to'] as const
+/** What the filter form calls each field, for messages (never the raw parameter name). */
+const FIELD_LABELS: Record<string, string> = {
+  correlation_id: 'Correlation id', status: 'Status', user: 'User email', from: 'From', to: 'To',
+}
 const DAY_MS = 86_400_000
 
 /** 'YYYY-MM-DD' as midnight UTC, or null when it is not a real date. */
@@ -76,16 +81,20 @@ export function errorLogRoutes(deps: AdminDeps): Router {
       result = await searchErrorLogs(db, filters, page)
     } catch (e) {
       if (!(e instanceof BadInput)) throw e
-      error = e.message
-      fields = e.fields
+      // One message: the filters' own, each under the name the form shows; a broken page link says so alone.
+      const filterProblem = Object.keys(e.fields).some((k) => (FILTER_NAMES as readonly string[]).includes(k))
+      error = filterProblem ? 'Please correct the filters:' : e.message
+      fields = filterProblem ? Object.fromEntries(Object.entries(e.fields).map(([k, m]) => [FIELD_LABELS[k] ?? k, m])) : {}
     }
+    const filtered = FILTER_NAMES.some((n) => values[n])
+    pushCleanUrl(req, res, errorsHref(values, { after: pageRequest.after, before: pageRequest.before }))
     await views.pageOrFragment(req, res, {
       page: 'admin/errors', fragment: 'admin/_errors-results', title: 'Error log', status: error ? 422 : 200,
       data: {
         values,
         error,
         fields,
-        filtered: FILTER_NAMES.some((n) => values[n]),
+        filtered,
         entries: result?.rows.map(present) ?? [],
         pager: {
           target: '#admin-errors-results',

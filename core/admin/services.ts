@@ -9,7 +9,7 @@ import { requestLog, viewerOf } from '../http/request-context.ts'
 import { wantsFragment } from '../views.ts'
 import { audit } from '../auth/audit.ts'
 import type { AdminDeps } from './routes.ts'
-import { checkboxField, textField, textFields } from './form-fields.ts'
+import { checkboxField, textFields } from './form-fields.ts'
 import { serialParam } from './path-params.ts'
 import { utcMinute } from './timestamps.ts'
 import {
@@ -17,6 +17,8 @@ import {
   updateServiceConfig, type ServiceConfigInput, type ServiceListItem,
 } from './service-admin.ts'
 import { testServiceConnection } from './service-connection-test.ts'
+import { setFlash, takeFlash } from '../http/flash.ts'
+import { ALREADY_SENT, claimSubmission, newFormToken, releaseSubmission } from '../http/one-time-forms.ts'
 
 const FREE_NAME = /^[a-z][a-z0-9-]{1,63}$/
 const TEXT_FIELDS = ['service_name', 'service_name_other', 'service_url', 'api_key', 'config_data'] as const
@@ -139,7 +141,7 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
       page: 'admin/services', fragment: 'admin/services', title: 'Services',
       data: {
         services: services.map(present),
-        notice: DONE[textField(req.query, 'done')] ?? null,
+        notice: takeFlash(req, res, deps.cookies, 'admin:services', DONE),
         testResult: extra.testResult ?? null,
       },
     })
@@ -148,7 +150,7 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
   const renderForm = async (req: Request, res: Response, status: number, form: ServiceFormView) => {
     await views.pageOrFragment(req, res, {
       page: 'admin/service-form', fragment: 'admin/_service-form', title: form.id ? 'Edit a service' : 'Add a service', status,
-      data: { form: { ...form, types: serviceTypes(form.storedName ?? undefined) } },
+      data: { form: { ...form, types: serviceTypes(form.storedName ?? undefined), once: newFormToken() } },
     })
   }
 
@@ -179,8 +181,16 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
     })
   }
 
-  const saved = (req: Request, res: Response, done: string) => {
-    const target = `/admin/services?done=${done}`
+  /** Back to the list, which says once what happened (a flash: a reload does not repeat it). */
+  const saved = (req: Request, res: Response, done: string, options: { replaceHistory?: boolean } = {}) => {
+    const target = '/admin/services'
+    setFlash(res, deps.cookies, 'admin:services', done)
+    if (req.get('HX-Request') === 'true' && options.replaceHistory) {
+      // The page this came from (a delete confirmation) is gone: replace its history entry
+      // with the list, so Back does not lead to it.
+      res.setHeader('HX-Location', JSON.stringify({ path: target, target: '#main', select: '#main', swap: 'outerHTML', replace: 'true' }))
+      return res.status(204).end()
+    }
     if (req.get('HX-Request') === 'true') {
       res.setHeader('HX-Redirect', target)
       return res.status(204).end()
@@ -189,7 +199,7 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
   }
 
   const refused = (req: Request, res: Response, error: unknown, form: Omit<ServiceFormView, 'error' | 'fields'>) => {
-    if (error instanceof BadInput) return renderForm(req, res, 422, { ...form, error: error.message, fields: error.fields })
+    if (error instanceof BadInput) return renderForm(req, res, 422, { ...form, error: 'The service was not saved. Please correct the fields below.', fields: error.fields })
     if (error instanceof Conflict) {
       const field = form.values.service_name ? 'service_name' : 'service_name_other'
       return renderForm(req, res, 409, { ...form, error: error.message, fields: { [field]: error.message } })
@@ -208,11 +218,23 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
   })
 
   router.post('/services', async (req, res) => {
+    const adminId = viewerOf(req)!.id
+    const form = { id: null, storedName: null, keySet: false, values: echo(req.body) }
+    let input: ServiceConfigInput
+    try {
+      input = parseForm(req.body)
+    } catch (error) {
+      return refused(req, res, error, form)
+    }
+    if (await claimSubmission(db, adminId, 'admin:services', req.body) === 'repeat') {
+      return renderForm(req, res, 409, { ...form, error: `${ALREADY_SENT} The service is in the list of services.`, fields: {} })
+    }
     let id: number
     try {
-      id = await createServiceConfig(db, secrets, parseForm(req.body), viewerOf(req)!.id)
+      id = await createServiceConfig(db, secrets, input, adminId)
     } catch (error) {
-      return refused(req, res, error, { id: null, storedName: null, keySet: false, values: echo(req.body) })
+      await releaseSubmission(db, adminId, 'admin:services', req.body)
+      return refused(req, res, error, form)
     }
     audit(requestLog(req), 'admin added a service', { by: viewerOf(req)!.id, service: id, fields: 'service_name,service_url,api_key,enabled,config_data' })
     saved(req, res, 'created')
@@ -247,7 +269,13 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
   })
 
   router.get('/services/:id/delete', async (req, res) => {
-    const service = await mustFind(serialParam(req, 'service'))
+    const service = await findServiceListItem(db, serialParam(req, 'service'))
+    // Back after a delete lands here: say what happened rather than "not found".
+    if (!service) {
+      return views.pageOrFragment(req, res, {
+        page: 'admin/service-gone', fragment: 'admin/service-gone', title: 'Already deleted', status: 410, data: {},
+      })
+    }
     await views.pageOrFragment(req, res, {
       page: 'admin/service-delete', fragment: 'admin/service-delete', title: 'Delete a service',
       data: { service: present(service) },
@@ -258,7 +286,7 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
     const id = serialParam(req, 'service')
     if (!(await deleteServiceConfig(db, id))) throw new NotFound('There is no such service (it may have been deleted already).')
     audit(requestLog(req), 'admin deleted a service', { by: viewerOf(req)!.id, service: id })
-    saved(req, res, 'deleted')
+    saved(req, res, 'deleted', { replaceHistory: true })
   })
 
   router.post('/services/:id/test', async (req, res) => {

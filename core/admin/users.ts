@@ -14,6 +14,9 @@ import type { AdminDeps } from './routes.ts'
 import { checkPageRequest } from './keyset-pages.ts'
 import { textField, textFields } from './form-fields.ts'
 import { uuidParam } from './path-params.ts'
+import { pushCleanUrl } from './history-url.ts'
+import { setFlash, takeFlash } from '../http/flash.ts'
+import { ALREADY_SENT, claimSubmission, newFormToken, releaseSubmission } from '../http/one-time-forms.ts'
 import { utcMinute } from './timestamps.ts'
 import {
   changeRole, changeStatus, createLocalUser, findAdminUserView, searchUsers,
@@ -77,6 +80,7 @@ export function userAdminRoutes(deps: AdminDeps): Router {
       error = e.message
       status = 422
     }
+    pushCleanUrl(req, res, usersHref({ q, after: query.after || undefined, before: query.before || undefined }))
     await views.pageOrFragment(req, res, {
       page: 'admin/users', fragment: 'admin/_users-table', title: 'Users', status,
       data: {
@@ -94,7 +98,10 @@ export function userAdminRoutes(deps: AdminDeps): Router {
   })
 
   const renderNewUser = (req: Request, res: Response, status: number, form: { values: Record<string, string>; error: string | null; fields: Record<string, string> }) =>
-    views.pageOrFragment(req, res, { page: 'admin/user-new', fragment: 'admin/_user-form', title: 'Create a user', status, data: { form } })
+    views.pageOrFragment(req, res, {
+      page: 'admin/user-new', fragment: 'admin/_user-form', title: 'Create a user', status,
+      data: { form: { ...form, once: newFormToken() } },
+    })
 
   router.get('/users/new', async (req, res) => {
     await renderNewUser(req, res, 200, { values: { email: '', name: '', role: 'USER' }, error: null, fields: {} })
@@ -103,12 +110,22 @@ export function userAdminRoutes(deps: AdminDeps): Router {
   router.post('/users', async (req, res) => {
     const values = textFields(req.body, ['email', 'name', 'role'])
     const echo = { email: values.email.slice(0, 254), name: values.name.slice(0, 100), role: values.role === 'ADMIN' ? 'ADMIN' : 'USER' }
+    const adminId = viewerOf(req)!.id
+    let input: z.output<typeof newUserForm>
+    try {
+      input = parseInput(newUserForm, values)
+    } catch (error) {
+      if (error instanceof BadInput) return renderNewUser(req, res, 422, { values: echo, error: 'No user was created. Please correct the fields below.', fields: error.fields })
+      throw error
+    }
+    if (await claimSubmission(db, adminId, 'admin:users', req.body) === 'repeat') {
+      return renderNewUser(req, res, 409, { values: echo, error: `${ALREADY_SENT} Look for the account in the user list.`, fields: {} })
+    }
     let created: Awaited<ReturnType<typeof createLocalUser>>
     try {
-      const input = parseInput(newUserForm, values)
       created = await createLocalUser(db, { email: input.email, name: input.name || null, role: input.role })
     } catch (error) {
-      if (error instanceof BadInput) return renderNewUser(req, res, 422, { values: echo, error: error.message, fields: error.fields })
+      await releaseSubmission(db, adminId, 'admin:users', req.body)
       if (error instanceof Conflict) return renderNewUser(req, res, 409, { values: echo, error: error.message, fields: { email: error.message } })
       throw error
     }
@@ -142,12 +159,25 @@ export function userAdminRoutes(deps: AdminDeps): Router {
 
   router.get('/users/:id', async (req, res) => {
     const user = await mustFind(uuidParam(req, 'user'))
-    await renderUser(req, res, user, { notice: DONE[textField(req.query, 'done')] ?? null })
+    await renderUser(req, res, user, { notice: takeFlash(req, res, deps.cookies, `admin:user:${user.id}`, DONE) })
+  })
+
+  // Suspending asks first. With htmx the browser's confirm dialog does; without
+  // JavaScript the suspend button opens this page.
+  router.get('/users/:id/suspend', async (req, res) => {
+    const user = await mustFind(uuidParam(req, 'user'))
+    await views.pageOrFragment(req, res, {
+      page: 'admin/user-suspend', fragment: 'admin/user-suspend', title: `Suspend ${user.email}?`,
+      data: { user: present(user) },
+    })
   })
 
   /** After a change: htmx gets the updated card, a plain form post is redirected (PRG). */
   const changed = async (req: Request, res: Response, id: string, done: string) => {
-    if (!wantsFragment(req)) return res.redirect(303, `/admin/users/${id}?done=${done}`)
+    if (!wantsFragment(req)) {
+      setFlash(res, deps.cookies, `admin:user:${id}`, done)
+      return res.redirect(303, `/admin/users/${id}`)
+    }
     await renderUser(req, res, await mustFind(id), { notice: DONE[done] })
   }
 

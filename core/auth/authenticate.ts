@@ -3,7 +3,7 @@
 import type { Knex } from 'knex'
 import type { RequestHandler } from 'express'
 import { Unauthorized } from '../plugin-api.ts'
-import { setViewer, requestLog } from '../http/request-context.ts'
+import { markSessionEnded, setViewer, requestLog } from '../http/request-context.ts'
 import { clearCookie, sessionCookieName, type CookiePolicy } from './cookies.ts'
 import { findSession, revokeOtherSessions, type SessionPolicy } from './sessions.ts'
 import { findApiToken } from './api-tokens.ts'
@@ -46,12 +46,14 @@ export function authenticate(options: { db: Knex; policy: SessionPolicy; cookies
     if (session && user?.status === 'active') cache.set(raw, { session, user, cachedAt })
     if (!session || !user) {
       clearCookie(res, cookieName, cookies)
+      markSessionEnded(req)
       return next()
     }
     if (user.status !== 'active') {
       await revokeOtherSessions(db, user.id, null)
       clearCookie(res, cookieName, cookies)
       requestLog(req).info(`suspended user ${user.id} was signed out`)
+      markSessionEnded(req)
       return next()
     }
     setViewer(req, toViewer(user, session.id))

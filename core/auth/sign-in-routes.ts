@@ -1,14 +1,15 @@
 // /login, /logout and /setup. Local sign-in is passport-local without passport
 // sessions: once a method vouches for a user, the core issues its own session.
-import express, { type Request, type RequestHandler, type Response, type Router } from 'express'
+import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express'
 import passport from 'passport'
 import { Strategy as LocalStrategy } from 'passport-local'
 import type { Knex } from 'knex'
 import type { Logger } from 'winston'
 import { z } from 'zod'
-import { BadInput, NotFound, Unauthorized } from '../plugin-api.ts'
+import { BadInput, NotFound, TooManyRequests, Unauthorized } from '../plugin-api.ts'
 import { clock } from '../clock.ts'
-import { requestLog, viewerOf } from '../http/request-context.ts'
+import { requestLog, sessionEnded, viewerOf } from '../http/request-context.ts'
+import { takeFlash } from '../http/flash.ts'
 import type { ViewEngine } from '../views.ts'
 import type { PluginHost } from '../plugins/host.ts'
 import { parseInput } from '../plugins/context.ts'
@@ -19,6 +20,7 @@ import { decoyHash, hashPassword, passwordProblem, verifyPassword, MAX_PASSWORD_
 import { findUserByEmail, normalizeEmail, adminExists, type UserRow } from './users.ts'
 import { consumeCode } from './one-time-codes.ts'
 import { safeNext } from './next-target.ts'
+import { ENDED_NOTICE } from './ended-session.ts'
 
 export interface SignInDeps {
   db: Knex
@@ -35,12 +37,16 @@ export interface SignInLimits {
   perIp: RequestHandler
   perAccountAndIp: RequestHandler
   perAccount: RequestHandler
+  /** The setup and reset forms count on their own, never against sign-in. */
+  setup: RequestHandler
+  reset: RequestHandler
 }
 
 const SAME_MESSAGE = 'That email and password do not match an account.'
-/** Messages a redirect may ask for by key; no text from the URL is ever shown. */
+/** Notices a redirect may leave for the sign-in page (a one-shot flash, by key). */
 const NOTICES: Record<string, string> = {
   reset: 'Your password was changed. Sign in with the new one.',
+  [ENDED_NOTICE]: 'Your session has ended. Sign in again.',
 }
 
 class SuspendedAccount extends Error {}
@@ -83,12 +89,12 @@ export function signInRoutes(deps: SignInDeps): Router {
     },
   ))
 
-  const renderLogin = async (req: Request, res: Response, status = 200, form: Record<string, unknown> = {}) => {
+  const renderLogin = async (req: Request, res: Response, status = 200, form: Record<string, unknown> = {}, notice: string | null = null) => {
     await views.pageOrFragment(req, res, {
       page: 'auth/login', fragment: 'auth/_login-form', title: 'Sign in', status,
       data: {
-        form: { email: '', error: null, next: safeNext(req.query.next), ...form },
-        notice: req.query.reset === 'done' ? NOTICES.reset : null,
+        form: { email: '', error: null, invalid: null, next: safeNext(req.query.next), ...form },
+        notice,
         methods: host.signInMethods().map((m) => ({ label: m.label, href: m.startPath })),
         setupPending: !(await adminExists(db)),
       },
@@ -97,15 +103,24 @@ export function signInRoutes(deps: SignInDeps): Router {
 
   router.get('/login', async (req, res) => {
     if (viewerOf(req)) return res.redirect(303, safeNext(req.query.next))
-    await renderLogin(req, res)
+    const notice = sessionEnded(req) ? NOTICES[ENDED_NOTICE] : takeFlash(req, res, deps.cookies, 'login', NOTICES)
+    await renderLogin(req, res, 200, {}, notice)
   })
 
-  router.post('/login', deps.loginLimit.perIp, deps.loginLimit.perAccountAndIp, deps.loginLimit.perAccount, async (req, res, next) => {
+  // Refused by a limit: the form stays, with the wait in words, so there is something to retry with.
+  const loginRefused: ErrorRequestHandler = (error, req, res, next) => {
+    if (!(error instanceof TooManyRequests)) return next(error)
+    res.setHeader('Retry-After', String(error.retryAfterSeconds))
+    renderLogin(req, res, 429, { email: String(req.body?.email ?? '').slice(0, 254), error: error.message, next: safeNext(req.body?.next) }).catch(next)
+  }
+
+  router.post('/login', deps.loginLimit.perIp, deps.loginLimit.perAccountAndIp, deps.loginLimit.perAccount, async (req: Request, res: Response, next: NextFunction) => {
     let body: z.output<typeof loginBody>
     try {
       body = parseInput(loginBody, req.body)
     } catch (error) {
-      return renderLogin(req, res, 422, { email: String(req.body?.email ?? '').slice(0, 254), error: (error as BadInput).message, next: safeNext(req.body?.next) })
+      const invalid = ['email', 'password'].find((n) => (error as BadInput).fields?.[n]) ?? null
+      return renderLogin(req, res, 422, { email: String(req.body?.email ?? '').slice(0, 254), error: (error as BadInput).message, invalid, next: safeNext(req.body?.next) })
     }
     passport.authenticate('medianest-local', { session: false }, (error: unknown, user: UserRow | false) => {
       void (async () => {
@@ -117,7 +132,7 @@ export function signInRoutes(deps: SignInDeps): Router {
         if (error) throw error
         if (!user) {
           audit(requestLog(req), 'sign-in failed', { email, ip: req.ip })
-          return renderLogin(req, res, 401, { email, error: SAME_MESSAGE, next: safeNext(body.next) })
+          return renderLogin(req, res, 401, { email, error: SAME_MESSAGE, invalid: 'password', next: safeNext(body.next) })
         }
         await signIn(deps, req, res, user)
         audit(requestLog(req), 'sign-in', { user: user.id, method: 'password', ip: req.ip })
@@ -129,7 +144,7 @@ export function signInRoutes(deps: SignInDeps): Router {
         res.redirect(303, target)
       })().catch(next)
     })(req, res, next)
-  })
+  }, loginRefused)
 
   router.post('/logout', async (req, res) => {
     const viewer = viewerOf(req)
@@ -157,9 +172,16 @@ export function signInRoutes(deps: SignInDeps): Router {
     next()
   }
 
+  const setupRefused: ErrorRequestHandler = (error, req, res, next) => {
+    if (!(error instanceof TooManyRequests)) return next(error)
+    res.setHeader('Retry-After', String(error.retryAfterSeconds))
+    const echo = { email: String(req.body?.email ?? '').slice(0, 254), name: String(req.body?.name ?? '').slice(0, 100) }
+    renderSetup(req, res, 429, { ...echo, error: error.message }).catch(next)
+  }
+
   router.get('/setup', setupOpen, async (req, res) => renderSetup(req, res))
 
-  router.post('/setup', deps.loginLimit.perIp, setupOpen, async (req, res) => {
+  router.post('/setup', deps.loginLimit.setup, setupOpen, async (req: Request, res: Response) => {
     let body: z.output<typeof setupBody>
     const echo = { email: String(req.body?.email ?? '').slice(0, 254), name: String(req.body?.name ?? '').slice(0, 100) }
     try {
@@ -192,8 +214,12 @@ export function signInRoutes(deps: SignInDeps): Router {
     if (!user) return
     audit(log, 'first admin created', { user: user.id })
     await signIn(deps, req, res, user)
+    if (req.get('HX-Request') === 'true') {
+      res.setHeader('HX-Redirect', '/')
+      return res.status(204).end()
+    }
     res.redirect(303, '/')
-  })
+  }, setupRefused)
 
   return router
 }

@@ -4,7 +4,7 @@
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express'
 import type { Knex } from 'knex'
 import { HttpError, NotFound, ServiceUnavailable, TooManyRequests, UpstreamError, BadInput } from '../plugin-api.ts'
-import type { ViewEngine } from '../views.ts'
+import { wantsFragment, type ViewEngine } from '../views.ts'
 import { requestId, requestLog, viewerOf } from './request-context.ts'
 
 interface Described {
@@ -85,10 +85,14 @@ export function errorHandler(options: { db: Knex; views: ViewEngine }): ErrorReq
       res.status(d.status).json({ error: { status: d.status, code: d.code, message, requestId: id, fields: d.fields } })
       return
     }
+    // An htmx request's error goes to the page's alert region, never into the caller's
+    // target (a form that handles its own errors re-renders itself and never gets here).
+    const inRegion = wantsFragment(req)
+    if (inRegion) res.setHeader('HX-Retarget', '#alerts').setHeader('HX-Reswap', 'innerHTML')
     try {
       await options.views.pageOrFragment(req, res, {
         page: 'error', fragment: '_error', title: titleFor(d.status), status: d.status,
-        data: { error: { status: d.status, title: titleFor(d.status), message, requestId: id, fields: d.fields ?? {} } },
+        data: { error: { status: d.status, title: titleFor(d.status), message, requestId: id, fields: d.fields ?? {}, inRegion } },
       })
     } catch (renderError) {
       log.error(`could not render the error page: ${(renderError as Error).message}`)

@@ -232,9 +232,12 @@ export function createRateLimit(options: LimitOptions): RequestHandler {
   })
 }
 
+/** A wait in words: "40 seconds", "12 minutes", "3 hours", "2 days". */
 export function humanSeconds(seconds: number): string {
   if (seconds < 90) return `${seconds} seconds`
-  return `${Math.ceil(seconds / 60)} minutes`
+  if (seconds < 90 * 60) return `${Math.ceil(seconds / 60)} minutes`
+  if (seconds < 36 * 3600) return `${Math.ceil(seconds / 3600)} hours`
+  return `${Math.ceil(seconds / 86_400)} days`
 }
 
 export async function deleteOldWindows(db: Knex, olderThanMs = 24 * 3600_000): Promise<number> {

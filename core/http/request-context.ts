@@ -13,6 +13,8 @@ interface RequestState {
   viewer: Viewer | null
   /** Set for `Authorization: Bearer` requests: what a long-lived stream re-checks later. */
   apiTokenId: string | null
+  /** The request's session cookie named a session that has ended (signed out elsewhere, revoked, suspended). */
+  sessionEnded: boolean
 }
 
 const states = new WeakMap<Request, RequestState>()
@@ -24,7 +26,7 @@ export function requestContext(log: Logger): RequestHandler {
     const incoming = req.get('X-Request-Id')
     const id = incoming && INCOMING_ID.test(incoming) ? incoming : crypto.randomUUID()
     res.setHeader('X-Request-Id', id)
-    states.set(req, { id, base: log, log: null, viewer: null, apiTokenId: null })
+    states.set(req, { id, base: log, log: null, viewer: null, apiTokenId: null, sessionEnded: false })
     next()
   }
 }
@@ -47,4 +49,8 @@ export function setViewer(req: Request, viewer: Viewer | null, apiTokenId: strin
   const s = state(req)
   s.viewer = viewer
   s.apiTokenId = viewer ? apiTokenId : null
+}
+export const sessionEnded = (req: Request): boolean => states.get(req)?.sessionEnded ?? false
+export function markSessionEnded(req: Request): void {
+  state(req).sessionEnded = true
 }

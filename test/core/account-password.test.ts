@@ -109,7 +109,7 @@ describe('account: changing the password', function () {
     await client.get('/account/password')
     const res = await client.post('/account/password', { current: user.password, password: NEW_PASSWORD, confirm: NEW_PASSWORD })
     expect(res.status).to.equal(303)
-    expect(res.location).to.equal('/account/password?changed=1&signedOut=1')
+    expect(res.location).to.equal('/account/password')
 
     const page = await client.get(res.location!)
     expect(page.status).to.equal(200)

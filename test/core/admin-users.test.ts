@@ -172,7 +172,7 @@ describe('admin: users', function () {
       await client.get(`/admin/users/${other.user.id}`)
       const res = await client.post(`/admin/users/${other.user.id}/role`, { role: 'USER' })
       expect(res.status).to.equal(303)
-      expect(res.location).to.equal(`/admin/users/${other.user.id}?done=role`)
+      expect(res.location).to.equal(`/admin/users/${other.user.id}`)
       expect((await host.db('users').where({ id: other.user.id }).first()).role).to.equal('USER')
       expect(await count(host, 'sessions', { user_id: other.user.id })).to.equal(0)
       const after = await other.client.get('/admin')
@@ -205,7 +205,7 @@ describe('admin: users', function () {
       const refused = await host.client().post('/login', { email: other.user.email, password: other.user.password })
       expect(refused.status).to.equal(403)
 
-      const page = await client.get(`/admin/users/${other.user.id}?done=suspended`)
+      const page = await client.get(`/admin/users/${other.user.id}`)
       expect(page.text).to.contain('Account suspended').and.contain('Reactivate')
       await client.post(`/admin/users/${other.user.id}/status`, { status: 'active' })
       expect((await host.db('users').where({ id: other.user.id }).first()).status).to.equal('active')

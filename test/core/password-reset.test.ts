@@ -40,7 +40,7 @@ describe('password reset links', function () {
 
     const res = await visitor.post(link, { password: NEW_PASSWORD, confirm: NEW_PASSWORD })
     expect(res.status).to.equal(303)
-    expect(res.location).to.equal('/login?reset=done')
+    expect(res.location).to.equal('/login')
 
     const row = await userRow(user.id)
     expect(await verifyPassword(row.password_hash, NEW_PASSWORD)).to.equal(true)
@@ -130,7 +130,7 @@ describe('password reset links', function () {
     await visitor.get(link)
     const res = await visitor.post(link, { password: NEW_PASSWORD, confirm: NEW_PASSWORD }, { htmx: true })
     expect(res.status).to.equal(204)
-    expect(res.headers.get('hx-redirect')).to.equal('/login?reset=done')
+    expect(res.headers.get('hx-redirect')).to.equal('/login')
   })
 })
 

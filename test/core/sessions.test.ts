@@ -119,7 +119,7 @@ describe('sessions: sign-in, expiry, sign-out', function () {
     await laptop.get('/account/sessions')
     const res = await laptop.post('/account/sessions/revoke-others')
     expect(res.status).to.equal(303)
-    expect(res.location).to.equal('/account/sessions?done=others')
+    expect(res.location).to.equal('/account/sessions')
 
     expect((await laptop.get('/')).status).to.equal(200)
     const phoneRes = await phone.get('/')
