@@ -52,7 +52,10 @@ export async function accountsFeature(options: {
   const routes: Router[] = [
     signInRoutes({ db, views: core.views, host, log, cookies, sessionPolicy, loginLimit }),
     accountRoutes({ db, views: core.views, log, cookies, sessionPolicy, requireUser: core.guards.requireUser, resetLimit: loginLimit.perIp }),
-    adminRoutes({ db, views: core.views, log, host, secrets: core.secrets, requireAdmin: core.guards.requireAdmin, publicUrl: config.publicUrl }),
+    adminRoutes({
+      db, views: core.views, log, host, secrets: core.secrets, requireAdmin: core.guards.requireAdmin, publicUrl: config.publicUrl,
+      emit: (event, payload, options) => core.bus.emit(event, payload, options),
+    }),
   ]
   return { routes, authenticatedLimit, schedules: [], setupCode, stop: () => authenticatedStore.shutdown() }
 }

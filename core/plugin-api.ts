@@ -5,7 +5,7 @@ import type { Request, Response, Router, RequestHandler } from 'express'
 import type { Logger } from 'winston'
 import type { z } from 'zod'
 
-export const PLUGIN_API_VERSION = '1.0.0'
+export const PLUGIN_API_VERSION = '1.1.0'
 
 export { z } from 'zod'
 export type { Knex, Request, Response, Router, RequestHandler, Logger }
@@ -158,8 +158,29 @@ export interface ScheduleDefinition {
   run(job: { signal: AbortSignal; log: Logger }): Promise<void>
 }
 export interface EventHandler {
+  /**
+   * One event ('overseerr.request.completed'), or a pattern: 'overseerr.*' (every event
+   * under that prefix) or '*' (every event). (1.1: patterns)
+   */
   event: string
   handle(payload: any, meta: { event: string; emittedAt: Date }): Promise<void> | void
+}
+/** Who a fact concerns: 'subject' is the one user named by the payload's `userId`. */
+export type EventAudience = 'subject' | 'admins' | 'everyone'
+/** A fact in words, for a person: what a notification or a log line shows. */
+export interface EventDescription { title: string; message: string; link?: string }
+/** An event a plugin emits, declared as data so any plugin can turn it into a message. (1.1) */
+export interface EventType {
+  /** '<plugin>.<noun>.<past-verb>', under the declaring plugin's own prefix. */
+  event: string
+  title: string
+  audience: EventAudience
+  /** Turns one payload into words. Must not do I/O; a throw is logged and the message skipped. */
+  describe(payload: any): EventDescription
+}
+export interface DeclaredEventType extends EventType {
+  /** The declaring plugin, or 'core' for the core's lifecycle events. */
+  plugin: string
 }
 export interface ServiceTestResult { ok: boolean; message: string; responseTimeMs?: number }
 export interface ServiceField {
@@ -214,6 +235,8 @@ export interface Contributions {
   serviceTypes?: ServiceType[]
   signInMethods?: SignInMethod[]
   rateLimits?: RateLimitDefinition[]
+  /** The events this plugin emits (1.1). */
+  eventTypes?: EventType[]
 }
 
 // ---------- the context a plugin receives
@@ -241,15 +264,36 @@ export interface HttpTools {
   /** Validates a request part with a zod schema; a failure is a BadInput naming the fields. */
   parse<T>(schema: z.ZodType<T>, value: unknown): T
 }
-export interface EnqueueOptions { dedupeKey?: string; runAt?: Date; attempts?: number }
+export interface EnqueueOptions {
+  dedupeKey?: string
+  runAt?: Date
+  attempts?: number
+  /** Enqueue inside this transaction: the job exists only if the transaction commits (1.1). */
+  trx?: Knex.Transaction
+}
 export interface Jobs {
-  /** `name` is the plugin's local job name; returns the job id (the existing one for a duplicate dedupeKey). */
+  /**
+   * `name` is the plugin's local job name; returns the job id (the existing one for a
+   * duplicate dedupeKey). Throws at once for a job the plugin did not declare, and a
+   * BadInput for a payload its schema refuses (1.1).
+   */
   enqueue(name: string, payload: unknown, options?: EnqueueOptions): Promise<string>
   cancel(jobId: string): Promise<boolean>
 }
+export interface EmitOptions {
+  /** Emit inside this transaction: the deliveries exist only if it commits (1.1). */
+  trx?: Knex.Transaction
+}
 export interface Events {
   /** `event` must start with the plugin's name: '<plugin>.<noun>.<past-verb>'. */
-  emit(event: string, payload: Record<string, unknown>): Promise<void>
+  emit(event: string, payload: Record<string, unknown>, options?: EmitOptions): Promise<void>
+  /** Every event type the core and the running plugins declare (1.1). */
+  types(): DeclaredEventType[]
+  /**
+   * The declared type's describe(payload); null when no running plugin declares the
+   * event or its describe throws (logged, naming the plugin) (1.1).
+   */
+  describe(event: string, payload: Record<string, unknown>): EventDescription | null
 }
 export type LiveAudience = { userId: string } | { role: Role }
 export interface Live {
@@ -285,10 +329,48 @@ export interface Secrets {
   encrypt(plaintext: string, associatedData: string): string
   decrypt(sealed: string, associatedData: string): string
 }
+/** A service type as other plugins see it: what it is and who owns it, not how it is checked. */
+export interface ServiceTypeInfo { name: string; label: string; plugin: string; fields: ServiceField[] }
+export interface ServiceCheckOptions {
+  signal?: AbortSignal
+  /** Longest the check may take (default 10 s); the result then says it timed out. */
+  timeoutMs?: number
+}
 export interface Services {
   /** One service config by name, key decrypted; null when absent. */
   get(serviceName: string): Promise<ServiceConfigRecord | null>
   list(): Promise<ServiceConfigRecord[]>
+  /** The service types the running plugins own (1.1). */
+  types(): ServiceTypeInfo[]
+  /**
+   * Runs the owning plugin's test() on the configured service, bounded in time, without
+   * importing that plugin (1.1). Never throws for an upstream failure: the result says it.
+   */
+  check(serviceName: string, options?: ServiceCheckOptions): Promise<ServiceTestResult>
+}
+export type UserStatus = 'active' | 'suspended'
+/** A user as plugins may read them: never a hash or a token. (1.1) */
+export interface PublicUser {
+  id: string
+  email: string
+  name: string | null
+  role: Role
+  status: UserStatus
+  image: string | null
+  createdAt: Date
+  /** Linked sign-in accounts, e.g. { provider: 'plex', providerAccountId: '1234' }. */
+  accounts: Array<{ provider: string; providerAccountId: string }>
+}
+export interface UserQuery {
+  role?: Role
+  status?: UserStatus
+  /** At most 1000 ids. */
+  ids?: string[]
+}
+export interface Users {
+  get(id: string): Promise<PublicUser | null>
+  /** Oldest first, at most 1000. */
+  list(query?: UserQuery): Promise<PublicUser[]>
 }
 export interface PluginContext<C = Record<string, unknown>> {
   plugin: { name: string; version: string; dir: string }
@@ -303,6 +385,8 @@ export interface PluginContext<C = Record<string, unknown>> {
   upstream(options: UpstreamOptions): UpstreamClient
   secrets: Secrets
   services: Services
+  /** Read-only: who is here (1.1). */
+  users: Users
   use<T>(ref: ServiceRef<T>): T
   onStop(fn: () => Promise<void> | void): void
 }

@@ -19,6 +19,8 @@ import { EventBus } from './events.ts'
 import { LiveHub } from './live.ts'
 import { createSecrets, deriveKey, loadKeyRing } from './secrets.ts'
 import { createServices } from './service-configs.ts'
+import { createUsers } from './users-directory.ts'
+import { EventTypes } from './event-types.ts'
 import { requireAdmin, requireUser } from './auth/guards.ts'
 import { createCsrf } from './http/csrf.ts'
 import { SessionCache } from './auth/session-cache.ts'
@@ -83,7 +85,9 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
     const live = new LiveHub({ db, log: log.child({ plugin: 'core' }) })
     const core: CoreServices = {
       config, db, log, views, queue, bus, live, secrets,
-      services: createServices(db.knex, secrets),
+      services: createServices(db.knex, secrets, () => host.serviceTypes()),
+      users: createUsers(db.knex),
+      eventTypes: new EventTypes(log.child({ plugin: 'core' }), () => host.eventTypes()),
       guards: { requireUser, requireAdmin },
       provided: new Map(),
     }

@@ -1,7 +1,8 @@
 // The brief's service_configs: one row per upstream service an admin configured.
 // API keys are sealed with core/secrets.ts, the row's service name as associated data.
 import type { Knex } from 'knex'
-import type { Secrets, ServiceConfigRecord, Services } from './plugin-api.ts'
+import type { Secrets, ServiceConfigRecord, Services, ServiceType } from './plugin-api.ts'
+import { checkService } from './service-checks.ts'
 
 export interface ServiceConfigRow {
   id: number
@@ -29,7 +30,8 @@ export function toRecord(row: ServiceConfigRow, secrets: Secrets): ServiceConfig
   }
 }
 
-export function createServices(db: Knex, secrets: Secrets): Services {
+/** `types` reads the running plugins' service types at call time (they register after this is made). */
+export function createServices(db: Knex, secrets: Secrets, types: () => Array<ServiceType & { plugin: string }>): Services {
   return {
     async get(serviceName) {
       const row = await db<ServiceConfigRow>('service_configs').where({ service_name: serviceName }).first()
@@ -38,6 +40,14 @@ export function createServices(db: Knex, secrets: Secrets): Services {
     async list() {
       const rows = await db<ServiceConfigRow>('service_configs').orderBy('service_name')
       return rows.map((row) => toRecord(row, secrets))
+    },
+    types() {
+      return types().map((t) => ({ name: t.name, label: t.label, plugin: t.plugin, fields: [...(t.fields ?? [])] }))
+    },
+    async check(serviceName, options = {}) {
+      const row = await db<ServiceConfigRow>('service_configs').where({ service_name: serviceName }).first()
+      if (!row) return { ok: false, message: `No service named "${serviceName}" is configured.` }
+      return checkService(types(), row, secrets, options)
     },
   }
 }

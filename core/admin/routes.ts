@@ -8,6 +8,7 @@ import type { Logger } from 'winston'
 import type { ViewEngine } from '../views.ts'
 import type { PluginHost } from '../plugins/host.ts'
 import type { Secrets } from '../plugin-api.ts'
+import type { Emit } from '../lifecycle-events.ts'
 import { adminOverview } from './overview.ts'
 import { userAdminRoutes } from './users.ts'
 import { serviceAdminRoutes } from './services.ts'
@@ -22,6 +23,8 @@ export interface AdminDeps {
   secrets: Secrets
   requireAdmin: RequestHandler
   publicUrl?: string
+  /** The core's event bus, for its lifecycle facts (core.user.*, core.service.updated). */
+  emit: Emit
 }
 
 export function adminRoutes(deps: AdminDeps): Router {

@@ -4,6 +4,7 @@
 import type { Knex } from 'knex'
 import { BadInput, Conflict, NotFound, type Secrets } from '../plugin-api.ts'
 import { apiKeyAad, type ServiceConfigRow } from '../service-configs.ts'
+import { serviceUpdated, type Emit } from '../lifecycle-events.ts'
 
 export interface ServiceListItem {
   id: number
@@ -49,19 +50,23 @@ export async function findServiceConfigRow(db: Knex, id: number): Promise<Servic
 const isUniqueViolation = (error: unknown) => (error as { code?: string })?.code === '23505'
 const alreadyConfigured = (name: string) => new Conflict(`A service named "${name}" is already configured. Edit that one instead.`)
 
-export async function createServiceConfig(db: Knex, secrets: Secrets, input: ServiceConfigInput, actorId: string): Promise<number> {
+export async function createServiceConfig(db: Knex, secrets: Secrets, emit: Emit, input: ServiceConfigInput, actorId: string): Promise<number> {
   const apiKey = 'set' in input.apiKey ? secrets.encrypt(input.apiKey.set, apiKeyAad(input.serviceName)) : null
   try {
-    const [row] = await db('service_configs').insert({
-      service_name: input.serviceName,
-      service_url: input.serviceUrl,
-      api_key: apiKey,
-      enabled: input.enabled,
-      config_data: JSON.stringify(input.configData),
-      updated_at: db.fn.now(),
-      updated_by: actorId,
-    }).returning('id')
-    return (row as { id: number }).id
+    return await db.transaction(async (trx) => {
+      const [row] = await trx('service_configs').insert({
+        service_name: input.serviceName,
+        service_url: input.serviceUrl,
+        api_key: apiKey,
+        enabled: input.enabled,
+        config_data: JSON.stringify(input.configData),
+        updated_at: trx.fn.now(),
+        updated_by: actorId,
+      }).returning('id')
+      const id = (row as { id: number }).id
+      await serviceUpdated(emit, trx, { id, name: input.serviceName }, 'created', ['service_name', 'service_url', 'api_key', 'enabled', 'config_data'], actorId)
+      return id
+    })
   } catch (error) {
     if (isUniqueViolation(error)) throw alreadyConfigured(input.serviceName)
     throw error
@@ -78,7 +83,7 @@ function sameParty(a: string, b: string): boolean {
 }
 
 export async function updateServiceConfig(
-  db: Knex, secrets: Secrets, id: number, input: ServiceConfigInput, actorId: string,
+  db: Knex, secrets: Secrets, emit: Emit, id: number, input: ServiceConfigInput, actorId: string,
 ): Promise<{ changedFields: string[]; keyCleared: boolean }> {
   try {
     return await db.transaction(async (trx) => {
@@ -109,6 +114,7 @@ export async function updateServiceConfig(
         updated_at: trx.fn.now(),
         updated_by: actorId,
       })
+      if (changedFields.length) await serviceUpdated(emit, trx, { id, name: input.serviceName }, 'updated', changedFields, actorId)
       return { changedFields, keyCleared }
     })
   } catch (error) {
@@ -128,6 +134,11 @@ function reseal(secrets: Secrets, sealed: string, fromName: string, toName: stri
   return secrets.encrypt(plaintext, apiKeyAad(toName))
 }
 
-export async function deleteServiceConfig(db: Knex, id: number): Promise<boolean> {
-  return Number(await db('service_configs').where({ id }).del()) > 0
+export async function deleteServiceConfig(db: Knex, emit: Emit, id: number, actorId: string): Promise<boolean> {
+  return db.transaction(async (trx) => {
+    const [row]: Array<{ service_name: string }> = await trx('service_configs').where({ id }).del().returning('service_name')
+    if (!row) return false
+    await serviceUpdated(emit, trx, { id, name: row.service_name }, 'deleted', [], actorId)
+    return true
+  })
 }

@@ -16,7 +16,7 @@ import {
   createServiceConfig, deleteServiceConfig, findServiceConfigRow, findServiceListItem, listServiceConfigs,
   updateServiceConfig, type ServiceConfigInput, type ServiceListItem,
 } from './service-admin.ts'
-import { testServiceConnection } from './service-connection-test.ts'
+import { checkService } from '../service-checks.ts'
 
 const FREE_NAME = /^[a-z][a-z0-9-]{1,63}$/
 const TEXT_FIELDS = ['service_name', 'service_name_other', 'service_url', 'api_key', 'config_data'] as const
@@ -104,6 +104,9 @@ interface ServiceFormView {
   fields: Record<string, string>
 }
 
+/** The admin waits for the answer on the page: a little longer than a background check. */
+const TEST_TIMEOUT_MS = 15_000
+
 const DONE: Record<string, string> = {
   created: 'Service added.',
   updated: 'Service saved.',
@@ -124,7 +127,7 @@ function present(s: ServiceListItem) {
 }
 
 export function serviceAdminRoutes(deps: AdminDeps): Router {
-  const { db, views, host, secrets } = deps
+  const { db, views, host, secrets, emit } = deps
   const router = express.Router()
 
   const serviceTypes = (current?: string) => {
@@ -210,7 +213,7 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
   router.post('/services', async (req, res) => {
     let id: number
     try {
-      id = await createServiceConfig(db, secrets, parseForm(req.body), viewerOf(req)!.id)
+      id = await createServiceConfig(db, secrets, emit, parseForm(req.body), viewerOf(req)!.id)
     } catch (error) {
       return refused(req, res, error, { id: null, storedName: null, keySet: false, values: echo(req.body) })
     }
@@ -236,7 +239,7 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
     const service = await mustFind(serialParam(req, 'service'))
     let result: { changedFields: string[]; keyCleared: boolean }
     try {
-      result = await updateServiceConfig(db, secrets, service.id, parseForm(req.body, service.service_name), viewerOf(req)!.id)
+      result = await updateServiceConfig(db, secrets, emit, service.id, parseForm(req.body, service.service_name), viewerOf(req)!.id)
     } catch (error) {
       return refused(req, res, error, { id: service.id, storedName: service.service_name, keySet: service.has_key, values: echo(req.body) })
     }
@@ -256,7 +259,7 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
 
   router.post('/services/:id/delete', async (req, res) => {
     const id = serialParam(req, 'service')
-    if (!(await deleteServiceConfig(db, id))) throw new NotFound('There is no such service (it may have been deleted already).')
+    if (!(await deleteServiceConfig(db, emit, id, viewerOf(req)!.id))) throw new NotFound('There is no such service (it may have been deleted already).')
     audit(requestLog(req), 'admin deleted a service', { by: viewerOf(req)!.id, service: id })
     saved(req, res, 'deleted')
   })
@@ -264,7 +267,7 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
   router.post('/services/:id/test', async (req, res) => {
     const row = await findServiceConfigRow(db, serialParam(req, 'service'))
     if (!row) throw new NotFound('There is no such service.')
-    const result = await testServiceConnection(host.serviceTypes(), row, secrets)
+    const result = await checkService(host.serviceTypes(), row, secrets, { timeoutMs: TEST_TIMEOUT_MS })
     requestLog(req).info(`service ${row.id} (${row.service_name}) tested: ${result.ok ? 'ok' : 'failed'}`)
     if (wantsFragment(req)) {
       await views.pageOrFragment(req, res, { page: 'admin/services', fragment: 'admin/_service-test', data: { result } })

@@ -6,6 +6,7 @@ import semver from 'semver'
 import { durationMs, describeIssues } from '../config.ts'
 import { PLUGIN_API_VERSION, type Contributions } from '../plugin-api.ts'
 import type { DiscoveredPlugin } from './discover.ts'
+import { EVENT_NAME, EVENT_PATTERN } from '../events.ts'
 import { dependencyOrder } from './order.ts'
 
 export const NAME_PATTERN = /^[a-z][a-z0-9-]{1,39}$/
@@ -140,10 +141,21 @@ export function validateContributions(name: string, c: Contributions): string[] 
     }
   }
   for (const h of c.on ?? []) {
-    if (!/^[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*$/.test(h.event ?? '')) {
-      problems.push(`${at}: handler for "${h.event}": event names are '<plugin>.<noun>.<past-verb>'`)
+    if (!EVENT_NAME.test(h.event ?? '') && !EVENT_PATTERN.test(h.event ?? '')) {
+      problems.push(`${at}: handler for "${h.event}": use an event name '<plugin>.<noun>.<past-verb>', or a pattern such as 'overseerr.*' or '*'`)
     }
+    if (typeof h.handle !== 'function') problems.push(`${at}: handler for "${h.event}" has no handle function`)
   }
+  for (const t of c.eventTypes ?? []) {
+    const where = `${at}: event type "${t.event}"`
+    if (!EVENT_NAME.test(t.event ?? '') || !t.event.startsWith(`${name}.`)) {
+      problems.push(`${where} must be named '${name}.<noun>.<past-verb>' (its own prefix)`)
+    }
+    if (typeof t.title !== 'string' || !t.title.trim() || t.title.length > 100) problems.push(`${where} needs a title of 1-100 characters`)
+    if (!['subject', 'admins', 'everyone'].includes(t.audience)) problems.push(`${where}: audience must be 'subject', 'admins' or 'everyone'`)
+    if (typeof t.describe !== 'function') problems.push(`${where} has no describe(payload) function`)
+  }
+  unique('event types', (c.eventTypes ?? []).map((t) => t.event))
   for (const p of c.provides ?? []) {
     if (!p.ref?.id?.startsWith(`${name}.`)) problems.push(`${at}: provided service "${p.ref?.id}" must be named "${name}.<something>"`)
   }

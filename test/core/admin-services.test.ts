@@ -4,7 +4,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { expect } from 'chai'
 import { apiKeyAad, type ServiceConfigRow } from '../../core/service-configs.ts'
-import { testServiceConnection } from '../../core/admin/service-connection-test.ts'
+import { checkService } from '../../core/service-checks.ts'
 import type { ServiceType } from '../../core/plugin-api.ts'
 import { logDuring as captureLog } from '../support/log-capture.ts'
 import { startTestHost, type TestHost } from '../support/test-host.ts'
@@ -299,7 +299,7 @@ describe('admin: services', function () {
       test: () => new Promise(() => undefined),
     }
     const began = Date.now()
-    const result = await testServiceConnection([hanging], row as ServiceConfigRow, host.app.core.secrets, 500)
+    const result = await checkService([hanging], row as ServiceConfigRow, host.app.core.secrets, { timeoutMs: 500 })
     expect(Date.now() - began).to.be.below(5000)
     expect(result.ok).to.equal(false)
     expect(result.message).to.match(/^Slow thing did not answer within \d+ s\.$/)

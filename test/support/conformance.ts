@@ -19,6 +19,8 @@ import { ViewEngine } from '../../core/views.ts'
 import { createLogger } from '../../core/log.ts'
 import { createSecrets, loadKeyRing } from '../../core/secrets.ts'
 import { createServices } from '../../core/service-configs.ts'
+import { createUsers } from '../../core/users-directory.ts'
+import { EventTypes } from '../../core/event-types.ts'
 import { requireAdmin, requireUser } from '../../core/auth/guards.ts'
 import { bounded } from '../../core/plugins/host.ts'
 import { freshDatabase } from './test-db.ts'
@@ -110,7 +112,8 @@ export async function checkPluginConformance(options: ConformanceOptions): Promi
     const core = {
       config: {} as CoreServices['config'], db, log, views,
       queue: fake as unknown as CoreServices['queue'], bus: fake as unknown as CoreServices['bus'],
-      live: fake as unknown as CoreServices['live'], secrets, services: createServices(db.knex, secrets),
+      live: fake as unknown as CoreServices['live'], secrets, services: createServices(db.knex, secrets, () => []),
+      users: createUsers(db.knex), eventTypes: new EventTypes(log, () => []),
       guards: { requireUser, requireAdmin }, provided: new Map(),
     } satisfies CoreServices
     const stopFns: Array<() => unknown> = []
@@ -118,6 +121,7 @@ export async function checkPluginConformance(options: ConformanceOptions): Promi
     const ctx = createPluginContext({
       core, name, version: definition.version, dir: options.dir, config: parsedConfig,
       dependsOn: definition.dependsOn ?? [], onStop: (fn) => stopFns.push(fn),
+      declaredJobs: () => contributions?.jobs ?? [],
     })
     let contributions: Contributions
     try {
