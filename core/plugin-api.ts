@@ -237,6 +237,11 @@ export interface Contributions {
   rateLimits?: RateLimitDefinition[]
   /** The events this plugin emits (1.1). */
   eventTypes?: EventType[]
+  /**
+   * Sign-in providers this plugin vouches for ('plex'): ctx.identity works only for these,
+   * and no two plugins share one (1.1).
+   */
+  identityProviders?: string[]
 }
 
 // ---------- the context a plugin receives
@@ -372,6 +377,65 @@ export interface Users {
   /** Oldest first, at most 1000. */
   list(query?: UserQuery): Promise<PublicUser[]>
 }
+/** A provider's credentials for one account, sealed at rest by the core. */
+export interface ProviderTokens {
+  accessToken?: string | null
+  refreshToken?: string | null
+  idToken?: string | null
+  /** Seconds since the epoch, as OAuth gives it. */
+  expiresAt?: number | null
+  tokenType?: string | null
+  scope?: string | null
+}
+export interface ProviderAccount {
+  /** One of the plugin's identityProviders. */
+  provider: string
+  providerAccountId: string
+  /** Required: an account without an email address cannot be created or linked. */
+  email: string | null
+  /** Only a provider-confirmed email may link to an existing user with that email. */
+  emailVerified: boolean
+  name?: string | null
+  /** http(s) only; anything else is dropped. */
+  image?: string | null
+  /** The provider's user name, e.g. a Plex username. */
+  username?: string | null
+  tokens?: ProviderTokens
+  /** ADMIN is granted only while no active admin exists (an owner's first sign-in). */
+  role?: Role
+}
+export interface LinkResult {
+  user: PublicUser
+  /** A new user row was made. */
+  created: boolean
+  /** An existing user (found by confirmed email) got this provider account. */
+  linked: boolean
+}
+export interface SignInOptions {
+  /** The provider the person signed in with; the session remembers it. */
+  method: string
+  /** Where to go next; checked like the password form's `next` (local paths only). */
+  next?: string
+}
+/** Sign-in by a plugin: the core does the rest exactly as the password form does (1.1). */
+export interface Identity {
+  findByAccount(provider: string, providerAccountId: string): Promise<PublicUser | null>
+  /**
+   * Finds the user of this provider account, else links an existing user by a confirmed
+   * email, else creates one; updates the profile and seals the tokens. Refuses (Forbidden)
+   * a suspended user, and (Conflict) an unconfirmed email that another user has; creates
+   * nothing then.
+   */
+  linkOrCreate(account: ProviderAccount): Promise<LinkResult>
+  /** Starts a session (new cookie, rotated), records last_login_at, audits, redirects (303 or HX-Redirect). */
+  signIn(req: Request, res: Response, userId: string, options: SignInOptions): Promise<void>
+  /** The decrypted tokens of one account of the plugin's provider, or null. */
+  tokens(provider: string, providerAccountId: string): Promise<ProviderTokens | null>
+  /** Every account of the plugin's provider (for periodic re-checks). */
+  accounts(provider: string): Promise<Array<{ userId: string; providerAccountId: string }>>
+  /** Ends a user's sessions that were signed in with this provider; returns how many. */
+  endSessions(userId: string, provider: string): Promise<number>
+}
 export interface PluginContext<C = Record<string, unknown>> {
   plugin: { name: string; version: string; dir: string }
   config: Readonly<C>
@@ -387,6 +451,8 @@ export interface PluginContext<C = Record<string, unknown>> {
   services: Services
   /** Read-only: who is here (1.1). */
   users: Users
+  /** Sign-in by a plugin, for its identityProviders (1.1). */
+  identity: Identity
   use<T>(ref: ServiceRef<T>): T
   onStop(fn: () => Promise<void> | void): void
 }

@@ -83,11 +83,14 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
     const scheduler = new Scheduler({ db, log: log.child({ plugin: 'core' }), workerId })
     const bus = new EventBus({ db, log: log.child({ plugin: 'core' }), queue })
     const live = new LiveHub({ db, log: log.child({ plugin: 'core' }) })
+    const cookies = { secure: config.publicUrl?.startsWith('https:') ?? false }
+    const sessionPolicy = { idleMs: durationMs(config.sessions.idle), absoluteMs: durationMs(config.sessions.absolute) }
     const core: CoreServices = {
       config, db, log, views, queue, bus, live, secrets,
       services: createServices(db.knex, secrets, () => host.serviceTypes()),
       users: createUsers(db.knex),
       eventTypes: new EventTypes(log.child({ plugin: 'core' }), () => host.eventTypes()),
+      session: { db: db.knex, cookies, sessionPolicy },
       guards: { requireUser, requireAdmin },
       provided: new Map(),
     }
@@ -96,8 +99,6 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
     host.register(core)
     step('plugins registered', t)
 
-    const cookies = { secure: config.publicUrl?.startsWith('https:') ?? false }
-    const sessionPolicy = { idleMs: durationMs(config.sessions.idle), absoluteMs: durationMs(config.sessions.absolute) }
     const csrf = createCsrf({ key: deriveKey(ring, 'csrf'), cookies })
     const sessionCache = new SessionCache()
     const detachCache = await sessionCache.attach(db)

@@ -7,14 +7,14 @@ import type { Knex } from 'knex'
 import type { Logger } from 'winston'
 import { z } from 'zod'
 import { BadInput, NotFound, Unauthorized } from '../plugin-api.ts'
-import { clock } from '../clock.ts'
 import { requestLog, viewerOf } from '../http/request-context.ts'
 import type { ViewEngine } from '../views.ts'
 import type { PluginHost } from '../plugins/host.ts'
 import { parseInput } from '../plugins/context.ts'
 import { audit } from './audit.ts'
-import { clearCookie, cookieOptions, sessionCookieName, type CookiePolicy } from './cookies.ts'
-import { createSession, type SessionPolicy } from './sessions.ts'
+import { clearCookie, sessionCookieName, type CookiePolicy } from './cookies.ts'
+import type { SessionPolicy } from './sessions.ts'
+import { sendTo, startSession } from './start-session.ts'
 import { decoyHash, hashPassword, passwordProblem, verifyPassword, MAX_PASSWORD_LENGTH } from './passwords.ts'
 import { findUserByEmail, normalizeEmail, adminExists, type UserRow } from './users.ts'
 import { consumeCode } from './one-time-codes.ts'
@@ -37,13 +37,6 @@ const NOTICES: Record<string, string> = {
 }
 
 class SuspendedAccount extends Error {}
-
-/** Issues a new session (never reuses one: no fixation) and sets the cookie. */
-export async function signIn(deps: Pick<SignInDeps, 'db' | 'cookies' | 'sessionPolicy'>, req: Request, res: Response, user: UserRow): Promise<void> {
-  const { token } = await createSession(deps.db, user.id, deps.sessionPolicy, { userAgent: req.get('User-Agent'), ip: req.ip })
-  await deps.db('users').where({ id: user.id }).update({ last_login_at: clock.now() })
-  res.cookie(sessionCookieName(deps.cookies), token, cookieOptions(deps.cookies, deps.sessionPolicy.absoluteMs))
-}
 
 const loginBody = z.object({
   email: z.string().trim().min(1, 'Enter your email.').max(254, 'That email is too long.'),
@@ -112,14 +105,9 @@ export function signInRoutes(deps: SignInDeps): Router {
           audit(requestLog(req), 'sign-in failed', { email, ip: req.ip })
           return renderLogin(req, res, 401, { email, error: SAME_MESSAGE, next: safeNext(body.next) })
         }
-        await signIn(deps, req, res, user)
+        await startSession(deps, req, res, user)
         audit(requestLog(req), 'sign-in', { user: user.id, method: 'password', ip: req.ip })
-        const target = user.requires_password_change ? '/account/password' : safeNext(body.next)
-        if (req.get('HX-Request') === 'true') {
-          res.setHeader('HX-Redirect', target)
-          return res.status(204).end()
-        }
-        res.redirect(303, target)
+        sendTo(req, res, user.requires_password_change ? '/account/password' : safeNext(body.next))
       })().catch(next)
     })(req, res, next)
   })
@@ -184,7 +172,7 @@ export function signInRoutes(deps: SignInDeps): Router {
     })
     if (!user) return
     audit(log, 'first admin created', { user: user.id })
-    await signIn(deps, req, res, user)
+    await startSession(deps, req, res, user)
     res.redirect(303, '/')
   })
 

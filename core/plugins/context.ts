@@ -15,6 +15,8 @@ import {
   type ServiceRef, type Services, type Users,
 } from '../plugin-api.ts'
 import type { EventTypes } from '../event-types.ts'
+import { createIdentity } from '../identity.ts'
+import type { SessionDeps } from '../auth/start-session.ts'
 import { createUpstreamClient } from '../upstream.ts'
 import type { ViewEngine } from '../views.ts'
 import { viewerOf } from '../http/request-context.ts'
@@ -32,6 +34,8 @@ export interface CoreServices {
   services: Services
   users: Users
   eventTypes: EventTypes
+  /** What starting a session needs (cookie policy, lifetimes), for ctx.identity. */
+  session: SessionDeps
   guards: { requireUser: RequestHandler; requireAdmin: RequestHandler }
   /** Filled as plugins register, in dependency order. */
   provided: Map<string, { owner: string; impl: unknown }>
@@ -73,6 +77,8 @@ export function createPluginContext(options: {
   onStop: (fn: () => Promise<void> | void) => void
   /** The jobs register() declared (read at enqueue time: register runs after the context is made). */
   declaredJobs: () => JobDefinition[]
+  /** The sign-in providers register() declared, likewise. */
+  identityProviders: () => string[]
 }): PluginContext<any> {
   const { core, name } = options
   const log = core.log.child({ plugin: name })
@@ -116,6 +122,11 @@ export function createPluginContext(options: {
     secrets: core.secrets,
     services: core.services,
     users: core.users,
+    identity: createIdentity({
+      db: core.db.knex, secrets: core.secrets, users: core.users, log, session: core.session, plugin: name,
+      emit: (event, payload, opts) => core.bus.emit(event, payload, opts),
+      providers: options.identityProviders,
+    }),
     use<T>(ref: ServiceRef<T>): T {
       const owner = ref.id.split('.')[0]
       if (!allowed.has(owner)) {

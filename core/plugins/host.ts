@@ -92,6 +92,7 @@ export class PluginHost {
         core, name: p.name, version: p.version, dir: p.dir, config: p.config,
         dependsOn: p.definition.dependsOn ?? [], onStop: (fn) => p.stopFns.push(fn),
         declaredJobs: () => p.contributions.jobs ?? [],
+        identityProviders: () => p.contributions.identityProviders ?? [],
       })
       const began = performance.now()
       try {
@@ -108,11 +109,17 @@ export class PluginHost {
       p.state = 'registered'
     }
     const typeOwners = new Map<string, string>()
+    const providerOwners = new Map<string, string>()
     for (const p of this.plugins) {
       for (const t of p.contributions.serviceTypes ?? []) {
         const owner = typeOwners.get(t.name)
         if (owner) problems.push(`plugin "${p.name}": service type "${t.name}" is already owned by plugin "${owner}"`)
         typeOwners.set(t.name, p.name)
+      }
+      for (const provider of p.contributions.identityProviders ?? []) {
+        const owner = providerOwners.get(provider)
+        if (owner) problems.push(`plugin "${p.name}": sign-in provider "${provider}" is already owned by plugin "${owner}"`)
+        providerOwners.set(provider, p.name)
       }
     }
     if (problems.length) throw new PluginConfigError(problems)

@@ -156,6 +156,12 @@ export function validateContributions(name: string, c: Contributions): string[] 
     if (typeof t.describe !== 'function') problems.push(`${where} has no describe(payload) function`)
   }
   unique('event types', (c.eventTypes ?? []).map((t) => t.event))
+  for (const provider of c.identityProviders ?? []) {
+    if (typeof provider !== 'string' || !/^[a-z][a-z0-9-]{1,39}$/.test(provider) || provider === 'password') {
+      problems.push(`${at}: sign-in provider "${provider}" must be 2-40 lower-case letters, digits or dashes (and not "password")`)
+    }
+  }
+  unique('sign-in providers', c.identityProviders ?? [])
   for (const p of c.provides ?? []) {
     if (!p.ref?.id?.startsWith(`${name}.`)) problems.push(`${at}: provided service "${p.ref?.id}" must be named "${name}.<something>"`)
   }

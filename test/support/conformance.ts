@@ -114,6 +114,7 @@ export async function checkPluginConformance(options: ConformanceOptions): Promi
       queue: fake as unknown as CoreServices['queue'], bus: fake as unknown as CoreServices['bus'],
       live: fake as unknown as CoreServices['live'], secrets, services: createServices(db.knex, secrets, () => []),
       users: createUsers(db.knex), eventTypes: new EventTypes(log, () => []),
+      session: { db: db.knex, cookies: { secure: false }, sessionPolicy: { idleMs: 3600_000, absoluteMs: 86_400_000 } },
       guards: { requireUser, requireAdmin }, provided: new Map(),
     } satisfies CoreServices
     const stopFns: Array<() => unknown> = []
@@ -122,6 +123,7 @@ export async function checkPluginConformance(options: ConformanceOptions): Promi
       core, name, version: definition.version, dir: options.dir, config: parsedConfig,
       dependsOn: definition.dependsOn ?? [], onStop: (fn) => stopFns.push(fn),
       declaredJobs: () => contributions?.jobs ?? [],
+      identityProviders: () => contributions?.identityProviders ?? [],
     })
     let contributions: Contributions
     try {
