@@ -21,6 +21,8 @@ import { consumeCode } from './one-time-codes.ts'
 import { safeNext } from './next-target.ts'
 
 export interface SignInDeps {
+  /** auth.passwordLogin: who may use the password form. */
+  passwordLogin: 'everyone' | 'admins' | 'off'
   db: Knex
   views: ViewEngine
   host: PluginHost
@@ -54,6 +56,14 @@ const setupBody = z.object({
 export function signInRoutes(deps: SignInDeps): Router {
   const { db, views, host, log } = deps
   const router = express.Router()
+  /**
+   * 'off' with no other way in would lock everyone out, admins included: then the form
+   * stays for admins (and the log says why) until a plugin's sign-in is running.
+   */
+  const passwordLogin = () => (deps.passwordLogin === 'off' && host.signInMethods().length === 0 ? 'admins' : deps.passwordLogin)
+  if (deps.passwordLogin === 'off' && host.signInMethods().length === 0) {
+    log.warn('auth.passwordLogin is "off" but no plugin offers another way to sign in: admins may still use their password')
+  }
 
   passport.use('medianest-local', new LocalStrategy(
     { usernameField: 'email', passwordField: 'password', session: false },
@@ -75,7 +85,11 @@ export function signInRoutes(deps: SignInDeps): Router {
       data: {
         form: { email: '', error: null, next: safeNext(req.query.next), ...form },
         notice: req.query.reset === 'done' ? NOTICES.reset : null,
-        methods: host.signInMethods().map((m) => ({ label: m.label, href: m.startPath })),
+        passwordLogin: passwordLogin(),
+        methods: host.signInMethods().map((m) => {
+          const next = safeNext(form.next ?? req.query.next)
+          return { label: m.label, href: next === '/' ? m.startPath : `${m.startPath}?next=${encodeURIComponent(next)}` }
+        }),
         setupPending: !(await adminExists(db)),
       },
     })
@@ -87,6 +101,9 @@ export function signInRoutes(deps: SignInDeps): Router {
   })
 
   router.post('/login', deps.loginLimit.perIp, deps.loginLimit.perAccount, async (req, res, next) => {
+    if (passwordLogin() === 'off') {
+      return renderLogin(req, res, 403, { error: 'Signing in with a password is turned off here. Use one of the sign-in buttons.', next: safeNext(req.body?.next) })
+    }
     let body: z.output<typeof loginBody>
     try {
       body = parseInput(loginBody, req.body)
@@ -104,6 +121,11 @@ export function signInRoutes(deps: SignInDeps): Router {
         if (!user) {
           audit(requestLog(req), 'sign-in failed', { email, ip: req.ip })
           return renderLogin(req, res, 401, { email, error: SAME_MESSAGE, next: safeNext(body.next) })
+        }
+        if (passwordLogin() === 'admins' && user.role !== 'ADMIN') {
+          audit(requestLog(req), 'sign-in refused (password sign-in is for admins)', { user: user.id, ip: req.ip })
+          const other = host.signInMethods()[0]?.label ?? 'another sign-in method'
+          return renderLogin(req, res, 403, { email, error: `Here, only admins sign in with a password. Use “${other}” instead.`, next: safeNext(body.next) })
         }
         await startSession(deps, req, res, user)
         audit(requestLog(req), 'sign-in', { user: user.id, method: 'password', ip: req.ip })
