@@ -12,7 +12,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['plugins/**/*.ts', 'plugins/**/*.js'],
+    // Community-style fixture plugins follow the same boundary as first-party ones.
+    files: ['plugins/**/*.ts', 'plugins/**/*.js', 'test/fixtures/plugins/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [

@@ -23,6 +23,7 @@ import { createUsers } from '../../core/users-directory.ts'
 import { EventTypes } from '../../core/event-types.ts'
 import { requireAdmin, requireUser } from '../../core/auth/guards.ts'
 import { bounded } from '../../core/plugins/host.ts'
+import { checkService } from '../../core/service-checks.ts'
 import { freshDatabase } from './test-db.ts'
 
 export interface ConformanceOptions {
@@ -42,6 +43,47 @@ async function loadDefinition(dir: string): Promise<PluginDefinition> {
   const mod = (await import(pathToFileURL(file).href)) as { default?: unknown }
   if (!isPluginDefinition(mod.default)) throw new Error(`${file}: the default export is not a definePlugin({...}) result`)
   return mod.default
+}
+
+/**
+ * The shape of every table the plugin does not own (columns, indexes, constraints,
+ * triggers), to catch a migration that alters someone else's table, a core table included.
+ */
+async function foreignSchema(db: Database, owned: Set<string>): Promise<string[]> {
+  const keep = (table: string) => !owned.has(table) && !table.startsWith('knex_migrations')
+  const columns: Array<{ table_name: string; column_name: string; data_type: string; is_nullable: string; column_default: string | null }> =
+    await db.knex('information_schema.columns').where({ table_schema: 'public' })
+      .select('table_name', 'column_name', 'data_type', 'is_nullable', 'column_default')
+  const indexes: Array<{ tablename: string; indexdef: string }> = await db.knex('pg_indexes').where({ schemaname: 'public' }).select('tablename', 'indexdef')
+  const constraints: Array<{ table_name: string; constraint_name: string; constraint_type: string }> =
+    await db.knex('information_schema.table_constraints').where({ table_schema: 'public' }).select('table_name', 'constraint_name', 'constraint_type')
+  const triggers: Array<{ event_object_table: string; trigger_name: string }> =
+    await db.knex('information_schema.triggers').where({ trigger_schema: 'public' }).select('event_object_table', 'trigger_name')
+  return [
+    ...columns.filter((c) => keep(c.table_name)).map((c) => `${c.table_name}: column ${c.column_name} ${c.data_type} ${c.is_nullable} ${c.column_default ?? ''}`),
+    ...indexes.filter((i) => keep(i.tablename)).map((i) => `${i.tablename}: ${i.indexdef}`),
+    ...constraints.filter((c) => keep(c.table_name)).map((c) => `${c.table_name}: ${c.constraint_type} ${c.constraint_name}`),
+    ...triggers.filter((t) => keep(t.event_object_table)).map((t) => `${t.event_object_table}: trigger ${t.trigger_name}`),
+  ].sort()
+}
+
+/** Literal DOM ids in every template of the plugin: each must start with '<name>-'. */
+function foreignTemplateIds(viewsDir: string, name: string): string[] {
+  const found: string[] = []
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const file = path.join(dir, entry.name)
+      if (entry.isDirectory()) walk(file)
+      else if (entry.name.endsWith('.eta')) {
+        for (const m of fs.readFileSync(file, 'utf8').matchAll(/\bid="([^"<]*)/g)) {
+          // An id built from an expression is checked by its literal start, if it has one.
+          if (m[1] && !m[1].startsWith(`${name}-`)) found.push(`${path.relative(viewsDir, file)}: id="${m[1]}…"`)
+        }
+      }
+    }
+  }
+  walk(viewsDir)
+  return found
 }
 
 async function publicTables(db: Database): Promise<Set<string>> {
@@ -80,7 +122,15 @@ export async function checkPluginConformance(options: ConformanceOptions): Promi
       const set = { owner: name, dir: migrationsDir }
       const tracking = (t: string) => t.startsWith('knex_migrations__')
       const before = await publicTables(db)
+      const othersBefore = await foreignSchema(db, declared)
       await migrateLatest(db, [set])
+      // Tables that existed before (the core's); new undeclared ones are reported below.
+      const othersAfter = (await foreignSchema(db, declared)).filter((x) => before.has(x.split(':')[0]))
+      const altered = [...othersAfter.filter((x) => !othersBefore.includes(x)), ...othersBefore.filter((x) => !othersAfter.includes(x))]
+      if (altered.length) {
+        const tables = [...new Set(altered.map((x) => x.split(':')[0]))]
+        problems.push(`its migrations change tables it does not own: ${tables.join(', ')} (own tables only; ask the owner for what you need)`)
+      }
       const created = [...(await publicTables(db))].filter((t) => !before.has(t) && !tracking(t))
       const undeclared = created.filter((t) => !declared.has(t))
       const missing = [...declared].filter((t) => !created.includes(t))
@@ -133,6 +183,17 @@ export async function checkPluginConformance(options: ConformanceOptions): Promi
     }
     problems.push(...validateContributions(name, contributions))
 
+    if (viewsDir) {
+      const foreign = foreignTemplateIds(viewsDir, name)
+      if (foreign.length) problems.push(`its templates use DOM ids outside its namespace "${name}-": ${foreign.join(', ')}`)
+    }
+    for (const type of contributions.serviceTypes ?? []) {
+      // A health check must end, and must not call a closed port healthy.
+      const unreachable = { id: 0, service_name: type.name, service_url: 'http://127.0.0.1:9/', api_key: null, enabled: true, config_data: {}, updated_at: new Date(), updated_by: null }
+      const result = await checkService([type], unreachable, secrets, { timeoutMs: 3000 })
+      if (result.ok) problems.push(`service type "${type.name}": its test() reports ok for a service that cannot be reached (http://127.0.0.1:9/)`)
+    }
+
     const viewer: Viewer = { id: '00000000-0000-4000-8000-000000000001', email: 'conformance@example.com', name: 'Conformance', role: 'ADMIN', image: null, requiresPasswordChange: false, sessionId: null }
     for (const widget of contributions.widgets ?? []) {
       try {
@@ -149,8 +210,11 @@ export async function checkPluginConformance(options: ConformanceOptions): Promi
     const resources = () => countBy(process.getActiveResourcesInfo())
     const before = resources()
     const limit = 30_000
+    const tablesBeforeStart = await publicTables(db)
     try {
       if (definition.start) await bounded(definition.start(ctx), limit, 'start() did not finish within 30 s')
+      const madeAtStart = [...(await publicTables(db))].filter((t) => !tablesBeforeStart.has(t))
+      if (madeAtStart.length) problems.push(`start() creates tables outside its migrations: ${madeAtStart.join(', ')}`)
       for (const fn of stopFns.reverse()) await fn()
       if (definition.stop) await bounded(definition.stop(ctx), limit, 'stop() did not finish within 30 s')
     } catch (error) {
