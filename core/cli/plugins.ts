@@ -11,13 +11,18 @@ import { pathOf } from '../plugins/validate.ts'
 import { CONFIG_OPTION, HELP_OPTION, parseCommandArgs } from './arguments.ts'
 import { CliError, UsageError } from './cli-error.ts'
 import { cliLogger, loadCliConfig } from './load.ts'
+import { pluginCheckCommand } from './plugin-check.ts'
 
 export const pluginsUsage = `Usage: medianest plugins [--json]
+       medianest plugins check <folder>
 
 Lists every plugin found (first-party ones in plugins/, community ones named by a
 "source" in the config), enabled or not: version, origin, plugin API range,
 dependencies, tables, settings; for enabled ones also the effective settings and
 the load order. Needs no database.
+
+\`plugins check <folder>\` checks a plugin anywhere on disk: its imports stay within the
+published contract, and it passes the conformance suite.
 
 Options:
   --json           one JSON document instead of text
@@ -52,6 +57,10 @@ export async function pluginsCommand(args: string[]): Promise<number> {
   if (values.help) {
     console.log(pluginsUsage)
     return 0
+  }
+  if (positionals[0] === 'check') {
+    if (positionals.length > 2) throw new UsageError(`plugins check: unexpected argument "${positionals[2]}"`)
+    return pluginCheckCommand(positionals[1])
   }
   if (positionals.length) throw new UsageError(`plugins: unexpected argument "${positionals[0]}"`)
   const config = loadCliConfig(values.config)

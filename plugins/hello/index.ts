@@ -1,6 +1,6 @@
 // The smallest complete plugin: one route, one view, one migration, one widget,
 // one scheduled job and one event. Disabled unless the config enables it.
-import { definePlugin, z } from '../../core/plugin-api.ts'
+import { definePlugin, z } from 'medianest/plugin-api'
 import { helloRoutes } from './routes.ts'
 import { countGreetings, recordGreeting } from './greetings.ts'
 

@@ -1,5 +1,5 @@
-import type { PluginContext } from '../../core/plugin-api.ts'
-import { z } from '../../core/plugin-api.ts'
+import type { PluginContext } from 'medianest/plugin-api'
+import { z } from 'medianest/plugin-api'
 import { recentGreetings } from './greetings.ts'
 
 const greetBody = z.object({ message: z.string().trim().min(1, 'Write a message.').max(200, 'Keep it under 200 characters.') })

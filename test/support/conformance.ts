@@ -2,8 +2,10 @@
 // satisfy. `checkPluginConformance` returns the problems (so the suite itself can be
 // tested on broken plugins); `describePluginConformance` wraps it for mocha.
 //
-// A community author runs it on their own plugin:
-//   import { describePluginConformance } from 'medianest/test/support/conformance.ts'
+// A community author runs it on their own plugin, from any folder:
+//   npx medianest plugins check ./my-plugin
+// or inside their own mocha tests:
+//   import { describePluginConformance } from 'medianest/testing'
 //   describePluginConformance(new URL('..', import.meta.url).pathname)
 import fs from 'node:fs'
 import path from 'node:path'
