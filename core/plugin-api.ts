@@ -268,7 +268,16 @@ export interface HttpTools {
   mustViewer(req: Request): Viewer
   /** Validates a request part with a zod schema; a failure is a BadInput naming the fields. */
   parse<T>(schema: z.ZodType<T>, value: unknown): T
+  /**
+   * The form-error path (1.1): validates without throwing, so the route can answer 422
+   * with its own form fragment, each message beside its field. A BadInput that reaches
+   * the core's error handler instead goes to the page's alert region, never into the form.
+   */
+  validate<T>(schema: z.ZodType<T>, value: unknown): FormCheck<T>
 }
+export type FormCheck<T> =
+  | { ok: true; data: T }
+  | { ok: false; message: string; fields: Record<string, string> }
 export interface EnqueueOptions {
   dedupeKey?: string
   runAt?: Date

@@ -65,6 +65,14 @@ export const httpTools = (guards: CoreServices['guards']): HttpTools => ({
     return viewer
   },
   parse: parseInput,
+  validate(schema, value) {
+    try {
+      return { ok: true, data: parseInput(schema, value) }
+    } catch (error) {
+      if (!(error instanceof BadInput)) throw error
+      return { ok: false, message: 'Please correct the fields below.', fields: error.fields }
+    }
+  },
 })
 
 export function createPluginContext(options: {
