@@ -1,6 +1,7 @@
 // Accounts as one feature of the core: sign-in, the first admin, rate limits on
 // sign-in and on every signed-in request, the account pages and the admin area.
-import type { RequestHandler, Router } from 'express'
+import type { Request, RequestHandler, Router } from 'express'
+import type { Knex } from 'knex'
 import type { Logger } from 'winston'
 import { durationMs, type Config } from './config.ts'
 import type { CoreServices } from './plugins/context.ts'
@@ -9,8 +10,8 @@ import type { ScheduleDefinition } from './plugin-api.ts'
 import type { CookiePolicy } from './auth/cookies.ts'
 import type { SessionPolicy } from './auth/sessions.ts'
 import { bootstrapFirstAdmin } from './auth/bootstrap.ts'
-import { signInRoutes } from './auth/sign-in-routes.ts'
-import { BufferedRateLimitStore, createRateLimit, perUserLimit } from './http/rate-limit.ts'
+import { signInRoutes, type SignInLimits } from './auth/sign-in-routes.ts'
+import { addressKey, BufferedRateLimitStore, createRateLimit, perUserLimit } from './http/rate-limit.ts'
 import { normalizeEmail } from './auth/users.ts'
 import { viewerOf } from './http/request-context.ts'
 import { accountRoutes } from './account/routes.ts'
@@ -25,24 +26,41 @@ export interface AccountsFeature {
   stop(): Promise<void>
 }
 
+/**
+ * Sign-in limits. Only failed attempts count (a success takes its hit back), so the
+ * owner signing in every day never spends them. Three limits, each a fixed window:
+ * - per address (IPv6: per /56), any account: one address cannot spray many accounts;
+ * - per account and address, tight (10 per 15 min): one address cannot guess one
+ *   account's password, and stopping it there does not lock anyone else out;
+ * - per account, all addresses, loose (100 per 15 min): caps a distributed guess.
+ *   It is ten times the tight limit, so an attacker needs ten addresses (ten /56s)
+ *   failing together to reach it and keep the owner out; one address never can, and
+ *   the owner signs in from any address the attacker is not using.
+ */
+export function signInLimits(db: Knex, limits: Config['rateLimits']): SignInLimits {
+  const accountOf = (req: Request) => typeof req.body?.email === 'string' ? normalizeEmail(req.body.email).slice(0, 254) : ''
+  const limit = (endpoint: string, rule: { limit: number; window: string }, message: (wait: string) => string, key?: (req: Request) => string | null) =>
+    createRateLimit({ db, endpoint, limit: rule.limit, windowMs: durationMs(rule.window), message, key, failuresOnly: true })
+  return {
+    perIp: limit('login:ip', limits.login,
+      (wait) => `Too many failed sign-in attempts from your address. Try again in ${wait}.`),
+    // The address comes first: a long email cut to the key's length still keeps it.
+    perAccountAndIp: limit('login:account-ip', limits.loginAccountAddress,
+      (wait) => `Too many failed sign-in attempts for this account from your address. Try again in ${wait}.`,
+      (req) => accountOf(req) ? `ip:${addressKey(req)}:account:${accountOf(req)}` : null),
+    perAccount: limit('login:account', limits.loginAccount,
+      (wait) => `Too many failed sign-in attempts for this account. Try again in ${wait}.`,
+      (req) => accountOf(req) ? `account:${accountOf(req)}` : null),
+  }
+}
+
 export async function accountsFeature(options: {
   config: Config; core: CoreServices; host: PluginHost; log: Logger; cookies: CookiePolicy; sessionPolicy: SessionPolicy
 }): Promise<AccountsFeature> {
   const { config, core, host, log, cookies, sessionPolicy } = options
   const db = core.db.knex
   const { setupCode } = await bootstrapFirstAdmin(db, config, log)
-  const login = config.rateLimits.login
-  const loginMessage = 'Too many sign-in attempts. Wait a while before trying again.'
-  const loginLimit = {
-    perIp: createRateLimit({ db, endpoint: 'login:ip', limit: login.limit, windowMs: durationMs(login.window), message: loginMessage }),
-    perAccount: createRateLimit({
-      db, endpoint: 'login:account', limit: login.limit, windowMs: durationMs(login.window), message: loginMessage,
-      key: (req) => {
-        const email = typeof req.body?.email === 'string' ? normalizeEmail(req.body.email).slice(0, 254) : ''
-        return email ? `account:${email}` : null
-      },
-    }),
-  }
+  const loginLimit = signInLimits(db, config.rateLimits)
   const all = config.rateLimits.authenticated
   const authenticatedStore = new BufferedRateLimitStore(db, 'authenticated')
   const authenticatedLimit = perUserLimit({

@@ -10,7 +10,7 @@ import { createRateLimit } from './http/rate-limit.ts'
 import type { CoreServices } from './plugins/context.ts'
 import type { PluginHost } from './plugins/host.ts'
 import type { Csrf } from './http/csrf.ts'
-import { requestContext, requestId, viewerOf } from './http/request-context.ts'
+import { apiTokenOf, requestContext, requestId, viewerOf } from './http/request-context.ts'
 import { securityHeaders } from './http/security-headers.ts'
 import { errorHandler, notFoundFallthrough } from './http/errors.ts'
 import { healthRoutes } from './http/health.ts'
@@ -79,7 +79,7 @@ export function createApp(parts: AppParts): Express {
     }
   })
 
-  app.get('/events', core.guards.requireUser, core.live.handler(viewerOf))
+  app.get('/events', core.guards.requireUser, core.live.handler(viewerOf, apiTokenOf))
   app.use(dashboardRoutes({ host, views: core.views, requireUser: core.guards.requireUser }))
   for (const router of parts.coreRoutes) app.use(router)
   host.mount(app, core.guards, (plugin, def) => createRateLimit({

@@ -32,14 +32,27 @@ export const configSchema = z.strictObject({
   logLevel: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
   /** Number of reverse proxies in front of MediaNest (never "trust everything"). */
   trustProxy: z.int().min(0).max(10).default(0),
-  shutdownTimeout: duration.default('10s'),
+  shutdownTimeout: duration.default('5s')
+    .describe('The whole shutdown, at most: requests in flight get half of it, running jobs until 70 %, then the process exits (keep it under the container\'s stop grace period, 10 s in Docker)'),
   sessions: z.strictObject({
     idle: duration.default('7d'),
     absolute: duration.default('30d'),
   }).prefault({}),
+  // Sign-in limits count failed attempts only (see core/accounts.ts for the policy).
   rateLimits: z.strictObject({
-    login: rateLimit.default({ limit: 10, window: '15m' }),
+    login: rateLimit.default({ limit: 10, window: '15m' })
+      .describe('Failed sign-ins from one address (IPv6: one /56), whatever the account'),
+    loginAccountAddress: rateLimit.default({ limit: 10, window: '15m' })
+      .describe('Failed sign-ins to one account from one address (IPv6: one /56)'),
+    loginAccount: rateLimit.default({ limit: 100, window: '15m' })
+      .describe('Failed sign-ins to one account from all addresses together; keep it well above loginAccountAddress'),
     authenticated: rateLimit.default({ limit: 300, window: '1m' }),
+  }).prefault({}),
+  live: z.strictObject({
+    maxStreams: z.int().min(1).default(500)
+      .describe('Open /events streams this process takes; more are refused with 429 (each is a file descriptor)'),
+    maxStreamsPerUser: z.int().min(1).max(100).default(10)
+      .describe("Open /events streams per user in this process; a new one closes the user's oldest"),
   }).prefault({}),
   bootstrapAdmin: z.strictObject({
     email: z.email(),
@@ -59,7 +72,12 @@ export type Config = z.output<typeof configSchema> & { configFile: string | null
 export type PluginEntry = z.output<typeof pluginEntry>
 
 export class ConfigError extends Error {
-  constructor(readonly problems: string[], readonly source: string) {
+  /**
+   * `partial`: the same configuration with the broken keys left at their defaults, when
+   * the plugins section itself is sound, so `config check` can go on to check the
+   * plugins and report every problem in one run. Never for running the server.
+   */
+  constructor(readonly problems: string[], readonly source: string, readonly partial?: Config) {
     super(`Invalid configuration (${source}):\n${problems.map((p) => `  - ${p}`).join('\n')}`)
     this.name = 'ConfigError'
   }
@@ -144,10 +162,26 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (envProblems.length) throw new ConfigError(envProblems, 'environment')
 
   const result = configSchema.safeParse(merged)
+  const configDir = configFile ? path.dirname(configFile) : cwd
   if (!result.success) {
-    throw new ConfigError(describeIssues(result.error.issues, merged), configFile ?? 'defaults and environment')
+    const partial = withoutBrokenKeys(merged, result.error.issues)
+    throw new ConfigError(describeIssues(result.error.issues, merged), configFile ?? 'defaults and environment',
+      partial && { ...partial, configFile, configDir })
   }
-  return { ...result.data, configFile, configDir: configFile ? path.dirname(configFile) : cwd }
+  return { ...result.data, configFile, configDir }
+}
+
+/** The input parsed again without the top-level keys that failed; undefined if the plugins section failed. */
+function withoutBrokenKeys(input: Record<string, unknown>, issues: z.core.$ZodIssue[]): z.output<typeof configSchema> | undefined {
+  const broken = new Set<PropertyKey>()
+  for (const issue of issues) {
+    if (issue.path.length) broken.add(issue.path[0])
+    else if (issue.code === 'unrecognized_keys') for (const key of issue.keys) broken.add(key)
+    else return undefined
+  }
+  if (broken.has('plugins')) return undefined
+  const result = configSchema.safeParse(Object.fromEntries(Object.entries(input).filter(([key]) => !broken.has(key))))
+  return result.success ? result.data : undefined
 }
 
 function readJsonFile(file: string): Record<string, unknown> {

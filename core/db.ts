@@ -15,6 +15,14 @@ export interface Database {
   /** Calls onMessage for each NOTIFY on the channel; returns an unsubscribe function. */
   listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>
   notify(channel: string, payload: string): Promise<void>
+  /** False while the listening connection is down: notices sent meanwhile are lost. */
+  listening(): boolean
+  /**
+   * Calls fn each time the listening connection comes back after a loss, once every
+   * channel is listened to again: whoever relies on notices catches up on what it
+   * missed. Returns an unsubscribe function.
+   */
+  onReconnect(fn: () => void): () => void
   close(): Promise<void>
 }
 
@@ -24,10 +32,17 @@ export interface OpenDatabaseOptions {
   log: Logger
   /** An already open PGlite (tests); it is closed with the database. */
   pglite?: PGlite
+  /** How the PostgreSQL listener waits between reconnect attempts (tests shorten it). */
+  reconnect?: ReconnectBackoff
 }
 
+export interface ReconnectBackoff { firstDelayMs: number; maxDelayMs: number }
+const RECONNECT: ReconnectBackoff = { firstDelayMs: 500, maxDelayMs: 30_000 }
+
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
-  return options.databaseUrl ? openPostgres(options.databaseUrl, options.log) : openPglite(options)
+  return options.databaseUrl
+    ? openPostgres(options.databaseUrl, options.log, options.reconnect ?? RECONNECT)
+    : openPglite(options)
 }
 
 /** knex's own warnings go through our logger, not straight to stdout. */
@@ -40,7 +55,7 @@ function knexLog(log: Logger): Knex.Config['log'] {
   }
 }
 
-async function openPostgres(url: string, log: Logger): Promise<Database> {
+async function openPostgres(url: string, log: Logger, backoff: ReconnectBackoff): Promise<Database> {
   const knex = knexFactory({
     client: 'pg',
     log: knexLog(log),
@@ -58,31 +73,7 @@ async function openPostgres(url: string, log: Logger): Promise<Database> {
   }
 
   const listeners = new Map<string, Set<(payload: string) => void>>()
-  let client: pg.Client | null = null
-  let closing = false
-  let connecting: Promise<pg.Client> | null = null
-
-  // One listening connection per process, re-established after a server restart.
-  const connect = (): Promise<pg.Client> => {
-    connecting ??= (async () => {
-      const c = new pg.Client({ connectionString: url, application_name: 'medianest-listen' })
-      c.on('error', (error) => {
-        log.warn(`database listener connection lost: ${error.message}`)
-        client = null
-        connecting = null
-        if (!closing) setTimeout(() => { if (!closing) connect().catch(() => undefined) }, 1000).unref()
-      })
-      c.on('notification', (msg) => {
-        for (const fn of listeners.get(msg.channel) ?? []) fn(msg.payload ?? '')
-      })
-      await c.connect()
-      for (const channel of listeners.keys()) await c.query(`LISTEN ${quoteIdent(channel)}`)
-      client = c
-      return c
-    })().catch((error) => { connecting = null; throw error })
-    return connecting
-  }
-
+  const listener = new Listener(url, log, backoff, listeners)
   return {
     kind: 'postgres',
     knex,
@@ -91,24 +82,156 @@ async function openPostgres(url: string, log: Logger): Promise<Database> {
       const first = !set
       if (!set) listeners.set(channel, (set = new Set()))
       set.add(onMessage)
-      const c = client ?? (await connect())
-      if (first) await c.query(`LISTEN ${quoteIdent(channel)}`)
+      // The first LISTEN opens the connection; a failure then is a boot error, said at once.
+      if (first) await listener.listenTo(channel)
       return async () => {
         set.delete(onMessage)
-        if (set.size === 0) {
+        if (set.size === 0 && listeners.get(channel) === set) {
           listeners.delete(channel)
-          await client?.query(`UNLISTEN ${quoteIdent(channel)}`).catch(() => undefined)
+          await listener.unlistenFrom(channel)
         }
       }
     },
     async notify(channel, payload) {
       await knex.raw('select pg_notify(?, ?)', [channel, payload])
     },
+    listening: () => listener.up(),
+    onReconnect: (fn) => listener.onReconnect(fn),
     async close() {
-      closing = true
-      await client?.end().catch(() => undefined)
+      await listener.close()
       await knex.destroy()
     },
+  }
+}
+
+/**
+ * The one LISTEN connection of a PostgreSQL process. Guarantees: once it has been up,
+ * it never gives up — after any loss (server restart, pg_terminate_backend, network)
+ * it reconnects forever, waiting firstDelayMs doubling to maxDelayMs with jitter (so a
+ * fleet does not reconnect in lockstep), until close(). Each reconnect LISTENs every
+ * channel again before it counts as up, then tells onReconnect subscribers, because
+ * the notices sent while it was down are gone. up() is false from the moment a loss
+ * is seen until then.
+ */
+class Listener {
+  private client: pg.Client | null = null
+  private connecting: Promise<pg.Client> | null = null
+  private retry: NodeJS.Timeout | null = null
+  private attempt = 0
+  private everUp = false
+  private closing = false
+  private readonly reconnected = new Set<() => void>()
+
+  constructor(
+    private readonly url: string,
+    private readonly log: Logger,
+    private readonly backoff: ReconnectBackoff,
+    private readonly listeners: Map<string, Set<(payload: string) => void>>,
+  ) {}
+
+  up(): boolean {
+    return this.client !== null
+  }
+
+  onReconnect(fn: () => void): () => void {
+    this.reconnected.add(fn)
+    return () => { this.reconnected.delete(fn) }
+  }
+
+  async listenTo(channel: string): Promise<void> {
+    if (this.client) {
+      await this.client.query(`LISTEN ${quoteIdent(channel)}`)
+      return
+    }
+    // Down after having been up: the reconnect LISTENs every channel in the map.
+    if (this.everUp) return
+    await this.connect()
+  }
+
+  async unlistenFrom(channel: string): Promise<void> {
+    await this.client?.query(`UNLISTEN ${quoteIdent(channel)}`).catch(() => undefined)
+  }
+
+  async close(): Promise<void> {
+    this.closing = true
+    if (this.retry) clearTimeout(this.retry)
+    this.retry = null
+    // A connect still under way sees `closing` when it finishes and ends its own client.
+    const c = this.client
+    this.client = null
+    await c?.end().catch(() => undefined)
+  }
+
+  private connect(): Promise<pg.Client> {
+    this.connecting ??= (async () => {
+      const c = new pg.Client({
+        connectionString: this.url,
+        application_name: 'medianest-listen',
+        // A server that does not answer must not stall the retries; keepalive notices a silent loss.
+        connectionTimeoutMillis: 10_000,
+        keepAlive: true,
+        keepAliveInitialDelayMillis: 10_000,
+      })
+      // pg emits 'error' and then 'end' for one loss; lost() counts it once.
+      c.on('error', (error) => this.lost(c, error.message))
+      c.on('end', () => this.lost(c, 'the server closed the connection'))
+      c.on('notification', (msg) => {
+        for (const fn of this.listeners.get(msg.channel) ?? []) fn(msg.payload ?? '')
+      })
+      try {
+        await c.connect()
+        // Channels added while this runs are visited too: a Map iterator sees new keys.
+        for (const channel of this.listeners.keys()) await c.query(`LISTEN ${quoteIdent(channel)}`)
+      } catch (error) {
+        c.removeAllListeners('end')
+        c.on('error', () => undefined)
+        await c.end().catch(() => undefined)
+        throw error
+      }
+      if (this.closing) {
+        await c.end().catch(() => undefined)
+        throw new Error('the database is closing')
+      }
+      const wasUp = this.everUp
+      this.client = c
+      this.everUp = true
+      this.attempt = 0
+      if (wasUp) {
+        this.log.info('database listener reconnected; catching up on missed notices')
+        for (const fn of this.reconnected) {
+          // One subscriber's failure must not count as a failed reconnect.
+          try { fn() } catch (error) { this.log.warn(`database listener: catching up after a reconnect failed: ${(error as Error).message}`) }
+        }
+      }
+      return c
+    })().finally(() => { this.connecting = null })
+    return this.connecting
+  }
+
+  private lost(c: pg.Client, why: string): void {
+    if (this.client !== c) return
+    this.client = null
+    c.end().catch(() => undefined)
+    if (this.closing) return
+    this.log.warn(`database listener connection lost (${why}); live updates and session notices wait until it is back`)
+    this.scheduleReconnect()
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closing || this.retry) return
+    const ceiling = Math.min(this.backoff.maxDelayMs, this.backoff.firstDelayMs * 2 ** Math.min(this.attempt, 30))
+    // Between half and all of the ceiling: spread out, never much sooner than planned.
+    const delay = Math.round(ceiling / 2 + Math.random() * ceiling / 2)
+    this.attempt += 1
+    this.retry = setTimeout(() => {
+      this.retry = null
+      this.connect().catch((error: Error) => {
+        if (this.closing) return
+        this.log.warn(`database listener could not reconnect (attempt ${this.attempt}): ${error.message}; trying again`)
+        this.scheduleReconnect()
+      })
+    }, delay)
+    this.retry.unref()
   }
 }
 
@@ -144,6 +267,9 @@ async function openPglite(options: OpenDatabaseOptions): Promise<Database> {
     async notify(channel, payload) {
       await knex.raw('select pg_notify(?, ?)', [channel, payload])
     },
+    // In-process: there is no connection to lose.
+    listening: () => !db.closed,
+    onReconnect: () => () => undefined,
     async close() {
       await knex.destroy()
       await db.close()

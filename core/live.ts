@@ -5,6 +5,21 @@
 // stay for `keepFor`, so a page that reconnects (to any process) with Last-Event-ID
 // gets what it missed from the database.
 //
+// A stream is only as good as the credential it opened with. Guarantees:
+// - Every delivery (live, replayed or caught up) is checked against the stream's
+//   viewer as it is at that moment, not as it was when the stream opened.
+// - Given `recheck`, a stream re-reads its session or API token and its user when it
+//   opens, on every notice about its user on 'medianest_sessions' (from any process:
+//   logout, revocation, suspension, role change, token revocation), after the
+//   listener reconnects and every few minutes. A credential gone or a user no longer
+//   active ends the stream; a new role applies to the next delivery. Rows arriving
+//   while a check runs wait for its answer.
+// - At most maxStreamsPerUser streams per user (a new one closes that user's oldest)
+//   and maxStreams per process (beyond that, 429 with Retry-After): one user cannot
+//   exhaust the process's file descriptors. API-token streams count like any other.
+// - The hub remembers the highest id it has seen; when the listener comes back after
+//   a loss, it loads and delivers every row published meanwhile.
+//
 // Wire format, as htmx 4's hx-sse extension parses it: `id:`, then `event:` only for
 // named events (an unnamed message is HTML whose <hx-partial>s are swapped), one
 // `data:` line per line of HTML, and a blank line.
@@ -12,7 +27,8 @@ import type { Request, RequestHandler, Response } from 'express'
 import type { Logger } from 'winston'
 import type { Database } from './db.ts'
 import { durationMs } from './config.ts'
-import { ServiceUnavailable, Unauthorized, type LiveAudience, type Role, type Viewer } from './plugin-api.ts'
+import { ServiceUnavailable, TooManyRequests, Unauthorized, type LiveAudience, type Role, type Viewer } from './plugin-api.ts'
+import { SESSION_CHANGES_CHANNEL } from './auth/session-cache.ts'
 
 export const LIVE_CHANNEL = 'medianest_live'
 /** A page gone longer than this many fragments is better off reloading. */
@@ -22,6 +38,10 @@ const REMEMBERED_IDS = 512
 /** A client this far behind is cut off; it reconnects and replays from the database. */
 const MAX_BUFFERED_BYTES = 1024 * 1024
 const EVENT_NAME = /^[A-Za-z0-9_.:-]{1,120}$/
+/** A session can also just expire, which no notice announces. */
+const RECHECK_EVERY_MS = 5 * 60_000
+/** Seconds a refused page waits before trying again. */
+const RETRY_FULL_SECONDS = 30
 
 export interface LiveRow {
   /** bigint: a string from pg. */
@@ -33,13 +53,25 @@ export interface LiveRow {
   created_at: Date
 }
 
+/** Re-reads a stream's viewer: null when its credential ended or the user may no longer sign in. */
+export type RecheckViewer = (viewer: Viewer, apiTokenId: string | null) => Promise<Viewer | null>
+
 interface Stream {
+  /** Replaced by each recheck: audience checks always use the current one. */
   viewer: Viewer
+  /** The API token the stream opened with (its viewer's sessionId is then null). */
+  apiTokenId: string | null
   res: Response
   heartbeat: NodeJS.Timeout
-  /** While replaying, live rows wait here so they go out after the replayed ones. */
+  /** While replaying or rechecking, rows wait here and go out afterwards, in id order. */
   held: LiveRow[] | null
+  /** Replays and rechecks in flight; rows are held until none is. */
+  holds: number
+  /** Only the latest recheck's answer counts (answers can arrive out of order). */
+  checkSeq: number
+  checkedAt: number
   sent: Set<string>
+  closed: boolean
 }
 
 export interface LiveHubOptions {
@@ -49,6 +81,12 @@ export interface LiveHubOptions {
   heartbeatMs?: number
   /** How long rows are kept for replay (default '10m'). */
   keepFor?: string
+  /** Without it streams are never re-validated (tests of the fan-out alone). */
+  recheck?: RecheckViewer
+  /** Open streams per user; a new one closes that user's oldest (default 10). */
+  maxStreamsPerUser?: number
+  /** Open streams in this process; beyond it /events answers 429 (default 500). */
+  maxStreams?: number
 }
 
 export class LiveHub {
@@ -56,10 +94,20 @@ export class LiveHub {
   private readonly log: Logger
   private readonly heartbeatMs: number
   private readonly keepForMs: number
+  private readonly recheck: RecheckViewer | null
+  private readonly maxStreamsPerUser: number
+  private readonly maxStreams: number
+  /** In opening order, so a user's first stream is their oldest. */
   private readonly streams = new Set<Stream>()
+  private readonly byUser = new Map<string, Set<Stream>>()
   private readonly pending = new Set<string>()
+  /** The highest live_events id delivered or skipped: a catch-up loads what is above it. */
+  private lastSeenId = '0'
+  private catchUpDue = false
+  private warnedFullAt = 0
   private draining: Promise<void> | null = null
   private unlisten: (() => Promise<void>) | null = null
+  private readonly stoppers: Array<() => Promise<void> | void> = []
   private stopped = false
 
   constructor(options: LiveHubOptions) {
@@ -67,12 +115,21 @@ export class LiveHub {
     this.log = options.log
     this.heartbeatMs = options.heartbeatMs ?? 25_000
     this.keepForMs = durationMs(options.keepFor ?? '10m')
+    this.recheck = options.recheck ?? null
+    this.maxStreamsPerUser = options.maxStreamsPerUser ?? 10
+    this.maxStreams = options.maxStreams ?? 500
   }
 
   async start(): Promise<void> {
     if (this.unlisten) return
     this.stopped = false
+    const [{ max }]: Array<{ max: string | number | null }> = await this.db.knex('live_events').max({ max: 'id' })
+    this.lastSeenId = max === null ? '0' : String(max)
     this.unlisten = await this.db.listen(LIVE_CHANNEL, (id) => this.onNotify(id))
+    this.stoppers.push(this.db.onReconnect(() => this.onListenerBack()))
+    if (this.recheck) {
+      this.stoppers.push(await this.db.listen(SESSION_CHANGES_CHANNEL, (userId) => this.recheckUser(userId)))
+    }
   }
 
   async publish(event: string, html: string, audience: LiveAudience): Promise<void> {
@@ -86,11 +143,22 @@ export class LiveHub {
     await this.db.notify(LIVE_CHANNEL, String(row.id))
   }
 
-  handler(viewerOf: (req: Request) => Viewer | null): RequestHandler {
+  handler(viewerOf: (req: Request) => Viewer | null, apiTokenOf: (req: Request) => string | null = () => null): RequestHandler {
     return async (req, res) => {
       const viewer = viewerOf(req)
       if (!viewer) throw new Unauthorized()
       if (this.stopped || !this.unlisten) throw new ServiceUnavailable('Live updates are not available right now; the page will reconnect.', 3)
+      const mine = this.byUser.get(viewer.id)
+      // The user's own oldest page gives way first, so the process cap refuses only when others fill it.
+      while (mine && mine.size >= this.maxStreamsPerUser) this.close(mine.values().next().value!)
+      if (this.streams.size >= this.maxStreams) {
+        // Once a minute at most: a crowd of refused pages must not flood the log.
+        if (Date.now() - this.warnedFullAt >= 60_000) {
+          this.warnedFullAt = Date.now()
+          this.log.warn(`live: ${this.streams.size} streams are open, the most this process takes (live.maxStreams); refusing new ones with 429`)
+        }
+        throw new TooManyRequests('Too many live connections are open right now; the page will try again shortly.', RETRY_FULL_SECONDS)
+      }
 
       res.status(200)
       res.setHeader('Content-Type', 'text/event-stream')
@@ -103,28 +171,34 @@ export class LiveHub {
       const lastEventId = parseLastEventId(req.get('Last-Event-ID'))
       const stream: Stream = {
         viewer,
+        apiTokenId: apiTokenOf(req),
         res,
-        held: lastEventId === null ? null : [],
+        held: null,
+        holds: 0,
+        checkSeq: 0,
+        checkedAt: Date.now(),
         sent: new Set(),
-        heartbeat: setInterval(() => this.write(stream, ': heartbeat\n\n'), this.heartbeatMs),
+        closed: false,
+        heartbeat: setInterval(() => {
+          this.write(stream, ': heartbeat\n\n')
+          if (Date.now() - stream.checkedAt >= RECHECK_EVERY_MS) this.recheckStream(stream)
+        }, this.heartbeatMs),
       }
       stream.heartbeat.unref()
-      // Registered before the replay query: whatever is published from now on is held, not lost.
-      this.streams.add(stream)
+      // Registered before the replay query and the first recheck: whatever is published
+      // or changed from now on is held or noticed, not lost.
+      this.add(stream)
       res.on('close', () => this.drop(stream))
+      // The credential may have ended between authentication and now (no notice reached a stream).
+      if (this.recheck) this.recheckStream(stream)
       if (lastEventId === null) return
 
-      try {
-        const missed = await this.missedSince(lastEventId, viewer)
-        for (const row of missed) this.send(stream, row)
-        const held = stream.held ?? []
-        stream.held = null
-        for (const row of held.sort((a, b) => compareIds(a.id, b.id))) this.send(stream, row)
-      } catch (error) {
-        this.log.warn(`live: replaying events after ${lastEventId} failed: ${(error as Error).message}; closing the stream so the page reconnects`)
-        this.drop(stream)
-        res.end()
-      }
+      await this.holding(stream, async () => {
+        stream.held!.push(...(await this.missedSince(lastEventId, stream.viewer)))
+      }).catch((error: Error) => {
+        this.log.warn(`live: replaying events after ${lastEventId} failed: ${error.message}; closing the stream so the page reconnects`)
+        this.close(stream)
+      })
     }
   }
 
@@ -137,18 +211,67 @@ export class LiveHub {
     const unlisten = this.unlisten
     this.unlisten = null
     await unlisten?.().catch(() => undefined)
+    for (const stop of this.stoppers.splice(0)) await Promise.resolve(stop()).catch(() => undefined)
     this.pending.clear()
+    this.catchUpDue = false
     await this.draining
-    for (const stream of [...this.streams]) {
-      this.drop(stream)
-      stream.res.end()
-    }
+    for (const stream of [...this.streams]) this.close(stream)
   }
 
   async prune(): Promise<number> {
     return this.db.knex('live_events')
       .where('created_at', '<', this.db.knex.raw(`now() - ? * interval '1 millisecond'`, [this.keepForMs]))
       .del()
+  }
+
+  // ---------- who is still allowed to listen
+
+  private recheckUser(userId: string): void {
+    for (const stream of this.byUser.get(userId) ?? []) this.recheckStream(stream)
+  }
+
+  private recheckStream(stream: Stream): void {
+    const recheck = this.recheck
+    if (!recheck || stream.closed) return
+    const seq = ++stream.checkSeq
+    stream.checkedAt = Date.now()
+    this.holding(stream, async () => {
+      const now = await recheck(stream.viewer, stream.apiTokenId)
+      if (seq !== stream.checkSeq || stream.closed) return
+      if (!now) {
+        this.log.info(`live: closing a stream of ${stream.viewer.id}: its ${stream.apiTokenId ? 'API token' : 'session'} ended or the account can no longer sign in`)
+        this.close(stream)
+      } else {
+        stream.viewer = now
+      }
+    }).catch((error: Error) => {
+      // Failing closed: the page reconnects and is authenticated afresh.
+      this.log.warn(`live: re-checking a stream of ${stream.viewer.id} failed: ${error.message}; closing it`)
+      this.close(stream)
+    })
+  }
+
+  /** Runs work with the stream's deliveries held, then sends what waited to the viewer as it is now. */
+  private async holding(stream: Stream, work: () => Promise<void>): Promise<void> {
+    stream.holds += 1
+    stream.held ??= []
+    try {
+      await work()
+    } finally {
+      stream.holds -= 1
+      if (stream.holds === 0) {
+        const held = stream.held ?? []
+        stream.held = null
+        for (const row of held.sort((a, b) => compareIds(a.id, b.id))) this.deliver(stream, row)
+      }
+    }
+  }
+
+  private onListenerBack(): void {
+    if (this.stopped) return
+    this.catchUpDue = true
+    this.drain()
+    for (const stream of this.streams) this.recheckStream(stream)
   }
 
   // ---------- fan-out
@@ -163,16 +286,26 @@ export class LiveHub {
   private drain(): void {
     if (this.draining) return
     this.draining = (async () => {
-      while (this.pending.size) {
-        const ids = [...this.pending]
-        this.pending.clear()
-        if (this.streams.size === 0) continue
-        const rows: LiveRow[] = await this.db.knex('live_events').whereIn('id', ids).orderBy('id')
+      while (this.pending.size || this.catchUpDue) {
+        let rows: LiveRow[]
+        if (this.catchUpDue) {
+          // The listener was down: whatever was published meanwhile was never announced here.
+          this.catchUpDue = false
+          rows = await this.db.knex('live_events').where('id', '>', this.lastSeenId).orderBy('id').limit(REPLAY_LIMIT)
+          if (rows.length === REPLAY_LIMIT) this.catchUpDue = true
+          if (rows.length) this.log.info(`live: delivering ${rows.length} event(s) published while the listener was down`)
+        } else {
+          const ids = [...this.pending]
+          this.pending.clear()
+          for (const id of ids) this.saw(id)
+          if (this.streams.size === 0) continue
+          rows = await this.db.knex('live_events').whereIn('id', ids).orderBy('id')
+        }
         for (const row of rows) {
+          this.saw(String(row.id))
           for (const stream of this.streams) {
-            if (!reaches(row, stream.viewer)) continue
             if (stream.held) stream.held.push(row)
-            else this.send(stream, row)
+            else this.deliver(stream, row)
           }
         }
       }
@@ -180,7 +313,7 @@ export class LiveHub {
       .catch((error) => { this.log.warn(`live: loading published events failed: ${error.message}`) })
       .finally(() => {
         this.draining = null
-        if (this.pending.size && !this.stopped) this.drain()
+        if ((this.pending.size || this.catchUpDue) && !this.stopped) this.drain()
       })
   }
 
@@ -197,6 +330,16 @@ export class LiveHub {
       this.log.info(`live: a page of ${viewer.id} missed more than ${REPLAY_LIMIT} events; it gets the oldest ${REPLAY_LIMIT}`)
     }
     return rows
+  }
+
+  private saw(id: string): void {
+    if (compareIds(id, this.lastSeenId) > 0) this.lastSeenId = id
+  }
+
+  /** The one place a row goes out: to the viewer as the stream knows them right now. */
+  private deliver(stream: Stream, row: LiveRow): void {
+    if (stream.closed || !reaches(row, stream.viewer)) return
+    this.send(stream, row)
   }
 
   private send(stream: Stream, row: LiveRow): void {
@@ -218,9 +361,25 @@ export class LiveHub {
     }
   }
 
+  private add(stream: Stream): void {
+    this.streams.add(stream)
+    let mine = this.byUser.get(stream.viewer.id)
+    if (!mine) this.byUser.set(stream.viewer.id, (mine = new Set()))
+    mine.add(stream)
+  }
+
+  private close(stream: Stream): void {
+    this.drop(stream)
+    stream.res.end()
+  }
+
   private drop(stream: Stream): void {
+    stream.closed = true
     clearInterval(stream.heartbeat)
     this.streams.delete(stream)
+    const mine = this.byUser.get(stream.viewer.id)
+    mine?.delete(stream)
+    if (mine?.size === 0) this.byUser.delete(stream.viewer.id)
   }
 }
 

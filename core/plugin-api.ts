@@ -466,6 +466,30 @@ export interface PluginContext<C = Record<string, unknown>> {
   onStop(fn: () => Promise<void> | void): void
 }
 
+// ---------- demo data: `medianest seed demo`
+
+/** A demo user the core seed made (or found, on a re-run); plugin seeds hang their rows on these. */
+export interface SeedUser {
+  id: string
+  email: string
+  name: string | null
+  role: Role
+  /** True when this run created the user: a seed that adds rows only for these stays idempotent. */
+  created: boolean
+}
+/** What `<plugin>/seeds/demo.ts`'s `seed(ctx)` receives. */
+export interface SeedContext<C = Record<string, unknown>> {
+  plugin: { name: string; version: string; dir: string }
+  config: Readonly<C>
+  /** A transaction: the core's demo rows and every plugin's commit together or not at all. */
+  db: Knex
+  secrets: Secrets
+  log: Logger
+  /** The demo admin first, then the demo users. */
+  users: SeedUser[]
+}
+export type SeedFunction<C = Record<string, unknown>> = (ctx: SeedContext<C>) => Promise<void>
+
 // ---------- the plugin itself
 
 export interface PluginDefinition<S extends z.ZodType = z.ZodType> {
@@ -481,6 +505,8 @@ export interface PluginDefinition<S extends z.ZodType = z.ZodType> {
   config?: S
   migrations?: URL | string
   views?: URL | string
+  /** Demo data for your tables: `seeds/demo.ts` exporting `seed(ctx: SeedContext)`. */
+  seeds?: URL | string
   tables?: string[]
   register(ctx: PluginContext<z.output<S>>): Contributions
   start?(ctx: PluginContext<z.output<S>>): Promise<void>

@@ -1,6 +1,6 @@
 // config -> plugins validated -> db -> migrate -> register -> mount -> start -> listen;
 // SIGTERM/SIGINT run the same steps backwards. `startMediaNest` is also what tests boot.
-import http from 'node:http'
+import type http from 'node:http'
 import crypto from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import type { AddressInfo } from 'node:net'
@@ -24,10 +24,16 @@ import { EventTypes } from './event-types.ts'
 import { requireAdmin, requireUser } from './auth/guards.ts'
 import { createCsrf } from './http/csrf.ts'
 import { SessionCache } from './auth/session-cache.ts'
+import { currentViewer } from './auth/current-viewer.ts'
 import { createApp } from './app.ts'
+import { createHttpServer } from './http/http-server.ts'
 import { PluginConfigError } from './plugin-api.ts'
 import { coreSchedules } from './core-schedules.ts'
 import { accountsFeature } from './accounts.ts'
+
+/** Shares of shutdownTimeout: in-flight requests may run until half of it is spent, jobs until 70 %. */
+const REQUESTS_SHARE = 0.5
+const JOBS_SHARE = 0.7
 
 export interface StartOptions {
   config: Config
@@ -66,7 +72,15 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log, pglite: options.pglite })
   step(`database opened (${db.kind})`, t)
   const stoppers: Array<() => Promise<void>> = [() => db.close()]
-  const unwind = async () => { for (const fn of stoppers.reverse()) await fn().catch(() => undefined) }
+  // One budget for the whole stop, not one per step: Docker sends SIGKILL 10 s after
+  // SIGTERM. Each step that waits (requests, jobs) waits only until its share is spent.
+  const budgetMs = durationMs(config.shutdownTimeout)
+  let unwindStarted = 0
+  const msUntil = (share: number) => Math.max(0, unwindStarted + budgetMs * share - Date.now())
+  const unwind = async () => {
+    unwindStarted ||= Date.now()
+    for (const fn of stoppers.reverse()) await fn().catch(() => undefined)
+  }
 
   try {
     t = performance.now()
@@ -82,7 +96,12 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
     const queue = new JobQueue({ db, log: log.child({ plugin: 'core' }), workerId })
     const scheduler = new Scheduler({ db, log: log.child({ plugin: 'core' }), workerId })
     const bus = new EventBus({ db, log: log.child({ plugin: 'core' }), queue })
-    const live = new LiveHub({ db, log: log.child({ plugin: 'core' }) })
+    const live = new LiveHub({
+      db, log: log.child({ plugin: 'core' }),
+      recheck: (viewer, apiTokenId) => currentViewer(db.knex, viewer, apiTokenId),
+      maxStreams: config.live.maxStreams,
+      maxStreamsPerUser: config.live.maxStreamsPerUser,
+    })
     const cookies = { secure: config.publicUrl?.startsWith('https:') ?? false }
     const sessionPolicy = { idleMs: durationMs(config.sessions.idle), absoluteMs: durationMs(config.sessions.absolute) }
     const core: CoreServices = {
@@ -99,7 +118,7 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
     host.register(core)
     step('plugins registered', t)
 
-    const csrf = createCsrf({ key: deriveKey(ring, 'csrf'), cookies })
+    const csrf = createCsrf({ key: deriveKey(ring, 'csrf'), cookies, publicUrl: config.publicUrl })
     const sessionCache = new SessionCache()
     const detachCache = await sessionCache.attach(db)
     stoppers.push(detachCache)
@@ -114,7 +133,8 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
         await db.knex.raw('select 1')
         // Migrations only run at boot: once seen done, they stay done for this process.
         migrated ||= await migrationsDone(db, sets)
-        return { ok: migrated, detail: { database: db.kind, migrations: migrated ? 'done' : 'pending' } }
+        // Without the LISTEN connection, live updates and session revocations stall.
+        return { ok: migrated && db.listening(), detail: { database: db.kind, migrations: migrated ? 'done' : 'pending' } }
       },
     })
 
@@ -129,14 +149,15 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
     await live.start()
     stoppers.push(() => live.stop())
     queue.start()
-    stoppers.push(() => queue.stop(durationMs(config.shutdownTimeout)))
+    stoppers.push(() => queue.stop(msUntil(JOBS_SHARE)))
     scheduler.start()
-    stoppers.push(() => scheduler.stop(durationMs(config.shutdownTimeout)))
+    stoppers.push(() => scheduler.stop(msUntil(JOBS_SHARE)))
 
     let server: http.Server | null = null
     let url = ''
     if (options.listen !== false) {
-      server = http.createServer({ requestTimeout: 60_000, headersTimeout: 20_000, keepAliveTimeout: 5_000 }, app)
+      const httpServer = createHttpServer(app, { requestTimeout: 60_000, headersTimeout: 20_000, keepAliveTimeout: 5_000 })
+      server = httpServer.server
       server.maxHeadersCount = 100
       await new Promise<void>((resolve, reject) => {
         server!.once('error', reject)
@@ -144,8 +165,15 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
       })
       const address = server.address() as AddressInfo
       url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address === '0.0.0.0' ? '127.0.0.1' : address.address}:${address.port}`
-      const s = server
-      stoppers.push(() => closeServer(s, durationMs(config.shutdownTimeout)))
+      // Runs first, and its first line synchronously within stop(): nothing new is served
+      // from that moment. Live streams end next (each would hold its connection until the
+      // deadline), then in-flight requests get until their share of the budget. live.stop()
+      // is idempotent: its own stopper, later in the unwind, then has nothing left to do.
+      stoppers.push(async () => {
+        httpServer.beginClose()
+        await live.stop()
+        await httpServer.close(msUntil(REQUESTS_SHARE))
+      })
     }
     log.info(`MediaNest ready in ${Math.round(performance.now() - bootStarted)} ms on ${db.kind}${url ? ` at ${config.publicUrl ?? url}` : ''}`)
 
@@ -165,16 +193,6 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
     await unwind()
     throw error
   }
-}
-
-/** Stop accepting, let in-flight requests finish, then cut what is left at the deadline. */
-async function closeServer(server: http.Server, deadlineMs: number): Promise<void> {
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()))
-  server.closeIdleConnections()
-  const timer = setTimeout(() => server.closeAllConnections(), deadlineMs)
-  timer.unref()
-  await closed
-  clearTimeout(timer)
 }
 
 async function main(): Promise<void> {
@@ -199,6 +217,13 @@ async function main(): Promise<void> {
     }
     requested = signal
     log.info(`${signal} received`)
+    // The last resort: whatever still hangs when the budget is spent does not hold the
+    // process until the container's SIGKILL.
+    const budget = durationMs(config.shutdownTimeout)
+    setTimeout(() => {
+      log.error(`shutdown did not finish within ${config.shutdownTimeout}; exiting now`)
+      process.exit(1)
+    }, budget).unref()
     if (!app) return // the boot finishes first, then stops
     app.stop().then(() => process.exit(0), (error: Error) => {
       log.error(`shutdown failed: ${error.message}`)

@@ -1,7 +1,8 @@
 // The one HTTP client pattern for every upstream service: fetch with a timeout on
 // every call, a size cap, the answer validated with zod, and failures as
 // UpstreamError saying in words which service failed and why. Idempotent GETs are
-// retried a little; a service that keeps failing trips a breaker for a short while.
+// retried a little; a service that looks down (no connection, or 5xx on several paths)
+// trips a breaker for a short while.
 import type { Logger } from 'winston'
 import type { z } from 'zod'
 import { UpstreamError, type UpstreamClient, type UpstreamOptions, type UpstreamRequest, type UpstreamResponse } from './plugin-api.ts'
@@ -9,15 +10,48 @@ import { UpstreamError, type UpstreamClient, type UpstreamOptions, type Upstream
 const DEFAULT_TIMEOUT_MS = 10_000
 const DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 const GET_RETRIES = 2
+// The breaker is for a service that is down, not for one resource that is broken:
+// it counts transport failures (refused, reset, timed out, unknown host) and 5xx
+// answers, but 5xx only once they come from several different paths. One title that
+// makes Overseerr answer 500 must not stop every other call to Overseerr.
 const BREAKER_THRESHOLD = 5
+const BREAKER_DISTINCT_PATHS = 3
+const BREAKER_WINDOW_MS = 60_000
 const BREAKER_OPEN_MS = 30_000
 
-interface Breaker { failures: number; openUntil: number }
+interface Failure { at: number; path: string; transport: boolean }
+interface Breaker { failures: Failure[]; openUntil: number; why: string }
 const breakers = new Map<string, Breaker>()
 
 /** Only for tests: forget every breaker's state. */
 export function resetBreakers(): void {
   breakers.clear()
+}
+
+/** Records one failed call; opens the breaker when the service as a whole looks down. */
+function recordFailure(key: string, failure: Failure): void {
+  const b = breakers.get(key) ?? { failures: [], openUntil: 0, why: '' }
+  b.failures = b.failures.filter((f) => f.at > failure.at - BREAKER_WINDOW_MS).slice(-(4 * BREAKER_THRESHOLD))
+  b.failures.push(failure)
+  const transport = b.failures.filter((f) => f.transport).length
+  const serverErrors = b.failures.filter((f) => !f.transport)
+  const paths = new Set(serverErrors.map((f) => f.path)).size
+  const counted = transport + (paths >= BREAKER_DISTINCT_PATHS ? serverErrors.length : 0)
+  if (counted >= BREAKER_THRESHOLD) {
+    b.openUntil = failure.at + BREAKER_OPEN_MS
+    b.why = paths >= BREAKER_DISTINCT_PATHS
+      ? `failed ${counted} times in the last minute, on ${paths} different requests`
+      : `could not be reached ${transport} times in the last minute`
+  }
+  breakers.set(key, b)
+}
+
+/** An answer proves the service is up: forget transport failures and this path's 5xx. */
+function recordSuccess(key: string, path: string): void {
+  const b = breakers.get(key)
+  if (!b) return
+  b.failures = b.failures.filter((f) => !f.transport && f.path !== path)
+  if (!b.failures.length) breakers.delete(key)
 }
 
 export function createUpstreamClient(options: UpstreamOptions, log: Logger): UpstreamClient {
@@ -31,14 +65,15 @@ export function createUpstreamClient(options: UpstreamOptions, log: Logger): Ups
     const breaker = breakers.get(breakerKey)
     if (breaker && breaker.openUntil > Date.now()) {
       throw new UpstreamError(options.service, shown,
-        `failed ${breaker.failures} times in a row; not trying again for ${Math.ceil((breaker.openUntil - Date.now()) / 1000)} s`)
+        `${breaker.why}; not trying again for ${Math.ceil((breaker.openUntil - Date.now()) / 1000)} s`)
     }
+    const path = req.path.split('?')[0]
     const attempts = method === 'GET' ? 1 + GET_RETRIES : 1
     let lastError: UpstreamError | undefined
     for (let attempt = 1; attempt <= attempts; attempt++) {
       try {
         const result = await once<T>(method, url, shown, req)
-        breakers.delete(breakerKey)
+        recordSuccess(breakerKey, path)
         return result
       } catch (error) {
         if (!(error instanceof UpstreamError)) throw error
@@ -49,12 +84,10 @@ export function createUpstreamClient(options: UpstreamOptions, log: Logger): Ups
         await new Promise((r) => setTimeout(r, 200 * attempt))
       }
     }
-    const failing = lastError!.upstreamStatus === undefined || lastError!.upstreamStatus >= 500
-    if (failing) {
-      const b = breakers.get(breakerKey) ?? { failures: 0, openUntil: 0 }
-      b.failures += 1
-      if (b.failures >= BREAKER_THRESHOLD) b.openUntil = Date.now() + BREAKER_OPEN_MS
-      breakers.set(breakerKey, b)
+    const status = lastError!.upstreamStatus
+    // A call the caller cancelled says nothing about the service.
+    if (!req.signal?.aborted && (status === undefined || status >= 500)) {
+      recordFailure(breakerKey, { at: Date.now(), path, transport: status === undefined })
     }
     log.warn(`${options.service} ${method} ${shown} failed: ${lastError!.why}`)
     throw lastError!

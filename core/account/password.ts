@@ -79,7 +79,7 @@ export function passwordRoutes(deps: AccountDeps): Router {
     if (user.password_hash && !(await verifyPassword(user.password_hash, body.current))) {
       fields.current = body.current ? 'That is not your current password.' : 'Enter your current password.'
     }
-    const problem = passwordProblem(body.password, user.role)
+    const problem = await passwordProblem(body.password, user)
     if (problem) fields.password = problem
     // A temporary password "changed" to itself would clear the forced change while the
     // admin (or whoever read the environment) still knows it. The current password was

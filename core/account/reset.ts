@@ -82,7 +82,7 @@ export function resetRoutes(deps: AccountDeps): Router {
       if (!(error instanceof BadInput)) throw error
       return renderForm(req, res, token, user, { error: 'Your password was not changed. Please correct the fields below.', fields: error.fields }, 422)
     }
-    const problem = passwordProblem(body.password, user.role)
+    const problem = await passwordProblem(body.password, user)
     const fields: Record<string, string> = problem
       ? { password: problem }
       : body.confirm !== body.password ? { confirm: 'The two passwords do not match.' } : {}

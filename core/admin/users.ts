@@ -6,6 +6,7 @@ import { z } from 'zod'
 import { BadInput, Conflict, NotFound, type Role } from '../plugin-api.ts'
 import { parseInput } from '../plugins/context.ts'
 import { requestLog, viewerOf } from '../http/request-context.ts'
+import { siteUrl } from '../http/site-url.ts'
 import { wantsFragment } from '../views.ts'
 import { audit } from '../auth/audit.ts'
 import { issuePasswordReset } from '../auth/password-reset.ts'
@@ -55,11 +56,6 @@ function present(user: AdminUserView) {
     lastLogin: utcMinute(user.last_login_at),
     created: utcMinute(user.created_at),
   }
-}
-
-/** The public address the reset link starts with: the configured one, else this request's. */
-function siteOrigin(req: Request, publicUrl: string | undefined): string {
-  return (publicUrl ?? `${req.protocol}://${req.get('host')}`).replace(/\/+$/, '')
 }
 
 export function userAdminRoutes(deps: AdminDeps): Router {
@@ -225,7 +221,7 @@ export function userAdminRoutes(deps: AdminDeps): Router {
     audit(requestLog(req), 'admin issued a password reset link', { by: viewerOf(req)!.id, user: user.id })
     // The link is shown once and never stored in a form a browser could replay.
     res.setHeader('Cache-Control', 'no-store')
-    await renderUser(req, res, user, { resetLink: `${siteOrigin(req, publicUrl)}${path}` })
+    await renderUser(req, res, user, { resetLink: `${siteUrl(req, publicUrl) ?? ''}${path}` })
   })
 
   return router

@@ -29,7 +29,7 @@ export function authenticate(options: { db: Knex; policy: SessionPolicy; cookies
       if (!token || !user || user.status !== 'active') {
         throw new Unauthorized('The API token is not valid, has expired or was revoked.')
       }
-      setViewer(req, toViewer(user, null))
+      setViewer(req, toViewer(user, null), token.id)
       return next()
     }
     const raw = req.cookies?.[cookieName] as string | undefined

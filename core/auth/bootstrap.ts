@@ -6,7 +6,7 @@ import type { Logger } from 'winston'
 import type { Config } from '../config.ts'
 import { audit } from './audit.ts'
 import { issueCode, readableCode } from './one-time-codes.ts'
-import { hashPassword, passwordProblem } from './passwords.ts'
+import { hashPassword, initialAdminPasswordProblem } from './passwords.ts'
 import { adminExists, normalizeEmail } from './users.ts'
 
 const SETUP_CODE_LIFETIME_MS = 24 * 3600_000
@@ -18,7 +18,8 @@ export async function bootstrapFirstAdmin(db: Knex, config: Config, log: Logger)
   }
   if (config.bootstrapAdmin) {
     const { email, password } = config.bootstrapAdmin
-    const problem = passwordProblem(password, 'ADMIN')
+    // A first password only: it must be changed at the first sign-in (requires_password_change).
+    const problem = await initialAdminPasswordProblem(password, email)
     if (problem) throw new Error(`MEDIANEST_ADMIN_PASSWORD is not acceptable: ${problem}`)
     const normalized = normalizeEmail(email)
     const existing = await db('users').where({ email: normalized }).first('id')

@@ -18,9 +18,18 @@ export const requireUser: RequestHandler = (req, res, next) => {
   next(new Unauthorized())
 }
 
+/**
+ * Admins only; and admin changes need a browser session. An admin's API token may read
+ * admin pages, but a leaked one must not create admins, issue reset links for the owner
+ * or point services elsewhere. Every admin route passes here (the core's /admin and the
+ * routes plugins mount there or guard with ctx.http.requireAdmin), so they all inherit it.
+ */
 export const requireAdmin: RequestHandler = (req, res, next) => {
   const viewer = viewerOf(req)
   if (!viewer) return requireUser(req, res, next)
   if (viewer.role !== 'ADMIN') return next(new Forbidden('This area is for admins only.'))
+  if (!viewer.sessionId && req.method !== 'GET' && req.method !== 'HEAD') {
+    return next(new Forbidden('Admin changes need a browser session; API tokens can only read.'))
+  }
   next()
 }

@@ -29,7 +29,14 @@ export interface SignInDeps {
   log: Logger
   cookies: CookiePolicy
   sessionPolicy: SessionPolicy
-  loginLimit: { perIp: RequestHandler; perAccount: RequestHandler }
+  loginLimit: SignInLimits
+}
+
+/** Built by signInLimits in core/accounts.ts, which states the policy. */
+export interface SignInLimits {
+  perIp: RequestHandler
+  perAccountAndIp: RequestHandler
+  perAccount: RequestHandler
 }
 
 const SAME_MESSAGE = 'That email and password do not match an account.'
@@ -100,7 +107,7 @@ export function signInRoutes(deps: SignInDeps): Router {
     await renderLogin(req, res)
   })
 
-  router.post('/login', deps.loginLimit.perIp, deps.loginLimit.perAccount, async (req, res, next) => {
+  router.post('/login', deps.loginLimit.perIp, deps.loginLimit.perAccountAndIp, deps.loginLimit.perAccount, async (req, res, next) => {
     if (passwordLogin() === 'off') {
       return renderLogin(req, res, 403, { error: 'Signing in with a password is turned off here. Use one of the sign-in buttons.', next: safeNext(req.body?.next) })
     }
@@ -170,7 +177,7 @@ export function signInRoutes(deps: SignInDeps): Router {
     } catch (error) {
       return renderSetup(req, res, 422, { ...echo, error: (error as BadInput).message, fields: (error as BadInput).fields })
     }
-    const problem = passwordProblem(body.password, 'ADMIN')
+    const problem = await passwordProblem(body.password, { role: 'ADMIN', email: body.email, name: body.name })
     if (problem) return renderSetup(req, res, 422, { ...echo, error: problem, fields: { password: problem } })
     const email = normalizeEmail(body.email)
     const passwordHash = await hashPassword(body.password)

@@ -1,9 +1,11 @@
 // `medianest config check [file]` and `medianest config schema`.
-import { configJsonSchema } from '../config.ts'
-import { passwordProblem } from '../auth/passwords.ts'
+import { ConfigError, configJsonSchema, loadConfig, type Config } from '../config.ts'
+import { initialAdminPasswordProblem } from '../auth/passwords.ts'
+import { PluginConfigError } from '../plugin-api.ts'
+import { PluginHost } from '../plugins/host.ts'
 import { HELP_OPTION, parseCommandArgs } from './arguments.ts'
 import { CliError, UsageError } from './cli-error.ts'
-import { cliLogger, describeDatabase, loadCliConfig, preparePlugins } from './load.ts'
+import { cliLogger, describeDatabase } from './load.ts'
 
 export const configUsage = `Usage: medianest config <action>
 
@@ -38,12 +40,32 @@ export async function configCommand(args: string[]): Promise<number> {
 }
 
 async function check(file: string | undefined): Promise<number> {
-  const config = loadCliConfig(file)
-  const host = await preparePlugins(config, cliLogger())
+  // Every problem in one run: the core's keys, then the plugins (checked against the
+  // configuration with the broken core keys at their defaults), then the bootstrap admin.
+  const problems: string[] = []
+  let config: Config
+  try {
+    config = loadConfig({ file })
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    if (!error.partial) throw new CliError(`the configuration is invalid (${error.source}):`, 1, error.problems)
+    problems.push(...error.problems)
+    config = error.partial
+  }
+  let host: PluginHost | undefined
+  try {
+    host = await PluginHost.prepare(config, cliLogger())
+  } catch (error) {
+    if (!(error instanceof PluginConfigError)) throw error
+    problems.push(...error.problems)
+  }
   // The server refuses these only when it uses them (no admin yet); say so now.
   if (config.bootstrapAdmin) {
-    const problem = passwordProblem(config.bootstrapAdmin.password, 'ADMIN')
-    if (problem) throw new CliError('the configuration has problems:', 1, [`bootstrapAdmin.password (MEDIANEST_ADMIN_PASSWORD): ${problem}`])
+    const problem = await initialAdminPasswordProblem(config.bootstrapAdmin.password, config.bootstrapAdmin.email)
+    if (problem) problems.push(`bootstrapAdmin.password (MEDIANEST_ADMIN_PASSWORD): ${problem}`)
+  }
+  if (problems.length || !host) {
+    throw new CliError(`the configuration has problems (${config.configFile ?? 'defaults and environment'}):`, 1, problems)
   }
   console.log('configuration OK')
   console.log(`  file:      ${config.configFile ?? 'none (defaults and environment only)'}`)

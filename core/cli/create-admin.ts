@@ -4,6 +4,7 @@
 import type { Knex } from 'knex'
 import { z } from 'zod'
 import { hashPassword, passwordProblem } from '../auth/passwords.ts'
+import type { PasswordOwner } from '../auth/password-strength.ts'
 import { revokeOtherSessions } from '../auth/sessions.ts'
 import { normalizeEmail, type UserRow } from '../auth/users.ts'
 import { CORE_MIGRATIONS_DIR, migrationStatus } from '../migrations.ts'
@@ -27,7 +28,8 @@ On the embedded database, stop the server first: it holds the data folder.
 
 Options:
   --email <address>    the admin's email (sign-in name)
-  --password <text>    at least 12 characters, not one of the most common passwords
+  --password <text>    at least 12 characters, hard to guess, not built from the
+                       email or name (three or four unrelated words work well)
   --name <name>        the name shown in the portal (optional)
   --config <file>      the config file (default: $MEDIANEST_CONFIG, then ./medianest.config.json)
   -h, --help           this text`
@@ -46,8 +48,8 @@ export async function createAdminCommand(args: string[]): Promise<number> {
   if (positionals.length) throw new UsageError(`create-admin: unexpected argument "${positionals[0]}" (use --email, --password, --name)`)
   // Flags are checked before anything is opened or asked.
   if (values.email !== undefined) checkEmail(values.email)
-  if (values.password !== undefined) checkPassword(values.password)
   const name = values.name !== undefined ? checkName(values.name) : undefined
+  if (values.password !== undefined) await checkPassword(values.password, { email: values.email ?? '', name })
 
   const config = loadCliConfig(values.config)
   const log = cliLogger()
@@ -77,23 +79,25 @@ async function gather(email: string | undefined, password: string | undefined, n
   try {
     const e = email ?? checkEmail(await prompter.ask('Email: ', 'email'))
     const n = name !== undefined || !prompter.interactive ? name ?? null : checkName(await prompter.ask('Name (optional): ', 'name'))
-    const p = password ?? (await askPassword(prompter))
+    const p = password ?? (await askPassword(prompter, { email: e, name: n }))
+    // A password from the flag was checked before the email was asked for.
+    if (password !== undefined && email === undefined) await checkPassword(p, { email: e, name: n })
     return { email: normalizeEmail(e), password: p, name: n }
   } finally {
     prompter.close()
   }
 }
 
-async function askPassword(prompter: Prompter): Promise<string> {
+async function askPassword(prompter: Prompter, owner: PasswordOwner): Promise<string> {
   const password = await prompter.askSecret('Password (12+ characters, not shown): ', 'password')
-  checkPassword(password)
+  await checkPassword(password, owner)
   if (prompter.interactive && (await prompter.askSecret('The same password again: ', 'password confirmation')) !== password) {
     throw new CliError('the two passwords differ; nothing was changed')
   }
   return password
 }
 
-function checkEmail(email: string): string {
+export function checkEmail(email: string): string {
   const normalized = normalizeEmail(email)
   if (!normalized) throw new CliError('an email address is required')
   // The rule of a browser's email field: an operator's sign-in name, not a mailbox check.
@@ -103,8 +107,8 @@ function checkEmail(email: string): string {
   return normalized
 }
 
-function checkPassword(password: string): void {
-  const problem = passwordProblem(password, 'ADMIN')
+export async function checkPassword(password: string, owner: PasswordOwner): Promise<void> {
+  const problem = await passwordProblem(password, { ...owner, role: 'ADMIN' })
   if (problem) throw new CliError(`that password is not accepted for an admin: ${problem} Nothing was changed.`)
 }
 

@@ -6,12 +6,14 @@ import { configCommand } from './config.ts'
 import { createAdminCommand } from './create-admin.ts'
 import { migrateCommand } from './migrate.ts'
 import { pluginsCommand } from './plugins.ts'
+import { seedCommand } from './seed.ts'
 
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   migrate: migrateCommand,
   plugins: pluginsCommand,
   config: configCommand,
   'create-admin': createAdminCommand,
+  seed: seedCommand,
 }
 
 export const usage = `Usage: medianest <command> [options]
@@ -26,6 +28,9 @@ Commands:
   config schema                 print the JSON Schema of medianest.config.json
   create-admin [--email <address>] [--password <text>] [--name <name>]
                                 create an admin, or make a user an admin with a new password
+  seed demo [--force] [--admin-email <address>] [--admin-password <text>]
+                                fill a fresh install with a small demo (users, sessions,
+                                services, error log, plugins' demo data)
 
 Run "medianest <command> --help" for more. Commands read the same configuration as the
 server: defaults < medianest.config.json (or $MEDIANEST_CONFIG, or --config <file>)

@@ -45,6 +45,7 @@ export interface PluginListing {
   settings: Record<string, unknown>
   migrations: string | null
   views: string | null
+  seeds: string | null
   lifecycleTimeout: string
   /** Enabled plugins only: the validated settings and start-failure policy. */
   config?: unknown
@@ -110,6 +111,7 @@ function listing(p: DiscoveredPlugin): PluginListing {
     settings: declaredSettings(d),
     migrations: pathOf(d.migrations) ?? null,
     views: pathOf(d.views) ?? null,
+    seeds: pathOf(d.seeds) ?? null,
     lifecycleTimeout: d.lifecycleTimeout ?? '30s',
   }
 }
@@ -150,6 +152,7 @@ function printListings(listings: PluginListing[], config: Config): void {
         ['on failure', `${l.onStartFailure} (if start() fails)`],
         ['migrations', shown(l.migrations)],
         ['views', shown(l.views)],
+        ['seeds', shown(l.seeds)],
         ['timeout', `${l.lifecycleTimeout} for start() and stop()`],
       )
     }

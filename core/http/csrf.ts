@@ -7,6 +7,7 @@ import { Forbidden } from '../plugin-api.ts'
 import { anonCookieName, cookieOptions, type CookiePolicy } from '../auth/cookies.ts'
 import { randomToken, safeEqual } from '../auth/tokens.ts'
 import { viewerOf } from './request-context.ts'
+import { isSiteOrigin } from './site-url.ts'
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 const ANON_COOKIE_MAX_AGE_MS = 24 * 3600 * 1000
@@ -17,10 +18,13 @@ export interface Csrf {
   verify: RequestHandler
 }
 
-export function createCsrf(options: { key: Buffer; cookies: CookiePolicy }): Csrf {
+export function createCsrf(options: { key: Buffer; cookies: CookiePolicy; publicUrl?: string }): Csrf {
   const anonName = anonCookieName(options.cookies)
   const sign = (binding: string) => crypto.createHmac('sha256', options.key).update(binding).digest('base64url')
   const anonValues = new WeakMap<Request, string>()
+  // Someone who opened MediaNest at another address (a LAN IP, the proxy's inner name) sees where to go.
+  const wrongAddress = 'This request came from another site and was refused.'
+    + (options.publicUrl ? ` MediaNest's address is ${options.publicUrl}: open it there and try again.` : '')
 
   const binding = (req: Request): string | null => {
     const sessionId = viewerOf(req)?.sessionId
@@ -48,13 +52,10 @@ export function createCsrf(options: { key: Buffer; cookies: CookiePolicy }): Csr
       if (site && site !== 'same-origin' && site !== 'none') {
         return next(new Forbidden('This request came from another site and was refused.'))
       }
+      // Scheme too: an http:// page (a network attacker's) must not post to the https:// site.
       const origin = req.get('Origin')
-      if (origin && origin !== 'null') {
-        let host: string | null = null
-        try { host = new URL(origin).host } catch { /* malformed: refused below */ }
-        if (host !== req.get('Host')) return next(new Forbidden('This request came from another site and was refused.'))
-      } else if (origin === 'null') {
-        return next(new Forbidden('This request came from another site and was refused.'))
+      if (origin !== undefined && !isSiteOrigin(origin, req, options.publicUrl)) {
+        return next(new Forbidden(wrongAddress))
       }
       const sent = req.get('X-CSRF-Token') ?? (req.body as Record<string, unknown> | undefined)?._csrf
       const bound = binding(req)

@@ -182,10 +182,15 @@ export function perUserLimit(options: { store: BufferedRateLimitStore; limit: nu
   }
 }
 
-/** Per signed-in user, or per IP (IPv6 by /56 subnet) when anonymous. */
+/** Per signed-in user, or per IP when anonymous. */
 export function clientKey(req: Request): string {
   const viewer = viewerOf(req)
-  return viewer ? `user:${viewer.id}` : `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`
+  return viewer ? `user:${viewer.id}` : `ip:${addressKey(req)}`
+}
+
+/** The client's address: IPv4 as it is, IPv6 by /56 subnet (one household's or host's block). */
+export function addressKey(req: Request): string {
+  return ipKeyGenerator(req.ip ?? 'unknown')
 }
 
 export interface LimitOptions {
@@ -195,7 +200,14 @@ export interface LimitOptions {
   windowMs: number
   key?: (req: Request) => string | null
   skip?: (req: Request) => boolean
-  message?: string
+  /** The refusal, told how long to wait ("40 seconds", "15 minutes"). */
+  message?: string | ((wait: string) => string)
+  /**
+   * Count only requests answered with a failure (status 400 and up, a refusal by this
+   * or another limit included): a success takes its hit back when the response ends.
+   * The hit is taken first, so a burst of concurrent guesses is still held to the limit.
+   */
+  failuresOnly?: boolean
 }
 
 export function createRateLimit(options: LimitOptions): RequestHandler {
@@ -207,12 +219,15 @@ export function createRateLimit(options: LimitOptions): RequestHandler {
     store: new KnexRateLimitStore(options.db, options.endpoint),
     keyGenerator: (req) => options.key?.(req) ?? clientKey(req),
     skip: options.skip,
+    skipSuccessfulRequests: options.failuresOnly ?? false,
     // The header validation is for the memory store's keys; ours are explicit.
     validate: { keyGeneratorIpFallback: false },
     handler: (req, _res, next, used) => {
       const reset = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime
       const seconds = Math.max(1, Math.ceil(((reset?.getTime() ?? clock.now().getTime() + used.windowMs) - clock.now().getTime()) / 1000))
-      next(new TooManyRequests(options.message ?? `Too many requests. Try again in ${humanSeconds(seconds)}.`, seconds))
+      const wait = humanSeconds(seconds)
+      const message = typeof options.message === 'function' ? options.message(wait) : options.message ?? `Too many requests. Try again in ${wait}.`
+      next(new TooManyRequests(message, seconds))
     },
   })
 }

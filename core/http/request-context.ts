@@ -1,5 +1,5 @@
 // What the core knows about a request, kept in a WeakMap rather than hung on `req`:
-// the correlation id, the viewer and the request's logger.
+// the correlation id, the viewer (and the API token it came with) and the request's logger.
 import crypto from 'node:crypto'
 import type { Request, RequestHandler } from 'express'
 import type { Logger } from 'winston'
@@ -11,6 +11,8 @@ interface RequestState {
   /** Made on first use: most requests log nothing, and a child logger is not free. */
   log: Logger | null
   viewer: Viewer | null
+  /** Set for `Authorization: Bearer` requests: what a long-lived stream re-checks later. */
+  apiTokenId: string | null
 }
 
 const states = new WeakMap<Request, RequestState>()
@@ -22,7 +24,7 @@ export function requestContext(log: Logger): RequestHandler {
     const incoming = req.get('X-Request-Id')
     const id = incoming && INCOMING_ID.test(incoming) ? incoming : crypto.randomUUID()
     res.setHeader('X-Request-Id', id)
-    states.set(req, { id, base: log, log: null, viewer: null })
+    states.set(req, { id, base: log, log: null, viewer: null, apiTokenId: null })
     next()
   }
 }
@@ -40,6 +42,9 @@ export function requestLog(req: Request): Logger {
   return s.log
 }
 export const viewerOf = (req: Request): Viewer | null => states.get(req)?.viewer ?? null
-export function setViewer(req: Request, viewer: Viewer | null): void {
-  state(req).viewer = viewer
+export const apiTokenOf = (req: Request): string | null => states.get(req)?.apiTokenId ?? null
+export function setViewer(req: Request, viewer: Viewer | null, apiTokenId: string | null = null): void {
+  const s = state(req)
+  s.viewer = viewer
+  s.apiTokenId = viewer ? apiTokenId : null
 }

@@ -467,33 +467,42 @@ export class JobQueue {
       recorded = await this.finish(row, { status: 'failed', last_error: lastError })
     } else {
       const delay = this.backoffMs(row.attempts)
-      log.warn(`${label}: ${lastError}; retrying in ${Math.round(delay / 1000)} s`, { stack: (error as Error)?.stack })
-      recorded = await this.fencedUpdate(row, {
+      const requeued = await this.fencedUpdate(row, {
         status: 'queued',
         run_at: this.db.knex.raw(`now() + ? * interval '1 millisecond'`, [delay]),
         last_error: lastError,
         lease_owner: null,
         lease_expires_at: null,
       })
+      recorded = requeued !== null
+      // run_at is only when the job becomes claimable: a busy queue (no free slot for
+      // this job) starts it later, so the log promises a lower bound, on the database's clock.
+      const when = requeued ? `retrying no sooner than ${describeDelay(delay)} from now (at ${isoSecond(requeued.run_at)})` : 'not queued again'
+      log.warn(`${label}: ${lastError}; ${when}`, { stack: (error as Error)?.stack })
     }
     if (!recorded) log.warn(`${label}: the failure was not recorded: the lease had been taken over or the job was cancelled`)
   }
 
-  private finish(row: JobRow, outcome: { status: 'succeeded' | 'failed'; last_error?: string }): Promise<boolean> {
-    return this.fencedUpdate(row, {
+  private async finish(row: JobRow, outcome: { status: 'succeeded' | 'failed'; last_error?: string }): Promise<boolean> {
+    const updated = await this.fencedUpdate(row, {
       ...outcome,
       lease_owner: null,
       lease_expires_at: null,
       finished_at: this.db.knex.fn.now(),
     })
+    return updated !== null
   }
 
-  /** Every write a worker makes: refused once another claim (or a cancel) moved the fence. */
-  private async fencedUpdate(row: JobRow, changes: Record<string, unknown>): Promise<boolean> {
-    const updated = await this.db.knex('jobs')
+  /**
+   * Every write a worker makes: refused once another claim (or a cancel) moved the
+   * fence. Returns the row's new run_at, or null when it was refused.
+   */
+  private async fencedUpdate(row: JobRow, changes: Record<string, unknown>): Promise<Pick<JobRow, 'run_at'> | null> {
+    const [updated]: Array<Pick<JobRow, 'run_at'>> = await this.db.knex('jobs')
       .where({ id: row.id, fence: row.fence, status: 'running' })
       .update({ ...changes, updated_at: this.db.knex.fn.now() })
-    return updated > 0
+      .returning('run_at')
+    return updated ?? null
   }
 
   /** Shutdown is not the job's fault: give the attempt back and let any process resume it now. */
@@ -518,6 +527,18 @@ export class JobQueue {
     running.controller.abort(reason)
     return true
   }
+}
+
+/** 450 -> "450 ms", 2300 -> "2 s", 600000 -> "10 min". */
+function describeDelay(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`
+  if (ms < 120_000) return `${Math.round(ms / 1000)} s`
+  return `${Math.round(ms / 60_000)} min`
+}
+
+/** 2026-11-30T12:01:05Z: to the second, in UTC, as log readers compare with other hosts. */
+function isoSecond(date: Date): string {
+  return `${date.toISOString().slice(0, 19)}Z`
 }
 
 /** Stringified by hand: pg would turn a top-level array into a PostgreSQL array. */

@@ -81,6 +81,14 @@ export class PluginHost {
     return sets
   }
 
+  /** Each plugin's seeds folder, in dependency order (a plugin's seed may use its dependencies' rows). */
+  seedFolders(): Array<{ plugin: LoadedPlugin; dir: string }> {
+    return this.plugins.flatMap((plugin) => {
+      const dir = pathOf(plugin.definition.seeds)
+      return dir ? [{ plugin, dir }] : []
+    })
+  }
+
   /** Calls every register(ctx), checks what came back, and wires it into the core. */
   register(core: CoreServices): void {
     if (this.phase !== 'prepared') throw new Error(`plugins cannot be registered twice (phase ${this.phase})`)

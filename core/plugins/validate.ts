@@ -62,7 +62,7 @@ export function validatePlugins(discovered: DiscoveredPlugin[]): Validated {
       if (!allNames.has(dep)) problems.push(`${at}: depends on "${dep}", which is not installed`)
       else if (!enabledNames.has(dep)) problems.push(`${at}: depends on "${dep}", which is disabled in the config`)
     }
-    for (const [label, location] of [['migrations', d.migrations], ['views', d.views]] as const) {
+    for (const [label, location] of [['migrations', d.migrations], ['views', d.views], ['seeds', d.seeds]] as const) {
       const dir = pathOf(location)
       if (dir && !fs.existsSync(dir)) problems.push(`${at}: its ${label} folder ${dir} does not exist`)
     }

@@ -1,5 +1,5 @@
 // The smallest complete plugin: one route, one view, one migration, one widget,
-// one scheduled job and one event. Disabled unless the config enables it.
+// one scheduled job, one event and a demo seed. Disabled unless the config enables it.
 import { definePlugin, z } from 'medianest/plugin-api'
 import { helloRoutes } from './routes.ts'
 import { countGreetings, recentGreetings, recordGreeting } from './greetings.ts'
@@ -16,6 +16,7 @@ export default definePlugin({
   }),
   migrations: new URL('./migrations', import.meta.url),
   views: new URL('./views', import.meta.url),
+  seeds: new URL('./seeds', import.meta.url),
   tables: ['hello_greetings'],
   register(ctx) {
     return {

@@ -57,7 +57,7 @@ describe('account: changing the password', function () {
     await client.get('/account/password')
     const cases: Array<[string, string, string]> = [
       ['short', 'short', 'Use at least 8 characters.'],
-      ['password', 'password', 'one of the most common'],
+      ['password', 'password', 'Too easy to guess. This is a heavily used password.'],
       [NEW_PASSWORD, NEW_PASSWORD + '!', 'The two new passwords do not match.'],
       ['x'.repeat(257), 'x'.repeat(257), 'Use at most 256 characters.'],
     ]
@@ -75,6 +75,32 @@ describe('account: changing the password', function () {
     const res = await client.post('/account/password', { current: user.password, password: 'elevenchars', confirm: 'elevenchars' })
     expect(res.status).to.equal(422)
     expect(res.text).to.include('Use at least 12 characters.')
+  })
+
+  it('refuses an admin a guessable password, or one built from their email or name, saying why', async () => {
+    const { client, user } = await host.signedIn(await host.createUser({ role: 'ADMIN', name: 'Ada Lovelace' }))
+    const before = await hashOf(user.id)
+    await client.get('/account/password')
+    const local = user.email.split('@')[0]
+    const cases: Array<[string, string]> = [
+      ['aaaaaaaaaaaa', 'Too easy to guess for an admin account. Repeated characters like &quot;aaa&quot; are easy to guess.'],
+      ['123456789012', 'Too easy to guess for an admin account. This is a commonly used password.'],
+      ['Password123!', 'Too easy to guess for an admin account. This is similar to a commonly used password.'],
+      ['Welcome12345', 'Too easy to guess for an admin account. This is similar to a commonly used password.'],
+      [user.email, 'Your password contains your email address (the part before the @)'],
+      [`${local}2024`, 'Your password contains your email address (the part before the @)'],
+      ['Ada Lovelace2024!', 'Your password is mostly your name, which others can find out.'],
+    ]
+    for (const [password, message] of cases) {
+      const res = await client.post('/account/password', { current: user.password, password, confirm: password }, { htmx: true })
+      expect(res.status, password).to.equal(422)
+      expect(res.text, password).to.include(`id="account-password-error">${message}`)
+      expect(await hashOf(user.id)).to.equal(before)
+    }
+    const strong = 'lantern oxbow quartz mellow'
+    const ok = await client.post('/account/password', { current: user.password, password: strong, confirm: strong })
+    expect(ok.status).to.equal(303)
+    expect(await verifyPassword((await hashOf(user.id))!, strong)).to.equal(true)
   })
 
   it('changes the password, keeps this session and signs out every other one', async () => {

@@ -157,6 +157,17 @@ describe('medianest CLI: migrate, plugins, create-admin', function () {
     expect(await userByEmail('short@example.com')).to.equal(undefined)
   })
 
+  it('create-admin refuses a guessable password or one built from the email, saying why, and writes nothing', async () => {
+    const common = await cli(['create-admin', '--email', 'guess@example.com', '--password', 'Welcome12345'])
+    expect(common.code).to.equal(1)
+    expect(common.stderr).to.include('that password is not accepted for an admin: Too easy to guess for an admin account.')
+    const personal = await cli(['create-admin', '--email', 'homeowner@example.com', '--password', 'homeowner2024!'])
+    expect(personal.code).to.equal(1)
+    expect(personal.stderr).to.include('Your password contains your email address')
+    expect(await userByEmail('guess@example.com')).to.equal(undefined)
+    expect(await userByEmail('homeowner@example.com')).to.equal(undefined)
+  })
+
   it('create-admin reads a missing password from stdin and makes a suspended user an active admin with it', async () => {
     await withDb(async (db) => {
       await db.knex('users').insert({

@@ -51,7 +51,7 @@ describe('configuration: defaults < file < environment, with errors people can a
   describe('valid sources', () => {
     it('runs on defaults alone when there is no file and no environment', () => {
       const config = loadConfig({ env: {}, cwd: dir })
-      expect(config).to.include({ port: 3000, host: '0.0.0.0', dataDir: './data', logLevel: 'info', trustProxy: 0, shutdownTimeout: '10s', configFile: null, configDir: dir })
+      expect(config).to.include({ port: 3000, host: '0.0.0.0', dataDir: './data', logLevel: 'info', trustProxy: 0, shutdownTimeout: '5s', configFile: null, configDir: dir })
       expect(config.databaseUrl).to.equal(undefined)
       expect(config.plugins).to.deep.equal({})
       expect(config.sessions).to.deep.equal({ idle: '7d', absolute: '30d' })
@@ -187,6 +187,21 @@ describe('configuration: defaults < file < environment, with errors people can a
       .to.deep.equal(JSON.parse(JSON.stringify(configJsonSchema())))
   })
 
+  it('keeps, with a refused configuration, the rest of it at its defaults for later checks, unless the plugins section is broken', () => {
+    const partialOf = (overrides: Record<string, unknown>) => {
+      try {
+        loadConfig({ env: {}, cwd: dir, overrides })
+      } catch (error) {
+        return (error as ConfigError).partial
+      }
+      expect.fail('the configuration was accepted')
+    }
+    const partial = partialOf({ port: 70000, host: '127.0.0.1', plugins: { hello: { enabled: true } } })
+    expect(partial).to.include({ port: 3000, host: '127.0.0.1', configDir: dir })
+    expect(partial?.plugins.hello).to.include({ enabled: true })
+    expect(partialOf({ port: 70000, plugins: { hello: { enabled: 'yes' } } })).to.equal(undefined)
+  })
+
   describe('the CLI: medianest config check | schema', function () {
     this.timeout(60_000)
 
@@ -220,6 +235,18 @@ describe('configuration: defaults < file < environment, with errors people can a
 
       expect(badEnv.code).to.equal(1)
       expect(badEnv.stderr).to.include('PORT: expected a number (got "eighty")')
+    })
+
+    it('reports a core problem and a plugin problem in the same run', async () => {
+      const both = writeFile('both.json', { port: 70000, colour: 'red', plugins: { hello: { enabled: true, config: { greeting: '' } } } })
+      const run = await cli(['config', 'check', both], { cwd: dir })
+      expect(run.code).to.equal(1)
+      const lines = run.stderr.split('\n')
+      expect(lines[0]).to.include('the configuration has problems').and.include(both)
+      expect(lines.find((l) => l.includes('port:'))).to.include('70000')
+      expect(lines.find((l) => l.includes('"colour"'))).to.include('unknown key')
+      expect(lines.find((l) => l.includes('plugins.hello.config.greeting:'))).to.include('""')
+      expect(run.stderr).not.to.match(/\n\s+at /)
     })
 
     it('prints the JSON Schema to stdout', async () => {

@@ -10,6 +10,7 @@ import { JobQueue, type JobQueueOptions, type JobRow } from '../../core/jobs/que
 import { createLogger } from '../../core/log.ts'
 import { CORE_MIGRATIONS_DIR, migrateLatest } from '../../core/migrations.ts'
 import type { JobDefinition } from '../../core/plugin-api.ts'
+import { logDuring } from '../support/log-capture.ts'
 import { freshDatabase, onPostgres, type TestDatabase } from '../support/test-db.ts'
 import { sleep, waitFor } from '../support/wait-for.ts'
 
@@ -175,6 +176,29 @@ describe('jobs: the durable queue', function () {
     const { wait } = await db.knex('jobs').where({ id }).first(db.knex.raw('extract(epoch from run_at - now())::float as wait'))
     expect(wait).to.be.within(1.5, 2.5) // 2^1 s plus jitter
     expect(requeued.last_error).to.equal('attempt 1 of 5 failed: not yet')
+  })
+
+  it('logs a retry as "no sooner than", with the moment the row becomes due, since a busy queue may start it later', async function () {
+    const jobLog = createLogger('warn', false, true)
+    const queue = newQueue({ backoffMs: () => 2300 })
+    queue.define('test.retry', job('test.retry', { attempts: 2, async run() { throw new Error('Overseerr is down') } }), jobLog)
+    let id = ''
+    const entries = await logDuring(jobLog, 'warn', async () => {
+      id = await queue.enqueue('test.retry', {})
+      queue.start()
+      await waitFor('the job to be queued again', async () => {
+        const r = await row(id)
+        return r.status === 'queued' && r.attempts === 1
+      })
+    })
+    const messages = entries.map((e) => String(e.message))
+    const line = messages.find((m) => m.includes('attempt 1 of 2 failed'))
+    expect(line, messages.join('\n')).to.match(
+      /^job test\.retry [0-9a-f-]{36}: attempt 1 of 2 failed: Overseerr is down; retrying no sooner than 2 s from now \(at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)$/)
+    expect(line).not.to.include('retrying in')
+    // The moment in the log is the row's own run_at, to the second.
+    const logged = /\(at (.+)\)$/.exec(line!)![1]
+    expect(logged).to.equal(`${(await row(id)).run_at.toISOString().slice(0, 19)}Z`)
   })
 
   it('aborts a job that exceeds its timeout through its signal, as a failed attempt', async function () {

@@ -3,11 +3,13 @@ import type { AddressInfo } from 'node:net'
 import { expect } from 'chai'
 import express, { type ErrorRequestHandler } from 'express'
 import { openDatabase, type Database } from '../../core/db.ts'
-import { LiveHub } from '../../core/live.ts'
+import { LiveHub, type RecheckViewer } from '../../core/live.ts'
+import { SESSION_CHANGES_CHANNEL } from '../../core/auth/session-cache.ts'
 import { createLogger } from '../../core/log.ts'
 import { CORE_MIGRATIONS_DIR, migrateLatest } from '../../core/migrations.ts'
 import { HttpError, type Viewer } from '../../core/plugin-api.ts'
 import { freshDatabase, onPostgres, type TestDatabase } from '../support/test-db.ts'
+import { SseClient } from '../support/sse-client.ts'
 import { sleep } from '../support/wait-for.ts'
 
 const log = createLogger('debug')
@@ -24,57 +26,6 @@ const ALICE = viewer('0b7e3c4e-0000-4000-8000-00000000000a', 'USER')
 const BOB = viewer('0b7e3c4e-0000-4000-8000-00000000000b', 'USER')
 const ADA = viewer('0b7e3c4e-0000-4000-8000-0000000000ad', 'ADMIN')
 const VIEWERS: Record<string, Viewer> = { alice: ALICE, bob: BOB, ada: ADA }
-
-/** One open /events stream, read with Node's fetch the way hx-sse reads it. */
-class SseClient {
-  text = ''
-  ended = false
-  status = 0
-  headers = new Headers()
-  private readonly controller = new AbortController()
-  private reading: Promise<void> = Promise.resolve()
-
-  static async open(base: string, user: string | null, lastEventId?: string): Promise<SseClient> {
-    const client = new SseClient()
-    const headers: Record<string, string> = { Accept: 'text/event-stream' }
-    if (user) headers['X-Test-User'] = user
-    if (lastEventId) headers['Last-Event-ID'] = lastEventId
-    const res = await fetch(`${base}/events`, { headers, signal: client.controller.signal })
-    client.status = res.status
-    client.headers = res.headers
-    const reader = res.body!.getReader()
-    const decoder = new TextDecoder()
-    client.reading = (async () => {
-      try {
-        for (;;) {
-          const { done, value } = await reader.read()
-          if (done) break
-          client.text += decoder.decode(value, { stream: true })
-        }
-      } catch { /* aborted by close() */ }
-      client.ended = true
-    })()
-    return client
-  }
-
-  /** The id of every event received, in order. */
-  ids(): string[] {
-    return [...this.text.matchAll(/^id: (\d+)$/gm)].map((m) => m[1])
-  }
-
-  async waitFor(what: string, check: (text: string) => boolean, timeoutMs = 5000): Promise<void> {
-    const until = Date.now() + timeoutMs
-    while (!check(this.text)) {
-      if (Date.now() > until) throw new Error(`timed out waiting for ${what}; the stream so far: ${JSON.stringify(this.text)}`)
-      await sleep(10)
-    }
-  }
-
-  async close(): Promise<void> {
-    this.controller.abort()
-    await this.reading
-  }
-}
 
 interface Served { base: string; hub: LiveHub; close(): Promise<void> }
 
@@ -107,7 +58,7 @@ describe('live: the one SSE stream per page', function () {
   const cleanups: Array<() => Promise<void>> = []
 
   async function connect(user: string | null, lastEventId?: string): Promise<SseClient> {
-    const client = await SseClient.open(served.base, user, lastEventId)
+    const client = await SseClient.open(served.base, user ? { 'X-Test-User': user } : {}, lastEventId)
     clients.push(client)
     return client
   }
@@ -228,7 +179,7 @@ describe('live: the one SSE stream per page', function () {
     await quick.start()
     const quickServer = await serve(quick)
     cleanups.push(async () => { await quick.stop(); await quickServer.close() })
-    const client = await SseClient.open(quickServer.base, 'alice')
+    const client = await SseClient.open(quickServer.base, { 'X-Test-User': 'alice' })
     clients.push(client)
     await client.waitFor('two heartbeats', (text) => text === 'retry: 3000\n\n: heartbeat\n\n: heartbeat\n\n', 1000)
   })
@@ -267,6 +218,51 @@ describe('live: the one SSE stream per page', function () {
     await db.knex('live_events').where('html', '<p>old</p>').update({ created_at: db.knex.raw(`now() - interval '11 minutes'`) })
     expect(await hub.prune()).to.equal(1)
     expect(await db.knex('live_events').pluck('html')).to.deep.equal(['<p>new</p>'])
+  })
+
+  /** A hub whose re-checks wait for the test to answer them. */
+  async function checkedHub(): Promise<{ base: string; hub: LiveHub; answers: Array<(v: Viewer | null | Error) => void> }> {
+    const answers: Array<(v: Viewer | null | Error) => void> = []
+    const recheck: RecheckViewer = () => new Promise((resolve, reject) => {
+      answers.push((v) => (v instanceof Error ? reject(v) : resolve(v)))
+    })
+    const checked = new LiveHub({ db, log, heartbeatMs: 60_000, recheck })
+    await checked.start()
+    const server = await serve(checked)
+    cleanups.push(async () => { await checked.stop(); await server.close() })
+    return { base: server.base, hub: checked, answers }
+  }
+
+  it('holds what arrives while a re-check runs, then delivers it to the viewer the re-check found', async function () {
+    const { base, hub: checked, answers } = await checkedHub()
+    const client = await SseClient.open(base, { 'X-Test-User': 'ada' })
+    clients.push(client)
+    await waitUntil(() => answers.length === 1)
+    answers[0](ADA) // the check every stream gets when it opens
+
+    await db.notify(SESSION_CHANGES_CHANNEL, ADA.id)
+    await waitUntil(() => answers.length === 2)
+    await checked.publish('message', '<p>admins</p>', { role: 'ADMIN' })
+    await checked.publish('message', '<p>everyone</p>', { role: 'USER' })
+    await sleep(100)
+    expect(client.ids()).to.deep.equal([])
+
+    answers[1]({ ...ADA, role: 'USER' }) // demoted meanwhile
+    await client.waitFor('the USER fragment', (text) => text.includes('everyone'))
+    expect(client.text).not.to.include('admins')
+    expect(client.ended).to.equal(false)
+  })
+
+  it('closes a stream whose re-check finds no viewer, or fails', async function () {
+    const { base, answers } = await checkedHub()
+    const gone = await SseClient.open(base, { 'X-Test-User': 'alice' })
+    const failing = await SseClient.open(base, { 'X-Test-User': 'bob' })
+    clients.push(gone, failing)
+    await waitUntil(() => answers.length === 2)
+    answers[0](null)
+    answers[1](new Error('the database did not answer'))
+    await gone.waitForEnd('the stream with no viewer to end')
+    await failing.waitForEnd('the stream whose check failed to end')
   })
 
   it('carries a fragment published through another database handle to this process\'s streams (PostgreSQL)', async function () {

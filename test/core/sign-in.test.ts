@@ -222,6 +222,25 @@ describe('first admin', function () {
     expect(await count(host, 'users')).to.equal(1)
   })
 
+  it('refuses a guessable first-admin password at /setup, or one built from the email or name, saying why', async () => {
+    host = await startTestHost()
+    const code = await issueCode(host.db, 'setup', 3600_000, 'ABCD-EFGH-JKLM-NPQT')
+    const client = host.client()
+    await client.get('/setup')
+    const cases: Array<[string, string]> = [
+      ['Password123!', 'Too easy to guess for an admin account. This is similar to a commonly used password.'],
+      ['homeowner2024', 'Your password contains your email address (the part before the @)'],
+      ['Grace Hopper2024!', 'Your password is mostly your name'],
+    ]
+    for (const [password, message] of cases) {
+      const res = await client.post('/setup', { code, email: 'homeowner@example.com', name: 'Grace Hopper', password })
+      expect(res.status, password).to.equal(422)
+      expect(res.text, password).to.include(message)
+    }
+    expect(await count(host, 'users')).to.equal(0)
+    expect((await client.post('/setup', { code, email: 'homeowner@example.com', name: 'Grace Hopper', password: 'lantern oxbow quartz mellow' })).status).to.equal(303)
+  })
+
   it('refuses an expired setup code', async () => {
     host = await startTestHost()
     const code = await issueCode(host.db, 'setup', 3600_000, 'ABCD-EFGH-JKLM-NPQS')
@@ -255,6 +274,16 @@ describe('first admin', function () {
     expect(same.status).to.equal(422)
     expect((await host.db('users').where({ email: 'boot@example.com' }).first()).requires_password_change).to.equal(true)
   })
+
+  it('does not start with a guessable MEDIANEST_ADMIN_PASSWORD, and says why', async () => {
+    let failure: unknown
+    try {
+      host = await startTestHost({ config: { bootstrapAdmin: { email: 'boot@example.com', password: 'aaaaaaaaaaaa' } } })
+    } catch (error) {
+      failure = error
+    }
+    expect(String(failure)).to.include('MEDIANEST_ADMIN_PASSWORD is not acceptable: Too easy to guess. Repeated characters')
+  })
 })
 
 describe('rate limits', function () {
@@ -270,21 +299,88 @@ describe('rate limits', function () {
     const limited = await client.post('/login', { email: 'x9@example.com', password: 'wrong password' })
     expect(limited.status).to.equal(429)
     expect(Number(limited.headers.get('retry-after'))).to.be.within(1, 60)
-    expect(limited.text).to.include('Too many sign-in attempts')
+    expect(limited.text).to.include('Too many failed sign-in attempts from your address')
     clock.advance(61_000)
     expect((await client.post('/login', { email: 'x10@example.com', password: 'wrong password' })).status).to.equal(401)
   })
 
-  it('limits attempts per account, whatever the address', async () => {
-    host = await startTestHost({ config: { rateLimits: { login: { limit: 2, window: '15m' } }, trustProxy: 1 } })
-    const user = await host.createUser()
+  const from = (ip: string) => ({ headers: { 'X-Forwarded-For': ip } })
+
+  it('stops ten wrong passwords from one address for that account, and the owner still signs in from another', async () => {
+    // The shipped defaults for the account limits; the per-address limit too.
+    host = await startTestHost({ config: { rateLimits: { login: { limit: 10, window: '15m' } }, trustProxy: 1 } })
+    const owner = await host.createUser()
+    const attacker = host.client()
+    await attacker.get('/login')
+    for (let i = 0; i < 10; i++) {
+      expect((await attacker.post('/login', { email: owner.email, password: `guess ${i}` }, from('203.0.113.7'))).status).to.equal(401)
+    }
+    const refused = await attacker.post('/login', { email: owner.email, password: owner.password }, from('203.0.113.7'))
+    expect(refused.status).to.equal(429)
+    expect(refused.text).to.include('Too many failed sign-in attempts')
+
+    const ownerClient = host.client()
+    await ownerClient.get('/login')
+    const res = await ownerClient.post('/login', { email: owner.email, password: owner.password }, from('198.51.100.20'))
+    expect(res.status).to.equal(303)
+    expect((await ownerClient.get('/')).status).to.equal(200)
+  })
+
+  it('limits one account from one address tightly, without stopping that address for other accounts', async () => {
+    host = await startTestHost({
+      config: { rateLimits: { login: { limit: 100, window: '15m' }, loginAccountAddress: { limit: 3, window: '15m' } }, trustProxy: 1 },
+    })
+    const owner = await host.createUser()
+    const other = await host.createUser()
     const client = host.client()
     await client.get('/login')
-    const from = (ip: string) => ({ headers: { 'X-Forwarded-For': ip } })
-    expect((await client.post('/login', { email: user.email, password: 'wrong password' }, from('10.0.0.1'))).status).to.equal(401)
-    expect((await client.post('/login', { email: user.email, password: 'wrong password' }, from('10.0.0.2'))).status).to.equal(401)
-    const res = await client.post('/login', { email: user.email, password: user.password }, from('10.0.0.3'))
+    for (let i = 0; i < 3; i++) expect((await client.post('/login', { email: owner.email, password: 'wrong password' }, from('10.0.0.1'))).status).to.equal(401)
+    const refused = await client.post('/login', { email: owner.email, password: owner.password }, from('10.0.0.1'))
+    expect(refused.status).to.equal(429)
+    expect(refused.text).to.include('Too many failed sign-in attempts for this account from your address')
+    // The same account differently spelled is the same account.
+    expect((await client.post('/login', { email: owner.email.toUpperCase(), password: owner.password }, from('10.0.0.1'))).status).to.equal(429)
+    expect((await client.post('/login', { email: other.email, password: other.password }, from('10.0.0.1'))).status).to.equal(303)
+    // IPv6: one /56 is one address, so hopping within it does not reset the count.
+    for (let i = 0; i < 3; i++) expect((await host.client().post('/login', { email: other.email, password: 'wrong password' }, from(`2001:db8:0:10${i}::1`))).status).to.equal(401)
+    expect((await host.client().post('/login', { email: other.email, password: other.password }, from('2001:db8:0:1ff::1'))).status).to.equal(429)
+    expect((await host.client().post('/login', { email: owner.email, password: owner.password }, from('10.0.0.2'))).status).to.equal(303)
+  })
+
+  it('does not count successful sign-ins toward any sign-in limit', async () => {
+    host = await startTestHost({
+      config: { rateLimits: { login: { limit: 2, window: '15m' }, loginAccountAddress: { limit: 2, window: '15m' }, loginAccount: { limit: 2, window: '15m' } }, trustProxy: 1 },
+    })
+    const owner = await host.createUser()
+    for (let i = 0; i < 6; i++) {
+      const device = host.client()
+      await device.get('/login')
+      expect((await device.post('/login', { email: owner.email, password: owner.password }, from('10.0.0.1'))).status).to.equal(303)
+    }
+    const client = host.client()
+    await client.get('/login')
+    // Every limit still has its two failures left.
+    const statuses = []
+    for (let i = 0; i < 3; i++) statuses.push((await client.post('/login', { email: owner.email, password: 'wrong password' }, from('10.0.0.1'))).status)
+    expect(statuses).to.deep.equal([401, 401, 429])
+    const rows = await host.db('rate_limits').whereIn('endpoint', ['login:ip', 'login:account-ip', 'login:account']).orderBy('endpoint')
+    // The refused third attempt stopped at the first limit, the per-address one.
+    expect(rows.map((r) => [r.endpoint, Number(r.request_count)])).to.deep.equal([['login:account', 2], ['login:account-ip', 2], ['login:ip', 3]])
+  })
+
+  it('caps failures per account across all addresses, loosely', async () => {
+    host = await startTestHost({
+      config: { rateLimits: { login: { limit: 100, window: '15m' }, loginAccountAddress: { limit: 2, window: '15m' }, loginAccount: { limit: 4, window: '15m' } }, trustProxy: 1 },
+    })
+    const owner = await host.createUser()
+    const client = host.client()
+    await client.get('/login')
+    for (const ip of ['10.0.0.1', '10.0.0.2']) {
+      for (let i = 0; i < 2; i++) expect((await client.post('/login', { email: owner.email, password: 'wrong password' }, from(ip))).status).to.equal(401)
+    }
+    const res = await client.post('/login', { email: owner.email, password: owner.password }, from('10.0.0.3'))
     expect(res.status).to.equal(429)
+    expect(res.text).to.include('Too many failed sign-in attempts for this account.')
   })
 
   it('limits every signed-in user per minute', async () => {

@@ -25,6 +25,7 @@ describe('upstream client: fetch + timeout + zod + UpstreamError', function () {
       if (path === '/garbage') return res.writeHead(200, { 'Content-Type': 'application/json' }).end('<html>not json')
       if (path === '/shape') return res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"version":42}')
       if (path === '/fail') return res.writeHead(500, { 'Content-Type': 'application/json' }).end('{"message":"database is locked"}')
+      if (path.startsWith('/broken/')) return res.writeHead(502).end()
       if (path === '/forbidden') return res.writeHead(403).end()
       if (path === '/flaky') return hits[path] < 3 ? res.writeHead(503).end() : res.writeHead(200).end('{"version":"ok"}')
       if (path === '/big') return res.writeHead(200).end('x'.repeat(5000))
@@ -95,12 +96,45 @@ describe('upstream client: fetch + timeout + zod + UpstreamError', function () {
     expect(res.data).to.deep.equal({ message: 'already requested' })
   })
 
-  it('stops calling a service that keeps failing, for a while', async () => {
+  it('keeps calling a service whose one resource keeps answering 500: other paths, and that path too', async () => {
     hits['/fail'] = 0
-    for (let i = 0; i < 5; i++) await failure(client().request({ method: 'POST', path: '/fail' }))
-    const e = await failure(client().request({ method: 'POST', path: '/fail' }))
-    expect(e.why).to.match(/^failed 5 times in a row; not trying again for \d+ s$/)
-    expect(hits['/fail']).to.equal(5)
+    hits['/ok'] = 0
+    for (let i = 0; i < 8; i++) await failure(client().request({ method: 'POST', path: '/fail' }))
+    expect(await client().get('/ok', Status)).to.deep.equal({ version: '1.33.2' })
+    expect((await failure(client().request({ method: 'POST', path: '/fail' }))).why).to.equal('failed on its side (HTTP 500): database is locked')
+    expect(hits['/fail']).to.equal(9)
+    expect(hits['/ok']).to.equal(1)
+  })
+
+  it('stops calling a service it cannot reach, for a while, after repeated transport failures', async () => {
+    const closed = http.createServer()
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r))
+    const port = (closed.address() as AddressInfo).port
+    await new Promise<void>((r) => closed.close(() => r()))
+    const plex = createUpstreamClient({ service: 'Plex', baseUrl: `http://127.0.0.1:${port}` }, log)
+    for (let i = 0; i < 5; i++) {
+      expect((await failure(plex.request({ method: 'POST', path: `/library/${i}` }))).why).to.match(/^refused the connection/)
+    }
+    const e = await failure(plex.request({ method: 'POST', path: '/identity' }))
+    expect(e.why).to.match(/^could not be reached 5 times in the last minute; not trying again for \d+ s$/)
+  })
+
+  it('stops calling a service whose 5xx come from several different paths, for a while', async () => {
+    hits['/ok'] = 0
+    for (const n of [1, 2, 3, 1, 2]) await failure(client().request({ method: 'POST', path: `/broken/${n}` }))
+    const e = await failure(client().get('/ok', Status))
+    expect(e.why).to.match(/^failed 5 times in the last minute, on 3 different requests; not trying again for \d+ s$/)
+    expect(hits['/ok']).to.equal(0)
+  })
+
+  it('does not count a call its caller cancelled against the service', async () => {
+    for (let i = 0; i < 6; i++) {
+      const controller = new AbortController()
+      const pending = failure(client().request({ method: 'POST', path: '/slow', signal: controller.signal }))
+      setTimeout(() => controller.abort(), 20)
+      expect((await pending).why).to.equal('the request was cancelled')
+    }
+    expect(await client().get('/ok', Status)).to.deep.equal({ version: '1.33.2' })
   })
 
   it('encodes query values strictly and redacts secrets from URLs it reports', async () => {
