@@ -197,6 +197,8 @@ export interface ServiceConfigRecord {
   apiKey: string | null
   enabled: boolean
   configData: Record<string, unknown>
+  /** The service type's declared fields by name, secret ones decrypted; null when unset (1.1). */
+  fields: Record<string, string | number | boolean | null>
   updatedAt: Date
   updatedBy: string | null
 }
