@@ -9,6 +9,7 @@ import type { DiscoveredPlugin } from './discover.ts'
 import { EVENT_NAME, EVENT_PATTERN } from '../events.ts'
 import { dependencyOrder } from './order.ts'
 import { validateWebhooks } from '../webhooks/validate.ts'
+import { redactSecrets } from './secret-config.ts'
 
 export const NAME_PATTERN = /^[a-z][a-z0-9-]{1,39}$/
 export const RESERVED_NAMES = new Set([
@@ -79,7 +80,8 @@ export function validatePlugins(discovered: DiscoveredPlugin[]): Validated {
     if (d.config) {
       const result = d.config.safeParse(raw)
       if (result.success) configs.set(d.name, result.data)
-      else problems.push(...describeIssues(result.error.issues, raw, `plugins.${p.key}.config.`))
+      // A refused secret setting is named, never echoed.
+      else problems.push(...describeIssues(result.error.issues, redactSecrets(d.config, raw), `plugins.${p.key}.config.`))
     } else {
       if (Object.keys(raw).length) problems.push(`plugins.${p.key}.config: this plugin takes no settings`)
       configs.set(d.name, {})
