@@ -10,6 +10,7 @@ import { EVENT_NAME, EVENT_PATTERN } from '../events.ts'
 import { dependencyOrder } from './order.ts'
 import { validateWebhooks } from '../webhooks/validate.ts'
 import { redactSecrets } from './secret-config.ts'
+import { validateServiceFields } from './service-field-rules.ts'
 
 export const NAME_PATTERN = /^[a-z][a-z0-9-]{1,39}$/
 export const RESERVED_NAMES = new Set([
@@ -172,6 +173,6 @@ export function validateContributions(name: string, c: Contributions): string[] 
     checkDuration(r.window, `${at}: rate limit "${r.id}" window`, problems)
     if (!Number.isInteger(r.limit) || r.limit < 1) problems.push(`${at}: rate limit "${r.id}" limit must be a whole number of at least 1`)
   }
-  problems.push(...validateWebhooks(name, c.webhooks))
+  problems.push(...validateWebhooks(name, c.webhooks), ...validateServiceFields(name, c.serviceTypes))
   return problems
 }

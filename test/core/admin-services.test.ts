@@ -418,6 +418,38 @@ describe('admin: a service type\'s declared fields', function () {
     expect(delivery.status).to.equal(202)
   })
 
+  it('refuses at boot fields with unsafe or repeated names, unknown types or no label, naming the plugin', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'medianest-bad-fields-'))
+    fs.writeFileSync(path.join(dir, 'index.ts'), `
+import { definePlugin } from ${JSON.stringify(PLUGIN_API)}
+export default definePlugin({ name: 'bad-fields', version: '1.0.0', api: '^1.1.0', register() { return { serviceTypes: [{
+  name: 'bad-fields', label: 'Bad', async test() { return { ok: true, message: '' } },
+  fields: [
+    { name: '__proto__', label: 'Proto', type: 'text' },
+    { name: 'token', label: 'Token', type: 'secret' },
+    { name: 'token', label: 'Again', type: 'secret' },
+    { name: 'colour', label: 'Colour', type: 'select' },
+    { name: 'quiet', type: 'checkbox' },
+  ],
+}] } } })
+`)
+    let refused: unknown
+    try {
+      const other = await startTestHost({ plugins: { 'bad-fields': { enabled: true, source: dir } } })
+      await other.stop()
+    } catch (error) {
+      refused = error
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+    expect((refused as { problems?: string[] }).problems).to.deep.equal([
+      'plugin "bad-fields": service type "bad-fields" field "__proto__": the name must be a letter then letters, digits or underscores (at most 64)',
+      'plugin "bad-fields": service type "bad-fields" field "token" is declared twice',
+      'plugin "bad-fields": service type "bad-fields" field "colour": type must be one of text, url, secret, number, checkbox',
+      'plugin "bad-fields": service type "bad-fields" field "quiet" needs a label',
+    ])
+  })
+
   it('keeps a secret left empty, clears it when ticked or when the address moves to another server', async () => {
     const row = await rowNamed(host, 'api-tour-hooks')
     const sealed = () => rowNamed(host, 'api-tour-hooks').then((r) => r.sealed_fields ?? {})
