@@ -17,6 +17,7 @@ import { healthRoutes } from './http/health.ts'
 import { authenticate } from './auth/authenticate.ts'
 import { passwordChangeGate } from './auth/password-change-gate.ts'
 import { dashboardRoutes } from './dashboard.ts'
+import { webhookRoutes } from './webhooks/routes.ts'
 import type { CookiePolicy } from './auth/cookies.ts'
 import type { SessionPolicy } from './auth/sessions.ts'
 import type { SessionCache } from './auth/session-cache.ts'
@@ -56,6 +57,10 @@ export function createApp(parts: AppParts): Express {
   app.use('/public', express.static(PUBLIC_DIR, staticOptions))
   app.get('/vendor/htmx.min.js', (_req, res) => res.sendFile(path.join(HTMX_DIST, 'htmx.min.js'), { maxAge: '1d' }))
   app.get('/vendor/hx-sse.min.js', (_req, res) => res.sendFile(path.join(HTMX_DIST, 'ext', 'hx-sse.min.js'), { maxAge: '1d' }))
+
+  // Before the cookie parser, the sessions, CSRF and the body parsers: a webhook delivery
+  // is verified by its own secret and never sees a session (core/webhooks/routes.ts).
+  app.use(webhookRoutes({ db: core.db.knex, host }))
 
   app.use(cookieParser())
   // Only requests that may carry a body go through the body parsers (they cost every GET otherwise).

@@ -6,6 +6,7 @@ import { deleteExpiredSessions } from './auth/sessions.ts'
 import { deleteExpiredApiTokens } from './auth/api-tokens.ts'
 import { deleteExpiredCodes } from './auth/one-time-codes.ts'
 import { deleteOldWindows } from './http/rate-limit.ts'
+import { deleteOldDeliveries } from './webhooks/deliveries.ts'
 
 export function coreSchedules(options: { db: Knex; live: LiveHub; extra?: ScheduleDefinition[] }): ScheduleDefinition[] {
   const { db, live } = options
@@ -26,6 +27,11 @@ export function coreSchedules(options: { db: Knex; live: LiveHub; extra?: Schedu
     {
       id: 'live-events', every: '5m', timeout: '1m', scope: 'cluster',
       async run() { await live.prune() },
+    },
+    {
+      // A sender retries for hours, not weeks: a week of dedupe keys is plenty.
+      id: 'webhook-deliveries', every: '1h', timeout: '1m', scope: 'cluster',
+      async run() { await deleteOldDeliveries(db) },
     },
     ...(options.extra ?? []),
   ]

@@ -197,6 +197,8 @@ export interface ServiceConfigRecord {
   apiKey: string | null
   enabled: boolean
   configData: Record<string, unknown>
+  /** The service type's declared fields by name, secret ones decrypted; null when unset (1.1). */
+  fields: Record<string, string | number | boolean | null>
   updatedAt: Date
   updatedBy: string | null
 }
@@ -242,6 +244,65 @@ export interface Contributions {
    * and no two plugins share one (1.1).
    */
   identityProviders?: string[]
+  /** Machine-to-machine POSTs at /<plugin>/hooks/<path> (1.1). */
+  webhooks?: WebhookDefinition[]
+}
+
+// ---------- webhooks (1.1): another server calls us; no cookie, no CSRF, a secret instead
+
+/** Where the secret lives (a service field, the plugin config); null or '' refuses every delivery. */
+export type WebhookSecret = () => Promise<string | null | undefined> | string | null | undefined
+/** The header carries the configured secret itself (Overseerr's Authorization header). */
+export interface SharedSecretVerify {
+  kind: 'shared-secret'
+  header: string
+  /** Expected before the secret, e.g. 'Bearer '. */
+  prefix?: string
+  secret: WebhookSecret
+}
+/** The header carries HMAC-SHA256(secret, body), or of `${timestamp}.${body}` with a timestamp header. */
+export interface HmacVerify {
+  kind: 'hmac-sha256'
+  header: string
+  /** Before the digest, e.g. 'sha256='. */
+  prefix?: string
+  /** How the digest is written (default 'hex'). */
+  encoding?: 'hex' | 'base64'
+  secret: WebhookSecret
+  /** Unix seconds; when declared it is signed too, and a stale or future one is refused (replay). */
+  timestampHeader?: string
+  /** Largest accepted distance from now, in seconds (default 300). */
+  toleranceSeconds?: number
+}
+export type WebhookVerify = SharedSecretVerify | HmacVerify
+export interface WebhookRequest {
+  /** The raw bytes, exactly as received (what the HMAC covers). */
+  body: Buffer
+  /** The parsed body for `json: true` webhooks; undefined otherwise. */
+  json: unknown
+  headers: Record<string, string | string[] | undefined>
+  ip: string
+  /** This delivery's id (the request id in the logs and the X-Request-Id answer). */
+  deliveryId: string
+}
+export interface WebhookResult { status?: number; body?: unknown }
+export interface WebhookDefinition {
+  /** Unique in the plugin. */
+  id: string
+  /** Below /<plugin>/hooks/: lower-case letters, digits, dashes and slashes. */
+  path: string
+  verify: WebhookVerify
+  /** Parse the body as JSON; malformed JSON is a 400 before handle() runs. */
+  json?: boolean
+  /** Largest body, in bytes (default 256 KiB). */
+  maxBytes?: number
+  /** Deliveries per source IP and window (default 120 per '1m'). */
+  limit?: number
+  window?: string
+  /** A delivery key (a delivery-id header, a hash of the body): a repeat is answered 200 { duplicate: true }. */
+  dedupe?(req: WebhookRequest): string | null | undefined
+  /** Answer fast: enqueue a job for slow work. Nothing returned means 200 { ok: true }. */
+  handle(req: WebhookRequest): Promise<WebhookResult | void> | WebhookResult | void
 }
 
 // ---------- the context a plugin receives

@@ -11,6 +11,7 @@ import {
   type Contributions, type DeclaredEventType, type NavItem, type PluginContext, type PluginDefinition, type RateLimitDefinition,
   type ServiceType, type SignInMethod, type Viewer, type Widget,
 } from '../plugin-api.ts'
+import type { WebhookDefinition } from '../plugin-api.ts'
 import { createPluginContext, type CoreServices } from './context.ts'
 import { discoverPlugins, FIRST_PARTY_DIR, type DiscoveredPlugin } from './discover.ts'
 import { pathOf, validateContributions, validatePlugins } from './validate.ts'
@@ -260,6 +261,11 @@ export class PluginHost {
     return this.plugins.filter((p) => p.state === 'started').flatMap((p) => (p.contributions.on ?? [])
       .filter((h) => !declared.some((event) => matches(h.event, event)))
       .map((h) => `plugin "${p.name}" handles "${h.event}", but no running plugin declares ${h.event.includes('*') ? 'an event it matches' : 'that event'} in its eventTypes; check the name`))
+  }
+
+  /** The running plugins' webhooks (1.1), mounted by core/webhooks/routes.ts. */
+  webhooks(): Array<WebhookDefinition & { plugin: string }> {
+    return this.running().flatMap((p) => (p.contributions.webhooks ?? []).map((w) => ({ ...w, plugin: p.name })))
   }
 
   rateLimits(): Array<RateLimitDefinition & { plugin: string }> {

@@ -8,6 +8,9 @@ import { PLUGIN_API_VERSION, type Contributions } from '../plugin-api.ts'
 import type { DiscoveredPlugin } from './discover.ts'
 import { EVENT_NAME, EVENT_PATTERN } from '../events.ts'
 import { dependencyOrder } from './order.ts'
+import { validateWebhooks } from '../webhooks/validate.ts'
+import { redactSecrets } from './secret-config.ts'
+import { validateServiceFields } from './service-field-rules.ts'
 
 export const NAME_PATTERN = /^[a-z][a-z0-9-]{1,39}$/
 export const RESERVED_NAMES = new Set([
@@ -19,6 +22,7 @@ export const RESERVED_NAMES = new Set([
 export const CORE_TABLES = new Set([
   'users', 'accounts', 'sessions', 'session_tokens', 'verification_tokens', 'rate_limits', 'error_logs',
   'service_configs', 'jobs', 'schedule_runs', 'live_events',
+  'webhook_deliveries',
 ])
 
 export function pathOf(location: URL | string | undefined): string | undefined {
@@ -77,7 +81,8 @@ export function validatePlugins(discovered: DiscoveredPlugin[]): Validated {
     if (d.config) {
       const result = d.config.safeParse(raw)
       if (result.success) configs.set(d.name, result.data)
-      else problems.push(...describeIssues(result.error.issues, raw, `plugins.${p.key}.config.`))
+      // A refused secret setting is named, never echoed.
+      else problems.push(...describeIssues(result.error.issues, redactSecrets(d.config, raw), `plugins.${p.key}.config.`))
     } else {
       if (Object.keys(raw).length) problems.push(`plugins.${p.key}.config: this plugin takes no settings`)
       configs.set(d.name, {})
@@ -174,5 +179,6 @@ export function validateContributions(name: string, c: Contributions): string[] 
     checkDuration(r.window, `${at}: rate limit "${r.id}" window`, problems)
     if (!Number.isInteger(r.limit) || r.limit < 1) problems.push(`${at}: rate limit "${r.id}" limit must be a whole number of at least 1`)
   }
+  problems.push(...validateWebhooks(name, c.webhooks), ...validateServiceFields(name, c.serviceTypes))
   return problems
 }
