@@ -7,11 +7,13 @@
 // or inside their own mocha tests:
 //   import { describePluginConformance } from 'medianest/testing'
 //   describePluginConformance(new URL('..', import.meta.url).pathname)
+import { once } from 'node:events'
 import fs from 'node:fs'
+import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { expect } from 'chai'
-import type { Request } from 'express'
+import express, { type Request } from 'express'
 import { isPluginDefinition, type PluginDefinition, type Viewer, type Contributions } from '../../core/plugin-api.ts'
 import { openDatabase, type Database } from '../../core/db.ts'
 import { CORE_MIGRATIONS_DIR, migrateDown, migrateLatest } from '../../core/migrations.ts'
@@ -24,7 +26,9 @@ import { createServices } from '../../core/service-configs.ts'
 import { createUsers } from '../../core/users-directory.ts'
 import { EventTypes } from '../../core/event-types.ts'
 import { requireAdmin, requireUser } from '../../core/auth/guards.ts'
-import { bounded } from '../../core/plugins/host.ts'
+import { bounded, type PluginHost } from '../../core/plugins/host.ts'
+import { webhookRoutes } from '../../core/webhooks/routes.ts'
+import { requestContext } from '../../core/http/request-context.ts'
 import { checkService } from '../../core/service-checks.ts'
 import { freshDatabase } from './test-db.ts'
 
@@ -196,6 +200,18 @@ export async function checkPluginConformance(options: ConformanceOptions): Promi
       if (result.ok) problems.push(`service type "${type.name}": its test() reports ok for a service that cannot be reached (http://127.0.0.1:9/)`)
     }
 
+    for (const type of contributions.eventTypes ?? []) {
+      // describe() may throw for a payload it cannot read (that message is then skipped),
+      // but what it returns must be words.
+      let described: unknown
+      try { described = type.describe({}) } catch { continue }
+      const d = described as { title?: unknown; message?: unknown }
+      if (typeof d?.title !== 'string' || typeof d?.message !== 'string') {
+        problems.push(`event type "${type.event}": describe() must return { title, message } strings`)
+      }
+    }
+    if (contributions.webhooks?.length) problems.push(...(await checkWebhooks(name, contributions, db)))
+
     const viewer: Viewer = { id: '00000000-0000-4000-8000-000000000001', email: 'conformance@example.com', name: 'Conformance', role: 'ADMIN', image: null, requiresPasswordChange: false, sessionId: null }
     for (const widget of contributions.widgets ?? []) {
       try {
@@ -231,6 +247,34 @@ export async function checkPluginConformance(options: ConformanceOptions): Promi
     await db.close()
     await test.drop()
   }
+}
+
+/**
+ * Each webhook, called as a stranger would (no proof, nothing configured), must refuse
+ * with 401: a secret() that throws, or a path the host cannot serve, shows up here.
+ */
+async function checkWebhooks(name: string, contributions: Contributions, db: Database): Promise<string[]> {
+  const host = {
+    plugins: [{ name, state: 'started' }],
+    webhooks: () => (contributions.webhooks ?? []).map((w) => ({ ...w, plugin: name })),
+  } as unknown as PluginHost
+  const app = express()
+  app.use(requestContext(log))
+  app.use(webhookRoutes({ db: db.knex, host }))
+  const server = app.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as AddressInfo
+  const problems: string[] = []
+  try {
+    for (const hook of contributions.webhooks ?? []) {
+      const res = await fetch(`http://127.0.0.1:${port}/${name}/hooks/${hook.path}`, { method: 'POST', body: '{}', headers: { 'Content-Type': 'application/json' } })
+      if (res.status !== 401) problems.push(`webhook "${hook.id}": a delivery without its secret answered ${res.status}, not 401`)
+    }
+  } finally {
+    server.closeAllConnections()
+    await new Promise((resolve) => server.close(resolve))
+  }
+  return problems
 }
 
 function countBy(items: string[]): Record<string, number> {
