@@ -1,6 +1,7 @@
 // Lint: TypeScript's recommended rules, plus the plugin import boundary: a plugin
-// imports core/plugin-api.ts and other plugins' api.ts, nothing else of theirs.
+// imports the published contract ('medianest/plugin-api') and other plugins' api, nothing else.
 import tseslint from 'typescript-eslint'
+import { importBoundaryRule } from './scripts/plugin-import-boundary.js'
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'data/**', 'coverage/**'] },
@@ -22,21 +23,10 @@ export default tseslint.config(
     },
   },
   {
-    files: ['plugins/**/*.ts', 'plugins/**/*.js'],
-    rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [
-          {
-            regex: '(^|/)core/(?!plugin-api\\.ts$)',
-            message: 'A plugin imports only core/plugin-api.ts from the core.',
-          },
-          {
-            // Up out of this plugin into a sibling folder, to anything but its api.ts.
-            regex: '^(\\.\\./)+(?!core/)[^./][^/]*/(?!api\\.ts$)',
-            message: "A plugin imports only another plugin's api.ts.",
-          },
-        ],
-      }],
-    },
+    // The plugin import boundary (scripts/plugin-import-boundary.js): first-party plugins,
+    // and the community-style fixture plugins, import only the published contract.
+    files: ['plugins/**/*.ts', 'plugins/**/*.js', 'test/fixtures/plugins/**/*.ts'],
+    plugins: { medianest: { rules: { 'import-boundary': importBoundaryRule } } },
+    rules: { 'medianest/import-boundary': 'error' },
   },
 )

@@ -21,6 +21,7 @@ import { passwordChangeGate } from './auth/password-change-gate.ts'
 import { endedSessionGate } from './auth/ended-session.ts'
 import { privatePagesNotStored } from './auth/private-pages.ts'
 import { dashboardRoutes } from './dashboard.ts'
+import { webhookRoutes } from './webhooks/routes.ts'
 import type { CookiePolicy } from './auth/cookies.ts'
 import type { SessionPolicy } from './auth/sessions.ts'
 import type { SessionCache } from './auth/session-cache.ts'
@@ -62,6 +63,10 @@ export function createApp(parts: AppParts): Express {
   app.use('/public', express.static(PUBLIC_DIR, staticOptions))
 
   app.use(compressResponses())
+  // Before the cookie parser, the sessions, CSRF and the body parsers: a webhook delivery
+  // is verified by its own secret and never sees a session (core/webhooks/routes.ts).
+  app.use(webhookRoutes({ db: core.db.knex, host }))
+
   app.use(cookieParser())
   // Only requests that may carry a body go through the body parsers (they cost every GET otherwise).
   const withBody = (parser: RequestHandler): RequestHandler => (req, res, next) =>

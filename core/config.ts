@@ -62,6 +62,10 @@ export const configSchema = z.strictObject({
     z.string().regex(/^[a-z][a-z0-9-]{1,39}$/, 'lower-case letters, digits and dashes, starting with a letter'),
     pluginEntry,
   ).default({}),
+  auth: z.strictObject({
+    passwordLogin: z.enum(['everyone', 'admins', 'off']).default('everyone')
+      .describe('Who may sign in with a password: everyone, only admins (others use a plugin\'s sign-in), or nobody'),
+  }).prefault({}),
 })
 
 export type Config = z.output<typeof configSchema> & { configFile: string | null; configDir: string }

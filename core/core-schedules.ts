@@ -7,6 +7,7 @@ import { deleteExpiredApiTokens } from './auth/api-tokens.ts'
 import { deleteExpiredCodes } from './auth/one-time-codes.ts'
 import { deleteOldWindows } from './http/rate-limit.ts'
 import { deleteOldSubmissions } from './http/one-time-forms.ts'
+import { deleteOldDeliveries } from './webhooks/deliveries.ts'
 
 export function coreSchedules(options: { db: Knex; live: LiveHub; extra?: ScheduleDefinition[] }): ScheduleDefinition[] {
   const { db, live } = options
@@ -31,6 +32,11 @@ export function coreSchedules(options: { db: Knex; live: LiveHub; extra?: Schedu
     {
       id: 'live-events', every: '5m', timeout: '1m', scope: 'cluster',
       async run() { await live.prune() },
+    },
+    {
+      // A sender retries for hours, not weeks: a week of dedupe keys is plenty.
+      id: 'webhook-deliveries', every: '1h', timeout: '1m', scope: 'cluster',
+      async run() { await deleteOldDeliveries(db) },
     },
     ...(options.extra ?? []),
   ]

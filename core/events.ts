@@ -3,18 +3,24 @@
 // process dies: emit() writes one 'core.event-delivery' row per subscriber, in one
 // INSERT, and the queue's NOTIFY lets whichever process is idle deliver it. Every
 // process loads the same plugins, so the subscribers known here are everyone's.
+// A subscription is one event or a pattern ('overseerr.*', '*'); the delivery row
+// names the subscription, so a plugin with both gets each handler called once.
 import type { Logger } from 'winston'
 import { z } from 'zod'
 import type { Database } from './db.ts'
 import type { JobQueue } from './jobs/queue.ts'
-import type { EventHandler } from './plugin-api.ts'
+import type { EmitOptions, EventHandler } from './plugin-api.ts'
 
 export const EVENT_DELIVERY_JOB = 'core.event-delivery'
-const EVENT_NAME = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*){2,}$/
+export const EVENT_NAME = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*){2,}$/
+/** '*', or a prefix of one to three dotted words followed by '.*'. */
+export const EVENT_PATTERN = /^(\*|[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*){0,2}\.\*)$/
 
 const deliverySchema = z.object({
   event: z.string(),
   owner: z.string(),
+  /** The subscription the delivery is for; rows written before patterns existed lack it. */
+  subscription: z.string().optional(),
   payload: z.record(z.string(), z.unknown()),
   emittedAt: z.string(),
 })
@@ -37,15 +43,21 @@ export class EventBus {
     this.queue = options.queue
   }
 
-  on(event: string, owner: string, handler: EventHandler['handle'], log: Logger): void {
-    checkEventName(event)
-    const list = this.subscribers.get(event) ?? []
-    // The delivery job names its handler by event and owner, so one each.
+  /** `subscription` is an event name or a pattern ('overseerr.*', '*'). */
+  on(subscription: string, owner: string, handler: EventHandler['handle'], log: Logger): void {
+    if (!EVENT_PATTERN.test(subscription)) checkEventName(subscription)
+    const list = this.subscribers.get(subscription) ?? []
+    // The delivery job names its handler by subscription and owner, so one each.
     if (list.some((s) => s.owner === owner)) {
-      throw new Error(`"${owner}" subscribes to "${event}" twice; handle it in one handler.`)
+      throw new Error(`"${owner}" subscribes to "${subscription}" twice; handle it in one handler.`)
     }
     list.push({ owner, handle: handler, log })
-    this.subscribers.set(event, list)
+    this.subscribers.set(subscription, list)
+  }
+
+  /** Every subscription as [subscription, owner]: for the boot-time check of undeclared events. */
+  subscriptions(): Array<{ subscription: string; owner: string }> {
+    return [...this.subscribers].flatMap(([subscription, list]) => list.map((s) => ({ subscription, owner: s.owner })))
   }
 
   /** Removes every subscription of one owner (a plugin that failed to start). */
@@ -53,16 +65,17 @@ export class EventBus {
     for (const [event, list] of this.subscribers) this.subscribers.set(event, list.filter((s) => s.owner !== owner))
   }
 
-  async emit(event: string, payload: Record<string, unknown>): Promise<void> {
+  async emit(event: string, payload: Record<string, unknown>, options: EmitOptions = {}): Promise<void> {
     checkEventName(event)
     checkJson(payload, event)
-    const list = this.subscribers.get(event)
-    if (!list?.length) return
     const emittedAt = new Date().toISOString()
-    await this.queue.enqueueMany(
-      EVENT_DELIVERY_JOB,
-      list.map((s): EventDelivery => ({ event, payload, owner: s.owner, emittedAt })),
-    )
+    const deliveries: EventDelivery[] = []
+    for (const [subscription, list] of this.subscribers) {
+      if (!matches(subscription, event)) continue
+      for (const s of list) deliveries.push({ event, payload, owner: s.owner, subscription, emittedAt })
+    }
+    if (!deliveries.length) return
+    await this.queue.enqueueMany(EVENT_DELIVERY_JOB, deliveries, { trx: options.trx })
   }
 
   install(): void {
@@ -78,7 +91,8 @@ export class EventBus {
   }
 
   private async deliver(delivery: EventDelivery): Promise<void> {
-    const subscriber = this.subscribers.get(delivery.event)?.find((s) => s.owner === delivery.owner)
+    const subscription = delivery.subscription ?? delivery.event
+    const subscriber = this.subscribers.get(subscription)?.find((s) => s.owner === delivery.owner)
     if (!subscriber) {
       // The plugin was turned off (or changed its subscriptions) since the event was emitted.
       this.log.info(`event ${delivery.event}: "${delivery.owner}" no longer subscribes to it; delivery dropped`)
@@ -86,6 +100,12 @@ export class EventBus {
     }
     await subscriber.handle(delivery.payload, { event: delivery.event, emittedAt: new Date(delivery.emittedAt) })
   }
+}
+
+/** Whether a subscription (an event name or a pattern) covers an event. */
+export function matches(subscription: string, event: string): boolean {
+  if (subscription === event || subscription === '*') return true
+  return subscription.endsWith('.*') && event.startsWith(subscription.slice(0, -1))
 }
 
 function checkEventName(event: string): void {

@@ -5,7 +5,7 @@ import type { Request, Response, Router, RequestHandler } from 'express'
 import type { Logger } from 'winston'
 import type { z } from 'zod'
 
-export const PLUGIN_API_VERSION = '1.0.0'
+export const PLUGIN_API_VERSION = '1.1.0'
 
 export { z } from 'zod'
 export type { Knex, Request, Response, Router, RequestHandler, Logger }
@@ -158,8 +158,29 @@ export interface ScheduleDefinition {
   run(job: { signal: AbortSignal; log: Logger }): Promise<void>
 }
 export interface EventHandler {
+  /**
+   * One event ('overseerr.request.completed'), or a pattern: 'overseerr.*' (every event
+   * under that prefix) or '*' (every event). (1.1: patterns)
+   */
   event: string
   handle(payload: any, meta: { event: string; emittedAt: Date }): Promise<void> | void
+}
+/** Who a fact concerns: 'subject' is the one user named by the payload's `userId`. */
+export type EventAudience = 'subject' | 'admins' | 'everyone'
+/** A fact in words, for a person: what a notification or a log line shows. */
+export interface EventDescription { title: string; message: string; link?: string }
+/** An event a plugin emits, declared as data so any plugin can turn it into a message. (1.1) */
+export interface EventType {
+  /** '<plugin>.<noun>.<past-verb>', under the declaring plugin's own prefix. */
+  event: string
+  title: string
+  audience: EventAudience
+  /** Turns one payload into words. Must not do I/O; a throw is logged and the message skipped. */
+  describe(payload: any): EventDescription
+}
+export interface DeclaredEventType extends EventType {
+  /** The declaring plugin, or 'core' for the core's lifecycle events. */
+  plugin: string
 }
 export interface ServiceTestResult { ok: boolean; message: string; responseTimeMs?: number }
 export interface ServiceField {
@@ -176,6 +197,8 @@ export interface ServiceConfigRecord {
   apiKey: string | null
   enabled: boolean
   configData: Record<string, unknown>
+  /** The service type's declared fields by name, secret ones decrypted; null when unset (1.1). */
+  fields: Record<string, string | number | boolean | null>
   updatedAt: Date
   updatedBy: string | null
 }
@@ -214,6 +237,72 @@ export interface Contributions {
   serviceTypes?: ServiceType[]
   signInMethods?: SignInMethod[]
   rateLimits?: RateLimitDefinition[]
+  /** The events this plugin emits (1.1). */
+  eventTypes?: EventType[]
+  /**
+   * Sign-in providers this plugin vouches for ('plex'): ctx.identity works only for these,
+   * and no two plugins share one (1.1).
+   */
+  identityProviders?: string[]
+  /** Machine-to-machine POSTs at /<plugin>/hooks/<path> (1.1). */
+  webhooks?: WebhookDefinition[]
+}
+
+// ---------- webhooks (1.1): another server calls us; no cookie, no CSRF, a secret instead
+
+/** Where the secret lives (a service field, the plugin config); null or '' refuses every delivery. */
+export type WebhookSecret = () => Promise<string | null | undefined> | string | null | undefined
+/** The header carries the configured secret itself (Overseerr's Authorization header). */
+export interface SharedSecretVerify {
+  kind: 'shared-secret'
+  header: string
+  /** Expected before the secret, e.g. 'Bearer '. */
+  prefix?: string
+  secret: WebhookSecret
+}
+/** The header carries HMAC-SHA256(secret, body), or of `${timestamp}.${body}` with a timestamp header. */
+export interface HmacVerify {
+  kind: 'hmac-sha256'
+  header: string
+  /** Before the digest, e.g. 'sha256='. */
+  prefix?: string
+  /** How the digest is written (default 'hex'). */
+  encoding?: 'hex' | 'base64'
+  secret: WebhookSecret
+  /** Unix seconds; when declared it is signed too, and a stale or future one is refused (replay). */
+  timestampHeader?: string
+  /** Largest accepted distance from now, in seconds (default 300). */
+  toleranceSeconds?: number
+}
+export type WebhookVerify = SharedSecretVerify | HmacVerify
+export interface WebhookRequest {
+  /** The raw bytes, exactly as received (what the HMAC covers). */
+  body: Buffer
+  /** The parsed body for `json: true` webhooks; undefined otherwise. */
+  json: unknown
+  headers: Record<string, string | string[] | undefined>
+  ip: string
+  /** This delivery's id (the request id in the logs and the X-Request-Id answer). */
+  deliveryId: string
+}
+export interface WebhookResult { status?: number; body?: unknown }
+export interface WebhookDefinition {
+  /** Unique in the plugin. */
+  id: string
+  /** Below /<plugin>/hooks/: lower-case letters, digits, dashes and slashes. */
+  path: string
+  verify: WebhookVerify
+  /** Parse the body as JSON; malformed JSON is a 400 before handle() runs. */
+  json?: boolean
+  /** Largest body, in bytes (default 256 KiB). */
+  maxBytes?: number
+  /** Deliveries per source IP and window (default 120 per '1m'). */
+  limit?: number
+  window?: string
+  /** A delivery key (a delivery-id header, a hash of the body): a repeat is answered 200 { duplicate: true }. */
+  dedupe?(req: WebhookRequest): string | null | undefined
+  /** Answer fast: enqueue a job for slow work. Nothing returned means 200 { ok: true }. */
+  handle(req: WebhookRequest): Promise<WebhookResult | void> | WebhookResult | void
 }
 
 // ---------- the context a plugin receives
@@ -240,16 +329,46 @@ export interface HttpTools {
   mustViewer(req: Request): Viewer
   /** Validates a request part with a zod schema; a failure is a BadInput naming the fields. */
   parse<T>(schema: z.ZodType<T>, value: unknown): T
+  /**
+   * The form-error path (1.1): validates without throwing, so the route can answer 422
+   * with its own form fragment, each message beside its field. A BadInput that reaches
+   * the core's error handler instead goes to the page's alert region, never into the form.
+   */
+  validate<T>(schema: z.ZodType<T>, value: unknown): FormCheck<T>
 }
-export interface EnqueueOptions { dedupeKey?: string; runAt?: Date; attempts?: number }
+export type FormCheck<T> =
+  | { ok: true; data: T }
+  | { ok: false; message: string; fields: Record<string, string> }
+export interface EnqueueOptions {
+  dedupeKey?: string
+  runAt?: Date
+  attempts?: number
+  /** Enqueue inside this transaction: the job exists only if the transaction commits (1.1). */
+  trx?: Knex.Transaction
+}
 export interface Jobs {
-  /** `name` is the plugin's local job name; returns the job id (the existing one for a duplicate dedupeKey). */
+  /**
+   * `name` is the plugin's local job name; returns the job id (the existing one for a
+   * duplicate dedupeKey). Throws at once for a job the plugin did not declare, and a
+   * BadInput for a payload its schema refuses (1.1).
+   */
   enqueue(name: string, payload: unknown, options?: EnqueueOptions): Promise<string>
   cancel(jobId: string): Promise<boolean>
 }
+export interface EmitOptions {
+  /** Emit inside this transaction: the deliveries exist only if it commits (1.1). */
+  trx?: Knex.Transaction
+}
 export interface Events {
   /** `event` must start with the plugin's name: '<plugin>.<noun>.<past-verb>'. */
-  emit(event: string, payload: Record<string, unknown>): Promise<void>
+  emit(event: string, payload: Record<string, unknown>, options?: EmitOptions): Promise<void>
+  /** Every event type the core and the running plugins declare (1.1). */
+  types(): DeclaredEventType[]
+  /**
+   * The declared type's describe(payload); null when no running plugin declares the
+   * event or its describe throws (logged, naming the plugin) (1.1).
+   */
+  describe(event: string, payload: Record<string, unknown>): EventDescription | null
 }
 export type LiveAudience = { userId: string } | { role: Role }
 export interface Live {
@@ -285,10 +404,107 @@ export interface Secrets {
   encrypt(plaintext: string, associatedData: string): string
   decrypt(sealed: string, associatedData: string): string
 }
+/** A service type as other plugins see it: what it is and who owns it, not how it is checked. */
+export interface ServiceTypeInfo { name: string; label: string; plugin: string; fields: ServiceField[] }
+export interface ServiceCheckOptions {
+  signal?: AbortSignal
+  /** Longest the check may take (default 10 s); the result then says it timed out. */
+  timeoutMs?: number
+}
 export interface Services {
   /** One service config by name, key decrypted; null when absent. */
   get(serviceName: string): Promise<ServiceConfigRecord | null>
   list(): Promise<ServiceConfigRecord[]>
+  /** The service types the running plugins own (1.1). */
+  types(): ServiceTypeInfo[]
+  /**
+   * Runs the owning plugin's test() on the configured service, bounded in time, without
+   * importing that plugin (1.1). Never throws for an upstream failure: the result says it.
+   */
+  check(serviceName: string, options?: ServiceCheckOptions): Promise<ServiceTestResult>
+}
+export type UserStatus = 'active' | 'suspended'
+/** A user as plugins may read them: never a hash or a token. (1.1) */
+export interface PublicUser {
+  id: string
+  email: string
+  name: string | null
+  role: Role
+  status: UserStatus
+  image: string | null
+  createdAt: Date
+  /** Linked sign-in accounts, e.g. { provider: 'plex', providerAccountId: '1234' }. */
+  accounts: Array<{ provider: string; providerAccountId: string }>
+}
+export interface UserQuery {
+  role?: Role
+  status?: UserStatus
+  /** At most 1000 ids. */
+  ids?: string[]
+}
+export interface Users {
+  get(id: string): Promise<PublicUser | null>
+  /** Oldest first, at most 1000. */
+  list(query?: UserQuery): Promise<PublicUser[]>
+}
+/** A provider's credentials for one account, sealed at rest by the core. */
+export interface ProviderTokens {
+  accessToken?: string | null
+  refreshToken?: string | null
+  idToken?: string | null
+  /** Seconds since the epoch, as OAuth gives it. */
+  expiresAt?: number | null
+  tokenType?: string | null
+  scope?: string | null
+}
+export interface ProviderAccount {
+  /** One of the plugin's identityProviders. */
+  provider: string
+  providerAccountId: string
+  /** Required: an account without an email address cannot be created or linked. */
+  email: string | null
+  /** Only a provider-confirmed email may link to an existing user with that email. */
+  emailVerified: boolean
+  name?: string | null
+  /** http(s) only; anything else is dropped. */
+  image?: string | null
+  /** The provider's user name, e.g. a Plex username. */
+  username?: string | null
+  tokens?: ProviderTokens
+  /** ADMIN is granted only while no active admin exists (an owner's first sign-in). */
+  role?: Role
+}
+export interface LinkResult {
+  user: PublicUser
+  /** A new user row was made. */
+  created: boolean
+  /** An existing user (found by confirmed email) got this provider account. */
+  linked: boolean
+}
+export interface SignInOptions {
+  /** The provider the person signed in with; the session remembers it. */
+  method: string
+  /** Where to go next; checked like the password form's `next` (local paths only). */
+  next?: string
+}
+/** Sign-in by a plugin: the core does the rest exactly as the password form does (1.1). */
+export interface Identity {
+  findByAccount(provider: string, providerAccountId: string): Promise<PublicUser | null>
+  /**
+   * Finds the user of this provider account, else links an existing user by a confirmed
+   * email, else creates one; updates the profile and seals the tokens. Refuses (Forbidden)
+   * a suspended user, and (Conflict) an unconfirmed email that another user has; creates
+   * nothing then.
+   */
+  linkOrCreate(account: ProviderAccount): Promise<LinkResult>
+  /** Starts a session (new cookie, rotated), records last_login_at, audits, redirects (303 or HX-Redirect). */
+  signIn(req: Request, res: Response, userId: string, options: SignInOptions): Promise<void>
+  /** The decrypted tokens of one account of the plugin's provider, or null. */
+  tokens(provider: string, providerAccountId: string): Promise<ProviderTokens | null>
+  /** Every account of the plugin's provider (for periodic re-checks). */
+  accounts(provider: string): Promise<Array<{ userId: string; providerAccountId: string }>>
+  /** Ends a user's sessions that were signed in with this provider; returns how many. */
+  endSessions(userId: string, provider: string): Promise<number>
 }
 export interface PluginContext<C = Record<string, unknown>> {
   plugin: { name: string; version: string; dir: string }
@@ -303,6 +519,10 @@ export interface PluginContext<C = Record<string, unknown>> {
   upstream(options: UpstreamOptions): UpstreamClient
   secrets: Secrets
   services: Services
+  /** Read-only: who is here (1.1). */
+  users: Users
+  /** Sign-in by a plugin, for its identityProviders (1.1). */
+  identity: Identity
   use<T>(ref: ServiceRef<T>): T
   onStop(fn: () => Promise<void> | void): void
 }

@@ -19,6 +19,8 @@ import { EventBus } from './events.ts'
 import { LiveHub } from './live.ts'
 import { createSecrets, deriveKey, loadKeyRing } from './secrets.ts'
 import { createServices } from './service-configs.ts'
+import { createUsers } from './users-directory.ts'
+import { EventTypes } from './event-types.ts'
 import { requireAdmin, requireUser } from './auth/guards.ts'
 import { createCsrf } from './http/csrf.ts'
 import { SessionCache } from './auth/session-cache.ts'
@@ -100,9 +102,14 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
       maxStreams: config.live.maxStreams,
       maxStreamsPerUser: config.live.maxStreamsPerUser,
     })
+    const cookies = { secure: config.publicUrl?.startsWith('https:') ?? false }
+    const sessionPolicy = { idleMs: durationMs(config.sessions.idle), absoluteMs: durationMs(config.sessions.absolute) }
     const core: CoreServices = {
       config, db, log, views, queue, bus, live, secrets,
-      services: createServices(db.knex, secrets),
+      services: createServices(db.knex, secrets, () => host.serviceTypes()),
+      users: createUsers(db.knex),
+      eventTypes: new EventTypes(log.child({ plugin: 'core' }), () => host.eventTypes()),
+      session: { db: db.knex, cookies, sessionPolicy },
       guards: { requireUser, requireAdmin },
       provided: new Map(),
     }
@@ -111,8 +118,6 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
     host.register(core)
     step('plugins registered', t)
 
-    const cookies = { secure: config.publicUrl?.startsWith('https:') ?? false }
-    const sessionPolicy = { idleMs: durationMs(config.sessions.idle), absoluteMs: durationMs(config.sessions.absolute) }
     const csrf = createCsrf({ key: deriveKey(ring, 'csrf'), cookies, publicUrl: config.publicUrl })
     const sessionCache = new SessionCache()
     const detachCache = await sessionCache.attach(db)

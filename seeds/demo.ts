@@ -206,7 +206,8 @@ export async function seedDemo(db: Knex, options: DemoOptions): Promise<DemoRepo
       continue
     }
     // Made-up keys, sealed exactly as the admin form seals a real one.
-    await createServiceConfig(db, options.secrets, { ...service, apiKey: { set: crypto.randomBytes(16).toString('hex') } }, admin.id)
+    // No plugin runs during a seed, so nothing listens for core.service.updated.
+    await createServiceConfig(db, options.secrets, async () => {}, { ...service, apiKey: { set: crypto.randomBytes(16).toString('hex') } }, admin.id)
     added.services++
   }
 

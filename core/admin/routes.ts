@@ -9,6 +9,7 @@ import type { ViewEngine } from '../views.ts'
 import type { PluginHost } from '../plugins/host.ts'
 import type { Secrets } from '../plugin-api.ts'
 import type { CookiePolicy } from '../auth/cookies.ts'
+import type { Emit } from '../lifecycle-events.ts'
 import { adminOverview } from './overview.ts'
 import { userAdminRoutes } from './users.ts'
 import { serviceAdminRoutes } from './services.ts'
@@ -24,6 +25,8 @@ export interface AdminDeps {
   requireAdmin: RequestHandler
   publicUrl?: string
   cookies: CookiePolicy
+  /** The core's event bus, for its lifecycle facts (core.user.*, core.service.updated). */
+  emit: Emit
 }
 
 export function adminRoutes(deps: AdminDeps): Router {

@@ -9,14 +9,15 @@ import { requestLog, viewerOf } from '../http/request-context.ts'
 import { wantsFragment } from '../views.ts'
 import { audit } from '../auth/audit.ts'
 import type { AdminDeps } from './routes.ts'
-import { checkboxField, textFields } from './form-fields.ts'
+import { checkboxField, textField, textFields } from './form-fields.ts'
 import { serialParam } from './path-params.ts'
 import { utcMinute } from './timestamps.ts'
 import {
   createServiceConfig, deleteServiceConfig, findServiceConfigRow, findServiceListItem, listServiceConfigs,
   updateServiceConfig, type ServiceConfigInput, type ServiceListItem,
 } from './service-admin.ts'
-import { testServiceConnection } from './service-connection-test.ts'
+import { checkService } from '../service-checks.ts'
+import { echoFields, fieldViews, readFields, type FieldValue } from './service-fields.ts'
 import { setFlash, takeFlash } from '../http/flash.ts'
 import { ALREADY_SENT, claimSubmission, newFormToken, releaseSubmission } from '../http/one-time-forms.ts'
 
@@ -94,6 +95,8 @@ interface FormValues {
   service_url: string
   enabled: boolean
   config_data: string
+  /** The type's declared plain fields, as typed or stored. */
+  fields: Record<string, FieldValue>
 }
 
 interface ServiceFormView {
@@ -102,15 +105,26 @@ interface ServiceFormView {
   storedName: string | null
   values: FormValues
   keySet: boolean
+  /** The secret fields that hold a value (names only). */
+  secretsSet: string[]
   error: string | null
   fields: Record<string, string>
 }
 
+/** The admin waits for the answer on the page: a little longer than a background check. */
+const TEST_TIMEOUT_MS = 15_000
+
 const DONE: Record<string, string> = {
   created: 'Service added.',
   updated: 'Service saved.',
-  'updated-key-cleared': 'Service saved. Its address now points to another server, so the stored API key was cleared: edit the service and enter the key again.',
+  'updated-key-cleared': 'Service saved. Its address now points to another server, so the stored API key was cleared (and any stored secret field): edit the service and enter them again.',
   deleted: 'Service deleted.',
+}
+
+/** Stored plain values, for the declared fields' inputs. */
+function scalarFields(data: Record<string, unknown> | null): Record<string, FieldValue> {
+  return Object.fromEntries(Object.entries(data ?? {})
+    .filter((e): e is [string, FieldValue] => e[1] === null || ['string', 'number', 'boolean'].includes(typeof e[1])))
 }
 
 function present(s: ServiceListItem) {
@@ -126,7 +140,7 @@ function present(s: ServiceListItem) {
 }
 
 export function serviceAdminRoutes(deps: AdminDeps): Router {
-  const { db, views, host, secrets } = deps
+  const { db, views, host, secrets, emit } = deps
   const router = express.Router()
 
   const serviceTypes = (current?: string) => {
@@ -147,10 +161,22 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
     })
   }
 
+  const declaredFields = (name: string) => host.serviceTypes().find((t) => t.name === name)?.fields ?? []
+
+  /** The selected type's fields, or the generic JSON box for "Other" and types without fields. */
+  const typeFieldsView = (form: Pick<ServiceFormView, 'id' | 'values' | 'secretsSet'>) => {
+    const declared = declaredFields(form.values.service_name)
+    return {
+      typeFields: fieldViews(declared, form.values.fields, new Set(form.secretsSet)),
+      showJson: declared.length === 0,
+      fieldsUrl: `/admin/services/${form.id ?? 'new'}/type-fields`,
+    }
+  }
+
   const renderForm = async (req: Request, res: Response, status: number, form: ServiceFormView) => {
     await views.pageOrFragment(req, res, {
       page: 'admin/service-form', fragment: 'admin/_service-form', title: form.id ? 'Edit a service' : 'Add a service', status,
-      data: { form: { ...form, types: serviceTypes(form.storedName ?? undefined), once: newFormToken() } },
+      data: { form: { ...form, ...typeFieldsView(form), types: serviceTypes(form.storedName ?? undefined), once: newFormToken() } },
     })
   }
 
@@ -169,17 +195,40 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
       service_url: v.service_url.slice(0, 2000),
       enabled: checkboxField(body, 'enabled'),
       config_data: v.config_data.slice(0, 20_000),
+      fields: echoFields(declaredFields(v.service_name), body),
     }
   }
 
-  const parseForm = (body: unknown, current?: string): ServiceConfigInput => {
+  /** The core fields and the type's declared ones, every problem reported at once. */
+  const parseForm = (body: unknown, current?: string, storedSecrets: string[] = []): ServiceConfigInput => {
     const known = new Set(serviceTypes(current).map((t) => t.name))
-    return parseInput(serviceForm(known), {
-      ...textFields(body, TEXT_FIELDS),
-      clear_key: checkboxField(body, 'clear_key'),
-      enabled: checkboxField(body, 'enabled'),
-    })
+    const declared = declaredFields(textField(body, 'service_name'))
+    const { input: fields, problems } = readFields(declared, body, new Set(storedSecrets))
+    let parsed: ServiceConfigInput | null = null
+    let refusal: BadInput | null = null
+    try {
+      parsed = parseInput(serviceForm(known), {
+        ...textFields(body, TEXT_FIELDS),
+        // The JSON box is not on the form when the type declares fields.
+        ...(declared.length ? { config_data: '' } : {}),
+        clear_key: checkboxField(body, 'clear_key'),
+        enabled: checkboxField(body, 'enabled'),
+      })
+    } catch (error) {
+      if (!(error instanceof BadInput)) throw error
+      refusal = error
+    }
+    if (refusal || Object.keys(problems).length) {
+      const all = { ...(refusal?.fields ?? {}), ...problems }
+      throw new BadInput(refusal?.message ?? 'Please correct the fields marked below.', all)
+    }
+    if (!declared.length) return parsed!
+    const required = new Set(declared.filter((f) => f.type === 'secret' && f.required).map((f) => f.name))
+    return { ...parsed!, fields, fieldRequired: required }
   }
+
+  /** "Show the fields for this type" (the form without JS): the same form again, for the chosen type, nothing saved. */
+  const wantsFieldsOnly = (body: unknown) => checkboxField(body, 'show_fields')
 
   /** Back to the list, which says once what happened (a flash: a reload does not repeat it). */
   const saved = (req: Request, res: Response, done: string, options: { replaceHistory?: boolean } = {}) => {
@@ -210,16 +259,40 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
   router.get('/services', async (req, res) => renderList(req, res))
 
   router.get('/services/new', async (req, res) => {
-    const first = host.serviceTypes()[0]?.name ?? ''
+    // ?type= preselects a type (the no-JS way to see its fields from a link).
+    const asked = textField(req.query, 'type')
+    const type = host.serviceTypes().some((t) => t.name === asked) ? asked : host.serviceTypes()[0]?.name ?? ''
     await renderForm(req, res, 200, {
-      id: null, storedName: null, keySet: false, error: null, fields: {},
-      values: { service_name: first, service_name_other: '', service_url: '', enabled: true, config_data: '{}' },
+      id: null, storedName: null, keySet: false, secretsSet: [], error: null, fields: {},
+      values: { service_name: type, service_name_other: '', service_url: '', enabled: true, config_data: '{}', fields: {} },
     })
   })
 
+  // htmx: the select swaps in the chosen type's fields (the form works without it).
+  const typeFieldsFragment = async (req: Request, res: Response, id: number | null) => {
+    const service = id === null ? null : await mustFind(id)
+    const name = textField(req.query, 'service_name')
+    if (!wantsFragment(req)) {
+      res.redirect(303, id === null ? `/admin/services/new?type=${encodeURIComponent(name)}` : `/admin/services/${id}`)
+      return
+    }
+    const sameType = service?.service_name === name
+    const form = {
+      id, secretsSet: sameType ? service!.secret_fields : [],
+      values: { service_name: name, fields: sameType ? scalarFields(service!.config_data) : {} } as FormValues,
+    }
+    await views.pageOrFragment(req, res, {
+      page: 'admin/service-form', fragment: 'admin/_service-type-fields',
+      data: { form: { ...form, ...typeFieldsView(form), fields: {}, values: { ...form.values, config_data: '{}' } } },
+    })
+  }
+  router.get('/services/new/type-fields', async (req, res) => typeFieldsFragment(req, res, null))
+  router.get('/services/:id/type-fields', async (req, res) => typeFieldsFragment(req, res, serialParam(req, 'service')))
+
   router.post('/services', async (req, res) => {
     const adminId = viewerOf(req)!.id
-    const form = { id: null, storedName: null, keySet: false, values: echo(req.body) }
+    const form = { id: null, storedName: null, keySet: false, secretsSet: [], values: echo(req.body) }
+    if (wantsFieldsOnly(req.body)) return renderForm(req, res, 200, { ...form, error: null, fields: {} })
     let input: ServiceConfigInput
     try {
       input = parseForm(req.body)
@@ -231,7 +304,7 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
     }
     let id: number
     try {
-      id = await createServiceConfig(db, secrets, input, adminId)
+      id = await createServiceConfig(db, secrets, emit, input, adminId)
     } catch (error) {
       await releaseSubmission(db, adminId, 'admin:services', req.body)
       return refused(req, res, error, form)
@@ -243,24 +316,27 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
   router.get('/services/:id', async (req, res) => {
     const service = await mustFind(serialParam(req, 'service'))
     await renderForm(req, res, 200, {
-      id: service.id, storedName: service.service_name, keySet: service.has_key, error: null, fields: {},
+      id: service.id, storedName: service.service_name, keySet: service.has_key, secretsSet: service.secret_fields, error: null, fields: {},
       values: {
         service_name: service.service_name,
         service_name_other: '',
         service_url: service.service_url,
         enabled: service.enabled,
         config_data: JSON.stringify(service.config_data ?? {}, null, 2),
+        fields: scalarFields(service.config_data),
       },
     })
   })
 
   router.post('/services/:id', async (req, res) => {
     const service = await mustFind(serialParam(req, 'service'))
+    const shown = { id: service.id, storedName: service.service_name, keySet: service.has_key, secretsSet: service.secret_fields, values: echo(req.body) }
+    if (wantsFieldsOnly(req.body)) return renderForm(req, res, 200, { ...shown, error: null, fields: {} })
     let result: { changedFields: string[]; keyCleared: boolean }
     try {
-      result = await updateServiceConfig(db, secrets, service.id, parseForm(req.body, service.service_name), viewerOf(req)!.id)
+      result = await updateServiceConfig(db, secrets, emit, service.id, parseForm(req.body, service.service_name, service.secret_fields), viewerOf(req)!.id)
     } catch (error) {
-      return refused(req, res, error, { id: service.id, storedName: service.service_name, keySet: service.has_key, values: echo(req.body) })
+      return refused(req, res, error, shown)
     }
     if (result.changedFields.length) {
       audit(requestLog(req), 'admin changed a service', { by: viewerOf(req)!.id, service: service.id, fields: result.changedFields.join(',') })
@@ -284,7 +360,7 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
 
   router.post('/services/:id/delete', async (req, res) => {
     const id = serialParam(req, 'service')
-    if (!(await deleteServiceConfig(db, id))) throw new NotFound('There is no such service (it may have been deleted already).')
+    if (!(await deleteServiceConfig(db, emit, id, viewerOf(req)!.id))) throw new NotFound('There is no such service (it may have been deleted already).')
     audit(requestLog(req), 'admin deleted a service', { by: viewerOf(req)!.id, service: id })
     saved(req, res, 'deleted', { replaceHistory: true })
   })
@@ -292,7 +368,7 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
   router.post('/services/:id/test', async (req, res) => {
     const row = await findServiceConfigRow(db, serialParam(req, 'service'))
     if (!row) throw new NotFound('There is no such service.')
-    const result = await testServiceConnection(host.serviceTypes(), row, secrets)
+    const result = await checkService(host.serviceTypes(), row, secrets, { timeoutMs: TEST_TIMEOUT_MS })
     requestLog(req).info(`service ${row.id} (${row.service_name}) tested: ${result.ok ? 'ok' : 'failed'}`)
     if (wantsFragment(req)) {
       await views.pageOrFragment(req, res, { page: 'admin/services', fragment: 'admin/_service-test', data: { result } })

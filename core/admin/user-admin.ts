@@ -9,6 +9,7 @@ import { Conflict, NotFound, type Role } from '../plugin-api.ts'
 import { hashPassword } from '../auth/passwords.ts'
 import { normalizeEmail, type UserRow } from '../auth/users.ts'
 import { containsPattern } from './like-pattern.ts'
+import { userCreated, userDeleted, userUpdated, type Emit } from '../lifecycle-events.ts'
 import { cursorColumn, keysetPage, type KeysetRow, type Page, type PageRequest } from './keyset-pages.ts'
 
 export type UserStatus = UserRow['status']
@@ -59,21 +60,24 @@ const isUniqueViolation = (error: unknown) => (error as { code?: string })?.code
 
 /** A local user who must choose a new password at first sign-in. Conflict when the email is taken. */
 export async function createLocalUser(
-  db: Knex, input: { email: string; name: string | null; role: Role },
+  db: Knex, emit: Emit, actorId: string, input: { email: string; name: string | null; role: Role },
 ): Promise<{ user: AdminUserView; temporaryPassword: string }> {
   const password = temporaryPassword()
   const passwordHash = await hashPassword(password)
   try {
-    const [row] = await db<UserRow>('users').insert({
-      email: normalizeEmail(input.email),
-      name: input.name,
-      role: input.role,
-      password_hash: passwordHash,
-      requires_password_change: true,
-      status: 'active',
-    }).returning('id')
-    const user = await findAdminUserView(db, (row as { id: string }).id)
-    return { user: user!, temporaryPassword: password }
+    return await db.transaction(async (trx) => {
+      const [row] = await trx<UserRow>('users').insert({
+        email: normalizeEmail(input.email),
+        name: input.name,
+        role: input.role,
+        password_hash: passwordHash,
+        requires_password_change: true,
+        status: 'active',
+      }).returning('id')
+      const user = (await findAdminUserView(trx, (row as { id: string }).id))!
+      await userCreated(emit, trx, user, 'admin', actorId)
+      return { user, temporaryPassword: password }
+    })
   } catch (error) {
     if (isUniqueViolation(error)) throw new Conflict('That email is already in use by another account.')
     throw error
@@ -88,12 +92,12 @@ export interface AccountChange {
 
 type Change = { role: Role } | { status: UserStatus }
 
-async function applyChange(db: Knex, actorId: string, userId: string, change: Change): Promise<AccountChange> {
+async function applyChange(db: Knex, emit: Emit, actorId: string, userId: string, change: Change): Promise<AccountChange> {
   return db.transaction(async (trx) => {
     const activeAdmins: Array<{ id: string }> = await trx('users').where({ role: 'ADMIN', status: 'active' })
       .orderBy('id').forUpdate().select('id')
-    const user: Pick<UserRow, 'id' | 'role' | 'status'> | undefined = await trx('users').where({ id: userId })
-      .forUpdate().first('id', 'role', 'status')
+    const user: Pick<UserRow, 'id' | 'email' | 'role' | 'status'> | undefined = await trx('users').where({ id: userId })
+      .forUpdate().first('id', 'email', 'role', 'status')
     if (!user) throw new NotFound('There is no such user.')
     const next = { role: user.role, status: user.status, ...change }
     if (next.role === user.role && next.status === user.status) return { changed: false, sessionsEnded: 0 }
@@ -111,14 +115,37 @@ async function applyChange(db: Knex, actorId: string, userId: string, change: Ch
     // A suspension or a lost role takes effect now, not when a cookie expires.
     const endsSessions = next.status === 'suspended' || (user.role === 'ADMIN' && next.role === 'USER')
     const sessionsEnded = endsSessions ? Number(await trx('sessions').where({ user_id: user.id }).del()) : 0
+    await userUpdated(emit, trx, { ...user, ...next }, 'role' in change ? ['role'] : ['status'], actorId)
     return { changed: true, sessionsEnded }
   })
 }
 
-export function changeRole(db: Knex, actorId: string, userId: string, role: Role): Promise<AccountChange> {
-  return applyChange(db, actorId, userId, { role })
+export function changeRole(db: Knex, emit: Emit, actorId: string, userId: string, role: Role): Promise<AccountChange> {
+  return applyChange(db, emit, actorId, userId, { role })
 }
 
-export function changeStatus(db: Knex, actorId: string, userId: string, status: UserStatus): Promise<AccountChange> {
-  return applyChange(db, actorId, userId, { status })
+export function changeStatus(db: Knex, emit: Emit, actorId: string, userId: string, status: UserStatus): Promise<AccountChange> {
+  return applyChange(db, emit, actorId, userId, { status })
+}
+
+/**
+ * Deletes an account for good: its sessions, tokens and linked accounts go with it (the
+ * foreign keys cascade), and 'core.user.deleted' lets each plugin delete or anonymise
+ * its own rows. Nobody deletes themselves, and the last active admin stays.
+ */
+export async function deleteUser(db: Knex, emit: Emit, actorId: string, userId: string): Promise<{ email: string }> {
+  return db.transaction(async (trx) => {
+    const activeAdmins: Array<{ id: string }> = await trx('users').where({ role: 'ADMIN', status: 'active' })
+      .orderBy('id').forUpdate().select('id')
+    const user: Pick<UserRow, 'id' | 'email' | 'role' | 'status'> | undefined = await trx('users').where({ id: userId })
+      .forUpdate().first('id', 'email', 'role', 'status')
+    if (!user) throw new NotFound('There is no such user (it may have been deleted already).')
+    if (user.id === actorId) throw new Conflict('You cannot delete your own account. Ask another admin to do it.')
+    if (user.role === 'ADMIN' && user.status === 'active' && !activeAdmins.some((a) => a.id !== user.id)) {
+      throw new Conflict('This is the last active admin. Make another user an admin first.')
+    }
+    await userDeleted(emit, trx, user, actorId)
+    await trx('users').where({ id: user.id }).del()
+    return { email: user.email }
+  })
 }

@@ -19,7 +19,7 @@ import { setFlash, takeFlash } from '../http/flash.ts'
 import { ALREADY_SENT, claimSubmission, newFormToken, releaseSubmission } from '../http/one-time-forms.ts'
 import { utcMinute } from './timestamps.ts'
 import {
-  changeRole, changeStatus, createLocalUser, findAdminUserView, searchUsers,
+  changeRole, changeStatus, createLocalUser, deleteUser, findAdminUserView, searchUsers,
   type AccountChange, type AdminUserView, type UserStatus,
 } from './user-admin.ts'
 
@@ -62,7 +62,7 @@ function present(user: AdminUserView) {
 }
 
 export function userAdminRoutes(deps: AdminDeps): Router {
-  const { db, views, publicUrl } = deps
+  const { db, views, publicUrl, emit } = deps
   const router = express.Router()
 
   router.get('/users', async (req, res) => {
@@ -85,6 +85,7 @@ export function userAdminRoutes(deps: AdminDeps): Router {
       page: 'admin/users', fragment: 'admin/_users-table', title: 'Users', status,
       data: {
         q: q.slice(0, 254),
+        notice: textField(req.query, 'done') === 'deleted' ? 'Account deleted.' : null,
         error,
         users: result?.rows.map(present) ?? [],
         pager: {
@@ -123,7 +124,7 @@ export function userAdminRoutes(deps: AdminDeps): Router {
     }
     let created: Awaited<ReturnType<typeof createLocalUser>>
     try {
-      created = await createLocalUser(db, { email: input.email, name: input.name || null, role: input.role })
+      created = await createLocalUser(db, emit, adminId, { email: input.email, name: input.name || null, role: input.role })
     } catch (error) {
       await releaseSubmission(db, adminId, 'admin:users', req.body)
       if (error instanceof Conflict) return renderNewUser(req, res, 409, { values: echo, error: error.message, fields: { email: error.message } })
@@ -207,15 +208,41 @@ export function userAdminRoutes(deps: AdminDeps): Router {
     const id = uuidParam(req, 'user')
     const role = textField(req.body, 'role')
     if (role !== 'USER' && role !== 'ADMIN') return refuse(req, res, id, 422, 'Choose a role: User or Admin.')
-    await change(req, res, id, 'role', () => changeRole(db, viewerOf(req)!.id, id, role as Role), () => 'role')
+    await change(req, res, id, 'role', () => changeRole(db, emit, viewerOf(req)!.id, id, role as Role), () => 'role')
   })
 
   router.post('/users/:id/status', async (req, res) => {
     const id = uuidParam(req, 'user')
     const status = textField(req.body, 'status')
     if (status !== 'active' && status !== 'suspended') return refuse(req, res, id, 422, 'Choose to suspend or reactivate the account.')
-    await change(req, res, id, 'status', () => changeStatus(db, viewerOf(req)!.id, id, status as UserStatus),
+    await change(req, res, id, 'status', () => changeStatus(db, emit, viewerOf(req)!.id, id, status as UserStatus),
       () => (status === 'suspended' ? 'suspended' : 'reactivated'))
+  })
+
+  router.get('/users/:id/delete', async (req, res) => {
+    const user = await mustFind(uuidParam(req, 'user'))
+    await views.pageOrFragment(req, res, {
+      page: 'admin/user-delete', fragment: 'admin/user-delete', title: 'Delete an account',
+      data: { user: present(user), isSelf: viewerOf(req)!.id === user.id },
+    })
+  })
+
+  router.post('/users/:id/delete', async (req, res) => {
+    const id = uuidParam(req, 'user')
+    let deleted: { email: string }
+    try {
+      deleted = await deleteUser(db, emit, viewerOf(req)!.id, id)
+    } catch (error) {
+      if (error instanceof Conflict) return refuse(req, res, id, 409, error.message)
+      throw error
+    }
+    audit(requestLog(req), 'admin deleted a user', { by: viewerOf(req)!.id, user: id })
+    requestLog(req).debug(`deleted the account of ${deleted.email}`)
+    if (req.get('HX-Request') === 'true') {
+      res.setHeader('HX-Redirect', '/admin/users?done=deleted')
+      return res.status(204).end()
+    }
+    res.redirect(303, '/admin/users?done=deleted')
   })
 
   router.post('/users/:id/reset-password', async (req, res) => {

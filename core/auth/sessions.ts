@@ -15,6 +15,8 @@ export interface SessionRow {
   last_used_at: Date
   user_agent: string | null
   ip: string | null
+  /** 'password', or the provider a plugin signed the person in with ('plex'). */
+  sign_in_method: string
 }
 
 export interface SessionPolicy { idleMs: number; absoluteMs: number }
@@ -22,7 +24,7 @@ export interface SessionPolicy { idleMs: number; absoluteMs: number }
 export const REFRESH_EVERY_MS = 60_000
 
 export async function createSession(
-  db: Knex, userId: string, policy: SessionPolicy, client: { userAgent?: string; ip?: string },
+  db: Knex, userId: string, policy: SessionPolicy, client: { userAgent?: string; ip?: string; method?: string },
 ): Promise<{ token: string; session: SessionRow }> {
   const token = randomToken()
   const now = clock.now()
@@ -36,6 +38,7 @@ export async function createSession(
     last_used_at: now,
     user_agent: client.userAgent?.slice(0, 512) ?? null,
     ip: client.ip?.slice(0, 64) ?? null,
+    sign_in_method: client.method ?? 'password',
   }).returning('*')
   return { token, session }
 }

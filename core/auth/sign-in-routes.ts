@@ -7,15 +7,15 @@ import type { Knex } from 'knex'
 import type { Logger } from 'winston'
 import { z } from 'zod'
 import { BadInput, NotFound, TooManyRequests, Unauthorized } from '../plugin-api.ts'
-import { clock } from '../clock.ts'
 import { requestLog, sessionEnded, viewerOf } from '../http/request-context.ts'
 import { takeFlash } from '../http/flash.ts'
 import type { ViewEngine } from '../views.ts'
 import type { PluginHost } from '../plugins/host.ts'
 import { parseInput } from '../plugins/context.ts'
 import { audit } from './audit.ts'
-import { clearCookie, cookieOptions, sessionCookieName, type CookiePolicy } from './cookies.ts'
-import { createSession, type SessionPolicy } from './sessions.ts'
+import { clearCookie, sessionCookieName, type CookiePolicy } from './cookies.ts'
+import type { SessionPolicy } from './sessions.ts'
+import { sendTo, startSession } from './start-session.ts'
 import { decoyHash, hashPassword, passwordProblem, verifyPassword, MAX_PASSWORD_LENGTH } from './passwords.ts'
 import { findUserByEmail, normalizeEmail, adminExists, type UserRow } from './users.ts'
 import { consumeCode } from './one-time-codes.ts'
@@ -23,6 +23,8 @@ import { safeNext } from './next-target.ts'
 import { ENDED_NOTICE } from './ended-session.ts'
 
 export interface SignInDeps {
+  /** auth.passwordLogin: who may use the password form. */
+  passwordLogin: 'everyone' | 'admins' | 'off'
   db: Knex
   views: ViewEngine
   host: PluginHost
@@ -51,13 +53,6 @@ const NOTICES: Record<string, string> = {
 
 class SuspendedAccount extends Error {}
 
-/** Issues a new session (never reuses one: no fixation) and sets the cookie. */
-export async function signIn(deps: Pick<SignInDeps, 'db' | 'cookies' | 'sessionPolicy'>, req: Request, res: Response, user: UserRow): Promise<void> {
-  const { token } = await createSession(deps.db, user.id, deps.sessionPolicy, { userAgent: req.get('User-Agent'), ip: req.ip })
-  await deps.db('users').where({ id: user.id }).update({ last_login_at: clock.now() })
-  res.cookie(sessionCookieName(deps.cookies), token, cookieOptions(deps.cookies, deps.sessionPolicy.absoluteMs))
-}
-
 const loginBody = z.object({
   email: z.string().trim().min(1, 'Enter your email.').max(254, 'That email is too long.'),
   password: z.string().min(1, 'Enter your password.').max(MAX_PASSWORD_LENGTH, 'That password is too long.'),
@@ -74,6 +69,14 @@ const setupBody = z.object({
 export function signInRoutes(deps: SignInDeps): Router {
   const { db, views, host, log } = deps
   const router = express.Router()
+  /**
+   * 'off' with no other way in would lock everyone out, admins included: then the form
+   * stays for admins (and the log says why) until a plugin's sign-in is running.
+   */
+  const passwordLogin = () => (deps.passwordLogin === 'off' && host.signInMethods().length === 0 ? 'admins' : deps.passwordLogin)
+  if (deps.passwordLogin === 'off' && host.signInMethods().length === 0) {
+    log.warn('auth.passwordLogin is "off" but no plugin offers another way to sign in: admins may still use their password')
+  }
 
   passport.use('medianest-local', new LocalStrategy(
     { usernameField: 'email', passwordField: 'password', session: false },
@@ -95,7 +98,11 @@ export function signInRoutes(deps: SignInDeps): Router {
       data: {
         form: { email: '', error: null, invalid: null, next: safeNext(req.query.next), ...form },
         notice,
-        methods: host.signInMethods().map((m) => ({ label: m.label, href: m.startPath })),
+        passwordLogin: passwordLogin(),
+        methods: host.signInMethods().map((m) => {
+          const next = safeNext(form.next ?? req.query.next)
+          return { label: m.label, href: next === '/' ? m.startPath : `${m.startPath}?next=${encodeURIComponent(next)}` }
+        }),
         setupPending: !(await adminExists(db)),
       },
     })
@@ -115,6 +122,9 @@ export function signInRoutes(deps: SignInDeps): Router {
   }
 
   router.post('/login', deps.loginLimit.perIp, deps.loginLimit.perAccountAndIp, deps.loginLimit.perAccount, async (req: Request, res: Response, next: NextFunction) => {
+    if (passwordLogin() === 'off') {
+      return renderLogin(req, res, 403, { error: 'Signing in with a password is turned off here. Use one of the sign-in buttons.', next: safeNext(req.body?.next) })
+    }
     let body: z.output<typeof loginBody>
     try {
       body = parseInput(loginBody, req.body)
@@ -134,14 +144,14 @@ export function signInRoutes(deps: SignInDeps): Router {
           audit(requestLog(req), 'sign-in failed', { email, ip: req.ip })
           return renderLogin(req, res, 401, { email, error: SAME_MESSAGE, invalid: 'password', next: safeNext(body.next) })
         }
-        await signIn(deps, req, res, user)
-        audit(requestLog(req), 'sign-in', { user: user.id, method: 'password', ip: req.ip })
-        const target = user.requires_password_change ? '/account/password' : safeNext(body.next)
-        if (req.get('HX-Request') === 'true') {
-          res.setHeader('HX-Redirect', target)
-          return res.status(204).end()
+        if (passwordLogin() === 'admins' && user.role !== 'ADMIN') {
+          audit(requestLog(req), 'sign-in refused (password sign-in is for admins)', { user: user.id, ip: req.ip })
+          const other = host.signInMethods()[0]?.label ?? 'another sign-in method'
+          return renderLogin(req, res, 403, { email, error: `Here, only admins sign in with a password. Use “${other}” instead.`, next: safeNext(body.next) })
         }
-        res.redirect(303, target)
+        await startSession(deps, req, res, user)
+        audit(requestLog(req), 'sign-in', { user: user.id, method: 'password', ip: req.ip })
+        sendTo(req, res, user.requires_password_change ? '/account/password' : safeNext(body.next))
       })().catch(next)
     })(req, res, next)
   }, loginRefused)
@@ -213,12 +223,8 @@ export function signInRoutes(deps: SignInDeps): Router {
     })
     if (!user) return
     audit(log, 'first admin created', { user: user.id })
-    await signIn(deps, req, res, user)
-    if (req.get('HX-Request') === 'true') {
-      res.setHeader('HX-Redirect', '/')
-      return res.status(204).end()
-    }
-    res.redirect(303, '/')
+    await startSession(deps, req, res, user)
+    sendTo(req, res, '/')
   }, setupRefused)
 
   return router

@@ -23,6 +23,7 @@ Commands:
   migrate up [owner]            apply every pending migration, or the next one of one owner
   migrate down <owner> [--all]  roll back the last batch of one owner ("core" or a plugin)
   plugins [--json]              list every plugin found, enabled or not; needs no database
+  plugins check <folder>        check a plugin anywhere: import boundary and conformance suite
   config check [file]           validate the configuration and every enabled plugin's settings
   config schema                 print the JSON Schema of medianest.config.json
   create-admin [--email <address>] [--password <text>] [--name <name>]

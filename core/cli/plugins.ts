@@ -8,16 +8,25 @@ import { PLUGIN_API_VERSION, PluginConfigError, type PluginDefinition } from '..
 import { discoverPlugins, type DiscoveredPlugin } from '../plugins/discover.ts'
 import { PluginHost } from '../plugins/host.ts'
 import { pathOf } from '../plugins/validate.ts'
+import { contributionsOf, type ContributionKind } from '../plugins/contributions-summary.ts'
+import { redactSecrets } from '../plugins/secret-config.ts'
+import { registerForListing } from './plugin-contributions.ts'
 import { CONFIG_OPTION, HELP_OPTION, parseCommandArgs } from './arguments.ts'
 import { CliError, UsageError } from './cli-error.ts'
 import { cliLogger, loadCliConfig } from './load.ts'
+import { pluginCheckCommand } from './plugin-check.ts'
 
 export const pluginsUsage = `Usage: medianest plugins [--json]
+       medianest plugins check <folder>
 
 Lists every plugin found (first-party ones in plugins/, community ones named by a
 "source" in the config), enabled or not: version, origin, plugin API range,
-dependencies, tables, settings; for enabled ones also the effective settings and
-the load order. Needs no database.
+dependencies, tables, settings; for enabled ones also the effective settings (secret
+ones redacted), what each contributes (routes, webhooks, event types, health
+checks…) and the load order. Needs no database.
+
+\`plugins check <folder>\` checks a plugin anywhere on disk: its imports stay within the
+published contract, and it passes the conformance suite.
 
 Options:
   --json           one JSON document instead of text
@@ -42,8 +51,10 @@ export interface PluginListing {
   views: string | null
   seeds: string | null
   lifecycleTimeout: string
-  /** Enabled plugins only: the validated settings and start-failure policy. */
+  /** Enabled plugins only: the validated settings (secret ones redacted) and start-failure policy. */
   config?: unknown
+  /** Enabled plugins only: what register() contributes (webhooks, event types, health checks…). */
+  contributes?: ContributionKind[]
   onStartFailure?: 'abort' | 'disable'
   loadPosition?: number
 }
@@ -53,6 +64,10 @@ export async function pluginsCommand(args: string[]): Promise<number> {
   if (values.help) {
     console.log(pluginsUsage)
     return 0
+  }
+  if (positionals[0] === 'check') {
+    if (positionals.length > 2) throw new UsageError(`plugins check: unexpected argument "${positionals[2]}"`)
+    return pluginCheckCommand(positionals[1])
   }
   if (positionals.length) throw new UsageError(`plugins: unexpected argument "${positionals[0]}"`)
   const config = loadCliConfig(values.config)
@@ -65,10 +80,15 @@ export async function pluginsCommand(args: string[]): Promise<number> {
     host.plugins.forEach((loaded, index) => {
       const entry = listings.find((l) => l.key === loaded.name)
       if (!entry) return
-      entry.config = loaded.config
+      entry.config = redactSecrets(loaded.definition.config, loaded.config)
       entry.onStartFailure = loaded.onStartFailure
       entry.loadPosition = index + 1
     })
+    registerForListing(host, config)
+    for (const loaded of host.plugins) {
+      const entry = listings.find((l) => l.key === loaded.name)
+      if (entry) entry.contributes = contributionsOf(loaded.name, loaded.contributions)
+    }
   } catch (error) {
     if (!(error instanceof PluginConfigError)) throw error
     // Still list what was found, so the problems can be read next to it.
@@ -112,7 +132,8 @@ function declaredSettings(d: PluginDefinition): Record<string, unknown> {
   if (!d.config) return {}
   try {
     const schema = z.toJSONSchema(d.config, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, { default?: unknown }> }
-    return Object.fromEntries(Object.entries(schema.properties ?? {}).map(([key, s]) => [key, s.default ?? null]))
+    const defaults = Object.fromEntries(Object.entries(schema.properties ?? {}).map(([key, s]) => [key, s.default ?? null]))
+    return redactSecrets(d.config, defaults) as Record<string, unknown>
   } catch {
     return {}
   }
@@ -147,7 +168,8 @@ function printListings(listings: PluginListing[], config: Config): void {
         ['timeout', `${l.lifecycleTimeout} for start() and stop()`],
       )
     }
-    for (const [label, value] of rows) console.log(`  ${label.padEnd(11)} ${value}`)
+    for (const c of l.contributes ?? []) rows.push([c.kind.toLowerCase(), c.items.join('; ')])
+    for (const [label, value] of rows) console.log(`  ${label.padEnd(17)} ${value}`)
   }
   const order = listings.filter((l) => l.loadPosition !== undefined).sort((a, b) => a.loadPosition! - b.loadPosition!)
   console.log(`\nLoad order: ${order.map((l) => l.name).join(' -> ') || 'no plugin is enabled'}`)

@@ -60,23 +60,10 @@ export function errorHandler(options: { db: Knex; views: ViewEngine }): ErrorReq
     const d = describe(error)
     const id = requestId(req)
     const log = requestLog(req)
-    const viewer = viewerOf(req)
     if (d.status >= 500) log.error(`${req.method} ${redactPath(req.path)} failed: ${(error as Error)?.message}`, { stack: (error as Error)?.stack })
     else log.info(`${req.method} ${redactPath(req.path)} -> ${d.status} ${d.code}: ${d.message}`)
 
-    if (!UNLOGGED_STATUSES.has(d.status)) {
-      await options.db('error_logs').insert({
-        correlation_id: id,
-        user_id: viewer?.id ?? null,
-        error_code: d.code.slice(0, 64),
-        error_message: (d.expose ? d.message : (error as Error)?.message || d.message).slice(0, 2000),
-        stack_trace: d.status >= 500 ? (error as Error)?.stack ?? null : null,
-        request_path: redactPath(req.baseUrl + req.path).slice(0, 2000),
-        request_method: req.method,
-        status_code: d.status,
-        metadata: JSON.stringify(metadataOf(error, req)),
-      }).catch((dbError: Error) => log.warn(`could not write error_logs: ${dbError.message}`))
-    }
+    if (!UNLOGGED_STATUSES.has(d.status)) await writeErrorLog(options.db, req, error, d)
 
     if (d.retryAfterSeconds) res.setHeader('Retry-After', String(d.retryAfterSeconds))
     res.setHeader('Cache-Control', 'no-store')
@@ -99,6 +86,22 @@ export function errorHandler(options: { db: Knex; views: ViewEngine }): ErrorReq
       res.status(d.status).type('text').send(`${message}\nRequest id: ${id}\n`)
     }
   }
+}
+
+/** One error_logs row for a failed request (the webhook router writes its 5xx here too). */
+export async function writeErrorLog(db: Knex, req: Request, error: unknown, described = describe(error)): Promise<void> {
+  const d = described
+  await db('error_logs').insert({
+    correlation_id: requestId(req),
+    user_id: viewerOf(req)?.id ?? null,
+    error_code: d.code.slice(0, 64),
+    error_message: (d.expose ? d.message : (error as Error)?.message || d.message).slice(0, 2000),
+    stack_trace: d.status >= 500 ? (error as Error)?.stack ?? null : null,
+    request_path: redactPath(req.baseUrl + req.path).slice(0, 2000),
+    request_method: req.method,
+    status_code: d.status,
+    metadata: JSON.stringify(metadataOf(error, req)),
+  }).catch((dbError: Error) => requestLog(req).warn(`could not write error_logs: ${dbError.message}`))
 }
 
 function metadataOf(error: unknown, req: Request): Record<string, unknown> {

@@ -6,6 +6,7 @@
 // how many run at once in this process; the database is the queue.
 import PQueue from 'p-queue'
 import type { Logger } from 'winston'
+import type { Knex } from 'knex'
 import type { Database } from '../db.ts'
 import { toCount } from '../db.ts'
 import { durationMs } from '../config.ts'
@@ -159,28 +160,32 @@ export class JobQueue {
       run_at: runAt ?? this.db.knex.fn.now(),
     }))
 
+    // In the caller's transaction the rows and the NOTIFY commit (or vanish) with its own
+    // writes: PostgreSQL holds a NOTIFY sent inside a transaction until it commits.
+    const db = options.trx ?? this.db.knex
     let ids: string[]
     if (options.dedupeKey === undefined) {
-      const inserted: Array<{ id: string }> = await this.db.knex('jobs').insert(rows).returning('id')
+      const inserted: Array<{ id: string }> = await db('jobs').insert(rows).returning('id')
       ids = inserted.map((r) => r.id)
     } else {
-      ids = [await this.insertDeduplicated(rows[0], options.dedupeKey)]
+      ids = [await this.insertDeduplicated(db, rows[0], options.dedupeKey)]
     }
-    await this.db.notify(JOBS_CHANNEL, fullName)
+    if (options.trx) await options.trx.raw('select pg_notify(?, ?)', [JOBS_CHANNEL, fullName])
+    else await this.db.notify(JOBS_CHANNEL, fullName)
     return ids
   }
 
   /** The partial unique index on (name, dedupe_key) for active jobs decides races. */
-  private async insertDeduplicated(row: Record<string, unknown>, dedupeKey: string): Promise<string> {
+  private async insertDeduplicated(db: Knex, row: Record<string, unknown>, dedupeKey: string): Promise<string> {
     // The active twin can finish between our insert and our select: then try again.
     for (let tries = 0; tries < 5; tries++) {
-      const rows: Array<{ id: string }> = await this.db.knex('jobs')
+      const rows: Array<{ id: string }> = await db('jobs')
         .insert(row)
-        .onConflict(this.db.knex.raw(`(name, dedupe_key) where dedupe_key is not null and status in ('queued', 'running')`))
+        .onConflict(db.raw(`(name, dedupe_key) where dedupe_key is not null and status in ('queued', 'running')`))
         .ignore()
         .returning('id')
       if (rows.length) return rows[0].id
-      const existing = await this.db.knex('jobs')
+      const existing = await db('jobs')
         .where({ name: row.name, dedupe_key: dedupeKey })
         .whereIn('status', ['queued', 'running'])
         .first('id')

@@ -9,7 +9,14 @@ import type { Database } from '../db.ts'
 import type { EventBus } from '../events.ts'
 import type { JobQueue } from '../jobs/queue.ts'
 import type { LiveHub } from '../live.ts'
-import { BadInput, Unauthorized, type HttpTools, type PluginContext, type Secrets, type ServiceRef, type Services } from '../plugin-api.ts'
+import {
+  BadInput, Unauthorized,
+  type EmitOptions, type EnqueueOptions, type HttpTools, type JobDefinition, type PluginContext, type Secrets,
+  type ServiceRef, type Services, type Users,
+} from '../plugin-api.ts'
+import type { EventTypes } from '../event-types.ts'
+import { createIdentity } from '../identity.ts'
+import type { SessionDeps } from '../auth/start-session.ts'
 import { createUpstreamClient } from '../upstream.ts'
 import type { ViewEngine } from '../views.ts'
 import { viewerOf } from '../http/request-context.ts'
@@ -25,6 +32,10 @@ export interface CoreServices {
   live: LiveHub
   secrets: Secrets
   services: Services
+  users: Users
+  eventTypes: EventTypes
+  /** What starting a session needs (cookie policy, lifetimes), for ctx.identity. */
+  session: SessionDeps
   guards: { requireUser: RequestHandler; requireAdmin: RequestHandler }
   /** Filled as plugins register, in dependency order. */
   provided: Map<string, { owner: string; impl: unknown }>
@@ -54,6 +65,14 @@ export const httpTools = (guards: CoreServices['guards']): HttpTools => ({
     return viewer
   },
   parse: parseInput,
+  validate(schema, value) {
+    try {
+      return { ok: true, data: parseInput(schema, value) }
+    } catch (error) {
+      if (!(error instanceof BadInput)) throw error
+      return { ok: false, message: 'Please correct the fields below.', fields: error.fields }
+    }
+  },
 })
 
 export function createPluginContext(options: {
@@ -64,6 +83,10 @@ export function createPluginContext(options: {
   config: unknown
   dependsOn: string[]
   onStop: (fn: () => Promise<void> | void) => void
+  /** The jobs register() declared (read at enqueue time: register runs after the context is made). */
+  declaredJobs: () => JobDefinition[]
+  /** The sign-in providers register() declared, likewise. */
+  identityProviders: () => string[]
 }): PluginContext<any> {
   const { core, name } = options
   const log = core.log.child({ plugin: name })
@@ -76,22 +99,42 @@ export function createPluginContext(options: {
     views: core.views.forPlugin(),
     http: httpTools(core.guards),
     jobs: {
-      enqueue: (job: string, payload: unknown, opts?: Parameters<JobQueue['enqueue']>[2]) =>
-        core.queue.enqueue(`${name}.${job}`, payload, opts),
+      // A job nobody declared would sit 'queued' forever, and a payload its schema refuses
+      // would fail only when run: both are refused here, while the caller can still answer.
+      async enqueue(job: string, payload: unknown, opts?: EnqueueOptions) {
+        const def = options.declaredJobs().find((j) => j.name === job)
+        if (!def) throw new Error(`plugin "${name}" enqueued the job "${job}", which its register() does not declare in jobs`)
+        if (def.payload) {
+          const checked = def.payload.safeParse(payload)
+          if (!checked.success) {
+            const why = checked.error.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`).join('; ')
+            throw new BadInput(`The job "${name}.${job}" cannot take this payload: ${why}`)
+          }
+        }
+        return core.queue.enqueue(`${name}.${job}`, payload, opts)
+      },
       cancel: (jobId: string) => core.queue.cancel(jobId),
     },
     events: {
-      async emit(event: string, payload: Record<string, unknown>) {
+      async emit(event: string, payload: Record<string, unknown>, opts?: EmitOptions) {
         if (!event.startsWith(`${name}.`)) {
           throw new Error(`plugin "${name}" may only emit its own events ('${name}.<noun>.<past-verb>'), not "${event}"`)
         }
-        await core.bus.emit(event, payload)
+        await core.bus.emit(event, payload, opts)
       },
+      types: () => core.eventTypes.types(),
+      describe: (event: string, payload: Record<string, unknown>) => core.eventTypes.describe(event, payload),
     },
     live: { publish: (event: string, html: string, audience: Parameters<LiveHub['publish']>[2]) => core.live.publish(event, html, audience) },
     upstream: (opts: Parameters<typeof createUpstreamClient>[0]) => createUpstreamClient(opts, log),
     secrets: core.secrets,
     services: core.services,
+    users: core.users,
+    identity: createIdentity({
+      db: core.db.knex, secrets: core.secrets, users: core.users, log, session: core.session, plugin: name,
+      emit: (event, payload, opts) => core.bus.emit(event, payload, opts),
+      providers: options.identityProviders,
+    }),
     use<T>(ref: ServiceRef<T>): T {
       const owner = ref.id.split('.')[0]
       if (!allowed.has(owner)) {

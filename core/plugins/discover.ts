@@ -6,6 +6,7 @@ import { createRequire } from 'node:module'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { isPluginDefinition, type PluginDefinition } from '../plugin-api.ts'
 import type { Config, PluginEntry } from '../config.ts'
+import { resolveContractFromAnywhere } from './contract-resolution.ts'
 
 export const FIRST_PARTY_DIR = fileURLToPath(new URL('../../plugins', import.meta.url))
 
@@ -43,6 +44,7 @@ export async function discoverPlugins(config: Config, firstPartyDir = FIRST_PART
     plugins.push({ key: folder, definition, dir, origin: 'first-party', entry, enabled })
   }
 
+  if (Object.values(entries).some((entry) => entry.source)) resolveContractFromAnywhere()
   for (const [key, entry] of Object.entries(entries)) {
     if (!entry.source) {
       if (!folders.includes(key)) {
@@ -55,7 +57,10 @@ export async function discoverPlugins(config: Config, firstPartyDir = FIRST_PART
       problems.push(`plugins.${key}.source: ${located.problem}`)
       continue
     }
-    const definition = await importDefinition(pathToFileURL(located.file).href, `plugins.${key}.source`, problems)
+    // Outside an ES module scope, TypeScript is loaded as CommonJS, where 'medianest/…' cannot resolve.
+    const hint = !located.file.endsWith('.mjs') && !isEsmScope(located.file)
+      ? ` (${located.dir} has no package.json with "type": "module": add one, see docs/plugins.md)` : ''
+    const definition = await importDefinition(pathToFileURL(located.file).href, `plugins.${key}.source`, problems, hint)
     if (!definition) continue
     plugins.push({ key, definition, dir: located.dir, origin: 'community', entry, enabled: entry.enabled })
   }
@@ -77,6 +82,21 @@ function locate(source: string, configDir: string): { file: string; dir: string 
   }
 }
 
+/** Whether the nearest package.json above a file says "type": "module", as Node decides it. */
+function isEsmScope(file: string): boolean {
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    const pkgFile = path.join(dir, 'package.json')
+    if (fs.existsSync(pkgFile)) {
+      try {
+        return (JSON.parse(fs.readFileSync(pkgFile, 'utf8')) as { type?: string }).type === 'module'
+      } catch {
+        return false
+      }
+    }
+    if (path.dirname(dir) === dir) return false
+  }
+}
+
 function mainOf(dir: string): string | undefined {
   const pkgFile = path.join(dir, 'package.json')
   if (!fs.existsSync(pkgFile)) return undefined
@@ -84,7 +104,7 @@ function mainOf(dir: string): string | undefined {
   return main ? path.join(dir, main) : undefined
 }
 
-async function importDefinition(href: string, where: string, problems: string[]): Promise<PluginDefinition | null> {
+async function importDefinition(href: string, where: string, problems: string[], hint = ''): Promise<PluginDefinition | null> {
   try {
     const mod = (await import(href)) as { default?: unknown }
     if (!isPluginDefinition(mod.default)) {
@@ -93,7 +113,7 @@ async function importDefinition(href: string, where: string, problems: string[])
     }
     return mod.default
   } catch (error) {
-    problems.push(`${where}: the plugin could not be loaded: ${(error as Error).message}`)
+    problems.push(`${where}: the plugin could not be loaded: ${(error as Error).message.split('\n')[0]}${hint}`)
     return null
   }
 }

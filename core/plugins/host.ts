@@ -8,12 +8,15 @@ import { durationMs } from '../config.ts'
 import { CORE_MIGRATIONS_DIR, type MigrationSet } from '../migrations.ts'
 import {
   NotFound, PluginConfigError, PluginStartError,
-  type Contributions, type NavItem, type PluginContext, type PluginDefinition, type RateLimitDefinition,
+  type Contributions, type DeclaredEventType, type NavItem, type PluginContext, type PluginDefinition, type RateLimitDefinition,
   type ServiceType, type SignInMethod, type Viewer, type Widget,
 } from '../plugin-api.ts'
+import type { WebhookDefinition } from '../plugin-api.ts'
 import { createPluginContext, type CoreServices } from './context.ts'
 import { discoverPlugins, FIRST_PARTY_DIR, type DiscoveredPlugin } from './discover.ts'
 import { pathOf, validateContributions, validatePlugins } from './validate.ts'
+import { CORE_EVENT_TYPES } from '../event-types.ts'
+import { matches } from '../events.ts'
 
 export type PluginState = 'loaded' | 'registered' | 'started' | 'disabled' | 'stopped'
 
@@ -97,6 +100,8 @@ export class PluginHost {
       p.ctx = createPluginContext({
         core, name: p.name, version: p.version, dir: p.dir, config: p.config,
         dependsOn: p.definition.dependsOn ?? [], onStop: (fn) => p.stopFns.push(fn),
+        declaredJobs: () => p.contributions.jobs ?? [],
+        identityProviders: () => p.contributions.identityProviders ?? [],
       })
       const began = performance.now()
       try {
@@ -113,11 +118,17 @@ export class PluginHost {
       p.state = 'registered'
     }
     const typeOwners = new Map<string, string>()
+    const providerOwners = new Map<string, string>()
     for (const p of this.plugins) {
       for (const t of p.contributions.serviceTypes ?? []) {
         const owner = typeOwners.get(t.name)
         if (owner) problems.push(`plugin "${p.name}": service type "${t.name}" is already owned by plugin "${owner}"`)
         typeOwners.set(t.name, p.name)
+      }
+      for (const provider of p.contributions.identityProviders ?? []) {
+        const owner = providerOwners.get(provider)
+        if (owner) problems.push(`plugin "${p.name}": sign-in provider "${provider}" is already owned by plugin "${owner}"`)
+        providerOwners.set(provider, p.name)
       }
     }
     if (problems.length) throw new PluginConfigError(problems)
@@ -174,6 +185,7 @@ export class PluginHost {
       }
     }
     this.phase = 'started'
+    for (const warning of this.undeclaredSubscriptions()) this.log.warn(warning)
     this.log.info(`plugins started: ${this.plugins.map((p) =>
       `${p.name}@${p.version} ${p.state} (register ${ms(p.timings.registerMs)}, start ${ms(p.timings.startMs)})`).join(', ') || 'none'}`)
   }
@@ -234,6 +246,26 @@ export class PluginHost {
 
   signInMethods(): Array<SignInMethod & { plugin: string }> {
     return this.running().flatMap((p) => (p.contributions.signInMethods ?? []).map((m) => ({ ...m, plugin: p.name })))
+  }
+
+  eventTypes(): DeclaredEventType[] {
+    return this.running().flatMap((p) => (p.contributions.eventTypes ?? []).map((t) => ({ ...t, plugin: p.name })))
+  }
+
+  /**
+   * A handler for an event nobody declares is most often a typo, or a dependency that is
+   * switched off: it would wait forever in silence, so the boot says so (and goes on).
+   */
+  undeclaredSubscriptions(): string[] {
+    const declared = [...CORE_EVENT_TYPES.map((t) => t.event), ...this.eventTypes().map((t) => t.event)]
+    return this.plugins.filter((p) => p.state === 'started').flatMap((p) => (p.contributions.on ?? [])
+      .filter((h) => !declared.some((event) => matches(h.event, event)))
+      .map((h) => `plugin "${p.name}" handles "${h.event}", but no running plugin declares ${h.event.includes('*') ? 'an event it matches' : 'that event'} in its eventTypes; check the name`))
+  }
+
+  /** The running plugins' webhooks (1.1), mounted by core/webhooks/routes.ts. */
+  webhooks(): Array<WebhookDefinition & { plugin: string }> {
+    return this.running().flatMap((p) => (p.contributions.webhooks ?? []).map((w) => ({ ...w, plugin: p.name })))
   }
 
   rateLimits(): Array<RateLimitDefinition & { plugin: string }> {

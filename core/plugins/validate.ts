@@ -6,7 +6,11 @@ import semver from 'semver'
 import { durationMs, describeIssues } from '../config.ts'
 import { PLUGIN_API_VERSION, type Contributions } from '../plugin-api.ts'
 import type { DiscoveredPlugin } from './discover.ts'
+import { EVENT_NAME, EVENT_PATTERN } from '../events.ts'
 import { dependencyOrder } from './order.ts'
+import { validateWebhooks } from '../webhooks/validate.ts'
+import { redactSecrets } from './secret-config.ts'
+import { validateServiceFields } from './service-field-rules.ts'
 
 export const NAME_PATTERN = /^[a-z][a-z0-9-]{1,39}$/
 export const RESERVED_NAMES = new Set([
@@ -18,6 +22,7 @@ export const RESERVED_NAMES = new Set([
 export const CORE_TABLES = new Set([
   'users', 'accounts', 'sessions', 'session_tokens', 'verification_tokens', 'rate_limits', 'error_logs',
   'service_configs', 'jobs', 'schedule_runs', 'live_events',
+  'webhook_deliveries',
 ])
 
 export function pathOf(location: URL | string | undefined): string | undefined {
@@ -76,7 +81,8 @@ export function validatePlugins(discovered: DiscoveredPlugin[]): Validated {
     if (d.config) {
       const result = d.config.safeParse(raw)
       if (result.success) configs.set(d.name, result.data)
-      else problems.push(...describeIssues(result.error.issues, raw, `plugins.${p.key}.config.`))
+      // A refused secret setting is named, never echoed.
+      else problems.push(...describeIssues(result.error.issues, redactSecrets(d.config, raw), `plugins.${p.key}.config.`))
     } else {
       if (Object.keys(raw).length) problems.push(`plugins.${p.key}.config: this plugin takes no settings`)
       configs.set(d.name, {})
@@ -140,10 +146,27 @@ export function validateContributions(name: string, c: Contributions): string[] 
     }
   }
   for (const h of c.on ?? []) {
-    if (!/^[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*$/.test(h.event ?? '')) {
-      problems.push(`${at}: handler for "${h.event}": event names are '<plugin>.<noun>.<past-verb>'`)
+    if (!EVENT_NAME.test(h.event ?? '') && !EVENT_PATTERN.test(h.event ?? '')) {
+      problems.push(`${at}: handler for "${h.event}": use an event name '<plugin>.<noun>.<past-verb>', or a pattern such as 'overseerr.*' or '*'`)
+    }
+    if (typeof h.handle !== 'function') problems.push(`${at}: handler for "${h.event}" has no handle function`)
+  }
+  for (const t of c.eventTypes ?? []) {
+    const where = `${at}: event type "${t.event}"`
+    if (!EVENT_NAME.test(t.event ?? '') || !t.event.startsWith(`${name}.`)) {
+      problems.push(`${where} must be named '${name}.<noun>.<past-verb>' (its own prefix)`)
+    }
+    if (typeof t.title !== 'string' || !t.title.trim() || t.title.length > 100) problems.push(`${where} needs a title of 1-100 characters`)
+    if (!['subject', 'admins', 'everyone'].includes(t.audience)) problems.push(`${where}: audience must be 'subject', 'admins' or 'everyone'`)
+    if (typeof t.describe !== 'function') problems.push(`${where} has no describe(payload) function`)
+  }
+  unique('event types', (c.eventTypes ?? []).map((t) => t.event))
+  for (const provider of c.identityProviders ?? []) {
+    if (typeof provider !== 'string' || !/^[a-z][a-z0-9-]{1,39}$/.test(provider) || provider === 'password') {
+      problems.push(`${at}: sign-in provider "${provider}" must be 2-40 lower-case letters, digits or dashes (and not "password")`)
     }
   }
+  unique('sign-in providers', c.identityProviders ?? [])
   for (const p of c.provides ?? []) {
     if (!p.ref?.id?.startsWith(`${name}.`)) problems.push(`${at}: provided service "${p.ref?.id}" must be named "${name}.<something>"`)
   }
@@ -156,5 +179,6 @@ export function validateContributions(name: string, c: Contributions): string[] 
     checkDuration(r.window, `${at}: rate limit "${r.id}" window`, problems)
     if (!Number.isInteger(r.limit) || r.limit < 1) problems.push(`${at}: rate limit "${r.id}" limit must be a whole number of at least 1`)
   }
+  problems.push(...validateWebhooks(name, c.webhooks), ...validateServiceFields(name, c.serviceTypes))
   return problems
 }

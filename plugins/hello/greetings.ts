@@ -1,5 +1,5 @@
 // The hello_greetings table: who was greeted, with what.
-import type { Knex } from '../../core/plugin-api.ts'
+import type { Knex } from 'medianest/plugin-api'
 
 export interface GreetingRow { id: string; user_id: string; message: string; created_at: Date }
 

@@ -1,13 +1,13 @@
 // The smallest complete plugin: one route, one view, one migration, one widget,
 // one scheduled job, one event and a demo seed. Disabled unless the config enables it.
-import { definePlugin, z } from '../../core/plugin-api.ts'
+import { definePlugin, z } from 'medianest/plugin-api'
 import { helloRoutes } from './routes.ts'
-import { countGreetings, recordGreeting } from './greetings.ts'
+import { countGreetings, recentGreetings, recordGreeting } from './greetings.ts'
 
 export default definePlugin({
   name: 'hello',
   version: '1.0.0',
-  api: '^1.0.0',
+  api: '^1.1.0',
   description: 'An example plugin that greets people; read docs/plugins.md alongside it.',
   enabledByDefault: false,
   config: z.object({
@@ -36,7 +36,7 @@ export default definePlugin({
         payload: z.object({ userId: z.string().uuid(), message: z.string().max(200) }),
         async run(payload) {
           await recordGreeting(ctx.db, payload.userId, payload.message)
-          await ctx.events.emit('hello.greeting.sent', { userId: payload.userId })
+          await ctx.events.emit('hello.greeting.sent', { userId: payload.userId, message: payload.message })
         },
       }],
       schedules: [{
@@ -49,11 +49,19 @@ export default definePlugin({
           if (removed) log.info(`removed ${removed} greetings older than 30 days`)
         },
       }],
+      eventTypes: [{
+        event: 'hello.greeting.sent', title: 'Greeting sent', audience: 'subject',
+        describe: (p: { message?: string }) => ({ title: 'Greeting sent', message: `Your greeting “${String(p.message ?? '')}” was recorded.`, link: '/hello' }),
+      }],
       on: [{
         event: 'hello.greeting.sent',
         async handle(payload: { userId: string }) {
+          // The count is site-wide, like the widget: everyone signed in sees it move.
           const count = await countGreetings(ctx.db)
-          await ctx.live.publish('message', await ctx.views.render('hello:_count-live', { count }), { userId: payload.userId })
+          await ctx.live.publish('message', await ctx.views.render('hello:_count-live', { count }), { role: 'USER' })
+          // The sender's list gains the greeting their form promised.
+          const greetings = await recentGreetings(ctx.db, payload.userId)
+          await ctx.live.publish('message', await ctx.views.render('hello:_greetings-live', { greetings }), { userId: payload.userId })
         },
       }],
     }

@@ -1,33 +1,40 @@
-import type { PluginContext } from '../../core/plugin-api.ts'
-import { z } from '../../core/plugin-api.ts'
+import type { PluginContext, Request, Response } from 'medianest/plugin-api'
+import { z } from 'medianest/plugin-api'
 import { recentGreetings } from './greetings.ts'
+
+type HelloContext = PluginContext<{ greeting: string; greetingsPerHour: number }>
 
 const greetBody = z.object({ message: z.string().trim().min(1, 'Write a message.').max(200, 'Keep it under 200 characters.') })
 
-export function helloRoutes(ctx: PluginContext<{ greeting: string; greetingsPerHour: number }>) {
+interface GreetForm { values: { message: string }; fields: Record<string, string>; error: string | null; notice: string | null }
+const emptyForm = (notice: string | null = null): GreetForm => ({ values: { message: '' }, fields: {}, error: null, notice })
+
+export function helloRoutes(ctx: HelloContext) {
   const router = ctx.http.router()
   router.use(ctx.http.requireUser)
 
-  router.get('/', async (req, res) => {
+  // One handler per URL: the page, or (for htmx) the form alone, as its status says.
+  const render = async (req: Request, res: Response, form: GreetForm, status = 200) => {
     const viewer = ctx.http.mustViewer(req)
     await ctx.views.pageOrFragment(req, res, {
-      page: 'hello:index', fragment: 'hello:_greetings', title: 'Hello',
-      data: { greeting: ctx.config.greeting, name: viewer.name ?? viewer.email, greetings: await recentGreetings(ctx.db, viewer.id), error: null },
+      page: 'hello:index', fragment: 'hello:_form', title: 'Hello', status,
+      data: { greeting: ctx.config.greeting, name: viewer.name ?? viewer.email, greetings: await recentGreetings(ctx.db, viewer.id), form },
     })
-  })
+  }
+
+  router.get('/', async (req, res) => render(req, res, emptyForm(req.query.sent === '1' ? 'Sent. It is in your list below.' : null)))
 
   router.post('/', async (req, res) => {
     const viewer = ctx.http.mustViewer(req)
-    const body = ctx.http.parse(greetBody, req.body)
-    await ctx.jobs.enqueue('greet', { userId: viewer.id, message: body.message })
-    if (req.get('HX-Request') === 'true') {
-      await ctx.views.pageOrFragment(req, res, {
-        page: 'hello:index', fragment: 'hello:_greetings', status: 202,
-        data: { greeting: ctx.config.greeting, name: viewer.name ?? viewer.email, greetings: await recentGreetings(ctx.db, viewer.id), error: null, queued: true },
-      })
-      return
+    const checked = ctx.http.validate(greetBody, req.body)
+    if (!checked.ok) {
+      const message = typeof req.body?.message === 'string' ? req.body.message.slice(0, 200) : ''
+      return render(req, res, { values: { message }, fields: checked.fields, error: checked.message, notice: null }, 422)
     }
-    res.redirect(303, '/hello')
+    await ctx.jobs.enqueue('greet', { userId: viewer.id, message: checked.data.message })
+    // htmx: a fresh form; the list updates itself when the job has recorded the greeting.
+    if (req.get('HX-Request') === 'true') return render(req, res, emptyForm('Sent. It appears in your list as soon as it is recorded.'), 202)
+    res.redirect(303, '/hello?sent=1')
   })
   return router
 }

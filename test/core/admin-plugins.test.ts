@@ -1,5 +1,11 @@
+import { fileURLToPath } from 'node:url'
 import { expect } from 'chai'
 import { startTestHost, type TestHost } from '../support/test-host.ts'
+import { PluginConfigError } from '../../core/plugin-api.ts'
+
+const TOUR = fileURLToPath(new URL('../fixtures/plugins/api-tour', import.meta.url))
+const SIGNING = 'sig-SECRET-in-config-7731'
+const TOKEN = 'tok-SECRET-nested-1188'
 
 const section = (html: string, name: string) => new RegExp(`<section class="card" id="admin-plugin-${name}">([\\s\\S]*?)</section>`).exec(html)?.[1] ?? ''
 
@@ -32,5 +38,35 @@ describe('admin: plugins page', function () {
       .and.contain('hello.greet (timeout 30s)').and.contain('tidy: every 1h, cluster').and.contain('hello.greeting.sent')
     const index = await client.get('/admin')
     expect(index.text).to.match(/1 running of \d+ found/)
+  })
+
+  it('shows a plugin\'s webhooks, event types and health checks, and its settings with secret keys redacted', async () => {
+    host = await startTestHost({ plugins: { 'api-tour': { enabled: true, source: TOUR, config: { signingSecret: SIGNING, upstream: { token: TOKEN, region: 'us' } } } } })
+    const { client } = await host.signedIn(await host.createUser({ role: 'ADMIN' }))
+    const page = (await client.get('/admin/plugins')).text
+    const tour = section(page, 'api-tour')
+    expect(tour).to.contain('overseerr: POST /api-tour/hooks/overseerr (shared-secret)')
+      .and.contain('signed: POST /api-tour/hooks/signed/v1 (hmac-sha256)')
+      .and.contain('api-tour.thing.happened (audience: subject)').and.contain('api-tour.thing.broke (audience: admins)')
+      .and.match(/Health checks<\/th><td>api-tour-svc; api-tour-hooks</)
+    expect(tour).to.contain('&quot;signingSecret&quot;:&quot;••••••&quot;').and.contain('&quot;region&quot;:&quot;us&quot;')
+    expect(page).to.not.contain(SIGNING).and.not.contain(TOKEN)
+    // The plugin itself still gets the real value.
+    const echoed = await client.get('/api-tour/config-echo', { headers: { Accept: 'application/json' } })
+    expect(JSON.parse(echoed.text)).to.deep.equal({ signingSecret: SIGNING })
+  })
+
+  it('names a refused secret setting at boot without echoing its value', async () => {
+    let refused: unknown
+    host = undefined as unknown as TestHost
+    try {
+      host = await startTestHost({ plugins: { 'api-tour': { enabled: true, source: TOUR, config: { signingSecret: ['not', 'a', 'string', SIGNING] } } } })
+    } catch (error) {
+      refused = error
+    }
+    expect(refused).to.be.instanceOf(PluginConfigError)
+    const problems = (refused as PluginConfigError).problems.join('\n')
+    expect(problems).to.contain('plugins.api-tour.config.signingSecret').and.contain('(got "••••••")')
+    expect(problems).to.not.contain(SIGNING)
   })
 })

@@ -3,8 +3,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { expect } from 'chai'
-import { apiKeyAad, type ServiceConfigRow } from '../../core/service-configs.ts'
-import { testServiceConnection } from '../../core/admin/service-connection-test.ts'
+import { apiKeyAad, fieldAad, type ServiceConfigRow } from '../../core/service-configs.ts'
+import { checkService } from '../../core/service-checks.ts'
 import type { ServiceType } from '../../core/plugin-api.ts'
 import { logDuring as captureLog } from '../support/log-capture.ts'
 import { startTestHost, type TestHost } from '../support/test-host.ts'
@@ -299,7 +299,7 @@ describe('admin: services', function () {
       test: () => new Promise(() => undefined),
     }
     const began = Date.now()
-    const result = await testServiceConnection([hanging], row as ServiceConfigRow, host.app.core.secrets, 500)
+    const result = await checkService([hanging], row as ServiceConfigRow, host.app.core.secrets, { timeoutMs: 500 })
     expect(Date.now() - began).to.be.below(5000)
     expect(result.ok).to.equal(false)
     expect(result.message).to.match(/^Slow thing did not answer within \d+ s\.$/)
@@ -335,5 +335,139 @@ describe('admin: services', function () {
     const bad = await client.post('/admin/services', form({ service_url: 'gopher://x' }), { htmx: true })
     expect(bad.status).to.equal(422)
     expect(bad.text.trimStart().startsWith('<form id="admin-service-form"')).to.equal(true)
+  })
+})
+
+describe('admin: a service type\'s declared fields', function () {
+  this.timeout(120_000)
+  const TOUR = fileURLToPath(new URL('../fixtures/plugins/api-tour', import.meta.url))
+  const SECRET = 'hook-SECRET-value-93ab7'
+  let host: TestHost
+  let client: TestClient
+
+  before(async () => {
+    host = await startTestHost({ config: LIMITS, plugins: { 'api-tour': { enabled: true, source: TOUR } } })
+    client = (await host.signedIn(await host.createUser({ role: 'ADMIN' }))).client
+  })
+  after(async () => { await host.stop() })
+
+  const hooksForm = (fields: Record<string, string> = {}) => ({
+    service_name: 'api-tour-hooks', service_name_other: '', service_url: 'http://127.0.0.1:5055/', api_key: '', enabled: '1',
+    field_region: 'eu-west', field_port: '8080', field_callback: 'https://example.com/cb', field_verbose: '1', field_webhookSecret: SECRET, ...fields,
+  })
+
+  it('shows the chosen type\'s fields, and the JSON box only for types without fields', async () => {
+    const page = (await client.get('/admin/services/new?type=api-tour-hooks')).text
+    expect(page).to.contain('name="field_region"').and.contain('Region (required)').and.contain('Where the tour runs.')
+    expect(page).to.contain('name="field_port"').and.contain('type="url" name="field_callback"').and.contain('type="checkbox" name="field_verbose"')
+    expect(page).to.match(/type="password" name="field_webhookSecret"/)
+    expect(page).to.contain('id="admin-service-form-field_webhookSecret-state">not set<')
+    expect(page).to.not.contain('name="config_data"')
+    expect(page).to.contain('name="show_fields"').and.contain('hx-get="/admin/services/new/type-fields"')
+    const plain = (await client.get('/admin/services/new?type=api-tour-svc')).text
+    expect(plain).to.contain('name="config_data"').and.not.contain('name="field_region"')
+
+    // htmx: the select swaps in the fields fragment alone.
+    const fragment = await client.get('/admin/services/new/type-fields?service_name=api-tour-hooks', { htmx: true })
+    expect(fragment.status).to.equal(200)
+    expect(fragment.text.trimStart().startsWith('<div id="admin-service-form-type-fields"')).to.equal(true)
+    expect(fragment.text).to.contain('name="field_region"')
+    // Without JS: "Show the fields for this type" renders the form again, saving nothing.
+    const before = await count(host)
+    const shown = await client.post('/admin/services', { ...hooksForm({ field_region: '', field_webhookSecret: '' }), show_fields: '1' })
+    expect(shown.status).to.equal(200)
+    expect(shown.text).to.contain('name="field_region"').and.not.contain('field-error')
+    expect(await count(host)).to.equal(before)
+  })
+
+  it('refuses a missing required field with 422 beside the field, every problem at once, and saves nothing', async () => {
+    const before = await count(host)
+    await client.get('/admin/services/new?type=api-tour-hooks')
+    const res = await client.post('/admin/services', hooksForm({ field_region: ' ', field_port: 'eighty', field_callback: 'javascript:alert(1)' }))
+    expect(res.status).to.equal(422)
+    expect(res.text).to.match(/id="admin-service-form-field_region-error">Region is required\./)
+    expect(res.text).to.match(/id="admin-service-form-field_port-error">Port must be a number/)
+    expect(res.text).to.match(/id="admin-service-form-field_callback-error">Callback address must be an http/)
+    expect(res.text).to.not.contain(SECRET)
+    expect(await count(host)).to.equal(before)
+    expect(await rowNamed(host, 'api-tour-hooks')).to.equal(undefined)
+  })
+
+  it('seals a secret field in the row, never shows it, and hands the values to test() and ctx.services.get', async () => {
+    await client.get('/admin/services/new?type=api-tour-hooks')
+    const created = await client.post('/admin/services', hooksForm())
+    expect(created.status, created.text.slice(0, 1000)).to.equal(303)
+    const row = await rowNamed(host, 'api-tour-hooks')
+    expect(JSON.stringify(row)).to.not.contain(SECRET)
+    expect(row.config_data).to.deep.equal({ region: 'eu-west', port: 8080, callback: 'https://example.com/cb', verbose: true })
+    expect(row.sealed_fields.webhookSecret.startsWith('v1:')).to.equal(true)
+    expect(host.app.core.secrets.decrypt(row.sealed_fields.webhookSecret, fieldAad('api-tour-hooks', 'webhookSecret'))).to.equal(SECRET)
+    expect(() => host.app.core.secrets.decrypt(row.sealed_fields.webhookSecret, apiKeyAad('api-tour-hooks'))).to.throw()
+
+    const record = await host.app.core.services.get('api-tour-hooks')
+    expect(record!.fields).to.deep.equal({ region: 'eu-west', port: 8080, callback: 'https://example.com/cb', verbose: true, webhookSecret: SECRET })
+
+    const edit = (await client.get(`/admin/services/${row.id}`)).text
+    expect(edit).to.contain('id="admin-service-form-field_webhookSecret-state">set<').and.contain('value="eu-west"').and.contain('name="field_webhookSecret_clear"')
+    const tested = await client.post(`/admin/services/${row.id}/test`)
+    expect(tested.text).to.contain(`region=eu-west port=8080 verbose=true secret=[secret] (${SECRET.length} chars)`)
+    for (const page of [edit, tested.text, (await client.get('/admin/services')).text]) expect(page).to.not.contain(SECRET)
+
+    // The secret the admin typed is what the plugin's webhook checks.
+    const delivery = await fetch(`${host.url}/api-tour/hooks/overseerr`, { method: 'POST', headers: { Authorization: SECRET, 'Content-Type': 'application/json' }, body: '{}' })
+    expect(delivery.status).to.equal(202)
+  })
+
+  it('refuses at boot fields with unsafe or repeated names, unknown types or no label, naming the plugin', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'medianest-bad-fields-'))
+    fs.writeFileSync(path.join(dir, 'index.ts'), `
+import { definePlugin } from ${JSON.stringify(PLUGIN_API)}
+export default definePlugin({ name: 'bad-fields', version: '1.0.0', api: '^1.1.0', register() { return { serviceTypes: [{
+  name: 'bad-fields', label: 'Bad', async test() { return { ok: true, message: '' } },
+  fields: [
+    { name: '__proto__', label: 'Proto', type: 'text' },
+    { name: 'token', label: 'Token', type: 'secret' },
+    { name: 'token', label: 'Again', type: 'secret' },
+    { name: 'colour', label: 'Colour', type: 'select' },
+    { name: 'quiet', type: 'checkbox' },
+  ],
+}] } } })
+`)
+    let refused: unknown
+    try {
+      const other = await startTestHost({ plugins: { 'bad-fields': { enabled: true, source: dir } } })
+      await other.stop()
+    } catch (error) {
+      refused = error
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+    expect((refused as { problems?: string[] }).problems).to.deep.equal([
+      'plugin "bad-fields": service type "bad-fields" field "__proto__": the name must be a letter then letters, digits or underscores (at most 64)',
+      'plugin "bad-fields": service type "bad-fields" field "token" is declared twice',
+      'plugin "bad-fields": service type "bad-fields" field "colour": type must be one of text, url, secret, number, checkbox',
+      'plugin "bad-fields": service type "bad-fields" field "quiet" needs a label',
+    ])
+  })
+
+  it('keeps a secret left empty, clears it when ticked or when the address moves to another server', async () => {
+    const row = await rowNamed(host, 'api-tour-hooks')
+    const sealed = () => rowNamed(host, 'api-tour-hooks').then((r) => r.sealed_fields ?? {})
+    await client.get(`/admin/services/${row.id}`)
+    expect((await client.post(`/admin/services/${row.id}`, hooksForm({ field_webhookSecret: '', field_region: 'us' }))).status).to.equal(303)
+    expect((await sealed()).webhookSecret).to.equal(row.sealed_fields.webhookSecret)
+    expect((await rowNamed(host, 'api-tour-hooks')).config_data.region).to.equal('us')
+
+    const moved = await client.post(`/admin/services/${row.id}`, hooksForm({ field_webhookSecret: '', service_url: 'http://10.0.0.9:5055/' }))
+    expect(moved.location).to.equal('/admin/services?done=updated-key-cleared')
+    expect(await sealed()).to.deep.equal({})
+
+    await client.post(`/admin/services/${row.id}`, hooksForm({ service_url: 'http://10.0.0.9:5055/' }))
+    expect(Object.keys(await sealed())).to.deep.equal(['webhookSecret'])
+    const both = await client.post(`/admin/services/${row.id}`, hooksForm({ field_webhookSecret_clear: '1', service_url: 'http://10.0.0.9:5055/' }))
+    expect(both.status).to.equal(422)
+    await client.post(`/admin/services/${row.id}`, hooksForm({ field_webhookSecret: '', field_webhookSecret_clear: '1', service_url: 'http://10.0.0.9:5055/' }))
+    expect(await sealed()).to.deep.equal({})
+    expect((await host.app.core.services.get('api-tour-hooks'))!.fields.webhookSecret).to.equal(null)
   })
 })

@@ -4,6 +4,7 @@ import { changeRole, changeStatus } from '../../core/admin/user-admin.ts'
 import { Conflict } from '../../core/plugin-api.ts'
 import { logDuring } from '../support/log-capture.ts'
 import { startTestHost, type TestHost } from '../support/test-host.ts'
+import type { Emit } from '../../core/lifecycle-events.ts'
 
 const LIMITS = { rateLimits: { login: { limit: 1000, window: '15m' }, authenticated: { limit: 10_000, window: '1m' } } }
 const count = async (host: TestHost, table: string, where: Record<string, unknown> = {}) =>
@@ -11,6 +12,7 @@ const count = async (host: TestHost, table: string, where: Record<string, unknow
 const alert = (html: string) => /role="alert">([\s\S]*?)<\/div>/.exec(html)?.[1].trim()
 const emailsIn = (html: string) => [...html.matchAll(/<a href="\/admin\/users\/[0-9a-f-]{36}">([^<]+)<\/a>/g)].map((m) => m[1])
 const link = (html: string, rel: 'next' | 'prev') => new RegExp(`rel="${rel}" href="([^"]+)"`).exec(html)?.[1].replace(/&amp;/g, '&')
+const noEvents: Emit = async () => {}
 
 /** Audit lines written while `work` runs. */
 const auditDuring = async (host: TestHost, work: () => Promise<unknown>): Promise<Array<Record<string, unknown>>> =>
@@ -321,7 +323,7 @@ describe('admin: the last active admin', function () {
   it('cannot be demoted or suspended, even by a change that skips the self check', async () => {
     const onlyAdmin = await host.createUser({ role: 'ADMIN' })
     const actor = await host.createUser()
-    for (const attempt of [() => changeRole(host.db, actor.id, onlyAdmin.id, 'USER'), () => changeStatus(host.db, actor.id, onlyAdmin.id, 'suspended')]) {
+    for (const attempt of [() => changeRole(host.db, noEvents, actor.id, onlyAdmin.id, 'USER'), () => changeStatus(host.db, noEvents, actor.id, onlyAdmin.id, 'suspended')]) {
       let refused: unknown = null
       try { await attempt() } catch (error) { refused = error }
       expect(refused).to.be.instanceOf(Conflict)
@@ -333,7 +335,7 @@ describe('admin: the last active admin', function () {
   it('lets only one of two admins demoting each other at the same moment succeed', async () => {
     const a = await host.createUser({ role: 'ADMIN' })
     const b = await host.createUser({ role: 'ADMIN' })
-    const results = await Promise.allSettled([changeRole(host.db, a.id, b.id, 'USER'), changeStatus(host.db, b.id, a.id, 'suspended')])
+    const results = await Promise.allSettled([changeRole(host.db, noEvents, a.id, b.id, 'USER'), changeStatus(host.db, noEvents, b.id, a.id, 'suspended')])
     expect(results.filter((r) => r.status === 'fulfilled')).to.have.length(1)
     const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult
     expect(refused.reason).to.be.instanceOf(Conflict)

@@ -99,12 +99,32 @@ describe('medianest CLI: migrate, plugins, create-admin', function () {
     expect(enabled.code, enabled.stderr).to.equal(0)
     const listing = JSON.parse(enabled.stdout) as { plugins: Array<Record<string, unknown>>; problems: string[] }
     const hello = listing.plugins.find((p) => p.name === 'hello')
-    expect(hello).to.include({ enabled: true, origin: 'first-party', version: '1.0.0', api: '^1.0.0', apiCompatible: true, onStartFailure: 'abort', loadPosition: 1 })
+    expect(hello).to.include({ enabled: true, origin: 'first-party', version: '1.0.0', api: '^1.1.0', apiCompatible: true, onStartFailure: 'abort', loadPosition: 1 })
     expect(hello?.tables).to.deep.equal(['hello_greetings'])
     expect(hello?.dependsOn).to.deep.equal([])
     expect(hello?.config).to.deep.equal({ greeting: 'Ahoy', greetingsPerHour: 30 })
     expect(hello?.settings).to.deep.equal({ greeting: 'Hello', greetingsPerHour: 30 })
     expect(listing.problems).to.deep.equal([])
+  })
+
+  it('plugins redacts secret settings, and lists each plugin\'s webhooks, event types and health checks', async () => {
+    const tourConfig = path.join(dir, 'tour.config.json')
+    const secret = 'cli-SECRET-signing-5521'
+    const source = fileURLToPath(new URL('../fixtures/plugins/api-tour', import.meta.url))
+    fs.writeFileSync(tourConfig, JSON.stringify({ plugins: { 'api-tour': { enabled: true, source, config: { signingSecret: secret, upstream: { token: 'cli-SECRET-token-9' } } } } }))
+    const env = { MEDIANEST_CONFIG: tourConfig }
+    const [text, json] = await Promise.all([cli(['plugins'], { env }), cli(['plugins', '--json'], { env })])
+    for (const run of [text, json]) {
+      expect(run.code, run.stderr).to.equal(0)
+      expect(run.stdout + run.stderr).to.not.contain(secret).and.not.contain('cli-SECRET-token-9')
+    }
+    expect(text.stdout).to.include('"signingSecret":"••••••"')
+      .and.match(/webhooks\s+overseerr: POST \/api-tour\/hooks\/overseerr \(shared-secret\); signed: POST \/api-tour\/hooks\/signed\/v1 \(hmac-sha256\)/)
+      .and.match(/event types\s+api-tour\.thing\.happened \(audience: subject\)/)
+      .and.match(/health checks\s+api-tour-svc; api-tour-hooks/)
+    const tour = (JSON.parse(json.stdout) as { plugins: Array<Record<string, any>> }).plugins.find((p) => p.name === 'api-tour')!
+    expect(tour.config).to.deep.equal({ signingSecret: '••••••', upstream: { token: '••••••', region: 'eu' } })
+    expect(tour.contributes.map((c: { kind: string }) => c.kind)).to.include.members(['Webhooks', 'Event types', 'Health checks'])
   })
 
   it('migrate up hello applies its migration, and migrate down hello rolls it back without touching the core', async () => {

@@ -21,4 +21,23 @@ describe('plugin conformance suite: refuses broken plugins with a clear message'
     const problems = await checkPluginConformance({ dir: fixture('undeclared-table') })
     expect(problems).to.deep.equal(['its migrations create tables it does not declare in "tables": sneaky_extra'])
   })
+
+  it('a migration that changes a table the plugin does not own (a core table here)', async () => {
+    const problems = await checkPluginConformance({ dir: fixture('alters-core') })
+    expect(problems).to.deep.equal(['its migrations change tables it does not own: users (own tables only; ask the owner for what you need)'])
+  })
+
+  it('templates with ids outside the namespace, a table made at start(), a health check that calls anything healthy', async () => {
+    const problems = await checkPluginConformance({ dir: fixture('bad-ids') })
+    expect(problems).to.deep.equal([
+      'its templates use DOM ids outside its namespace "bad-ids-": _row.eta: id="row-…"',
+      'service type "always-fine": its test() reports ok for a service that cannot be reached (http://127.0.0.1:9/)',
+      'start() creates tables outside its migrations: bad_ids_sneaky',
+    ])
+  })
+
+  it('passes the plugin that tours every API 1.1 capability', async () => {
+    const problems = await checkPluginConformance({ dir: fixture('api-tour') })
+    expect(problems).to.deep.equal([])
+  })
 })

@@ -47,7 +47,11 @@ describe('sessions: sign-in, expiry, sign-out', function () {
     const second = await client.post('/login', { email: user.email, password: user.password })
     expect(second.status).to.equal(303)
     expect(client.cookie(COOKIE)).to.be.a('string').and.not.equal(afterFirst)
-    expect(await sessionRows(host, user.id)).to.have.length(2)
+    // Signing in over a live session rotates it: the old one is gone, not kept beside the new.
+    expect(await sessionRows(host, user.id)).to.have.length(1)
+    const stale = host.client()
+    stale.setCookie(COOKIE, afterFirst!)
+    expect((await stale.get('/')).status).to.equal(303)
   })
 
   it('ends a session left idle for more than 7 days, and deletes its row', async () => {

@@ -2,14 +2,18 @@
 // satisfy. `checkPluginConformance` returns the problems (so the suite itself can be
 // tested on broken plugins); `describePluginConformance` wraps it for mocha.
 //
-// A community author runs it on their own plugin:
-//   import { describePluginConformance } from 'medianest/test/support/conformance.ts'
+// A community author runs it on their own plugin, from any folder:
+//   npx medianest plugins check ./my-plugin
+// or inside their own mocha tests:
+//   import { describePluginConformance } from 'medianest/testing'
 //   describePluginConformance(new URL('..', import.meta.url).pathname)
+import { once } from 'node:events'
 import fs from 'node:fs'
+import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { expect } from 'chai'
-import type { Request } from 'express'
+import express, { type Request } from 'express'
 import { isPluginDefinition, type PluginDefinition, type Viewer, type Contributions } from '../../core/plugin-api.ts'
 import { openDatabase, type Database } from '../../core/db.ts'
 import { CORE_MIGRATIONS_DIR, migrateDown, migrateLatest } from '../../core/migrations.ts'
@@ -19,8 +23,13 @@ import { ViewEngine } from '../../core/views.ts'
 import { createLogger } from '../../core/log.ts'
 import { createSecrets, loadKeyRing } from '../../core/secrets.ts'
 import { createServices } from '../../core/service-configs.ts'
+import { createUsers } from '../../core/users-directory.ts'
+import { EventTypes } from '../../core/event-types.ts'
 import { requireAdmin, requireUser } from '../../core/auth/guards.ts'
-import { bounded } from '../../core/plugins/host.ts'
+import { bounded, type PluginHost } from '../../core/plugins/host.ts'
+import { webhookRoutes } from '../../core/webhooks/routes.ts'
+import { requestContext } from '../../core/http/request-context.ts'
+import { checkService } from '../../core/service-checks.ts'
 import { freshDatabase } from './test-db.ts'
 
 export interface ConformanceOptions {
@@ -40,6 +49,47 @@ async function loadDefinition(dir: string): Promise<PluginDefinition> {
   const mod = (await import(pathToFileURL(file).href)) as { default?: unknown }
   if (!isPluginDefinition(mod.default)) throw new Error(`${file}: the default export is not a definePlugin({...}) result`)
   return mod.default
+}
+
+/**
+ * The shape of every table the plugin does not own (columns, indexes, constraints,
+ * triggers), to catch a migration that alters someone else's table, a core table included.
+ */
+async function foreignSchema(db: Database, owned: Set<string>): Promise<string[]> {
+  const keep = (table: string) => !owned.has(table) && !table.startsWith('knex_migrations')
+  const columns: Array<{ table_name: string; column_name: string; data_type: string; is_nullable: string; column_default: string | null }> =
+    await db.knex('information_schema.columns').where({ table_schema: 'public' })
+      .select('table_name', 'column_name', 'data_type', 'is_nullable', 'column_default')
+  const indexes: Array<{ tablename: string; indexdef: string }> = await db.knex('pg_indexes').where({ schemaname: 'public' }).select('tablename', 'indexdef')
+  const constraints: Array<{ table_name: string; constraint_name: string; constraint_type: string }> =
+    await db.knex('information_schema.table_constraints').where({ table_schema: 'public' }).select('table_name', 'constraint_name', 'constraint_type')
+  const triggers: Array<{ event_object_table: string; trigger_name: string }> =
+    await db.knex('information_schema.triggers').where({ trigger_schema: 'public' }).select('event_object_table', 'trigger_name')
+  return [
+    ...columns.filter((c) => keep(c.table_name)).map((c) => `${c.table_name}: column ${c.column_name} ${c.data_type} ${c.is_nullable} ${c.column_default ?? ''}`),
+    ...indexes.filter((i) => keep(i.tablename)).map((i) => `${i.tablename}: ${i.indexdef}`),
+    ...constraints.filter((c) => keep(c.table_name)).map((c) => `${c.table_name}: ${c.constraint_type} ${c.constraint_name}`),
+    ...triggers.filter((t) => keep(t.event_object_table)).map((t) => `${t.event_object_table}: trigger ${t.trigger_name}`),
+  ].sort()
+}
+
+/** Literal DOM ids in every template of the plugin: each must start with '<name>-'. */
+function foreignTemplateIds(viewsDir: string, name: string): string[] {
+  const found: string[] = []
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const file = path.join(dir, entry.name)
+      if (entry.isDirectory()) walk(file)
+      else if (entry.name.endsWith('.eta')) {
+        for (const m of fs.readFileSync(file, 'utf8').matchAll(/\bid="([^"<]*)/g)) {
+          // An id built from an expression is checked by its literal start, if it has one.
+          if (m[1] && !m[1].startsWith(`${name}-`)) found.push(`${path.relative(viewsDir, file)}: id="${m[1]}…"`)
+        }
+      }
+    }
+  }
+  walk(viewsDir)
+  return found
 }
 
 async function publicTables(db: Database): Promise<Set<string>> {
@@ -78,7 +128,15 @@ export async function checkPluginConformance(options: ConformanceOptions): Promi
       const set = { owner: name, dir: migrationsDir }
       const tracking = (t: string) => t.startsWith('knex_migrations__')
       const before = await publicTables(db)
+      const othersBefore = await foreignSchema(db, declared)
       await migrateLatest(db, [set])
+      // Tables that existed before (the core's); new undeclared ones are reported below.
+      const othersAfter = (await foreignSchema(db, declared)).filter((x) => before.has(x.split(':')[0]))
+      const altered = [...othersAfter.filter((x) => !othersBefore.includes(x)), ...othersBefore.filter((x) => !othersAfter.includes(x))]
+      if (altered.length) {
+        const tables = [...new Set(altered.map((x) => x.split(':')[0]))]
+        problems.push(`its migrations change tables it does not own: ${tables.join(', ')} (own tables only; ask the owner for what you need)`)
+      }
       const created = [...(await publicTables(db))].filter((t) => !before.has(t) && !tracking(t))
       const undeclared = created.filter((t) => !declared.has(t))
       const missing = [...declared].filter((t) => !created.includes(t))
@@ -110,7 +168,9 @@ export async function checkPluginConformance(options: ConformanceOptions): Promi
     const core = {
       config: {} as CoreServices['config'], db, log, views,
       queue: fake as unknown as CoreServices['queue'], bus: fake as unknown as CoreServices['bus'],
-      live: fake as unknown as CoreServices['live'], secrets, services: createServices(db.knex, secrets),
+      live: fake as unknown as CoreServices['live'], secrets, services: createServices(db.knex, secrets, () => []),
+      users: createUsers(db.knex), eventTypes: new EventTypes(log, () => []),
+      session: { db: db.knex, cookies: { secure: false }, sessionPolicy: { idleMs: 3600_000, absoluteMs: 86_400_000 } },
       guards: { requireUser, requireAdmin }, provided: new Map(),
     } satisfies CoreServices
     const stopFns: Array<() => unknown> = []
@@ -118,6 +178,8 @@ export async function checkPluginConformance(options: ConformanceOptions): Promi
     const ctx = createPluginContext({
       core, name, version: definition.version, dir: options.dir, config: parsedConfig,
       dependsOn: definition.dependsOn ?? [], onStop: (fn) => stopFns.push(fn),
+      declaredJobs: () => contributions?.jobs ?? [],
+      identityProviders: () => contributions?.identityProviders ?? [],
     })
     let contributions: Contributions
     try {
@@ -126,6 +188,29 @@ export async function checkPluginConformance(options: ConformanceOptions): Promi
       return [`register(ctx) threw: ${(error as Error).message}`]
     }
     problems.push(...validateContributions(name, contributions))
+
+    if (viewsDir) {
+      const foreign = foreignTemplateIds(viewsDir, name)
+      if (foreign.length) problems.push(`its templates use DOM ids outside its namespace "${name}-": ${foreign.join(', ')}`)
+    }
+    for (const type of contributions.serviceTypes ?? []) {
+      // A health check must end, and must not call a closed port healthy.
+      const unreachable = { id: 0, service_name: type.name, service_url: 'http://127.0.0.1:9/', api_key: null, enabled: true, config_data: {}, updated_at: new Date(), updated_by: null }
+      const result = await checkService([type], unreachable, secrets, { timeoutMs: 3000 })
+      if (result.ok) problems.push(`service type "${type.name}": its test() reports ok for a service that cannot be reached (http://127.0.0.1:9/)`)
+    }
+
+    for (const type of contributions.eventTypes ?? []) {
+      // describe() may throw for a payload it cannot read (that message is then skipped),
+      // but what it returns must be words.
+      let described: unknown
+      try { described = type.describe({}) } catch { continue }
+      const d = described as { title?: unknown; message?: unknown }
+      if (typeof d?.title !== 'string' || typeof d?.message !== 'string') {
+        problems.push(`event type "${type.event}": describe() must return { title, message } strings`)
+      }
+    }
+    if (contributions.webhooks?.length) problems.push(...(await checkWebhooks(name, contributions, db)))
 
     const viewer: Viewer = { id: '00000000-0000-4000-8000-000000000001', email: 'conformance@example.com', name: 'Conformance', role: 'ADMIN', image: null, requiresPasswordChange: false, sessionId: null }
     for (const widget of contributions.widgets ?? []) {
@@ -143,8 +228,11 @@ export async function checkPluginConformance(options: ConformanceOptions): Promi
     const resources = () => countBy(process.getActiveResourcesInfo())
     const before = resources()
     const limit = 30_000
+    const tablesBeforeStart = await publicTables(db)
     try {
       if (definition.start) await bounded(definition.start(ctx), limit, 'start() did not finish within 30 s')
+      const madeAtStart = [...(await publicTables(db))].filter((t) => !tablesBeforeStart.has(t))
+      if (madeAtStart.length) problems.push(`start() creates tables outside its migrations: ${madeAtStart.join(', ')}`)
       for (const fn of stopFns.reverse()) await fn()
       if (definition.stop) await bounded(definition.stop(ctx), limit, 'stop() did not finish within 30 s')
     } catch (error) {
@@ -159,6 +247,34 @@ export async function checkPluginConformance(options: ConformanceOptions): Promi
     await db.close()
     await test.drop()
   }
+}
+
+/**
+ * Each webhook, called as a stranger would (no proof, nothing configured), must refuse
+ * with 401: a secret() that throws, or a path the host cannot serve, shows up here.
+ */
+async function checkWebhooks(name: string, contributions: Contributions, db: Database): Promise<string[]> {
+  const host = {
+    plugins: [{ name, state: 'started' }],
+    webhooks: () => (contributions.webhooks ?? []).map((w) => ({ ...w, plugin: name })),
+  } as unknown as PluginHost
+  const app = express()
+  app.use(requestContext(log))
+  app.use(webhookRoutes({ db: db.knex, host }))
+  const server = app.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as AddressInfo
+  const problems: string[] = []
+  try {
+    for (const hook of contributions.webhooks ?? []) {
+      const res = await fetch(`http://127.0.0.1:${port}/${name}/hooks/${hook.path}`, { method: 'POST', body: '{}', headers: { 'Content-Type': 'application/json' } })
+      if (res.status !== 401) problems.push(`webhook "${hook.id}": a delivery without its secret answered ${res.status}, not 401`)
+    }
+  } finally {
+    server.closeAllConnections()
+    await new Promise((resolve) => server.close(resolve))
+  }
+  return problems
 }
 
 function countBy(items: string[]): Record<string, number> {

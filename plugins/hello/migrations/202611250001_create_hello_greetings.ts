@@ -1,4 +1,4 @@
-import type { Knex } from '../../../core/plugin-api.ts'
+import type { Knex } from 'medianest/plugin-api'
 
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('hello_greetings', (t) => {

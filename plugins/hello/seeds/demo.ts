@@ -1,6 +1,6 @@
 // `medianest seed demo`: a few greetings for the demo people, so the hello widget
 // shows a count. Only for users this run created: a second run adds none.
-import type { SeedContext } from '../../../core/plugin-api.ts'
+import type { SeedContext } from 'medianest/plugin-api'
 import { recordGreeting } from '../greetings.ts'
 
 export async function seed(ctx: SeedContext<{ greeting: string }>): Promise<void> {

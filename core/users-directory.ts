@@ -1,0 +1,44 @@
+// Read-only users for plugins (ctx.users): public fields and the provider ids of linked
+// accounts (the overseerr plugin maps a requester by Plex id). Never a hash or a token.
+import type { Knex } from 'knex'
+import type { PublicUser, UserQuery, Users } from './plugin-api.ts'
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+const MAX_USERS = 1000
+const COLUMNS = ['id', 'email', 'name', 'role', 'status', 'image', 'created_at']
+
+interface Row { id: string; email: string; name: string | null; role: PublicUser['role']; status: PublicUser['status']; image: string | null; created_at: Date }
+
+export function createUsers(db: Knex): Users {
+  const withAccounts = async (rows: Row[]): Promise<PublicUser[]> => {
+    if (!rows.length) return []
+    const links: Array<{ user_id: string; provider: string; provider_account_id: string }> = await db('accounts')
+      .whereIn('user_id', rows.map((r) => r.id))
+      .orderBy(['provider', 'provider_account_id'])
+      .select('user_id', 'provider', 'provider_account_id')
+    return rows.map((r) => ({
+      id: r.id, email: r.email, name: r.name, role: r.role, status: r.status, image: r.image, createdAt: r.created_at,
+      accounts: links.filter((l) => l.user_id === r.id).map((l) => ({ provider: l.provider, providerAccountId: l.provider_account_id })),
+    }))
+  }
+
+  return {
+    async get(id) {
+      if (typeof id !== 'string' || !UUID.test(id)) return null
+      const row: Row | undefined = await db('users').where({ id }).first(COLUMNS)
+      return row ? (await withAccounts([row]))[0] : null
+    },
+    async list(query: UserQuery = {}) {
+      const q = db('users').select(COLUMNS).orderBy([{ column: 'created_at' }, { column: 'id' }]).limit(MAX_USERS)
+      if (query.role) q.where('role', query.role)
+      if (query.status) q.where('status', query.status)
+      if (query.ids) {
+        if (query.ids.length > MAX_USERS) throw new RangeError(`ctx.users.list takes at most ${MAX_USERS} ids at once.`)
+        const ids = query.ids.filter((id) => typeof id === 'string' && UUID.test(id))
+        if (!ids.length) return []
+        q.whereIn('id', ids)
+      }
+      return withAccounts(await q)
+    },
+  }
+}

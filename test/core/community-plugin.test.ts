@@ -1,0 +1,66 @@
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { expect } from 'chai'
+import { startTestHost } from '../support/test-host.ts'
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const FIXTURE = path.join(ROOT, 'test/fixtures/plugins/community-hello')
+
+function runCli(args: string[], cwd: string): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/medianest.js'), ...args], { cwd, env: { ...process.env, MEDIANEST_CONFIG: '' } })
+    let out = ''
+    child.stdout.on('data', (d) => { out += d })
+    child.stderr.on('data', (d) => { out += d })
+    child.on('error', reject)
+    child.on('close', (code) => resolve({ code, out }))
+  })
+}
+
+describe('a community plugin in a folder of its own, outside the repository', function () {
+  this.timeout(180_000)
+  let dir: string
+
+  before(() => {
+    // Copied as an author would keep it: package.json ("type": "module"), tsconfig.json,
+    // index.ts importing 'medianest/plugin-api' by name, migrations/, views/.
+    dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'medianest-community-')), 'community-hello')
+    fs.cpSync(FIXTURE, dir, { recursive: true })
+    expect(fs.readFileSync(path.join(dir, 'index.ts'), 'utf8')).to.include("from 'medianest/plugin-api'")
+  })
+  after(() => fs.rmSync(path.dirname(dir), { recursive: true, force: true }))
+
+  it('passes `medianest plugins check <folder>` (import boundary and conformance)', async () => {
+    const { code, out } = await runCli(['plugins', 'check', dir], os.tmpdir())
+    expect(out).to.include('Import boundary: ok')
+    expect(out).to.include('Conformance: ok')
+    expect(out).to.include('The plugin conforms.')
+    expect(code).to.equal(0)
+  })
+
+  it('boots MediaNest with it from its source folder, the contract resolved by name', async () => {
+    const host = await startTestHost({ plugins: { 'community-hello': { enabled: true, source: dir, config: { word: 'Howdy' } } } })
+    try {
+      const { client } = await host.signedIn()
+      const page = await client.get('/community-hello')
+      expect(page.status).to.equal(200)
+      expect(page.text).to.include('Howdy! 1 visits.')
+    } finally {
+      await host.stop()
+    }
+  })
+
+  it('is refused by the check when it reaches into MediaNest\'s internals, naming the file and line', async () => {
+    const broken = path.join(path.dirname(dir), 'broken-hello')
+    fs.cpSync(dir, broken, { recursive: true })
+    fs.appendFileSync(path.join(broken, 'index.ts'), `export { openDatabase } from 'medianest/core/db.ts'\nexport { ViewEngine } from ${JSON.stringify(path.join(ROOT, 'core/views.ts'))}\n`)
+    const lines = fs.readFileSync(path.join(broken, 'index.ts'), 'utf8').split('\n').length
+    const { code, out } = await runCli(['plugins', 'check', broken], os.tmpdir())
+    expect(code).to.equal(1)
+    expect(out).to.include(`index.ts:${lines - 2}: 'medianest/core/db.ts' is not part of the plugin contract`)
+    expect(out).to.include(`index.ts:${lines - 1}: '${path.join(ROOT, 'core/views.ts')}' reaches outside this plugin`)
+  })
+})

@@ -1,0 +1,13 @@
+// `medianest/testing`: what a plugin's own tests import, from any folder. The conformance
+// suite every plugin passes, a whole MediaNest on a fresh database to drive over HTTP,
+// and chai's expect (so a plugin outside this repository needs no test libraries of its own
+// beyond mocha).
+export { checkPluginConformance, describePluginConformance, type ConformanceOptions } from './conformance.ts'
+export { startTestHost, type TestHost, type TestHostOptions } from './test-host.ts'
+export { TestClient } from './http-client.ts'
+export { freshDatabase, onPostgres } from './test-db.ts'
+export { waitFor, sleep } from './wait-for.ts'
+export { expect } from 'chai'
+export { browserAvailable, launchBrowser, newTestContext, visit } from './browser.ts'
+export { expectAccessible } from './axe.ts'
+export { waitForText, waitForVisible } from './page-waits.ts'
