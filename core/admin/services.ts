@@ -117,7 +117,7 @@ const TEST_TIMEOUT_MS = 15_000
 const DONE: Record<string, string> = {
   created: 'Service added.',
   updated: 'Service saved.',
-  'updated-key-cleared': 'Service saved. Its address now points to another server, so the stored API key was cleared (and any stored secret field): edit the service and enter them again.',
+  'updated-key-cleared': 'Service saved. Its address now points to another server, so its stored API key and secret settings were cleared: edit the service and enter them again.',
   deleted: 'Service deleted.',
 }
 

@@ -138,7 +138,7 @@ describe('admin: services', function () {
       const after = await host.db('service_configs').where({ id: row.id }).first()
       expect(after.api_key, elsewhere).to.equal(null)
       expect(after.service_url).to.equal(elsewhere)
-      expect((await client.get(res.location!)).text).to.include('the stored API key was cleared')
+      expect((await client.get(res.location!)).text).to.include('its stored API key and secret settings were cleared')
     }
     const row = await create({ api_key: KEY })
     await client.get(`/admin/services/${row.id}`)
@@ -459,7 +459,8 @@ export default definePlugin({ name: 'bad-fields', version: '1.0.0', api: '^1.1.0
     expect((await rowNamed(host, 'api-tour-hooks')).config_data.region).to.equal('us')
 
     const moved = await client.post(`/admin/services/${row.id}`, hooksForm({ field_webhookSecret: '', service_url: 'http://10.0.0.9:5055/' }))
-    expect(moved.location).to.equal('/admin/services?done=updated-key-cleared')
+    expect(moved.location).to.equal('/admin/services')
+    expect((await client.get('/admin/services')).text).to.include('secret settings were cleared')
     expect(await sealed()).to.deep.equal({})
 
     await client.post(`/admin/services/${row.id}`, hooksForm({ service_url: 'http://10.0.0.9:5055/' }))
