@@ -13,6 +13,7 @@ import type { Csrf } from './http/csrf.ts'
 import { requestContext, requestId, viewerOf } from './http/request-context.ts'
 import { securityHeaders } from './http/security-headers.ts'
 import { errorHandler, notFoundFallthrough } from './http/errors.ts'
+import type { ErrorRecorder } from './http/error-recorder.ts'
 import { healthRoutes } from './http/health.ts'
 import { authenticate } from './auth/authenticate.ts'
 import { passwordChangeGate } from './auth/password-change-gate.ts'
@@ -39,6 +40,7 @@ export interface AppParts {
   /** Middleware that runs for every signed-in request (the per-user rate limit). */
   authenticatedLimit?: RequestHandler
   ready: () => Promise<{ ok: boolean; detail: Record<string, unknown> }>
+  errorRecorder: ErrorRecorder
 }
 
 export function createApp(parts: AppParts): Express {
@@ -52,10 +54,13 @@ export function createApp(parts: AppParts): Express {
   app.use(securityHeaders({ https: parts.cookies.secure }))
   app.use(healthRoutes(parts.ready))
 
-  const staticOptions = { maxAge: config.logLevel === 'debug' ? 0 : '1h', index: false, fallthrough: false }
-  app.use('/public', express.static(PUBLIC_DIR, staticOptions))
+  // A file that is not there is a plain 404 here, before cookies, sessions or the
+  // database: send's own error (with its path on disk) never reaches the error handler.
+  const staticOptions = { maxAge: config.logLevel === 'debug' ? 0 : '1h', index: false }
+  app.use('/public', express.static(PUBLIC_DIR, staticOptions), notFoundFallthrough)
   app.get('/vendor/htmx.min.js', (_req, res) => res.sendFile(path.join(HTMX_DIST, 'htmx.min.js'), { maxAge: '1d' }))
   app.get('/vendor/hx-sse.min.js', (_req, res) => res.sendFile(path.join(HTMX_DIST, 'ext', 'hx-sse.min.js'), { maxAge: '1d' }))
+  app.use('/vendor', notFoundFallthrough)
 
   app.use(cookieParser())
   // Only requests that may carry a body go through the body parsers (they cost every GET otherwise).
@@ -87,6 +92,6 @@ export function createApp(parts: AppParts): Express {
   }))
 
   app.use(notFoundFallthrough)
-  app.use(errorHandler({ db: core.db.knex, views: core.views }))
+  app.use(errorHandler({ recorder: parts.errorRecorder, views: core.views, log: parts.log }))
   return app
 }

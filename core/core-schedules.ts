@@ -6,8 +6,14 @@ import { deleteExpiredSessions } from './auth/sessions.ts'
 import { deleteExpiredApiTokens } from './auth/api-tokens.ts'
 import { deleteExpiredCodes } from './auth/one-time-codes.ts'
 import { deleteOldWindows } from './http/rate-limit.ts'
+import { pruneErrorLogs } from './http/error-recorder.ts'
 
-export function coreSchedules(options: { db: Knex; live: LiveHub; extra?: ScheduleDefinition[] }): ScheduleDefinition[] {
+export function coreSchedules(options: {
+  db: Knex
+  live: LiveHub
+  errorLog: { retentionMs: number; maxRows: number }
+  extra?: ScheduleDefinition[]
+}): ScheduleDefinition[] {
   const { db, live } = options
   return [
     {
@@ -22,6 +28,13 @@ export function coreSchedules(options: { db: Knex; live: LiveHub; extra?: Schedu
     {
       id: 'rate-limit-windows', every: '1h', timeout: '1m', scope: 'cluster',
       async run() { await deleteOldWindows(db) },
+    },
+    {
+      id: 'error-log-retention', every: '1h', timeout: '5m', scope: 'cluster',
+      async run({ log }) {
+        const { expired, overCap } = await pruneErrorLogs(db, options.errorLog)
+        if (expired + overCap) log.info(`error_logs: removed ${expired} rows past retention and ${overCap} over the ${options.errorLog.maxRows}-row cap`)
+      },
     },
     {
       id: 'live-events', every: '5m', timeout: '1m', scope: 'cluster',

@@ -25,6 +25,7 @@ import { SessionCache } from './auth/session-cache.ts'
 import { createApp } from './app.ts'
 import { PluginConfigError } from './plugin-api.ts'
 import { coreSchedules } from './core-schedules.ts'
+import { ErrorRecorder } from './http/error-recorder.ts'
 import { accountsFeature } from './accounts.ts'
 
 export interface StartOptions {
@@ -44,6 +45,8 @@ export interface MediaNest {
   host: PluginHost
   core: CoreServices
   scheduler: Scheduler
+  /** What reaches error_logs; tests flush its summaries. */
+  errorRecorder: ErrorRecorder
   server: http.Server | null
   url: string
   app: ReturnType<typeof createApp>
@@ -96,6 +99,10 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
     const sessionPolicy = { idleMs: durationMs(config.sessions.idle), absoluteMs: durationMs(config.sessions.absolute) }
     const csrf = createCsrf({ key: deriveKey(ring, 'csrf'), cookies })
     const sessionCache = new SessionCache()
+    const errorRecorder = new ErrorRecorder(db.knex, log.child({ plugin: 'core' }), {
+      serverErrorsPerMinute: config.errorLog.serverErrorsPerMinute,
+      summaryWindowMs: durationMs(config.errorLog.summaryWindow),
+    })
     const detachCache = await sessionCache.attach(db)
     stoppers.push(detachCache)
     let migrated = false
@@ -105,6 +112,7 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
       config, log, core, host, csrf, cookies, sessionPolicy, sessionCache,
       coreRoutes: accounts.routes,
       authenticatedLimit: accounts.authenticatedLimit,
+      errorRecorder,
       ready: async () => {
         await db.knex.raw('select 1')
         // Migrations only run at boot: once seen done, they stay done for this process.
@@ -119,7 +127,11 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
     step('plugins started', t)
 
     bus.install()
-    for (const s of coreSchedules({ db: db.knex, live, extra: accounts.schedules })) scheduler.add(`core.${s.id}`, s, log.child({ plugin: 'core' }))
+    // Stopped after the server closes (stoppers run backwards), so the last summaries are written.
+    errorRecorder.start()
+    stoppers.push(() => errorRecorder.stop())
+    const errorLog = { retentionMs: durationMs(config.errorLog.retention), maxRows: config.errorLog.maxRows }
+    for (const s of coreSchedules({ db: db.knex, live, errorLog, extra: accounts.schedules })) scheduler.add(`core.${s.id}`, s, log.child({ plugin: 'core' }))
     for (const s of host.schedules()) scheduler.add(`${s.plugin}.${s.def.id}`, s.def, s.log)
     await live.start()
     stoppers.push(() => live.stop())
@@ -146,7 +158,7 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
 
     let stopping: Promise<void> | null = null
     return {
-      config, log, db, host, core, scheduler, server, url, app,
+      config, log, db, host, core, scheduler, errorRecorder, server, url, app,
       stop() {
         stopping ??= (async () => {
           log.info('MediaNest is shutting down')
