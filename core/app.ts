@@ -14,6 +14,7 @@ import { requestContext, requestId, viewerOf } from './http/request-context.ts'
 import { securityHeaders } from './http/security-headers.ts'
 import { errorHandler, notFoundFallthrough } from './http/errors.ts'
 import type { ErrorRecorder } from './http/error-recorder.ts'
+import { refuseNulCharacters } from './http/nul-characters.ts'
 import { healthRoutes } from './http/health.ts'
 import { authenticate } from './auth/authenticate.ts'
 import { passwordChangeGate } from './auth/password-change-gate.ts'
@@ -68,6 +69,7 @@ export function createApp(parts: AppParts): Express {
     (req.method === 'GET' || req.method === 'HEAD' ? next() : parser(req, res, next))
   app.use(withBody(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 200 })))
   app.use(withBody(express.json({ limit: '1mb' })))
+  app.use(refuseNulCharacters)
   app.use(authenticate({ db: core.db.knex, policy: parts.sessionPolicy, cookies: parts.cookies, cache: parts.sessionCache }))
   app.use(csrf.verify)
   if (parts.authenticatedLimit) app.use(parts.authenticatedLimit)

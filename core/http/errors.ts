@@ -37,6 +37,12 @@ function describe(error: unknown): Described {
   }
   const fromLibrary = describeLibraryError(error)
   if (fromLibrary) return fromLibrary
+  // invalid byte sequence / untranslatable character: text PostgreSQL cannot store (a NUL
+  // that got past refuseNulCharacters, say) is the sender's doing, not a server error.
+  const pgCode = (error as { code?: unknown })?.code
+  if (pgCode === '22021' || pgCode === '22P05') {
+    return { status: 400, code: 'UnstorableText', expose: true, message: 'What you sent contains characters that cannot be stored (such as a NUL character). Remove them and try again.' }
+  }
   return {
     status: 500, code: (error as Error)?.name || 'Error', expose: false,
     message: 'Something went wrong on our side. It has been logged.',
