@@ -53,7 +53,7 @@ export function createApp(parts: AppParts): Express {
 
   app.use(requestContext(parts.log))
   app.use(securityHeaders({ https: parts.cookies.secure }))
-  app.use(healthRoutes(parts.ready))
+  app.use(healthRoutes(parts.ready, parts.log))
 
   // A file that is not there is a plain 404 here, before cookies, sessions or the
   // database: send's own error (with its path on disk) never reaches the error handler.

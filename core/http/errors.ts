@@ -7,6 +7,7 @@ import { HttpError, NotFound, ServiceUnavailable, TooManyRequests, UpstreamError
 import type { ViewEngine } from '../views.ts'
 import { requestId, requestLog, viewerOf } from './request-context.ts'
 import type { ErrorRecorder } from './error-recorder.ts'
+import { isDatabaseUnreachable, throttledWarn } from './database-outage.ts'
 
 interface Described {
   status: number
@@ -35,8 +36,16 @@ function describe(error: unknown): Described {
       message: 'The database is not answering right now. Please try again in a few seconds.',
     }
   }
+  // Before the database checks: a client's own ECONNRESET while sending a body comes
+  // through body-parser with a 4xx status, and is not an outage.
   const fromLibrary = describeLibraryError(error)
   if (fromLibrary) return fromLibrary
+  if (isDatabaseUnreachable(error)) {
+    return {
+      status: 503, code: 'DatabaseUnreachable', expose: true, retryAfterSeconds: 5,
+      message: 'The database cannot be reached right now. Please try again in a few seconds; if it lasts, the administrator should check that PostgreSQL is running.',
+    }
+  }
   // invalid byte sequence / untranslatable character: text PostgreSQL cannot store (a NUL
   // that got past refuseNulCharacters, say) is the sender's doing, not a server error.
   const pgCode = (error as { code?: unknown })?.code
@@ -92,6 +101,7 @@ export function redactPath(path: string): string {
 }
 
 export function errorHandler(options: { recorder: ErrorRecorder; views: ViewEngine; log: Logger }): ErrorRequestHandler {
+  const outageWarn = throttledWarn(options.log, 30_000)
   return async (error, req, res, next) => {
     if (res.headersSent) return next(error)
     const d = describe(error)
@@ -99,9 +109,10 @@ export function errorHandler(options: { recorder: ErrorRecorder; views: ViewEngi
     const log = requestLog(req)
     const viewer = viewerOf(req)
     const path = redactPath(req.baseUrl + req.path)
-    // No row while the pool cannot hand out a connection: writing would wait for one too.
-    if (d.code === 'DatabaseBusy') {
-      log.warn(`database busy: ${(error as Error)?.message}`)
+    // An outage fails every request the same way: one warn now and then, and no row
+    // (the table is in the database that cannot be reached, or cannot take a connection).
+    if (d.code === 'DatabaseUnreachable' || d.code === 'DatabaseBusy') {
+      outageWarn(`database ${d.code === 'DatabaseBusy' ? 'busy' : 'unreachable'}: ${(error as Error)?.message}`)
     } else {
       if (d.status >= 500) log.error(`${req.method} ${redactPath(req.path)} failed: ${(error as Error)?.message}`, { stack: (error as Error)?.stack })
       else log.info(`${req.method} ${redactPath(req.path)} -> ${d.status} ${d.code}: ${d.message}`)
