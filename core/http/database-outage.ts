@@ -10,17 +10,21 @@ const SERVER_CODES = new Set(['57P01', '57P02', '57P03'])
 /** pg's own words when a connection dies under it (these errors carry no code). */
 const PG_MESSAGES = /^(Connection terminated|Client has encountered a connection error|Client was closed and is not queryable|timeout exceeded when trying to connect)/
 
+/**
+ * By code and shape, as pg and knex throw them (unwrapped). A `cause` is not followed:
+ * fetch's "fetch failed" carries ECONNREFUSED there, and an upstream that is down is not
+ * the database.
+ */
 export function isDatabaseUnreachable(error: unknown, depth = 0): boolean {
-  if (!error || typeof error !== 'object' || depth > 3) return false
-  const { code, message, cause, errors, severity } = error as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown; severity?: unknown }
+  if (!error || typeof error !== 'object' || depth > 1) return false
+  const { code, message, errors, severity } = error as { code?: unknown; message?: unknown; errors?: unknown; severity?: unknown }
   if (typeof code === 'string' && (NETWORK_CODES.has(code) || SERVER_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true
   // FATAL ends the session, whatever the code: a database that refuses connections
   // (allow_connections false, 55000), too many connections (53300), a dropped database.
   if (severity === 'FATAL' || severity === 'PANIC') return true
   if (typeof message === 'string' && PG_MESSAGES.test(message)) return true
   // Node reports a refused connection to every address of a host as one AggregateError.
-  if (Array.isArray(errors) && errors.some((e) => isDatabaseUnreachable(e, depth + 1))) return true
-  return isDatabaseUnreachable(cause, depth + 1)
+  return Array.isArray(errors) && errors.some((e) => isDatabaseUnreachable(e, depth + 1))
 }
 
 /** A warn at most once per interval; what was held back is counted in the next one. */

@@ -75,7 +75,13 @@ describe('database outage: recognising an unreachable database', function () {
     expect(isDatabaseUnreachable(refused)).to.equal(true)
     const everyAddress = await connectError({ host: 'localhost', port })
     expect(isDatabaseUnreachable(everyAddress)).to.equal(true)
-    expect(isDatabaseUnreachable(new Error('the query failed', { cause: refused }))).to.equal(true)
+  })
+
+  it('does not take an upstream service that is down for the database', async () => {
+    const port = await closedPort()
+    const upstreamDown = await fetch(`http://127.0.0.1:${port}/`).then(() => null, (error: Error) => error)
+    expect((upstreamDown?.cause as NodeJS.ErrnoException | undefined)?.code).to.equal('ECONNREFUSED')
+    expect(isDatabaseUnreachable(upstreamDown)).to.equal(false)
   })
 
   it('knows a connection the server drops ("Connection terminated unexpectedly")', async () => {
