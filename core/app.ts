@@ -13,6 +13,8 @@ import type { Csrf } from './http/csrf.ts'
 import { apiTokenOf, requestContext, requestId, viewerOf } from './http/request-context.ts'
 import { securityHeaders } from './http/security-headers.ts'
 import { errorHandler, notFoundFallthrough } from './http/errors.ts'
+import type { ErrorRecorder } from './http/error-recorder.ts'
+import { refuseNulCharacters } from './http/nul-characters.ts'
 import { healthRoutes } from './http/health.ts'
 import { coreAssets } from './http/static-assets.ts'
 import { compressResponses } from './http/compression.ts'
@@ -44,6 +46,7 @@ export interface AppParts {
   /** Middleware that runs for every signed-in request (the per-user rate limit). */
   authenticatedLimit?: RequestHandler
   ready: () => Promise<{ ok: boolean; detail: Record<string, unknown> }>
+  errorRecorder: ErrorRecorder
 }
 
 export function createApp(parts: AppParts): Express {
@@ -55,17 +58,20 @@ export function createApp(parts: AppParts): Express {
 
   app.use(requestContext(parts.log))
   app.use(securityHeaders({ https: parts.cookies.secure }))
-  app.use(healthRoutes(parts.ready))
+  app.use(healthRoutes(parts.ready, parts.log))
   const assets = coreAssets({ publicDir: PUBLIC_DIR, htmxDist: HTMX_DIST, reloadOnChange: config.logLevel === 'debug' })
   app.use(assets.handler)
 
-  const staticOptions = { maxAge: config.logLevel === 'debug' ? 0 : '1h', index: false, fallthrough: false }
-  app.use('/public', express.static(PUBLIC_DIR, staticOptions))
+  // A file that is not there is a plain 404 here, before cookies, sessions or the
+  // database: send's own error (with its path on disk) never reaches the error handler.
+  const staticOptions = { maxAge: config.logLevel === 'debug' ? 0 : '1h', index: false }
+  app.use('/public', express.static(PUBLIC_DIR, staticOptions), notFoundFallthrough)
+  app.use('/vendor', notFoundFallthrough)
 
   app.use(compressResponses())
   // Before the cookie parser, the sessions, CSRF and the body parsers: a webhook delivery
   // is verified by its own secret and never sees a session (core/webhooks/routes.ts).
-  app.use(webhookRoutes({ db: core.db.knex, host }))
+  app.use(webhookRoutes({ db: core.db.knex, host, recorder: parts.errorRecorder }))
 
   app.use(cookieParser())
   // Only requests that may carry a body go through the body parsers (they cost every GET otherwise).
@@ -73,6 +79,7 @@ export function createApp(parts: AppParts): Express {
     (req.method === 'GET' || req.method === 'HEAD' ? next() : parser(req, res, next))
   app.use(withBody(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 200 })))
   app.use(withBody(express.json({ limit: '1mb' })))
+  app.use(refuseNulCharacters)
   app.use(authenticate({ db: core.db.knex, policy: parts.sessionPolicy, cookies: parts.cookies, cache: parts.sessionCache }))
   app.use(privatePagesNotStored)
   app.use(endedSessionGate(parts.cookies))
@@ -100,6 +107,6 @@ export function createApp(parts: AppParts): Express {
   }))
 
   app.use(notFoundFallthrough)
-  app.use(errorHandler({ db: core.db.knex, views: core.views }))
+  app.use(errorHandler({ recorder: parts.errorRecorder, views: core.views, log: parts.log }))
   return app
 }

@@ -54,6 +54,14 @@ export const configSchema = z.strictObject({
     maxStreamsPerUser: z.int().min(1).max(100).default(10)
       .describe("Open /events streams per user in this process; a new one closes the user's oldest"),
   }).prefault({}),
+  errorLog: z.strictObject({
+    retention: duration.default('30d').describe('error_logs rows older than this are deleted (hourly)'),
+    maxRows: z.int().min(100).default(100_000).describe('At most this many newest error_logs rows are kept'),
+    serverErrorsPerMinute: z.int().min(1).default(60)
+      .describe('5xx stored one by one per process, at most; more are counted in a summary row'),
+    summaryWindow: duration.default('10m')
+      .describe('Refused requests (4xx) are counted, and written as one summary row per kind this often'),
+  }).prefault({}),
   bootstrapAdmin: z.strictObject({
     email: z.email(),
     password: z.string().min(12, 'at least 12 characters'),

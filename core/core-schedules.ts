@@ -8,8 +8,14 @@ import { deleteExpiredCodes } from './auth/one-time-codes.ts'
 import { deleteOldWindows } from './http/rate-limit.ts'
 import { deleteOldSubmissions } from './http/one-time-forms.ts'
 import { deleteOldDeliveries } from './webhooks/deliveries.ts'
+import { pruneErrorLogs } from './http/error-recorder.ts'
 
-export function coreSchedules(options: { db: Knex; live: LiveHub; extra?: ScheduleDefinition[] }): ScheduleDefinition[] {
+export function coreSchedules(options: {
+  db: Knex
+  live: LiveHub
+  errorLog: { retentionMs: number; maxRows: number }
+  extra?: ScheduleDefinition[]
+}): ScheduleDefinition[] {
   const { db, live } = options
   return [
     {
@@ -28,6 +34,13 @@ export function coreSchedules(options: { db: Knex; live: LiveHub; extra?: Schedu
     {
       id: 'form-submissions', every: '1h', timeout: '1m', scope: 'cluster',
       async run() { await deleteOldSubmissions(db) },
+    },
+    {
+      id: 'error-log-retention', every: '1h', timeout: '5m', scope: 'cluster',
+      async run({ log }) {
+        const { expired, overCap } = await pruneErrorLogs(db, options.errorLog)
+        if (expired + overCap) log.info(`error_logs: removed ${expired} rows past retention and ${overCap} over the ${options.errorLog.maxRows}-row cap`)
+      },
     },
     {
       id: 'live-events', every: '5m', timeout: '1m', scope: 'cluster',

@@ -29,6 +29,7 @@ import { createApp } from './app.ts'
 import { createHttpServer } from './http/http-server.ts'
 import { PluginConfigError } from './plugin-api.ts'
 import { coreSchedules } from './core-schedules.ts'
+import { ErrorRecorder } from './http/error-recorder.ts'
 import { accountsFeature } from './accounts.ts'
 
 /** Shares of shutdownTimeout: in-flight requests may run until half of it is spent, jobs until 70 %. */
@@ -52,6 +53,8 @@ export interface MediaNest {
   host: PluginHost
   core: CoreServices
   scheduler: Scheduler
+  /** What reaches error_logs; tests flush its summaries. */
+  errorRecorder: ErrorRecorder
   server: http.Server | null
   url: string
   app: ReturnType<typeof createApp>
@@ -120,6 +123,10 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
 
     const csrf = createCsrf({ key: deriveKey(ring, 'csrf'), cookies, publicUrl: config.publicUrl })
     const sessionCache = new SessionCache()
+    const errorRecorder = new ErrorRecorder(db.knex, log.child({ plugin: 'core' }), {
+      serverErrorsPerMinute: config.errorLog.serverErrorsPerMinute,
+      summaryWindowMs: durationMs(config.errorLog.summaryWindow),
+    })
     const detachCache = await sessionCache.attach(db)
     stoppers.push(detachCache)
     let migrated = false
@@ -129,6 +136,7 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
       config, log, core, host, csrf, cookies, sessionPolicy, sessionCache,
       coreRoutes: accounts.routes,
       authenticatedLimit: accounts.authenticatedLimit,
+      errorRecorder,
       ready: async () => {
         await db.knex.raw('select 1')
         // Migrations only run at boot: once seen done, they stay done for this process.
@@ -144,7 +152,11 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
     step('plugins started', t)
 
     bus.install()
-    for (const s of coreSchedules({ db: db.knex, live, extra: accounts.schedules })) scheduler.add(`core.${s.id}`, s, log.child({ plugin: 'core' }))
+    // Stopped after the server closes (stoppers run backwards), so the last summaries are written.
+    errorRecorder.start()
+    stoppers.push(() => errorRecorder.stop())
+    const errorLog = { retentionMs: durationMs(config.errorLog.retention), maxRows: config.errorLog.maxRows }
+    for (const s of coreSchedules({ db: db.knex, live, errorLog, extra: accounts.schedules })) scheduler.add(`core.${s.id}`, s, log.child({ plugin: 'core' }))
     for (const s of host.schedules()) scheduler.add(`${s.plugin}.${s.def.id}`, s.def, s.log)
     await live.start()
     stoppers.push(() => live.stop())
@@ -179,7 +191,7 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
 
     let stopping: Promise<void> | null = null
     return {
-      config, log, db, host, core, scheduler, server, url, app,
+      config, log, db, host, core, scheduler, errorRecorder, server, url, app,
       stop() {
         stopping ??= (async () => {
           log.info('MediaNest is shutting down')

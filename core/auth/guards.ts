@@ -8,10 +8,21 @@ function wantsPage(req: Request): boolean {
   return req.method === 'GET' && req.accepts(['html', 'json']) === 'html' && !req.get('Authorization')
 }
 
+/** The page htmx was on, from a header the client writes: anything unreadable is the home page. */
+function currentPath(req: Request): string {
+  const sent = req.get('HX-Current-URL')
+  if (!sent) return '/'
+  try {
+    return new URL(sent).pathname
+  } catch {
+    return '/'
+  }
+}
+
 export const requireUser: RequestHandler = (req, res, next) => {
   if (viewerOf(req)) return next()
   if (req.get('HX-Request') === 'true') {
-    res.setHeader('HX-Redirect', `/login?next=${encodeURIComponent(req.get('HX-Current-URL') ? new URL(req.get('HX-Current-URL')!).pathname : '/')}`)
+    res.setHeader('HX-Redirect', `/login?next=${encodeURIComponent(currentPath(req))}`)
     return next(new Unauthorized())
   }
   if (wantsPage(req)) return res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`)

@@ -13,7 +13,8 @@ import { durationMs } from '../config.ts'
 import { TooManyRequests, type WebhookRequest } from '../plugin-api.ts'
 import type { PluginHost } from '../plugins/host.ts'
 import { createRateLimit } from '../http/rate-limit.ts'
-import { writeErrorLog } from '../http/errors.ts'
+import { recordError } from '../http/errors.ts'
+import type { ErrorRecorder } from '../http/error-recorder.ts'
 import { requestId, requestLog } from '../http/request-context.ts'
 import { verifyDelivery } from './verify.ts'
 import { forgetDelivery, recordDelivery } from './deliveries.ts'
@@ -27,8 +28,8 @@ type Middleware = RequestHandler
 const run = (mw: Middleware, req: Request, res: Response) =>
   new Promise<void>((resolve, reject) => { void mw(req, res, (error?: unknown) => (error ? reject(error) : resolve())) })
 
-export function webhookRoutes(options: { db: Knex; host: PluginHost }): Router {
-  const { db, host } = options
+export function webhookRoutes(options: { db: Knex; host: PluginHost; recorder: ErrorRecorder }): Router {
+  const { db, host, recorder } = options
   const limits = new Map<string, Middleware>()
   const readers = new Map<number, Middleware>()
   const router = express.Router()
@@ -53,7 +54,7 @@ export function webhookRoutes(options: { db: Knex; host: PluginHost }): Router {
 
   const failed = async (req: Request, res: Response, label: string, error: unknown) => {
     requestLog(req).error(`${label} failed: ${(error as Error)?.message}`, { stack: (error as Error)?.stack })
-    await writeErrorLog(db, req, error)
+    await recordError(recorder, req, error)
     res.setHeader('Cache-Control', 'no-store')
     res.status(500).json({ error: 'The webhook failed on our side. It has been logged.', requestId: requestId(req) })
   }

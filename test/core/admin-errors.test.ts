@@ -136,13 +136,18 @@ describe('admin: error log', function () {
     expect((await client.get('/admin/errors/00000000-0000-4000-8000-000000000000')).status).to.equal(404)
   })
 
-  it('records real errors that the log then finds by their request id', async () => {
+  it('records refused requests as one summary row that the log then shows', async () => {
     const user = await host.signedIn()
+    await host.app.errorRecorder.flush()
     const refused = await user.client.get('/admin/plugins')
     expect(refused.status).to.equal(403)
     const requestId = refused.headers.get('x-request-id')!
-    const res = await client.get(`/admin/errors?correlation_id=${requestId}`)
-    expect(idsIn(res.text)).to.have.length(1)
-    expect(res.text).to.contain('Forbidden').and.contain(user.user.email)
+    expect(await host.db('error_logs').where({ correlation_id: requestId }).first()).to.equal(undefined)
+    await host.app.errorRecorder.flush()
+    const summary = await host.db('error_logs').where({ request_path: '/admin/*', status_code: 403 }).orderBy('created_at', 'desc').first()
+    expect(summary.metadata.sampleRequestIds).to.include(requestId)
+    const res = await client.get(`/admin/errors?correlation_id=${summary.correlation_id}`)
+    expect(idsIn(res.text)).to.deep.equal([summary.id])
+    expect(res.text).to.contain('Forbidden').and.contain('1 request was answered 403 Forbidden')
   })
 })

@@ -28,6 +28,7 @@ import { EventTypes } from '../../core/event-types.ts'
 import { requireAdmin, requireUser } from '../../core/auth/guards.ts'
 import { bounded, type PluginHost } from '../../core/plugins/host.ts'
 import { webhookRoutes } from '../../core/webhooks/routes.ts'
+import { ErrorRecorder } from '../../core/http/error-recorder.ts'
 import { requestContext } from '../../core/http/request-context.ts'
 import { checkService } from '../../core/service-checks.ts'
 import { freshDatabase } from './test-db.ts'
@@ -260,7 +261,7 @@ async function checkWebhooks(name: string, contributions: Contributions, db: Dat
   } as unknown as PluginHost
   const app = express()
   app.use(requestContext(log))
-  app.use(webhookRoutes({ db: db.knex, host }))
+  app.use(webhookRoutes({ db: db.knex, host, recorder: new ErrorRecorder(db.knex, log, { serverErrorsPerMinute: 60, summaryWindowMs: 600_000 }) }))
   const server = app.listen(0, '127.0.0.1')
   await once(server, 'listening')
   const { port } = server.address() as AddressInfo
