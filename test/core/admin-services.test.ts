@@ -7,7 +7,7 @@ import { apiKeyAad, fieldAad, type ServiceConfigRow } from '../../core/service-c
 import { checkService } from '../../core/service-checks.ts'
 import type { ServiceType } from '../../core/plugin-api.ts'
 import { logDuring as captureLog } from '../support/log-capture.ts'
-import { startTestHost, type TestHost } from '../support/test-host.ts'
+import { bootProblems, startTestHost, type TestHost } from '../support/test-host.ts'
 import type { TestClient } from '../support/http-client.ts'
 
 const LIMITS = { rateLimits: { login: { limit: 1000, window: '15m' }, authenticated: { limit: 10_000, window: '1m' } } }
@@ -433,16 +433,8 @@ export default definePlugin({ name: 'bad-fields', version: '1.0.0', api: '^1.1.0
   ],
 }] } } })
 `)
-    let refused: unknown
-    try {
-      const other = await startTestHost({ plugins: { 'bad-fields': { enabled: true, source: dir } } })
-      await other.stop()
-    } catch (error) {
-      refused = error
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true })
-    }
-    expect((refused as { problems?: string[] }).problems).to.deep.equal([
+    const problems = await bootProblems({ 'bad-fields': { enabled: true, source: dir } }, () => fs.rmSync(dir, { recursive: true, force: true }))
+    expect(problems).to.deep.equal([
       'plugin "bad-fields": service type "bad-fields" field "__proto__": the name must be a letter then letters, digits or underscores (at most 64)',
       'plugin "bad-fields": service type "bad-fields" field "token" is declared twice',
       'plugin "bad-fields": service type "bad-fields" field "colour": type must be one of text, url, secret, number, checkbox',

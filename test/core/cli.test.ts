@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -9,14 +8,12 @@ import { createLogger } from '../../core/log.ts'
 import { hashPassword, verifyPassword } from '../../core/auth/passwords.ts'
 import type { UserRow } from '../../core/auth/users.ts'
 import { freshDatabase, onPostgres, type TestDatabase } from '../support/test-db.ts'
+import { runCli, type CliRun } from '../support/cli-run.ts'
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const BIN = path.join(ROOT, 'bin/medianest.js')
-const CONFIG_VARIABLES = /^(PORT|HOST|PUBLIC_URL|DATABASE_URL|DATA_DIR|LOG_LEVEL|TRUST_PROXY|MEDIANEST_.*)$/
 const log = createLogger('error')
 log.silent = true
 
-interface Run { code: number | null; stdout: string; stderr: string }
+type Run = CliRun
 
 describe('medianest CLI: migrate, plugins, create-admin', function () {
   // Each run is a child process (tsx, then the database): seconds, not milliseconds.
@@ -27,20 +24,11 @@ describe('medianest CLI: migrate, plugins, create-admin', function () {
   let helloConfig: string
 
   /** Runs `node bin/medianest.js …` against this test's database, never the developer's settings. */
-  const cli = (args: string[], options: { env?: Record<string, string>; stdin?: string } = {}): Promise<Run> => {
-    const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !CONFIG_VARIABLES.test(k)))
-    const env = { ...inherited, DATA_DIR: path.join(dir, 'data'), ...(database?.databaseUrl ? { DATABASE_URL: database.databaseUrl } : {}), ...options.env }
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env, stdio: ['pipe', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk })
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
-    child.stdin.end(options.stdin ?? '')
-    return new Promise((resolve, reject) => {
-      child.on('error', reject)
-      child.on('close', (code) => resolve({ code, stdout, stderr }))
+  const cli = (args: string[], options: { env?: Record<string, string>; stdin?: string } = {}): Promise<Run> =>
+    runCli(args, {
+      cwd: dir, stdin: options.stdin,
+      env: { DATA_DIR: path.join(dir, 'data'), ...(database?.databaseUrl ? { DATABASE_URL: database.databaseUrl } : {}), ...options.env },
     })
-  }
 
   /** A direct connection, opened only while no child holds the embedded database. */
   const withDb = async <T>(work: (db: Database) => Promise<T>): Promise<T> => {

@@ -1,24 +1,14 @@
-import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { expect } from 'chai'
 import { startTestHost } from '../support/test-host.ts'
+import { runCli } from '../support/cli-run.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const FIXTURE = path.join(ROOT, 'test/fixtures/plugins/community-hello')
 
-function runCli(args: string[], cwd: string): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/medianest.js'), ...args], { cwd, env: { ...process.env, MEDIANEST_CONFIG: '' } })
-    let out = ''
-    child.stdout.on('data', (d) => { out += d })
-    child.stderr.on('data', (d) => { out += d })
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, out }))
-  })
-}
 
 describe('a community plugin in a folder of its own, outside the repository', function () {
   this.timeout(180_000)
@@ -34,7 +24,8 @@ describe('a community plugin in a folder of its own, outside the repository', fu
   after(() => fs.rmSync(path.dirname(dir), { recursive: true, force: true }))
 
   it('passes `medianest plugins check <folder>` (import boundary and conformance)', async () => {
-    const { code, out } = await runCli(['plugins', 'check', dir], os.tmpdir())
+    const { code, stdout, stderr } = await runCli(['plugins', 'check', dir], { cwd: os.tmpdir() })
+    const out = stdout + stderr
     expect(out).to.include('Import boundary: ok')
     expect(out).to.include('Conformance: ok')
     expect(out).to.include('The plugin conforms.')
@@ -58,7 +49,8 @@ describe('a community plugin in a folder of its own, outside the repository', fu
     fs.cpSync(dir, broken, { recursive: true })
     fs.appendFileSync(path.join(broken, 'index.ts'), `export { openDatabase } from 'medianest/core/db.ts'\nexport { ViewEngine } from ${JSON.stringify(path.join(ROOT, 'core/views.ts'))}\n`)
     const lines = fs.readFileSync(path.join(broken, 'index.ts'), 'utf8').split('\n').length
-    const { code, out } = await runCli(['plugins', 'check', broken], os.tmpdir())
+    const { code, stdout, stderr } = await runCli(['plugins', 'check', broken], { cwd: os.tmpdir() })
+    const out = stdout + stderr
     expect(code).to.equal(1)
     expect(out).to.include(`index.ts:${lines - 2}: 'medianest/core/db.ts' is not part of the plugin contract`)
     expect(out).to.include(`index.ts:${lines - 1}: '${path.join(ROOT, 'core/views.ts')}' reaches outside this plugin`)

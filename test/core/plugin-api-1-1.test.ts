@@ -3,11 +3,10 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { expect } from 'chai'
-import { startTestHost, type TestHost } from '../support/test-host.ts'
+import { bootProblems, startTestHost, type TestHost } from '../support/test-host.ts'
 import type { TestClient } from '../support/http-client.ts'
 import { logDuring } from '../support/log-capture.ts'
 import { waitFor } from '../support/wait-for.ts'
-import { PluginConfigError } from '../../core/plugin-api.ts'
 
 const TOUR = fileURLToPath(new URL('../fixtures/plugins/api-tour', import.meta.url))
 const PLUGIN_API = fileURLToPath(new URL('../../core/plugin-api.ts', import.meta.url))
@@ -196,17 +195,8 @@ describe('plugin API 1.1: what the host checks at boot', function () {
       { event: 'odd-events.thing.done', title: 'Twice', audience: 'admins', describe: () => ({ title: 'x', message: 'y' }) },
       { event: 'odd-events.other.done', title: 'No words', audience: 'admins' },
     ], on: [{ event: 'odd-events.**', handle() {} }] }`)
-    let refused: unknown
-    try {
-      const host = await startTestHost({ plugins: { 'odd-events': { enabled: true, source: dir } } })
-      await host.stop()
-    } catch (error) {
-      refused = error
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true })
-    }
-    expect(refused).to.be.instanceOf(PluginConfigError)
-    expect((refused as PluginConfigError).problems).to.deep.equal([
+    const problems = await bootProblems({ 'odd-events': { enabled: true, source: dir } }, () => fs.rmSync(dir, { recursive: true, force: true }))
+    expect(problems).to.deep.equal([
       'plugin "odd-events": handler for "odd-events.**": use an event name \'<plugin>.<noun>.<past-verb>\', or a pattern such as \'overseerr.*\' or \'*\'',
       'plugin "odd-events": event type "overseerr.request.created" must be named \'odd-events.<noun>.<past-verb>\' (its own prefix)',
       'plugin "odd-events": event type "odd-events.thing.done": audience must be \'subject\', \'admins\' or \'everyone\'',

@@ -3,9 +3,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { expect } from 'chai'
-import { startTestHost, type TestHost } from '../support/test-host.ts'
+import { bootProblems, startTestHost, type TestHost } from '../support/test-host.ts'
 import { logDuring } from '../support/log-capture.ts'
-import { PluginConfigError } from '../../core/plugin-api.ts'
 import { fieldAad } from '../../core/service-configs.ts'
 import { signBody } from '../../core/webhooks/verify.ts'
 import { deleteOldDeliveries } from '../../core/webhooks/deliveries.ts'
@@ -228,17 +227,7 @@ export default definePlugin({ name: 'bad-hooks', version: '1.0.0', api: '^1.1.0'
   { id: 'one', path: 'again', verify, handle() {} },
 ] } } })
 `)
-    let refused: unknown
-    try {
-      const host = await startTestHost({ plugins: { 'bad-hooks': { enabled: true, source: dir } } })
-      await host.stop()
-    } catch (error) {
-      refused = error
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true })
-    }
-    expect(refused).to.be.instanceOf(PluginConfigError)
-    const problems = (refused as PluginConfigError).problems
+    const problems = await bootProblems({ 'bad-hooks': { enabled: true, source: dir } }, () => fs.rmSync(dir, { recursive: true, force: true }))
     expect(problems).to.deep.equal([
       'plugin "bad-hooks": webhook "two": its path "same" clashes with webhook "one" (each path answers one webhook)',
       'plugin "bad-hooks": webhook "up": path "../admin" must be a relative path of lower-case letters, digits and dashes (segments separated by single slashes, no \'..\'), e.g. \'overseerr\' or \'sonarr/grab\'',

@@ -9,6 +9,7 @@ import { createLogger } from '../../core/log.ts'
 import { hashPassword } from '../../core/auth/passwords.ts'
 import type { UserRow } from '../../core/auth/users.ts'
 import { freshDatabase, type TestDatabase } from './test-db.ts'
+import { PluginConfigError } from '../../core/plugin-api.ts'
 import { TestClient } from './http-client.ts'
 
 export interface TestHostOptions {
@@ -100,4 +101,22 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
     },
   }
   return host
+}
+
+/**
+ * Boots with these plugins and expects the host to refuse them: returns the problems it
+ * listed (and fails the test if it booted). `cleanup` runs either way (a temp folder).
+ */
+export async function bootProblems(plugins: Record<string, unknown>, cleanup: () => void = () => {}): Promise<string[]> {
+  let refused: unknown
+  try {
+    const host = await startTestHost({ plugins })
+    await host.stop()
+  } catch (error) {
+    refused = error
+  } finally {
+    cleanup()
+  }
+  if (!(refused instanceof PluginConfigError)) throw new Error(`expected the host to refuse these plugins, but it ${refused ? `failed otherwise: ${(refused as Error).message}` : 'booted'}`)
+  return refused.problems
 }
