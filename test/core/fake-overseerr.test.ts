@@ -277,7 +277,8 @@ describe('fake Overseerr: the contract its plugin is tested against', function (
     it('records method, path, raw query and headers, so a test can see the key travelled in the header', async () => {
       await call(`/search?query=${encodeRfc3986('matrix (1999)')}&page=1`, { user: 1 })
       const seen = fake.requests.at(-1)!
-      expect(seen).to.include({ method: 'GET', path: '/api/v1/search', query: 'query=matrix%20%281999%29&page=1' })
+      expect(seen).to.deep.include({ method: 'GET', path: '/api/v1/search', url: '/api/v1/search?query=matrix%20%281999%29&page=1',
+        query: { query: 'matrix (1999)', page: '1' } })
       expect(seen.headers['x-api-key']).to.equal(fake.apiKey)
       expect(seen.headers['x-api-user']).to.equal('1')
     })
@@ -292,8 +293,15 @@ describe('fake Overseerr: the contract its plugin is tested against', function (
       await fake.down()
       const refused = await rawGet('/api/v1/status').then(() => null, (e: Error & { code?: string }) => e.code)
       expect(refused).to.equal('ECONNREFUSED')
-      await fake.healthy()
+      await fake.recover()
       expect((await call('/status')).status).to.equal(200)
+    })
+
+    it('answers late when slow with a delay', async () => {
+      fake.slow(200)
+      const started = Date.now()
+      expect((await call('/status')).status).to.equal(200)
+      expect(Date.now() - started).to.be.at.least(190)
     })
 
     it('hangs past a client timeout while slow, and still closes at once', async () => {

@@ -164,7 +164,8 @@ describe('fake Uptime Kuma: the contract its plugin is tested against', function
     it('records method, path, raw query and headers', async () => {
       fake = await startFakeUptimeKuma()
       await get(`/api/status-page/heartbeat/${fake.slug}?maxBeats=50`, { 'User-Agent': 'MediaNest' })
-      expect(fake.requests.at(-1)).to.deep.include({ method: 'GET', path: `/api/status-page/heartbeat/${fake.slug}`, query: 'maxBeats=50' })
+      expect(fake.requests.at(-1)).to.deep.include({ method: 'GET', path: `/api/status-page/heartbeat/${fake.slug}`,
+        url: `/api/status-page/heartbeat/${fake.slug}?maxBeats=50`, query: { maxBeats: '50' } })
       expect(fake.requests.at(-1)!.headers['user-agent']).to.equal('MediaNest')
     })
 
@@ -189,12 +190,14 @@ describe('fake Uptime Kuma: the contract its plugin is tested against', function
           .on('error', (e: Error & { code?: string }) => resolve(e.code))
       })
       expect(refused).to.equal('ECONNREFUSED')
-      await fake.healthy()
+      await fake.recover()
       expect((await get(`/api/status-page/${fake.slug}`)).status).to.equal(200)
     })
 
     it('hangs while slow and still closes at once, even with a 1.23 unknown-slug request hanging', async () => {
       fake = await startFakeUptimeKuma({ version: '1.23' })
+      fake.slow(5_000)
+      const delayed = fetch(`${fake.url}/metrics`).then(() => 'answered', () => 'cut off')
       const unknown = fetch(`${fake.url}/api/status-page/nope`).then(() => 'answered', () => 'cut off')
       fake.slow()
       expect(await timesOut('/metrics')).to.equal('TimeoutError')
@@ -203,7 +206,7 @@ describe('fake Uptime Kuma: the contract its plugin is tested against', function
       const started = Date.now()
       await fake.close()
       expect(Date.now() - started).to.be.below(1000)
-      expect(await Promise.all([unknown, pending])).to.deep.equal(['cut off', 'cut off'])
+      expect(await Promise.all([unknown, pending, delayed])).to.deep.equal(['cut off', 'cut off', 'cut off'])
     })
   })
 })

@@ -62,12 +62,15 @@ export interface DownloadItem {
   estimatedCompletionTime: string
 }
 
+/** One request as it arrived (the same shape as the Plex fakes record). */
 export interface RecordedRequest {
   method: string
-  /** The path as sent, still percent-encoded. */
+  /** The path without the query string, still percent-encoded. */
   path: string
-  /** The raw query string, without `?`, exactly as sent. */
-  query: string
+  /** The query, decoded. */
+  query: Record<string, string>
+  /** Path and query exactly as sent on the request line: assert encoding here. */
+  url: string
   headers: http.IncomingHttpHeaders
   body: string
 }
@@ -87,17 +90,18 @@ export interface FakeOverseerr {
   setAvailability(mediaType: MediaType, tmdbId: number, status: number): void
   /** The webhook agent's default template, filled from the fake's state. */
   webhookPayload(type: WebhookType, requestId?: number): Record<string, unknown>
-  /** POSTs a webhook as Overseerr's agent does; `payload` may be any (admin-edited) JSON. */
+  /** POSTs a webhook as Overseerr's agent does; `payload` may be any (admin-edited) JSON, or a string sent as is. */
   sendWebhook(url: string, options: { authorization?: string; payload: unknown }): Promise<{ status: number; body: string }>
-  /** Refuses connections until `healthy()`. */
+  /** Refuses connections until `recover()`. */
   down(): Promise<void>
-  /** Accepts requests and never answers (close() still ends them). */
-  slow(): void
+  /** Accepts requests and never answers (close() still ends them), or answers after `delayMs`. */
+  slow(delayMs?: number): void
   /** Answers every request with this status and `{ "message": … }`. */
   status(code: number, message?: string): void
   /** Answers 200 application/json with a body that is not JSON. */
   garbage(): void
-  healthy(): Promise<void>
+  /** Back to normal: listening again (same port) and answering. */
+  recover(): Promise<void>
 }
 
 interface Media {
@@ -129,7 +133,7 @@ interface Request {
   updatedAt: string
 }
 
-type Failure = { kind: 'none' } | { kind: 'slow' } | { kind: 'garbage' } | { kind: 'status'; code: number; message: string }
+type Failure = { kind: 'none' } | { kind: 'slow'; delayMs: number } | { kind: 'garbage' } | { kind: 'status'; code: number; message: string }
 
 class HttpAnswer {
   constructor(readonly status: number, readonly body: unknown) {}
@@ -441,18 +445,24 @@ export async function startFakeOverseerr(options: { apiKey?: string; version?: s
   // --- the server -----------------------------------------------------------------
 
   const hanging = new Set<http.ServerResponse>()
+  const timers = new Set<NodeJS.Timeout>()
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
-      const target = req.url ?? '/'
-      const q = target.indexOf('?')
-      const path = q < 0 ? target : target.slice(0, q)
-      const rawQuery = q < 0 ? '' : target.slice(q + 1)
+      const url = req.url ?? '/'
+      const q = url.indexOf('?')
+      const path = q < 0 ? url : url.slice(0, q)
+      const rawQuery = q < 0 ? '' : url.slice(q + 1)
       const body = Buffer.concat(chunks).toString('utf8')
-      requests.push({ method: req.method ?? 'GET', path, query: rawQuery, headers: req.headers, body })
+      const query = Object.fromEntries(new URLSearchParams(rawQuery))
+      requests.push({ method: req.method ?? 'GET', path, query, url, headers: req.headers, body })
 
-      if (failure.kind === 'slow') { hanging.add(res); res.on('close', () => hanging.delete(res)); return }
+      if (failure.kind === 'slow' && !Number.isFinite(failure.delayMs)) {
+        hanging.add(res)
+        res.on('close', () => hanging.delete(res))
+        return
+      }
       if (failure.kind === 'garbage') return void res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8' }).end('<html><body>Bad Gateway</body></html>')
       if (failure.kind === 'status') return json(res, new HttpAnswer(failure.code, { message: failure.message }))
 
@@ -461,15 +471,18 @@ export async function startFakeOverseerr(options: { apiKey?: string; version?: s
       try {
         answer = route(req.method ?? 'GET', path, rawQuery, req.headers, body, afterAnswer)
       } catch (e) {
-        if (!(e instanceof HttpAnswer)) throw e
-        answer = e
+        // A bug in the fake becomes a 500 that names it, not a crashed test run.
+        answer = e instanceof HttpAnswer ? e : new HttpAnswer(500, { message: `fake Overseerr bug: ${(e as Error).stack}` })
       }
       res.on('finish', () => afterAnswer.forEach((f) => f()))
-      json(res, answer)
+      if (failure.kind !== 'slow') return json(res, answer)
+      const timer = setTimeout(() => { timers.delete(timer); json(res, answer) }, failure.delayMs)
+      timers.add(timer)
     })
   })
 
   function json(res: http.ServerResponse, answer: HttpAnswer): void {
+    if (res.destroyed) return
     if (answer.status === 204) return void res.writeHead(204).end()
     res.writeHead(answer.status, { 'Content-Type': 'application/json; charset=utf-8' }).end(JSON.stringify(answer.body))
   }
@@ -479,6 +492,8 @@ export async function startFakeOverseerr(options: { apiKey?: string; version?: s
     server.listen(port, '127.0.0.1', () => { server.off('error', reject); resolve() })
   })
   const stop = () => new Promise<void>((resolve) => {
+    for (const timer of timers) clearTimeout(timer)
+    timers.clear()
     if (!server.listening) return resolve()
     server.close(() => resolve())
     server.closeAllConnections()
@@ -555,7 +570,8 @@ export async function startFakeOverseerr(options: { apiKey?: string; version?: s
     async sendWebhook(url, { authorization, payload }) {
       const headers: Record<string, string> = { 'Content-Type': 'application/json', 'User-Agent': 'axios/1.6.0' }
       if (authorization !== undefined) headers.Authorization = authorization
-      const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(payload), signal: AbortSignal.timeout(10_000) })
+      const body = typeof payload === 'string' ? payload : JSON.stringify(payload)
+      const res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(10_000) })
       return { status: res.status, body: await res.text() }
     },
     async down() {
@@ -563,10 +579,10 @@ export async function startFakeOverseerr(options: { apiKey?: string; version?: s
       isDown = true
       await stop()
     },
-    slow() { failure = { kind: 'slow' } },
+    slow(delayMs = Infinity) { failure = { kind: 'slow', delayMs } },
     status(code, message = 'Something went wrong.') { failure = { kind: 'status', code, message } },
     garbage() { failure = { kind: 'garbage' } },
-    async healthy() {
+    async recover() {
       failure = { kind: 'none' }
       for (const res of hanging) res.destroy()
       if (isDown) { isDown = false; await listen(port) }

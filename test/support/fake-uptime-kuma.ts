@@ -50,11 +50,17 @@ export interface HeartbeatInput {
 
 export interface IncidentInput { title: string; content: string; style?: 'info' | 'warning' | 'danger' | 'primary' | 'light' | 'dark' }
 
+/** One request as it arrived (the same shape as the other fakes record). */
 export interface RecordedRequest {
   method: string
+  /** The path without the query string, still percent-encoded. */
   path: string
-  query: string
+  /** The query, decoded. */
+  query: Record<string, string>
+  /** Path and query exactly as sent on the request line. */
+  url: string
   headers: http.IncomingHttpHeaders
+  body: string
 }
 
 export interface FakeUptimeKuma {
@@ -78,11 +84,16 @@ export interface FakeUptimeKuma {
   clearIncidents(): void
   /** null removes every key, so the admin login works on /metrics again. */
   setApiKey(key: string | null): void
+  /** Refuses connections until `recover()`. */
   down(): Promise<void>
-  slow(): void
+  /** Accepts requests and never answers (close() still ends them), or answers after `delayMs`. */
+  slow(delayMs?: number): void
+  /** Answers every request with this status and Kuma's `{ "ok": false, "msg": … }`. */
   status(code: number, message?: string): void
+  /** Answers 200 application/json with a body cut short (not JSON). */
   garbage(): void
-  healthy(): Promise<void>
+  /** Back to normal: listening again (same port) and answering. */
+  recover(): Promise<void>
 }
 
 interface Monitor extends Required<Omit<MonitorInput, 'status' | 'pushToken' | 'certDaysRemaining'>> {
@@ -93,7 +104,7 @@ interface Monitor extends Required<Omit<MonitorInput, 'status' | 'pushToken' | '
   uptime: number | null
 }
 
-type Failure = { kind: 'none' } | { kind: 'slow' } | { kind: 'garbage' } | { kind: 'status'; code: number; message: string }
+type Failure = { kind: 'none' } | { kind: 'slow'; delayMs: number } | { kind: 'garbage' } | { kind: 'status'; code: number; message: string }
 
 /** Kuma's stored form: UTC, millisecond precision, a space for the T, and no zone. */
 export function kumaTime(date: Date): string {
@@ -247,31 +258,50 @@ export async function startFakeUptimeKuma(options: { version?: KumaVersion; slug
   }
 
   const hanging = new Set<http.ServerResponse>()
+  const timers = new Set<NodeJS.Timeout>()
   const hang = (res: http.ServerResponse) => { hanging.add(res); res.on('close', () => hanging.delete(res)) }
   const server = http.createServer((req, res) => {
-    const target = req.url ?? '/'
-    const q = target.indexOf('?')
-    const path = q < 0 ? target : target.slice(0, q)
-    const rawQuery = q < 0 ? '' : target.slice(q + 1)
-    requests.push({ method: req.method ?? 'GET', path, query: rawQuery, headers: req.headers })
-    req.resume()
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => answer(req, res, Buffer.concat(chunks).toString('utf8')))
+  })
 
-    if (failure.kind === 'slow') return hang(res)
+  function answer(req: http.IncomingMessage, res: http.ServerResponse, body: string): void {
+    const url = req.url ?? '/'
+    const q = url.indexOf('?')
+    const path = q < 0 ? url : url.slice(0, q)
+    const rawQuery = q < 0 ? '' : url.slice(q + 1)
+    requests.push({ method: req.method ?? 'GET', path, query: Object.fromEntries(new URLSearchParams(rawQuery)), url, headers: req.headers, body })
+
+    if (failure.kind === 'slow' && !Number.isFinite(failure.delayMs)) return hang(res)
     if (failure.kind === 'garbage') return void res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8' }).end('{"heartbeatList": {"1": [')
     if (failure.kind === 'status') {
       return void res.writeHead(failure.code, { 'Content-Type': 'application/json; charset=utf-8' }).end(JSON.stringify({ ok: false, msg: failure.message }))
     }
-    const answer = route(req.method ?? 'GET', path, rawQuery, req.headers)
-    if (answer === 'hang') return hang(res)
-    const extra: Record<string, string> = answer.status === 401 ? { 'WWW-Authenticate': 'Basic' } : {}
-    res.writeHead(answer.status, { 'Content-Type': answer.type, ...extra }).end(answer.body)
-  })
+    let routed: Answer
+    try {
+      routed = route(req.method ?? 'GET', path, rawQuery, req.headers)
+    } catch (e) {
+      // A bug in the fake becomes a 500 that names it, not a crashed test run.
+      routed = json(500, { ok: false, msg: `fake Uptime Kuma bug: ${(e as Error).stack}` })
+    }
+    if (routed === 'hang') return hang(res)
+    const send = (a: Exclude<Answer, 'hang'>) => {
+      if (res.destroyed) return
+      res.writeHead(a.status, { 'Content-Type': a.type, ...(a.status === 401 ? { 'WWW-Authenticate': 'Basic' } : {}) }).end(a.body)
+    }
+    if (failure.kind !== 'slow') return send(routed)
+    const timer = setTimeout(() => { timers.delete(timer); send(routed) }, failure.delayMs)
+    timers.add(timer)
+  }
 
   const listen = (port: number) => new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(port, '127.0.0.1', () => { server.off('error', reject); resolve() })
   })
   const stop = () => new Promise<void>((resolve) => {
+    for (const timer of timers) clearTimeout(timer)
+    timers.clear()
     if (!server.listening) return resolve()
     server.close(() => resolve())
     server.closeAllConnections()
@@ -315,10 +345,10 @@ export async function startFakeUptimeKuma(options: { version?: KumaVersion; slug
       isDown = true
       await stop()
     },
-    slow() { failure = { kind: 'slow' } },
+    slow(delayMs = Infinity) { failure = { kind: 'slow', delayMs } },
     status(code, message = 'Internal Server Error') { failure = { kind: 'status', code, message } },
     garbage() { failure = { kind: 'garbage' } },
-    async healthy() {
+    async recover() {
       failure = { kind: 'none' }
       for (const res of hanging) res.destroy()
       if (isDown) { isDown = false; await listen(port) }
