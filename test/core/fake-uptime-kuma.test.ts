@@ -120,6 +120,21 @@ describe('fake Uptime Kuma: the contract its plugin is tested against', function
       expect(list.at(-1).ping).to.equal(119)
     })
 
+    it('serves a cached copy for the cache period, so a DOWN arrives late', async () => {
+      fake = await startFakeUptimeKuma({ cache: { statusPageMs: 60_000, heartbeatMs: 300 } })
+      const plex = fake.addMonitor({ name: 'Plex', status: HeartbeatStatus.UP })
+      const last = async () => (await getJson(`/api/status-page/heartbeat/${fake.slug}`)).json.heartbeatList[String(plex)].at(-1).status
+      expect(await last()).to.equal(HeartbeatStatus.UP)
+      fake.pushHeartbeat(plex, { status: HeartbeatStatus.DOWN })
+      expect(await last(), 'still the cached copy').to.equal(HeartbeatStatus.UP)
+      const monitorCount = async () => (await getJson(`/api/status-page/${fake.slug}`)).json.publicGroupList[0].monitorList.length
+      expect(await monitorCount()).to.equal(1)
+      fake.addMonitor({ name: 'Sonarr' })
+      expect(await monitorCount(), 'the page is cached longer').to.equal(1)
+      await new Promise((r) => setTimeout(r, 350))
+      expect(await last()).to.equal(HeartbeatStatus.DOWN)
+    })
+
     it('takes a push monitor\'s beat at /api/push/{token}', async () => {
       fake = await startFakeUptimeKuma()
       const job = fake.addMonitor({ name: 'Backup', type: 'push', pushToken: 'abc123' })

@@ -246,15 +246,17 @@ export async function startFakeOverseerr(options: { apiKey?: string; version?: s
   function validateQuery(route: Route, raw: string): Map<string, string> {
     const values = new Map<string, string>()
     const bad = (message: string) => new HttpAnswer(400, { message, errors: [{ path: '.query', message }] })
+    const decode = (text: string) => {
+      try { return decodeURIComponent(text) } catch { throw bad(`'${text}' is not valid percent-encoding`) }
+    }
     for (const pair of raw ? raw.split('&') : []) {
       const at = pair.indexOf('=')
-      const name = decodeURIComponent(at < 0 ? pair : pair.slice(0, at))
+      const name = decode(at < 0 ? pair : pair.slice(0, at))
       const rawValue = at < 0 ? '' : pair.slice(at + 1)
       const type = route.query?.[name]
       if (!type) throw bad(`Unknown query parameter '${name}'`)
       if (RESERVED_RAW.test(rawValue)) throw bad(`Parameter '${name}' must be url encoded. Its value may not contain reserved characters.`)
-      let value: string
-      try { value = decodeURIComponent(rawValue) } catch { throw bad(`Parameter '${name}' is not valid percent-encoding`) }
+      const value = decode(rawValue)
       if (type === 'number' && !/^\d+$/.test(value)) throw bad(`request/query/${name} must be number`)
       if (Array.isArray(type) && !type.includes(value)) throw bad(`request/query/${name} must be equal to one of the allowed values: ${type.join(', ')}`)
       values.set(name, value)

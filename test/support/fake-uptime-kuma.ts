@@ -11,6 +11,9 @@
 //   admin login gets 401.
 // - like Kuma's single-page app, any other GET answers 200 with HTML, so a client that
 //   gets a path wrong meets HTML where it expected JSON.
+// - with `cache`, the status page and heartbeat JSON are served from a copy as Kuma's
+//   apicache does (5 and 1 minutes on a real 2.5.3; shorter in tests), so a DOWN
+//   reaches a poller late.
 // Monitors in a non-public group are "private": absent from the status page and its
 // heartbeats, present in /metrics, N/A on their badge.
 import http from 'node:http'
@@ -117,7 +120,17 @@ const STATUS_WORD: Record<number, string> = { 0: 'Down', 1: 'Up', 2: 'Pending', 
 // prom-client escapes these in label values; a name with a quote must not break a parser.
 const label = (value: string | number | null) => String(value).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
 
-export async function startFakeUptimeKuma(options: { version?: KumaVersion; slug?: string; title?: string; apiKey?: string | null } = {}): Promise<FakeUptimeKuma> {
+export interface FakeUptimeKumaOptions {
+  version?: KumaVersion
+  slug?: string
+  title?: string
+  /** null: no API key exists, so /metrics takes the admin login. */
+  apiKey?: string | null
+  /** Milliseconds Kuma serves a copy of each JSON answer for (off by default). */
+  cache?: { statusPageMs: number; heartbeatMs: number }
+}
+
+export async function startFakeUptimeKuma(options: FakeUptimeKumaOptions = {}): Promise<FakeUptimeKuma> {
   let version: KumaVersion = options.version ?? '2.0'
   const slug = (options.slug ?? 'medianest').toLowerCase()
   const title = options.title ?? 'MediaNest'
@@ -224,6 +237,19 @@ export async function startFakeUptimeKuma(options: { version?: KumaVersion; slug
   type Answer = { status: number; type: string; body: string } | 'hang'
   const json = (status: number, body: unknown): Answer => ({ status, type: 'application/json; charset=utf-8', body: JSON.stringify(body) })
 
+  // apicache keeps 200s only, keyed by the URL as sent.
+  const cached = new Map<string, { until: number; answer: Answer }>()
+  function cachedRoute(method: string, url: string, path: string, rawQuery: string, headers: http.IncomingHttpHeaders): Answer {
+    const ms = !options.cache || method !== 'GET' ? 0
+      : path.startsWith('/api/status-page/heartbeat/') ? options.cache.heartbeatMs
+        : path.startsWith('/api/status-page/') ? options.cache.statusPageMs : 0
+    const hit = cached.get(url)
+    if (ms && hit && hit.until > Date.now()) return hit.answer
+    const answer = route(method, path, rawQuery, headers)
+    if (ms && answer !== 'hang' && answer.status === 200) cached.set(url, { until: Date.now() + ms, answer })
+    return answer
+  }
+
   function route(method: string, path: string, rawQuery: string, headers: http.IncomingHttpHeaders): Answer {
     let m: RegExpExecArray | null
     if (method === 'GET' && (m = /^\/api\/status-page\/heartbeat\/([^/]+)$/.exec(path))) {
@@ -280,7 +306,7 @@ export async function startFakeUptimeKuma(options: { version?: KumaVersion; slug
     }
     let routed: Answer
     try {
-      routed = route(req.method ?? 'GET', path, rawQuery, req.headers)
+      routed = cachedRoute(req.method ?? 'GET', url, path, rawQuery, req.headers)
     } catch (e) {
       // A bug in the fake becomes a 500 that names it, not a crashed test run.
       routed = json(500, { ok: false, msg: `fake Uptime Kuma bug: ${(e as Error).stack}` })
