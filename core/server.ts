@@ -142,7 +142,7 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
       const s = server
       stoppers.push(() => closeServer(s, durationMs(config.shutdownTimeout)))
     }
-    log.info(`MediaNest ready in ${Math.round(performance.now() - bootStarted)} ms on ${db.kind}${url ? ` at ${config.publicUrl ?? url}` : ''}`)
+    log.info(`MediaNest ready in ${Math.round(performance.now() - bootStarted)} ms on ${db.kind}${url ? ` at ${config.publicUrl ?? url}` : ''} (pid ${process.pid})`)
 
     let stopping: Promise<void> | null = null
     return {

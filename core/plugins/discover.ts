@@ -6,6 +6,7 @@ import { createRequire } from 'node:module'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { isPluginDefinition, type PluginDefinition } from '../plugin-api.ts'
 import type { Config, PluginEntry } from '../config.ts'
+import { importPluginModule } from './plugin-import.ts'
 
 export const FIRST_PARTY_DIR = fileURLToPath(new URL('../../plugins', import.meta.url))
 
@@ -86,7 +87,7 @@ function mainOf(dir: string): string | undefined {
 
 async function importDefinition(href: string, where: string, problems: string[]): Promise<PluginDefinition | null> {
   try {
-    const mod = (await import(href)) as { default?: unknown }
+    const mod = (await importPluginModule(href)) as { default?: unknown }
     if (!isPluginDefinition(mod.default)) {
       problems.push(`${where}: the module's default export is not a definePlugin({...}) result`)
       return null
