@@ -11,7 +11,6 @@
 //   node scripts/build.js --install   the same, but without TypeScript (an install that
 //                                     omits dev dependencies) it only warns: `npm start`
 //                                     then refuses with the same explanation
-//   node scripts/build.js --check     exit 1 (saying why) when the build is missing or stale
 //
 // The build does not type-check (`--noCheck`): `npm test` and `npm run typecheck` do.
 import { spawnSync } from 'node:child_process'
@@ -122,13 +121,7 @@ function copy(rel) {
 }
 
 const mode = process.argv[2]
-if (mode === '--check') {
-  const why = staleness()
-  if (why) {
-    process.stderr.write(`medianest: ${why}: run \`npm run build\`\n`)
-    process.exit(1)
-  }
-} else if (mode === '--if-stale' || mode === '--install') {
+if (mode === '--if-stale' || mode === '--install') {
   const why = staleness()
   if (why) {
     process.stderr.write(`medianest build: ${why}; compiling\n`)
@@ -137,6 +130,6 @@ if (mode === '--check') {
 } else if (mode === undefined) {
   if (!build()) process.exit(1)
 } else {
-  process.stderr.write('usage: node scripts/build.js [--if-stale | --install | --check]\n')
+  process.stderr.write('usage: node scripts/build.js [--if-stale | --install]\n')
   process.exit(2)
 }
