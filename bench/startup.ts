@@ -66,6 +66,8 @@ async function once(dataDir: string, idleSeconds: number): Promise<Run> {
   }
   const stopMs = performance.now() - stopping
   for (const p of leftOver) process.kill(p.pid, 'SIGKILL')
+  // Killed orphans hold the embedded database's lock until they are reaped.
+  for (let i = 0; i < 250 && leftOver.some((p) => processTree(p.pid).length); i++) await sleep(20)
   await exited
   return { healthzMs, tree, rssMb: treeRssKb(tree) / 1024, stopMs, leftOver, exit }
 }
