@@ -5,8 +5,8 @@
 // - its imports of the core's or first-party plugins' sources are pointed at the
 //   compiled modules (./build-redirect.ts), for one shared plugin-api;
 // - TypeScript is stripped by Node itself where it can (22.18+, 23.6+, 24); on older
-//   Node, or for syntax Node does not strip (enums, namespaces, parameter properties),
-//   tsx is loaded then, and only for that plugin's modules.
+//   Node, for syntax Node does not strip (enums, namespaces, parameter properties) and
+//   for a package under node_modules, tsx is loaded then, and only for those modules.
 import module from 'node:module'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -32,7 +32,9 @@ export async function importPluginModule(href: string): Promise<unknown> {
     try {
       return await import(href)
     } catch (error) {
-      if ((error as { code?: string }).code !== 'ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX') throw error
+      // Syntax Node does not strip, or a package under node_modules (never stripped).
+      const code = (error as { code?: string }).code
+      if (code !== 'ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX' && code !== 'ERR_UNSUPPORTED_NODE_MODULES_TYPE_STRIPPING') throw error
     }
   }
   if (!typescript) {
