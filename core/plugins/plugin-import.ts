@@ -18,6 +18,8 @@ const RUNNING_COMPILED = import.meta.url.endsWith('.js')
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 const BUILD = path.join(ROOT, 'build')
 const TYPESCRIPT_FILE = /\.(ts|mts|cts)$/
+/** In-thread resolution hooks (Node 22.15+, 23.5+); older Node has only module.register. */
+const registerHooks = (module as { registerHooks?: (hooks: { resolve: typeof resolveSync }) => unknown }).registerHooks
 
 let redirected = false
 let redirectedAfterTsx = false
@@ -55,18 +57,15 @@ export async function importPluginModule(href: string): Promise<unknown> {
     redirectedAfterTsx = true
     module.register(new URL('./build-redirect.js', import.meta.url), { data: { root: ROOT } })
     redirected = false
-    if (hasRegisterHooks()) redirectToBuild()
+    if (registerHooks) redirectToBuild()
   }
   return tsx.import(href, import.meta.url)
 }
 
 /**
- * In-thread where Node has module.registerHooks (22.15+), else on the hooks thread.
- * Only ever called compiled, where the hooks module is build-redirect.js.
+ * In-thread where Node has module.registerHooks, else on the hooks thread. Only ever
+ * called compiled, where the hooks module is build-redirect.js.
  */
-const registerHooks = (module as { registerHooks?: (hooks: { resolve: typeof resolveSync }) => unknown }).registerHooks
-const hasRegisterHooks = () => typeof registerHooks === 'function'
-
 function redirectToBuild(): void {
   if (redirected) return
   if (registerHooks) {
