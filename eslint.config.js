@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint'
 import { importBoundaryRule } from './scripts/plugin-import-boundary.js'
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**', 'coverage/**'] },
+  { ignores: ['node_modules/**', 'data/**', 'coverage/**', 'build/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

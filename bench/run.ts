@@ -1,6 +1,7 @@
 // The HTTP benchmark: a bare Express "hello" as the same-run baseline, and a whole
 // MediaNest (startMediaNest, as production boots it) answering GET /healthz and the
-// signed-in dashboard shell GET /. Run by hand (`npx tsx bench/run.ts`), never in CI.
+// signed-in dashboard shell GET /. Run by hand, never in CI: `npx tsx bench/run.ts` from the
+// sources, or `node build/bench/run.js` on the compiled build that `npm start` runs.
 // Loopback only. Knobs: BENCH_CONNECTIONS (10), BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2),
 // BENCH_ROUNDS (1; more interleave the three targets and report medians, for a busy
 // machine), DATABASE_URL (PostgreSQL; otherwise PGlite in a temporary folder).
@@ -141,6 +142,16 @@ try {
   const ratio = dashboard.requests / baseline.requests
   console.log(`\nhealthz/bare ${(healthz.requests / baseline.requests).toFixed(2)}, dashboard/bare ${ratio.toFixed(2)} ` +
     `(target >= ${DASHBOARD_TARGET}: ${ratio >= DASHBOARD_TARGET ? 'met' : 'NOT met'})`)
+  if (ROUNDS > 1) {
+    // Each round's own ratio (its three targets ran back to back): the spread says how
+    // much one figure can be trusted on this machine.
+    const spread = (pick: (r: Result[]) => number) => {
+      const values = rounds.map(pick)
+      return `${median(values).toFixed(2)} (${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}; rounds ${values.map((v) => v.toFixed(2)).join(', ')})`
+    }
+    console.log(`per-round ratios, median (min–max): healthz/bare ${spread((r) => r[1].requests / r[0].requests)}, ` +
+      `dashboard/bare ${spread((r) => r[2].requests / r[0].requests)}; dashboard p99 ${spread((r) => r[2].p99).replace(/\.00/g, '')} ms`)
+  }
   if ([baseline, healthz, dashboard].some((r) => r.errors || r.non2xx)) console.log('Some requests failed: the figures above are not comparable.')
 } finally {
   await app.stop()

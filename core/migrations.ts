@@ -7,8 +7,14 @@ import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { Knex } from 'knex'
 import type { Database } from './db.ts'
+import { importPluginModule } from './plugins/plugin-import.ts'
 
 export const CORE_MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url))
+/**
+ * When this module runs compiled (build/core/migrations.js), the folder the build wrote:
+ * a `.js` migration in it was compiled from a `.ts` one and is recorded under that name.
+ */
+const BUILD_DIR = import.meta.url.endsWith('.js') ? fileURLToPath(new URL('..', import.meta.url)) : null
 const MIGRATION_FILE = /^\d{12}_[a-z0-9_]+\.(ts|js|mjs)$/
 const LOCK_KEY = 7_349_117_021 // an arbitrary constant: "medianest migrations"
 
@@ -23,17 +29,26 @@ export function trackingTable(owner: string): string {
 }
 
 class FolderSource implements Knex.MigrationSource<string> {
-  constructor(private readonly dir: string) {}
+  private readonly compiled: boolean
+  constructor(private readonly dir: string) {
+    const rel = BUILD_DIR === null ? '..' : path.relative(BUILD_DIR, dir)
+    this.compiled = !rel.startsWith('..') && !path.isAbsolute(rel)
+  }
   async getMigrations(): Promise<string[]> {
     if (!fs.existsSync(this.dir)) return []
     return fs.readdirSync(this.dir).filter((f) => MIGRATION_FILE.test(f) && !f.endsWith('.d.ts')).sort()
   }
-  /** The file name itself, as knex's own source records it, so the stock knex CLI agrees with us. */
+  /**
+   * The source file's name, as knex's own source records it, so the stock knex CLI
+   * agrees with us: `x.ts` from the sources, and `x.ts` too for the `x.js` the build
+   * compiled from it, so a database migrated by one path is up to date for the other.
+   */
   getMigrationName(file: string): string {
-    return file
+    return this.compiled ? file.replace(/\.js$/, '.ts') : file
   }
   async getMigration(file: string): Promise<Knex.Migration> {
-    return import(pathToFileURL(path.join(this.dir, file)).href) as Promise<Knex.Migration>
+    // A community plugin's migrations load as its entry does (TypeScript under the compiled server).
+    return importPluginModule(pathToFileURL(path.join(this.dir, file)).href) as Promise<Knex.Migration>
   }
 }
 
@@ -73,8 +88,10 @@ export interface MigrationStatus { owner: string; done: string[]; pending: strin
 
 export async function migrationStatus(db: Database, set: MigrationSet): Promise<MigrationStatus> {
   // With a custom source, knex lists pending migrations as our own values (file names).
-  const [done, pending] = (await db.knex.migrate.list(migratorConfig(set))) as [Array<{ name: string }>, string[]]
-  return { owner: set.owner, done: done.map((m) => m.name), pending }
+  const config = migratorConfig(set)
+  const [done, pending] = (await db.knex.migrate.list(config)) as [Array<{ name: string }>, string[]]
+  const source = config.migrationSource as FolderSource
+  return { owner: set.owner, done: done.map((m) => m.name), pending: pending.map((file) => source.getMigrationName(file)) }
 }
 
 /** True when every set has nothing pending (for /readyz). */

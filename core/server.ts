@@ -187,7 +187,7 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
         await httpServer.close(msUntil(REQUESTS_SHARE))
       })
     }
-    log.info(`MediaNest ready in ${Math.round(performance.now() - bootStarted)} ms on ${db.kind}${url ? ` at ${config.publicUrl ?? url}` : ''}`)
+    log.info(`MediaNest ready in ${Math.round(performance.now() - bootStarted)} ms on ${db.kind}${url ? ` at ${config.publicUrl ?? url}` : ''} (pid ${process.pid})`)
 
     let stopping: Promise<void> | null = null
     return {

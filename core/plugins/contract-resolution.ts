@@ -1,21 +1,34 @@
-// A community plugin in a folder of its own imports the contract by name
-// ('medianest/plugin-api', 'medianest/testing', 'medianest/plugins/<name>/api') without
-// installing MediaNest beside it. Node would look for node_modules/medianest above the
-// plugin's folder and fail; this resolve hook answers those names as if they were
-// imported from inside this package, so they land on the very modules the host uses
-// (one contract, one set of error classes). Everything else resolves as usual.
+// A plugin imports the contract by name: 'medianest/plugin-api', 'medianest/testing',
+// 'medianest/plugins/<name>/api'. Node alone resolves those only from inside this
+// package, and only to the TypeScript sources (package.json "exports"). This resolve
+// hook answers them everywhere and for both ways of running: a community plugin in a
+// folder of its own needs no node_modules, and the compiled server (build/, no
+// TypeScript compiler in it) gets the compiled modules, so every plugin shares the very
+// modules the host uses (one HttpError class for instanceof, one set of service refs).
 import module from 'node:module'
 
-const OWN_PACKAGE = new URL('../../package.json', import.meta.url).href
+const COMPILED = import.meta.url.endsWith('.js')
+const EXT = COMPILED ? '.js' : '.ts'
+/** The tree this module runs from: the repository, or build/ when compiled. */
+const TREE = new URL('../../', import.meta.url)
+/** The repository itself (test helpers are never compiled). */
+const REPO = new URL(COMPILED ? '../../../' : '../../', import.meta.url)
+
 let registered = false
 
 export function resolveContractFromAnywhere(): void {
   if (registered) return
   registered = true
-  const hook = `export async function resolve(specifier, context, next) {
-  if (specifier === 'medianest' || specifier.startsWith('medianest/')) {
-    return next(specifier, { ...context, parentURL: ${JSON.stringify(OWN_PACKAGE)} })
+  const exact = {
+    'medianest/plugin-api': new URL(`core/plugin-api${EXT}`, TREE).href,
+    'medianest/testing': new URL('test/support/testing.ts', REPO).href,
   }
+  const hook = `const exact = ${JSON.stringify(exact)}
+const plugins = ${JSON.stringify(new URL('plugins/', TREE).href)}
+export async function resolve(specifier, context, next) {
+  if (Object.hasOwn(exact, specifier)) return { url: exact[specifier], shortCircuit: true }
+  const api = /^medianest\\/plugins\\/([a-z][a-z0-9-]*)\\/api$/.exec(specifier)
+  if (api) return { url: plugins + api[1] + '/api${EXT}', shortCircuit: true }
   return next(specifier, context)
 }`
   module.register(`data:text/javascript,${encodeURIComponent(hook)}`)

@@ -7,6 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { isPluginDefinition, type PluginDefinition } from '../plugin-api.ts'
 import type { Config, PluginEntry } from '../config.ts'
 import { resolveContractFromAnywhere } from './contract-resolution.ts'
+import { importPluginModule } from './plugin-import.ts'
 
 export const FIRST_PARTY_DIR = fileURLToPath(new URL('../../plugins', import.meta.url))
 
@@ -25,6 +26,8 @@ export interface Discovery { plugins: DiscoveredPlugin[]; problems: string[] }
 const ENTRY_FILES = ['index.ts', 'index.js', 'index.mjs']
 
 export async function discoverPlugins(config: Config, firstPartyDir = FIRST_PARTY_DIR): Promise<Discovery> {
+  // Before any plugin loads: first-party and community plugins import the contract by name.
+  resolveContractFromAnywhere()
   const plugins: DiscoveredPlugin[] = []
   const problems: string[] = []
   const entries = config.plugins
@@ -44,7 +47,6 @@ export async function discoverPlugins(config: Config, firstPartyDir = FIRST_PART
     plugins.push({ key: folder, definition, dir, origin: 'first-party', entry, enabled })
   }
 
-  if (Object.values(entries).some((entry) => entry.source)) resolveContractFromAnywhere()
   for (const [key, entry] of Object.entries(entries)) {
     if (!entry.source) {
       if (!folders.includes(key)) {
@@ -106,7 +108,7 @@ function mainOf(dir: string): string | undefined {
 
 async function importDefinition(href: string, where: string, problems: string[], hint = ''): Promise<PluginDefinition | null> {
   try {
-    const mod = (await import(href)) as { default?: unknown }
+    const mod = (await importPluginModule(href)) as { default?: unknown }
     if (!isPluginDefinition(mod.default)) {
       problems.push(`${where}: the module's default export is not a definePlugin({...}) result`)
       return null
