@@ -335,6 +335,13 @@ export interface HttpTools {
    * the core's error handler instead goes to the page's alert region, never into the form.
    */
   validate<T>(schema: z.ZodType<T>, value: unknown): FormCheck<T>
+  /**
+   * A one-shot notice for this plugin's next page, after a redirect (1.1): a key, never
+   * text, in a short-lived cookie. Unlike ?done= in the URL, a reload does not repeat it.
+   */
+  flash(res: Response, key: string): void
+  /** The notice left for this page, looked up by key in `notices` (and cleared), or null. */
+  takeFlash(req: Request, res: Response, notices: Readonly<Record<string, string>>): string | null
 }
 export type FormCheck<T> =
   | { ok: true; data: T }

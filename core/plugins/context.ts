@@ -17,6 +17,8 @@ import {
 import type { EventTypes } from '../event-types.ts'
 import { createIdentity } from '../identity.ts'
 import type { SessionDeps } from '../auth/start-session.ts'
+import type { CookiePolicy } from '../auth/cookies.ts'
+import { setFlash, takeFlash } from '../http/flash.ts'
 import { createUpstreamClient } from '../upstream.ts'
 import type { ViewEngine } from '../views.ts'
 import { viewerOf } from '../http/request-context.ts'
@@ -54,7 +56,7 @@ export function parseInput<T>(schema: z.ZodType<T>, value: unknown): T {
   throw new BadInput(`Please correct the form: ${summary}`, fields)
 }
 
-export const httpTools = (guards: CoreServices['guards']): HttpTools => ({
+export const httpTools = (guards: CoreServices['guards'], cookies: CookiePolicy, plugin: string): HttpTools => ({
   router: () => express.Router(),
   requireUser: guards.requireUser,
   requireAdmin: guards.requireAdmin,
@@ -65,6 +67,8 @@ export const httpTools = (guards: CoreServices['guards']): HttpTools => ({
     return viewer
   },
   parse: parseInput,
+  flash: (res, key) => setFlash(res, cookies, `plugin:${plugin}`, key),
+  takeFlash: (req, res, notices) => takeFlash(req, res, cookies, `plugin:${plugin}`, notices),
   validate(schema, value) {
     try {
       return { ok: true, data: parseInput(schema, value) }
@@ -97,7 +101,7 @@ export function createPluginContext(options: {
     log,
     db: core.db.knex,
     views: core.views.forPlugin(),
-    http: httpTools(core.guards),
+    http: httpTools(core.guards, core.session.cookies, name),
     jobs: {
       // A job nobody declared would sit 'queued' forever, and a payload its schema refuses
       // would fail only when run: both are refused here, while the caller can still answer.

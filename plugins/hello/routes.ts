@@ -7,6 +7,8 @@ type HelloContext = PluginContext<{ greeting: string; greetingsPerHour: number }
 const greetBody = z.object({ message: z.string().trim().min(1, 'Write a message.').max(200, 'Keep it under 200 characters.') })
 
 interface GreetForm { values: { message: string }; fields: Record<string, string>; error: string | null; notice: string | null }
+/** Shown once after the redirect of a form sent without JavaScript. */
+const NOTICES = { sent: 'Sent. It appears in your list as soon as it is recorded.' }
 const emptyForm = (notice: string | null = null): GreetForm => ({ values: { message: '' }, fields: {}, error: null, notice })
 
 export function helloRoutes(ctx: HelloContext) {
@@ -22,7 +24,7 @@ export function helloRoutes(ctx: HelloContext) {
     })
   }
 
-  router.get('/', async (req, res) => render(req, res, emptyForm(req.query.sent === '1' ? 'Sent. It is in your list below.' : null)))
+  router.get('/', async (req, res) => render(req, res, emptyForm(ctx.http.takeFlash(req, res, NOTICES))))
 
   router.post('/', async (req, res) => {
     const viewer = ctx.http.mustViewer(req)
@@ -34,7 +36,8 @@ export function helloRoutes(ctx: HelloContext) {
     await ctx.jobs.enqueue('greet', { userId: viewer.id, message: checked.data.message })
     // htmx: a fresh form; the list updates itself when the job has recorded the greeting.
     if (req.get('HX-Request') === 'true') return render(req, res, emptyForm('Sent. It appears in your list as soon as it is recorded.'), 202)
-    res.redirect(303, '/hello?sent=1')
+    ctx.http.flash(res, 'sent')
+    res.redirect(303, '/hello')
   })
   return router
 }
