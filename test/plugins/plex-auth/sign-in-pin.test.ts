@@ -152,4 +152,16 @@ describe('plex-auth: sign in with Plex (PIN flow)', function () {
     expect(again.res.status).to.equal(403)
     expect(again.res.text).to.include('This account is suspended')
   })
+
+  it('cleans expired PINs on a schedule, and keeps live ones', async () => {
+    const client = h.host.client()
+    await pressSignIn(h, client)
+    await h.host.db('plex_auth_pins').insert({ browser_hash: 'e'.repeat(64), pin_id: 1, code: 'old', expires_at: new Date(Date.now() - 1000) })
+    const live = await count(h.host, 'plex_auth_pins', {})
+    const plugin = h.host.app.host.plugins.find((p) => p.name === 'plex-auth')!
+    const schedule = plugin.contributions.schedules!.find((s) => s.id === 'expire-pins')!
+    await schedule.run({ signal: AbortSignal.timeout(10_000), log: h.host.app.log })
+    expect(await count(h.host, 'plex_auth_pins', { code: 'old' })).to.equal(0)
+    expect(await count(h.host, 'plex_auth_pins')).to.equal(live - 1)
+  })
 })
