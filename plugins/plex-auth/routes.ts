@@ -9,7 +9,7 @@ import { createPlexTvClient } from './plex-tv-client.ts'
 import { clientIdentifier } from './settings.ts'
 import { claimPin, forgetPin, pinOf, rememberPin } from './pins.ts'
 import { configuredServer, NOT_SET_UP } from './access.ts'
-import { refusalVerdict, upstreamVerdict, vouchFor } from './sign-in.ts'
+import { refusalVerdict, upstreamVerdict, vouchFor, type Refusal } from './sign-in.ts'
 
 const PIN_GONE = 'This Plex sign-in has expired, or was started in another browser. Start again with “Sign in with Plex”.'
 const PIN_EXPIRED = 'The Plex sign-in code expired before Plex confirmed it. Start again with “Sign in with Plex”.'
@@ -30,7 +30,7 @@ export function signInRoutes(ctx: PlexAuthContext) {
       data: { wait: view },
     })
   }
-  const refuse = async (req: Request, res: Response, status: number, message: string, cause?: unknown) => {
+  const refuse = async (req: Request, res: Response, { status, message, cause }: Omit<Refusal, 'ok'>) => {
     // The reason and the correlation id, never the token (none of these messages carry it).
     const why = cause instanceof UpstreamError ? `${cause.service}: ${cause.why} (${cause.url})` : message
     ctx.log.warn(`Plex sign-in refused (${status}): ${why}`, { requestId: res.getHeader('X-Request-Id') })
@@ -48,8 +48,7 @@ export function signInRoutes(ctx: PlexAuthContext) {
       pin = await (await plexTv()).createPin()
     } catch (error) {
       if (!(error instanceof UpstreamError)) throw error
-      const v = upstreamVerdict(error)
-      return refuse(req, res, 502, v.ok ? '' : v.message, error)
+      return refuse(req, res, upstreamVerdict(error))
     }
     const said = pin.expiresAt ? Date.parse(pin.expiresAt) : Date.now() + (pin.expiresIn ?? 1800) * 1000
     const expiresAt = new Date(Math.min(Number.isFinite(said) ? said : Date.now() + 1_800_000, Date.now() + MAX_PIN_MS))
@@ -60,19 +59,18 @@ export function signInRoutes(ctx: PlexAuthContext) {
   // One handler for Plex's return, the poll (htmx, same URL) and the no-JS button.
   const progress = async (req: Request, res: Response, pressed: boolean) => {
     const pin = await pinOf(ctx.db, req)
-    if (!pin) return refuse(req, res, 410, PIN_GONE)
+    if (!pin) return refuse(req, res, { status: 410, message: PIN_GONE })
     const client = await plexTv()
     let read
     try {
       read = await client.readPin(pin.pin_id)
     } catch (error) {
       if (!(error instanceof UpstreamError)) throw error
-      const v = upstreamVerdict(error)
-      return refuse(req, res, 502, v.ok ? '' : v.message, error)
+      return refuse(req, res, upstreamVerdict(error))
     }
     if (read === 'expired') {
       await forgetPin(ctx.db, req, res)
-      return refuse(req, res, 410, PIN_EXPIRED)
+      return refuse(req, res, { status: 410, message: PIN_EXPIRED })
     }
     if (!read.authToken) return render(req, res, { state: 'pending', note: pressed ? NOT_YET : undefined })
     // Only one request of this browser finishes with the PIN; a second poll keeps waiting.
@@ -80,14 +78,14 @@ export function signInRoutes(ctx: PlexAuthContext) {
     await forgetPin(ctx.db, req, res)
 
     const verdict = await vouchFor(ctx, client, read.authToken)
-    if (!verdict.ok) return refuse(req, res, verdict.status, verdict.message, verdict.cause)
+    if (!verdict.ok) return refuse(req, res, verdict)
     try {
       const { user } = await ctx.identity.linkOrCreate(verdict.account)
       await ctx.identity.signIn(req, res, user.id, { method: 'plex', next: pin.next })
     } catch (error) {
       const refused = refusalVerdict(error)
-      if (!refused || refused.ok) throw error
-      return refuse(req, res, refused.status, refused.message, refused.cause)
+      if (!refused) throw error
+      return refuse(req, res, refused)
     }
   }
 

@@ -6,15 +6,14 @@ import type { PlexAuthContext } from './plugin-config.ts'
 import type { PlexTvClient } from './plex-tv-client.ts'
 import { accessTo, configuredServer, machineIdentifier, NO_ACCESS, NOT_SET_UP, ownedServers } from './access.ts'
 
-export type Verdict =
-  | { ok: true; account: ProviderAccount }
-  | { ok: false; status: number; message: string; cause?: unknown }
+export interface Refusal { ok: false; status: number; message: string; cause?: unknown }
+export type Verdict = { ok: true; account: ProviderAccount } | Refusal
 
 export const TOKEN_REFUSED = 'Plex did not accept the sign-in (plex.tv refused the token). Try signing in with Plex again.'
 export const NO_OWNED_SERVER = 'MediaNest has no admin yet, and only the owner of a Plex server can set it up by signing in with Plex. Your Plex account owns no server; ask the owner to sign in first.'
 
 /** What a failed upstream call means for the person at the sign-in page. */
-export function upstreamVerdict(error: UpstreamError): Verdict {
+export function upstreamVerdict(error: UpstreamError): Refusal {
   const what = error.service === 'plex.tv' ? 'plex.tv' : 'The Plex server'
   return { ok: false, status: 502, message: `${what} could not be reached to finish your sign-in (${error.why}). Try again in a minute.`, cause: error }
 }
@@ -62,7 +61,7 @@ export async function vouchFor(ctx: PlexAuthContext, plexTv: PlexTvClient, token
 }
 
 /** The core's refusals from linkOrCreate/signIn (suspended, unconfirmed email, no email), as a verdict. */
-export function refusalVerdict(error: unknown): Verdict | null {
+export function refusalVerdict(error: unknown): Refusal | null {
   if (error instanceof UpstreamError) return upstreamVerdict(error)
   if (error instanceof HttpError && error.status < 500) return { ok: false, status: error.status, message: error.message }
   return null
