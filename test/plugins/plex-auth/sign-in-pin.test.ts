@@ -42,8 +42,12 @@ describe('plex-auth: sign in with Plex (PIN flow)', function () {
     const opened = h.host.app.core.secrets.decrypt(account.access_token, tokenAad(account.id, 'access_token'))
     expect(h.plexTv.pins().some((p) => p.authToken === opened)).to.equal(true)
     expect((await h.host.db('sessions').where({ user_id: user.id }).first()).sign_in_method).to.equal('plex')
-    // The token went only in headers.
+    // The token went only in headers, and is on none of the pages the owner sees.
     expect(h.plexTv.requests.some((r) => r.url.includes(opened))).to.equal(false)
+    expect(res.location).to.not.include(opened)
+    for (const path of ['/account', '/admin/plex-auth', '/admin/plex-auth/servers', '/admin/users']) {
+      expect((await client.get(path)).text, path).to.not.include(opened)
+    }
   })
 
   it('lets a friend the server is shared with in as a USER', async () => {
