@@ -1,0 +1,71 @@
+// plex-auth: sign in with Plex (the PIN flow), letting in only people with access to the
+// configured Plex server, re-checking their tokens daily. Disabled unless the config
+// enables it: a Plex button on an install without Plex is only noise.
+import { definePlugin } from 'medianest/plugin-api'
+import { plexAuthConfig } from './plugin-config.ts'
+import { signInRoutes } from './routes.ts'
+import { adminRoutes } from './admin-routes.ts'
+import { ACCESS_LOST, forgetUser, latestChecks, recheckTokens } from './token-recheck.ts'
+import { deleteExpiredPins } from './pins.ts'
+import { configuredServer } from './access.ts'
+
+export default definePlugin({
+  name: 'plex-auth',
+  version: '1.0.0',
+  api: '^1.1.0',
+  description: 'Sign in with Plex: people with access to your Plex server get in.',
+  enabledByDefault: false,
+  config: plexAuthConfig,
+  migrations: new URL('./migrations', import.meta.url),
+  views: new URL('./views', import.meta.url),
+  tables: ['plex_auth_settings', 'plex_auth_pins', 'plex_auth_checks'],
+  register(ctx) {
+    return {
+      routes: signInRoutes(ctx),
+      adminRoutes: adminRoutes(ctx),
+      identityProviders: ['plex'],
+      // Static data, so it shows whether or not a server is set up; /plex-auth/start then
+      // says so in words (or opens the owner-first path on a fresh install).
+      signInMethods: [{ id: 'plex', label: 'Sign in with Plex', startPath: '/plex-auth/start' }],
+      // Each press of the button asks plex.tv for a PIN and writes one row: bounded per address.
+      rateLimits: [{ id: 'start', method: 'GET', path: '/start', limit: 30, window: '15m' }],
+      widgets: [{
+        id: 'sign-in',
+        title: 'Plex sign-in',
+        role: 'ADMIN',
+        async render() {
+          const lost = (await latestChecks(ctx.db)).filter((c) => c.outcome === 'revoked' || c.outcome === 'no-access').length
+          return ctx.views.render('plex-auth:_widget', { server: await configuredServer(ctx), lost })
+        },
+      }],
+      schedules: [
+        {
+          id: 'recheck-tokens', every: '1d', timeout: '30m', scope: 'cluster',
+          async run(job) { await recheckTokens(ctx, job) },
+        },
+        {
+          id: 'expire-pins', every: '15m', timeout: '1m', scope: 'cluster',
+          async run({ log }) {
+            const removed = await deleteExpiredPins(ctx.db)
+            if (removed) log.info(`removed ${removed} expired Plex PINs`)
+          },
+        },
+      ],
+      eventTypes: [{
+        event: ACCESS_LOST, title: 'Plex access lost', audience: 'admins',
+        describe: (p: { reason?: unknown }) => ({
+          title: 'Plex access lost',
+          message: `Someone’s Plex sign-in stopped working (${String(p.reason ?? 'no reason given')}); their Plex sessions were ended.`,
+          link: '/admin/plex-auth',
+        }),
+      }],
+      on: [{ event: 'core.user.deleted', async handle(p: { userId: string }) { await forgetUser(ctx.db, p.userId) } }],
+      // ---- MERGE POINT (issue 19, the other half: PlexServer, the plex service type,
+      // the recently-added widget and the image proxy). Added here at merge, not stubbed:
+      //   provides: [provide(plexServerRef, server)]            (api.ts, plex-server-client.ts)
+      //   serviceTypes: [plexServiceType(ctx)]                   (plex-service-type.ts)
+      //   widgets: [..., recentlyAddedWidget(ctx, server)]      (recently-added.ts)
+      //   image routes: routes.use(imageProxyRoutes(ctx, server)) (image-proxy.ts)
+    }
+  },
+})
