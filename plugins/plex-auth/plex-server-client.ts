@@ -204,7 +204,7 @@ export function createPlexServer(ctx: PlexClientContext, options: PlexServerOpti
         const client = await connect()
         const id = await readIdentity(client)
         const sections = await readSections(client)
-        return { ok: true, message: `${id.name ?? 'Plex Media Server'} ${id.version} answered and accepted the token (${sections.length} libraries).`, responseTimeMs: elapsed() }
+        return { ok: true, message: `${id.name ?? 'Plex Media Server'} ${id.version} answered and accepted the token (${sections.length} ${sections.length === 1 ? 'library' : 'libraries'}).`, responseTimeMs: elapsed() }
       } catch (error) {
         return { ok: false, message: (error as Error).message, responseTimeMs: elapsed() }
       }
