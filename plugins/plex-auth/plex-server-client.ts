@@ -112,6 +112,7 @@ export function createPlexServer(ctx: PlexClientContext, options: PlexServerOpti
   // Posters of items this process has listed: the image proxy finds them without asking
   // Plex again. Bounded; a miss asks Plex for the item's metadata.
   const thumbs = new Map<string, string>()
+  let thumbsFrom = ''
   const remember = (items: PlexItem[]) => {
     for (const item of items) {
       if (!item.thumb) continue
@@ -126,6 +127,11 @@ export function createPlexServer(ctx: PlexClientContext, options: PlexServerOpti
     const record = await ctx.services.get(PLEX_SERVICE)
     if (!record) throw new PlexNotSetUp()
     if (!record.enabled) throw new PlexNotSetUp('Plex is turned off: an admin turns the plex service on in Admin → Services.')
+    // Posters remembered from another server mean nothing on this one.
+    if (record.serviceUrl !== thumbsFrom) {
+      thumbs.clear()
+      thumbsFrom = record.serviceUrl
+    }
     return record
   }
   const connect = async () => plexUpstream(ctx, await service(), timeoutMs)
