@@ -3,7 +3,7 @@
 import { expect } from 'chai'
 import { startTestHost, type TestHost } from '../../support/test-host.ts'
 import { FAKE_THUMB_PNG, startFakePms, type FakePms } from '../../support/fake-pms.ts'
-import { startFakeServer, type FakeServer, type RecordedRequest } from '../../support/fake-server.ts'
+import { startFakeServer, type FakeResponse, type FakeServer, type RecordedRequest } from '../../support/fake-server.ts'
 import { configurePlex } from './server-setup.ts'
 
 const TOKEN = 'the-owners-plex-token'
@@ -111,13 +111,13 @@ describe('plex-auth: the poster proxy', function () {
   describe('against a server that misbehaves', () => {
     let odd: FakeServer
     const BIG = Buffer.alloc(3 * 1024 * 1024, 1)
-    const metadata = (rk: string, thumb: string) => ({
+    const metadata = (rk: string, thumb: string): FakeResponse => ({
       status: 200, headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ MediaContainer: { size: 1, Metadata: [{ ratingKey: rk, title: `Item ${rk}`, type: 'movie', thumb }] } }),
     })
 
     before(async () => {
-      odd = await startFakeServer((req: RecordedRequest) => {
+      odd = await startFakeServer((req: RecordedRequest): FakeResponse => {
         if (req.headers['x-plex-token'] !== TOKEN) return { status: 401, body: 'no' }
         const m = /^\/library\/metadata\/(\d+)$/.exec(req.path)
         if (m) {
