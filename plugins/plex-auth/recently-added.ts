@@ -22,7 +22,9 @@ export function recentlyAddedWidget(ctx: Pick<PluginContext, 'plugin' | 'views' 
         // The message names the server's address: admins may read it, others get words only.
         const detail = error instanceof UpstreamError ? error.message : 'an unexpected error (see the log)'
         if (!(error instanceof UpstreamError)) ctx.log.error(`recently added: ${(error as Error).stack ?? String(error)}`)
-        return ctx.views.render('plex-auth:_recently-added', { state: 'unreachable', isAdmin, detail, items: [] })
+        // A refused token is not an outage: say so, so an admin replaces the token.
+        const refused = error instanceof UpstreamError && (error.upstreamStatus === 401 || error.upstreamStatus === 403)
+        return ctx.views.render('plex-auth:_recently-added', { state: refused ? 'refused' : 'unreachable', isAdmin, detail, items: [] })
       }
       const posters: PosterView[] = items.map((item) => ({
         title: item.title,

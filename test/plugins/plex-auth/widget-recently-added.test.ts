@@ -76,10 +76,19 @@ describe('plex-auth: the recently added card', function () {
     expect(adminCard.text).not.to.include(pms.token)
   })
 
-  it('says Plex is unreachable when the token is refused or the answer is garbage', async () => {
+  it('says Plex refused the token (not that it is down), and where an admin fixes it', async () => {
     await configurePlex(host, pms.url, 'wrong-token')
     const { client } = await host.signedIn()
-    expect((await client.get(WIDGET, { htmx: true })).text).to.include('Plex is unreachable')
+    const card = await client.get(WIDGET, { htmx: true })
+    expect(card.status).to.equal(200)
+    expect(card.text).to.include("Plex refused MediaNest's token.")
+    expect(card.text).not.to.include('wrong-token')
+    const { client: admin } = await signedInAdmin(host)
+    expect((await admin.get(WIDGET, { htmx: true })).text).to.include('href="/admin/services"')
+  })
+
+  it('says Plex is unreachable when the answer is garbage', async () => {
+    const { client } = await host.signedIn()
     await configurePlex(host, pms.url, pms.token)
     pms.garbage()
     const card = await client.get(WIDGET, { htmx: true })
