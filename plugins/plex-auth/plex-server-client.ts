@@ -5,7 +5,7 @@
 // - every call has a timeout (ctx.upstream), and every answer passes a zod schema that
 //   reads PMS's habit of leaving empty lists (`Metadata`, `Directory`) out as [];
 // - failures read "Plex server: …" (UpstreamError), or PlexNotSetUp without a service.
-import { UpstreamError, z, type PluginContext, type ServiceConfigRecord, type UpstreamClient } from 'medianest/plugin-api'
+import { BadInput, UpstreamError, z, type PluginContext, type ServiceConfigRecord, type UpstreamClient } from 'medianest/plugin-api'
 import { PlexNotSetUp, type PlexHealth, type PlexIdentity, type PlexItem, type PlexSection, type PlexServer } from './api.ts'
 
 /** What the client needs from the plugin context, and nothing else. */
@@ -99,10 +99,11 @@ export async function readSections(client: UpstreamClient, signal?: AbortSignal)
   return c.Directory.map((d) => ({ key: d.key, type: d.type, title: d.title, locations: d.Location.map((l) => l.path) }))
 }
 
+/** A caller's mistake, refused before anything is sent (so it is not an upstream failure). */
 function mustBeKeys(what: string, keys: string[]): void {
-  if (!keys.length) throw new UpstreamError(PLEX_UPSTREAM_NAME, '-', `needs at least one item for ${what}`)
+  if (!keys.length) throw new BadInput(`${PLEX_UPSTREAM_NAME}: needs at least one item for ${what}.`)
   const bad = keys.find((k) => !DIGITS.test(k))
-  if (bad !== undefined) throw new UpstreamError(PLEX_UPSTREAM_NAME, '-', `"${bad.slice(0, 40)}" is not a Plex item id (ratingKey) for ${what}`)
+  if (bad !== undefined) throw new BadInput(`${PLEX_UPSTREAM_NAME}: "${bad.slice(0, 40)}" is not a Plex item id (ratingKey) for ${what}.`)
 }
 
 // ---------- the client
