@@ -1,13 +1,18 @@
 // plex-auth: sign in with Plex (the PIN flow), letting in only people with access to the
 // configured Plex server, re-checking their tokens daily. Disabled unless the config
 // enables it: a Plex button on an install without Plex is only noise.
-import { definePlugin } from 'medianest/plugin-api'
+import { definePlugin, provide } from 'medianest/plugin-api'
 import { plexAuthConfig } from './plugin-config.ts'
 import { signInRoutes } from './routes.ts'
 import { adminRoutes } from './admin-routes.ts'
 import { ACCESS_LOST, forgetUser, latestChecks, recheckTokens } from './token-recheck.ts'
 import { deleteExpiredPins } from './pins.ts'
 import { configuredServer } from './access.ts'
+import { plexServerRef } from './api.ts'
+import { createPlexServer } from './plex-server-client.ts'
+import { plexServiceType } from './plex-service-type.ts'
+import { imageProxyRoutes } from './image-proxy.ts'
+import { recentlyAddedWidget } from './recently-added.ts'
 
 export default definePlugin({
   name: 'plex-auth',
@@ -20,8 +25,11 @@ export default definePlugin({
   views: new URL('./views', import.meta.url),
   tables: ['plex_auth_settings', 'plex_auth_pins', 'plex_auth_checks'],
   register(ctx) {
+    const server = createPlexServer(ctx)
+    const routes = signInRoutes(ctx)
+    routes.use(imageProxyRoutes(ctx, server))
     return {
-      routes: signInRoutes(ctx),
+      routes,
       adminRoutes: adminRoutes(ctx),
       identityProviders: ['plex'],
       // Static data, so it shows whether or not a server is set up; /plex-auth/start then
@@ -29,7 +37,9 @@ export default definePlugin({
       signInMethods: [{ id: 'plex', label: 'Sign in with Plex', startPath: '/plex-auth/start' }],
       // Each press of the button asks plex.tv for a PIN and writes one row: bounded per address.
       rateLimits: [{ id: 'start', method: 'GET', path: '/start', limit: 30, window: '15m' }],
-      widgets: [{
+      provides: [provide(plexServerRef, server)],
+      serviceTypes: [plexServiceType(ctx)],
+      widgets: [recentlyAddedWidget(ctx, server), {
         id: 'sign-in',
         title: 'Plex sign-in',
         role: 'ADMIN',
@@ -60,12 +70,6 @@ export default definePlugin({
         }),
       }],
       on: [{ event: 'core.user.deleted', async handle(p: { userId: string }) { await forgetUser(ctx.db, p.userId) } }],
-      // ---- MERGE POINT (issue 19, the other half: PlexServer, the plex service type,
-      // the recently-added widget and the image proxy). Added here at merge, not stubbed:
-      //   provides: [provide(plexServerRef, server)]            (api.ts, plex-server-client.ts)
-      //   serviceTypes: [plexServiceType(ctx)]                   (plex-service-type.ts)
-      //   widgets: [..., recentlyAddedWidget(ctx, server)]      (recently-added.ts)
-      //   image routes: routes.use(imageProxyRoutes(ctx, server)) (image-proxy.ts)
     }
   },
 })

@@ -1,0 +1,147 @@
+// GET /plex-auth/images/:ratingKey — a poster from the owner's Plex server, for signed-in
+// people. Image proxies are where this kind of app gets broken (SECURITY.md), so:
+// - it takes an item id (digits), never a URL or a path: the poster's path is looked up
+//   on the server and must be a library path, or the answer is 404;
+// - it fetches only from the configured plex service, with the token in the
+//   X-Plex-Token header; the token never reaches the browser, a URL or a log;
+// - only image types (no SVG: it can carry script), at most 2 MB, no redirects followed;
+// - a failure upstream is a bare 502: no address, status or message for the browser.
+// It fetches itself rather than through ctx.upstream, whose answers are text and JSON.
+import { NotFound, type PluginContext, type Router, type ServiceConfigRecord } from 'medianest/plugin-api'
+import { PlexNotSetUp } from './api.ts'
+import type { PlexServerClient } from './plex-server-client.ts'
+
+export interface ImageProxyOptions {
+  maxBytes?: number
+  timeoutMs?: number
+  cacheEntries?: number
+  cacheMs?: number
+}
+
+interface CachedImage { bytes: Buffer; contentType: string; expires: number }
+
+const DIGITS = /^\d{1,12}$/
+/** A poster path on the server itself: `/library/metadata/123/thumb/1700000000`. */
+const LIBRARY_IMAGE = /^\/library\/metadata\/\d{1,12}\/(thumb|art|poster)(\/\d{1,12})?$/
+const IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/avif'])
+/** Bounds the cache's memory as well as its entry count. */
+const CACHE_MAX_TOTAL_BYTES = 32 * 1024 * 1024
+
+/** A small LRU: insertion order of a Map, refreshed on each hit. */
+class ImageCache {
+  private readonly entries = new Map<string, CachedImage>()
+  private total = 0
+  constructor(private readonly maxEntries: number, private readonly ttlMs: number) {}
+
+  get(key: string): CachedImage | undefined {
+    const hit = this.entries.get(key)
+    if (!hit) return undefined
+    this.drop(key)
+    if (hit.expires <= Date.now()) return undefined
+    this.entries.set(key, hit)
+    this.total += hit.bytes.length
+    return hit
+  }
+
+  set(key: string, bytes: Buffer, contentType: string): void {
+    this.drop(key)
+    this.entries.set(key, { bytes, contentType, expires: Date.now() + this.ttlMs })
+    this.total += bytes.length
+    while (this.entries.size > this.maxEntries || this.total > CACHE_MAX_TOTAL_BYTES) this.drop(this.entries.keys().next().value!)
+  }
+
+  private drop(key: string): void {
+    const old = this.entries.get(key)
+    if (!old) return
+    this.entries.delete(key)
+    this.total -= old.bytes.length
+  }
+}
+
+/** Why a poster could not be relayed: for the log only. */
+class ImageFailure extends Error {}
+
+async function fetchImage(service: ServiceConfigRecord, path: string, maxBytes: number, timeoutMs: number, signal: AbortSignal): Promise<{ bytes: Buffer; contentType: string } | 'missing'> {
+  const url = service.serviceUrl.replace(/\/+$/, '') + path
+  let response: Response
+  try {
+    response = await fetch(url, {
+      headers: { Accept: 'image/*', ...(service.apiKey ? { 'X-Plex-Token': service.apiKey } : {}) },
+      redirect: 'manual',
+      signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), signal]),
+    })
+  } catch (error) {
+    throw new ImageFailure(`no answer for ${path} (${(error as Error).name === 'TimeoutError' ? `not within ${timeoutMs} ms` : (error as Error).message})`)
+  }
+  const discard = () => response.body?.cancel().catch(() => undefined)
+  if (response.status === 404) { await discard(); return 'missing' }
+  if (response.status !== 200) { await discard(); throw new ImageFailure(`HTTP ${response.status} for ${path}`) }
+  const contentType = (response.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase()
+  if (!IMAGE_TYPES.has(contentType)) { await discard(); throw new ImageFailure(`not an image (${contentType.slice(0, 60) || 'no type'}) for ${path}`) }
+  if (Number(response.headers.get('content-length') ?? 0) > maxBytes) { await discard(); throw new ImageFailure(`larger than ${maxBytes} bytes for ${path}`) }
+  const chunks: Uint8Array[] = []
+  let total = 0
+  if (response.body) {
+    const reader = response.body.getReader()
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      total += value.byteLength
+      if (total > maxBytes) {
+        await reader.cancel().catch(() => undefined)
+        throw new ImageFailure(`larger than ${maxBytes} bytes for ${path}`)
+      }
+      chunks.push(value)
+    }
+  }
+  return { bytes: Buffer.concat(chunks), contentType }
+}
+
+export function imageProxyRoutes(ctx: Pick<PluginContext, 'http' | 'log'>, server: PlexServerClient, options: ImageProxyOptions = {}): Router {
+  const maxBytes = options.maxBytes ?? 2 * 1024 * 1024
+  const timeoutMs = options.timeoutMs ?? 8_000
+  const cache = new ImageCache(options.cacheEntries ?? 200, options.cacheMs ?? 5 * 60_000)
+  const router = ctx.http.router()
+  const notFound = () => new NotFound('There is no such poster.')
+
+  router.get('/images/:ratingKey', ctx.http.requireUser, async (req, res) => {
+    const ratingKey = String(req.params.ratingKey)
+    if (!DIGITS.test(ratingKey)) throw notFound()
+    let service: ServiceConfigRecord
+    try {
+      service = await server.service()
+    } catch (error) {
+      if (error instanceof PlexNotSetUp) throw notFound()
+      throw error
+    }
+    // Keyed by the server too: a poster from the old server is not served after a move.
+    const cacheKey = `${service.serviceUrl}\n${ratingKey}`
+    let image = cache.get(cacheKey)
+    if (!image) {
+      const aborted = new AbortController()
+      res.on('close', () => aborted.abort())
+      let fetched: { bytes: Buffer; contentType: string } | 'missing'
+      try {
+        const path = await server.thumbPath(ratingKey, aborted.signal)
+        if (path !== null && !LIBRARY_IMAGE.test(path)) ctx.log.warn(`poster of item ${ratingKey} is not a library path; not fetched`)
+        fetched = path === null || !LIBRARY_IMAGE.test(path) ? 'missing' : await fetchImage(service, path, maxBytes, timeoutMs, aborted.signal)
+      } catch (error) {
+        ctx.log.warn(`poster of item ${ratingKey} could not be relayed: ${(error as Error).message}`)
+        if (res.headersSent || aborted.signal.aborted) return
+        res.status(502).set({ 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' }).type('text/plain').send('The poster could not be loaded from Plex.')
+        return
+      }
+      if (fetched === 'missing') throw notFound()
+      cache.set(cacheKey, fetched.bytes, fetched.contentType)
+      image = { ...fetched, expires: 0 }
+    }
+    res.status(200).set({
+      'Content-Type': image.contentType,
+      'Content-Length': String(image.bytes.length),
+      'Cache-Control': 'private, max-age=300',
+      'X-Content-Type-Options': 'nosniff',
+      'Content-Security-Policy': "default-src 'none'",
+    }).end(image.bytes)
+  })
+  return router
+}
