@@ -17,7 +17,7 @@ describe('plex-auth: the poster proxy', function () {
   before(async () => {
     pms = await startFakePms()
     evil = await startFakeServer(() => ({ status: 200, headers: { 'Content-Type': 'image/png' }, body: FAKE_THUMB_PNG }))
-    host = await startTestHost()
+    host = await startTestHost({ plugins: { 'plex-auth': { enabled: true } } })
   })
   after(async () => {
     await host?.stop()

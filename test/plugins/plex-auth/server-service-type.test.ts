@@ -14,7 +14,7 @@ describe('plex-auth: the plex service type in Admin → Services', function () {
   before(async () => {
     pms = await startFakePms()
     pms.addSection({ type: 'movie', title: 'Movies', locations: ['/m'] })
-    host = await startTestHost()
+    host = await startTestHost({ plugins: { 'plex-auth': { enabled: true } } })
   })
   after(async () => {
     await host?.stop()

@@ -23,7 +23,7 @@ describe('plex-auth: the recently added card in a browser', function () {
     const section = pms.addSection({ type: 'movie', title: 'Movies', locations: ['/m'] })
     pms.addItem(section.key, { file: '/m/a.mp4', title: 'A <b>bold</b> film', visible: true })
     pms.addItem(section.key, { file: '/m/b.mp4', title: 'Second', visible: true })
-    host = await startTestHost()
+    host = await startTestHost({ plugins: { 'plex-auth': { enabled: true } } })
     await configurePlex(host, pms.url, pms.token)
     browser = await launchBrowser()
   })

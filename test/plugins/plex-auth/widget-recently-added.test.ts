@@ -14,7 +14,7 @@ describe('plex-auth: the recently added card', function () {
 
   before(async () => {
     pms = await startFakePms()
-    host = await startTestHost()
+    host = await startTestHost({ plugins: { 'plex-auth': { enabled: true } } })
   })
   after(async () => {
     await host?.stop()
