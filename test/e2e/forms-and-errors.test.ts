@@ -62,6 +62,8 @@ describe('in a real browser: errors, focus, double submits and ended sessions', 
   describe('9: a browser whose session has ended', () => {
     it('is sent to sign in with a notice when it next sends a form, not told the form expired', async () => {
       const { context, page, user } = await browserFor()
+      // Without the live stream, which would notice the ended session first and race the form.
+      await page.route('**/events', (route) => route.abort())
       await page.goto(`${host.url}/account/tokens`)
       // "Sign out all other sessions" from another browser ends this one.
       const { client: other } = await host.signedIn(user)
