@@ -62,6 +62,8 @@ describe('in a real browser: errors, focus, double submits and ended sessions', 
   describe('9: a browser whose session has ended', () => {
     it('is sent to sign in with a notice when it next sends a form, not told the form expired', async () => {
       const { context, page, user } = await browserFor()
+      // Without the live stream, which would notice the ended session first and race the form.
+      await page.route('**/events', (route) => route.abort())
       await page.goto(`${host.url}/account/tokens`)
       // "Sign out all other sessions" from another browser ends this one.
       const { client: other } = await host.signedIn(user)
@@ -79,6 +81,9 @@ describe('in a real browser: errors, focus, double submits and ended sessions', 
 
     it('can still sign out from the header after being signed out elsewhere', async () => {
       const { context, page, user } = await browserFor()
+      // The page's live stream would notice the ended session too and send the page to
+      // sign in on its own, racing the click: keep it out, so the button is what is tested.
+      await page.route('**/events', (route) => route.abort())
       await page.goto(`${host.url}/account`)
       await host.db('sessions').where({ user_id: user.id }).del()
       await page.click('header button:has-text("Sign out")')
