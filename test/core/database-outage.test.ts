@@ -236,6 +236,8 @@ describe('database outage: a running app whose PostgreSQL goes away', function (
     if (!onPostgres) return
     await proxy.open().catch(() => undefined)
     await host?.stop()
+    // Closed too, or its listening socket keeps the test process alive after the suite.
+    await proxy.cut()
     await database.drop()
   })
 
