@@ -14,7 +14,7 @@
 // failure modes) and read `requests` to assert what crossed the wire.
 import http from 'node:http'
 import crypto from 'node:crypto'
-import type { AddressInfo } from 'node:net'
+import { listenOnLoopback, stopAtOnce, type RecordedRequest } from './fake-server.ts'
 
 export const RequestStatus = { PENDING: 1, APPROVED: 2, DECLINED: 3, FAILED: 4, COMPLETED: 5 } as const
 export const MediaStatus = { UNKNOWN: 1, PENDING: 2, PROCESSING: 3, PARTIALLY_AVAILABLE: 4, AVAILABLE: 5 } as const
@@ -62,18 +62,7 @@ export interface DownloadItem {
   estimatedCompletionTime: string
 }
 
-/** One request as it arrived (the same shape as the Plex fakes record). */
-export interface RecordedRequest {
-  method: string
-  /** The path without the query string, still percent-encoded. */
-  path: string
-  /** The query, decoded. */
-  query: Record<string, string>
-  /** Path and query exactly as sent on the request line: assert encoding here. */
-  url: string
-  headers: http.IncomingHttpHeaders
-  body: string
-}
+export type { RecordedRequest }
 
 export interface FakeOverseerr {
   url: string
@@ -489,20 +478,9 @@ export async function startFakeOverseerr(options: { apiKey?: string; version?: s
     res.writeHead(answer.status, { 'Content-Type': 'application/json; charset=utf-8' }).end(JSON.stringify(answer.body))
   }
 
-  const listen = (port: number) => new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(port, '127.0.0.1', () => { server.off('error', reject); resolve() })
-  })
-  const stop = () => new Promise<void>((resolve) => {
-    for (const timer of timers) clearTimeout(timer)
-    timers.clear()
-    if (!server.listening) return resolve()
-    server.close(() => resolve())
-    server.closeAllConnections()
-  })
-
-  await listen(0)
-  const port = (server.address() as AddressInfo).port
+  const listen = (at: number) => listenOnLoopback(server, at)
+  const stop = () => stopAtOnce(server, timers)
+  const port = await listen(0)
 
   return {
     url: `http://127.0.0.1:${port}`,

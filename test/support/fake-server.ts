@@ -1,7 +1,9 @@
 // A loopback HTTP server for a fake upstream: it records every request, can be told to
 // fail the ways real services fail (down, slow, an error status, garbage), and always
-// closes, even while requests hang. The fakes of each upstream (fake-plex-tv.ts,
-// fake-pms.ts) give it a pure handler and add their own control methods.
+// closes, even while requests hang. The Plex fakes (fake-plex-tv.ts,
+// fake-pms.ts) give it a pure handler; the Overseerr and Uptime Kuma fakes, which must
+// leave a request hanging and answer errors in their upstream's own shape, run a server
+// of their own on the helpers at the end (one request record, one listen, one stop).
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 
@@ -133,4 +135,26 @@ function answerSafely(handle: FakeHandler, req: RecordedRequest): FakeResponse {
   } catch (error) {
     return { status: 500, headers: { 'Content-Type': 'text/plain' }, body: `fake server bug: ${(error as Error).stack}` }
   }
+}
+
+/** Listens on 127.0.0.1 (a free port unless one is given); for fakes with a server of their own. */
+export function listenOnLoopback(server: http.Server, port = 0): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject)
+      resolve((server.address() as AddressInfo).port)
+    })
+  })
+}
+
+/** Stops such a server at once: its delayed answers are dropped and hanging requests cut. */
+export function stopAtOnce(server: http.Server, timers: Set<NodeJS.Timeout>): Promise<void> {
+  return new Promise((resolve) => {
+    for (const timer of timers) clearTimeout(timer)
+    timers.clear()
+    if (!server.listening) return resolve()
+    server.close(() => resolve())
+    server.closeAllConnections()
+  })
 }

@@ -18,7 +18,7 @@
 // heartbeats, present in /metrics, N/A on their badge.
 import http from 'node:http'
 import crypto from 'node:crypto'
-import type { AddressInfo } from 'node:net'
+import { listenOnLoopback, stopAtOnce, type RecordedRequest } from './fake-server.ts'
 
 export type KumaVersion = '1.23' | '2.0' | '2.5'
 export const HeartbeatStatus = { DOWN: 0, UP: 1, PENDING: 2, MAINTENANCE: 3 } as const
@@ -52,19 +52,6 @@ export interface HeartbeatInput {
 }
 
 export interface IncidentInput { title: string; content: string; style?: 'info' | 'warning' | 'danger' | 'primary' | 'light' | 'dark' }
-
-/** One request as it arrived (the same shape as the other fakes record). */
-export interface RecordedRequest {
-  method: string
-  /** The path without the query string, still percent-encoded. */
-  path: string
-  /** The query, decoded. */
-  query: Record<string, string>
-  /** Path and query exactly as sent on the request line. */
-  url: string
-  headers: http.IncomingHttpHeaders
-  body: string
-}
 
 export interface FakeUptimeKuma {
   url: string
@@ -321,20 +308,9 @@ export async function startFakeUptimeKuma(options: FakeUptimeKumaOptions = {}): 
     timers.add(timer)
   }
 
-  const listen = (port: number) => new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(port, '127.0.0.1', () => { server.off('error', reject); resolve() })
-  })
-  const stop = () => new Promise<void>((resolve) => {
-    for (const timer of timers) clearTimeout(timer)
-    timers.clear()
-    if (!server.listening) return resolve()
-    server.close(() => resolve())
-    server.closeAllConnections()
-  })
-
-  await listen(0)
-  const port = (server.address() as AddressInfo).port
+  const listen = (at: number) => listenOnLoopback(server, at)
+  const stop = () => stopAtOnce(server, timers)
+  const port = await listen(0)
   const monitorOf = (id: number) => {
     const monitor = monitors.get(id)
     if (!monitor) throw new Error(`fake Uptime Kuma has no monitor ${id}`)
