@@ -10,6 +10,7 @@ import { hashPassword } from '../../core/auth/passwords.ts'
 import type { UserRow } from '../../core/auth/users.ts'
 import { freshDatabase, type TestDatabase } from './test-db.ts'
 import { PluginConfigError } from '../../core/plugin-api.ts'
+import { FIRST_PARTY_DIR } from '../../core/plugins/discover.ts'
 import { TestClient } from './http-client.ts'
 
 export interface TestHostOptions {
@@ -20,6 +21,12 @@ export interface TestHostOptions {
   firstPartyDir?: string
   /** Reuse a database (a second process-like instance on the same PostgreSQL database). */
   database?: TestDatabase
+  /**
+   * First-party plugins that `plugins` does not name are switched off, so a test boots
+   * only what it exercises (each plugin adds migrations, schedules and pages). Set this
+   * to boot them as a fresh install would: each per its `enabledByDefault`.
+   */
+  firstPartyDefaults?: boolean
 }
 
 export interface TestHost {
@@ -50,7 +57,7 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
       shutdownTimeout: '2s',
       // Every test signs in from 127.0.0.1; tests of the limits set their own.
       rateLimits: { login: { limit: 10_000, window: '15m' }, authenticated: { limit: 100_000, window: '1m' } },
-      plugins: options.plugins ?? {},
+      plugins: pluginsFor(options),
       ...options.config,
     },
     cwd: dataDir,
@@ -101,6 +108,14 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
     },
   }
   return host
+}
+
+function pluginsFor(options: TestHostOptions): Record<string, unknown> {
+  const named = options.plugins ?? {}
+  if (options.firstPartyDefaults || options.firstPartyDir) return named
+  const unnamed = fs.readdirSync(FIRST_PARTY_DIR, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && !(d.name in named))
+  return { ...Object.fromEntries(unnamed.map((d) => [d.name, { enabled: false }])), ...named }
 }
 
 /**
