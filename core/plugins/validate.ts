@@ -172,8 +172,11 @@ export function validateContributions(name: string, c: Contributions): string[] 
   }
   unique('provided services', (c.provides ?? []).map((p) => p.ref.id))
   unique('service types', (c.serviceTypes ?? []).map((s) => s.name))
+  unique('sign-in methods', (c.signInMethods ?? []).map((m) => m.id))
   for (const m of c.signInMethods ?? []) {
     if (!m.startPath?.startsWith(`/${name}/`)) problems.push(`${at}: sign-in method "${m.id}" must start under /${name}/`)
+    if (m.setupPath !== undefined && !m.setupPath.startsWith(`/${name}/`)) problems.push(`${at}: sign-in method "${m.id}" setupPath must be under /${name}/`)
+    if (m.available !== undefined && typeof m.available !== 'function') problems.push(`${at}: sign-in method "${m.id}" available must be a function`)
   }
   for (const r of c.rateLimits ?? []) {
     checkDuration(r.window, `${at}: rate limit "${r.id}" window`, problems)
