@@ -25,8 +25,10 @@ export default definePlugin({
       adminRoutes: adminRoutes(ctx),
       nav: [
         { id: 'bell', label: 'Notifications', href: '/notifications', render: ({ viewer }) => renderBell(ctx, viewer.id) },
-        { label: 'Notifications', href: '/admin/notifications', role: 'ADMIN' },
+        { label: 'Notification channels', href: '/admin/notifications', role: 'ADMIN' },
       ],
+      // "Send test" posts at once: a person must not turn it into a relay to their own target.
+      rateLimits: [{ id: 'send-test', method: 'POST', path: '/preferences/channels/:id/test', limit: 10, window: '10m' }],
       on: [{
         event: '*',
         async handle(payload: Record<string, unknown>, meta) {
