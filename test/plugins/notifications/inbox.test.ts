@@ -103,8 +103,11 @@ describe('notifications: facts become inbox rows for exactly the right people', 
 
   it('lists newest first in pages of the configured size, and filters unread', async () => {
     // alice has request.approved + party; add six more of her own.
-    for (let i = 0; i < 6; i++) await emit(alice.client, 'request.approved', { userId: alice.user.id, title: `Film ${i}`, id: 100 + i })
-    await settled(host)
+    // One at a time: deliveries run concurrently, and the order under test is the rows' own.
+    for (let i = 0; i < 6; i++) {
+      await emit(alice.client, 'request.approved', { userId: alice.user.id, title: `Film ${i}`, id: 100 + i })
+      await settled(host)
+    }
     const first = await alice.client.get('/notifications')
     const titles = (t: string) => [...t.matchAll(/<h2>([^<]+) <span class="badge/g)].map((m) => m[1])
     expect(titles(first.text)).to.deep.equal(['Approved: Film 5', 'Approved: Film 4', 'Approved: Film 3', 'Approved: Film 2', 'Approved: Film 1'])
