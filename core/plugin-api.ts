@@ -404,6 +404,11 @@ export interface UpstreamOptions {
   headers?: Record<string, string>
   /** Largest body accepted, in bytes (default 5 MiB). */
   maxBytes?: number
+  /**
+   * (1.1) Secrets carried in the address itself (a Discord webhook's token is a path
+   * segment): replaced by [redacted] wherever the client reports the URL (errors, logs).
+   */
+  redact?: string[]
 }
 export interface UpstreamRequest<T> {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
