@@ -38,14 +38,11 @@ export function messageOf(ctx: NotificationsContext, n: NotificationRow, test = 
 /** One POST to one channel; throws an UpstreamError in words, with the address hidden. */
 export async function send(ctx: NotificationsContext, channel: OpenChannel, message: OutboundMessage, signal?: AbortSignal): Promise<void> {
   const r = outboundRequest(channel, message)
-  const client = ctx.upstream({ service: `${channel.kind} channel "${channel.name}"`, baseUrl: r.baseUrl, timeoutMs: ctx.config.deliveryTimeoutMs, maxBytes: 64 * 1024 })
-  try {
-    await client.request({ method: 'POST', path: r.path, headers: r.headers, body: r.body, signal })
-  } catch (error) {
-    // A Discord address is its own credential: the error names the channel's hint instead.
-    const why = error instanceof Error ? error.message : String(error)
-    throw new Error(why.split(channel.url).join(channel.url_hint).split(`${r.baseUrl}${r.path}`).join(channel.url_hint))
-  }
+  // A Discord address is its own credential (and an ntfy topic a shared secret): the
+  // client reports only the host, in errors, the admin page and the logs.
+  const redact = [r.path.length > 1 ? r.path : '', new URL(channel.url).pathname.length > 1 ? new URL(channel.url).pathname : '', channel.secret ?? ''].filter(Boolean)
+  const client = ctx.upstream({ service: `${channel.kind} channel "${channel.name}"`, baseUrl: r.baseUrl, timeoutMs: ctx.config.deliveryTimeoutMs, maxBytes: 64 * 1024, redact })
+  await client.request({ method: 'POST', path: r.path, headers: r.headers, body: r.body, signal })
 }
 
 /** The job: safe to run again (a sent row is not sent twice). */

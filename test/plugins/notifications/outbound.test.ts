@@ -97,6 +97,11 @@ describe('notifications: outbound channels (signed webhook, Discord, ntfy) with 
   it('posts Discord content + embed with no mentions, and ntfy title/priority/tags/click with a Bearer token', async () => {
     await host.db('notification_channels').where({ name: 'Hook' }).update({ enabled: false })
     await addChannel({ kind: 'discord', name: 'Discord', url: `${discord.url}/api/webhooks/123/tok-en` })
+    // A failing Send test names the host, never the webhook's token.
+    discord.failNext(1, 500)
+    const failed = await admin.client.post(`/admin/notifications/channels/${(await host.db('notification_channels').where({ name: 'Discord' }).first()).id}/test`)
+    expect(failed.text).to.include('Test failed').and.include('[redacted]').and.not.include('tok-en')
+    discord.requests.length = 0
     await addChannel({ kind: 'ntfy', name: 'Ntfy', url: `${ntfy.url}/medianest`, secret: 'tk_admin', priority: '5', tags: 'warning,plex' })
     await emit(erin.client, 'request.approved', { userId: erin.user.id, title: '@everyone <b>Dune</b>', id: 9 })
     await settled(host)
