@@ -116,7 +116,22 @@ export function provide<T>(ref: ServiceRef<T>, impl: T): Provided {
 
 // ---------- what register() returns
 
-export interface NavItem { label: string; href: string; role?: Role }
+export interface NavItem {
+  label: string
+  href: string
+  role?: Role
+  /**
+   * (1.1) Unique in the plugin; the entry's `<li>` gets the DOM id `<plugin>-nav-<id>`, so
+   * ctx.live can update what is inside it (a count). Required with `render`.
+   */
+  id?: string
+  /**
+   * (1.1) The entry's inner HTML for this viewer instead of the plain link: a count, a
+   * small drop-down. Render it with ctx.views.render (escaped) and keep a plain link to
+   * `href` in it, so the entry works without JavaScript. A throw shows the plain link.
+   */
+  render?(args: WidgetRenderArgs): Promise<string> | string
+}
 export interface WidgetRenderArgs { viewer: Viewer; req: Request }
 export interface Widget {
   /** Unique in the plugin; the card's DOM id is `<plugin>-widget-<id>`. */
@@ -406,6 +421,11 @@ export interface UpstreamOptions {
   headers?: Record<string, string>
   /** Largest body accepted, in bytes (default 5 MiB). */
   maxBytes?: number
+  /**
+   * (1.1) Secrets carried in the address itself (a Discord webhook's token is a path
+   * segment): replaced by [redacted] wherever the client reports the URL (errors, logs).
+   */
+  redact?: string[]
 }
 export interface UpstreamRequest<T> {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
