@@ -121,12 +121,12 @@ export interface NavItem {
   href: string
   role?: Role
   /**
-   * (1.1) Unique in the plugin; the entry's `<li>` gets the DOM id `<plugin>-nav-<id>`, so
+   * (1.2) Unique in the plugin; the entry's `<li>` gets the DOM id `<plugin>-nav-<id>`, so
    * ctx.live can update what is inside it (a count). Required with `render`.
    */
   id?: string
   /**
-   * (1.1) The entry's inner HTML for this viewer instead of the plain link: a count, a
+   * (1.2) The entry's inner HTML for this viewer instead of the plain link: a count, a
    * small drop-down. Render it with ctx.views.render (escaped) and keep a plain link to
    * `href` in it, so the entry works without JavaScript. A throw shows the plain link.
    */
@@ -422,7 +422,7 @@ export interface UpstreamOptions {
   /** Largest body accepted, in bytes (default 5 MiB). */
   maxBytes?: number
   /**
-   * (1.1) Secrets carried in the address itself (a Discord webhook's token is a path
+   * (1.2) Secrets carried in the address itself (a Discord webhook's token is a path
    * segment): replaced by [redacted] wherever the client reports the URL (errors, logs).
    */
   redact?: string[]
