@@ -12,7 +12,7 @@ import { deleteReadBefore } from './notifications.ts'
 export default definePlugin({
   name: 'notifications',
   version: '1.0.0',
-  api: '^1.1.0',
+  api: '^1.2.0',
   description: 'An inbox and a live bell for what happens (requests, downloads, incidents), and outbound webhook, Discord and ntfy messages.',
   enabledByDefault: true,
   config: notificationsConfig,
