@@ -5,6 +5,7 @@
 // process loads the same plugins, so the subscribers known here are everyone's.
 // A subscription is one event or a pattern ('overseerr.*', '*'); the delivery row
 // names the subscription, so a plugin with both gets each handler called once.
+import crypto from 'node:crypto'
 import type { Logger } from 'winston'
 import { z } from 'zod'
 import type { Database } from './db.ts'
@@ -23,6 +24,8 @@ const deliverySchema = z.object({
   subscription: z.string().optional(),
   payload: z.record(z.string(), z.unknown()),
   emittedAt: z.string(),
+  /** One per emit; rows written before ids existed lack it. */
+  id: z.string().optional(),
 })
 export type EventDelivery = z.infer<typeof deliverySchema>
 
@@ -69,10 +72,11 @@ export class EventBus {
     checkEventName(event)
     checkJson(payload, event)
     const emittedAt = new Date().toISOString()
+    const id = crypto.randomUUID()
     const deliveries: EventDelivery[] = []
     for (const [subscription, list] of this.subscribers) {
       if (!matches(subscription, event)) continue
-      for (const s of list) deliveries.push({ event, payload, owner: s.owner, subscription, emittedAt })
+      for (const s of list) deliveries.push({ event, payload, owner: s.owner, subscription, emittedAt, id })
     }
     if (!deliveries.length) return
     await this.queue.enqueueMany(EVENT_DELIVERY_JOB, deliveries, { trx: options.trx })
@@ -98,7 +102,9 @@ export class EventBus {
       this.log.info(`event ${delivery.event}: "${delivery.owner}" no longer subscribes to it; delivery dropped`)
       return
     }
-    await subscriber.handle(delivery.payload, { event: delivery.event, emittedAt: new Date(delivery.emittedAt) })
+    // An older row without an id gets one derived from what it carries, the same on every retry.
+    const id = delivery.id ?? crypto.createHash('sha256').update(`${delivery.event}\n${delivery.emittedAt}\n${JSON.stringify(delivery.payload)}`).digest('hex').slice(0, 32)
+    await subscriber.handle(delivery.payload, { event: delivery.event, emittedAt: new Date(delivery.emittedAt), id })
   }
 }
 

@@ -178,7 +178,11 @@ export interface EventHandler {
    * under that prefix) or '*' (every event). (1.1: patterns)
    */
   event: string
-  handle(payload: any, meta: { event: string; emittedAt: Date }): Promise<void> | void
+  /**
+   * `meta.id` (1.2): one id per emit, the same for every subscriber and on every retry
+   * of the delivery: key what you write on it and a fact delivered twice counts once.
+   */
+  handle(payload: any, meta: { event: string; emittedAt: Date; id: string }): Promise<void> | void
 }
 /** Who a fact concerns: 'subject' is the one user named by the payload's `userId`. */
 export type EventAudience = 'subject' | 'admins' | 'everyone'

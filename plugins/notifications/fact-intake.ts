@@ -14,16 +14,13 @@ import { publishBell } from './bell.ts'
 
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/g
 
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`).join(',')}}`
-  }
-  return JSON.stringify(value) ?? 'null'
-}
-
-export function factKey(event: string, emittedAt: Date, payload: unknown): string {
-  return crypto.createHash('sha256').update(`${event}\n${emittedAt.toISOString()}\n${stableJson(payload)}`).digest('hex')
+/**
+ * One key per fact: the core's event id (API 1.2), the same for every subscriber and on
+ * every retry of a delivery, hashed with the event name so it fits the column whatever
+ * its form.
+ */
+export function factKey(event: string, eventId: string): string {
+  return crypto.createHash('sha256').update(`${event}\n${eventId}`).digest('hex')
 }
 
 /** Our paths ('/x', not '//x') and http(s) addresses only; anything else never reaches an href. */
@@ -53,7 +50,7 @@ async function audienceOf(ctx: NotificationsContext, audience: string, payload: 
   return []
 }
 
-export async function takeFact(ctx: NotificationsContext, event: string, payload: Record<string, unknown>, emittedAt: Date): Promise<NotificationRow[]> {
+export async function takeFact(ctx: NotificationsContext, event: string, payload: Record<string, unknown>, eventId: string): Promise<NotificationRow[]> {
   const type = ctx.events.types().find((t) => t.event === event)
   if (!type) return []
   let description: EventDescription | null
@@ -70,7 +67,7 @@ export async function takeFact(ctx: NotificationsContext, event: string, payload
   }
   const recipients = await audienceOf(ctx, type.audience, payload)
   if (!recipients.length) return []
-  const key = factKey(event, emittedAt, payload)
+  const key = factKey(event, eventId)
   const choices = await choicesFor(ctx.db, event, recipients.map((u) => u.id))
   const title = clean(String(description.title ?? type.title), 200) || type.title
   const message = clean(String(description.message ?? ''), 2000)

@@ -32,7 +32,7 @@ export default definePlugin({
       on: [{
         event: '*',
         async handle(payload: Record<string, unknown>, meta) {
-          await takeFact(ctx, meta.event, payload, meta.emittedAt)
+          await takeFact(ctx, meta.event, payload, meta.id)
         },
       }],
       jobs: [{

@@ -69,6 +69,26 @@ describe('events: the durable event bus', function () {
     expect(calls.sort()).to.deep.equal(['monitor', 'notifications'])
   })
 
+  it('gives each emit one id, the same for every subscriber and on a retry, and another for the next emit of the same payload', async function () {
+    const ids: Record<string, string[]> = { a: [], b: [] }
+    let failOnce = true
+    bus.on('overseerr.request.completed', 'a', (_p, meta) => { ids.a.push(meta.id) }, log)
+    bus.on('overseerr.*', 'b', (_p, meta) => {
+      ids.b.push(meta.id)
+      if (failOnce) { failOnce = false; throw new Error('once') }
+    }, log)
+    bus.install()
+    queue.start()
+    await bus.emit('overseerr.request.completed', { requestId: 'r-9' })
+    await bus.emit('overseerr.request.completed', { requestId: 'r-9' })
+    await waitFor('every delivery, the retry included', () => ids.a.length === 2 && ids.b.length === 3)
+    expect(ids.a[0]).to.match(/^[0-9a-f-]{36}$/)
+    expect(ids.a[0]).to.not.equal(ids.a[1])
+    expect(new Set(ids.b)).to.deep.equal(new Set(ids.a))
+    // The delivery that threw ran again with the id it had the first time.
+    expect(ids.b.filter((id) => id === ids.b[0]), 'the retry carries the same id').to.have.length(2)
+  })
+
   it('retries a handler that throws, through the queue', async function () {
     let tries = 0
     bus.on('monitor.incident.opened', 'notifications', () => {
