@@ -98,7 +98,7 @@ export async function chartPoints(db: Knex, service: string, windowMs: number, n
        and timestamp >= greatest(?::timestamptz, through.at) and timestamp <= ?
      group by 1
      order by 1`,
-    [service, service, floorHour(since), now, service, since, now],
+    [service, service, floorHour(since), now, service, floorHour(since), now],
   )
   return rows.map(toPoint)
 }
