@@ -75,7 +75,7 @@ export const monitorConfig = z.object({
 }).superRefine((c, ctx) => {
   const interval = parseDuration(c.interval)
   const timeout = parseDuration(c.timeout)
-  if (interval !== null && timeout !== null && timeout > interval) {
+  if (interval !== null && timeout !== null && interval >= MIN_INTERVAL_MS && timeout > interval) {
     ctx.addIssue({ code: 'custom', path: ['timeout'], message: `timeout (${c.timeout}) must not be longer than interval (${c.interval}).` })
   }
 })
