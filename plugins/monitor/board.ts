@@ -4,7 +4,7 @@
 // template sees it.
 import type { Knex, Viewer } from 'medianest/plugin-api'
 import { statusRow, statusRows, type StatusRow } from './service-status.ts'
-import { chartPoints, DAY_MS, uptimes } from './uptime.ts'
+import { chartPoints, DAY_MS, hourlyPointsMany, uptimes } from './uptime.ts'
 import { responseChart, sparkline } from './charts.ts'
 import { incidentsOf } from './incidents.ts'
 
@@ -19,7 +19,7 @@ export async function boardData(db: Knex, viewer: Viewer, now: Date) {
   const figures = await uptimes(db, names, now)
   const open = new Set((await db('service_incidents').where({ status: 'open' }).select('service_name')).map((r: { service_name: string }) => r.service_name))
   const since = new Date(now.getTime() - DAY_MS)
-  const sparks = await Promise.all(rows.map((r) => sparkPoints(db, r.service_name, now)))
+  const sparks = await hourlyPointsMany(db, names, now)
   const down = rows.filter((r) => r.status === 'down').length
   const slow = rows.filter((r) => r.status === 'degraded').length
   return {
@@ -28,19 +28,14 @@ export async function boardData(db: Knex, viewer: Viewer, now: Date) {
     summary: down || slow
       ? `${down} down, ${slow} degraded, ${rows.length - down - slow} of ${rows.length} up or not checked yet.`
       : `All ${rows.length} services up${rows.some((r) => !r.status) ? ' (some not checked yet)' : ''}.`,
-    rows: rows.map((r, i) => ({
+    rows: rows.map((r) => ({
       name: r.service_name, domId: domId(r.service_name), displayName: r.display_name, status: r.status,
       responseTimeMs: r.response_time_ms, openIncident: open.has(r.service_name),
       target: isAdmin ? r.target : null, message: isAdmin ? r.message : null,
       d1: pct(figures.get(r.service_name)?.d1), d7: pct(figures.get(r.service_name)?.d7), d30: pct(figures.get(r.service_name)?.d30),
-      sparkline: sparkline(sparks[i], since, now, `${r.display_name}, last 24 hours`).svg,
+      sparkline: sparkline(sparks.get(r.service_name) ?? [], since, now, `${r.display_name}, last 24 hours`).svg,
     })),
   }
-}
-
-/** 24 h for a sparkline: hourly buckets are plenty at 120 px. */
-async function sparkPoints(db: Knex, name: string, now: Date) {
-  return chartPoints(db, name, DAY_MS + 1, now)
 }
 
 export const RANGES = { '24h': DAY_MS, '7d': 7 * DAY_MS, '30d': 30 * DAY_MS } as const

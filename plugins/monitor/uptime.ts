@@ -106,3 +106,30 @@ export async function chartPoints(db: Knex, service: string, windowMs: number, n
 const toPoint = (r: { at: Date | string; ms: number | string | null; up: number | string | null }): ChartPoint => ({
   at: new Date(r.at), ms: r.ms === null ? null : Number(r.ms), up: r.up === null ? null : Number(r.up),
 })
+
+/** Hourly points of the last 24 h for many services in one query (the board's sparklines). */
+export async function hourlyPointsMany(db: Knex, services: string[], now: Date): Promise<Map<string, ChartPoint[]>> {
+  const out = new Map<string, ChartPoint[]>(services.map((s) => [s, []]))
+  if (!services.length) return out
+  const since = floorHour(new Date(now.getTime() - DAY_MS))
+  const { rows } = await db.raw(
+    `with names as (select unnest(?::text[]) as name),
+     through as (
+       select n.name, coalesce(max(h.hour) + interval '1 hour', '-infinity'::timestamptz) as at
+       from names n left join service_metrics_hourly h on h.service_name = n.name and h.hour >= ?::timestamptz - interval '1 hour' group by n.name
+     )
+     select service_name as name, hour as at, avg_ms as ms, up_count::float / nullif(samples, 0) as up from service_metrics_hourly
+      where service_name = any(?::text[]) and hour >= ? and hour <= ?
+     union all
+     select m.service_name, date_trunc('hour', m.timestamp, 'UTC'),
+            avg(m.metric_value) filter (where m.metric_name = 'response_time_ms'),
+            avg(m.metric_value) filter (where m.metric_name = 'up')
+     from service_metrics m join through t on t.name = m.service_name
+     where m.metric_name in ('up', 'response_time_ms') and m.timestamp >= greatest(?::timestamptz, t.at) and m.timestamp <= ?
+     group by 1, 2
+     order by 1, 2`,
+    [services, since, services, since, now, since, now],
+  )
+  for (const r of rows as Array<{ name: string; at: Date; ms: number | null; up: number | null }>) out.get(r.name)?.push(toPoint(r))
+  return out
+}
