@@ -22,7 +22,14 @@ export async function importKuma(ctx: MonitorContext, target: Target, now: Date,
   let failure: string | null = null
   try {
     if (!service) throw new KumaConfigError('The uptime-kuma service is not configured.')
-    snapshot = await readSnapshot(ctx, service, target.timeoutMs, signal)
+    // One bound for the whole import, retries included: the check ends within its timeout.
+    const bound = AbortSignal.timeout(target.timeoutMs)
+    try {
+      snapshot = await readSnapshot(ctx, service, target.timeoutMs, signal ? AbortSignal.any([signal, bound]) : bound)
+    } catch (error) {
+      if (bound.aborted && !signal?.aborted) throw new KumaConfigError(`Uptime Kuma did not answer within ${Math.round(target.timeoutMs / 100) / 10} s (${service.serviceUrl}).`)
+      throw error
+    }
   } catch (error) {
     failure = error instanceof KumaConfigError || error instanceof UpstreamError ? error.message : `Reading Uptime Kuma failed: ${(error as Error).message}`
     ctx.log.warn(`monitor: Uptime Kuma import failed: ${failure}`)
@@ -42,12 +49,16 @@ export async function importKuma(ctx: MonitorContext, target: Target, now: Date,
         .insert({ service_name: name, display_name: m.name.slice(0, 200), source: 'kuma', target: `${target.target ?? ''} (monitor ${m.id})`, severity: target.severity, interval_ms: target.intervalMs, next_check_at: null })
         .onConflict('service_name').merge(['display_name', 'target', 'severity', 'interval_ms'])
       const beats = snapshot.beats.get(m.id) ?? []
-      const last = beats.at(-1)
       const prior = await trx('service_status').where({ service_name: name }).first('last_check_at')
-      // Kuma repeats the same newest beat until its next check: record each beat once.
-      if (!last || (prior?.last_check_at && new Date(prior.last_check_at).getTime() >= last.at.getTime())) continue
-      const recorded = await recordResult(trx, ctx.events, name, mirrorOutcome(snapshot, m, last), last.at, settings)
-      out.push({ ...recorded, name })
+      // Each beat is recorded once, as one of our checks (so N failed beats open an
+      // incident); a first import takes only the newest, not Kuma's whole history.
+      const fresh = prior?.last_check_at
+        ? beats.filter((b) => b.at.getTime() > new Date(prior.last_check_at).getTime())
+        : beats.slice(-1)
+      for (const beat of fresh) {
+        const recorded = await recordResult(trx, ctx.events, name, mirrorOutcome(snapshot, m, beat), beat.at, settings)
+        out.push({ ...recorded, name })
+      }
     }
     // Monitors no longer on the page stop being mirrored (their history ages out).
     await trx('service_status').where({ source: 'kuma' }).whereNotIn('service_name', seen).del()

@@ -61,10 +61,12 @@ describe('monitor: Uptime Kuma import', function () {
       // The same newest beat read again is not recorded twice.
       await runDueChecks(ctx, new Date(Date.now() + 120_000), { only: ['uptime-kuma'] })
       expect(await host.db('service_metrics').where({ service_name: `kuma:${plex}`, metric_name: 'up' })).to.have.length(1)
-      // A new beat is.
-      kuma.pushHeartbeat(plex, { status: HeartbeatStatus.DOWN, time: new Date() })
+      // New beats are, each once: three DOWN beats are three failed checks, so an incident opens.
+      for (let i = 1; i <= 3; i++) kuma.pushHeartbeat(plex, { status: HeartbeatStatus.DOWN, ping: null, time: new Date(at.getTime() + i * 20_000) })
       await runDueChecks(ctx, new Date(Date.now() + 240_000), { only: ['uptime-kuma'] })
       expect((await host.db('service_status').where({ service_name: `kuma:${plex}` }).first()).status).to.equal('down')
+      expect(await host.db('service_metrics').where({ service_name: `kuma:${plex}`, metric_name: 'up' }).orderBy('timestamp').pluck('metric_value')).to.deep.equal([1, 0, 0, 0])
+      expect(await host.db('service_incidents').where({ service_name: `kuma:${plex}`, status: 'open' })).to.have.length(1)
     })
   }
 
@@ -83,7 +85,7 @@ describe('monitor: Uptime Kuma import', function () {
 
   const failures: Array<[string, (k: FakeUptimeKuma) => void | Promise<void>, RegExp]> = [
     ['a missing page (2.x answers 404)', (k) => k.setSlug('missing'), /has no public status page "medianest"/],
-    ['a page that never answers (1.23)', (k) => { k.setVersion('1.23'); k.setSlug('missing') }, /did not answer within 1 s/],
+    ['a page that never answers (1.23)', (k) => { k.setVersion('1.23'); k.setSlug('missing') }, /^Uptime Kuma did not answer within 1 s \(http:\/\/127.0.0.1:\d+\)\.$/],
     ['a page with no public monitors', (k) => { k.addMonitor({ name: 'Hidden', public: false }) }, /lists no monitors/],
     ['garbage instead of JSON', (k) => k.garbage(), /not valid JSON/],
     ['a 500', (k) => k.status(500), /500/],
