@@ -39,18 +39,22 @@ export async function uptimes(db: Knex, services: string[], now: Date): Promise<
   const s1 = floorHour(new Date(now.getTime() - DAY_MS))
   const s7 = floorHour(new Date(now.getTime() - 7 * DAY_MS))
   const s30 = floorHour(new Date(now.getTime() - 30 * DAY_MS))
+  // One LATERAL per service, so each reads its own index range (a join over all of
+  // service_metrics would scan it).
   const { rows } = await db.raw(
     `with names as (select unnest(?::text[]) as name),
      through as (
-       select n.name, coalesce(max(h.hour) + interval '1 hour', '-infinity'::timestamptz) as at
-       from names n left join service_metrics_hourly h on h.service_name = n.name group by n.name
+       select n.name, coalesce((select max(hour) + interval '1 hour' from service_metrics_hourly h where h.service_name = n.name), '-infinity'::timestamptz) as at
+       from names n
      ),
      parts as (
        select service_name as name, hour as at, samples as n, up_count as up from service_metrics_hourly
         where service_name = any(?::text[]) and hour >= ? and hour <= ?
        union all
-       select m.service_name, m.timestamp, 1, m.metric_value::int from service_metrics m join through t on t.name = m.service_name
-        where m.metric_name = 'up' and m.timestamp >= greatest(?::timestamptz, t.at) and m.timestamp <= ?
+       select t.name, r.at, 1, r.up from through t cross join lateral (
+         select m.timestamp as at, m.metric_value::int as up from service_metrics m
+         where m.service_name = t.name and m.metric_name = 'up' and m.timestamp >= greatest(?::timestamptz, t.at) and m.timestamp <= ?
+       ) r
      )
      select name,
        sum(up) filter (where at >= ?)::int as up1, sum(n) filter (where at >= ?)::int as n1,
@@ -115,20 +119,22 @@ export async function hourlyPointsMany(db: Knex, services: string[], now: Date):
   const { rows } = await db.raw(
     `with names as (select unnest(?::text[]) as name),
      through as (
-       select n.name, coalesce(max(h.hour) + interval '1 hour', '-infinity'::timestamptz) as at
-       from names n left join service_metrics_hourly h on h.service_name = n.name and h.hour >= ?::timestamptz - interval '1 hour' group by n.name
+       select n.name, coalesce((select max(hour) + interval '1 hour' from service_metrics_hourly h where h.service_name = n.name), '-infinity'::timestamptz) as at
+       from names n
      )
      select service_name as name, hour as at, avg_ms as ms, up_count::float / nullif(samples, 0) as up from service_metrics_hourly
       where service_name = any(?::text[]) and hour >= ? and hour <= ?
      union all
-     select m.service_name, date_trunc('hour', m.timestamp, 'UTC'),
-            avg(m.metric_value) filter (where m.metric_name = 'response_time_ms'),
-            avg(m.metric_value) filter (where m.metric_name = 'up')
-     from service_metrics m join through t on t.name = m.service_name
-     where m.metric_name in ('up', 'response_time_ms') and m.timestamp >= greatest(?::timestamptz, t.at) and m.timestamp <= ?
-     group by 1, 2
+     select t.name, r.at, r.ms, r.up from through t cross join lateral (
+       select date_trunc('hour', m.timestamp, 'UTC') as at,
+              avg(m.metric_value) filter (where m.metric_name = 'response_time_ms') as ms,
+              avg(m.metric_value) filter (where m.metric_name = 'up') as up
+       from service_metrics m
+       where m.service_name = t.name and m.metric_name in ('up', 'response_time_ms') and m.timestamp >= greatest(?::timestamptz, t.at) and m.timestamp <= ?
+       group by 1
+     ) r
      order by 1, 2`,
-    [services, since, services, since, now, since, now],
+    [services, services, since, now, since, now],
   )
   for (const r of rows as Array<{ name: string; at: Date; ms: number | null; up: number | null }>) out.get(r.name)?.push(toPoint(r))
   return out
