@@ -45,6 +45,8 @@ export async function syncTargets(db: Knex, targets: Target[], now: Date): Promi
   await db('service_status').whereIn('source', ['service', 'check'])
     .modify((q) => { if (names.length) q.whereNotIn('service_name', names) })
     .del()
+  // Without an enabled uptime-kuma service there is nothing to mirror.
+  if (!targets.some((t) => t.kind === 'kuma-import')) await db('service_status').where({ source: 'kuma' }).del()
 }
 
 /** Claims the due targets among `names`: they are this caller's to check, and nobody else's until their next interval. */

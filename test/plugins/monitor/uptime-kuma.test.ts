@@ -67,6 +67,11 @@ describe('monitor: Uptime Kuma import', function () {
       expect((await host.db('service_status').where({ service_name: `kuma:${plex}` }).first()).status).to.equal('down')
       expect(await host.db('service_metrics').where({ service_name: `kuma:${plex}`, metric_name: 'up' }).orderBy('timestamp').pluck('metric_value')).to.deep.equal([1, 0, 0, 0])
       expect(await host.db('service_incidents').where({ service_name: `kuma:${plex}`, status: 'open' })).to.have.length(1)
+
+      // Switching the uptime-kuma service off ends the mirror.
+      await host.db('service_configs').where({ service_name: 'uptime-kuma' }).update({ enabled: false })
+      await runDueChecks(ctx, new Date(Date.now() + 300_000))
+      expect(await kumaRows()).to.have.length(0)
     })
   }
 
