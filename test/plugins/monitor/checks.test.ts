@@ -58,6 +58,9 @@ describe('monitor: checks, status and incidents', function () {
     // Not due again until the interval has passed.
     expect(await runDueChecks(ctx, clock.advance(30_000), { only: ['web'] })).to.equal(0)
 
+    // A status change nudges every open page (the board refetches itself on it); no change, no nudge.
+    const nudges = async () => Number((await host.db('live_events').where({ event: 'monitor-status-changed', role: 'USER' }).count('* as n'))[0].n)
+    const nudged = await nudges()
     await target.down()
     for (let i = 1; i <= 3; i++) {
       await runDueChecks(ctx, clock.advance(MINUTE), { only: ['web'] })
@@ -71,6 +74,8 @@ describe('monitor: checks, status and incidents', function () {
     expect(incident.description).to.match(/failed 3 checks in a row/)
     expect(await deliveries('monitor.incident.opened')).to.equal(opened0 + 1)
 
+    // Down (one change) and the incident opening (another): two nudges.
+    expect(await nudges()).to.equal(nudged + 2)
     // Still down: the same incident, no new event.
     await runDueChecks(ctx, clock.advance(MINUTE), { only: ['web'] })
     expect(await incidents('web')).to.have.length(1)
