@@ -95,6 +95,17 @@ describe('monitor: checks, status and incidents', function () {
     expect(Number((await status('web')).uptime_percentage)).to.equal(33.33)
   })
 
+  it("honours a service's own interval, and ignores an unreadable one", async () => {
+    await addService(host, 'slow-poll', target.url, { configData: { interval: '5m' } })
+    await addService(host, 'bad-interval', target.url, { configData: { interval: '1s' } })
+    const clock = testClock()
+    expect(await runDueChecks(ctx, clock.now(), { only: ['slow-poll', 'bad-interval'] })).to.equal(2)
+    expect(await status('slow-poll')).to.include({ interval_ms: 300_000 })
+    expect(await status('bad-interval')).to.include({ interval_ms: 60_000 }) // below 5 s: the default
+    expect(await runDueChecks(ctx, clock.advance(MINUTE), { only: ['slow-poll', 'bad-interval'] })).to.equal(1)
+    expect(await runDueChecks(ctx, clock.advance(4 * MINUTE), { only: ['slow-poll'] })).to.equal(1)
+  })
+
   it('flapping opens no incident per check; a real outage opens exactly one', async () => {
     await addService(host, 'flappy', target.url, { configData: { severity: 'critical' } })
     const clock = testClock()
