@@ -1,0 +1,79 @@
+// What the pages show, as plain data: the board's rows (with 24 h / 7 d / 30 d uptime and
+// a sparkline), one service's page, the widget. Admin-only detail (addresses, reasons,
+// incident descriptions and notes) is left out here for everyone else, before any
+// template sees it.
+import type { Knex, Viewer } from 'medianest/plugin-api'
+import { statusRow, statusRows, type StatusRow } from './service-status.ts'
+import { chartPoints, DAY_MS, hourlyPointsMany, uptimes } from './uptime.ts'
+import { responseChart, sparkline } from './charts.ts'
+import { incidentsOf } from './incidents.ts'
+
+const pct = (v: number | null | undefined) => (v === null || v === undefined ? '–' : `${(Math.floor(v * 100) / 100).toFixed(2)} %`)
+const utc = (d: Date | null) => (d ? `${new Date(d).toISOString().slice(0, 16).replace('T', ' ')} UTC` : null)
+const domId = (name: string) => name.toLowerCase().replace(/[^a-z0-9-]/g, '-')
+
+export async function boardData(db: Knex, viewer: Viewer, now: Date) {
+  const rows = await statusRows(db)
+  const isAdmin = viewer.role === 'ADMIN'
+  const names = rows.map((r) => r.service_name)
+  const figures = await uptimes(db, names, now)
+  const open = new Set((await db('service_incidents').where({ status: 'open' }).select('service_name')).map((r: { service_name: string }) => r.service_name))
+  const since = new Date(now.getTime() - DAY_MS)
+  const sparks = await hourlyPointsMany(db, names, now)
+  const down = rows.filter((r) => r.status === 'down').length
+  const slow = rows.filter((r) => r.status === 'degraded').length
+  return {
+    isAdmin,
+    updatedAt: utc(now),
+    summary: down || slow
+      ? `${down} down, ${slow} degraded, ${rows.length - down - slow} of ${rows.length} up or not checked yet.`
+      : `All ${rows.length} services up${rows.some((r) => !r.status) ? ' (some not checked yet)' : ''}.`,
+    rows: rows.map((r) => ({
+      name: r.service_name, domId: domId(r.service_name), displayName: r.display_name, status: r.status,
+      responseTimeMs: r.response_time_ms, openIncident: open.has(r.service_name),
+      target: isAdmin ? r.target : null, message: isAdmin ? r.message : null,
+      d1: pct(figures.get(r.service_name)?.d1), d7: pct(figures.get(r.service_name)?.d7), d30: pct(figures.get(r.service_name)?.d30),
+      sparkline: sparkline(sparks.get(r.service_name) ?? [], since, now, `${r.display_name}, last 24 hours`).svg,
+    })),
+  }
+}
+
+export const RANGES = { '24h': DAY_MS, '7d': 7 * DAY_MS, '30d': 30 * DAY_MS } as const
+export type Range = keyof typeof RANGES
+
+export async function serviceData(db: Knex, viewer: Viewer, name: string, range: Range, now: Date) {
+  const row = await statusRow(db, name)
+  if (!row) return null
+  const isAdmin = viewer.role === 'ADMIN'
+  const figures = (await uptimes(db, [name], now)).get(name)
+  const windowMs = RANGES[range]
+  const from = new Date(now.getTime() - windowMs)
+  const chart = responseChart(await chartPoints(db, name, windowMs, now), {
+    width: 640, height: 200, from, to: now, label: `${row.display_name}: response time over the last ${range === '24h' ? '24 hours' : range === '7d' ? '7 days' : '30 days'}`,
+  })
+  const incidents = await incidentsOf(db, name)
+  const details = (row.details ?? {}) as { kumaUptime24h?: number | null }
+  return {
+    isAdmin, range, chart,
+    row: {
+      name, displayName: row.display_name, status: row.status, since: utc(row.status_since), lastCheck: utc(row.last_check_at),
+      responseTimeMs: row.response_time_ms, severity: row.severity,
+      d1: pct(figures?.d1), d7: pct(figures?.d7), d30: pct(figures?.d30),
+      kumaUptime: typeof details.kumaUptime24h === 'number' ? pct(details.kumaUptime24h * 100) : null,
+      target: isAdmin ? row.target : null, message: isAdmin ? row.message : null,
+      checkable: row.source !== 'kuma',
+    },
+    incidents: incidents.map((i) => ({
+      id: i.id, status: i.status, type: i.incident_type, severity: i.severity, createdAt: utc(i.created_at), resolvedAt: utc(i.resolved_at),
+      description: isAdmin ? i.description : null, note: isAdmin ? i.note : null,
+    })),
+  }
+}
+
+export async function widgetData(db: Knex) {
+  const rows: StatusRow[] = await statusRows(db)
+  return {
+    total: rows.length,
+    bad: rows.filter((r) => r.status === 'down' || r.status === 'degraded').map((r) => ({ name: r.service_name, displayName: r.display_name, status: r.status })),
+  }
+}

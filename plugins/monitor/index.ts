@@ -1,0 +1,68 @@
+// monitor: is everything up? Checks every configured service (through its owning
+// plugin's health check, or over HTTP for a service added with just a URL) and the
+// extra checks in the config; keeps status, raw metrics (rolled up hourly), incidents;
+// mirrors an Uptime Kuma status page; shows a board, service pages and a widget.
+import { definePlugin } from 'medianest/plugin-api'
+import { monitorConfig, parseDuration, type MonitorContext } from './plugin-config.ts'
+import { monitorRoutes } from './routes.ts'
+import { monitorAdminRoutes } from './admin-routes.ts'
+import { runDueChecks } from './checks.ts'
+import { makeDue } from './service-status.ts'
+import { applyRetention, rollUp } from './rollups.ts'
+import { incidentEventTypes } from './incidents.ts'
+import { kumaServiceType } from './uptime-kuma-service-type.ts'
+import { widgetData } from './board.ts'
+
+export default definePlugin({
+  name: 'monitor',
+  version: '1.0.0',
+  api: '^1.1.0',
+  description: 'Is everything up? Checks, uptime, response-time charts, incidents, Uptime Kuma import.',
+  enabledByDefault: true,
+  config: monitorConfig,
+  migrations: new URL('./migrations', import.meta.url),
+  views: new URL('./views', import.meta.url),
+  tables: ['service_status', 'service_metrics', 'service_incidents', 'service_metrics_hourly'],
+  register(rawCtx) {
+    const ctx = rawCtx as MonitorContext
+    return {
+      routes: monitorRoutes(ctx),
+      adminRoutes: monitorAdminRoutes(ctx),
+      nav: [{ label: 'Status', href: '/monitor' }],
+      serviceTypes: [kumaServiceType(ctx)],
+      eventTypes: incidentEventTypes,
+      widgets: [{
+        id: 'status',
+        title: 'Service status',
+        async render() { return ctx.views.render('monitor:_widget', await widgetData(ctx.db)) },
+      }],
+      schedules: [
+        {
+          // Ticks at the shortest interval allowed; each target is claimed only when it is due.
+          id: 'checks', every: '5s', scope: 'cluster',
+          // Long enough for every target to time out in turn at the configured concurrency.
+          timeout: '15m',
+          async run({ signal }) { await runDueChecks(ctx, new Date(), { signal }) },
+        },
+        {
+          id: 'rollups', every: '15m', timeout: '5m', scope: 'cluster',
+          async run({ log }) {
+            const now = new Date()
+            const hours = await rollUp(ctx.db, now)
+            const removed = await applyRetention(ctx.db, now, parseDuration(ctx.config.rawRetention)!)
+            if (hours || removed.raw || removed.hourly) log.info(`monitor: rolled up ${hours} service-hours; removed ${removed.raw} raw and ${removed.hourly} hourly rows`)
+          },
+        },
+      ],
+      on: [{
+        event: 'core.service.updated',
+        async handle(p: { serviceName?: string; action?: string }) {
+          if (!p.serviceName || p.action === 'deleted') return
+          // Checked within seconds: due at once, and this delivery runs it (once per cluster).
+          await makeDue(ctx.db, p.serviceName, new Date())
+          await runDueChecks(ctx, new Date(), { only: [p.serviceName] })
+        },
+      }],
+    }
+  },
+})

@@ -1,0 +1,16 @@
+// Tells open pages that a status changed: a named event every signed-in page hears; the
+// board, the widget and a service page refetch themselves on it (and poll anyway).
+import type { MonitorContext } from './plugin-config.ts'
+import type { Recorded } from './service-status.ts'
+
+export const STATUS_CHANGED_EVENT = 'monitor-status-changed'
+
+export async function announceChanges(ctx: MonitorContext, changes: Array<Recorded & { name: string }>): Promise<void> {
+  if (!changes.some((c) => c.before !== c.after || c.opened || c.resolved)) return
+  try {
+    await ctx.live.publish(STATUS_CHANGED_EVENT, '', { role: 'USER' })
+  } catch (error) {
+    // Pages poll every 30 s anyway: a lost nudge is a late board, not a wrong one.
+    ctx.log.warn(`monitor: the live update failed: ${(error as Error).message}`)
+  }
+}

@@ -1,0 +1,84 @@
+// monitor's config slice (plugins.monitor.config) and the context type its files share.
+import { z, type PluginContext } from 'medianest/plugin-api'
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+
+/** '60s' → 60000; null when the text is not a duration. */
+export function parseDuration(text: string): number | null {
+  const match = /^(\d{1,9})(ms|s|m|h|d)$/.exec(text.trim())
+  return match ? Number(match[1]) * UNIT_MS[match[2]] : null
+}
+
+/** A duration setting, kept as its text (as the admin wrote it) and bounded. */
+function duration(fallback: string, minMs: number, maxMs: number, what: string) {
+  return z.string().default(fallback).superRefine((text, ctx) => {
+    const ms = parseDuration(text)
+    if (ms === null) ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration: write it like 30s, 5m or 7d.` })
+    else if (ms < minMs || ms > maxMs) ctx.addIssue({ code: 'custom', message: `${what} must be between ${fmt(minMs)} and ${fmt(maxMs)}, not ${text}.` })
+  })
+}
+const fmt = (ms: number) => (ms % 86_400_000 === 0 ? `${ms / 86_400_000}d` : ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`)
+
+export const MIN_INTERVAL_MS = 5_000
+export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const
+export type Severity = (typeof SEVERITIES)[number]
+
+/** '200-399' or '200': the answer statuses that count as up. */
+export function parseStatusRange(text: string): { min: number; max: number } | null {
+  const m = /^\s*([1-5]\d\d)\s*(?:-\s*([1-5]\d\d))?\s*$/.exec(text)
+  if (!m) return null
+  const min = Number(m[1])
+  const max = m[2] ? Number(m[2]) : min
+  return min <= max ? { min, max } : null
+}
+
+const CHECK_NAME = /^[a-z][a-z0-9-]{1,63}$/
+
+/** An extra target in the config: an HTTP(S) address or a TCP host:port. */
+const extraCheck = z.object({
+  name: z.string().regex(CHECK_NAME, 'Use 2 to 64 characters: lower-case letters, digits and dashes, starting with a letter.'),
+  label: z.string().trim().min(1).max(80).optional(),
+  url: z.url({ protocol: /^https?$/, message: 'Write an http:// or https:// address.' }).optional(),
+  tcp: z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, 'Write host:port, like 192.168.1.10:32400.').optional(),
+  expectStatus: z.string().default('200-399').refine((s) => parseStatusRange(s) !== null, 'Write a status or a range, like 200 or 200-399.'),
+  keyword: z.string().min(1).max(200).optional(),
+  interval: duration('60s', MIN_INTERVAL_MS, 86_400_000, 'A check interval').optional(),
+  timeout: duration('10s', 500, 120_000, 'A check timeout').optional(),
+  severity: z.enum(SEVERITIES).default('medium'),
+}).strict().superRefine((c, ctx) => {
+  if (!c.url === !c.tcp) ctx.addIssue({ code: 'custom', path: ['url'], message: `Check "${c.name}": give either url or tcp, not both and not neither.` })
+  if (c.tcp && c.keyword) ctx.addIssue({ code: 'custom', path: ['keyword'], message: `Check "${c.name}": a keyword needs an HTTP check (url).` })
+})
+export type ExtraCheck = z.output<typeof extraCheck>
+
+export const monitorConfig = z.object({
+  /** How often each service is checked; a service may override it. */
+  interval: duration('60s', MIN_INTERVAL_MS, 86_400_000, 'interval'),
+  /** Longest one check may take. */
+  timeout: duration('10s', 500, 120_000, 'timeout'),
+  /** Checks running at once. */
+  concurrency: z.int().min(1).max(64).default(8),
+  /** Consecutive failed checks that open an incident. */
+  failuresBeforeIncident: z.int().min(1).max(100).default(3),
+  /** An answer slower than this counts as degraded. */
+  degradedAboveMs: z.int().min(1).max(600_000).default(2000),
+  /** How long raw check rows are kept before only hourly rollups remain. */
+  rawRetention: duration('7d', 3_600_000 * 2, 90 * 86_400_000, 'rawRetention'),
+  /** Extra addresses to watch, beyond the services in Admin → Services. */
+  checks: z.array(extraCheck).max(500).default([]).superRefine((checks, ctx) => {
+    const seen = new Set<string>()
+    checks.forEach((c, i) => {
+      if (seen.has(c.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `Two checks are named "${c.name}": names must be unique.` })
+      seen.add(c.name)
+    })
+  }),
+}).superRefine((c, ctx) => {
+  const interval = parseDuration(c.interval)
+  const timeout = parseDuration(c.timeout)
+  if (interval !== null && timeout !== null && interval >= MIN_INTERVAL_MS && timeout > interval) {
+    ctx.addIssue({ code: 'custom', path: ['timeout'], message: `timeout (${c.timeout}) must not be longer than interval (${c.interval}).` })
+  }
+})
+
+export type MonitorConfig = z.output<typeof monitorConfig>
+export type MonitorContext = PluginContext<MonitorConfig>

@@ -1,0 +1,133 @@
+// The check kinds a target can have, each one function with the same shape (as Uptime
+// Kuma's monitor-types): given the target and a signal that fires at its timeout, say
+// whether it answered, how fast, and why not in words. These probe arbitrary addresses
+// an admin typed, so they do not go through ctx.upstream: its circuit breaker would
+// stop the very checks that should record an outage, and its JSON schema has nothing to
+// validate. Each still has a hard timeout, a body cap, and a bounded redirect chain.
+import net from 'node:net'
+import http from 'node:http'
+import https from 'node:https'
+
+export interface ProbeResult { ok: boolean; responseTimeMs: number | null; message: string }
+
+/** A keyword is looked for in at most this much of the body; the rest is never read. */
+export const KEYWORD_BODY_CAP = 1024 * 1024
+
+export interface HttpProbe { url: string; expect: { min: number; max: number }; keyword?: string | null }
+
+export const MAX_REDIRECTS = 10
+
+/**
+ * node:http rather than fetch: on a timeout the request and its socket are destroyed at
+ * once (fetch's pool kept aborted sockets to hanging targets open, a leak that grows
+ * with every check), and each redirect is followed by hand up to MAX_REDIRECTS.
+ */
+export async function probeHttp(target: HttpProbe, timeoutMs: number, signal?: AbortSignal): Promise<ProbeResult> {
+  const began = performance.now()
+  const elapsed = () => Math.round(performance.now() - began)
+  const timeout = AbortSignal.timeout(timeoutMs)
+  const all = signal ? AbortSignal.any([signal, timeout]) : timeout
+  const { min, max } = target.expect
+  const range = min === max ? `${min}` : `${min}-${max}`
+  let url = new URL(target.url)
+  try {
+    for (let hop = 0; ; hop++) {
+      const answer = await get(url, all, target.keyword ? KEYWORD_BODY_CAP : 0)
+      const location = answer.status >= 300 && answer.status < 400 ? answer.location : null
+      if (location) {
+        if (hop >= MAX_REDIRECTS) return { ok: false, responseTimeMs: null, message: `Redirected more than ${MAX_REDIRECTS} times (a redirect loop?).` }
+        const next = new URL(location, url)
+        if (next.protocol !== 'http:' && next.protocol !== 'https:') return { ok: false, responseTimeMs: null, message: `Redirected to a ${next.protocol} address.` }
+        url = next
+        continue
+      }
+      const answeredMs = elapsed()
+      if (answer.status < min || answer.status > max) return { ok: false, responseTimeMs: answeredMs, message: `Answered HTTP ${answer.status}; expected ${range}.` }
+      if (!target.keyword) return { ok: true, responseTimeMs: answeredMs, message: `Answered HTTP ${answer.status}.` }
+      if (!answer.body.includes(target.keyword)) {
+        return { ok: false, responseTimeMs: answeredMs, message: `Answered HTTP ${answer.status}, but the keyword "${target.keyword}" is not in the first ${KEYWORD_BODY_CAP / 1024 / 1024} MiB of the page.` }
+      }
+      return { ok: true, responseTimeMs: answeredMs, message: `Answered HTTP ${answer.status} with the keyword.` }
+    }
+  } catch (error) {
+    return { ok: false, responseTimeMs: null, message: requestFailure(error, timeoutMs, signal) }
+  }
+}
+
+interface Answer { status: number; location: string | null; body: string }
+
+/** One GET; reads at most `cap` bytes of the body, then drops the connection. */
+function get(url: URL, signal: AbortSignal, cap: number): Promise<Answer> {
+  return new Promise<Answer>((resolve, reject) => {
+    const client = url.protocol === 'https:' ? https : http
+    const req = client.request(url, {
+      method: 'GET', signal, agent: false,
+      headers: { 'User-Agent': 'MediaNest-monitor', Accept: '*/*', Connection: 'close' },
+    }, (res) => {
+      const status = res.statusCode ?? 0
+      const location = typeof res.headers.location === 'string' ? res.headers.location : null
+      if (!cap) {
+        resolve({ status, location, body: '' })
+        req.destroy()
+        return
+      }
+      const chunks: Buffer[] = []
+      let size = 0
+      res.on('data', (c: Buffer) => {
+        chunks.push(c)
+        size += c.length
+        if (size >= cap) {
+          resolve({ status, location, body: Buffer.concat(chunks).subarray(0, cap).toString('utf8') })
+          req.destroy()
+        }
+      })
+      res.on('end', () => resolve({ status, location, body: Buffer.concat(chunks).toString('utf8') }))
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+function requestFailure(error: unknown, timeoutMs: number, signal?: AbortSignal): string {
+  const e = error as Error & { code?: string }
+  if (signal?.aborted) return 'The check was cancelled.'
+  if (e.name === 'TimeoutError' || e.name === 'AbortError' || e.code === 'ABORT_ERR') return `Did not answer within ${seconds(timeoutMs)}.`
+  const code = e.code ?? ''
+  if (code === 'ECONNREFUSED') return 'Refused the connection: is it running, and is the address right?'
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'The host name could not be found.'
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'HPE_INVALID_CONSTANT' || /socket hang up/i.test(e.message)) return 'Closed the connection before answering.'
+  if (code.includes('CERT') || code.includes('TLS') || code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || code === 'SELF_SIGNED_CERT_IN_CHAIN') {
+    return `Its TLS certificate is not valid (${code}).`
+  }
+  return `The request failed: ${e.message}.`
+}
+
+const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`
+
+export async function probeTcp(hostPort: string, timeoutMs: number, signal?: AbortSignal): Promise<ProbeResult> {
+  const split = hostPort.lastIndexOf(':')
+  const host = hostPort.slice(0, split).replace(/^\[|\]$/g, '')
+  const port = Number(hostPort.slice(split + 1))
+  const began = performance.now()
+  return new Promise<ProbeResult>((resolve) => {
+    const socket = net.connect({ host, port })
+    let settled = false
+    const finish = (result: ProbeResult) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', onAbort)
+      socket.destroy()
+      resolve(result)
+    }
+    const onAbort = () => finish({ ok: false, responseTimeMs: null, message: 'The check was cancelled.' })
+    const timer = setTimeout(() => finish({ ok: false, responseTimeMs: null, message: `Did not accept a TCP connection within ${seconds(timeoutMs)}.` }), timeoutMs)
+    signal?.addEventListener('abort', onAbort, { once: true })
+    socket.once('connect', () => finish({ ok: true, responseTimeMs: Math.round(performance.now() - began), message: `Accepted a TCP connection on port ${port}.` }))
+    socket.once('error', (error: Error & { code?: string }) => finish({
+      ok: false, responseTimeMs: null,
+      message: error.code === 'ECONNREFUSED' ? `Refused the TCP connection on port ${port}.` : `The TCP connection failed: ${error.code ?? error.message}.`,
+    }))
+  })
+}

@@ -1,0 +1,134 @@
+// service_status: one row per watched target, and the one place a check result is
+// written. A result is recorded in one transaction: the raw metric rows, the status
+// row (with its 30-day uptime), and the incident opened or resolved with its event.
+// Rows are claimed before a check (next_check_at moved forward in one UPDATE), so
+// however many processes run the schedule, each target is checked once per interval.
+import type { Events, Knex } from 'medianest/plugin-api'
+import type { Severity } from './plugin-config.ts'
+import type { Target, TargetSource } from './targets.ts'
+import { openIncident, resolveIncident, type IncidentRow } from './incidents.ts'
+import { DAY_MS, uptime } from './uptime.ts'
+
+export type Status = 'up' | 'down' | 'degraded'
+
+export interface StatusRow {
+  id: number
+  service_name: string
+  status: Status | null
+  response_time_ms: number | null
+  last_check_at: Date | null
+  uptime_percentage: string | number | null
+  display_name: string
+  source: TargetSource
+  target: string | null
+  message: string | null
+  severity: Severity
+  interval_ms: number
+  consecutive_failures: number
+  next_check_at: Date | null
+  status_since: Date | null
+  details: Record<string, unknown> | null
+}
+
+/** Makes the status rows match the targets: new ones due now, gone ones removed (their history ages out). */
+export async function syncTargets(db: Knex, targets: Target[], now: Date): Promise<void> {
+  if (targets.length) {
+    await db('service_status')
+      .insert(targets.map((t) => ({
+        service_name: t.name, display_name: t.displayName, source: t.source, target: t.target,
+        severity: t.severity, interval_ms: t.intervalMs, next_check_at: now,
+      })))
+      .onConflict('service_name')
+      .merge(['display_name', 'source', 'target', 'severity', 'interval_ms'])
+  }
+  const names = targets.map((t) => t.name)
+  await db('service_status').whereIn('source', ['service', 'check'])
+    .modify((q) => { if (names.length) q.whereNotIn('service_name', names) })
+    .del()
+  // Without an enabled uptime-kuma service there is nothing to mirror.
+  if (!targets.some((t) => t.kind === 'kuma-import')) await db('service_status').where({ source: 'kuma' }).del()
+}
+
+/** Claims the due targets among `names`: they are this caller's to check, and nobody else's until their next interval. */
+export async function claimDue(db: Knex, names: string[], now: Date): Promise<string[]> {
+  if (!names.length) return []
+  const { rows } = await db.raw(
+    `update service_status set next_check_at = ?::timestamptz + interval_ms * interval '1 millisecond'
+     where service_name = any(?::text[]) and (next_check_at is null or next_check_at <= ?)
+     returning service_name`,
+    [now, names, now],
+  )
+  return rows.map((r: { service_name: string }) => r.service_name)
+}
+
+/** Makes a target due now (a service changed in the admin pages). */
+export async function makeDue(db: Knex, name: string, now: Date): Promise<void> {
+  await db('service_status').where({ service_name: name }).update({ next_check_at: now })
+}
+
+export interface CheckOutcome {
+  ok: boolean
+  responseTimeMs: number | null
+  message: string
+  /** Set by the Uptime Kuma import: the status Kuma reported, verbatim. */
+  status?: Status
+  details?: Record<string, unknown>
+}
+
+export interface RecordSettings { failuresBeforeIncident: number; degradedAboveMs: number }
+
+export interface Recorded { before: Status | null; after: Status; opened: IncidentRow | null; resolved: boolean }
+
+export function statusOf(outcome: CheckOutcome, degradedAboveMs: number): Status {
+  if (outcome.status) return outcome.status
+  if (!outcome.ok) return 'down'
+  return outcome.responseTimeMs !== null && outcome.responseTimeMs > degradedAboveMs ? 'degraded' : 'up'
+}
+
+export async function recordResult(
+  trx: Knex.Transaction, events: Events, name: string, outcome: CheckOutcome, now: Date, settings: RecordSettings,
+): Promise<Recorded> {
+  const row = await trx<StatusRow>('service_status').where({ service_name: name }).forUpdate().first()
+  if (!row) throw new Error(`no status row for ${name}`)
+  const status = statusOf(outcome, settings.degradedAboveMs)
+  const isUp = status !== 'down'
+  const metrics: Array<Record<string, unknown>> = [{ service_name: name, metric_name: 'up', metric_value: isUp ? 1 : 0, timestamp: now }]
+  if (outcome.responseTimeMs !== null && outcome.responseTimeMs >= 0) {
+    metrics.push({ service_name: name, metric_name: 'response_time_ms', metric_value: outcome.responseTimeMs, timestamp: now })
+  }
+  await trx('service_metrics').insert(metrics)
+
+  const bad = status !== 'up'
+  const failures = bad ? row.consecutive_failures + 1 : 0
+  const facts = { serviceName: name, displayName: row.display_name }
+  const open = await trx<IncidentRow>('service_incidents').where({ service_name: name, status: 'open' }).first()
+  let opened: IncidentRow | null = null
+  let resolved = false
+  if (!bad && open) {
+    await resolveIncident(trx, events, open, { ...facts, by: 'check' }, now)
+    resolved = true
+  } else if (bad && open && open.incident_type === 'degraded' && status === 'down') {
+    // Slow became unreachable: the same incident, now the worse kind.
+    await trx('service_incidents').where({ id: open.id }).update({ incident_type: 'down' })
+  } else if (bad && !open && failures >= settings.failuresBeforeIncident) {
+    opened = await openIncident(trx, events, { ...facts, type: status === 'down' ? 'down' : 'degraded', severity: row.severity, reason: outcome.message, failures }, now)
+  }
+
+  const month = await uptime(trx, name, 30 * DAY_MS, now)
+  await trx('service_status').where({ service_name: name }).update({
+    status, response_time_ms: outcome.responseTimeMs !== null && outcome.responseTimeMs >= 0 ? Math.round(outcome.responseTimeMs) : null,
+    last_check_at: now, message: outcome.message.slice(0, 2000), consecutive_failures: failures,
+    uptime_percentage: month.percent === null ? null : Math.round(month.percent * 100) / 100,
+    status_since: row.status === status && row.status_since ? row.status_since : now,
+    details: outcome.details ? JSON.stringify(outcome.details) : row.details ? JSON.stringify(row.details) : null,
+  })
+  return { before: row.status, after: status, opened, resolved }
+}
+
+export async function statusRows(db: Knex): Promise<StatusRow[]> {
+  return db<StatusRow>('service_status').orderByRaw(`case source when 'service' then 0 when 'check' then 1 else 2 end`).orderBy('display_name')
+}
+
+export async function statusRow(db: Knex, name: string): Promise<StatusRow | undefined> {
+  return db<StatusRow>('service_status').where({ service_name: name }).first()
+}

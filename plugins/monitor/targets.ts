@@ -1,0 +1,86 @@
+// What is watched: every enabled service in Admin → Services, and every extra check in
+// the config. A service whose type a running plugin owns is checked by that plugin's
+// own health check (ctx.services.check, API 1.1), so the monitor never imports it; a
+// service added as "Other" (a name and just a URL: the core's form already expresses
+// it) gets an HTTP check of its address; `uptime-kuma` is this plugin's own type, whose
+// check is the import of its status page. Per-service settings come from the
+// service's config_data (the form's JSON box, or the uptime-kuma type's fields):
+// `interval`, `severity`, `expectStatus`, `keyword`, `timeout`.
+import type { ServiceConfigRecord, ServiceTypeInfo } from 'medianest/plugin-api'
+import { parseDuration, parseStatusRange, SEVERITIES, MIN_INTERVAL_MS, type MonitorConfig, type Severity } from './plugin-config.ts'
+
+export const KUMA_TYPE = 'uptime-kuma'
+
+export type TargetKind = 'http' | 'tcp' | 'service-type' | 'kuma-import'
+export type TargetSource = 'service' | 'check' | 'kuma'
+
+export interface Target {
+  /** service_status.service_name: the service's own name, `check:<name>` or `kuma:<id>`. */
+  name: string
+  displayName: string
+  source: TargetSource
+  kind: TargetKind
+  /** The address (admins only ever see it). */
+  target: string | null
+  intervalMs: number
+  timeoutMs: number
+  severity: Severity
+  expect: { min: number; max: number }
+  keyword: string | null
+}
+
+export const checkName = (name: string) => `check:${name}`
+
+export function targetsFrom(config: MonitorConfig, services: ServiceConfigRecord[], types: ServiceTypeInfo[]): Target[] {
+  const defaults = { intervalMs: parseDuration(config.interval)!, timeoutMs: parseDuration(config.timeout)! }
+  const typed = new Map(types.map((t) => [t.name, t]))
+  const out: Target[] = []
+  for (const s of services.filter((x) => x.enabled)) {
+    const own = serviceSettings(s, defaults)
+    const type = typed.get(s.serviceName)
+    out.push({
+      name: s.serviceName,
+      displayName: type?.label ?? s.serviceName,
+      source: 'service',
+      kind: s.serviceName === KUMA_TYPE ? 'kuma-import' : type ? 'service-type' : 'http',
+      target: s.serviceUrl,
+      ...own,
+    })
+  }
+  for (const c of config.checks) {
+    out.push({
+      name: checkName(c.name),
+      displayName: c.label ?? c.name,
+      source: 'check',
+      kind: c.url ? 'http' : 'tcp',
+      target: c.url ?? c.tcp!,
+      intervalMs: c.interval ? parseDuration(c.interval)! : defaults.intervalMs,
+      timeoutMs: c.timeout ? parseDuration(c.timeout)! : defaults.timeoutMs,
+      severity: c.severity,
+      expect: parseStatusRange(c.expectStatus)!,
+      keyword: c.keyword ?? null,
+    })
+  }
+  return out
+}
+
+/** A service's own settings; anything unreadable falls back to the default (and is ignored, not fatal). */
+function serviceSettings(s: ServiceConfigRecord, defaults: { intervalMs: number; timeoutMs: number }) {
+  const read = (key: string): string | null => {
+    const v = s.fields[key] ?? s.configData[key]
+    return typeof v === 'string' && v.trim() ? v.trim() : null
+  }
+  const interval = read('interval')
+  const intervalMs = interval ? parseDuration(interval) : null
+  const timeout = read('timeout')
+  const timeoutMs = timeout ? parseDuration(timeout) : null
+  const severity = read('severity')
+  const expect = read('expectStatus')
+  return {
+    intervalMs: intervalMs && intervalMs >= MIN_INTERVAL_MS ? intervalMs : defaults.intervalMs,
+    timeoutMs: timeoutMs && timeoutMs >= 500 && timeoutMs <= 120_000 ? timeoutMs : defaults.timeoutMs,
+    severity: (SEVERITIES as readonly string[]).includes(severity ?? '') ? (severity as Severity) : 'medium',
+    expect: (expect && parseStatusRange(expect)) || { min: 200, max: 399 },
+    keyword: read('keyword'),
+  }
+}
