@@ -227,6 +227,12 @@ export interface ServiceType {
   name: string
   label: string
   fields?: ServiceField[]
+  /**
+   * (1.2) Also tests every service that no running plugin's type claims (one added as
+   * "Other", with just an address): "Test connection" and ctx.services.check then use
+   * this test. Not offered as a kind in the admin form. One plugin at most.
+   */
+  fallback?: boolean
   test(service: ServiceConfigRecord, signal: AbortSignal): Promise<ServiceTestResult>
 }
 /** An extra way to sign in. The login page shows a button that links to `startPath`. */
@@ -453,7 +459,7 @@ export interface Secrets {
   decrypt(sealed: string, associatedData: string): string
 }
 /** A service type as other plugins see it: what it is and who owns it, not how it is checked. */
-export interface ServiceTypeInfo { name: string; label: string; plugin: string; fields: ServiceField[] }
+export interface ServiceTypeInfo { name: string; label: string; plugin: string; fields: ServiceField[]; fallback: boolean }
 export interface ServiceCheckOptions {
   signal?: AbortSignal
   /** Longest the check may take (default 10 s); the result then says it timed out. */

@@ -14,7 +14,8 @@ export async function checkService(
   options: { timeoutMs?: number; signal?: AbortSignal } = {},
 ): Promise<ServiceTestResult> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS
-  const type = types.find((t) => t.name === row.service_name)
+  // A service no type claims ("Other") is tested by the fallback type, if a plugin has one.
+  const type = types.find((t) => t.name === row.service_name) ?? types.find((t) => t.fallback)
   if (!type) return { ok: false, message: `No enabled plugin knows how to test a '${row.service_name}' service.` }
   let hidden: Array<[string, string]> = []
   const began = performance.now()

@@ -69,7 +69,7 @@ export function createServices(db: Knex, secrets: Secrets, types: () => Array<Se
       return rows.map((row) => toRecord(row, secrets, declaredFields(row.service_name)))
     },
     types() {
-      return types().map((t) => ({ name: t.name, label: t.label, plugin: t.plugin, fields: [...(t.fields ?? [])] }))
+      return types().map((t) => ({ name: t.name, label: t.label, plugin: t.plugin, fields: [...(t.fields ?? [])], fallback: t.fallback === true }))
     },
     async check(serviceName, options = {}) {
       const row = await db<ServiceConfigRow>('service_configs').where({ service_name: serviceName }).first()

@@ -144,7 +144,8 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
   const router = express.Router()
 
   const serviceTypes = (current?: string) => {
-    const types = host.serviceTypes().map((t) => ({ name: t.name, label: `${t.label} (${t.plugin})` }))
+    // A fallback type tests "Other" services; it is not a kind of its own to pick.
+    const types = host.serviceTypes().filter((t) => !t.fallback).map((t) => ({ name: t.name, label: `${t.label} (${t.plugin})` }))
     if (current && !types.some((t) => t.name === current)) types.push({ name: current, label: `${current} (no enabled plugin)` })
     return types
   }
@@ -261,7 +262,8 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
   router.get('/services/new', async (req, res) => {
     // ?type= preselects a type (the no-JS way to see its fields from a link).
     const asked = textField(req.query, 'type')
-    const type = host.serviceTypes().some((t) => t.name === asked) ? asked : host.serviceTypes()[0]?.name ?? ''
+    const offered = host.serviceTypes().filter((t) => !t.fallback)
+    const type = offered.some((t) => t.name === asked) ? asked : offered[0]?.name ?? ''
     await renderForm(req, res, 200, {
       id: null, storedName: null, keySet: false, secretsSet: [], error: null, fields: {},
       values: { service_name: type, service_name_other: '', service_url: '', enabled: true, config_data: '{}', fields: {} },

@@ -119,11 +119,14 @@ export class PluginHost {
     }
     const typeOwners = new Map<string, string>()
     const providerOwners = new Map<string, string>()
+    let fallbackOwner: string | null = null
     for (const p of this.plugins) {
       for (const t of p.contributions.serviceTypes ?? []) {
         const owner = typeOwners.get(t.name)
         if (owner) problems.push(`plugin "${p.name}": service type "${t.name}" is already owned by plugin "${owner}"`)
         typeOwners.set(t.name, p.name)
+        if (t.fallback && fallbackOwner) problems.push(`plugin "${p.name}": service type "${t.name}" is a fallback, but plugin "${fallbackOwner}" already tests the services no type claims`)
+        if (t.fallback) fallbackOwner ??= p.name
       }
       for (const provider of p.contributions.identityProviders ?? []) {
         const owner = providerOwners.get(provider)

@@ -10,13 +10,14 @@ import { runDueChecks } from './checks.ts'
 import { makeDue } from './service-status.ts'
 import { applyRetention, rollUp } from './rollups.ts'
 import { incidentEventTypes } from './incidents.ts'
+import { webServiceType } from './web-service-type.ts'
 import { kumaServiceType } from './uptime-kuma-service-type.ts'
 import { widgetData } from './board.ts'
 
 export default definePlugin({
   name: 'monitor',
   version: '1.0.0',
-  api: '^1.1.0',
+  api: '^1.2.0',
   description: 'Is everything up? Checks, uptime, response-time charts, incidents, Uptime Kuma import.',
   enabledByDefault: true,
   config: monitorConfig,
@@ -29,7 +30,7 @@ export default definePlugin({
       routes: monitorRoutes(ctx),
       adminRoutes: monitorAdminRoutes(ctx),
       nav: [{ label: 'Status', href: '/monitor' }],
-      serviceTypes: [kumaServiceType(ctx)],
+      serviceTypes: [kumaServiceType(ctx), webServiceType(ctx)],
       eventTypes: incidentEventTypes,
       widgets: [{
         id: 'status',

@@ -42,7 +42,7 @@ export function targetsFrom(config: MonitorConfig, services: ServiceConfigRecord
       name: s.serviceName,
       displayName: type?.label ?? s.serviceName,
       source: 'service',
-      kind: s.serviceName === KUMA_TYPE ? 'kuma-import' : type ? 'service-type' : 'http',
+      kind: s.serviceName === KUMA_TYPE ? 'kuma-import' : type && !type.fallback ? 'service-type' : 'http',
       target: s.serviceUrl,
       ...own,
     })

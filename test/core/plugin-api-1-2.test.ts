@@ -1,9 +1,12 @@
 // Plugin API 1.2, through the api-tour fixture (a community-style plugin): sign-in
 // methods that hide themselves, owner-first setup behind the setup code, refusals shown
 // on /login, services.save for a plugin's own service types, and http.sendTo.
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { expect } from 'chai'
-import { startTestHost, type TestHost } from '../support/test-host.ts'
+import { bootProblems, startTestHost, type TestHost } from '../support/test-host.ts'
 import { logDuring } from '../support/log-capture.ts'
 import { issueCode } from '../../core/auth/one-time-codes.ts'
 import { apiKeyAad } from '../../core/service-configs.ts'
@@ -145,5 +148,43 @@ describe('plugin API 1.2: sign-in methods, setup, refusals, services.save, sendT
     expect(hx.status).to.equal(204)
     expect(hx.headers.get('HX-Redirect')).to.equal('/account')
     expect((await client.post('/api-tour/send-to', { to: 'https://evil.example/' })).location).to.equal('/')
+  })
+})
+
+describe('plugin API 1.2: a fallback service type', function () {
+  this.timeout(60_000)
+  const PLUGIN_API = fileURLToPath(new URL('../../core/plugin-api.ts', import.meta.url))
+  const fallbackPlugin = (name: string, message: string) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `medianest-${name}-`))
+    fs.writeFileSync(path.join(dir, 'index.ts'), `
+import { definePlugin } from ${JSON.stringify(PLUGIN_API)}
+export default definePlugin({ name: '${name}', version: '1.0.0', api: '^1.2.0', register() { return {
+  serviceTypes: [{ name: '${name}-any', label: 'Any', fallback: true, async test(s) { return { ok: true, message: '${message} ' + s.serviceName } } }],
+} } })
+`)
+    return dir
+  }
+
+  it('tests a service no type claims, is not a kind to pick, and only one plugin may have one', async () => {
+    const one = fallbackPlugin('fallback-one', 'checked by one:')
+    const two = fallbackPlugin('fallback-two', 'checked by two:')
+    try {
+      const host = await startTestHost({ plugins: { 'fallback-one': { enabled: true, source: one } } })
+      try {
+        await host.db('service_configs').insert({ service_name: 'nas', service_url: 'http://127.0.0.1:9/', enabled: true })
+        const plugin = host.app.host.plugins.find((p) => p.name === 'fallback-one')!
+        expect(await plugin.ctx.services.check('nas')).to.include({ ok: true, message: 'checked by one: nas' })
+        expect(plugin.ctx.services.types().find((t) => t.name === 'fallback-one-any')).to.include({ fallback: true })
+        const { client } = await host.signedIn(await host.createUser({ role: 'ADMIN' }))
+        expect((await client.get('/admin/services/new')).text).to.not.include('fallback-one-any')
+      } finally {
+        await host.stop()
+      }
+      const problems = await bootProblems({ 'fallback-one': { enabled: true, source: one }, 'fallback-two': { enabled: true, source: two } })
+      expect(problems.join('\n')).to.include('already tests the services no type claims')
+    } finally {
+      fs.rmSync(one, { recursive: true, force: true })
+      fs.rmSync(two, { recursive: true, force: true })
+    }
   })
 })

@@ -114,6 +114,19 @@ describe('monitor: pages, who sees what, and admin actions', function () {
     expect((await admin.post('/admin/monitor/services/unknown/check', {})).status).to.equal(404)
   })
 
+  it('the core\'s Test connection on an "Other" service runs the same HTTP check inline, and the kind is not offered in the form', async () => {
+    const { client: admin } = await signedInAdmin(host)
+    const id = (await host.db('service_configs').where({ service_name: 'nas' }).first()).id
+    await admin.get('/admin/services')
+    target.set({ kind: 'up' })
+    const ok = await admin.post(`/admin/services/${id}/test`, {}, { htmx: true })
+    expect(ok.status).to.equal(200)
+    expect(ok.text).to.include('Answered HTTP 200.')
+    target.set({ kind: 'status', code: 503 })
+    expect((await admin.post(`/admin/services/${id}/test`, {}, { htmx: true })).text).to.include('503')
+    expect((await admin.get('/admin/services/new')).text).to.not.include('value="web"')
+  })
+
   it('refuses a bad note with 422 beside the field and changes nothing; saves a good one', async () => {
     const { client: admin } = await signedInAdmin(host)
     await admin.get('/monitor/services/nas')
