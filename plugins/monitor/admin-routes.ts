@@ -16,7 +16,8 @@ const noteBody = z.object({
 
 export function monitorAdminRoutes(ctx: MonitorContext) {
   const router = ctx.http.router()
-  const back = (res: Response, service: string) => res.redirect(303, `/monitor/services/${encodeURIComponent(service)}`)
+  // 303 for a plain form, HX-Redirect for htmx: the service page with its one-shot notice.
+  const back = (req: Request, res: Response, service: string) => ctx.http.sendTo(req, res, `/monitor/services/${encodeURIComponent(service)}`)
 
   router.post('/services/:name/check', async (req, res) => {
     const name = String(req.params.name)
@@ -33,7 +34,7 @@ export function monitorAdminRoutes(ctx: MonitorContext) {
       res.status(200).type('html').send(await ctx.views.render('monitor:_check-result', result))
       return
     }
-    back(res, name)
+    back(req, res, name)
   })
 
   router.post('/incidents/:id/note', async (req: Request, res: Response) => {
@@ -53,7 +54,7 @@ export function monitorAdminRoutes(ctx: MonitorContext) {
     }
     await setNote(ctx.db, incident.id, checked.data.note.trim())
     ctx.http.flash(res, 'note-saved')
-    back(res, incident.service_name)
+    back(req, res, incident.service_name)
   })
 
   router.post('/incidents/:id/resolve', async (req, res) => {
@@ -70,7 +71,7 @@ export function monitorAdminRoutes(ctx: MonitorContext) {
     })
     if (done) await announceChanges(ctx, [{ name: incident.service_name, before: null, after: 'up', opened: null, resolved: true }])
     ctx.http.flash(res, done ? 'resolved' : 'already-resolved')
-    back(res, incident.service_name)
+    back(req, res, incident.service_name)
   })
   return router
 }

@@ -173,8 +173,8 @@ export default definePlugin({ name: '${name}', version: '1.0.0', api: '^1.2.0', 
       try {
         await host.db('service_configs').insert({ service_name: 'nas', service_url: 'http://127.0.0.1:9/', enabled: true })
         const plugin = host.app.host.plugins.find((p) => p.name === 'fallback-one')!
-        expect(await plugin.ctx.services.check('nas')).to.include({ ok: true, message: 'checked by one: nas' })
-        expect(plugin.ctx.services.types().find((t) => t.name === 'fallback-one-any')).to.include({ fallback: true })
+        expect(await plugin.ctx!.services.check('nas')).to.include({ ok: true, message: 'checked by one: nas' })
+        expect(plugin.ctx!.services.types().find((t) => t.name === 'fallback-one-any')).to.include({ fallback: true })
         const { client } = await host.signedIn(await host.createUser({ role: 'ADMIN' }))
         expect((await client.get('/admin/services/new')).text).to.not.include('fallback-one-any')
       } finally {
