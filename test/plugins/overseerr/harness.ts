@@ -71,3 +71,6 @@ export async function waitForStatus(host: TestHost, id: string, status: string, 
 export async function timeline(host: TestHost, id: string) {
   return host.db('media_request_timeline').where({ request_id: id }).orderBy('id')
 }
+
+/** A form with repeated names (checkboxes): the client hands its argument to URLSearchParams, which takes pairs. */
+export const formPairs = (pairs: Array<[string, string]>) => pairs as unknown as Record<string, string>
