@@ -17,9 +17,9 @@ export interface Harness {
   stop(): Promise<void>
 }
 
-export async function startHarness(config: Record<string, unknown> = {}, hostConfig: Record<string, unknown> = {}): Promise<Harness> {
+export async function startHarness(config: Record<string, unknown> = {}, hostConfig: Record<string, unknown> = {}, plugins: Record<string, unknown> = {}): Promise<Harness> {
   const fake = await startFakeOverseerr()
-  const host = await startTestHost({ plugins: { overseerr: { enabled: true, config: { timeoutMs: 2000, ...config } } }, config: hostConfig })
+  const host = await startTestHost({ plugins: { overseerr: { enabled: true, config: { timeoutMs: 2000, ...config } }, ...plugins }, config: hostConfig })
   await configureOverseerr(host, fake.url, fake.apiKey)
   const admin = await host.signedIn(await host.createUser({ role: 'ADMIN', name: 'Admin Ada' }))
   return {
