@@ -3,7 +3,7 @@
 // timeout, the size cap, the retries of GETs and the breaker. Query values are
 // percent-encoded by it (RFC 3986, so ( ) ! * ' too: Overseerr answers 400 otherwise),
 // and only the documented parameters are ever sent: Overseerr refuses unknown ones.
-import { ServiceUnavailable, z, type PluginContext, type ServiceConfigRecord, type UpstreamClient } from 'medianest/plugin-api'
+import { HttpError, UpstreamError, z, type PluginContext, type ServiceConfigRecord, type UpstreamClient } from 'medianest/plugin-api'
 
 export const OVERSEERR_SERVICE = 'overseerr'
 export const NOT_SET_UP = 'Overseerr is not set up yet: an admin adds it in Admin → Services (type Overseerr).'
@@ -80,9 +80,20 @@ const USERS_PAGE = 100
 const MAX_USER_PAGES = 50
 
 export function overseerrClientFor(ctx: Pick<PluginContext, 'upstream'>, service: Pick<ServiceConfigRecord, 'serviceUrl' | 'apiKey'>, timeoutMs = 10_000): OverseerrClient {
-  const http: UpstreamClient = ctx.upstream({
+  const raw: UpstreamClient = ctx.upstream({
     service: 'Overseerr', baseUrl: service.serviceUrl, timeoutMs, headers: service.apiKey ? { 'X-Api-Key': service.apiKey } : {},
   })
+  // A refused key is the admin's to fix, not an outage: say so in words.
+  const refusedKey = (error: unknown) => {
+    if (error instanceof UpstreamError && (error.upstreamStatus === 401 || error.upstreamStatus === 403)) {
+      return new UpstreamError(error.service, error.url, `refused MediaNest's API key (HTTP ${error.upstreamStatus}); an admin needs to check it in Admin → Services`, { cause: error, upstreamStatus: error.upstreamStatus })
+    }
+    return error
+  }
+  const http: UpstreamClient = {
+    request: (req) => raw.request(req).catch((e: unknown) => { throw refusedKey(e) }),
+    get: (path, schema, rest) => raw.get(path, schema, rest).catch((e: unknown) => { throw refusedKey(e) }),
+  }
   return {
     url: service.serviceUrl,
     search: (query, page, signal) => http.get('/api/v1/search', searchPage, { query: { query, page, language: 'en' }, signal }),
@@ -112,9 +123,14 @@ export function overseerrClientFor(ctx: Pick<PluginContext, 'upstream'>, service
   }
 }
 
+/** A 503 whose words are shown: the person (or their admin) can fix it. */
+export class OverseerrNotSetUp extends HttpError {
+  constructor() { super(503, NOT_SET_UP, { expose: true }) }
+}
+
 /** The configured Overseerr, or a 503 in words when there is none (or it is switched off). */
 export async function overseerrClient(ctx: PluginContext<{ timeoutMs: number }>): Promise<OverseerrClient> {
   const service = await ctx.services.get(OVERSEERR_SERVICE)
-  if (!service || !service.enabled || !service.apiKey) throw new ServiceUnavailable(NOT_SET_UP, 60)
+  if (!service || !service.enabled || !service.apiKey) throw new OverseerrNotSetUp()
   return overseerrClientFor(ctx, service, ctx.config.timeoutMs)
 }
