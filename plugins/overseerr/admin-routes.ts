@@ -5,7 +5,7 @@ import { Conflict, z, type Request, type Response, type Viewer } from 'medianest
 import { OVERSEERR_SERVICE } from './overseerr-client.ts'
 import type { OverseerrContext } from './plugin-config.ts'
 import { actorOf, findRequest, moveRequest, type MediaRequestRow } from './requests.ts'
-import { decodeCursor, encodeCursor, listRequests, pendingCount, requestView } from './request-pages.ts'
+import { countLabel, decodeCursor, encodeCursor, listRequests, pendingCount, requestView } from './request-pages.ts'
 import { isHtmx } from './routes.ts'
 import { MEDIA_TYPES, MEDIA_TYPE_LABEL, OPEN_STATUSES, STATUSES, STATUS_LABEL, type RequestStatus } from './statuses.ts'
 import { WEBHOOK_PATH } from './webhook.ts'
@@ -42,7 +42,7 @@ export function overseerrAdminRoutes(ctx: OverseerrContext) {
     await ctx.views.pageOrFragment(req, res, {
       page: 'overseerr:admin', fragment: 'overseerr:_queue', title: 'Overseerr requests',
       data: {
-        requests: rows.map((r) => requestView(r, people.get(r.user_id) ?? 'a deleted user')), filter, pending: await pendingCount(ctx.db),
+        requests: rows.map((r) => requestView(r, people.get(r.user_id) ?? 'a deleted user')), filter, pending: countLabel(await pendingCount(ctx.db)),
         filters: FILTERS.map((f) => ({ value: f, label: f === 'open' ? 'Open (not finished)' : f === 'all' ? 'All' : STATUS_LABEL[f] })),
         types: MEDIA_TYPES.map((t) => ({ value: t, label: MEDIA_TYPE_LABEL[t] })),
         pager: { firstHref: after ? base : null, nextHref: more ? `${base}&after=${encodeURIComponent(encodeCursor(rows[rows.length - 1]))}` : null },

@@ -46,20 +46,32 @@ export function decodeCursor(text: unknown): Cursor | null {
 
 export interface ListFilter { userId?: string; statuses?: readonly RequestStatus[]; mediaType?: MediaType; after?: Cursor | null }
 
-/** One page, newest first, and whether there is another. created_at travels as text so microseconds survive. */
-export async function listRequests(db: Knex, filter: ListFilter, limit = PAGE_SIZE): Promise<{ rows: Array<MediaRequestRow & { created_at_text: string }>; more: boolean }> {
-  const q = db<MediaRequestRow>('media_requests')
+/** The query of one page, newest first, one row more than a page (so we know if there is another). */
+export function listQuery(db: Knex, filter: ListFilter, limit = PAGE_SIZE): Knex.QueryBuilder {
+  const q = db('media_requests')
     .select('*', db.raw(`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as created_at_text`))
   if (filter.userId) q.where('user_id', filter.userId)
   if (filter.statuses?.length === 1) q.where('status', filter.statuses[0])
   else if (filter.statuses?.length) q.whereIn('status', filter.statuses)
   if (filter.mediaType) q.where('media_type', filter.mediaType)
   if (filter.after) q.whereRaw('(created_at, id) < (?::timestamptz, ?::uuid)', [filter.after.createdAt, filter.after.id])
-  const rows = await q.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(limit + 1)
+  return q.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(limit + 1)
+}
+
+/** One page and whether there is another. created_at also travels as text, so the cursor keeps its microseconds. */
+export async function listRequests(db: Knex, filter: ListFilter, limit = PAGE_SIZE): Promise<{ rows: Array<MediaRequestRow & { created_at_text: string }>; more: boolean }> {
+  const rows = await listQuery(db, filter, limit)
   return { rows: rows.slice(0, limit) as Array<MediaRequestRow & { created_at_text: string }>, more: rows.length > limit }
 }
 
+/** Counting stops at this many: "1000+" is all a busy admin needs, and the page stays fast at any size. */
+export const PENDING_COUNT_CAP = 1000
+export const pendingCountQuery = (db: Knex): Knex.QueryBuilder =>
+  db.from(db('media_requests').select(db.raw('1')).where({ status: 'pending' }).limit(PENDING_COUNT_CAP).as('p')).count({ n: '*' })
+
 export async function pendingCount(db: Knex): Promise<number> {
-  const [{ n }] = await db('media_requests').where({ status: 'pending' }).count<Array<{ n: number | string }>>({ n: '*' })
+  const [{ n }] = await pendingCountQuery(db)
   return Number(n)
 }
+
+export const countLabel = (n: number): string => (n >= PENDING_COUNT_CAP ? `${PENDING_COUNT_CAP}+` : String(n))

@@ -2,7 +2,7 @@
 // admins how many wait for approval.
 import type { Widget } from 'medianest/plugin-api'
 import type { OverseerrContext } from './plugin-config.ts'
-import { listRequests, pendingCount, requestView } from './request-pages.ts'
+import { countLabel, listRequests, pendingCount, requestView } from './request-pages.ts'
 
 export function requestsWidget(ctx: OverseerrContext): Widget {
   return {
@@ -11,7 +11,7 @@ export function requestsWidget(ctx: OverseerrContext): Widget {
     async render({ viewer }) {
       const { rows } = await listRequests(ctx.db, { userId: viewer.id }, 5)
       const pending = viewer.role === 'ADMIN' ? await pendingCount(ctx.db) : null
-      return ctx.views.render('overseerr:_widget', { requests: rows.map((r) => requestView(r)), pending })
+      return ctx.views.render('overseerr:_widget', { requests: rows.map((r) => requestView(r)), pending, pendingLabel: pending === null ? null : countLabel(pending) })
     },
   }
 }
