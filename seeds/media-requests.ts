@@ -37,7 +37,7 @@ export async function generateMediaRequests(knex: Knex, options: GenerateOptions
 
   // A case expression over the cumulative weights picks each row's status from its number.
   let upTo = 0
-  const statusCase = `case ${MIX.map(([s, w]) => { upTo += w; return `when (g * 7919) % 1000 < ${upTo} then '${s}'` }).join(' ')} end`
+  const statusCase = `case ${MIX.map(([s, w]) => { upTo += w; return `when (g::bigint * 7919) % 1000 < ${upTo} then '${s}'` }).join(' ')} end`
   const [{ offset }] = (await knex.raw<{ rows: Array<{ offset: number }> }>('select coalesce(max(tmdb_id), 0)::int as "offset" from media_requests')).rows
   for (let from = 1; from <= options.rows; from += batch) {
     const to = Math.min(options.rows, from + batch - 1)

@@ -53,6 +53,10 @@ export function overseerrAdminRoutes(ctx: OverseerrContext) {
   }
 
   router.get('/', async (req, res) => renderQueue(req, res))
+  // The count on the queue page refreshes itself when any request changes (a live event).
+  router.get('/pending-count', async (_req, res) => {
+    res.type('text/plain').set('Cache-Control', 'no-store').send(countLabel(await pendingCount(ctx.db)))
+  })
 
   /** Approves or rejects one pending request; a Conflict when someone else already decided. */
   const decide = async (viewer: Viewer, id: string, action: 'approve' | 'reject', why: string | null): Promise<MediaRequestRow> => {

@@ -42,8 +42,29 @@ export async function syncOne(ctx: OverseerrContext, requestId: string, signal: 
   await syncRequest(ctx, await overseerrClient(ctx), row, SYSTEM.webhook, signal)
 }
 
+/** Longer than every attempt of a send with its backoff and timeouts could take. */
+export const STUCK_SEND_MS = 60 * 60 * 1000
+
+/**
+ * An approved request whose send job ended without a word (its every attempt timed out,
+ * or its row was lost) would wait forever: after an hour it is marked failed, with the
+ * reason, so the requester can try again.
+ */
+export async function failStuckSends(ctx: OverseerrContext, log: Logger): Promise<number> {
+  const stuck = await ctx.db<MediaRequestRow>('media_requests').where({ status: 'approved' })
+    .where('updated_at', '<', new Date(Date.now() - STUCK_SEND_MS)).orderBy('updated_at').limit(ctx.config.syncBatchSize).pluck('id')
+  let failed = 0
+  for (const id of stuck) {
+    const moved = await moveRequest(ctx, { id, from: ['approved'], to: 'failed', actor: SYSTEM.sender, note: 'Sending it to Overseerr did not finish within an hour. Try again.' })
+    if (moved) failed++
+  }
+  if (failed) log.warn(`status sync: ${failed} approved request(s) never reached Overseerr; marked failed`)
+  return failed
+}
+
 /** The schedule: every sent request, oldest first, in batches; one failure does not stop the others. */
 export async function pollOpenRequests(ctx: OverseerrContext, { signal, log }: { signal: AbortSignal; log: Logger }): Promise<{ checked: number; moved: number; failed: number }> {
+  await failStuckSends(ctx, log)
   const service = await ctx.services.get('overseerr')
   if (!service?.enabled || !service.apiKey) return { checked: 0, moved: 0, failed: 0 }
   const client = await overseerrClient(ctx)

@@ -157,4 +157,12 @@ describe('overseerr: failures, the poll, limits and who may see what', function 
     const page = await h.admin.client.get('/admin/overseerr')
     expect(page.text).to.include(`${h.host.url}/overseerr/hooks/overseerr`).and.include('Authorization')
   })
+
+  it('an approved request whose send never finished is marked failed after an hour, so it can be tried again', async () => {
+    const { row } = await pendingRequest('Stuck Send')
+    // As if approved an hour ago and its send job died without a word.
+    await h.host.db('media_requests').where({ id: row.id }).update({ status: 'approved', updated_at: new Date(Date.now() - 61 * 60_000) })
+    const failed = await waitForStatus(h.host, row.id, 'failed')
+    expect((await timeline(h.host, failed.id)).at(-1).note).to.include('did not finish within an hour')
+  })
 })

@@ -70,4 +70,31 @@ describe('overseerr: my requests, the dashboard card and live status', function 
       await stream.close()
     }
   })
+
+  it('shows a hostile title escaped on every page that lists it (stored XSS)', async () => {
+    const tmdbId = 990_002
+    h.fake.addTitle({ mediaType: 'movie', tmdbId, title: '<script>alert(1)</script>"><img src=x onerror=alert(2)>', year: 2020 })
+    const { client } = await h.host.signedIn()
+    await client.post('/overseerr/requests', { mediaType: 'movie', tmdbId: String(tmdbId) })
+    const row = await requestRow(h.host, tmdbId)
+    expect(row.title).to.include('<script>')
+    const pages = [
+      await client.get('/overseerr/requests'), await client.get(`/overseerr/requests/${row.id}`),
+      await client.get('/widgets/overseerr/requests', { htmx: true }), await h.admin.client.get('/admin/overseerr'),
+    ]
+    for (const page of pages) {
+      expect(page.status).to.equal(200)
+      expect(page.text).not.to.include('<script>alert(1)')
+      expect(page.text).not.to.include('<img src=x')
+      expect(page.text).to.include('&lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;&lt;img src=x onerror=alert(2)&gt;')
+    }
+  })
+
+  it('the queue’s pending count refreshes itself when a request changes', async () => {
+    const page = await h.admin.client.get('/admin/overseerr')
+    expect(page.text).to.include('hx-trigger="overseerr-queue-changed from:body"')
+    const count = await h.admin.client.get('/admin/overseerr/pending-count', { htmx: true })
+    const pending = Number((await h.host.db('media_requests').where({ status: 'pending' }).count({ n: '*' }))[0].n)
+    expect(count.text).to.equal(String(pending))
+  })
 })
