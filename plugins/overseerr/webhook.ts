@@ -42,7 +42,9 @@ export function overseerrWebhook(ctx: OverseerrContext): WebhookDefinition {
         rows = await ctx.db<MediaRequestRow>('media_requests').where({ tmdb_id: tmdbId, media_type: mediaType }).whereNotNull('overseerr_id').whereIn('status', SENT_STATUSES)
       }
       if (!rows.length) return { status: 200, body: { ok: true, ignored: true, notification: type } }
-      for (const row of rows) await ctx.jobs.enqueue('sync', { requestId: row.id }, { dedupeKey: `sync:${row.id}` })
+      // No dedupe key: a sync already running may have read the state before this delivery's
+      // change, so each delivery gets its own read. Moves are forward-only, so extra reads are harmless.
+      for (const row of rows) await ctx.jobs.enqueue('sync', { requestId: row.id })
       ctx.log.info(`webhook ${type}: syncing ${rows.length} request(s)`, { requestId: d.deliveryId })
       return { status: 202, body: { ok: true, queued: rows.length } }
     },
