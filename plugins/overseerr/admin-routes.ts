@@ -1,0 +1,111 @@
+// /admin/overseerr (behind the core's admin guard): the approval queue, pending first,
+// with approve/reject per row and in bulk, filters, and the webhook's address and header
+// to paste into Overseerr.
+import { Conflict, z, type Request, type Response, type Viewer } from 'medianest/plugin-api'
+import { OVERSEERR_SERVICE } from './overseerr-client.ts'
+import type { OverseerrContext } from './plugin-config.ts'
+import { actorOf, findRequest, moveRequest, type MediaRequestRow } from './requests.ts'
+import { countLabel, decodeCursor, encodeCursor, listRequests, pendingCount, requestView } from './request-pages.ts'
+import { isHtmx } from './routes.ts'
+import { MEDIA_TYPES, MEDIA_TYPE_LABEL, OPEN_STATUSES, STATUSES, STATUS_LABEL, type RequestStatus } from './statuses.ts'
+import { WEBHOOK_PATH } from './webhook.ts'
+
+const NOTICES = { approved: 'Approved: it is on its way to Overseerr.', rejected: 'Rejected.', bulk: 'Done: the selected requests were updated.' }
+const FILTERS = ['pending', 'open', 'all', ...STATUSES.filter((s) => s !== 'pending')] as const
+
+const queueQuery = z.object({
+  status: z.enum(FILTERS, 'Choose a status from the list.').default('pending'),
+  type: z.union([z.literal(''), z.enum(MEDIA_TYPES, 'Choose a type from the list.')]).default(''),
+  after: z.string().max(100).optional(),
+})
+const reason = z.string().trim().max(500, 'Keep the reason under 500 characters.').optional().transform((r) => r || null)
+const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'Not a request id.')
+const bulkBody = z.object({
+  action: z.enum(['approve', 'reject'], 'Choose approve or reject.'),
+  ids: z.union([uuid, z.array(uuid).max(100, 'Select at most 100 requests at once.')], 'Select at least one request.').transform((v) => [v].flat()),
+  reason,
+})
+
+export function overseerrAdminRoutes(ctx: OverseerrContext) {
+  const router = ctx.http.router()
+
+  const statusesOf = (filter: (typeof FILTERS)[number]): readonly RequestStatus[] | undefined =>
+    filter === 'all' ? undefined : filter === 'open' ? OPEN_STATUSES : [filter]
+
+  const renderQueue = async (req: Request, res: Response, notice: string | null = null) => {
+    const filter = ctx.http.parse(queueQuery, req.query)
+    const after = filter.after ? decodeCursor(filter.after) : null
+    const { rows, more } = await listRequests(ctx.db, { statuses: statusesOf(filter.status), mediaType: filter.type || undefined, after })
+    const people = new Map((await ctx.users.list({ ids: [...new Set(rows.map((r) => r.user_id))] })).map((u) => [u.id, u.name ?? u.email]))
+    const service = await ctx.services.get(OVERSEERR_SERVICE)
+    const base = `/admin/overseerr?status=${filter.status}&type=${filter.type}`
+    await ctx.views.pageOrFragment(req, res, {
+      page: 'overseerr:admin', fragment: 'overseerr:_queue', title: 'Overseerr requests',
+      data: {
+        requests: rows.map((r) => requestView(r, people.get(r.user_id) ?? 'a deleted user')), filter, pending: countLabel(await pendingCount(ctx.db)),
+        filters: FILTERS.map((f) => ({ value: f, label: f === 'open' ? 'Open (not finished)' : f === 'all' ? 'All' : STATUS_LABEL[f] })),
+        types: MEDIA_TYPES.map((t) => ({ value: t, label: MEDIA_TYPE_LABEL[t] })),
+        pager: { firstHref: after ? base : null, nextHref: more ? `${base}&after=${encodeURIComponent(encodeCursor(rows[rows.length - 1]))}` : null },
+        notice: notice ?? ctx.http.takeFlash(req, res, NOTICES),
+        webhook: { url: `${req.protocol}://${req.get('host')}/overseerr/hooks/${WEBHOOK_PATH}`, secretSet: Boolean(service?.fields.webhookSecret), configured: Boolean(service) },
+      },
+    })
+  }
+
+  router.get('/', async (req, res) => renderQueue(req, res))
+  // The count on the queue page refreshes itself when any request changes (a live event).
+  router.get('/pending-count', async (_req, res) => {
+    res.type('text/plain').set('Cache-Control', 'no-store').send(countLabel(await pendingCount(ctx.db)))
+  })
+
+  /** Approves or rejects one pending request; a Conflict when someone else already decided. */
+  const decide = async (viewer: Viewer, id: string, action: 'approve' | 'reject', why: string | null): Promise<MediaRequestRow> => {
+    const moved = action === 'approve'
+      ? await moveRequest(ctx, { id, from: ['pending'], to: 'approved', actor: actorOf(viewer), note: why })
+      : await moveRequest(ctx, { id, from: ['pending'], to: 'rejected', actor: actorOf(viewer), note: why, extra: { reason: why } })
+    if (moved) return moved
+    const now = await findRequest(ctx.db, id)
+    if (!now) throw new Conflict('That request no longer exists.')
+    throw new Conflict(`“${now.title}” is no longer waiting for approval: it is ${STATUS_LABEL[now.status].toLowerCase()}.`)
+  }
+
+  const one = (action: 'approve' | 'reject') => async (req: Request, res: Response) => {
+    const viewer = ctx.http.mustViewer(req)
+    const id = ctx.http.parse(uuid, req.params.id)
+    const why = action === 'reject' ? ctx.http.parse(z.object({ reason }), req.body).reason : null
+    const row = await decide(viewer, id, action, why)
+    if (isHtmx(req)) {
+      const owner = await ctx.users.get(row.user_id)
+      return ctx.views.pageOrFragment(req, res, {
+        page: 'overseerr:admin', fragment: 'overseerr:_queue-row', title: 'Overseerr requests', data: { r: requestView(row, owner?.name ?? owner?.email) },
+      })
+    }
+    ctx.http.flash(res, action === 'approve' ? 'approved' : 'rejected')
+    res.redirect(303, '/admin/overseerr')
+  }
+  router.post('/requests/:id/approve', one('approve'))
+  router.post('/requests/:id/reject', one('reject'))
+
+  router.post('/bulk', async (req, res) => {
+    const viewer = ctx.http.mustViewer(req)
+    const body = ctx.http.parse(bulkBody, req.body)
+    let done = 0
+    const skipped: string[] = []
+    for (const id of new Set(body.ids)) {
+      try {
+        await decide(viewer, id, body.action, body.reason)
+        done++
+      } catch (error) {
+        if (!(error instanceof Conflict)) throw error
+        skipped.push(error.message)
+      }
+    }
+    const verb = body.action === 'approve' ? 'Approved' : 'Rejected'
+    const notice = `${verb} ${done} ${done === 1 ? 'request' : 'requests'}.${skipped.length ? ` Skipped ${skipped.length}: ${skipped.join(' ')}` : ''}`
+    if (isHtmx(req)) return renderQueue(req, res, notice)
+    ctx.http.flash(res, 'bulk')
+    res.redirect(303, '/admin/overseerr')
+  })
+
+  return router
+}

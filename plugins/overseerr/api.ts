@@ -1,0 +1,24 @@
+// What other plugins may import from overseerr: the events it emits and their payload.
+export const REQUEST_EVENTS = {
+  created: 'overseerr.request.created',
+  approved: 'overseerr.request.approved',
+  rejected: 'overseerr.request.rejected',
+  completed: 'overseerr.request.completed',
+  failed: 'overseerr.request.failed',
+} as const
+
+/** Every overseerr.request.* payload. `userId` is the requester (the 'subject'). */
+export interface RequestEventPayload {
+  requestId: string
+  userId: string
+  userName: string
+  title: string
+  mediaType: 'movie' | 'tv'
+  tmdbId: number | null
+  status: string
+  /** created: whether it waits for an admin's approval. */
+  needsApproval?: boolean
+  /** rejected / failed: the reason given, if any. */
+  reason?: string | null
+  [key: string]: unknown
+}

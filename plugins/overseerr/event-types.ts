@@ -1,0 +1,37 @@
+// The events overseerr emits (API 1.1 event types), so the notifications plugin can turn
+// them into messages without knowing this plugin. Each is emitted in the transaction that
+// changed the request.
+import type { EventType } from 'medianest/plugin-api'
+import { REQUEST_EVENTS, type RequestEventPayload } from './api.ts'
+
+const what = (p: Partial<RequestEventPayload>) => `${String(p.title ?? 'A title')}${p.mediaType === 'tv' ? ' (TV show)' : ''}`
+const link = (p: Partial<RequestEventPayload>) => (typeof p.requestId === 'string' && /^[0-9a-f-]{36}$/i.test(p.requestId) ? `/overseerr/requests/${p.requestId}` : '/overseerr/requests')
+const because = (p: Partial<RequestEventPayload>) => (p.reason ? ` Reason: ${String(p.reason)}` : '')
+
+export const requestEventTypes: EventType[] = [
+  {
+    // The admins are the ones who act on a new request (approve it), or like to know of it.
+    event: REQUEST_EVENTS.created, title: 'New request', audience: 'admins',
+    describe: (p: Partial<RequestEventPayload>) => ({
+      title: p.needsApproval ? 'A request waits for approval' : 'New request',
+      message: `${String(p.userName ?? 'Someone')} requested ${what(p)}${p.needsApproval ? '; it waits for your approval.' : '; it was approved automatically.'}`,
+      link: p.needsApproval ? '/admin/overseerr' : link(p),
+    }),
+  },
+  {
+    event: REQUEST_EVENTS.approved, title: 'Request approved', audience: 'subject',
+    describe: (p: Partial<RequestEventPayload>) => ({ title: 'Request approved', message: `Your request for ${what(p)} was approved and sent to Overseerr.`, link: link(p) }),
+  },
+  {
+    event: REQUEST_EVENTS.rejected, title: 'Request rejected', audience: 'subject',
+    describe: (p: Partial<RequestEventPayload>) => ({ title: 'Request rejected', message: `Your request for ${what(p)} was rejected.${because(p)}`, link: link(p) }),
+  },
+  {
+    event: REQUEST_EVENTS.completed, title: 'Available in Plex', audience: 'subject',
+    describe: (p: Partial<RequestEventPayload>) => ({ title: 'Available in Plex', message: `${what(p)}, which you requested, is now available in Plex.`, link: link(p) }),
+  },
+  {
+    event: REQUEST_EVENTS.failed, title: 'Request failed', audience: 'subject',
+    describe: (p: Partial<RequestEventPayload>) => ({ title: 'Request failed', message: `Your request for ${what(p)} failed. You can try again from its page.${because(p)}`, link: link(p) }),
+  },
+]

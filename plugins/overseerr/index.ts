@@ -1,0 +1,53 @@
+// overseerr: search, request, approve, and follow a movie or show from request to
+// "available in Plex", through Overseerr (or Jellyseerr). Enabled by default; it asks the
+// admin to add the overseerr service before search works.
+import { definePlugin, z } from 'medianest/plugin-api'
+import { overseerrConfig } from './plugin-config.ts'
+import { overseerrRoutes } from './routes.ts'
+import { overseerrAdminRoutes } from './admin-routes.ts'
+import { overseerrServiceType } from './overseerr-service-type.ts'
+import { overseerrWebhook } from './webhook.ts'
+import { requestsWidget } from './widget.ts'
+import { sendRequest } from './sending.ts'
+import { pollOpenRequests, syncOne } from './status-sync.ts'
+import { requestEventTypes } from './event-types.ts'
+
+const requestIdPayload = z.object({ requestId: z.uuid() })
+
+export default definePlugin({
+  name: 'overseerr',
+  version: '1.0.0',
+  api: '^1.1.0',
+  description: 'Request movies and shows through Overseerr, and follow them until they are in Plex.',
+  config: overseerrConfig,
+  migrations: new URL('./migrations', import.meta.url),
+  views: new URL('./views', import.meta.url),
+  tables: ['media_requests', 'media_request_seasons', 'media_request_timeline'],
+  register(ctx) {
+    return {
+      routes: overseerrRoutes(ctx),
+      adminRoutes: overseerrAdminRoutes(ctx),
+      nav: [{ label: 'Requests', href: '/overseerr' }],
+      widgets: [requestsWidget(ctx)],
+      serviceTypes: [overseerrServiceType(ctx)],
+      webhooks: [overseerrWebhook(ctx)],
+      // Every POST counts, refusals included: the limit guards Overseerr as much as our table.
+      rateLimits: [{ id: 'request', method: 'POST', path: '/requests', limit: ctx.config.requestsPerHour, window: '1h' }],
+      jobs: [
+        {
+          name: 'send', timeout: '2m', attempts: ctx.config.sendAttempts, payload: requestIdPayload,
+          async run({ requestId }, job) { await sendRequest(ctx, requestId, job) },
+        },
+        {
+          name: 'sync', timeout: '1m', attempts: 3, payload: requestIdPayload,
+          async run({ requestId }, job) { await syncOne(ctx, requestId, job.signal) },
+        },
+      ],
+      schedules: [{
+        id: 'status-sync', every: ctx.config.syncEvery, timeout: '4m', scope: 'cluster',
+        async run(job) { await pollOpenRequests(ctx, job) },
+      }],
+      eventTypes: requestEventTypes,
+    }
+  },
+})

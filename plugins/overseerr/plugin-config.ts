@@ -1,0 +1,22 @@
+// overseerr's config slice (plugins.overseerr.config) and the context type its files share.
+import { z, type PluginContext } from 'medianest/plugin-api'
+
+const duration = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 30s, 5m or 1h')
+
+export const overseerrConfig = z.object({
+  /** Which roles' requests skip the admin's approval. */
+  autoApprove: z.object({ ADMIN: z.boolean().default(true), USER: z.boolean().default(false) }).default({ ADMIN: true, USER: false }),
+  /** New requests one person may make per hour (the core's rate limits count them). */
+  requestsPerHour: z.int().min(1).max(10_000).default(20),
+  /** How often the cluster schedule polls Overseerr for every open request. */
+  syncEvery: duration.default('5m'),
+  /** Open requests read from Overseerr per batch of the poll. */
+  syncBatchSize: z.int().min(1).max(500).default(50),
+  /** Attempts at sending an approved request before it is marked failed. */
+  sendAttempts: z.int().min(1).max(20).default(6),
+  /** Longest one Overseerr call may take, in milliseconds. */
+  timeoutMs: z.int().min(500).max(60_000).default(10_000),
+})
+
+export type OverseerrConfig = z.output<typeof overseerrConfig>
+export type OverseerrContext = PluginContext<OverseerrConfig>

@@ -1,0 +1,190 @@
+// The media_requests table and its two companions (seasons, timeline): row types, reads,
+// creation with the database's dedupe, and the one way a status changes. Every status
+// change writes its timeline entry, and its event where there is one, in the same
+// transaction as the change; the requester's open pages hear of it after the commit.
+import type { Knex, PublicUser, Viewer } from 'medianest/plugin-api'
+import { REQUEST_EVENTS, type RequestEventPayload } from './api.ts'
+import type { OverseerrContext } from './plugin-config.ts'
+import { requestView } from './request-pages.ts'
+import { OPEN_STATUSES, type MediaType, type RequestStatus } from './statuses.ts'
+
+export interface MediaRequestRow {
+  id: string
+  user_id: string
+  title: string
+  media_type: MediaType
+  tmdb_id: number | null
+  status: RequestStatus
+  overseerr_id: number | null
+  all_seasons: boolean
+  year: number | null
+  poster_path: string | null
+  created_at: Date
+  updated_at: Date
+  completed_at: Date | null
+}
+
+export interface TimelineRow {
+  id: string
+  request_id: string
+  at: Date
+  actor_user_id: string | null
+  actor: string
+  from_status: RequestStatus | null
+  to_status: RequestStatus
+  note: string | null
+}
+
+/** Who or what changed a status, for the timeline. */
+export interface Actor { userId: string | null; name: string }
+export const SYSTEM = {
+  autoApprove: { userId: null, name: 'Auto-approval' },
+  sender: { userId: null, name: 'Sending to Overseerr' },
+  webhook: { userId: null, name: 'Overseerr (webhook)' },
+  poll: { userId: null, name: 'Overseerr (status sync)' },
+} satisfies Record<string, Actor>
+
+export const actorOf = (viewer: Pick<Viewer, 'id' | 'name' | 'email'>): Actor => ({ userId: viewer.id, name: viewer.name ?? viewer.email })
+
+const EVENT_OF: Partial<Record<RequestStatus, string>> = {
+  approved: REQUEST_EVENTS.approved, rejected: REQUEST_EVENTS.rejected, completed: REQUEST_EVENTS.completed, failed: REQUEST_EVENTS.failed,
+}
+
+export async function findRequest(db: Knex, id: string): Promise<MediaRequestRow | null> {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return null
+  return (await db<MediaRequestRow>('media_requests').where({ id }).first()) ?? null
+}
+
+/** The open request for a title, if any. */
+export async function openRequestFor(db: Knex, tmdbId: number, mediaType: MediaType): Promise<MediaRequestRow | null> {
+  return (await db<MediaRequestRow>('media_requests').where({ tmdb_id: tmdbId, media_type: mediaType }).whereIn('status', OPEN_STATUSES).first()) ?? null
+}
+
+export async function seasonsOf(db: Knex, requestId: string): Promise<number[]> {
+  const rows = await db('media_request_seasons').where({ request_id: requestId }).orderBy('season_number')
+  return rows.map((r: { season_number: number }) => r.season_number)
+}
+
+export async function timelineOf(db: Knex, requestId: string): Promise<TimelineRow[]> {
+  return db<TimelineRow>('media_request_timeline').where({ request_id: requestId }).orderBy([{ column: 'at', order: 'desc' }, { column: 'id', order: 'desc' }])
+}
+
+export function eventPayload(row: MediaRequestRow, user: Pick<PublicUser, 'name' | 'email'> | null, extra: Partial<RequestEventPayload> = {}): RequestEventPayload {
+  return {
+    requestId: row.id, userId: row.user_id, userName: user?.name ?? user?.email ?? 'someone', title: row.title,
+    mediaType: row.media_type, tmdbId: row.tmdb_id, status: row.status, ...extra,
+  }
+}
+
+export interface NewRequest {
+  user: Viewer
+  title: string
+  mediaType: MediaType
+  tmdbId: number
+  year: number | null
+  posterPath: string | null
+  /** tv: 'all', or the season numbers; movie: 'all' (ignored). */
+  seasons: 'all' | number[]
+  autoApprove: boolean
+}
+
+export type CreateOutcome = { kind: 'created'; row: MediaRequestRow } | { kind: 'duplicate'; existing: MediaRequestRow | null }
+
+const isUniqueViolation = (error: unknown) => (error as { code?: string })?.code === '23505'
+
+/**
+ * Creates a pending request (or an approved one with its send job, when auto-approved).
+ * The partial unique index decides between simultaneous clicks: the loser gets the
+ * winner's row.
+ */
+export async function createRequest(ctx: OverseerrContext, input: NewRequest): Promise<CreateOutcome> {
+  const existing = await openRequestFor(ctx.db, input.tmdbId, input.mediaType)
+  if (existing) return { kind: 'duplicate', existing }
+  let row: MediaRequestRow
+  try {
+    row = await ctx.db.transaction(async (trx) => {
+      const [created] = await trx<MediaRequestRow>('media_requests').insert({
+        user_id: input.user.id, title: input.title, media_type: input.mediaType, tmdb_id: input.tmdbId, status: 'pending',
+        all_seasons: input.mediaType === 'tv' && input.seasons === 'all', year: input.year, poster_path: input.posterPath,
+      }).returning('*')
+      if (input.mediaType === 'tv' && input.seasons !== 'all') {
+        await trx('media_request_seasons').insert(input.seasons.map((n) => ({ request_id: created.id, season_number: n })))
+      }
+      const actor = actorOf(input.user)
+      await addTimeline(trx, created.id, actor, null, 'pending', input.autoApprove ? null : 'Waiting for an admin to approve it.')
+      await ctx.events.emit(REQUEST_EVENTS.created, eventPayload(created, input.user, { needsApproval: !input.autoApprove }), { trx })
+      if (!input.autoApprove) return created
+      return moveInside(ctx, trx, created, input.user, 'approved', SYSTEM.autoApprove, `Auto-approved for ${input.user.role === 'ADMIN' ? 'admins' : 'users'}.`, {})
+    })
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error
+    return { kind: 'duplicate', existing: await openRequestFor(ctx.db, input.tmdbId, input.mediaType) }
+  }
+  await publishChange(ctx, row)
+  return { kind: 'created', row }
+}
+
+async function addTimeline(trx: Knex, requestId: string, actor: Actor, from: RequestStatus | null, to: RequestStatus, note: string | null): Promise<void> {
+  await trx('media_request_timeline').insert({
+    request_id: requestId, at: trx.raw('clock_timestamp()'), actor_user_id: actor.userId, actor: actor.name.slice(0, 200), from_status: from, to_status: to, note: note?.slice(0, 1000) ?? null,
+  })
+}
+
+export interface Move {
+  id: string
+  /** Moves only from one of these (checked in the UPDATE, so two movers cannot both win). */
+  from: readonly RequestStatus[]
+  to: RequestStatus
+  actor: Actor
+  note?: string | null
+  /** Other columns to set with the change (overseerr_id). */
+  set?: Partial<Pick<MediaRequestRow, 'overseerr_id'>>
+  /** Extra payload for the event (a rejection's reason). */
+  extra?: Partial<RequestEventPayload>
+}
+
+/** Moves one request; null when it was not in `from` (someone else moved it first). */
+export async function moveRequest(ctx: OverseerrContext, move: Move): Promise<MediaRequestRow | null> {
+  // The requester is read before the transaction: on PGlite the transaction holds the
+  // only connection, and the core's user reads need one of their own.
+  const before = await findRequest(ctx.db, move.id)
+  if (!before || !move.from.includes(before.status)) return null
+  const user = await ctx.users.get(before.user_id)
+  const row = await ctx.db.transaction(async (trx) => {
+    const current = await trx<MediaRequestRow>('media_requests').where({ id: move.id }).whereIn('status', move.from).forUpdate().first()
+    if (!current) return null
+    return moveInside(ctx, trx, current, user, move.to, move.actor, move.note ?? null, move.set ?? {}, move.extra)
+  })
+  if (row) await publishChange(ctx, row)
+  return row
+}
+
+async function moveInside(
+  ctx: OverseerrContext, trx: Knex.Transaction, current: MediaRequestRow, user: Pick<PublicUser, 'name' | 'email'> | null,
+  to: RequestStatus, actor: Actor, note: string | null,
+  set: Partial<Pick<MediaRequestRow, 'overseerr_id'>>, extra: Partial<RequestEventPayload> = {},
+): Promise<MediaRequestRow> {
+  const [row] = await trx<MediaRequestRow>('media_requests').where({ id: current.id }).update({
+    ...set, status: to, updated_at: trx.fn.now() as unknown as Date,
+    completed_at: to === 'completed' ? (trx.fn.now() as unknown as Date) : current.status === 'completed' ? null : current.completed_at,
+  }).returning('*')
+  await addTimeline(trx, row.id, actor, current.status, to, note)
+  if (to === 'approved') await ctx.jobs.enqueue('send', { requestId: row.id }, { trx, dedupeKey: `send:${row.id}` })
+  const event = EVENT_OF[to]
+  if (event) {
+    await ctx.events.emit(event, eventPayload(row, user, { reason: note, ...extra }), { trx })
+  }
+  return row
+}
+
+/** The requester's open pages (their list, the request's page, the dashboard) update their badge. */
+export async function publishChange(ctx: OverseerrContext, row: MediaRequestRow): Promise<void> {
+  try {
+    const html = await ctx.views.render('overseerr:_live-status', { r: requestView(row) })
+    await ctx.live.publish('message', html, { userId: row.user_id })
+    await ctx.live.publish('overseerr-queue-changed', '', { role: 'ADMIN' })
+  } catch (error) {
+    // The change is committed; a page that missed it shows it on its next load.
+    ctx.log.warn(`could not push the status of request ${row.id}: ${(error as Error).message}`)
+  }
+}

@@ -1,0 +1,195 @@
+// The pages everyone signed in uses: search (/overseerr), the season picker for a show,
+// making a request, "my requests" and one request's page with its timeline. Each URL is
+// one handler: a plain page without JavaScript, the fragment for htmx.
+import fs from 'node:fs'
+import { BadInput, Conflict, NotFound, UpstreamError, z, type Request, type Response, type Viewer } from 'medianest/plugin-api'
+import { overseerrClient } from './overseerr-client.ts'
+import type { OverseerrContext } from './plugin-config.ts'
+import { actorOf, createRequest, findRequest, moveRequest, seasonsOf, SYSTEM, timelineOf, type MediaRequestRow } from './requests.ts'
+import { decodeCursor, encodeCursor, listRequests, requestView } from './request-pages.ts'
+import { MAX_QUERY, MAX_TMDB_ID, posterUrl, searchTitles, yearOf } from './search.ts'
+import { MEDIA_TYPES, MEDIA_TYPE_LABEL, STATUSES, STATUS_LABEL, type MediaType } from './statuses.ts'
+
+const NOTICES = { requested: 'Requested. You can follow it here.', retried: 'Sent back for approval.' }
+
+const searchQuery = z.object({
+  q: z.string().trim().max(MAX_QUERY, `Keep the search under ${MAX_QUERY} characters.`).default(''),
+  page: z.string().regex(/^\d{1,3}$/, 'The page must be a number.').transform(Number).pipe(z.int().min(1, 'Pages start at 1.').max(500)).default(1),
+})
+
+const tmdbId = z.string().trim().regex(/^\d{1,10}$/, 'The TMDB id must be a number.').transform(Number)
+  .pipe(z.int().min(1, 'The TMDB id must be a number.').max(MAX_TMDB_ID, 'The TMDB id is too large.'))
+const requestBody = z.object({
+  mediaType: z.enum(MEDIA_TYPES, 'Choose a movie or a TV show.'),
+  tmdbId,
+  seasonChoice: z.enum(['all', 'some'], 'Choose all seasons or some.').optional(),
+  seasons: z.union([z.string(), z.array(z.string()).max(200)]).optional(),
+})
+
+const listQuery = z.object({
+  status: z.union([z.literal(''), z.enum(STATUSES, 'Choose a status from the list.')]).default(''),
+  type: z.union([z.literal(''), z.enum(MEDIA_TYPES, 'Choose a type from the list.')]).default(''),
+  after: z.string().max(100).optional(),
+})
+
+export const isHtmx = (req: Request) => req.get('HX-Request') === 'true'
+
+/** A request page or action: its owner or an admin; anyone else gets the same 404 as for no request. */
+export async function ownRequest(ctx: OverseerrContext, viewer: Viewer, id: string): Promise<MediaRequestRow> {
+  const row = await findRequest(ctx.db, id)
+  if (!row || (row.user_id !== viewer.id && viewer.role !== 'ADMIN')) throw new NotFound('There is no such request, or it is not yours.')
+  return row
+}
+
+export function overseerrRoutes(ctx: OverseerrContext) {
+  const router = ctx.http.router()
+  // The plugin's stylesheet, linked from its pages (the CSP allows only files from here).
+  const css = fs.readFileSync(new URL('./assets/overseerr.css', import.meta.url))
+  router.get('/assets/overseerr.css', (_req, res) => {
+    res.type('text/css').set('Cache-Control', 'public, max-age=3600').send(css)
+  })
+  router.use(ctx.http.requireUser)
+
+  // --- search -------------------------------------------------------------------
+  router.get('/', async (req, res) => {
+    const viewer = ctx.http.mustViewer(req)
+    const checked = ctx.http.validate(searchQuery, req.query)
+    const raw = typeof req.query.q === 'string' ? req.query.q.slice(0, MAX_QUERY + 50) : ''
+    const render = (data: Record<string, unknown>, status = 200) => ctx.views.pageOrFragment(req, res, {
+      page: 'overseerr:search', fragment: 'overseerr:_results', title: 'Request a movie or show', status,
+      data: { query: raw, fields: {}, search: null, ...data },
+    })
+    if (!checked.ok) return render({ fields: checked.fields, error: checked.message }, 422)
+    const { q, page } = checked.data
+    if (!q) return render({ query: '' })
+    const client = await overseerrClient(ctx)
+    const search = await searchTitles(ctx.db, client, viewer, q, page)
+    const href = (p: number) => `/overseerr?q=${encodeURIComponent(q)}&page=${p}`
+    const pager = { prevHref: search.page > 1 ? href(search.page - 1) : null, nextHref: search.page < search.totalPages ? href(search.page + 1) : null }
+    return render({ query: q, search, pager })
+  })
+
+  // --- the season picker for a show ----------------------------------------------
+  router.get('/tv/:tmdbId', async (req, res) => {
+    const id = ctx.http.parse(tmdbId, req.params.tmdbId)
+    const details = await detailsOrRefuse(ctx, 'tv', id)
+    await renderSeasons(req, res, { tmdbId: id, title: details.name ?? details.title ?? '(untitled)', year: yearOf(details.firstAirDate), seasons: (details.seasons ?? []).map((s) => s.seasonNumber), fields: {}, chosen: [], choice: 'all' })
+  })
+
+  interface SeasonsForm { tmdbId: number; title: string; year: number | null; seasons: number[]; fields: Record<string, string>; chosen: number[]; choice: string; error?: string }
+  const renderSeasons = (req: Request, res: Response, form: SeasonsForm, status = 200) => ctx.views.pageOrFragment(req, res, {
+    page: 'overseerr:seasons', fragment: 'overseerr:_seasons-form', title: `Request ${form.title}`, status, data: { form },
+  })
+
+  // --- making a request -----------------------------------------------------------
+  router.post('/requests', async (req, res) => {
+    const viewer = ctx.http.mustViewer(req)
+    const body = ctx.http.parse(requestBody, req.body)
+    const details = await detailsOrRefuse(ctx, body.mediaType, body.tmdbId)
+    const title = (details.title ?? details.name ?? '').slice(0, 500) || `TMDB ${body.tmdbId}`
+    const year = yearOf(details.releaseDate ?? details.firstAirDate)
+
+    let seasons: 'all' | number[] = 'all'
+    if (body.mediaType === 'tv' && body.seasonChoice === 'some') {
+      const known = (details.seasons ?? []).map((s) => s.seasonNumber)
+      const picked = [...new Set([body.seasons ?? []].flat().map((s) => Number(s)))]
+      const form: SeasonsForm = { tmdbId: body.tmdbId, title, year, seasons: known, fields: {}, chosen: picked.filter((n) => known.includes(n)), choice: 'some' }
+      if (!picked.length) return renderSeasons(req, res, { ...form, fields: { seasons: 'Pick at least one season, or choose all seasons.' } }, 422)
+      if (picked.some((n) => !known.includes(n))) return renderSeasons(req, res, { ...form, fields: { seasons: `${title} has no such season; pick from the list.` } }, 422)
+      seasons = picked.sort((a, b) => a - b)
+    }
+
+    if (details.mediaInfo?.status === 5) return outcome(req, res, { state: 'available', title }, 409)
+    const result = await createRequest(ctx, {
+      user: viewer, title, mediaType: body.mediaType, tmdbId: body.tmdbId, year, posterPath: posterUrl(details.posterPath) ? details.posterPath! : null,
+      seasons, autoApprove: ctx.config.autoApprove[viewer.role] ?? false,
+    })
+    if (result.kind === 'duplicate') {
+      const existing = result.existing
+      const visible = existing && (existing.user_id === viewer.id || viewer.role === 'ADMIN')
+      return outcome(req, res, { state: 'duplicate', title, existing: existing ? { id: visible ? existing.id : null, status: STATUS_LABEL[existing.status], mine: existing.user_id === viewer.id } : null }, 409)
+    }
+    if (isHtmx(req)) return outcome(req, res, { state: 'requested', title, request: requestView(result.row) }, 201)
+    ctx.http.flash(res, 'requested')
+    res.redirect(303, `/overseerr/requests/${result.row.id}`)
+  })
+
+  const outcome = (req: Request, res: Response, data: Record<string, unknown>, status: number) => ctx.views.pageOrFragment(req, res, {
+    page: 'overseerr:outcome', fragment: 'overseerr:_outcome', title: 'Request', status, data: { outcome: data },
+  })
+
+  // --- my requests ----------------------------------------------------------------
+  router.get('/requests', async (req, res) => {
+    const viewer = ctx.http.mustViewer(req)
+    const filter = ctx.http.parse(listQuery, req.query)
+    const after = filter.after ? decodeCursor(filter.after) : null
+    if (filter.after && !after) throw new BadInput('That page address is broken; start again from the first page.', { after: 'Not a page position.' })
+    const { rows, more } = await listRequests(ctx.db, { userId: viewer.id, statuses: filter.status ? [filter.status] : undefined, mediaType: filter.type || undefined, after })
+    const base = `/overseerr/requests?status=${filter.status}&type=${filter.type}`
+    await ctx.views.pageOrFragment(req, res, {
+      page: 'overseerr:requests', fragment: 'overseerr:_requests-list', title: 'My requests',
+      data: {
+        requests: rows.map((r) => requestView(r)), filter, statuses: STATUSES.map((s) => ({ value: s, label: STATUS_LABEL[s] })),
+        types: MEDIA_TYPES.map((t) => ({ value: t, label: MEDIA_TYPE_LABEL[t] })),
+        pager: { firstHref: after ? base : null, nextHref: more ? `${base}&after=${encodeURIComponent(encodeCursor(rows[rows.length - 1]))}` : null },
+        notice: ctx.http.takeFlash(req, res, NOTICES),
+      },
+    })
+  })
+
+  // --- one request ----------------------------------------------------------------
+  const renderRequest = async (req: Request, res: Response, row: MediaRequestRow, status = 200) => {
+    const viewer = ctx.http.mustViewer(req)
+    const owner = row.user_id === viewer.id ? null : await ctx.users.get(row.user_id)
+    await ctx.views.pageOrFragment(req, res, {
+      page: 'overseerr:request', fragment: 'overseerr:_request', title: row.title, status,
+      data: {
+        request: requestView(row, owner ? owner.name ?? owner.email : undefined), seasons: row.all_seasons ? 'all' : await seasonsOf(ctx.db, row.id),
+        timeline: (await timelineOf(ctx.db, row.id)).map((t) => ({
+          at: `${t.at.toISOString().slice(0, 19).replace('T', ' ')} UTC`, actor: t.actor, from: t.from_status ? STATUS_LABEL[t.from_status] : null,
+          to: STATUS_LABEL[t.to_status], note: t.note,
+        })),
+        canRetry: row.status === 'failed', notice: ctx.http.takeFlash(req, res, NOTICES),
+      },
+    })
+  }
+
+  router.get('/requests/:id', async (req, res) => {
+    await renderRequest(req, res, await ownRequest(ctx, ctx.http.mustViewer(req), req.params.id))
+  })
+
+  router.post('/requests/:id/retry', async (req, res) => {
+    const viewer = ctx.http.mustViewer(req)
+    const row = await ownRequest(ctx, viewer, req.params.id)
+    let moved: MediaRequestRow | null
+    try {
+      moved = await moveRequest(ctx, { id: row.id, from: ['failed'], to: 'pending', actor: actorOf(viewer), note: 'Tried again.', set: { overseerr_id: null } })
+    } catch (error) {
+      if ((error as { code?: string }).code !== '23505') throw error
+      throw new Conflict(`Someone else's request for ${row.title} is open now, so this one cannot be reopened.`)
+    }
+    if (!moved) throw new Conflict(`This request is ${STATUS_LABEL[(await findRequest(ctx.db, row.id))!.status].toLowerCase()}, not failed: there is nothing to retry.`)
+    const requester = await ctx.users.get(moved.user_id)
+    if (requester && ctx.config.autoApprove[requester.role]) {
+      moved = (await moveRequest(ctx, { id: moved.id, from: ['pending'], to: 'approved', actor: SYSTEM.autoApprove, note: 'Auto-approved on retry.' })) ?? moved
+    }
+    if (isHtmx(req)) return renderRequest(req, res, moved)
+    ctx.http.flash(res, 'retried')
+    res.redirect(303, `/overseerr/requests/${row.id}`)
+  })
+
+  return router
+}
+
+/** A title's details from Overseerr; an id it does not know is the person's mistake (422), not an outage. */
+export async function detailsOrRefuse(ctx: OverseerrContext, type: MediaType, id: number) {
+  const client = await overseerrClient(ctx)
+  try {
+    return await client.details(type, id)
+  } catch (error) {
+    if (error instanceof UpstreamError && error.upstreamStatus === 404) {
+      throw new BadInput(`Overseerr knows no ${type === 'movie' ? 'movie' : 'TV show'} with TMDB id ${id}.`, { tmdbId: 'Not a title Overseerr knows.' })
+    }
+    throw error
+  }
+}

@@ -1,0 +1,52 @@
+// Overseerr's webhook agent: an API 1.1 webhook verified by the shared secret it sends in
+// its Authorization header. Admins can edit the template, so the body is read
+// defensively; a delivery only names requests, and the `sync` job reads their real state
+// from Overseerr. Unknown titles, test notifications, duplicates and replays are answered
+// 2xx and change nothing.
+import crypto from 'node:crypto'
+import type { WebhookDefinition } from 'medianest/plugin-api'
+import { OVERSEERR_SERVICE } from './overseerr-client.ts'
+import type { OverseerrContext } from './plugin-config.ts'
+import type { MediaRequestRow } from './requests.ts'
+import { SENT_STATUSES } from './statuses.ts'
+
+export const WEBHOOK_PATH = 'overseerr'
+
+const asRecord = (v: unknown): Record<string, unknown> | null => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null)
+const asInt = (v: unknown): number | null => {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d{1,9}$/.test(v.trim()) ? Number(v.trim()) : NaN
+  return Number.isSafeInteger(n) && n > 0 ? n : null
+}
+
+export function overseerrWebhook(ctx: OverseerrContext): WebhookDefinition {
+  return {
+    id: 'overseerr',
+    path: WEBHOOK_PATH,
+    json: true,
+    verify: {
+      kind: 'shared-secret', header: 'Authorization',
+      secret: async () => (await ctx.services.get(OVERSEERR_SERVICE))?.fields.webhookSecret as string | null,
+    },
+    dedupe: (d) => crypto.createHash('sha256').update(d.body).digest('hex'),
+    async handle(d) {
+      const body = asRecord(d.json) ?? {}
+      const type = typeof body.notification_type === 'string' ? body.notification_type.slice(0, 60) : 'unknown'
+      const overseerrId = asInt(asRecord(body.request)?.request_id)
+      const media = asRecord(body.media)
+      const tmdbId = asInt(media?.tmdbId)
+      const mediaType = media?.media_type === 'movie' || media?.media_type === 'tv' ? media.media_type : null
+
+      let rows: MediaRequestRow[] = []
+      if (overseerrId !== null) rows = await ctx.db<MediaRequestRow>('media_requests').where({ overseerr_id: overseerrId }).whereIn('status', SENT_STATUSES)
+      if (!rows.length && tmdbId !== null && mediaType) {
+        rows = await ctx.db<MediaRequestRow>('media_requests').where({ tmdb_id: tmdbId, media_type: mediaType }).whereNotNull('overseerr_id').whereIn('status', SENT_STATUSES)
+      }
+      if (!rows.length) return { status: 200, body: { ok: true, ignored: true, notification: type } }
+      // No dedupe key: a sync already running may have read the state before this delivery's
+      // change, so each delivery gets its own read. Moves are forward-only, so extra reads are harmless.
+      for (const row of rows) await ctx.jobs.enqueue('sync', { requestId: row.id })
+      ctx.log.info(`webhook ${type}: syncing ${rows.length} request(s)`, { requestId: d.deliveryId })
+      return { status: 202, body: { ok: true, queued: rows.length } }
+    },
+  }
+}

@@ -1,0 +1,17 @@
+// The dashboard card: the viewer's five latest requests with their status, and for
+// admins how many wait for approval.
+import type { Widget } from 'medianest/plugin-api'
+import type { OverseerrContext } from './plugin-config.ts'
+import { countLabel, listRequests, pendingCount, requestView } from './request-pages.ts'
+
+export function requestsWidget(ctx: OverseerrContext): Widget {
+  return {
+    id: 'requests',
+    title: 'Your requests',
+    async render({ viewer }) {
+      const { rows } = await listRequests(ctx.db, { userId: viewer.id }, 5)
+      const pending = viewer.role === 'ADMIN' ? await pendingCount(ctx.db) : null
+      return ctx.views.render('overseerr:_widget', { requests: rows.map((r) => requestView(r)), pending, pendingLabel: pending === null ? null : countLabel(pending) })
+    },
+  }
+}

@@ -1,0 +1,100 @@
+// The pages (issue 20, part 6): "my requests" with filters and keyset pages, the request's
+// page, the dashboard card, the nav entry, and the live badge change on the page's stream.
+import { expect } from 'chai'
+import { SseClient } from '../../support/sse-client.ts'
+import { addMovie, addShow, requestRow, startHarness, waitForStatus, WEBHOOK_SECRET, type Harness } from './harness.ts'
+
+describe('overseerr: my requests, the dashboard card and live status', function () {
+  this.timeout(90_000)
+  let h: Harness
+  before(async () => { h = await startHarness({ syncEvery: '1h' }) })
+  after(async () => { await h?.stop() })
+
+  it('lists only my requests, newest first, filtered by status and type, in keyset pages', async () => {
+    const { client, user } = await h.host.signedIn()
+    const other = await h.host.createUser()
+    // 30 of mine (spread in time), a show, and someone else's.
+    const base = Date.now() - 100_000
+    const rows = Array.from({ length: 30 }, (_, i) => ({
+      user_id: user.id, title: `Listed ${String(i).padStart(2, '0')}`, media_type: 'movie', tmdb_id: 500_000 + i, status: i % 3 === 0 ? 'completed' : 'pending',
+      created_at: new Date(base + i * 1000),
+    }))
+    await h.host.db('media_requests').insert(rows)
+    await h.host.db('media_requests').insert({ user_id: user.id, title: 'Listed Show', media_type: 'tv', tmdb_id: 600_000, status: 'pending', created_at: new Date(base + 50_000) })
+    await h.host.db('media_requests').insert({ user_id: other.id, title: 'Not Mine', media_type: 'movie', tmdb_id: 600_001, status: 'pending' })
+
+    const first = await client.get('/overseerr/requests')
+    expect(first.text).to.include('Listed Show').and.include('Listed 29').and.not.include('Not Mine')
+    expect(first.text.indexOf('Listed Show')).to.be.lessThan(first.text.indexOf('Listed 29'))
+    const next = /href="(\/overseerr\/requests\?[^"]*after=[^"]+)"/.exec(first.text)![1].replace(/&amp;/g, '&')
+    const second = await client.get(next, { htmx: true })
+    expect(second.text).to.match(/^<section class="card" id="overseerr-requests-list"/)
+    expect(second.text).to.include('Listed 05').and.include('Listed 00').and.include('First page')
+    expect(second.text).not.to.include('Listed 06')
+
+    const done = await client.get('/overseerr/requests?status=completed&type=movie')
+    expect(done.text).to.include('Listed 27').and.not.include('Listed 28').and.not.include('Listed Show')
+    const shows = await client.get('/overseerr/requests?status=&type=tv')
+    expect(shows.text).to.include('Listed Show').and.not.include('Listed 29')
+    expect((await client.get('/overseerr/requests?status=bogus')).status).to.equal(422)
+    expect((await client.get('/overseerr/requests?after=garbage')).status).to.equal(422)
+  })
+
+  it('the dashboard card shows my five latest requests, and admins the approval count; the nav links to search', async () => {
+    const { client } = await h.host.signedIn()
+    for (let i = 0; i < 6; i++) await client.post('/overseerr/requests', { mediaType: 'movie', tmdbId: String(addMovie(h.fake, `Card ${i}`)) })
+    const dash = await client.get('/')
+    expect(dash.text).to.include('href="/overseerr"')
+    expect(dash.text).to.include('overseerr-widget-requests')
+    const card = await client.get('/widgets/overseerr/requests', { htmx: true })
+    expect(card.status, card.text.slice(0, 300)).to.equal(200)
+    expect(card.text).to.include('Card 5').and.include('Card 1').and.not.include('Card 0').and.not.include('wait for approval')
+    const adminCard = await h.admin.client.get('/widgets/overseerr/requests', { htmx: true })
+    const pending = Number((await h.host.db('media_requests').where({ status: 'pending' }).count({ n: '*' }))[0].n)
+    expect(adminCard.text).to.include(`<strong id="overseerr-widget-pending">${pending}</strong>`)
+  })
+
+  it('pushes the new badge to the requester’s open page when the status changes', async () => {
+    const tmdbId = addShow(h.fake, 'Live Show')
+    const { client } = await h.host.signedIn()
+    await client.post('/overseerr/requests', { mediaType: 'tv', tmdbId: String(tmdbId), seasonChoice: 'all' })
+    const row = await requestRow(h.host, tmdbId)
+    const stream = await SseClient.open(h.host.url, { Cookie: client.cookieHeader() })
+    try {
+      await h.admin.client.post(`/admin/overseerr/requests/${row.id}/approve`, {})
+      const sent = await waitForStatus(h.host, row.id, 'in_progress')
+      h.fake.moveRequest(sent.overseerr_id, 'available')
+      await h.fake.sendWebhook(`${h.host.url}/overseerr/hooks/overseerr`, { authorization: WEBHOOK_SECRET, payload: h.fake.webhookPayload('MEDIA_AVAILABLE', sent.overseerr_id) })
+      await stream.waitFor('the completed badge', (t) => t.includes(`hx-target="#overseerr-request-${row.id}-status"`) && t.includes('Available in Plex'), 15_000)
+    } finally {
+      await stream.close()
+    }
+  })
+
+  it('shows a hostile title escaped on every page that lists it (stored XSS)', async () => {
+    const tmdbId = 990_002
+    h.fake.addTitle({ mediaType: 'movie', tmdbId, title: '<script>alert(1)</script>"><img src=x onerror=alert(2)>', year: 2020 })
+    const { client } = await h.host.signedIn()
+    await client.post('/overseerr/requests', { mediaType: 'movie', tmdbId: String(tmdbId) })
+    const row = await requestRow(h.host, tmdbId)
+    expect(row.title).to.include('<script>')
+    const pages = [
+      await client.get('/overseerr/requests'), await client.get(`/overseerr/requests/${row.id}`),
+      await client.get('/widgets/overseerr/requests', { htmx: true }), await h.admin.client.get('/admin/overseerr'),
+    ]
+    for (const page of pages) {
+      expect(page.status).to.equal(200)
+      expect(page.text).not.to.include('<script>alert(1)')
+      expect(page.text).not.to.include('<img src=x')
+      expect(page.text).to.include('&lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;&lt;img src=x onerror=alert(2)&gt;')
+    }
+  })
+
+  it('the queue’s pending count refreshes itself when a request changes', async () => {
+    const page = await h.admin.client.get('/admin/overseerr')
+    expect(page.text).to.include('hx-trigger="overseerr-queue-changed from:body"')
+    const count = await h.admin.client.get('/admin/overseerr/pending-count', { htmx: true })
+    const pending = Number((await h.host.db('media_requests').where({ status: 'pending' }).count({ n: '*' }))[0].n)
+    expect(count.text).to.equal(String(pending))
+  })
+})
