@@ -146,7 +146,7 @@ describe('plugin API 1.1: events, users, services and jobs through the contract'
       { service_name: 'api-tour-svc', service_url: 'http://127.0.0.1:9/good', enabled: true, config_data: '{}' },
     ])
     const good = await api.get('/api-tour/services?name=api-tour-svc')
-    expect(good.types).to.deep.include({ name: 'api-tour-svc', label: 'Tour service', plugin: 'api-tour', fields: [] })
+    expect(good.types).to.deep.include({ name: 'api-tour-svc', label: 'Tour service', plugin: 'api-tour', fields: [], fallback: false })
     expect(good.result).to.deep.include({ ok: true, message: 'Tour service answered.' })
     await host.db('service_configs').where({ service_name: 'api-tour-svc' }).update({ service_url: 'http://127.0.0.1:9/hang' })
     const began = Date.now()
