@@ -37,11 +37,20 @@ export function groupAlive(pid: number): boolean {
   }
 }
 
-/** SIGTERM to the group, SIGKILL if it is still there after the grace period; resolves when gone. */
+/**
+ * Stops a process group cleanly: SIGINT first (yt-dlp then closes its .part file, flushing
+ * what it received, so a retry continues from there; ffmpeg finalises), SIGTERM if that is
+ * ignored, SIGKILL at the end of the grace period. Resolves when the group is gone.
+ */
 export async function stopGroup(pid: number, graceMs = KILL_GRACE_MS): Promise<void> {
-  if (!signalGroup(pid, 'SIGTERM')) return
-  const until = Date.now() + graceMs
-  while (groupAlive(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 100))
+  if (!signalGroup(pid, 'SIGINT')) return
+  const wait = async (ms: number) => {
+    const until = Date.now() + ms
+    while (groupAlive(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 100))
+  }
+  await wait(graceMs * 0.6)
+  if (groupAlive(pid)) signalGroup(pid, 'SIGTERM')
+  await wait(graceMs * 0.4)
   if (groupAlive(pid)) signalGroup(pid, 'SIGKILL')
 }
 
@@ -196,7 +205,7 @@ export function downloadArgs(run: Pick<DownloadRun, 'ffmpegPath' | 'url' | 'home
     '--progress-template', 'download:MNPROG %(info.id)s %(progress)j',
     '--print', 'after_move:MNFILE %(filepath)s',
     '-P', `home:${run.home}`, '-P', `temp:${run.temp}`,
-    '-o', run.kind === 'playlist' ? '%(playlist_index)03d - %(title)s [%(id)s].%(ext)s' : '%(title)s [%(id)s].%(ext)s',
+    '-o', run.kind === 'playlist' ? '%(playlist_index)03d - %(title).150B [%(id)s].%(ext)s' : '%(title).150B [%(id)s].%(ext)s',
     '--restrict-filenames', '--no-overwrites', '--continue', '--ignore-errors',
     '--download-archive', run.archive,
   ]
