@@ -61,7 +61,7 @@ export default definePlugin({
       ],
       schedules: [
         {
-          id: 'check-follows', every: '5m', timeout: '30m', scope: 'cluster',
+          id: 'check-follows', every: ctx.config.followCheckEvery, timeout: '30m', scope: 'cluster',
           async run({ signal, log }) {
             const queued = await checkDueFollows(ctx, tools, signal)
             if (queued) log.info(`queued new items of ${queued} followed playlists`)

@@ -19,7 +19,8 @@ export async function runPlexSync(ctx: YoutubeContext, downloadId: string, job: 
   try {
     const collection = await syncToPlex(ctx, row, job.signal)
     const [done] = await table(ctx.db).where({ id: row.id }).update({ plex_state: 'done', plex_error: null, plex_collection_id: collection, updated_at: ctx.db.fn.now() as never }).returning('*')
-    if (row.follow_id && collection) await follows(ctx.db).where({ id: row.follow_id }).update({ plex_collection_id: collection })
+    // The follow shares this download's archive (it began with it, or made it): later items join the same collection.
+    if (collection) await follows(ctx.db).where({ archive_key: row.archive_key }).update({ plex_collection_id: collection })
     if (done) await publishRow(ctx, done)
   } catch (error) {
     const message = (error as Error).message.slice(0, 1000)
@@ -57,7 +58,7 @@ async function syncToPlex(ctx: YoutubeContext, row: DownloadRow, signal: AbortSi
   }
   if (found.length < wanted.size) throw new Error(`Plex shows ${found.length} of the ${wanted.size} new files so far; it is still scanning. Trying again shortly.`)
 
-  const existing = row.plex_collection_id ?? (row.follow_id ? (await follows(ctx.db).where({ id: row.follow_id }).first())?.plex_collection_id : null) ?? null
+  const existing = row.plex_collection_id ?? (await follows(ctx.db).where({ archive_key: row.archive_key }).whereNotNull('plex_collection_id').first())?.plex_collection_id ?? null
   if (existing) {
     await server.addToCollection(existing, found)
     return existing

@@ -27,6 +27,8 @@ export const youtubeConfig = z.object({
   maxFollowsPerUser: z.int().min(0).max(1000).default(10),
   /** How often a followed playlist is checked for new items, in hours (each follow may override it). */
   followEveryHours: z.number().min(0.01).max(24 * 30).default(6),
+  /** How often the cluster looks for followed playlists that are due (each has its own interval). */
+  followCheckEvery: z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration like 30s, 5m or 1h').default('5m'),
   /** Longest a metadata read (`--flat-playlist -J`) may take. */
   metadataTimeoutMs: z.int().min(1000).max(300_000).default(60_000),
   /** Most items one submission may queue. */

@@ -4,6 +4,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { startTestHost, type TestHost, type TestHostOptions } from '../../support/test-host.ts'
 import { startFakePms, type FakePms, type FakeSection } from '../../support/fake-pms.ts'
 import { startFakeVideoHost, type FakeVideoHost } from '../../support/fake-video-host.ts'
@@ -28,7 +29,11 @@ export interface HarnessOptions {
   config?: Record<string, unknown>
   host?: Partial<TestHostOptions>
   plex?: boolean
+  /** Also load a plugin that records youtube's events (fixtures/youtube-listener). */
+  listen?: boolean
 }
+
+export const LISTENER_DIR = fileURLToPath(new URL('./fixtures/youtube-listener', import.meta.url))
 
 /** A wrapper that logs its arguments (one run per line) and hands over to the real yt-dlp. */
 export function spyYtDlp(dir: string): { bin: string; log: string } {
@@ -51,7 +56,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...options.config,
   }
   const host = await startTestHost({
-    plugins: { 'plex-auth': { enabled: true, config: {} }, youtube: { enabled: true, config } },
+    plugins: {
+      'plex-auth': { enabled: true, config: {} }, youtube: { enabled: true, config },
+      ...(options.listen ? { 'youtube-listener': { enabled: true, source: LISTENER_DIR } } : {}),
+    },
     ...options.host,
   })
   if (options.plex !== false) await configurePlex(host, pms.url, pms.token)
