@@ -3,7 +3,7 @@
 // and nothing changes); without JavaScript each is a plain form and a redirect back.
 import fs from 'node:fs'
 import type { Request, Response } from 'medianest/plugin-api'
-import { NotFound } from 'medianest/plugin-api'
+import { NotFound, z } from 'medianest/plugin-api'
 import type { YoutubeContext } from './plugin-config.ts'
 import { listForUser, moveStatus, ownDownload, progressView, table, type DownloadRow } from './downloads.ts'
 import { listFollows, ownFollow, follows } from './follows.ts'
@@ -26,7 +26,9 @@ const NOTICES = {
   retried: 'Queued again: it continues where it stopped.',
   deleted: 'Deleted.',
   unfollowed: 'No longer followed.',
+  interval: 'Saved: the playlist is checked at the new interval.',
 }
+const hoursBody = z.object({ hours: z.coerce.number({ error: 'Give a number of hours.' }).min(1, 'At least every hour.').max(720, 'At most every 720 hours (30 days).') })
 const emptyForm = (notice: string | null = null): SubmitForm => ({ values: { url: '', follow: false }, fields: {}, error: null, notice, duplicate: null })
 const isHtmx = (req: Request) => req.get('HX-Request') === 'true'
 
@@ -34,7 +36,7 @@ export function youtubeRoutes(ctx: YoutubeContext, tools: Tools) {
   const router = ctx.http.router()
   router.use(ctx.http.requireUser)
 
-  const render = async (req: Request, res: Response, form: SubmitForm, status = 200) => {
+  const render = async (req: Request, res: Response, form: SubmitForm, status = 200, followError: { id: string; message: string; value: string } | null = null) => {
     const viewer = ctx.http.mustViewer(req)
     const rows = await listForUser(ctx.db, viewer.id)
     await ctx.views.pageOrFragment(req, res, {
@@ -42,7 +44,7 @@ export function youtubeRoutes(ctx: YoutubeContext, tools: Tools) {
       data: {
         form, downloads: rows.map((d) => ({ d, p: progressView(d) })), follows: await listFollows(ctx.db, viewer.id),
         unusable: tools.state().ytDlp && !tools.state().ytDlp!.ok ? await tools.unusable() : null,
-        followEveryHours: ctx.config.followEveryHours,
+        followEveryHours: ctx.config.followEveryHours, followError,
       },
     })
   }
@@ -107,7 +109,7 @@ export function youtubeRoutes(ctx: YoutubeContext, tools: Tools) {
     }
     const withFiles = req.body?.files === 'on' || req.body?.files === 'true'
     await table(ctx.db).where({ id: row.id, user_id: viewer.id }).del()
-    if (withFiles) removeFiles(ctx, row)
+    if (withFiles) removeFiles(ctx, row, Boolean(await follows(ctx.db).where({ archive_key: row.archive_key }).first('id')))
     await done(req, res, 'deleted')
   })
 
@@ -119,18 +121,33 @@ export function youtubeRoutes(ctx: YoutubeContext, tools: Tools) {
     await done(req, res, 'unfollowed')
   })
 
+  router.post('/follows/:id/interval', async (req, res) => {
+    const viewer = ctx.http.mustViewer(req)
+    const f = await ownFollow(ctx.db, viewer.id, String(req.params.id))
+    if (!f) throw new NotFound('No such followed playlist.')
+    const checked = ctx.http.validate(hoursBody, req.body)
+    if (!checked.ok) {
+      const value = typeof req.body?.hours === 'string' ? req.body.hours.slice(0, 20) : ''
+      return render(req, res, emptyForm(), 422, { id: f.id, message: checked.fields.hours ?? checked.message, value })
+    }
+    const hours = checked.data.hours
+    await follows(ctx.db).where({ id: f.id, user_id: viewer.id }).update({ every_hours: hours, next_check_at: new Date(Date.now() + hours * 3_600_000) })
+    await done(req, res, 'interval')
+  })
+
   return router
 }
 
 /** Only what this download wrote: its recorded files (each checked inside the library) and its working folder. */
-function removeFiles(ctx: YoutubeContext, row: DownloadRow): void {
+function removeFiles(ctx: YoutubeContext, row: DownloadRow, followed: boolean): void {
   const lib = ctx.config.libraryPath
   for (const file of row.file_paths ?? []) {
     if (!isInside(lib, file)) continue
     fs.rmSync(file, { force: true })
   }
   fs.rmSync(workDir(lib, row.id), { recursive: true, force: true })
-  if (row.archive_key === row.id) fs.rmSync(archiveFile(lib, row.archive_key), { force: true })
+  // The archive goes only with the download that made it, and only while no follow still reads it.
+  if (row.archive_key === row.id && !followed) fs.rmSync(archiveFile(lib, row.archive_key), { force: true })
   const dir = row.file_paths?.[0] ? row.file_paths[0].replace(/\/[^/]+$/, '') : null
   if (dir && isInside(lib, dir)) {
     try { fs.rmdirSync(dir) } catch { /* not empty: other files are not ours to remove */ }

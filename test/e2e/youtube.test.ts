@@ -59,7 +59,7 @@ describe('in a real browser: YouTube downloads', function () {
     expect(await page.locator('#youtube-downloads progress').count()).to.equal(0)
     await expectAccessible(page)
     // Nothing wider than the phone.
-    const width = await page.evaluate(() => document.documentElement.scrollWidth)
+    const width = await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth)
     expect(width).to.be.at.most(PHONE.width)
     expect(errors).to.deep.equal([])
     await context.close()

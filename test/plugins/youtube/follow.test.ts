@@ -50,9 +50,21 @@ describe('youtube: follow a playlist', function () {
     expect(updated.words).to.deep.include({ title: 'New items in a followed playlist' })
     await waitFor('the completed events', () => received.filter((e) => e.event === 'youtube.download.completed' && e.payload.userId === user.id).length === 2)
 
-    // Someone else cannot stop it; the owner can.
     const other = await h.host.signedIn()
     await other.client.get('/youtube')
+    const other0 = () => other.client.post(`/youtube/follows/${follow.id}/interval`, { hours: '1' })
+    // The interval can be set per playlist: a bad one is refused beside its field.
+    const bad = await client.post(`/youtube/follows/${follow.id}/interval`, { hours: '0' })
+    expect(bad.status).to.equal(422)
+    expect(bad.text).to.include(`youtube-follow-hours-${follow.id}-error`).and.include('At least every hour.')
+    expect((await h.host.db('youtube_follows').where({ id: follow.id }).first()).every_hours).to.equal(null)
+    expect((await client.post(`/youtube/follows/${follow.id}/interval`, { hours: '12' })).status).to.equal(303)
+    const changed = await h.host.db('youtube_follows').where({ id: follow.id }).first()
+    expect(changed.every_hours).to.equal(12)
+    expect(changed.next_check_at.getTime()).to.be.greaterThan(Date.now() + 11 * 3_600_000)
+
+    // Someone else cannot stop it or change it; the owner can.
+    expect((await other0()).status).to.equal(404)
     expect((await other.client.post(`/youtube/follows/${follow.id}/stop`)).status).to.equal(404)
     expect(await h.host.db('youtube_follows').where({ id: follow.id })).to.have.length(1)
     expect((await client.post(`/youtube/follows/${follow.id}/stop`)).status).to.equal(303)
