@@ -13,11 +13,15 @@ export type UrlCheck = { ok: true; url: string } | { ok: false; message: string 
 export function checkPlaylistUrl(input: unknown, allowedHosts: readonly string[]): UrlCheck {
   if (typeof input !== 'string' || input.trim() === '') return { ok: false, message: 'Paste the address of a YouTube playlist or video.' }
   if (input.length > MAX_URL_LENGTH) return { ok: false, message: `That address is too long (at most ${MAX_URL_LENGTH} characters).` }
-  const text = input.trim()
+  // A newline or other control character anywhere, even at the end, is refused: only spaces around the address are trimmed.
+  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(input)) return { ok: false, message: 'That address contains spaces or control characters.' }
+  const text = input.replace(/^ +| +$/g, '')
   // Control characters (a newline would start a second "line" for some tools), spaces.
   if (/[\u0000-\u0020\u007f-\u009f\u2028\u2029]/.test(text)) return { ok: false, message: 'That address contains spaces or control characters.' }
   if (text.startsWith('-')) return { ok: false, message: 'An address cannot start with a dash.' }
-  if (/--[a-z]/i.test(text)) return { ok: false, message: 'That address contains an option (like --exec); paste a plain address.' }
+  // The URL always goes after `--`, so it can never be an option; these are refused anyway
+  // because nothing legitimate carries them (ids may hold "--", so only option-like spots count).
+  if (/--exec|(^|[=&?/#])--[a-z]/i.test(text)) return { ok: false, message: 'That address contains an option (like --exec); paste a plain address.' }
   let url: URL
   try {
     url = new URL(text)
