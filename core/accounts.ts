@@ -72,7 +72,7 @@ export async function accountsFeature(options: {
     skip: (req) => !viewerOf(req) || req.path === '/events',
   })
   const routes: Router[] = [
-    signInRoutes({ db, views: core.views, host, log, cookies, sessionPolicy, loginLimit, passwordLogin: config.auth.passwordLogin }),
+    signInRoutes({ db, views: core.views, host, log, cookies, sessionPolicy, signed: core.session.signed, loginLimit, passwordLogin: config.auth.passwordLogin }),
     accountRoutes({ db, views: core.views, log, cookies, sessionPolicy, requireUser: core.guards.requireUser, resetLimit: loginLimit.reset, bootstrapAdminEmail: config.bootstrapAdmin?.email ?? null }),
     adminRoutes({
       db, views: core.views, log, host, secrets: core.secrets, requireAdmin: core.guards.requireAdmin, publicUrl: config.publicUrl, cookies,

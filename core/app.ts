@@ -27,6 +27,7 @@ import { webhookRoutes } from './webhooks/routes.ts'
 import type { CookiePolicy } from './auth/cookies.ts'
 import type { SessionPolicy } from './auth/sessions.ts'
 import type { SessionCache } from './auth/session-cache.ts'
+import { wantsFragment } from './views.ts'
 
 const PUBLIC_DIR = fileURLToPath(new URL('../public', import.meta.url))
 const require = createRequire(import.meta.url)
@@ -87,11 +88,12 @@ export function createApp(parts: AppParts): Express {
   if (parts.authenticatedLimit) app.use(parts.authenticatedLimit)
   app.use(passwordChangeGate)
 
-  core.views.setLayoutLocals((req, res) => {
+  core.views.setLayoutLocals(async (req, res) => {
     const viewer = viewerOf(req)
     return {
       viewer,
-      nav: host.nav(viewer),
+      // A fragment has no header: only a full page pays for the nav entries' own renders.
+      nav: wantsFragment(req) ? [] : await host.renderedNav(viewer, req),
       csrfToken: csrf.token(req, res),
       requestId: requestId(req),
       currentPath: req.originalUrl.split('?')[0],

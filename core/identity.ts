@@ -6,7 +6,8 @@
 //   (otherwise anyone could claim the owner's account by typing the owner's address);
 // - a suspended user is refused with the password form's words;
 // - tokens are sealed with the row's own id in the associated data, never stored clear;
-// - ADMIN is granted only while no active admin exists (an owner's first sign-in);
+// - ADMIN is granted only while no active admin exists (an owner's first sign-in), and
+//   an owner-first setup needs the setup code's grant, which it uses up;
 // - a plugin reaches only the providers it declared (a community plugin cannot read
 //   Plex tokens).
 // For provider 'plex' the brief's users.plex_id and plex_username are filled too; the
@@ -24,9 +25,12 @@ import { safeNext } from './auth/next-target.ts'
 import { sendTo, startSession, type SessionDeps } from './auth/start-session.ts'
 import { normalizeEmail, type UserRow } from './auth/users.ts'
 import { requestLog } from './http/request-context.ts'
-import { userCreated, type Emit } from './lifecycle-events.ts'
+import { userCreated, userUpdated, type Emit } from './lifecycle-events.ts'
+import { consumeSetupGrant, liveSetupGrant } from './auth/setup-grant.ts'
+import { refuseToLogin } from './auth/login-refusal.ts'
 
 export const SUSPENDED_MESSAGE = 'This account is suspended. Ask an admin to reactivate it.'
+export const SETUP_NEEDED = 'Setting MediaNest up this way needs the setup code, and it was used, has expired, or an admin already exists. Open /setup with a fresh code (restart the server for one), or sign in.'
 type TokenField = 'access_token' | 'refresh_token' | 'id_token'
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
 
@@ -84,8 +88,10 @@ export function createIdentity(deps: IdentityDeps): Identity {
       return row ? users.get(row.user_id) : null
     },
 
-    async linkOrCreate(account: ProviderAccount) {
+    async linkOrCreate(account: ProviderAccount, options = {}) {
       own(account.provider)
+      const grant = options.setup ? await liveSetupGrant(db, options.setup, deps.session.signed) : null
+      if (options.setup && !grant) throw new Forbidden(SETUP_NEEDED)
       const providerAccountId = String(account.providerAccountId ?? '').slice(0, 255)
       if (!providerAccountId) throw new BadInput(`The ${account.provider} account has no id.`)
       const email = typeof account.email === 'string' ? normalizeEmail(account.email) : ''
@@ -98,6 +104,16 @@ export function createIdentity(deps: IdentityDeps): Identity {
         ...(account.provider === 'plex' ? { plex_id: providerAccountId, plex_username: account.username?.slice(0, 255) ?? null } : {}),
       }
       const result = await db.transaction(async (trx) => {
+        // The code is used up here, with the rows: a second setup racing this one, or one
+        // after an admin appeared, gets nothing.
+        if (grant && (!(await consumeSetupGrant(trx, grant)) || (await trx('users').where({ role: 'ADMIN', status: 'active' }).first('id')))) {
+          throw new Forbidden(SETUP_NEEDED)
+        }
+        const promote = async (user: UserRow) => {
+          if (!grant || user.role === 'ADMIN') return
+          await trx('users').where({ id: user.id }).update({ role: 'ADMIN' })
+          await userUpdated(deps.emit, trx, { ...user, role: 'ADMIN' }, ['role'], null)
+        }
         const linked = await trx<AccountRow>('accounts').where({ provider: account.provider, provider_account_id: providerAccountId }).forUpdate().first()
         if (linked) {
           const user = await trx<UserRow>('users').where({ id: linked.user_id }).forUpdate().first()
@@ -107,6 +123,7 @@ export function createIdentity(deps: IdentityDeps): Identity {
           const emailMoves = account.emailVerified && email !== user.email && !(await trx('users').where({ email }).first('id'))
           await trx('users').where({ id: user.id }).update({ ...profile, ...(emailMoves ? { email } : {}) })
           await trx('accounts').where({ id: linked.id }).update(sealTokens(linked.id, account.tokens))
+          await promote(user)
           return { userId: user.id, created: false, linked: false }
         }
         const existing = await trx<UserRow>('users').where({ email }).forUpdate().first()
@@ -118,9 +135,10 @@ export function createIdentity(deps: IdentityDeps): Identity {
         if (existing) {
           userId = existing.id
           await trx('users').where({ id: userId }).update(profile)
+          await promote(existing)
         } else {
           const adminExists = Boolean(await trx('users').where({ role: 'ADMIN', status: 'active' }).first('id'))
-          const role = account.role === 'ADMIN' && !adminExists ? 'ADMIN' : 'USER'
+          const role = grant || (account.role === 'ADMIN' && !adminExists) ? 'ADMIN' : 'USER'
           const [row] = await trx<UserRow>('users').insert({ email, role, status: 'active', ...profile }).returning('*')
           userId = row.id
           await userCreated(deps.emit, trx, row, account.provider, null)
@@ -171,6 +189,15 @@ export function createIdentity(deps: IdentityDeps): Identity {
       const rows: Array<{ user_id: string; provider_account_id: string }> = await db('accounts').where({ provider })
         .orderBy('provider_account_id').select('user_id', 'provider_account_id')
       return rows.map((r) => ({ userId: r.user_id, providerAccountId: r.provider_account_id }))
+    },
+
+    async setupGrant(req) {
+      return Boolean(await liveSetupGrant(db, req, deps.session.signed))
+    },
+
+    refuse(req, res, message, options = {}) {
+      audit(requestLog(req), 'sign-in refused', { plugin, reason: message.slice(0, 200), ip: req.ip })
+      refuseToLogin(req, res, deps.session.signed, message, options.next)
     },
 
     async endSessions(userId, provider) {

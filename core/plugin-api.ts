@@ -5,7 +5,7 @@ import type { Request, Response, Router, RequestHandler } from 'express'
 import type { Logger } from 'winston'
 import type { z } from 'zod'
 
-export const PLUGIN_API_VERSION = '1.1.0'
+export const PLUGIN_API_VERSION = '1.2.0'
 
 export { z } from 'zod'
 export type { Knex, Request, Response, Router, RequestHandler, Logger }
@@ -116,7 +116,22 @@ export function provide<T>(ref: ServiceRef<T>, impl: T): Provided {
 
 // ---------- what register() returns
 
-export interface NavItem { label: string; href: string; role?: Role }
+export interface NavItem {
+  label: string
+  href: string
+  role?: Role
+  /**
+   * (1.2) Unique in the plugin; the entry's `<li>` gets the DOM id `<plugin>-nav-<id>`, so
+   * ctx.live can update what is inside it (a count). Required with `render`.
+   */
+  id?: string
+  /**
+   * (1.2) The entry's inner HTML for this viewer instead of the plain link: a count, a
+   * small drop-down. Render it with ctx.views.render (escaped) and keep a plain link to
+   * `href` in it, so the entry works without JavaScript. A throw shows the plain link.
+   */
+  render?(args: WidgetRenderArgs): Promise<string> | string
+}
 export interface WidgetRenderArgs { viewer: Viewer; req: Request }
 export interface Widget {
   /** Unique in the plugin; the card's DOM id is `<plugin>-widget-<id>`. */
@@ -216,6 +231,17 @@ export interface SignInMethod {
   label: string
   /** Under the plugin's own prefix, e.g. '/plex-auth/start'. */
   startPath: string
+  /**
+   * Whether the button shows now, asked on every sign-in page (e.g. only once the
+   * upstream it checks against is configured). A throw hides it and is logged. (1.2)
+   */
+  available?(): boolean | Promise<boolean>
+  /**
+   * Owner-first setup (1.2): on a fresh install /setup offers this method; after the
+   * setup code, the browser goes here holding a grant (`ctx.identity.setupGrant`), and
+   * `linkOrCreate(account, { setup: req })` makes that person the first admin.
+   */
+  setupPath?: string
 }
 export interface RateLimitDefinition {
   id: string
@@ -342,6 +368,12 @@ export interface HttpTools {
   flash(res: Response, key: string): void
   /** The notice left for this page, looked up by key in `notices` (and cleared), or null. */
   takeFlash(req: Request, res: Response, notices: Readonly<Record<string, string>>): string | null
+  /**
+   * After a form that succeeded, a whole-page move to a local path (1.2): 303 for a plain
+   * form, 204 + HX-Redirect for htmx (which would otherwise swap the next page into the
+   * form's target). Anything but a local path goes to '/'.
+   */
+  sendTo(req: Request, res: Response, target: string): void
 }
 export type FormCheck<T> =
   | { ok: true; data: T }
@@ -389,6 +421,11 @@ export interface UpstreamOptions {
   headers?: Record<string, string>
   /** Largest body accepted, in bytes (default 5 MiB). */
   maxBytes?: number
+  /**
+   * (1.2) Secrets carried in the address itself (a Discord webhook's token is a path
+   * segment): replaced by [redacted] wherever the client reports the URL (errors, logs).
+   */
+  redact?: string[]
 }
 export interface UpstreamRequest<T> {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
@@ -429,6 +466,19 @@ export interface Services {
    * importing that plugin (1.1). Never throws for an upstream failure: the result says it.
    */
   check(serviceName: string, options?: ServiceCheckOptions): Promise<ServiceTestResult>
+  /**
+   * Creates or updates a service of a type this plugin owns (e.g. the server an owner
+   * picked during setup), sealing the key, emitting `core.service.updated` (1.2). Any
+   * other service name is refused.
+   */
+  save(serviceName: string, input: ServiceSave, options?: { actorId?: string | null }): Promise<ServiceConfigRecord>
+}
+export interface ServiceSave {
+  /** http(s) only. */
+  url: string
+  /** A new key; omit to keep the stored one (it is dropped when the address moves to another server). */
+  apiKey?: string | null
+  enabled?: boolean
 }
 export type UserStatus = 'active' | 'suspended'
 /** A user as plugins may read them: never a hash or a token. (1.1) */
@@ -503,7 +553,7 @@ export interface Identity {
    * a suspended user, and (Conflict) an unconfirmed email that another user has; creates
    * nothing then.
    */
-  linkOrCreate(account: ProviderAccount): Promise<LinkResult>
+  linkOrCreate(account: ProviderAccount, options?: LinkOptions): Promise<LinkResult>
   /** Starts a session (new cookie, rotated), records last_login_at, audits, redirects (303 or HX-Redirect). */
   signIn(req: Request, res: Response, userId: string, options: SignInOptions): Promise<void>
   /** The decrypted tokens of one account of the plugin's provider, or null. */
@@ -512,6 +562,25 @@ export interface Identity {
   accounts(provider: string): Promise<Array<{ userId: string; providerAccountId: string }>>
   /** Ends a user's sessions that were signed in with this provider; returns how many. */
   endSessions(userId: string, provider: string): Promise<number>
+  /**
+   * True while this browser holds a live owner-first setup grant: it passed the setup
+   * code on /setup, the code is unused and no active admin exists (1.2).
+   */
+  setupGrant(req: Request): Promise<boolean>
+  /**
+   * Sends the browser back to /login (303, or HX-Redirect for htmx) where `message`
+   * shows once as the reason, above the ways to sign in (1.2). Plain text, at most 500
+   * characters; `next` is kept when it is a local path.
+   */
+  refuse(req: Request, res: Response, message: string, options?: { next?: unknown }): void
+}
+export interface LinkOptions {
+  /**
+   * The request of an owner-first setup (1.2): with a live setup grant, the user becomes
+   * ADMIN and the setup code is used up in the same transaction; without one, nothing is
+   * written and a Forbidden says the setup code is needed.
+   */
+  setup?: Request
 }
 export interface PluginContext<C = Record<string, unknown>> {
   plugin: { name: string; version: string; dir: string }

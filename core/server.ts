@@ -112,7 +112,7 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
       services: createServices(db.knex, secrets, () => host.serviceTypes()),
       users: createUsers(db.knex),
       eventTypes: new EventTypes(log.child({ plugin: 'core' }), () => host.eventTypes()),
-      session: { db: db.knex, cookies, sessionPolicy },
+      session: { db: db.knex, cookies, sessionPolicy, signed: { policy: cookies, key: deriveKey(ring, 'signed-cookies') } },
       guards: { requireUser, requireAdmin },
       provided: new Map(),
     }

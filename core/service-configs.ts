@@ -57,7 +57,7 @@ export function toRecord(row: ServiceConfigRow, secrets: Secrets, declared?: Ser
 }
 
 /** `types` reads the running plugins' service types at call time (they register after this is made). */
-export function createServices(db: Knex, secrets: Secrets, types: () => Array<ServiceType & { plugin: string }>): Services {
+export function createServices(db: Knex, secrets: Secrets, types: () => Array<ServiceType & { plugin: string }>): Omit<Services, 'save'> {
   const declaredFields = (name: string) => types().find((t) => t.name === name)?.fields
   return {
     async get(serviceName) {

@@ -61,7 +61,8 @@ export function createUpstreamClient(options: UpstreamOptions, log: Logger): Ups
   async function request<T>(req: UpstreamRequest<T>): Promise<UpstreamResponse<T>> {
     const method = req.method ?? 'GET'
     const url = buildUrl(base, req.path, req.query)
-    const shown = redactUrl(url)
+    const shown = (options.redact ?? []).filter((v) => v.length >= 4)
+      .reduce((text, secret) => text.split(secret).join('[redacted]'), redactUrl(url))
     const breaker = breakers.get(breakerKey)
     if (breaker && breaker.openUntil > Date.now()) {
       throw new UpstreamError(options.service, shown,

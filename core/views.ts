@@ -10,7 +10,7 @@ import type { PageOrFragmentOptions, Views } from './plugin-api.ts'
 export const CORE_VIEWS_DIR = fileURLToPath(new URL('../views', import.meta.url))
 
 /** Request-scoped values every full page needs: viewer, nav, CSRF token, request id. */
-export type LayoutLocals = (req: Request, res: Response) => Record<string, unknown>
+export type LayoutLocals = (req: Request, res: Response) => Record<string, unknown> | Promise<Record<string, unknown>>
 
 export class ViewError extends Error {}
 
@@ -83,7 +83,7 @@ export class ViewEngine {
   async pageOrFragment(req: Request, res: Response, options: PageOrFragmentOptions): Promise<void> {
     res.vary('HX-Request').vary('HX-Request-Type')
     const data = options.data ?? {}
-    const locals = this.layoutLocals(req, res)
+    const locals = await this.layoutLocals(req, res)
     let html: string
     if (wantsFragment(req)) {
       html = await this.render(options.fragment, { ...locals, ...data })

@@ -65,7 +65,7 @@ export async function findServiceConfigRow(db: Knex, id: number): Promise<Servic
 const isUniqueViolation = (error: unknown) => (error as { code?: string })?.code === '23505'
 const alreadyConfigured = (name: string) => new Conflict(`A service named "${name}" is already configured. Edit that one instead.`)
 
-export async function createServiceConfig(db: Knex, secrets: Secrets, emit: Emit, input: ServiceConfigInput, actorId: string): Promise<number> {
+export async function createServiceConfig(db: Knex, secrets: Secrets, emit: Emit, input: ServiceConfigInput, actorId: string | null): Promise<number> {
   const apiKey = 'set' in input.apiKey ? secrets.encrypt(input.apiKey.set, apiKeyAad(input.serviceName)) : null
   const sealed: Record<string, string> = {}
   for (const [field, change] of Object.entries(input.fields?.secrets ?? {})) {
@@ -104,7 +104,7 @@ function sameParty(a: string, b: string): boolean {
 }
 
 export async function updateServiceConfig(
-  db: Knex, secrets: Secrets, emit: Emit, id: number, input: ServiceConfigInput, actorId: string,
+  db: Knex, secrets: Secrets, emit: Emit, id: number, input: ServiceConfigInput, actorId: string | null,
 ): Promise<{ changedFields: string[]; keyCleared: boolean }> {
   try {
     return await db.transaction(async (trx) => {

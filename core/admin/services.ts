@@ -24,7 +24,7 @@ import { ALREADY_SENT, claimSubmission, newFormToken, releaseSubmission } from '
 const FREE_NAME = /^[a-z][a-z0-9-]{1,63}$/
 const TEXT_FIELDS = ['service_name', 'service_name_other', 'service_url', 'api_key', 'config_data'] as const
 
-const serviceUrl = z.string().trim()
+export const serviceUrl = z.string().trim()
   .min(1, 'Enter the address of the service, like http://192.168.1.10:5055.')
   .max(2000, 'Use at most 2000 characters.')
   .superRefine((text, ctx) => {

@@ -21,6 +21,10 @@ import { findUserByEmail, normalizeEmail, adminExists, type UserRow } from './us
 import { consumeCode } from './one-time-codes.ts'
 import { safeNext } from './next-target.ts'
 import { ENDED_NOTICE } from './ended-session.ts'
+import type { SignedCookies } from './signed-cookie.ts'
+import { takeLoginRefusal } from './login-refusal.ts'
+import { grantSetup } from './setup-grant.ts'
+import { peekCode } from './one-time-codes.ts'
 
 export interface SignInDeps {
   /** auth.passwordLogin: who may use the password form. */
@@ -31,6 +35,7 @@ export interface SignInDeps {
   log: Logger
   cookies: CookiePolicy
   sessionPolicy: SessionPolicy
+  signed: SignedCookies
   loginLimit: SignInLimits
 }
 
@@ -57,6 +62,10 @@ const loginBody = z.object({
   email: z.string().trim().min(1, 'Enter your email.').max(254, 'That email is too long.'),
   password: z.string().min(1, 'Enter your password.').max(MAX_PASSWORD_LENGTH, 'That password is too long.'),
   next: z.string().max(500).optional(),
+})
+
+const setupCodeBody = z.object({
+  code: z.string().trim().min(1, 'Enter the setup code from the server log.').max(40, 'That is not a setup code.'),
 })
 
 const setupBody = z.object({
@@ -92,14 +101,30 @@ export function signInRoutes(deps: SignInDeps): Router {
     },
   ))
 
-  const renderLogin = async (req: Request, res: Response, status = 200, form: Record<string, unknown> = {}, notice: string | null = null) => {
+  /** The plugins' buttons that are on offer now; one that throws is hidden, and logged. */
+  const availableMethods = async () => {
+    const methods = host.signInMethods()
+    const shown = await Promise.all(methods.map(async (m) => {
+      try {
+        return m.available ? Boolean(await m.available()) : true
+      } catch (error) {
+        log.warn(`plugin "${m.plugin}": its sign-in method "${m.id}" could not say whether it is available, so it is hidden: ${(error as Error).message}`)
+        return false
+      }
+    }))
+    return methods.filter((_m, i) => shown[i])
+  }
+
+  const renderLogin = async (req: Request, res: Response, status = 200, form: Record<string, unknown> = {}, notice: string | null = null, refusal: string | null = null) => {
+    const methods = await availableMethods()
     await views.pageOrFragment(req, res, {
       page: 'auth/login', fragment: 'auth/_login-form', title: 'Sign in', status,
       data: {
         form: { email: '', error: null, invalid: null, next: safeNext(req.query.next), ...form },
         notice,
+        refusal,
         passwordLogin: passwordLogin(),
-        methods: host.signInMethods().map((m) => {
+        methods: methods.map((m) => {
           const next = safeNext(form.next ?? req.query.next)
           return { label: m.label, href: next === '/' ? m.startPath : `${m.startPath}?next=${encodeURIComponent(next)}` }
         }),
@@ -111,7 +136,7 @@ export function signInRoutes(deps: SignInDeps): Router {
   router.get('/login', async (req, res) => {
     if (viewerOf(req)) return res.redirect(303, safeNext(req.query.next))
     const notice = sessionEnded(req) ? NOTICES[ENDED_NOTICE] : takeFlash(req, res, deps.cookies, 'login', NOTICES)
-    await renderLogin(req, res, 200, {}, notice)
+    await renderLogin(req, res, 200, {}, notice, takeLoginRefusal(req, res, deps.signed))
   })
 
   // Refused by a limit: the form stays, with the wait in words, so there is something to retry with.
@@ -170,10 +195,11 @@ export function signInRoutes(deps: SignInDeps): Router {
     res.redirect(303, '/login')
   })
 
+  const setupMethods = () => host.signInMethods().filter((m) => m.setupPath)
   const renderSetup = async (req: Request, res: Response, status = 200, form: Record<string, unknown> = {}) => {
     await views.pageOrFragment(req, res, {
       page: 'auth/setup', fragment: 'auth/_setup-form', title: 'Set up MediaNest', status,
-      data: { form: { email: '', name: '', error: null, fields: {}, ...form } },
+      data: { form: { email: '', name: '', error: null, fields: {}, ...form }, methods: setupMethods().map((m) => ({ id: m.id, label: m.label, error: null })) },
     })
   }
 
@@ -190,6 +216,43 @@ export function signInRoutes(deps: SignInDeps): Router {
   }
 
   router.get('/setup', setupOpen, async (req, res) => renderSetup(req, res))
+
+  // Owner-first setup through a plugin's sign-in: the code is checked (not used up) here,
+  // and this browser gets a grant for it; the plugin's sign-in uses it up.
+  const renderSetupWith = async (req: Request, res: Response, methodId: string, status: number, error: string) => {
+    await views.pageOrFragment(req, res, {
+      page: 'auth/setup', fragment: 'auth/_setup-with-form', title: 'Set up MediaNest', status,
+      data: {
+        form: { email: '', name: '', error: null, fields: {} },
+        methods: setupMethods().map((m) => ({ id: m.id, label: m.label, error: m.id === methodId ? error : null })),
+        method: { id: methodId, label: setupMethods().find((m) => m.id === methodId)?.label ?? '', error },
+      },
+    })
+  }
+  const setupWithRefused: ErrorRequestHandler = (error, req, res, next) => {
+    if (!(error instanceof TooManyRequests)) return next(error)
+    res.setHeader('Retry-After', String(error.retryAfterSeconds))
+    renderSetupWith(req, res, String(req.params.method), 429, error.message).catch(next)
+  }
+
+  router.post('/setup/with/:method', deps.loginLimit.setup, setupOpen, async (req: Request, res: Response) => {
+    const method = setupMethods().find((m) => m.id === req.params.method)
+    if (!method) throw new NotFound('There is no such way to set MediaNest up.')
+    let body: z.output<typeof setupCodeBody>
+    try {
+      body = parseInput(setupCodeBody, req.body)
+    } catch (error) {
+      return renderSetupWith(req, res, method.id, 422, (error as BadInput).message)
+    }
+    const code = body.code.toUpperCase()
+    if (!(await peekCode(db, code, 'setup'))) {
+      audit(requestLog(req), 'setup refused (bad code)', { ip: req.ip, method: method.id })
+      return renderSetupWith(req, res, method.id, 401, 'That setup code is wrong, was already used, or has expired. Restart the server for a new one.')
+    }
+    grantSetup(res, deps.signed, code)
+    audit(requestLog(req), 'setup code accepted for a sign-in plugin', { ip: req.ip, method: method.id, plugin: method.plugin })
+    sendTo(req, res, method.setupPath!)
+  }, setupWithRefused)
 
   router.post('/setup', deps.loginLimit.setup, setupOpen, async (req: Request, res: Response) => {
     let body: z.output<typeof setupBody>

@@ -8,8 +8,15 @@ import { viewerOf } from '../http/request-context.ts'
 import { cookieOptions, sessionCookieName, type CookiePolicy } from './cookies.ts'
 import { createSession, type SessionPolicy } from './sessions.ts'
 import type { UserRow } from './users.ts'
+import type { SignedCookies } from './signed-cookie.ts'
 
-export interface SessionDeps { db: Knex; cookies: CookiePolicy; sessionPolicy: SessionPolicy }
+export interface SessionDeps {
+  db: Knex
+  cookies: CookiePolicy
+  sessionPolicy: SessionPolicy
+  /** Signed short-lived cookies: a refusal shown on /login, a setup grant. */
+  signed: SignedCookies
+}
 
 export async function startSession(deps: SessionDeps, req: Request, res: Response, user: UserRow, method = 'password'): Promise<void> {
   // Signing in over a live session (another account, or the same one again) rotates it.

@@ -12,11 +12,13 @@ import type { LiveHub } from '../live.ts'
 import {
   BadInput, Unauthorized,
   type EmitOptions, type EnqueueOptions, type HttpTools, type JobDefinition, type PluginContext, type Secrets,
-  type ServiceRef, type Services, type Users,
+  type ServiceRef, type Services, type ServiceSave, type Users,
 } from '../plugin-api.ts'
 import type { EventTypes } from '../event-types.ts'
 import { createIdentity } from '../identity.ts'
-import type { SessionDeps } from '../auth/start-session.ts'
+import { saveOwnedService } from './service-save.ts'
+import { sendTo, type SessionDeps } from '../auth/start-session.ts'
+import { safeNext } from '../auth/next-target.ts'
 import type { CookiePolicy } from '../auth/cookies.ts'
 import { setFlash, takeFlash } from '../http/flash.ts'
 import { createUpstreamClient } from '../upstream.ts'
@@ -33,7 +35,8 @@ export interface CoreServices {
   bus: EventBus
   live: LiveHub
   secrets: Secrets
-  services: Services
+  /** Without save(): that one is per plugin (its own service types). */
+  services: Omit<Services, 'save'>
   users: Users
   eventTypes: EventTypes
   /** What starting a session needs (cookie policy, lifetimes), for ctx.identity. */
@@ -69,6 +72,7 @@ export const httpTools = (guards: CoreServices['guards'], cookies: CookiePolicy,
   parse: parseInput,
   flash: (res, key) => setFlash(res, cookies, `plugin:${plugin}`, key),
   takeFlash: (req, res, notices) => takeFlash(req, res, cookies, `plugin:${plugin}`, notices),
+  sendTo: (req, res, target) => sendTo(req, res, safeNext(target)),
   validate(schema, value) {
     try {
       return { ok: true, data: parseInput(schema, value) }
@@ -132,7 +136,17 @@ export function createPluginContext(options: {
     live: { publish: (event: string, html: string, audience: Parameters<LiveHub['publish']>[2]) => core.live.publish(event, html, audience) },
     upstream: (opts: Parameters<typeof createUpstreamClient>[0]) => createUpstreamClient(opts, log),
     secrets: core.secrets,
-    services: core.services,
+    services: {
+      ...core.services,
+      async save(serviceName: string, input: ServiceSave, opts: { actorId?: string | null } = {}) {
+        const owned = core.services.types().filter((t) => t.plugin === name).map((t) => t.name)
+        if (!owned.includes(serviceName)) {
+          throw new Error(`plugin "${name}" may only save services of the types it owns (${owned.join(', ') || 'none'}), not "${serviceName}"`)
+        }
+        await saveOwnedService({ db: core.db.knex, secrets: core.secrets, emit: (e, p, o) => core.bus.emit(e, p, o) }, serviceName, input, opts.actorId ?? null)
+        return (await core.services.get(serviceName))!
+      },
+    },
     users: core.users,
     identity: createIdentity({
       db: core.db.knex, secrets: core.secrets, users: core.users, log, session: core.session, plugin: name,

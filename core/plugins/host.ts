@@ -1,7 +1,7 @@
 // The plugin host: discover -> validate everything (all problems at once) ->
 // register -> mount -> start (bounded, abort or disable on failure); stop runs the
 // same steps backwards. The host knows no plugin by name.
-import express, { type Application, type RequestHandler } from 'express'
+import express, { type Application, type Request, type RequestHandler } from 'express'
 import type { Logger } from 'winston'
 import type { Config } from '../config.ts'
 import { durationMs } from '../config.ts'
@@ -226,6 +226,24 @@ export class PluginHost {
     return this.running().flatMap((p) => (p.contributions.nav ?? [])
       .filter((n) => !n.role || n.role === viewer.role || viewer.role === 'ADMIN')
       .map((n) => ({ ...n, plugin: p.name })))
+  }
+
+  /**
+   * The nav for a full page: entries with `render` (1.1) carry their HTML for this viewer
+   * and their DOM id. A render that throws is logged and the plain link shown: the page
+   * must not fail because one entry's count could not be read.
+   */
+  async renderedNav(viewer: Viewer | null, req: Request): Promise<Array<NavItem & { plugin: string; domId?: string; html?: string }>> {
+    return Promise.all(this.nav(viewer).map(async (n) => {
+      const domId = n.id ? `${n.plugin}-nav-${n.id}` : undefined
+      if (!n.render || !viewer) return { ...n, domId }
+      try {
+        return { ...n, domId, html: await n.render({ viewer, req }) }
+      } catch (error) {
+        this.log.warn(`${n.plugin}: nav entry "${n.label}" failed to render, showing the plain link: ${(error as Error)?.message ?? error}`)
+        return { ...n, domId }
+      }
+    }))
   }
 
   widgets(viewer: Viewer): Array<Widget & { plugin: string; domId: string }> {

@@ -144,7 +144,11 @@ export function validateContributions(name: string, c: Contributions): string[] 
     if (item.href !== `/${name}` && !item.href?.startsWith(`/${name}/`) && !item.href?.startsWith(`/admin/${name}`)) {
       problems.push(`${at}: nav link "${item.href}" is outside its prefix /${name}`)
     }
+    if (item.id !== undefined && !localId.test(item.id)) problems.push(`${at}: nav id "${item.id}" must be lower-case letters, digits and dashes`)
+    if (item.render !== undefined && typeof item.render !== 'function') problems.push(`${at}: nav entry "${item.label}" has a render that is not a function`)
+    if (item.render !== undefined && item.id === undefined) problems.push(`${at}: nav entry "${item.label}" renders its own HTML, so it needs an id (its DOM id is <plugin>-nav-<id>)`)
   }
+  unique('nav ids', (c.nav ?? []).flatMap((n) => (n.id === undefined ? [] : [n.id])))
   for (const h of c.on ?? []) {
     if (!EVENT_NAME.test(h.event ?? '') && !EVENT_PATTERN.test(h.event ?? '')) {
       problems.push(`${at}: handler for "${h.event}": use an event name '<plugin>.<noun>.<past-verb>', or a pattern such as 'overseerr.*' or '*'`)
@@ -172,8 +176,11 @@ export function validateContributions(name: string, c: Contributions): string[] 
   }
   unique('provided services', (c.provides ?? []).map((p) => p.ref.id))
   unique('service types', (c.serviceTypes ?? []).map((s) => s.name))
+  unique('sign-in methods', (c.signInMethods ?? []).map((m) => m.id))
   for (const m of c.signInMethods ?? []) {
     if (!m.startPath?.startsWith(`/${name}/`)) problems.push(`${at}: sign-in method "${m.id}" must start under /${name}/`)
+    if (m.setupPath !== undefined && !m.setupPath.startsWith(`/${name}/`)) problems.push(`${at}: sign-in method "${m.id}" setupPath must be under /${name}/`)
+    if (m.available !== undefined && typeof m.available !== 'function') problems.push(`${at}: sign-in method "${m.id}" available must be a function`)
   }
   for (const r of c.rateLimits ?? []) {
     checkDuration(r.window, `${at}: rate limit "${r.id}" window`, problems)

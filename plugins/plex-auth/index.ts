@@ -1,6 +1,6 @@
 // plex-auth: sign in with Plex (the PIN flow), letting in only people with access to the
-// configured Plex server, re-checking their tokens daily. Disabled unless the config
-// enables it: a Plex button on an install without Plex is only noise.
+// configured Plex server, re-checking their tokens daily. On by default, with its button
+// hidden until a Plex server is configured: a Plex button that cannot work is only noise.
 import { definePlugin, provide } from 'medianest/plugin-api'
 import { plexAuthConfig } from './plugin-config.ts'
 import { signInRoutes } from './routes.ts'
@@ -17,9 +17,8 @@ import { recentlyAddedWidget } from './recently-added.ts'
 export default definePlugin({
   name: 'plex-auth',
   version: '1.0.0',
-  api: '^1.1.0',
+  api: '^1.2.0',
   description: 'Sign in with Plex: people with access to your Plex server get in.',
-  enabledByDefault: false,
   config: plexAuthConfig,
   migrations: new URL('./migrations', import.meta.url),
   views: new URL('./views', import.meta.url),
@@ -32,11 +31,18 @@ export default definePlugin({
       routes,
       adminRoutes: adminRoutes(ctx),
       identityProviders: ['plex'],
-      // Static data, so it shows whether or not a server is set up; /plex-auth/start then
-      // says so in words (or opens the owner-first path on a fresh install).
-      signInMethods: [{ id: 'plex', label: 'Sign in with Plex', startPath: '/plex-auth/start' }],
+      signInMethods: [{
+        id: 'plex', label: 'Sign in with Plex', startPath: '/plex-auth/start',
+        available: async () => Boolean(await configuredServer(ctx)),
+        // A fresh install: /setup offers it, and after the setup code the owner's sign-in
+        // makes the first admin, who then picks the server.
+        setupPath: '/plex-auth/setup',
+      }],
       // Each press of the button asks plex.tv for a PIN and writes one row: bounded per address.
-      rateLimits: [{ id: 'start', method: 'GET', path: '/start', limit: 30, window: '15m' }],
+      rateLimits: [
+        { id: 'start', method: 'GET', path: '/start', limit: 30, window: '15m' },
+        { id: 'setup', method: 'GET', path: '/setup', limit: 30, window: '15m' },
+      ],
       provides: [provide(plexServerRef, server)],
       serviceTypes: [plexServiceType(ctx)],
       widgets: [recentlyAddedWidget(ctx, server), {

@@ -1,8 +1,10 @@
 // Sign in with Plex (the PIN flow): /plex-auth/start asks plex.tv for a strong PIN and
 // sends the browser to Plex; Plex sends it back to /plex-auth/callback, which is also
 // the "waiting for Plex…" page: with JavaScript it asks again every 2 s (an htmx poll
-// of the same URL), without it a button does. Every refusal is a page in words, with
-// the request id, and leaves no user or account row behind.
+// of the same URL), without it a button does. Every refusal goes back to /login with
+// the reason in words (logged with the request id) and leaves no user or account row.
+// /plex-auth/setup is the owner-first path: the core sends the browser there once the
+// setup code was entered, and the owner's sign-in then makes the first admin.
 import { UpstreamError, type Request, type Response } from 'medianest/plugin-api'
 import type { PlexAuthContext } from './plugin-config.ts'
 import { createPlexTvClient } from './plex-tv-client.ts'
@@ -17,7 +19,11 @@ const NOT_YET = 'Plex has not confirmed your sign-in yet. Finish it at Plex, the
 /** Longest we keep a PIN, whatever plex.tv says (a strong PIN lives 30 minutes). */
 const MAX_PIN_MS = 60 * 60 * 1000
 
-type WaitState = { state: 'pending'; note?: string } | { state: 'failed'; message: string }
+const SETUP_FIRST = 'Setting MediaNest up with Plex starts on the setup page, with the setup code from the server log.'
+/** Where the owner picks the server after the setup sign-in. */
+export const SERVERS_PAGE = '/admin/plex-auth/servers'
+
+type WaitState = { state: 'pending'; note?: string }
 
 export function signInRoutes(ctx: PlexAuthContext) {
   const router = ctx.http.router()
@@ -30,62 +36,72 @@ export function signInRoutes(ctx: PlexAuthContext) {
       data: { wait: view },
     })
   }
-  const refuse = async (req: Request, res: Response, { status, message, cause }: Omit<Refusal, 'ok'>) => {
+  const refuse = (req: Request, res: Response, { status, message, cause }: Omit<Refusal, 'ok'>, next?: string) => {
     // The reason and the correlation id, never the token (none of these messages carry it).
     const why = cause instanceof UpstreamError ? `${cause.service}: ${cause.why} (${cause.url})` : message
     ctx.log.warn(`Plex sign-in refused (${status}): ${why}`, { requestId: res.getHeader('X-Request-Id') })
-    await render(req, res, { state: 'failed', message }, status)
+    ctx.identity.refuse(req, res, message, { next })
   }
 
-  router.get('/start', async (req, res) => {
-    const next = typeof req.query.next === 'string' ? req.query.next.slice(0, 500) : '/'
-    if (ctx.http.viewer(req)) return res.redirect(303, '/')
-    if (!(await configuredServer(ctx)) && (await ctx.users.list({ role: 'ADMIN', status: 'active' })).length) {
-      return render(req, res, { state: 'failed', message: NOT_SET_UP }, 503)
-    }
+  const begin = async (req: Request, res: Response, next: string) => {
     let pin
     try {
       pin = await (await plexTv()).createPin()
     } catch (error) {
       if (!(error instanceof UpstreamError)) throw error
-      return refuse(req, res, upstreamVerdict(error))
+      return refuse(req, res, upstreamVerdict(error), next)
     }
     const said = pin.expiresAt ? Date.parse(pin.expiresAt) : Date.now() + (pin.expiresIn ?? 1800) * 1000
     const expiresAt = new Date(Math.min(Number.isFinite(said) ? said : Date.now() + 1_800_000, Date.now() + MAX_PIN_MS))
     await rememberPin(ctx.db, req, res, { id: pin.id, code: pin.code, expiresAt, next })
     res.redirect(303, plexAuthAddress(ctx, req, await clientIdentifier(ctx.db), pin.code))
+  }
+
+  router.get('/start', async (req, res) => {
+    const next = typeof req.query.next === 'string' ? req.query.next.slice(0, 500) : '/'
+    if (ctx.http.viewer(req)) return res.redirect(303, '/')
+    if (!(await configuredServer(ctx))) return refuse(req, res, { status: 503, message: NOT_SET_UP })
+    await begin(req, res, next)
+  })
+
+  router.get('/setup', async (req, res) => {
+    if (!(await ctx.identity.setupGrant(req))) return refuse(req, res, { status: 403, message: SETUP_FIRST })
+    await begin(req, res, SERVERS_PAGE)
   })
 
   // One handler for Plex's return, the poll (htmx, same URL) and the no-JS button.
   const progress = async (req: Request, res: Response, pressed: boolean) => {
     const pin = await pinOf(ctx.db, req)
     if (!pin) return refuse(req, res, { status: 410, message: PIN_GONE })
+    const back = pin.next === SERVERS_PAGE ? undefined : pin.next
     const client = await plexTv()
     let read
     try {
       read = await client.readPin(pin.pin_id)
     } catch (error) {
       if (!(error instanceof UpstreamError)) throw error
-      return refuse(req, res, upstreamVerdict(error))
+      return refuse(req, res, upstreamVerdict(error), back)
     }
     if (read === 'expired') {
       await forgetPin(ctx.db, req, res)
-      return refuse(req, res, { status: 410, message: PIN_EXPIRED })
+      return refuse(req, res, { status: 410, message: PIN_EXPIRED }, back)
     }
     if (!read.authToken) return render(req, res, { state: 'pending', note: pressed ? NOT_YET : undefined })
     // Only one request of this browser finishes with the PIN; a second poll keeps waiting.
     if (!(await claimPin(ctx.db, pin))) return render(req, res, { state: 'pending' })
     await forgetPin(ctx.db, req, res)
 
-    const verdict = await vouchFor(ctx, client, read.authToken)
-    if (!verdict.ok) return refuse(req, res, verdict)
+    // A browser holding the setup code's grant is the owner setting MediaNest up.
+    const setup = await ctx.identity.setupGrant(req)
+    const verdict = await vouchFor(ctx, client, read.authToken, { setup })
+    if (!verdict.ok) return refuse(req, res, verdict, back)
     try {
-      const { user } = await ctx.identity.linkOrCreate(verdict.account)
-      await ctx.identity.signIn(req, res, user.id, { method: 'plex', next: pin.next })
+      const { user } = await ctx.identity.linkOrCreate(verdict.account, setup ? { setup: req } : {})
+      await ctx.identity.signIn(req, res, user.id, { method: 'plex', next: setup ? SERVERS_PAGE : back })
     } catch (error) {
       const refused = refusalVerdict(error)
       if (!refused) throw error
-      return refuse(req, res, refused)
+      return refuse(req, res, refused, back)
     }
   }
 

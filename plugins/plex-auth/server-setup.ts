@@ -1,8 +1,8 @@
 // Owner-first setup: the servers the signed-in owner's Plex account owns, each
 // connection tried (local ones first, then remote, relays last) by asking its /identity
-// and comparing the machineIdentifier. The result is an address to save as the "plex"
-// service; saving it is the admin's step in Admin → Services, because the contract has
-// no call for a plugin to write service_configs.
+// and comparing the machineIdentifier. The owner picks one address that answered, and
+// it is saved as the "plex" service with the owner's own token (ctx.services.save),
+// as Overseerr does it.
 import { UpstreamError, z } from 'medianest/plugin-api'
 import type { PlexAuthContext } from './plugin-config.ts'
 import { createPlexTvClient, type PlexResource } from './plex-tv-client.ts'
@@ -15,11 +15,16 @@ export interface OwnedServer { name: string; machineIdentifier: string; connecti
 const identitySchema = z.object({ MediaContainer: z.object({ machineIdentifier: z.string() }) })
 const rank = (c: { local?: boolean; relay?: boolean }) => (c.relay ? 2 : c.local ? 0 : 1)
 
-/** null: the viewer has no Plex account linked (signed in with a password). */
-export async function ownedServersOf(ctx: PlexAuthContext, userId: string): Promise<OwnedServer[] | null | 'refused'> {
+/** The Plex token of this user's linked Plex account, or null (signed in with a password). */
+export async function plexTokenOf(ctx: PlexAuthContext, userId: string): Promise<string | null> {
   const plexId = (await ctx.users.get(userId))?.accounts.find((a) => a.provider === 'plex')?.providerAccountId
   if (!plexId) return null
-  const token = (await ctx.identity.tokens('plex', plexId))?.accessToken
+  return (await ctx.identity.tokens('plex', plexId))?.accessToken ?? null
+}
+
+/** null: the viewer has no Plex account linked (signed in with a password). */
+export async function ownedServersOf(ctx: PlexAuthContext, userId: string): Promise<OwnedServer[] | null | 'refused'> {
+  const token = await plexTokenOf(ctx, userId)
   if (!token) return null
   const resources = await createPlexTvClient(ctx, await clientIdentifier(ctx.db)).resources(token)
   if (resources === 'refused') return 'refused'

@@ -10,7 +10,7 @@ export interface Refusal { ok: false; status: number; message: string; cause?: u
 export type Verdict = { ok: true; account: ProviderAccount } | Refusal
 
 export const TOKEN_REFUSED = 'Plex did not accept the sign-in (plex.tv refused the token). Try signing in with Plex again.'
-export const NO_OWNED_SERVER = 'MediaNest has no admin yet, and only the owner of a Plex server can set it up by signing in with Plex. Your Plex account owns no server; ask the owner to sign in first.'
+export const NO_OWNED_SERVER = 'Your Plex account owns no Plex server, so it cannot set MediaNest up. Sign in to Plex with the server owner’s account, or create the admin with a password on the setup page.'
 
 /** What a failed upstream call means for the person at the sign-in page. */
 export function upstreamVerdict(error: UpstreamError): Refusal {
@@ -18,7 +18,12 @@ export function upstreamVerdict(error: UpstreamError): Refusal {
   return { ok: false, status: 502, message: `${what} could not be reached to finish your sign-in (${error.why}). Try again in a minute.`, cause: error }
 }
 
-export async function vouchFor(ctx: PlexAuthContext, plexTv: PlexTvClient, token: string): Promise<Verdict> {
+/**
+ * `setup`: the browser holds the setup code's grant, so this is the owner setting
+ * MediaNest up: any server their account owns will do (they pick one next), and the
+ * core makes them the admin. Otherwise only people with access to the configured server.
+ */
+export async function vouchFor(ctx: PlexAuthContext, plexTv: PlexTvClient, token: string, { setup }: { setup: boolean }): Promise<Verdict> {
   try {
     const user = await plexTv.user(token)
     if (user === 'refused') return { ok: false, status: 401, message: TOKEN_REFUSED }
@@ -26,17 +31,16 @@ export async function vouchFor(ctx: PlexAuthContext, plexTv: PlexTvClient, token
     if (resources === 'refused') return { ok: false, status: 401, message: TOKEN_REFUSED }
 
     let owner: boolean
-    const service = await configuredServer(ctx)
-    if (service) {
+    const service = setup ? null : await configuredServer(ctx)
+    if (setup) {
+      if (!ownedServers(resources).length) return { ok: false, status: 403, message: NO_OWNED_SERVER }
+      owner = true
+    } else if (service) {
       const access = accessTo(resources, await machineIdentifier(ctx, service))
       if (!access.allowed) return { ok: false, status: 403, message: NO_ACCESS }
       owner = access.owner
     } else {
-      // No server configured yet: only the owner-first path is open, and only while no admin exists.
-      const admins = await ctx.users.list({ role: 'ADMIN', status: 'active' })
-      if (admins.length) return { ok: false, status: 503, message: NOT_SET_UP }
-      if (!ownedServers(resources).length) return { ok: false, status: 403, message: NO_OWNED_SERVER }
-      owner = true
+      return { ok: false, status: 503, message: NOT_SET_UP }
     }
     return {
       ok: true,

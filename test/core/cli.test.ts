@@ -82,7 +82,9 @@ describe('medianest CLI: migrate, plugins, create-admin', function () {
     expect(plain.code, plain.stderr).to.equal(0)
     expect(plain.stdout).to.match(/^hello 1\.0\.0 {2}disabled, first-party$/m)
     expect(plain.stdout).to.match(/tables\s+hello_greetings/)
-    expect(plain.stdout).to.include('Load order: no plugin is enabled')
+    // The first-party plugins that are on by default load; hello (off by default) does not.
+    expect(plain.stdout).to.match(/^Load order: .*plex-auth/m)
+    expect(/^Load order: .*$/m.exec(plain.stdout)![0]).to.not.include('hello')
 
     expect(enabled.code, enabled.stderr).to.equal(0)
     const listing = JSON.parse(enabled.stdout) as { plugins: Array<Record<string, unknown>>; problems: string[] }

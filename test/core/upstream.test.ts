@@ -137,6 +137,11 @@ describe('upstream client: fetch + timeout + zod + UpstreamError', function () {
     expect(await client().get('/ok', Status)).to.deep.equal({ version: '1.33.2' })
   })
 
+  it('redacts secrets carried in the path (redact option) from its errors', async () => {
+    const error = await failure(client({ redact: ['tok-SECRET-42'] }).request({ method: 'POST', path: '/api/webhooks/1/tok-SECRET-42', body: {} }))
+    expect(error.message).to.include('/api/webhooks/1/[redacted]').and.not.include('tok-SECRET-42')
+  })
+
   it('encodes query values strictly and redacts secrets from URLs it reports', async () => {
     expect(encodeRfc3986("it's (a) test!*")).to.equal('it%27s%20%28a%29%20test%21%2A')
     expect(redactUrl('http://x/a?X-Plex-Token=abc&q=1&api_key=zzz')).to.equal('http://x/a?X-Plex-Token=[redacted]&q=1&api_key=[redacted]')

@@ -8,6 +8,7 @@ import { browserAvailable, launchBrowser, newTestContext, visit } from '../suppo
 import { expectAccessible } from '../support/axe.ts'
 import { waitForVisible } from '../support/page-waits.ts'
 import { startHarness, type Harness } from '../plugins/plex-auth/plex-auth-harness.ts'
+import { issueCode } from '../../core/auth/one-time-codes.ts'
 
 describe('in a real browser: sign in with Plex', function () {
   this.timeout(120_000)
@@ -76,7 +77,64 @@ describe('in a real browser: sign in with Plex', function () {
     const code = await pressSignIn(page)
     h.plexTv.approvePin(code, stranger.id)
     await visit(page, `${h.host.url}/plex-auth/callback`)
-    await waitForVisible(page, '#plex-auth-error:has-text("Your Plex account has no access to this server")')
+    // Back on the sign-in page, the reason above the ways in; once only.
+    expect(new URL(page.url()).pathname).to.equal('/login')
+    await waitForVisible(page, '#login-refusal:has-text("Your Plex account has no access to this server")')
+    await expectAccessible(page)
+    await visit(page, `${h.host.url}/login`)
+    expect(await page.locator('#login-refusal').count()).to.equal(0)
+    await context.close()
+  })
+})
+
+describe('in a real browser: owner-first setup with Plex', function () {
+  this.timeout(120_000)
+  let h: Harness
+  let browser: Browser
+
+  before(async function () {
+    if (!browserAvailable()) this.skip()
+    h = await startHarness({ configureServer: false })
+    browser = await launchBrowser()
+  })
+  after(async () => {
+    await browser?.close()
+    await h?.stop()
+  })
+
+  it('with JavaScript: the setup code, the owner\'s Plex sign-in, the server picked; then the button shows', async () => {
+    await issueCode(h.host.db, 'setup', 3600_000, 'ABCD-EFGH-JKLM-NPQR')
+    // At phone width: the owner may well set it up from the sofa.
+    const context = await newTestContext(browser, { viewport: { width: 375, height: 740 } })
+    const page = await context.newPage()
+    const errors: string[] = []
+    page.on('pageerror', (e) => errors.push(String(e)))
+    await visit(page, `${h.host.url}/login`)
+    expect(await page.locator('a:has-text("Sign in with Plex")').count()).to.equal(0)
+    await visit(page, `${h.host.url}/setup`)
+    const form = page.locator('#setup-with-plex')
+    await form.locator('input[name="code"]').fill('WRONG')
+    await form.locator('button[type="submit"]').click()
+    await waitForVisible(page, '#setup-with-plex-error:has-text("That setup code is wrong")')
+    await page.locator('#setup-with-plex input[name="code"]').fill('ABCD-EFGH-JKLM-NPQR')
+    await page.locator('#setup-with-plex button[type="submit"]').click()
+    await page.waitForURL((url) => url.href.startsWith(`${h.authUrl}#?`))
+    const code = new URLSearchParams(page.url().split('#?')[1]).get('code')!
+    h.plexTv.approvePin(code, h.owner.id)
+    await visit(page, `${h.host.url}/plex-auth/callback`)
+    await page.waitForURL(`${h.host.url}/admin/plex-auth/servers`, { timeout: 15_000 })
+    await waitForVisible(page, 'h2:has-text("Home Server")')
+    await expectAccessible(page)
+    await page.click('button:has-text("Use this server")')
+    await page.waitForURL(`${h.host.url}/admin/plex-auth`)
+    await waitForVisible(page, 'text=Saved: Plex sign-in now checks against this server')
+    expect(errors).to.deep.equal([])
+    expect(await h.host.db('service_configs').where({ service_name: 'plex' }).first()).to.include({ service_url: h.pms.url })
+    const visitor = await newTestContext(browser, { javaScriptEnabled: false })
+    const other = await visitor.newPage()
+    await visit(other, `${h.host.url}/login`)
+    await waitForVisible(other, 'a:has-text("Sign in with Plex")')
+    await visitor.close()
     await context.close()
   })
 })

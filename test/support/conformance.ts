@@ -171,7 +171,7 @@ export async function checkPluginConformance(options: ConformanceOptions): Promi
       queue: fake as unknown as CoreServices['queue'], bus: fake as unknown as CoreServices['bus'],
       live: fake as unknown as CoreServices['live'], secrets, services: createServices(db.knex, secrets, () => []),
       users: createUsers(db.knex), eventTypes: new EventTypes(log, () => []),
-      session: { db: db.knex, cookies: { secure: false }, sessionPolicy: { idleMs: 3600_000, absoluteMs: 86_400_000 } },
+      session: { db: db.knex, cookies: { secure: false }, sessionPolicy: { idleMs: 3600_000, absoluteMs: 86_400_000 }, signed: { policy: { secure: false }, key: Buffer.alloc(32, 7) } },
       guards: { requireUser, requireAdmin }, provided: new Map(),
     } satisfies CoreServices
     const stopFns: Array<() => unknown> = []

@@ -68,12 +68,12 @@ export class TestClient {
     return this.send('GET', path, undefined, options)
   }
 
-  /** Posts a form; loads a page first when no CSRF token is known yet. */
-  async post(path: string, form: Record<string, string> = {}, options: RequestOptions = {}): Promise<ClientResponse> {
+  /** Posts a form; loads a page first when no CSRF token is known yet. Pairs repeat a name (checkboxes). */
+  async post(path: string, form: Record<string, string> | Array<[string, string]> = {}, options: RequestOptions = {}): Promise<ClientResponse> {
     return this.formRequest('POST', path, form, options)
   }
 
-  async formRequest(method: string, path: string, form: Record<string, string>, options: RequestOptions = {}): Promise<ClientResponse> {
+  async formRequest(method: string, path: string, form: Record<string, string> | Array<[string, string]>, options: RequestOptions = {}): Promise<ClientResponse> {
     if (!options.noCsrf && !this.csrfToken) await this.get('/login')
     const body = new URLSearchParams(form)
     const headers = { ...options.headers }

@@ -69,3 +69,18 @@ export async function signInWithPlex(h: Harness, user: FakePlexUser, next?: stri
 
 export const count = async (host: TestHost, table: string, where: Record<string, unknown> = {}) =>
   Number((await host.db(table).where(where).count('* as n').first())!.n)
+
+/**
+ * A refusal: the browser is sent back to /login, which shows the reason once (and not
+ * again on reload). Returns the reason as the page shows it.
+ */
+export async function refusalOnLogin(client: TestClient, res: ClientResponse): Promise<string> {
+  expect(res.status, res.text.slice(0, 300)).to.equal(303)
+  expect(res.location).to.match(/^\/login(\?next=[^&]+)?$/)
+  const page = await client.get(res.location!)
+  expect(page.status).to.equal(200)
+  const shown = /<div class="alert alert-error" id="login-refusal"[^>]*><p>([^<]*)<\/p>/.exec(page.text)
+  expect(shown, 'the sign-in page shows why').to.not.equal(null)
+  expect((await client.get('/login')).text, 'shown once').to.not.include('id="login-refusal"')
+  return shown![1]
+}

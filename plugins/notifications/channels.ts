@@ -1,0 +1,112 @@
+// The notification_channels table: outbound targets. Site channels (owner null) are the
+// admin's; a person may add their own Discord or ntfy target. The address and the secret
+// are sealed with the row's id as associated data; pages show only `url_hint`.
+import crypto from 'node:crypto'
+import { z, type Knex, type Secrets } from 'medianest/plugin-api'
+import type { NotificationsConfig } from './plugin-config.ts'
+
+export const CHANNEL_KINDS = ['webhook', 'discord', 'ntfy'] as const
+export type ChannelKind = typeof CHANNEL_KINDS[number]
+export const KIND_LABELS: Record<ChannelKind, string> = { webhook: 'Webhook (JSON, signed)', discord: 'Discord', ntfy: 'ntfy' }
+
+export interface ChannelSettings { priority?: number; tags?: string[] }
+export interface ChannelRow {
+  id: string
+  owner_user_id: string | null
+  kind: ChannelKind
+  name: string
+  url_sealed: string
+  url_hint: string
+  secret_sealed: string | null
+  settings: ChannelSettings
+  enabled: boolean
+  created_at: Date
+}
+/** A channel ready to send: its address and secret unsealed. */
+export interface OpenChannel extends ChannelRow { url: string; secret: string | null }
+
+const httpUrl = z.string().trim().min(1, 'Enter the address.').max(2000, 'Keep the address under 2000 characters.')
+  .refine((v) => { try { const u = new URL(v); return u.protocol === 'http:' || u.protocol === 'https:' } catch { return false } }, 'Use an http:// or https:// address.')
+  .refine((v) => { try { const u = new URL(v); return !u.username && !u.password } catch { return true } }, 'Leave the user name and password out of the address.')
+
+export const channelForm = z.object({
+  kind: z.enum(CHANNEL_KINDS, 'Choose webhook, Discord or ntfy.'),
+  name: z.string().trim().min(1, 'Give it a name.').max(80, 'Keep the name under 80 characters.').regex(/^[^\p{Cc}]*$/u, 'Use letters, digits and punctuation only.'),
+  url: httpUrl,
+  secret: z.string().max(500, 'Keep the secret under 500 characters.').regex(/^[^\p{Cc}]*$/u, 'The secret has control characters.').default(''),
+  priority: z.union([z.literal(''), z.coerce.number().int('Choose a priority from 1 to 5.').min(1, 'Choose a priority from 1 to 5.').max(5, 'Choose a priority from 1 to 5.')]).default(''),
+  tags: z.string().trim().max(200, 'Keep the tags under 200 characters.').regex(/^[a-zA-Z0-9_,\- ]*$/, 'Tags are words separated by commas.').default(''),
+})
+export type ChannelForm = z.output<typeof channelForm>
+
+/** A person's own target: Discord or ntfy only, on a host the admin allows (no SSRF by users). */
+export function userTargetProblems(form: ChannelForm, config: NotificationsConfig): Record<string, string> {
+  if (form.kind === 'webhook') return { kind: 'Choose Discord or ntfy; webhooks are set up by an admin.' }
+  const host = new URL(form.url).hostname.toLowerCase()
+  const allowed = config.userTargetHosts[form.kind]
+  if (!allowed.includes(host)) return { url: `Use an address on ${allowed.join(' or ') || '(no host is allowed; ask an admin)'}.` }
+  if (form.kind === 'discord' && !/\/api\/webhooks\//.test(new URL(form.url).pathname)) return { url: 'Paste the Discord webhook address (…/api/webhooks/…).' }
+  return {}
+}
+
+/** Where it points, without the path (a Discord webhook's path is its token). */
+export function hintOf(url: string): string {
+  const u = new URL(url)
+  return `${u.protocol}//${u.host}/…`
+}
+
+export async function createChannel(db: Knex, secrets: Secrets, ownerUserId: string | null, form: ChannelForm): Promise<ChannelRow> {
+  const id = crypto.randomUUID()
+  const settings: ChannelSettings = {}
+  if (form.kind === 'ntfy') {
+    if (form.priority !== '') settings.priority = form.priority
+    const tags = form.tags.split(',').map((t) => t.trim()).filter(Boolean).slice(0, 10)
+    if (tags.length) settings.tags = tags
+  }
+  const [row] = await db<ChannelRow>('notification_channels').insert({
+    id, owner_user_id: ownerUserId, kind: form.kind, name: form.name,
+    url_sealed: secrets.encrypt(form.url, `notification_channels:${id}:url`),
+    url_hint: hintOf(form.url),
+    secret_sealed: form.secret && form.kind !== 'discord' ? secrets.encrypt(form.secret, `notification_channels:${id}:secret`) : null,
+    settings,
+  } as Partial<ChannelRow>).returning('*')
+  return row
+}
+
+export function openChannel(secrets: Secrets, row: ChannelRow): OpenChannel {
+  return {
+    ...row,
+    url: secrets.decrypt(row.url_sealed, `notification_channels:${row.id}:url`),
+    secret: row.secret_sealed ? secrets.decrypt(row.secret_sealed, `notification_channels:${row.id}:secret`) : null,
+  }
+}
+
+export async function siteChannels(db: Knex): Promise<ChannelRow[]> {
+  return db<ChannelRow>('notification_channels').whereNull('owner_user_id').orderBy('created_at')
+}
+
+export async function ownChannels(db: Knex, userId: string): Promise<ChannelRow[]> {
+  return db<ChannelRow>('notification_channels').where({ owner_user_id: userId }).orderBy('created_at')
+}
+
+export async function countOwn(db: Knex, userId: string): Promise<number> {
+  const row = await db('notification_channels').where({ owner_user_id: userId }).select(db.raw('count(*)::int as count')).first()
+  return Number((row as { count: number }).count)
+}
+
+/** `owner` null finds a site channel; a user id finds only that person's. */
+export async function findChannel(db: Knex, id: string, owner: string | null): Promise<ChannelRow | null> {
+  if (!z.uuid().safeParse(id).success) return null
+  const q = db<ChannelRow>('notification_channels').where({ id })
+  if (owner === null) q.whereNull('owner_user_id')
+  else q.where({ owner_user_id: owner })
+  return (await q.first()) ?? null
+}
+
+export async function getChannel(db: Knex, id: string): Promise<ChannelRow | null> {
+  return (await db<ChannelRow>('notification_channels').where({ id }).first()) ?? null
+}
+
+export async function deleteChannel(db: Knex, id: string): Promise<void> {
+  await db('notification_channels').where({ id }).del()
+}

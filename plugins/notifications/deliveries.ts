@@ -1,0 +1,83 @@
+// notification_deliveries and the outbound send. A delivery is a row first (queued), then
+// a core job ('notifications.deliver', one per row, retried with the queue's backoff). The
+// row mirrors the job for the admin page: attempts, the last error in words, and 'failed'
+// once the attempts are spent. Sending never blocks the inbox: rows are written first.
+import type { Knex } from 'medianest/plugin-api'
+import { getChannel, openChannel, type ChannelRow, type OpenChannel } from './channels.ts'
+import type { NotificationRow } from './notifications.ts'
+import { outboundRequest, type OutboundMessage } from './outbound-requests.ts'
+import type { NotificationsContext } from './plugin-config.ts'
+
+export interface DeliveryRow {
+  id: string
+  notification_id: string
+  channel_id: string
+  fact_key: string
+  status: 'queued' | 'sent' | 'failed' | 'skipped'
+  attempts: number
+  last_error: string | null
+  created_at: Date
+  updated_at: Date
+}
+
+/** Rows for these channels unless the fact already has one there; returns the new rows. */
+export async function queueDeliveries(db: Knex, notification: NotificationRow, channels: ChannelRow[]): Promise<DeliveryRow[]> {
+  if (!channels.length) return []
+  return db<DeliveryRow>('notification_deliveries')
+    .insert(channels.map((c) => ({ notification_id: notification.id, channel_id: c.id, fact_key: notification.fact_key })) as Partial<DeliveryRow>[])
+    .onConflict(['channel_id', 'fact_key']).ignore()
+    .returning('*')
+}
+
+export function messageOf(ctx: NotificationsContext, n: NotificationRow, test = false): OutboundMessage {
+  const link = n.metadata?.link ?? null
+  const absolute = link && link.startsWith('/') && ctx.config.publicUrl ? new URL(link, ctx.config.publicUrl).toString() : link
+  return { id: n.id, type: n.type, title: n.title, message: n.message, link: absolute, createdAt: new Date(n.created_at).toISOString(), test }
+}
+
+/** One POST to one channel; throws an UpstreamError in words, with the address hidden. */
+export async function send(ctx: NotificationsContext, channel: OpenChannel, message: OutboundMessage, signal?: AbortSignal): Promise<void> {
+  const r = outboundRequest(channel, message)
+  // A Discord address is its own credential (and an ntfy topic a shared secret): the
+  // client reports only the host, in errors, the admin page and the logs.
+  const redact = [r.path.length > 1 ? r.path : '', new URL(channel.url).pathname.length > 1 ? new URL(channel.url).pathname : '', channel.secret ?? ''].filter(Boolean)
+  const client = ctx.upstream({ service: `${channel.kind} channel "${channel.name}"`, baseUrl: r.baseUrl, timeoutMs: ctx.config.deliveryTimeoutMs, maxBytes: 64 * 1024, redact })
+  await client.request({ method: 'POST', path: r.path, headers: r.headers, body: r.body, signal })
+}
+
+/** The job: safe to run again (a sent row is not sent twice). */
+export async function runDelivery(ctx: NotificationsContext, deliveryId: string, job: { attempt: number; signal: AbortSignal }): Promise<void> {
+  const row = await ctx.db<DeliveryRow>('notification_deliveries').where({ id: deliveryId }).first()
+  if (!row || row.status === 'sent' || row.status === 'skipped') return
+  const channelRow = await getChannel(ctx.db, row.channel_id)
+  const notification = await ctx.db<NotificationRow>('notifications').where({ id: row.notification_id }).first()
+  if (!channelRow || !notification || !channelRow.enabled) {
+    await ctx.db('notification_deliveries').where({ id: deliveryId }).update({ status: 'skipped', updated_at: ctx.db.fn.now() })
+    return
+  }
+  try {
+    await send(ctx, openChannel(ctx.secrets, channelRow), messageOf(ctx, notification), job.signal)
+    await ctx.db('notification_deliveries').where({ id: deliveryId }).update({ status: 'sent', attempts: job.attempt, updated_at: ctx.db.fn.now() })
+  } catch (error) {
+    const last = job.attempt >= ctx.config.deliveryAttempts
+    const why = (error as Error).message.slice(0, 1000)
+    await ctx.db('notification_deliveries').where({ id: deliveryId })
+      .update({ status: last ? 'failed' : 'queued', attempts: job.attempt, last_error: why, updated_at: ctx.db.fn.now() })
+    throw error
+  }
+}
+
+export interface DeliveryListItem extends DeliveryRow { channel_name: string; title: string }
+
+/** Failed and still-retrying deliveries of site channels, newest first, for the admin page. */
+export async function troubledDeliveries(db: Knex, limit = 50): Promise<DeliveryListItem[]> {
+  return db('notification_deliveries as d')
+    .join('notification_channels as c', 'c.id', 'd.channel_id')
+    .join('notifications as n', 'n.id', 'd.notification_id')
+    .whereNull('c.owner_user_id')
+    .whereIn('d.status', ['failed', 'queued'])
+    .whereNotNull('d.last_error')
+    .orderBy('d.updated_at', 'desc')
+    .limit(limit)
+    .select('d.*', 'c.name as channel_name', 'n.title as title')
+}

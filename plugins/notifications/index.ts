@@ -1,0 +1,58 @@
+// Facts become an inbox, a live bell, and outbound messages (webhook, Discord, ntfy).
+// Subscribes to every event ('*'); nothing else calls it, so nothing breaks when it is off.
+import { definePlugin, z } from 'medianest/plugin-api'
+import { notificationsConfig } from './plugin-config.ts'
+import { notificationsRoutes } from './routes.ts'
+import { adminRoutes } from './admin-routes.ts'
+import { takeFact } from './fact-intake.ts'
+import { renderBell } from './bell.ts'
+import { runDelivery } from './deliveries.ts'
+import { deleteReadBefore } from './notifications.ts'
+
+export default definePlugin({
+  name: 'notifications',
+  version: '1.0.0',
+  api: '^1.2.0',
+  description: 'An inbox and a live bell for what happens (requests, downloads, incidents), and outbound webhook, Discord and ntfy messages.',
+  enabledByDefault: true,
+  config: notificationsConfig,
+  migrations: new URL('./migrations', import.meta.url),
+  views: new URL('./views', import.meta.url),
+  tables: ['notifications', 'notification_defaults', 'notification_preferences', 'notification_channels', 'notification_deliveries'],
+  register(ctx) {
+    return {
+      routes: notificationsRoutes(ctx),
+      adminRoutes: adminRoutes(ctx),
+      nav: [
+        { id: 'bell', label: 'Notifications', href: '/notifications', render: ({ viewer }) => renderBell(ctx, viewer.id) },
+        { label: 'Notification channels', href: '/admin/notifications', role: 'ADMIN' },
+      ],
+      // "Send test" posts at once: a person must not turn it into a relay to their own target.
+      rateLimits: [{ id: 'send-test', method: 'POST', path: '/preferences/channels/:id/test', limit: 10, window: '10m' }],
+      on: [{
+        event: '*',
+        async handle(payload: Record<string, unknown>, meta) {
+          await takeFact(ctx, meta.event, payload, meta.emittedAt)
+        },
+      }],
+      jobs: [{
+        name: 'deliver',
+        timeout: `${Math.ceil(ctx.config.deliveryTimeoutMs / 1000) + 10}s`,
+        attempts: ctx.config.deliveryAttempts,
+        concurrency: 4,
+        payload: z.object({ deliveryId: z.uuid() }),
+        async run(payload, job) { await runDelivery(ctx, payload.deliveryId, job) },
+      }],
+      schedules: [{
+        id: 'retention',
+        every: ctx.config.retentionEvery,
+        timeout: '5m',
+        scope: 'cluster',
+        async run({ log }) {
+          const removed = await deleteReadBefore(ctx.db, new Date(Date.now() - ctx.config.retentionDays * 86_400_000))
+          if (removed) log.info(`removed ${removed} read notifications older than ${ctx.config.retentionDays} days`)
+        },
+      }],
+    }
+  },
+})

@@ -1,0 +1,10 @@
+// The message "Send test" posts: marked test: true, so a receiver can tell it apart.
+import crypto from 'node:crypto'
+import type { OutboundMessage } from './outbound-requests.ts'
+
+export function testMessage(_userId: string): OutboundMessage {
+  return {
+    id: crypto.randomUUID(), type: 'notifications.test.sent', title: 'MediaNest test notification',
+    message: 'If you can read this, notifications reach this channel.', link: null, createdAt: new Date().toISOString(), test: true,
+  }
+}

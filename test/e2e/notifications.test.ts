@@ -1,0 +1,82 @@
+// Issue 23 in a real browser: an event arrives while the page is open and the bell's
+// count changes without a reload (JavaScript on, through the page's one SSE stream); with
+// JavaScript off the count is right after the next navigation. Axe-clean, at phone width.
+import { expect } from 'chai'
+import type { Browser, Page } from 'playwright-core'
+import { browserAvailable, launchBrowser, newTestContext, visit } from '../support/browser.ts'
+import { expectAccessible } from '../support/axe.ts'
+import { waitForText, waitForVisible } from '../support/page-waits.ts'
+import type { TestHost } from '../support/test-host.ts'
+import { emit, notificationsHost, settled } from '../plugins/notifications/harness.ts'
+
+const PHONE = { width: 375, height: 740 }
+
+describe('in a real browser: the notifications bell', function () {
+  this.timeout(120_000)
+  let host: TestHost
+  let browser: Browser
+
+  before(async function () {
+    if (!browserAvailable()) this.skip()
+    host = await notificationsHost()
+    browser = await launchBrowser()
+  })
+  after(async () => {
+    await browser?.close()
+    await host?.stop()
+  })
+
+  const signIn = async (page: Page, user: { email: string; password: string }, to: string) => {
+    await visit(page, `${host.url}${to}`)
+    await page.fill('input[name=email]', user.email)
+    await page.fill('input[name=password]', user.password)
+    await page.click('#main button[type=submit]')
+    await page.waitForURL(`${host.url}${to}`)
+  }
+
+  it('with JavaScript: the count changes without a reload when an event arrives, and the drop-down lists it', async () => {
+    const user = await host.createUser({ name: 'Ada' })
+    const { client } = await host.signedIn(user)
+    const context = await newTestContext(browser, { viewport: PHONE })
+    const page = await context.newPage()
+    const errors: string[] = []
+    page.on('pageerror', (e) => errors.push(String(e)))
+    // The page's one stream has answered (its headers are in) before the event is sent,
+    // so the update cannot slip past a stream still connecting on a busy machine.
+    const streamOpen = page.waitForResponse((r) => new URL(r.url()).pathname === '/events' && r.status() === 200, { timeout: 30_000 })
+    await signIn(page, user, '/notifications')
+    await streamOpen
+    await waitForText(page, '#notifications-bell-count', '0')
+    await emit(client, 'request.approved', { userId: user.id, title: 'Arrival <b>live</b>', id: 1 })
+    await waitForText(page, '#notifications-bell-count', '1', 20_000)
+    await page.click('.notifications-bell-menu summary')
+    await waitForVisible(page, '#notifications-bell-latest a:has-text("Approved: Arrival <b>live</b>")')
+    await expectAccessible(page)
+    // Marked read from this page (htmx), the count follows.
+    await settled(host)
+    await page.reload()
+    await page.click('#notifications-list button:has-text("Mark read")')
+    await waitForText(page, '#notifications-bell-count', '0', 15_000)
+    expect(errors).to.deep.equal([])
+    await context.close()
+  })
+
+  it('without JavaScript: the link shows the count as of each page load; forms still work', async () => {
+    const user = await host.createUser({ name: 'Bea' })
+    const { client } = await host.signedIn(user)
+    const context = await newTestContext(browser, { javaScriptEnabled: false, viewport: PHONE })
+    const page = await context.newPage()
+    await signIn(page, user, '/notifications')
+    expect(await page.textContent('#notifications-bell-count')).to.match(/^0/)
+    await emit(client, 'party.announced', { title: 'Offline film' })
+    await settled(host)
+    await visit(page, `${host.url}/notifications/preferences`)
+    expect(await page.textContent('#notifications-bell-count')).to.match(/^1/)
+    await expectAccessible(page)
+    await visit(page, `${host.url}/notifications`)
+    await page.click('#notifications-list button:has-text("Mark read")')
+    await page.waitForURL(`${host.url}/notifications`)
+    expect(await page.textContent('#notifications-bell-count')).to.match(/^0/)
+    await context.close()
+  })
+})
