@@ -11,7 +11,7 @@ import { archiveFile, archivedIds, freeBytes, isInside, playlistDir, workDir } f
 import { download, groupAlive, stopGroup, type Progress } from './yt-dlp.ts'
 import type { Tools } from './tools.ts'
 import { publishRow } from './live-row.ts'
-import { COMPLETED, FAILED } from './event-types.ts'
+import { COMPLETED, DISK_FULL, FAILED } from './event-types.ts'
 
 export const DOWNLOAD_ATTEMPTS = 3
 const PUSH_EVERY_MS = 1000
@@ -35,7 +35,7 @@ export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, download
 
   const minFree = ctx.config.minFreeMiB * 1024 * 1024
   const free = await freeBytes(lib)
-  if (free !== null && free < minFree) return fail(ctx, row, noSpace(free, minFree))
+  if (free !== null && free < minFree) return fail(ctx, row, noSpace(free, minFree), undefined, undefined, true)
 
   let itemsDone = Math.max(0, archivedIds(archive).size - row.archive_start)
   const current = await moveStatus(ctx.db, row.id, ['queued', 'downloading'], {
@@ -106,7 +106,7 @@ export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, download
     if (back) await publishRow(ctx, back)
     return
   }
-  if (diskFull) return fail(ctx, row, diskFull, [...files], itemsDone)
+  if (diskFull) return fail(ctx, row, diskFull, [...files], itemsDone, true)
   if (result.code === 0 || result.code === 101) {
     let done: DownloadRow | null = null
     await ctx.db.transaction(async (trx) => {
@@ -122,8 +122,9 @@ export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, download
     return
   }
   const reason = describeExit(result)
-  const final = /No space left|Errno 28|ENOSPC/i.test(result.reason) || result.code === 2 || job.attempt >= DOWNLOAD_ATTEMPTS
-  if (final) return fail(ctx, row, reason, [...files], itemsDone)
+  const full = /No space left|Errno 28|ENOSPC/i.test(result.reason)
+  // A full disk is not retried in a loop: the download fails with the reason and admins are told.
+  if (full || result.code === 2 || job.attempt >= DOWNLOAD_ATTEMPTS) return fail(ctx, row, reason, [...files], itemsDone, full)
   const again = await moveStatus(ctx.db, row.id, ['downloading'], {
     status: 'queued', worker_pid: null, speed_bps: null, eta_seconds: null, file_paths: [...files], items_done: itemsDone,
     error: `Attempt ${job.attempt} of ${DOWNLOAD_ATTEMPTS} failed (${reason}); trying again shortly.`,
@@ -132,14 +133,16 @@ export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, download
   throw new Error(reason)
 }
 
-async function fail(ctx: YoutubeContext, row: DownloadRow, reason: string, files?: string[], itemsDone?: number): Promise<void> {
+async function fail(ctx: YoutubeContext, row: DownloadRow, reason: string, files?: string[], itemsDone?: number, diskFull = false): Promise<void> {
   let failed: DownloadRow | null = null
   await ctx.db.transaction(async (trx) => {
     failed = await moveStatus(trx, row.id, ['queued', 'downloading'], {
       status: 'failed', error: reason.slice(0, 2000), worker_pid: null, speed_bps: null, eta_seconds: null,
       ...(files ? { file_paths: files } : {}), ...(itemsDone !== undefined ? { items_done: itemsDone } : {}),
     })
-    if (failed) await ctx.events.emit(FAILED, { downloadId: row.id, userId: row.user_id, title: row.playlist_title ?? row.playlist_url, reason: reason.slice(0, 300) }, { trx })
+    if (!failed) return
+    await ctx.events.emit(FAILED, { downloadId: row.id, userId: row.user_id, title: row.playlist_title ?? row.playlist_url, reason: reason.slice(0, 300) }, { trx })
+    if (diskFull) await ctx.events.emit(DISK_FULL, { downloadId: row.id, title: row.playlist_title ?? row.playlist_url }, { trx })
   })
   if (failed) await publishRow(ctx, failed)
 }

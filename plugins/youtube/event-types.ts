@@ -4,6 +4,7 @@ import type { EventType } from 'medianest/plugin-api'
 export const COMPLETED = 'youtube.download.completed'
 export const FAILED = 'youtube.download.failed'
 export const PLAYLIST_UPDATED = 'youtube.playlist.updated'
+export const DISK_FULL = 'youtube.disk.full'
 
 const title = (p: { title?: unknown }) => String(p.title ?? 'Your download').slice(0, 200)
 
@@ -30,6 +31,14 @@ export const eventTypes: EventType[] = [
       title: 'New items in a followed playlist',
       message: `${title(p)} has ${Number(p.newItems ?? 0)} new items; they are being downloaded.`,
       link: '/youtube',
+    }),
+  },
+  {
+    event: DISK_FULL, title: 'Library disk full', audience: 'admins',
+    describe: (p: { title?: unknown }) => ({
+      title: 'The YouTube library is out of space',
+      message: `${title(p)} stopped because the disk under the library is full. Downloads fail until space is freed; partial files are kept for a retry.`,
+      link: '/admin/youtube',
     }),
   },
 ]

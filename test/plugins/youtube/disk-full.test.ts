@@ -41,6 +41,9 @@ describe('youtube: a full disk', function () {
     expect((await client.get('/youtube')).text).to.include('Status: Failed').and.include('The disk is full')
     const event = received.find((e) => e.event === 'youtube.download.failed' && e.payload.userId === user.id)
     expect(event, 'a failed event').to.not.equal(undefined)
+    const alert = received.find((e) => e.event === 'youtube.disk.full' && e.payload.downloadId === row.id)
+    expect(alert, 'admins are told').to.not.equal(undefined)
+    expect(alert!.words).to.deep.include({ title: 'The YouTube library is out of space', link: '/admin/youtube' })
 
     fs.rmSync(blocker)
     expect((await client.post(`/youtube/downloads/${row.id}/retry`)).status).to.equal(303)
