@@ -1,0 +1,168 @@
+// The download job: one run of yt-dlp for one row, queued → downloading → completed |
+// failed | cancelled. Safe to run again: yt-dlp continues the .part files in the row's
+// working folder (`--continue`) and skips what the archive lists, so a crash, a restart
+// or a retry resumes where it stopped. A process group left by a crashed MediaNest on
+// this machine is stopped first, so two yt-dlps never write the same file.
+import fs from 'node:fs'
+import type { JobRunContext } from 'medianest/plugin-api'
+import type { YoutubeContext } from './plugin-config.ts'
+import { getDownload, moveStatus, type DownloadRow } from './downloads.ts'
+import { archiveFile, archivedIds, freeBytes, isInside, playlistDir, workDir } from './library-paths.ts'
+import { download, groupAlive, stopGroup, type Progress } from './yt-dlp.ts'
+import type { Tools } from './tools.ts'
+import { publishRow } from './live-row.ts'
+import { COMPLETED, DISK_FULL, FAILED } from './event-types.ts'
+
+export const DOWNLOAD_ATTEMPTS = 3
+const PUSH_EVERY_MS = 1000
+const DISK_CHECK_EVERY_MS = 5000
+
+export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, downloadId: string, job: JobRunContext): Promise<void> {
+  const row = await getDownload(ctx.db, downloadId)
+  if (!row || (row.status !== 'queued' && row.status !== 'downloading')) return
+  if (row.worker_pid && isOurOrphan(row.worker_pid)) {
+    job.log.warn(`download ${row.id}: stopping yt-dlp (process group ${row.worker_pid}) left by a previous run`)
+    await stopGroup(row.worker_pid)
+  }
+  const unusable = await tools.unusable()
+  if (unusable) return fail(ctx, row, unusable)
+
+  const lib = ctx.config.libraryPath
+  const home = playlistDir(lib, row.folder)
+  const temp = workDir(lib, row.id)
+  const archive = archiveFile(lib, row.archive_key)
+  for (const dir of [home, temp, archiveFile(lib, row.archive_key).replace(/\/[^/]+$/, '')]) fs.mkdirSync(dir, { recursive: true })
+
+  const minFree = ctx.config.minFreeMiB * 1024 * 1024
+  const free = await freeBytes(lib)
+  if (free !== null && free < minFree) return fail(ctx, row, noSpace(free, minFree), undefined, undefined, true)
+
+  let itemsDone = Math.max(0, archivedIds(archive).size - row.archive_start)
+  const current = await moveStatus(ctx.db, row.id, ['queued', 'downloading'], {
+    status: 'downloading', error: null, items_done: itemsDone, current_percent: 0, speed_bps: null, eta_seconds: null,
+  })
+  if (!current) return
+  await publishRow(ctx, current)
+
+  const files = new Set(row.file_paths ?? [])
+  let last: Progress | null = null
+  let lastPush = 0
+  let lastDiskCheck = Date.now()
+  let diskFull: string | null = null
+  let pid: number | null = null
+  let writing: Promise<void> = Promise.resolve()
+  // Writes run one after another, never overlapping: the last one wins.
+  const flush = () => {
+    lastPush = Date.now()
+    const p = last
+    const percent = p?.totalBytes ? Math.min(100, ((p.downloadedBytes ?? 0) / p.totalBytes) * 100) : (p?.status === 'finished' ? 100 : 0)
+    const changes: Partial<DownloadRow> = {
+      items_done: itemsDone, current_percent: percent, speed_bps: p?.speed ?? null, eta_seconds: p?.eta === null || p?.eta === undefined ? null : Math.round(p.eta),
+      file_paths: [...files],
+    }
+    writing = writing.then(async () => {
+      const updated = await moveStatus(ctx.db, row.id, ['downloading'], changes)
+      if (updated) await publishRow(ctx, updated)
+    }).catch((error: Error) => { job.log.warn(`download ${row.id}: recording progress failed: ${error.message}`) })
+  }
+  const checkDisk = () => {
+    if (Date.now() - lastDiskCheck < DISK_CHECK_EVERY_MS || diskFull) return
+    lastDiskCheck = Date.now()
+    void freeBytes(lib).then((f) => {
+      if (f !== null && f < minFree / 2 && !diskFull) {
+        diskFull = noSpace(f, minFree)
+        if (pid) void stopGroup(pid)
+      }
+    })
+  }
+
+  const result = await download({
+    ytDlpPath: ctx.config.ytDlpPath, ffmpegPath: ctx.config.ffmpegPath, url: row.playlist_url, kind: row.kind,
+    home, temp, archive, signal: job.signal,
+    onSpawn(p) {
+      pid = p
+      writing = writing.then(async () => { await ctx.db('youtube_downloads').where({ id: row.id }).update({ worker_pid: p }) })
+    },
+    onProgress(p) {
+      last = p
+      checkDisk()
+      if (Date.now() - lastPush >= PUSH_EVERY_MS) flush()
+    },
+    onFile(file) {
+      if (!isInside(lib, file)) return job.log.warn(`download ${row.id}: yt-dlp reported a file outside the library, ignored: ${file}`)
+      files.add(file)
+      itemsDone = Math.max(0, archivedIds(archive).size - row.archive_start)
+      last = null
+      flush()
+    },
+  }).catch((error: Error) => ({ code: null, signal: null, reason: error.message }))
+  await writing
+  itemsDone = Math.max(itemsDone, archivedIds(archive).size - row.archive_start)
+
+  if (job.signal.aborted) {
+    // Cancelled (the row says so already), or stopped by shutdown, a lost lease or the
+    // timeout: the core queues the job again, and the row waits for it.
+    const back = await moveStatus(ctx.db, row.id, ['downloading'], { status: 'queued', worker_pid: null, speed_bps: null, eta_seconds: null, file_paths: [...files], items_done: itemsDone })
+    if (back) await publishRow(ctx, back)
+    return
+  }
+  if (diskFull) return fail(ctx, row, diskFull, [...files], itemsDone, true)
+  if (result.code === 0 || result.code === 101) {
+    let done: DownloadRow | null = null
+    await ctx.db.transaction(async (trx) => {
+      done = await moveStatus(trx, row.id, ['downloading'], {
+        status: 'completed', completed_at: new Date(), file_paths: [...files], items_done: Math.max(itemsDone, row.item_count),
+        current_percent: 100, speed_bps: null, eta_seconds: null, worker_pid: null, error: null, plex_state: 'pending', plex_error: null,
+      })
+      if (!done) return
+      await ctx.events.emit(COMPLETED, { downloadId: row.id, userId: row.user_id, title: row.playlist_title ?? row.playlist_url, files: files.size }, { trx })
+      await ctx.jobs.enqueue('plex-sync', { downloadId: row.id }, { trx, dedupeKey: `plex-sync:${row.id}` })
+    })
+    if (done) await publishRow(ctx, done)
+    return
+  }
+  const reason = describeExit(result)
+  const full = /No space left|Errno 28|ENOSPC/i.test(result.reason)
+  // A full disk is not retried in a loop: the download fails with the reason and admins are told.
+  if (full || result.code === 2 || job.attempt >= DOWNLOAD_ATTEMPTS) return fail(ctx, row, reason, [...files], itemsDone, full)
+  const again = await moveStatus(ctx.db, row.id, ['downloading'], {
+    status: 'queued', worker_pid: null, speed_bps: null, eta_seconds: null, file_paths: [...files], items_done: itemsDone,
+    error: `Attempt ${job.attempt} of ${DOWNLOAD_ATTEMPTS} failed (${reason}); trying again shortly.`,
+  })
+  if (again) await publishRow(ctx, again)
+  throw new Error(reason)
+}
+
+async function fail(ctx: YoutubeContext, row: DownloadRow, reason: string, files?: string[], itemsDone?: number, diskFull = false): Promise<void> {
+  let failed: DownloadRow | null = null
+  await ctx.db.transaction(async (trx) => {
+    failed = await moveStatus(trx, row.id, ['queued', 'downloading'], {
+      status: 'failed', error: reason.slice(0, 2000), worker_pid: null, speed_bps: null, eta_seconds: null,
+      ...(files ? { file_paths: files } : {}), ...(itemsDone !== undefined ? { items_done: itemsDone } : {}),
+    })
+    if (!failed) return
+    await ctx.events.emit(FAILED, { downloadId: row.id, userId: row.user_id, title: row.playlist_title ?? row.playlist_url, reason: reason.slice(0, 300) }, { trx })
+    if (diskFull) await ctx.events.emit(DISK_FULL, { downloadId: row.id, title: row.playlist_title ?? row.playlist_url }, { trx })
+  })
+  if (failed) await publishRow(ctx, failed)
+}
+
+function describeExit(result: { code: number | null; signal: NodeJS.Signals | null; reason: string }): string {
+  const why = result.reason.trim().split('\n').filter(Boolean).slice(-3).join(' ').replace(/^ERROR:\s*/, '').slice(0, 600)
+  if (/No space left|Errno 28|ENOSPC/i.test(result.reason)) return `The disk is full (${why}). Partial files are kept: free some space and retry.`
+  const how = result.code === null ? `yt-dlp was stopped (${result.signal ?? 'no signal'})` : `yt-dlp exited with code ${result.code}`
+  return `${how}: ${why || 'no reason given'}`
+}
+
+const noSpace = (free: number, needed: number) =>
+  `Not enough free space under the library: ${Math.round(free / 1048576)} MiB free, ${Math.round(needed / 1048576)} MiB needed. Partial files are kept: free some space and retry.`
+
+/** A process group left by a crashed run: alive, and its leader is yt-dlp (not a recycled pid). */
+function isOurOrphan(pid: number): boolean {
+  if (!groupAlive(pid)) return false
+  try {
+    return /yt-dlp|yt_dlp/.test(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'))
+  } catch {
+    return false
+  }
+}

@@ -1,0 +1,89 @@
+// Followed playlists (youtube_follows): a cluster schedule re-reads each one when due and
+// queues a download for what its archive does not list yet, into the same folder and the
+// same Plex collection.
+import type { Knex } from 'medianest/plugin-api'
+import type { YoutubeContext } from './plugin-config.ts'
+import { ACTIVE, isUuid, table as downloads } from './downloads.ts'
+import { archiveFile, archivedIds } from './library-paths.ts'
+import { readMetadata } from './yt-dlp.ts'
+import type { Tools } from './tools.ts'
+import { PLAYLIST_UPDATED } from './event-types.ts'
+
+export interface FollowRow {
+  id: string
+  user_id: string
+  playlist_url: string
+  playlist_title: string | null
+  folder: string
+  archive_key: string
+  every_hours: number | null
+  plex_collection_id: string | null
+  next_check_at: Date
+  last_checked_at: Date | null
+  last_error: string | null
+  created_at: Date
+}
+
+export const follows = (db: Knex | Knex.Transaction) => db<FollowRow>('youtube_follows')
+
+export async function listFollows(db: Knex, userId: string): Promise<FollowRow[]> {
+  return follows(db).where({ user_id: userId }).orderBy('created_at', 'asc')
+}
+
+export async function countFollows(db: Knex | Knex.Transaction, userId: string): Promise<number> {
+  const row = await follows(db).where({ user_id: userId }).select(db.raw('count(*)::int as n')).first()
+  return Number((row as unknown as { n: number }).n)
+}
+
+export async function ownFollow(db: Knex, userId: string, id: string): Promise<FollowRow | null> {
+  if (!isUuid(id)) return null
+  return (await follows(db).where({ id, user_id: userId }).first()) ?? null
+}
+
+export async function followByUrl(db: Knex | Knex.Transaction, userId: string, url: string): Promise<FollowRow | null> {
+  return (await follows(db).where({ user_id: userId, playlist_url: url }).first()) ?? null
+}
+
+const everyMs = (ctx: YoutubeContext, f: FollowRow) => Math.round((f.every_hours ?? ctx.config.followEveryHours) * 3_600_000)
+
+/** Checks every follow that is due; one failing playlist does not stop the others. */
+export async function checkDueFollows(ctx: YoutubeContext, tools: Tools, signal: AbortSignal): Promise<number> {
+  const due = await follows(ctx.db).where('next_check_at', '<=', ctx.db.fn.now()).orderBy('next_check_at', 'asc').limit(50)
+  let queued = 0
+  for (const f of due) {
+    if (signal.aborted) break
+    try {
+      if (await checkFollow(ctx, tools, f)) queued++
+    } catch (error) {
+      ctx.log.warn(`followed playlist ${f.id}: the check failed: ${(error as Error).message}`)
+      await follows(ctx.db).where({ id: f.id }).update({ last_error: (error as Error).message.slice(0, 1000), last_checked_at: new Date() })
+    }
+  }
+  return queued
+}
+
+/** One follow: true when new items were found and queued. */
+export async function checkFollow(ctx: YoutubeContext, tools: Tools, f: FollowRow): Promise<boolean> {
+  // The next check is booked first, so a playlist that always fails is not re-read every minute.
+  await follows(ctx.db).where({ id: f.id }).update({ next_check_at: new Date(Date.now() + everyMs(ctx, f)) })
+  const busy = await downloads(ctx.db).where({ archive_key: f.archive_key }).whereIn('status', ACTIVE).first('id')
+  if (busy) return false
+  const unusable = await tools.unusable()
+  if (unusable) throw new Error(unusable)
+  const info = await readMetadata(ctx.config.ytDlpPath, f.playlist_url, ctx.config.metadataTimeoutMs)
+  const archive = archiveFile(ctx.config.libraryPath, f.archive_key)
+  const known = archivedIds(archive)
+  const fresh = info.entries.filter((e) => !known.has(e.id))
+  await follows(ctx.db).where({ id: f.id }).update({ last_checked_at: new Date(), last_error: null })
+  if (fresh.length === 0) return false
+  await ctx.db.transaction(async (trx) => {
+    const [row] = await downloads(trx).insert({
+      user_id: f.user_id, playlist_url: f.playlist_url, playlist_title: f.playlist_title, kind: 'playlist', folder: f.folder,
+      archive_key: f.archive_key, archive_start: known.size, follow_id: f.id, item_count: fresh.length, plex_collection_id: f.plex_collection_id,
+    }).returning('*')
+    const jobId = await ctx.jobs.enqueue('download', { downloadId: row.id }, { trx, dedupeKey: `download:${row.id}` })
+    await downloads(trx).where({ id: row.id }).update({ job_id: jobId })
+    await ctx.events.emit(PLAYLIST_UPDATED, { followId: f.id, downloadId: row.id, userId: f.user_id, title: f.playlist_title ?? f.playlist_url, newItems: fresh.length }, { trx })
+  })
+  return true
+}

@@ -1,0 +1,92 @@
+// youtube: download playlists with the real yt-dlp into the Plex library, with live
+// progress, quotas, follows, and nothing lost on a crash. Declares only; the work lives
+// in submissions.ts, download-job.ts, plex-sync.ts and follows.ts.
+import { definePlugin, z } from 'medianest/plugin-api'
+import { youtubeConfig } from './plugin-config.ts'
+import { youtubeRoutes } from './routes.ts'
+import { adminRoutes } from './admin-routes.ts'
+import { createTools } from './tools.ts'
+import { runDownloadJob, DOWNLOAD_ATTEMPTS } from './download-job.ts'
+import { PLEX_ATTEMPTS, requeuePendingPlex, runPlexSync } from './plex-sync.ts'
+import { checkDueFollows } from './follows.ts'
+import { progressView, runningForUser } from './downloads.ts'
+import { eventTypes } from './event-types.ts'
+import { stopAll } from './yt-dlp.ts'
+
+const byDownload = z.object({ downloadId: z.string().uuid() })
+// register() and start() share one Tools per running instance (keyed by its config slice).
+const toolsOf = new WeakMap<object, ReturnType<typeof createTools>>()
+const toolsFor = (config: Parameters<typeof createTools>[0]) => {
+  let t = toolsOf.get(config)
+  if (!t) toolsOf.set(config, (t = createTools(config)))
+  return t
+}
+
+export default definePlugin({
+  name: 'youtube',
+  version: '1.0.0',
+  api: '^1.1.0',
+  description: 'Download YouTube playlists with yt-dlp into the Plex library, with live progress.',
+  enabledByDefault: true,
+  dependsOn: ['plex-auth'],
+  config: youtubeConfig,
+  migrations: new URL('./migrations', import.meta.url),
+  views: new URL('./views', import.meta.url),
+  tables: ['youtube_downloads', 'youtube_follows'],
+  register(ctx) {
+    const tools = toolsFor(ctx.config)
+    ctx.onStop(() => stopAll())
+    return {
+      routes: youtubeRoutes(ctx, tools),
+      adminRoutes: adminRoutes(ctx, tools),
+      nav: [{ label: 'Downloads', href: '/youtube' }],
+      rateLimits: [{ id: 'submit', method: 'POST', path: '/', limit: ctx.config.submissionsPerHour, window: '1h' }],
+      widgets: [{
+        id: 'running',
+        title: 'Downloads',
+        async render({ viewer }) {
+          const rows = await runningForUser(ctx.db, viewer.id)
+          return ctx.views.render('youtube:_widget', { downloads: rows.map((d) => ({ d, p: progressView(d) })) })
+        },
+      }],
+      jobs: [
+        {
+          name: 'download', timeout: '12h', concurrency: ctx.config.maxConcurrent, attempts: DOWNLOAD_ATTEMPTS, payload: byDownload,
+          run: (payload, job) => runDownloadJob(ctx, tools, payload.downloadId, job),
+        },
+        {
+          name: 'plex-sync', timeout: '10m', concurrency: 1, attempts: PLEX_ATTEMPTS, payload: byDownload,
+          run: (payload, job) => runPlexSync(ctx, payload.downloadId, job),
+        },
+      ],
+      schedules: [
+        {
+          id: 'check-follows', every: ctx.config.followCheckEvery, timeout: '30m', scope: 'cluster',
+          async run({ signal, log }) {
+            const queued = await checkDueFollows(ctx, tools, signal)
+            if (queued) log.info(`queued new items of ${queued} followed playlists`)
+          },
+        },
+        {
+          id: 'plex-retry', every: '15m', timeout: '1m', scope: 'cluster',
+          async run({ log }) {
+            const n = await requeuePendingPlex(ctx)
+            if (n) log.info(`queued the Plex step again for ${n} downloads`)
+          },
+        },
+      ],
+      eventTypes,
+    }
+  },
+  async start(ctx) {
+    // Never fails the start: without yt-dlp the plugin stays up and says why on its pages.
+    const tools = toolsFor(ctx.config)
+    const state = await tools.check()
+    if (!state.ytDlp?.ok) ctx.log.error(`yt-dlp is not usable, so downloads are refused: ${state.ytDlp && !state.ytDlp.ok ? state.ytDlp.message : 'unknown'}`)
+    else {
+      ctx.log.info(`yt-dlp ${state.ytDlp.version} found`)
+      const stale = tools.staleWarning()
+      if (stale) ctx.log.warn(stale)
+    }
+  },
+})

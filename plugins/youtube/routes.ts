@@ -1,0 +1,155 @@
+// /youtube: the submit form, "My downloads" (live progress), followed playlists, and the
+// row actions. Every action checks the row belongs to the viewer (someone else's is a 404
+// and nothing changes); without JavaScript each is a plain form and a redirect back.
+import fs from 'node:fs'
+import type { Request, Response } from 'medianest/plugin-api'
+import { NotFound, z } from 'medianest/plugin-api'
+import type { YoutubeContext } from './plugin-config.ts'
+import { listForUser, moveStatus, ownDownload, progressView, table, type DownloadRow } from './downloads.ts'
+import { listFollows, ownFollow, follows } from './follows.ts'
+import { submitPlaylist } from './submissions.ts'
+import { archiveFile, isInside, workDir } from './library-paths.ts'
+import type { Tools } from './tools.ts'
+import { publishRow } from './live-row.ts'
+
+export interface SubmitForm {
+  values: { url: string; follow: boolean }
+  fields: Record<string, string>
+  error: string | null
+  notice: string | null
+  duplicate: DownloadRow | null
+}
+
+const NOTICES = {
+  queued: 'Queued. Its progress shows below.',
+  cancelled: 'Cancelled.',
+  retried: 'Queued again: it continues where it stopped.',
+  deleted: 'Deleted.',
+  unfollowed: 'No longer followed.',
+  interval: 'Saved: the playlist is checked at the new interval.',
+}
+const hoursBody = z.object({ hours: z.coerce.number({ error: 'Give a number of hours.' }).min(1, 'At least every hour.').max(720, 'At most every 720 hours (30 days).') })
+const emptyForm = (notice: string | null = null): SubmitForm => ({ values: { url: '', follow: false }, fields: {}, error: null, notice, duplicate: null })
+const isHtmx = (req: Request) => req.get('HX-Request') === 'true'
+
+export function youtubeRoutes(ctx: YoutubeContext, tools: Tools) {
+  const router = ctx.http.router()
+  router.use(ctx.http.requireUser)
+
+  const render = async (req: Request, res: Response, form: SubmitForm, status = 200, followError: { id: string; message: string; value: string } | null = null) => {
+    const viewer = ctx.http.mustViewer(req)
+    const rows = await listForUser(ctx.db, viewer.id)
+    await ctx.views.pageOrFragment(req, res, {
+      page: 'youtube:index', fragment: 'youtube:_main', title: 'YouTube downloads', status,
+      data: {
+        form, downloads: rows.map((d) => ({ d, p: progressView(d) })), follows: await listFollows(ctx.db, viewer.id),
+        unusable: tools.state().ytDlp && !tools.state().ytDlp!.ok ? await tools.unusable() : null,
+        followEveryHours: ctx.config.followEveryHours, followError,
+      },
+    })
+  }
+  // After an action: the updated section for htmx, a redirect with a one-shot notice otherwise.
+  const done = async (req: Request, res: Response, key: keyof typeof NOTICES) => {
+    if (isHtmx(req)) return render(req, res, emptyForm(NOTICES[key]))
+    ctx.http.flash(res, key)
+    res.redirect(303, '/youtube')
+  }
+
+  router.get('/', async (req, res) => render(req, res, emptyForm(ctx.http.takeFlash(req, res, NOTICES))))
+
+  router.post('/', async (req, res) => {
+    const viewer = ctx.http.mustViewer(req)
+    const rawUrl = typeof req.body?.url === 'string' ? req.body.url : ''
+    const follow = req.body?.follow === 'on' || req.body?.follow === 'true'
+    const result = await submitPlaylist(ctx, tools, viewer.id, { url: req.body?.url, follow })
+    if (!result.ok) {
+      return render(req, res, { values: { url: rawUrl.slice(0, 2048), follow }, fields: { [result.field]: result.message }, error: null, notice: null, duplicate: result.duplicate ?? null }, 422)
+    }
+    if (isHtmx(req)) {
+      const d = result.download
+      return render(req, res, emptyForm(`Queued “${d.playlist_title ?? d.playlist_url}”: ${d.item_count} ${d.item_count === 1 ? 'item' : 'items'}${result.followed ? ', followed' : ''}.`), 201)
+    }
+    ctx.http.flash(res, 'queued')
+    res.redirect(303, '/youtube')
+  })
+
+  router.post('/downloads/:id/cancel', async (req, res) => {
+    const viewer = ctx.http.mustViewer(req)
+    const row = await ownDownload(ctx.db, viewer.id, String(req.params.id))
+    if (!row) throw new NotFound('No such download.')
+    const cancelled = await moveStatus(ctx.db, row.id, ['queued', 'downloading'], { status: 'cancelled', speed_bps: null, eta_seconds: null, error: 'Cancelled.' })
+    if (cancelled) {
+      // The job's signal stops the yt-dlp process group, wherever it runs.
+      if (row.job_id) await ctx.jobs.cancel(row.job_id)
+      await publishRow(ctx, cancelled)
+    }
+    await done(req, res, 'cancelled')
+  })
+
+  router.post('/downloads/:id/retry', async (req, res) => {
+    const viewer = ctx.http.mustViewer(req)
+    const row = await ownDownload(ctx.db, viewer.id, String(req.params.id))
+    if (!row) throw new NotFound('No such download.')
+    await ctx.db.transaction(async (trx) => {
+      const again = await moveStatus(trx, row.id, ['failed', 'cancelled'], { status: 'queued', error: null, worker_pid: null })
+      if (!again) return
+      const jobId = await ctx.jobs.enqueue('download', { downloadId: row.id }, { trx, dedupeKey: `download:${row.id}` })
+      await table(trx).where({ id: row.id }).update({ job_id: jobId })
+    })
+    await done(req, res, 'retried')
+  })
+
+  router.post('/downloads/:id/delete', async (req, res) => {
+    const viewer = ctx.http.mustViewer(req)
+    const row = await ownDownload(ctx.db, viewer.id, String(req.params.id))
+    if (!row) throw new NotFound('No such download.')
+    if (row.status === 'queued' || row.status === 'downloading') {
+      await moveStatus(ctx.db, row.id, ['queued', 'downloading'], { status: 'cancelled' })
+      if (row.job_id) await ctx.jobs.cancel(row.job_id)
+    }
+    const withFiles = req.body?.files === 'on' || req.body?.files === 'true'
+    await table(ctx.db).where({ id: row.id, user_id: viewer.id }).del()
+    if (withFiles) removeFiles(ctx, row, Boolean(await follows(ctx.db).where({ archive_key: row.archive_key }).first('id')))
+    await done(req, res, 'deleted')
+  })
+
+  router.post('/follows/:id/stop', async (req, res) => {
+    const viewer = ctx.http.mustViewer(req)
+    const f = await ownFollow(ctx.db, viewer.id, String(req.params.id))
+    if (!f) throw new NotFound('No such followed playlist.')
+    await follows(ctx.db).where({ id: f.id, user_id: viewer.id }).del()
+    await done(req, res, 'unfollowed')
+  })
+
+  router.post('/follows/:id/interval', async (req, res) => {
+    const viewer = ctx.http.mustViewer(req)
+    const f = await ownFollow(ctx.db, viewer.id, String(req.params.id))
+    if (!f) throw new NotFound('No such followed playlist.')
+    const checked = ctx.http.validate(hoursBody, req.body)
+    if (!checked.ok) {
+      const value = typeof req.body?.hours === 'string' ? req.body.hours.slice(0, 20) : ''
+      return render(req, res, emptyForm(), 422, { id: f.id, message: checked.fields.hours ?? checked.message, value })
+    }
+    const hours = checked.data.hours
+    await follows(ctx.db).where({ id: f.id, user_id: viewer.id }).update({ every_hours: hours, next_check_at: new Date(Date.now() + hours * 3_600_000) })
+    await done(req, res, 'interval')
+  })
+
+  return router
+}
+
+/** Only what this download wrote: its recorded files (each checked inside the library) and its working folder. */
+function removeFiles(ctx: YoutubeContext, row: DownloadRow, followed: boolean): void {
+  const lib = ctx.config.libraryPath
+  for (const file of row.file_paths ?? []) {
+    if (!isInside(lib, file)) continue
+    fs.rmSync(file, { force: true })
+  }
+  fs.rmSync(workDir(lib, row.id), { recursive: true, force: true })
+  // The archive goes only with the download that made it, and only while no follow still reads it.
+  if (row.archive_key === row.id && !followed) fs.rmSync(archiveFile(lib, row.archive_key), { force: true })
+  const dir = row.file_paths?.[0] ? row.file_paths[0].replace(/\/[^/]+$/, '') : null
+  if (dir && isInside(lib, dir)) {
+    try { fs.rmdirSync(dir) } catch { /* not empty: other files are not ours to remove */ }
+  }
+}

@@ -1,0 +1,90 @@
+// Issue 21 in a real browser at phone width: submit a loopback playlist and watch the
+// progress bar move as live updates arrive (JavaScript on), and submit then see the
+// result after reloading (JavaScript off). Every page is axe-checked by visit().
+import { expect } from 'chai'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { browserAvailable, launchBrowser, newTestContext, visit } from '../support/browser.ts'
+import { expectAccessible } from '../support/axe.ts'
+import { waitForText, waitForVisible } from '../support/page-waits.ts'
+import { waitFor } from '../support/wait-for.ts'
+import { sessionCookieName } from '../../core/auth/cookies.ts'
+import { startHarness, type Harness } from '../plugins/youtube/harness.ts'
+
+const PHONE = { width: 375, height: 740 }
+
+describe('in a real browser: YouTube downloads', function () {
+  this.timeout(180_000)
+  let h: Harness
+  let browser: Browser
+
+  before(async function () {
+    if (!browserAvailable()) this.skip()
+    h = await startHarness()
+    browser = await launchBrowser()
+  })
+  after(async () => {
+    await browser?.close()
+    await h?.stop()
+  })
+
+  async function signedInPage(javaScriptEnabled: boolean): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+    const { client } = await h.host.signedIn()
+    const context = await newTestContext(browser, { javaScriptEnabled, viewport: PHONE })
+    const name = sessionCookieName({ secure: false })
+    await context.addCookies([{ name, value: client.cookie(name)!, url: h.host.url }])
+    const page = await context.newPage()
+    const errors: string[] = []
+    page.on('pageerror', (e) => errors.push(String(e)))
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()) })
+    return { context, page, errors }
+  }
+
+  it('with JavaScript: the progress bar moves by itself, then the files are listed', async () => {
+    h.videos.setPlaylist('e2e-js', 'Phone Playlist', ['x-one', 'x-two'])
+    h.videos.gate('x-one', 14_000)
+    const { context, page, errors } = await signedInPage(true)
+    await visit(page, `${h.host.url}/youtube`)
+    await page.fill('#youtube-form-url', h.videos.playlistUrl('e2e-js'))
+    await page.click('#youtube-form button[type=submit]')
+    await waitForText(page, '#youtube-form [role=status]', 'Queued “Phone Playlist”: 2 items.', 30_000)
+    // Live updates, not a reload: the row says which item, and the bar has moved off zero.
+    await waitForText(page, '#youtube-downloads', /item 1 of 2/, 30_000)
+    await waitForVisible(page, '#youtube-downloads progress:not([value="0"])', 30_000)
+    const value = Number(await page.getAttribute('#youtube-downloads progress', 'value'))
+    expect(value).to.be.greaterThan(0).and.lessThan(100)
+    await expectAccessible(page)
+    h.videos.open()
+    await waitForText(page, '#youtube-downloads', /Status: Completed/, 60_000)
+    await waitForText(page, '#youtube-downloads', /2 files/)
+    expect(await page.locator('#youtube-downloads progress').count()).to.equal(0)
+    await expectAccessible(page)
+    // Nothing wider than the phone.
+    const width = await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth)
+    expect(width).to.be.at.most(PHONE.width)
+    expect(errors).to.deep.equal([])
+    await context.close()
+  })
+
+  it('without JavaScript: a bad address is refused beside the field; a good one shows its result after a reload', async () => {
+    h.videos.setPlaylist('e2e-nojs', 'No Script List', ['y-one', 'y-two'])
+    const { context, page } = await signedInPage(false)
+    await visit(page, `${h.host.url}/youtube`)
+    await page.fill('#youtube-form-url', 'file:///etc/passwd')
+    await page.click('#youtube-form button[type=submit]')
+    await waitForText(page, '#youtube-form-url-error', 'Only http:// and https:// addresses can be downloaded.')
+    expect(await page.getAttribute('#youtube-form-url', 'aria-invalid')).to.equal('true')
+    await expectAccessible(page)
+
+    await page.fill('#youtube-form-url', h.videos.playlistUrl('e2e-nojs'))
+    await page.click('#youtube-form button[type=submit]')
+    await page.waitForURL(`${h.host.url}/youtube`)
+    await waitForText(page, '#youtube-form [role=status]', 'Queued. Its progress shows below.')
+    await waitForText(page, '#youtube-downloads', /No Script List/)
+    await waitFor('the download to finish, seen by reloading', async () => {
+      await visit(page, `${h.host.url}/youtube`)
+      return /Status: Completed/.test((await page.locator('#youtube-downloads').textContent()) ?? '')
+    }, 60_000)
+    await waitForText(page, '#youtube-downloads', /2 files/)
+    await context.close()
+  })
+})

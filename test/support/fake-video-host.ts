@@ -1,0 +1,149 @@
+// A loopback "video site" that Debian's yt-dlp reads offline with its generic extractor
+// (CONTRACTS.md "yt-dlp"): small clips made once with ffmpeg's testsrc, served as direct
+// media URLs with Range support (so `--continue` resumes), and playlists as HTML pages
+// with several <video src> tags that a test can grow. Downloads are throttled by gates a
+// test controls, never by sleeping: a gated clip is sent up to a byte offset, then the
+// response waits (parked) until the test opens the gate, so "mid-download" is a state the
+// test can wait for and hold as long as it likes.
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import http from 'node:http'
+import os from 'node:os'
+import path from 'node:path'
+import { spawnSync } from 'node:child_process'
+import { listenOnLoopback, stopAtOnce } from './fake-server.ts'
+
+export interface VideoRequest { path: string; range: string | null; start: number }
+export interface Parked { path: string; start: number }
+
+export interface FakeVideoHost {
+  url: string
+  /** Every media request, in order (Range header and where it started). */
+  requests: VideoRequest[]
+  /** A clip's bytes, as served. */
+  clip(name: string): Buffer
+  /** The address of a playlist page (created empty if new). */
+  playlistUrl(name: string): string
+  /** Sets a playlist's <title> and its clips (names made with ffmpeg on first use). */
+  setPlaylist(name: string, title: string, clips: string[]): void
+  addToPlaylist(name: string, clip: string): void
+  /** The address of one clip (a single video). */
+  clipUrl(name: string): string
+  /** Sends `clip` only up to `atByte`, then parks each response until open(). */
+  gate(clip: string, atByte: number): void
+  /** Resolves when a response for `clip` is parked (optionally one that started past `minStart`). */
+  waitParked(clip: string, minStart?: number, timeoutMs?: number): Promise<Parked>
+  /** Removes every gate and lets parked responses finish. */
+  open(): void
+  close(): Promise<void>
+}
+
+const CLIP_DIR = path.join(os.tmpdir(), 'medianest-test-clips-v1')
+
+/** A 2-second 64×48 clip with a tone; the same name always gives the same bytes (cached on disk). */
+export function makeClip(name: string): Buffer {
+  if (!/^[a-z0-9-]+$/.test(name)) throw new Error(`clip names are [a-z0-9-]: ${name}`)
+  const file = path.join(CLIP_DIR, `${name}.mp4`)
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(CLIP_DIR, { recursive: true })
+    const freq = 200 + (parseInt(crypto.createHash('sha1').update(name).digest('hex').slice(0, 4), 16) % 800)
+    const tmp = `${file}.${process.pid}.tmp.mp4`
+    const made = spawnSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=duration=2:size=64x48:rate=10',
+      '-f', 'lavfi', '-i', `sine=frequency=${freq}:duration=2`, '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac', '-b:a', '16k',
+      '-metadata', `title=${name}`, '-shortest', tmp], { encoding: 'utf8' })
+    if (made.status !== 0) throw new Error(`ffmpeg could not make the test clip ${name}: ${made.stderr}`)
+    fs.renameSync(tmp, file)
+  }
+  return fs.readFileSync(file)
+}
+
+const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+
+export async function startFakeVideoHost(): Promise<FakeVideoHost> {
+  const playlists = new Map<string, { title: string; clips: string[] }>()
+  const gates = new Map<string, number>()
+  const parked: Array<{ info: Parked; resume: () => void }> = []
+  const waiters = new Set<() => void>()
+  const requests: VideoRequest[] = []
+  const timers = new Set<NodeJS.Timeout>()
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://fake.invalid')
+    const list = /^\/lists\/([a-z0-9-]+)\.html$/.exec(url.pathname)
+    if (list && playlists.has(list[1])) {
+      const p = playlists.get(list[1])!
+      const body = `<!DOCTYPE html><html><head><title>${escape(p.title)}</title></head><body>\n${p.clips.map((c) => `<video src="/media/${c}.mp4"></video>`).join('\n')}\n</body></html>`
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' })
+      return res.end(body)
+    }
+    const media = /^\/media\/([a-z0-9-]+)\.mp4$/.exec(url.pathname)
+    if (!media) {
+      res.writeHead(404, { 'Content-Type': 'text/plain' })
+      return res.end('not found')
+    }
+    const name = media[1]
+    const bytes = makeClip(name)
+    const range = req.headers.range ?? null
+    const m = range ? /^bytes=(\d+)-(\d*)$/.exec(range) : null
+    const start = m ? Number(m[1]) : 0
+    const end = m && m[2] ? Math.min(Number(m[2]), bytes.length - 1) : bytes.length - 1
+    requests.push({ path: url.pathname, range, start })
+    if (start >= bytes.length) {
+      res.writeHead(416, { 'Content-Range': `bytes */${bytes.length}` })
+      return res.end()
+    }
+    const headers: Record<string, string | number> = { 'Content-Type': 'video/mp4', 'Accept-Ranges': 'bytes', 'Content-Length': end - start + 1 }
+    if (m) headers['Content-Range'] = `bytes ${start}-${end}/${bytes.length}`
+    res.writeHead(m ? 206 : 200, headers)
+    if (req.method === 'HEAD') return res.end()
+    const gateAt = gates.get(name)
+    if (gateAt === undefined || end < gateAt) return res.end(bytes.subarray(start, end + 1))
+    if (start < gateAt) res.write(bytes.subarray(start, gateAt))
+    const from = Math.max(start, gateAt)
+    const entry = { info: { path: url.pathname, start }, resume: () => { if (!res.destroyed) res.end(bytes.subarray(from, end + 1)) } }
+    parked.push(entry)
+    res.on('close', () => { const i = parked.indexOf(entry); if (i >= 0) parked.splice(i, 1) })
+    for (const w of waiters) w()
+  })
+  const port = await listenOnLoopback(server)
+  const base = `http://127.0.0.1:${port}`
+
+  return {
+    url: base,
+    requests,
+    clip: makeClip,
+    playlistUrl: (name) => `${base}/lists/${name}.html`,
+    clipUrl: (name) => { makeClip(name); return `${base}/media/${name}.mp4` },
+    setPlaylist(name, title, clips) {
+      for (const c of clips) makeClip(c)
+      playlists.set(name, { title, clips: [...clips] })
+    },
+    addToPlaylist(name, clip) {
+      makeClip(clip)
+      playlists.get(name)!.clips.push(clip)
+    },
+    gate(clip, atByte) { gates.set(clip, atByte) },
+    waitParked(clip, minStart = -1, timeoutMs = 60_000) {
+      const find = () => parked.find((p) => p.info.path === `/media/${clip}.mp4` && p.info.start > minStart)?.info
+      return new Promise((resolve, reject) => {
+        const hit = find()
+        if (hit) return resolve(hit)
+        const timer = setTimeout(() => { waiters.delete(check); reject(new Error(`no request for ${clip} was parked within ${timeoutMs} ms`)) }, timeoutMs)
+        timers.add(timer)
+        const check = () => {
+          const found = find()
+          if (!found) return
+          clearTimeout(timer)
+          waiters.delete(check)
+          resolve(found)
+        }
+        waiters.add(check)
+      })
+    },
+    open() {
+      gates.clear()
+      for (const p of parked.splice(0)) p.resume()
+    },
+    close: () => stopAtOnce(server, timers),
+  }
+}
