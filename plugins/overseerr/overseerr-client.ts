@@ -15,29 +15,23 @@ const mediaInfo = z.object({
 })
 export type MediaInfo = z.output<typeof mediaInfo>
 
-const searchResult = z.object({
+/** What a movie (title, releaseDate) and a show (name, firstAirDate) both say about themselves. */
+const titleFields = {
   id: z.number().int(),
-  mediaType: z.string(),
   title: z.string().optional(),
   name: z.string().optional(),
   releaseDate: z.string().optional().nullable(),
   firstAirDate: z.string().optional().nullable(),
   posterPath: z.string().optional().nullable(),
   overview: z.string().optional().nullable(),
-  mediaInfo: mediaInfo.optional().nullable(),
-})
+}
+const searchResult = z.object({ ...titleFields, mediaType: z.string(), mediaInfo: mediaInfo.optional().nullable() })
 const searchPage = z.object({ page: z.number().int(), totalPages: z.number().int(), totalResults: z.number().int(), results: z.array(searchResult) })
 export type SearchPage = z.output<typeof searchPage>
 
 const requestRef = z.object({ id: z.number().int(), status: z.number().int() })
 const details = z.object({
-  id: z.number().int(),
-  title: z.string().optional(),
-  name: z.string().optional(),
-  releaseDate: z.string().optional().nullable(),
-  firstAirDate: z.string().optional().nullable(),
-  posterPath: z.string().optional().nullable(),
-  overview: z.string().optional().nullable(),
+  ...titleFields,
   seasons: z.array(z.object({ seasonNumber: z.number().int(), episodeCount: z.number().int().optional() })).optional(),
   mediaInfo: mediaInfo.extend({ requests: z.array(requestRef).optional() }).optional().nullable(),
 })
