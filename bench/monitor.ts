@@ -46,7 +46,11 @@ db.on('query-response', (_r: unknown, q: { __knexQueryUid: string }) => {
   if (t !== undefined) { dbMs += performance.now() - t; started.delete(q.__knexQueryUid) }
 })
 
-async function median(what: string, runs: number, fn: () => Promise<unknown>): Promise<void> {
+// The same run's `select 1` round trip is the baseline: each read is also given as a
+// multiple of it, which holds across machines and loads better than milliseconds do.
+let baselineMs = 0
+
+async function median(what: string, runs: number, fn: () => Promise<unknown>): Promise<number> {
   for (let i = 0; i < 3; i++) await fn()
   const total: number[] = []
   const database: number[] = []
@@ -57,12 +61,16 @@ async function median(what: string, runs: number, fn: () => Promise<unknown>): P
     total.push(performance.now() - began)
     database.push(dbMs)
   }
-  const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)].toFixed(2)
-  console.log(`${what.padEnd(50)} database ${mid(database).padStart(6)} ms   in all ${mid(total).padStart(6)} ms   (medians of ${runs})`)
+  const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+  const ratio = baselineMs ? `   ${(mid(database) / baselineMs).toFixed(0).padStart(5)}× baseline` : ''
+  console.log(`${what.padEnd(50)} database ${mid(database).toFixed(2).padStart(6)} ms   in all ${mid(total).toFixed(2).padStart(6)} ms${ratio}   (medians of ${runs})`)
+  return mid(database)
 }
 
 try {
-  console.log(`backend: ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}; seeding…`)
+  console.log(`backend: ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}`)
+  baselineMs = await median('baseline: select 1', 100, () => db.raw('select 1'))
+  console.log('seeding…')
   await seed('big', 30)
   const raw = Number((await db('service_metrics').where({ service_name: 'big', metric_name: 'up' }).count('* as n'))[0].n)
   // The worst case the issue names: all 43,200 raw rows still there, and their rollups.
