@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { expect } from 'chai'
 import { bootProblems, startTestHost, type TestHost } from '../support/test-host.ts'
 import { logDuring } from '../support/log-capture.ts'
+import { waitFor } from '../support/wait-for.ts'
 import { issueCode } from '../../core/auth/one-time-codes.ts'
 import { apiKeyAad } from '../../core/service-configs.ts'
 import type { TestClient } from '../support/http-client.ts'
@@ -121,8 +122,10 @@ describe('plugin API 1.2: sign-in methods, setup, refusals, services.save, sendT
     expect(row).to.include({ updated_by: user.id, enabled: true })
     expect(row.api_key).to.not.include('k-123')
     expect(host.app.core.secrets.decrypt(row.api_key, apiKeyAad('api-tour-svc'))).to.equal('k-123')
-    const seen = await host.db('api_tour_seen').where({ event: 'core.service.updated' })
-    expect(seen.some((s) => (typeof s.payload === 'string' ? JSON.parse(s.payload) : s.payload).action === 'created')).to.equal(true)
+    // Announced: the event reaches a subscriber through the durable queue, so in its own time.
+    await waitFor('core.service.updated (created) to reach the subscriber', async () =>
+      (await host.db('api_tour_seen').where({ event: 'core.service.updated' }))
+        .some((s) => (typeof s.payload === 'string' ? JSON.parse(s.payload) : s.payload).action === 'created'))
 
     // Omitted key kept on the same server; dropped when the address moves elsewhere.
     await client.post('/api-tour/save-service', { name: 'api-tour-svc', url: 'http://127.0.0.1:5055/base' })
