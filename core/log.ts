@@ -12,7 +12,8 @@ const redact = winston.format((info) => {
   return info
 })
 
-export function createLogger(level: string, production = process.env.NODE_ENV === 'production', silent = false): winston.Logger {
+/** `stream`: where the lines go instead of the console (a CLI command run with its own output). */
+export function createLogger(level: string, production = process.env.NODE_ENV === 'production', silent = false, stream?: NodeJS.WritableStream): winston.Logger {
   const readable = winston.format.printf((info) => {
     const { level: lvl, message, timestamp, plugin, requestId, stack, ...rest } = info
     const where = [plugin, requestId].filter(Boolean).join(' ')
@@ -27,6 +28,8 @@ export function createLogger(level: string, production = process.env.NODE_ENV ==
       winston.format.timestamp(),
       production ? winston.format.json() : winston.format.combine(winston.format.colorize(), readable),
     ),
-    transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn'], silent })],
+    transports: [stream
+      ? new winston.transports.Stream({ stream, silent })
+      : new winston.transports.Console({ stderrLevels: ['error', 'warn'], silent })],
   })
 }

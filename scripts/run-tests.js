@@ -1,20 +1,49 @@
 #!/usr/bin/env node
 // `npm test`: type-check, lint, htmx-4 idiom check, then every mocha test on one
 // backend: PGlite, or the PostgreSQL server named by TEST_DATABASE_URL.
+//
+// The files run in parallel workers (mocha --parallel), longest first as the last run
+// measured them, so the slowest file does not start last. A file that needs the machine
+// to itself says so in its first lines with `@serial: <why>`; those run after the rest,
+// one at a time. At the end: the wall time and the slowest files, so the next slow test
+// is a number, not a guess.
+//
+//   npm test                      everything
+//   npm test -- test/core/x.test.ts [more files]
+//   MEDIANEST_SKIP_STATIC_CHECKS=1  tests only (CI runs the static checks once)
+//   MEDIANEST_SKIP_BROWSER_TESTS=1  no test/e2e (CI runs them on one backend: .ci/run says why)
+//   MEDIANEST_TEST_JOBS=n           workers (default: cores + 1; the files wait on I/O a lot)
 import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import pg from 'pg'
 
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
+const CACHE = path.join(ROOT, 'node_modules', '.cache', 'medianest', 'test-timings.json')
+const SLOWEST = 15
 const env = { ...process.env, NODE_ENV: 'test' }
-const run = (label, cmd, args) => {
+const started = Date.now()
+const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`
+
+const run = (label, cmd, args, extraEnv = {}) => {
   process.stdout.write(`\n== ${label}\n`)
-  const r = spawnSync(cmd, args, { stdio: 'inherit', env })
-  if (r.status !== 0) {
-    process.stdout.write(`\n${label} failed (exit ${r.status ?? r.signal})\n`)
-    process.exit(r.status || 1)
+  const t = Date.now()
+  const r = spawnSync(cmd, args, { stdio: 'inherit', env: { ...env, ...extraEnv }, cwd: ROOT })
+  process.stdout.write(`== ${label}: ${seconds(Date.now() - t)}\n`)
+  return r.status === 0
+}
+const mustRun = (label, cmd, args) => {
+  if (!run(label, cmd, args)) {
+    process.stdout.write(`\n${label} failed\n`)
+    process.exit(1)
   }
 }
 
 const url = process.env.TEST_DATABASE_URL
+// Names the migrated template databases this run makes on the server (test/support/test-db.ts).
+const testRun = `${process.pid}${Date.now().toString(36)}`
+env.MEDIANEST_TEST_RUN = testRun
 if (url) {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 })
   try {
@@ -29,11 +58,73 @@ if (url) {
 const only = process.argv.slice(2)
 // The static checks do not depend on the database or the Node version: CI runs them once.
 if (!only.length && process.env.MEDIANEST_SKIP_STATIC_CHECKS !== '1') {
-  run('type check (tsc --noEmit)', 'npx', ['tsc', '--noEmit'])
-  run('lint (eslint)', 'npx', ['eslint', '--max-warnings=0', '.'])
-  run('htmx 4 idioms (upgrade-check)', 'npx', ['htmx.org', 'upgrade-check', '--ext', '.eta', 'views', 'plugins'])
+  mustRun('type check (tsc --noEmit)', 'npx', ['tsc', '--noEmit'])
+  mustRun('lint (eslint)', 'npx', ['eslint', '--max-warnings=0', '.'])
+  mustRun('htmx 4 idioms (upgrade-check)', 'npx', ['htmx.org', 'upgrade-check', '--ext', '.eta', 'views', 'plugins'])
 }
-run(`tests on ${url ? 'PostgreSQL' : 'PGlite'}`, 'npx', ['mocha', ...(only.length ? only : ['test/**/*.test.ts'])])
-if (!url) {
-  process.stdout.write('\nThe PostgreSQL pass was skipped: set TEST_DATABASE_URL=postgres://… to run it (CI runs both).\n')
+
+// Several test files start the compiled server; building it here, once, keeps two
+// workers from compiling into build/ at the same time.
+mustRun('build (scripts/build.js --if-stale)', process.execPath, ['scripts/build.js', '--if-stale'])
+
+function testFiles(dir) {
+  return fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((d) => {
+    const rel = path.join(dir, d.name)
+    if (d.isDirectory()) return d.name === 'fixtures' || d.name === 'node_modules' ? [] : testFiles(rel)
+    return d.name.endsWith('.test.ts') ? [rel] : []
+  })
 }
+
+let files = only.length ? only.map((f) => path.relative(ROOT, path.resolve(f))) : testFiles('test')
+const skipBrowser = process.env.MEDIANEST_SKIP_BROWSER_TESTS === '1' && !only.length
+if (skipBrowser) files = files.filter((f) => !f.startsWith(`test${path.sep}e2e${path.sep}`))
+
+// Longest first (last run's figures; unmeasured files count as long, then by size).
+const last = fs.existsSync(CACHE) ? JSON.parse(fs.readFileSync(CACHE, 'utf8')) : {}
+const size = (f) => fs.statSync(path.join(ROOT, f)).size
+const expected = (f) => last[f] ?? 60_000 + size(f)
+files.sort((a, b) => expected(b) - expected(a))
+const isSerial = (f) => /@serial:/.test(fs.readFileSync(path.join(ROOT, f), 'utf8').split('\n', 12).join('\n'))
+const serial = files.filter(isSerial)
+const parallel = files.filter((f) => !serial.includes(f))
+
+const jobs = Number(process.env.MEDIANEST_TEST_JOBS) || os.availableParallelism() + 1
+const timings = path.join(os.tmpdir(), `medianest-test-timings-${process.pid}.jsonl`)
+fs.rmSync(timings, { force: true })
+const backend = url ? 'PostgreSQL' : 'PGlite'
+let ok = true
+if (parallel.length) {
+  ok = run(`tests on ${backend}: ${parallel.length} files, ${jobs} at a time`, 'npx',
+    ['mocha', '--parallel', `--jobs=${jobs}`, ...parallel], { MEDIANEST_TEST_TIMINGS: timings }) && ok
+}
+if (serial.length) {
+  ok = run(`tests on ${backend}: ${serial.length} files that need the machine to themselves, one at a time`, 'npx',
+    ['mocha', '--parallel', '--jobs=1', ...serial], { MEDIANEST_TEST_TIMINGS: timings }) && ok
+}
+
+if (url) {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  const { rows } = await client.query('select datname from pg_database where datname like $1', [`mn\\_tpl\\_${testRun}\\_%`])
+  for (const { datname } of rows) await client.query(`drop database if exists "${datname}" with (force)`)
+  await client.end()
+}
+
+// The report, and the figures the next run orders its files by.
+const measured = fs.existsSync(timings)
+  ? fs.readFileSync(timings, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+  : []
+fs.rmSync(timings, { force: true })
+fs.mkdirSync(path.dirname(CACHE), { recursive: true })
+fs.writeFileSync(CACHE, JSON.stringify({ ...last, ...Object.fromEntries(measured.map((m) => [m.file, m.ms])) }, null, 1))
+measured.sort((a, b) => b.ms - a.ms)
+const sum = (key) => measured.reduce((total, m) => total + (m[key] ?? 0), 0)
+process.stdout.write(`\n== the ${Math.min(SLOWEST, measured.length)} slowest of ${measured.length} test files (${backend}): wall, CPU (with child processes)\n`)
+for (const m of measured.slice(0, SLOWEST)) process.stdout.write(`${seconds(m.ms).padStart(9)} ${seconds(m.cpuMs ?? 0).padStart(9)}  ${m.file}\n`)
+process.stdout.write(`== ${backend}: ${seconds(Date.now() - started)} wall in all; the files' own times add up to ${seconds(sum('ms'))}, ` +
+  `their CPU to ${seconds(sum('cpuMs'))}` +
+  `${skipBrowser ? '; browser tests (test/e2e) skipped by MEDIANEST_SKIP_BROWSER_TESTS' : ''}\n`)
+if (!url && !only.length) {
+  process.stdout.write('The PostgreSQL pass was skipped: set TEST_DATABASE_URL=postgres://… to run it (CI runs both).\n')
+}
+process.exit(ok ? 0 : 1)

@@ -12,6 +12,7 @@ import { CONFIG_OPTION, HELP_OPTION, parseCommandArgs } from './arguments.ts'
 import { CliError, UsageError } from './cli-error.ts'
 import { cliLogger, describeDatabase, loadCliConfig, withDatabase } from './load.ts'
 import { createPrompter, type Prompter } from './prompt.ts'
+import type { CliIo } from './io.ts'
 
 export const createAdminUsage = `Usage: medianest create-admin [--email <address>] [--password <password>] [--name <name>]
 
@@ -36,13 +37,13 @@ Options:
 
 interface AdminInput { email: string; password: string; name: string | null }
 
-export async function createAdminCommand(args: string[]): Promise<number> {
+export async function createAdminCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs('create-admin', args, {
     ...CONFIG_OPTION, ...HELP_OPTION,
     email: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' },
   })
   if (values.help) {
-    console.log(createAdminUsage)
+    io.out(createAdminUsage)
     return 0
   }
   if (positionals.length) throw new UsageError(`create-admin: unexpected argument "${positionals[0]}" (use --email, --password, --name)`)
@@ -51,31 +52,31 @@ export async function createAdminCommand(args: string[]): Promise<number> {
   const name = values.name !== undefined ? checkName(values.name) : undefined
   if (values.password !== undefined) await checkPassword(values.password, { email: values.email ?? '', name })
 
-  const config = loadCliConfig(values.config)
-  const log = cliLogger()
+  const config = loadCliConfig(io, values.config)
+  const log = cliLogger(io)
   return withDatabase(config, log, async (db) => {
     const core = await migrationStatus(db, { owner: 'core', dir: CORE_MIGRATIONS_DIR })
     if (core.pending.length) {
       throw new CliError(`${describeDatabase(config)} is not set up yet (${core.pending.length} core migrations pending); run "medianest migrate up" or start the server once, then try again`)
     }
-    const input = await gather(values.email, values.password, name)
+    const input = await gather(io, values.email, values.password, name)
     const passwordHash = await hashPassword(input.password)
     const outcome = await saveAdmin(db.knex, input, passwordHash)
     if (outcome.created) {
-      console.log(`Created the admin ${input.email}.`)
+      io.out(`Created the admin ${input.email}.`)
     } else {
       const was = [outcome.previous.role !== 'ADMIN' && 'promoted from USER', outcome.previous.status !== 'active' && 'reactivated (was suspended)']
         .filter(Boolean).join(', ')
-      console.log(`${input.email} is an admin with the new password${was ? ` (${was})` : ''}; ${outcome.sessionsEnded} session${outcome.sessionsEnded === 1 ? '' : 's'} signed out.`)
+      io.out(`${input.email} is an admin with the new password${was ? ` (${was})` : ''}; ${outcome.sessionsEnded} session${outcome.sessionsEnded === 1 ? '' : 's'} signed out.`)
     }
-    console.log(`Sign in at ${config.publicUrl ?? `http://<this server>:${config.port}`}/login`)
+    io.out(`Sign in at ${config.publicUrl ?? `http://<this server>:${config.port}`}/login`)
     return 0
   })
 }
 
-async function gather(email: string | undefined, password: string | undefined, name: string | null | undefined): Promise<AdminInput> {
+async function gather(io: CliIo, email: string | undefined, password: string | undefined, name: string | null | undefined): Promise<AdminInput> {
   if (email !== undefined && password !== undefined) return { email: normalizeEmail(email), password, name: name ?? null }
-  const prompter = createPrompter()
+  const prompter = createPrompter(io.stdin, io.stderr)
   try {
     const e = email ?? checkEmail(await prompter.ask('Email: ', 'email'))
     const n = name !== undefined || !prompter.interactive ? name ?? null : checkName(await prompter.ask('Name (optional): ', 'name'))

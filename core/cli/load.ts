@@ -8,10 +8,11 @@ import { createLogger } from '../log.ts'
 import { PluginConfigError } from '../plugin-api.ts'
 import { PluginHost } from '../plugins/host.ts'
 import { CliError } from './cli-error.ts'
+import { resolveFrom, type CliIo } from './io.ts'
 
-export function loadCliConfig(file?: string): Config {
+export function loadCliConfig(io: CliIo, file?: string): Config {
   try {
-    return loadConfig({ file })
+    return fromCommandFolder(io, loadConfig({ file, env: io.env, cwd: io.cwd }))
   } catch (error) {
     if (error instanceof ConfigError) {
       throw new CliError(`the configuration is invalid (${error.source}):`, 1, error.problems)
@@ -20,9 +21,14 @@ export function loadCliConfig(file?: string): Config {
   }
 }
 
+/** The data folder as an absolute path, from the folder the command runs in (not the process's). */
+export function fromCommandFolder(io: CliIo, config: Config): Config {
+  return { ...config, dataDir: resolveFrom(io, config.dataDir) }
+}
+
 /** Warnings and errors only, on stderr: stdout stays the command's own output. */
-export function cliLogger(): Logger {
-  return createLogger('warn')
+export function cliLogger(io: CliIo): Logger {
+  return createLogger('warn', undefined, false, io.stderr)
 }
 
 export async function preparePlugins(config: Config, log: Logger): Promise<PluginHost> {

@@ -7,8 +7,9 @@ import { createAdminCommand } from './create-admin.ts'
 import { migrateCommand } from './migrate.ts'
 import { pluginsCommand } from './plugins.ts'
 import { seedCommand } from './seed.ts'
+import { processIo, type CliIo } from './io.ts'
 
-const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
+const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
   migrate: migrateCommand,
   plugins: pluginsCommand,
   config: configCommand,
@@ -38,26 +39,26 @@ server: defaults < medianest.config.json (or $MEDIANEST_CONFIG, or --config <fil
 
 Exit codes: 0 done, 1 failed (the message says why), 2 wrong usage.`
 
-export async function runCli(argv: string[]): Promise<number> {
+export async function runCli(argv: string[], io: CliIo = processIo()): Promise<number> {
   const [name, ...args] = argv
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    if (name === 'help' && args[0] && Object.hasOwn(COMMANDS, args[0])) return COMMANDS[args[0]](['--help'])
-    console.log(usage)
+    if (name === 'help' && args[0] && Object.hasOwn(COMMANDS, args[0])) return COMMANDS[args[0]](['--help'], io)
+    io.out(usage)
     return name ? 0 : 2
   }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined
   try {
     if (!command) throw new UsageError(`unknown command "${name}"`)
-    return await command(args)
+    return await command(args, io)
   } catch (error) {
     if (!(error instanceof CliError)) {
       // Not something an operator caused: keep the stack for the bug report.
-      console.error(`medianest ${name} failed unexpectedly:`, error)
+      io.err(`medianest ${name} failed unexpectedly: ${(error as Error)?.stack ?? String(error)}`)
       return 1
     }
-    console.error(`medianest: ${error.message}`)
-    for (const line of error.details) console.error(`  - ${line}`)
-    if (error instanceof UsageError) console.error(command ? `Run "medianest ${name} --help" for usage.` : `\n${usage}`)
+    io.err(`medianest: ${error.message}`)
+    for (const line of error.details) io.err(`  - ${line}`)
+    if (error instanceof UsageError) io.err(command ? `Run "medianest ${name} --help" for usage.` : `\n${usage}`)
     return error.exitCode
   }
 }

@@ -8,6 +8,7 @@ import { pathOf } from '../plugins/validate.ts'
 import { CONFIG_OPTION, HELP_OPTION, parseCommandArgs } from './arguments.ts'
 import { CliError, UsageError } from './cli-error.ts'
 import { cliLogger, describeDatabase, loadCliConfig, preparePlugins, withDatabase } from './load.ts'
+import type { CliIo } from './io.ts'
 
 export const migrateUsage = `Usage: medianest migrate <action> [options]
 
@@ -25,12 +26,12 @@ Options:
   --all            with down: roll back every migration of that owner
   -h, --help       this text`
 
-export async function migrateCommand(args: string[]): Promise<number> {
+export async function migrateCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs('migrate', args, {
     ...CONFIG_OPTION, ...HELP_OPTION, all: { type: 'boolean' },
   })
   if (values.help) {
-    console.log(migrateUsage)
+    io.out(migrateUsage)
     return 0
   }
   const [action, owner, ...extra] = positionals
@@ -42,18 +43,18 @@ export async function migrateCommand(args: string[]): Promise<number> {
     throw new UsageError('migrate down: name the owner to roll back, "core" or a plugin (e.g. medianest migrate down hello)')
   }
 
-  const config = loadCliConfig(values.config)
-  const log = cliLogger()
+  const config = loadCliConfig(io, values.config)
+  const log = cliLogger(io)
   const host = await preparePlugins(config, log)
   const sets = host.migrationSets()
 
   const chosen = owner ? resolveOwner(host, sets, owner, action) : null
 
   return withDatabase(config, log, async (db) => {
-    console.log(`Database: ${describeDatabase(config)}`)
-    if (action === 'status') return status(db, chosen ? [chosen] : sets)
-    if (action === 'up') return chosen ? upOne(db, host, sets, chosen) : upAll(db, sets)
-    return down(db, chosen!, values.all ?? false)
+    io.out(`Database: ${describeDatabase(config)}`)
+    if (action === 'status') return status(io, db, chosen ? [chosen] : sets)
+    if (action === 'up') return chosen ? upOne(io, db, host, sets, chosen) : upAll(io, db, sets)
+    return down(io, db, chosen!, values.all ?? false)
   })
 }
 
@@ -73,23 +74,23 @@ function resolveOwner(host: PluginHost, sets: MigrationSet[], owner: string, act
   throw new CliError(`there is no migration owner "${owner}" (owners: ${known}; plugins that are disabled can only be rolled back)`)
 }
 
-async function status(db: Database, sets: MigrationSet[]): Promise<number> {
+async function status(io: CliIo, db: Database, sets: MigrationSet[]): Promise<number> {
   for (const set of sets) {
     const s = await migrationStatus(db, set)
-    console.log(`\n${s.owner} (${trackingTable(s.owner)}): ${s.done.length} done, ${s.pending.length} pending`)
-    for (const name of s.done) console.log(`  done     ${name}`)
-    for (const name of s.pending) console.log(`  pending  ${name}`)
+    io.out(`\n${s.owner} (${trackingTable(s.owner)}): ${s.done.length} done, ${s.pending.length} pending`)
+    for (const name of s.done) io.out(`  done     ${name}`)
+    for (const name of s.pending) io.out(`  pending  ${name}`)
   }
   return 0
 }
 
-async function upAll(db: Database, sets: MigrationSet[]): Promise<number> {
+async function upAll(io: CliIo, db: Database, sets: MigrationSet[]): Promise<number> {
   const reports = await failing('migrating', () => migrateLatest(db, sets))
-  for (const r of reports) printNames(r.owner, 'applied', r.applied, 'already up to date')
+  for (const r of reports) printNames(io, r.owner, 'applied', r.applied, 'already up to date')
   return 0
 }
 
-async function upOne(db: Database, host: PluginHost, sets: MigrationSet[], set: MigrationSet): Promise<number> {
+async function upOne(io: CliIo, db: Database, host: PluginHost, sets: MigrationSet[], set: MigrationSet): Promise<number> {
   // A plugin's migrations may reference the core's tables and its dependencies' ones.
   const needed = set.owner === 'core' ? [] : ['core', ...(host.plugins.find((p) => p.name === set.owner)?.definition.dependsOn ?? [])]
   for (const owner of needed) {
@@ -99,22 +100,22 @@ async function upOne(db: Database, host: PluginHost, sets: MigrationSet[], set: 
     }
   }
   const applied = await failing(`migrating ${set.owner}`, () => migrateUp(db, set))
-  printNames(set.owner, 'applied', applied, 'already up to date')
+  printNames(io, set.owner, 'applied', applied, 'already up to date')
   return 0
 }
 
-async function down(db: Database, set: MigrationSet, all: boolean): Promise<number> {
+async function down(io: CliIo, db: Database, set: MigrationSet, all: boolean): Promise<number> {
   const undone = await failing(`rolling back ${set.owner}`, () => migrateDown(db, set, all), set.owner === 'core'
     ? 'Plugin tables may depend on the core\'s: roll back those plugins first (medianest migrate down <plugin>).'
     : undefined)
-  printNames(set.owner, 'rolled back', undone, 'nothing to roll back')
+  printNames(io, set.owner, 'rolled back', undone, 'nothing to roll back')
   return 0
 }
 
-function printNames(owner: string, verb: string, names: string[], none: string): void {
-  if (!names.length) return console.log(`${owner}: ${none}`)
-  console.log(`${owner}: ${verb} ${names.length} migration${names.length === 1 ? '' : 's'}`)
-  for (const name of names) console.log(`  ${verb}  ${name}`)
+function printNames(io: CliIo, owner: string, verb: string, names: string[], none: string): void {
+  if (!names.length) return io.out(`${owner}: ${none}`)
+  io.out(`${owner}: ${verb} ${names.length} migration${names.length === 1 ? '' : 's'}`)
+  for (const name of names) io.out(`  ${verb}  ${name}`)
 }
 
 /** A failing migration is an operator's problem to read, not a stack trace. */

@@ -6,10 +6,11 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { resolveContractFromAnywhere } from '../plugins/contract-resolution.ts'
 import { CliError, UsageError } from './cli-error.ts'
+import { resolveFrom, type CliIo } from './io.ts'
 
-export async function pluginCheckCommand(folder: string | undefined): Promise<number> {
+export async function pluginCheckCommand(folder: string | undefined, io: CliIo): Promise<number> {
   if (!folder) throw new UsageError('plugins check: name the plugin\'s folder, e.g. medianest plugins check ./my-plugin')
-  const dir = path.resolve(folder)
+  const dir = resolveFrom(io, folder)
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new CliError(`plugins check: ${dir} is not a folder`, 1)
   resolveContractFromAnywhere()
   let tools: { lint: typeof lintBoundary; conformance: typeof import('../../test/support/conformance.ts') }
@@ -18,14 +19,14 @@ export async function pluginCheckCommand(folder: string | undefined): Promise<nu
   } catch (error) {
     throw new CliError(`plugins check needs MediaNest's development dependencies (npm install): ${(error as Error).message}`, 1)
   }
-  console.log(`Checking the plugin in ${dir}`)
+  io.out(`Checking the plugin in ${dir}`)
   const boundary = await tools.lint(dir)
-  console.log(boundary.length ? `Import boundary: ${boundary.length} problem${boundary.length === 1 ? '' : 's'}` : 'Import boundary: ok')
+  io.out(boundary.length ? `Import boundary: ${boundary.length} problem${boundary.length === 1 ? '' : 's'}` : 'Import boundary: ok')
   const conformance = await tools.conformance.checkPluginConformance({ dir, folderMustMatch: false })
-  console.log(conformance.length ? `Conformance: ${conformance.length} problem${conformance.length === 1 ? '' : 's'}` : 'Conformance: ok')
+  io.out(conformance.length ? `Conformance: ${conformance.length} problem${conformance.length === 1 ? '' : 's'}` : 'Conformance: ok')
   const problems = [...boundary, ...conformance]
   if (problems.length) throw new CliError('the plugin does not conform yet:', 1, problems)
-  console.log('The plugin conforms.')
+  io.out('The plugin conforms.')
   return 0
 }
 

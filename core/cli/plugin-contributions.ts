@@ -6,7 +6,7 @@ import type { RequestHandler } from 'express'
 import type { Config } from '../config.ts'
 import type { CoreServices } from '../plugins/context.ts'
 import type { PluginHost } from '../plugins/host.ts'
-import { cliLogger } from './load.ts'
+import type { Logger } from 'winston'
 
 /** Any property is another stand-in; calling one throws, naming what was called. */
 function unavailable(what: string): never {
@@ -16,12 +16,12 @@ function unavailable(what: string): never {
   }) as never
 }
 
-export function registerForListing(host: PluginHost, config: Config): void {
+export function registerForListing(host: PluginHost, config: Config, log: Logger): void {
   const pass: RequestHandler = (_req, _res, next) => next()
   const core: CoreServices = {
     config,
     db: unavailable('ctx.db'),
-    log: cliLogger(),
+    log,
     views: { addNamespace: () => undefined, forPlugin: () => unavailable('ctx.views') } as unknown as CoreServices['views'],
     queue: unavailable('jobs'),
     bus: unavailable('events'),

@@ -15,6 +15,7 @@ import { CONFIG_OPTION, HELP_OPTION, parseCommandArgs } from './arguments.ts'
 import { CliError, UsageError } from './cli-error.ts'
 import { cliLogger, loadCliConfig } from './load.ts'
 import { pluginCheckCommand } from './plugin-check.ts'
+import type { CliIo } from './io.ts'
 
 export const pluginsUsage = `Usage: medianest plugins [--json]
        medianest plugins check <folder>
@@ -59,23 +60,23 @@ export interface PluginListing {
   loadPosition?: number
 }
 
-export async function pluginsCommand(args: string[]): Promise<number> {
+export async function pluginsCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs('plugins', args, { ...CONFIG_OPTION, ...HELP_OPTION, json: { type: 'boolean' } })
   if (values.help) {
-    console.log(pluginsUsage)
+    io.out(pluginsUsage)
     return 0
   }
   if (positionals[0] === 'check') {
     if (positionals.length > 2) throw new UsageError(`plugins check: unexpected argument "${positionals[2]}"`)
-    return pluginCheckCommand(positionals[1])
+    return pluginCheckCommand(positionals[1], io)
   }
   if (positionals.length) throw new UsageError(`plugins: unexpected argument "${positionals[0]}"`)
-  const config = loadCliConfig(values.config)
+  const config = loadCliConfig(io, values.config)
 
   let listings: PluginListing[]
   let problems: string[] = []
   try {
-    const host = await PluginHost.prepare(config, cliLogger())
+    const host = await PluginHost.prepare(config, cliLogger(io))
     listings = host.discovered.map((p) => listing(p))
     host.plugins.forEach((loaded, index) => {
       const entry = listings.find((l) => l.key === loaded.name)
@@ -84,7 +85,7 @@ export async function pluginsCommand(args: string[]): Promise<number> {
       entry.onStartFailure = loaded.onStartFailure
       entry.loadPosition = index + 1
     })
-    registerForListing(host, config)
+    registerForListing(host, config, cliLogger(io))
     for (const loaded of host.plugins) {
       const entry = listings.find((l) => l.key === loaded.name)
       if (entry) entry.contributes = contributionsOf(loaded.name, loaded.contributions)
@@ -97,9 +98,9 @@ export async function pluginsCommand(args: string[]): Promise<number> {
   }
 
   if (values.json) {
-    console.log(JSON.stringify({ pluginApi: PLUGIN_API_VERSION, plugins: listings, problems }, null, 2))
+    io.out(JSON.stringify({ pluginApi: PLUGIN_API_VERSION, plugins: listings, problems }, null, 2))
   } else {
-    printListings(listings, config)
+    printListings(io, listings, config)
   }
   if (problems.length) throw new CliError('the plugin configuration has problems:', 1, problems)
   return 0
@@ -139,18 +140,18 @@ function declaredSettings(d: PluginDefinition): Record<string, unknown> {
   }
 }
 
-function printListings(listings: PluginListing[], config: Config): void {
+function printListings(io: CliIo, listings: PluginListing[], config: Config): void {
   const enabled = listings.filter((l) => l.enabled)
-  console.log(`Plugin API ${PLUGIN_API_VERSION}. ${listings.length} plugin${listings.length === 1 ? '' : 's'} found, ${enabled.length} enabled` +
+  io.out(`Plugin API ${PLUGIN_API_VERSION}. ${listings.length} plugin${listings.length === 1 ? '' : 's'} found, ${enabled.length} enabled` +
     `${config.configFile ? ` (config: ${config.configFile})` : ' (no config file: defaults)'}.`)
   const shown = (dir: string | null) => {
     if (!dir) return 'none'
-    const relative = path.relative(process.cwd(), dir)
+    const relative = path.relative(io.cwd, dir)
     return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : dir
   }
   for (const l of listings) {
-    console.log(`\n${l.name} ${l.version}  ${l.enabled ? 'enabled' : 'disabled'}, ${l.origin}`)
-    if (l.description) console.log(`  ${l.description}`)
+    io.out(`\n${l.name} ${l.version}  ${l.enabled ? 'enabled' : 'disabled'}, ${l.origin}`)
+    if (l.description) io.out(`  ${l.description}`)
     const rows: Array<[string, string]> = [
       ['folder', shown(l.dir)],
       ['api', `${l.api} ${l.apiCompatible ? '(compatible)' : `(NOT compatible with ${PLUGIN_API_VERSION})`}`],
@@ -169,8 +170,8 @@ function printListings(listings: PluginListing[], config: Config): void {
       )
     }
     for (const c of l.contributes ?? []) rows.push([c.kind.toLowerCase(), c.items.join('; ')])
-    for (const [label, value] of rows) console.log(`  ${label.padEnd(17)} ${value}`)
+    for (const [label, value] of rows) io.out(`  ${label.padEnd(17)} ${value}`)
   }
   const order = listings.filter((l) => l.loadPosition !== undefined).sort((a, b) => a.loadPosition! - b.loadPosition!)
-  console.log(`\nLoad order: ${order.map((l) => l.name).join(' -> ') || 'no plugin is enabled'}`)
+  io.out(`\nLoad order: ${order.map((l) => l.name).join(' -> ') || 'no plugin is enabled'}`)
 }

@@ -1,7 +1,7 @@
 // Questions for commands that need answers: on a terminal, readline with the
 // password not echoed; otherwise (a pipe, a script) one line of stdin per answer.
 import readline from 'node:readline'
-import { Writable } from 'node:stream'
+import { Writable, type Readable } from 'node:stream'
 import { CliError } from './cli-error.ts'
 
 export interface Prompter {
@@ -13,7 +13,7 @@ export interface Prompter {
   close(): void
 }
 
-export function createPrompter(input: NodeJS.ReadStream = process.stdin, output: NodeJS.WriteStream = process.stderr): Prompter {
+export function createPrompter(input: Readable & { isTTY?: boolean }, output: Writable): Prompter {
   const interactive = Boolean(input.isTTY)
   let muted = false
   // readline echoes what is typed to its output; for secrets that output goes nowhere.

@@ -16,6 +16,7 @@ import { CONFIG_OPTION, HELP_OPTION, parseCommandArgs } from './arguments.ts'
 import { CliError, UsageError } from './cli-error.ts'
 import { checkEmail, checkPassword } from './create-admin.ts'
 import { cliLogger, describeDatabase, loadCliConfig, preparePlugins, withDatabase } from './load.ts'
+import type { CliIo } from './io.ts'
 
 export const seedUsage = `Usage: medianest seed demo [--force] [--admin-email <address>] [--admin-password <text>]
 
@@ -40,13 +41,13 @@ Options:
   --config <file>            the config file (default: $MEDIANEST_CONFIG, then ./medianest.config.json)
   -h, --help                 this text`
 
-export async function seedCommand(args: string[]): Promise<number> {
+export async function seedCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs('seed', args, {
     ...CONFIG_OPTION, ...HELP_OPTION,
     force: { type: 'boolean' }, 'admin-email': { type: 'string' }, 'admin-password': { type: 'string' },
   })
   if (values.help) {
-    console.log(seedUsage)
+    io.out(seedUsage)
     return 0
   }
   const [set, ...extra] = positionals
@@ -59,11 +60,11 @@ export async function seedCommand(args: string[]): Promise<number> {
   const generated = values['admin-password'] === undefined
   const password = values['admin-password'] ?? demoPassword()
 
-  const config = loadCliConfig(values.config)
-  const log = cliLogger()
+  const config = loadCliConfig(io, values.config)
+  const log = cliLogger(io)
   const host = await preparePlugins(config, log)
   return withDatabase(config, log, async (db) => {
-    console.log(`Database: ${describeDatabase(config)}`)
+    io.out(`Database: ${describeDatabase(config)}`)
     // Before the migrations, so a refusal really changes nothing.
     const before = await userCount(db)
     if (before > 0 && !values.force) {
@@ -71,7 +72,7 @@ export async function seedCommand(args: string[]): Promise<number> {
         ['To add the demo next to them anyway (nothing is deleted or changed), run: medianest seed demo --force'])
     }
     const reports = await failing('migrating', () => migrateLatest(db, host.migrationSets()), 'No demo data was added.')
-    for (const r of reports) if (r.applied.length) console.log(`${r.owner}: applied ${r.applied.length} migration${r.applied.length === 1 ? '' : 's'}`)
+    for (const r of reports) if (r.applied.length) io.out(`${r.owner}: applied ${r.applied.length} migration${r.applied.length === 1 ? '' : 's'}`)
 
     const secrets = createSecrets(loadKeyRing({ secret: config.secret, dataDir: config.dataDir }))
     const passwordHash = await hashPassword(password)
@@ -101,8 +102,8 @@ export async function seedCommand(args: string[]): Promise<number> {
       }
       return { report, plugins }
     }), 'Nothing was added.')
-    printReport(seeded.report, seeded.plugins, before, { email: adminEmail, password: generated ? password : null })
-    console.log(`Sign in at ${config.publicUrl ?? `http://<this server>:${config.port}`}/login`)
+    printReport(io, seeded.report, seeded.plugins, before, { email: adminEmail, password: generated ? password : null })
+    io.out(`Sign in at ${config.publicUrl ?? `http://<this server>:${config.port}`}/login`)
     return 0
   })
 }
@@ -129,32 +130,32 @@ async function pluginSeed(name: string, dir: string): Promise<SeedFunction | nul
   return mod.seed as SeedFunction
 }
 
-function printReport(report: DemoReport, plugins: string[], before: number, admin: { email: string; password: string | null }): void {
+function printReport(io: CliIo, report: DemoReport, plugins: string[], before: number, admin: { email: string; password: string | null }): void {
   const { added } = report
-  console.log(before
+  io.out(before
     ? `The database had ${before} user${before === 1 ? '' : 's'}; --force added what was missing of the demo and deleted or changed nothing.`
     : 'Demo data added.')
-  console.log(`  users       ${added.users} added`)
-  console.log(`  sessions    ${added.sessions} added (on phones, tablets and computers; they cannot be used to sign in)`)
-  console.log(`  services    ${added.services} added (made-up API keys, sealed)`)
-  console.log(`  error log   ${added.errorLogs} entries added`)
-  console.log(`  plugins     ${plugins.length ? `${plugins.join(', ')} (their seeds/demo.ts ran)` : 'no enabled plugin has demo data'}`)
+  io.out(`  users       ${added.users} added`)
+  io.out(`  sessions    ${added.sessions} added (on phones, tablets and computers; they cannot be used to sign in)`)
+  io.out(`  services    ${added.services} added (made-up API keys, sealed)`)
+  io.out(`  error log   ${added.errorLogs} entries added`)
+  io.out(`  plugins     ${plugins.length ? `${plugins.join(', ')} (their seeds/demo.ts ran)` : 'no enabled plugin has demo data'}`)
   const { kept } = report
   const already = [
     kept.users.length && `users ${kept.users.join(', ')} (no sessions added for them)`,
     kept.services.length && `services ${kept.services.join(', ')}`,
     kept.errorLogs && 'the demo error-log entries',
   ].filter(Boolean)
-  if (already.length) console.log(`  already there, left as they were: ${already.join('; ')}`)
+  if (already.length) io.out(`  already there, left as they were: ${already.join('; ')}`)
   const adminUser = report.users[0]
   if (!adminUser.created) {
-    console.log(`The admin ${admin.email} already existed: its password was not changed.`)
+    io.out(`The admin ${admin.email} already existed: its password was not changed.`)
   } else if (admin.password) {
-    console.log(`Admin: ${admin.email}`)
-    console.log(`Password: ${admin.password}`)
-    console.log('  (shown this once; only its hash is stored. Lost it? medianest create-admin --email ' + admin.email + ')')
+    io.out(`Admin: ${admin.email}`)
+    io.out(`Password: ${admin.password}`)
+    io.out('  (shown this once; only its hash is stored. Lost it? medianest create-admin --email ' + admin.email + ')')
   } else {
-    console.log(`Admin: ${admin.email}, with the password you gave.`)
+    io.out(`Admin: ${admin.email}, with the password you gave.`)
   }
 }
 

@@ -7,8 +7,8 @@ import { openDatabase, type Database } from '../../core/db.ts'
 import { createLogger } from '../../core/log.ts'
 import { hashPassword, verifyPassword } from '../../core/auth/passwords.ts'
 import type { UserRow } from '../../core/auth/users.ts'
-import { freshDatabase, onPostgres, type TestDatabase } from '../support/test-db.ts'
-import { runCli, type CliRun } from '../support/cli-run.ts'
+import { freshDatabase, initializedDataDir, onPostgres, type TestDatabase } from '../support/test-db.ts'
+import { runCli, runCliProcess, type CliRun, type CliRunOptions } from '../support/cli-run.ts'
 
 const log = createLogger('error')
 log.silent = true
@@ -16,19 +16,19 @@ log.silent = true
 type Run = CliRun
 
 describe('medianest CLI: migrate, plugins, create-admin', function () {
-  // Each run is a child process (tsx, then the database): seconds, not milliseconds.
+  // Commands run in this process (support/cli-run.ts); the last test spawns the real one.
   this.timeout(120_000)
 
   let dir: string
   let database: TestDatabase | undefined
   let helloConfig: string
 
-  /** Runs `node bin/medianest.js …` against this test's database, never the developer's settings. */
-  const cli = (args: string[], options: { env?: Record<string, string>; stdin?: string } = {}): Promise<Run> =>
-    runCli(args, {
-      cwd: dir, stdin: options.stdin,
-      env: { DATA_DIR: path.join(dir, 'data'), ...(database?.databaseUrl ? { DATABASE_URL: database.databaseUrl } : {}), ...options.env },
-    })
+  const cliOptions = (options: { env?: Record<string, string>; stdin?: string }): CliRunOptions => ({
+    cwd: dir, stdin: options.stdin,
+    env: { DATA_DIR: path.join(dir, 'data'), ...(database?.databaseUrl ? { DATABASE_URL: database.databaseUrl } : {}), ...options.env },
+  })
+  /** Runs `medianest …` against this test's database, never the developer's settings. */
+  const cli = (args: string[], options: { env?: Record<string, string>; stdin?: string } = {}): Promise<Run> => runCli(args, cliOptions(options))
 
   /** A direct connection, opened only while no child holds the embedded database. */
   const withDb = async <T>(work: (db: Database) => Promise<T>): Promise<T> => {
@@ -47,6 +47,7 @@ describe('medianest CLI: migrate, plugins, create-admin', function () {
     helloConfig = path.join(dir, 'hello.config.json')
     fs.writeFileSync(helloConfig, JSON.stringify({ plugins: { hello: { enabled: true, config: { greeting: 'Ahoy' } } } }))
     if (onPostgres) database = await freshDatabase()
+    else await initializedDataDir(path.join(dir, 'data'))
   })
 
   after(async () => {
@@ -200,7 +201,8 @@ describe('medianest CLI: migrate, plugins, create-admin', function () {
   it('create-admin says so, and exits 1, while a running server holds the embedded database', async function () {
     if (onPostgres) this.skip()
     await withDb(async () => {
-      const run = await cli(['create-admin', '--email', 'locked@example.com', '--password', 'a perfectly long passphrase'])
+      // The real `medianest` in a process of its own: the lock is between processes.
+      const run = await runCliProcess(['create-admin', '--email', 'locked@example.com', '--password', 'a perfectly long passphrase'], cliOptions({}))
       expect(run.code).to.equal(1)
       expect(run.stderr).to.include('Another MediaNest process').and.include('Stop the server first')
       expect(run.stderr).not.to.match(/\n\s+at /)

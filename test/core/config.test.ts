@@ -1,29 +1,12 @@
-import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { expect } from 'chai'
 import { ConfigError, configJsonSchema, durationMs, loadConfig, type Config } from '../../core/config.ts'
+import { runCli as cli } from '../support/cli-run.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const BIN = path.join(ROOT, 'bin/medianest.js')
-
-/** The server's variables are cleared so the developer's own settings never leak in. */
-const CONFIG_VARIABLES = /^(PORT|HOST|PUBLIC_URL|DATABASE_URL|DATA_DIR|LOG_LEVEL|TRUST_PROXY|MEDIANEST_.*)$/
-
-function cli(args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !CONFIG_VARIABLES.test(k)))
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: { ...env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk })
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
-  return new Promise((resolve, reject) => {
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-}
 
 describe('configuration: defaults < file < environment, with errors people can act on', () => {
   let dir: string

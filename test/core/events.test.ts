@@ -5,7 +5,7 @@ import { openDatabase, type Database } from '../../core/db.ts'
 import { EventBus, EVENT_DELIVERY_JOB } from '../../core/events.ts'
 import { JobQueue } from '../../core/jobs/queue.ts'
 import { createLogger } from '../../core/log.ts'
-import { CORE_MIGRATIONS_DIR, migrateLatest } from '../../core/migrations.ts'
+import { CORE_MIGRATIONS_DIR } from '../../core/migrations.ts'
 import { freshDatabase, onPostgres, type TestDatabase } from '../support/test-db.ts'
 import { sleep, waitFor } from '../support/wait-for.ts'
 
@@ -25,9 +25,8 @@ describe('events: the durable event bus', function () {
   const deliveries = async () => db.knex('jobs').where({ name: EVENT_DELIVERY_JOB }).orderBy('created_at')
 
   beforeEach(async function () {
-    t = await freshDatabase()
+    t = await freshDatabase({ migrated: [{ owner: 'core', dir: CORE_MIGRATIONS_DIR }] })
     db = await openDatabase({ databaseUrl: t.databaseUrl, pglite: t.pglite, dataDir: '/tmp/medianest-test', log })
-    await migrateLatest(db, [{ owner: 'core', dir: CORE_MIGRATIONS_DIR }])
     queue = new JobQueue({ db, log, workerId: 'events-test', pollMs: 50, backoffMs: () => 50 })
     bus = new EventBus({ db, log, queue })
   })

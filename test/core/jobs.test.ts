@@ -11,7 +11,7 @@ import { createLogger } from '../../core/log.ts'
 import { CORE_MIGRATIONS_DIR, migrateLatest } from '../../core/migrations.ts'
 import type { JobDefinition } from '../../core/plugin-api.ts'
 import { logDuring } from '../support/log-capture.ts'
-import { freshDatabase, onPostgres, type TestDatabase } from '../support/test-db.ts'
+import { freshDatabase, initializedDataDir, onPostgres, type TestDatabase } from '../support/test-db.ts'
 import { sleep, waitFor } from '../support/wait-for.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -73,9 +73,8 @@ describe('jobs: the durable queue', function () {
   const row = async (id: string): Promise<JobRow> => db.knex('jobs').where({ id }).first()
 
   beforeEach(async function () {
-    t = await freshDatabase()
+    t = await freshDatabase({ migrated: [{ owner: 'core', dir: CORE_MIGRATIONS_DIR }] })
     db = await openDatabase({ databaseUrl: t.databaseUrl, pglite: t.pglite, dataDir: '/tmp/medianest-test', log })
-    await migrateLatest(db, [{ owner: 'core', dir: CORE_MIGRATIONS_DIR }])
   })
 
   afterEach(async function () {
@@ -467,6 +466,7 @@ describe('jobs: the durable queue', function () {
     } else {
       // PGlite serves one process: hand a data folder on disk to the child, then take it back.
       dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'medianest-crash-'))
+      await initializedDataDir(dataDir)
       const disk = await openDatabase({ dataDir, log })
       await migrateLatest(disk, [{ owner: 'core', dir: CORE_MIGRATIONS_DIR }])
       id = await new JobQueue({ db: disk, log, workerId: 'enqueuer' }).enqueue('test.crash', {})

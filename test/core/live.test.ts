@@ -6,7 +6,7 @@ import { openDatabase, type Database } from '../../core/db.ts'
 import { LiveHub, type RecheckViewer } from '../../core/live.ts'
 import { SESSION_CHANGES_CHANNEL } from '../../core/auth/session-cache.ts'
 import { createLogger } from '../../core/log.ts'
-import { CORE_MIGRATIONS_DIR, migrateLatest } from '../../core/migrations.ts'
+import { CORE_MIGRATIONS_DIR } from '../../core/migrations.ts'
 import { HttpError, type Viewer } from '../../core/plugin-api.ts'
 import { freshDatabase, onPostgres, type TestDatabase } from '../support/test-db.ts'
 import { SseClient } from '../support/sse-client.ts'
@@ -65,9 +65,8 @@ describe('live: the one SSE stream per page', function () {
   const lastId = async (): Promise<string> => String((await db.knex('live_events').max({ id: 'id' }))[0].id)
 
   beforeEach(async function () {
-    t = await freshDatabase()
+    t = await freshDatabase({ migrated: [{ owner: 'core', dir: CORE_MIGRATIONS_DIR }] })
     db = await openDatabase({ databaseUrl: t.databaseUrl, pglite: t.pglite, dataDir: '/tmp/medianest-test', log })
-    await migrateLatest(db, [{ owner: 'core', dir: CORE_MIGRATIONS_DIR }])
     hub = new LiveHub({ db, log, heartbeatMs: 60_000 })
     await hub.start()
     served = await serve(hub)

@@ -7,11 +7,8 @@ import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { fileURLToPath } from 'node:url'
 import { expect } from 'chai'
-import { openDatabase, type Database } from '../../core/db.ts'
-import { createLogger } from '../../core/log.ts'
-import * as sourceMigrations from '../../core/migrations.ts'
 import { processTree, type ProcessInfo } from '../support/process-tree.ts'
 import { freshDatabase, onPostgres, type TestDatabase } from '../support/test-db.ts'
 import { waitFor } from '../support/wait-for.ts'
@@ -134,51 +131,36 @@ describe('production start (npm start, compiled)', function () {
 
 describe('compiled migrations keep the names the sources recorded', function () {
   this.timeout(60_000)
-  const log = createLogger('error')
-  let test: TestDatabase
-  let db: Database
-  let compiled: typeof sourceMigrations
+  // Both scenarios run in a child process (the fixture says why); this judges what it saw.
+  let seen: {
+    compiledCoreDir: string
+    fromSources: { compiledDone: boolean; compiledApplied: string[]; compiledHelloStatus: unknown }
+    fromBuild: { applied: string[]; sourceDone: boolean; compiledDown: string[]; sourcePending: string[]; compiledPending: string[]; compiledDoneAgain: boolean }
+  }
 
-  before(async () => {
+  before(() => {
     const built = spawnSync(process.execPath, ['scripts/build.js', '--if-stale'], { cwd: root, encoding: 'utf8' })
     expect(built.status, built.stderr).to.equal(0)
-    compiled = await import(pathToFileURL(path.join(root, 'build/core/migrations.js')).href) as typeof sourceMigrations
-  })
-  beforeEach(async () => {
-    test = await freshDatabase()
-    db = await openDatabase({ databaseUrl: test.databaseUrl, pglite: test.pglite, dataDir: '/nonexistent', log })
-  })
-  afterEach(async () => {
-    await db.close()
-    await test.drop()
+    const run = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('fixtures/compiled-migrations.ts', import.meta.url))],
+      { cwd: root, encoding: 'utf8', env: process.env })
+    expect(run.status, run.stderr).to.equal(0)
+    seen = JSON.parse(run.stdout.trim().split('\n').pop()!)
   })
 
-  const sourceSets = () => [
-    { owner: 'core', dir: sourceMigrations.CORE_MIGRATIONS_DIR },
-    { owner: 'hello', dir: path.join(root, 'plugins/hello/migrations') },
-  ]
-  const compiledSets = () => [
-    { owner: 'core', dir: compiled.CORE_MIGRATIONS_DIR },
-    { owner: 'hello', dir: path.join(root, 'build/plugins/hello/migrations') },
-  ]
-
-  it('a database migrated from the sources is up to date for the build', async () => {
-    expect(compiled.CORE_MIGRATIONS_DIR).to.equal(path.join(root, 'build/migrations'))
-    await sourceMigrations.migrateLatest(db, sourceSets())
-    expect(await compiled.migrationsDone(db, compiledSets())).to.equal(true)
-    expect((await compiled.migrateLatest(db, compiledSets())).flatMap((r) => r.applied)).to.deep.equal([])
-    const status = await compiled.migrationStatus(db, compiledSets()[1])
-    expect(status).to.deep.equal({ owner: 'hello', done: ['202611250001_create_hello_greetings.ts'], pending: [] })
+  it('a database migrated from the sources is up to date for the build', () => {
+    expect(seen.compiledCoreDir).to.equal(path.join(root, 'build/migrations'))
+    expect(seen.fromSources.compiledDone).to.equal(true)
+    expect(seen.fromSources.compiledApplied).to.deep.equal([])
+    expect(seen.fromSources.compiledHelloStatus).to.deep.equal({ owner: 'hello', done: ['202611250001_create_hello_greetings.ts'], pending: [] })
   })
 
-  it('a database migrated by the build is up to date for the sources, and rolls back from either', async () => {
-    const applied = (await compiled.migrateLatest(db, compiledSets())).flatMap((r) => r.applied)
-    expect(applied).to.include('202611250001_create_users.ts').and.not.include('202611250001_create_users.js')
-    expect(await sourceMigrations.migrationsDone(db, sourceSets())).to.equal(true)
-    expect(await compiled.migrateDown(db, compiledSets()[1])).to.deep.equal(['202611250001_create_hello_greetings.ts'])
-    expect((await sourceMigrations.migrationStatus(db, sourceSets()[1])).pending).to.deep.equal(['202611250001_create_hello_greetings.ts'])
-    expect((await compiled.migrationStatus(db, compiledSets()[1])).pending).to.deep.equal(['202611250001_create_hello_greetings.ts'])
-    await sourceMigrations.migrateLatest(db, sourceSets())
-    expect(await compiled.migrationsDone(db, compiledSets())).to.equal(true)
+  it('a database migrated by the build is up to date for the sources, and rolls back from either', () => {
+    const b = seen.fromBuild
+    expect(b.applied).to.include('202611250001_create_users.ts').and.not.include('202611250001_create_users.js')
+    expect(b.sourceDone).to.equal(true)
+    expect(b.compiledDown).to.deep.equal(['202611250001_create_hello_greetings.ts'])
+    expect(b.sourcePending).to.deep.equal(['202611250001_create_hello_greetings.ts'])
+    expect(b.compiledPending).to.deep.equal(['202611250001_create_hello_greetings.ts'])
+    expect(b.compiledDoneAgain).to.equal(true)
   })
 })

@@ -4,7 +4,7 @@ import winston from 'winston'
 import { openDatabase, type Database } from '../../core/db.ts'
 import { Scheduler } from '../../core/jobs/schedules.ts'
 import { createLogger } from '../../core/log.ts'
-import { CORE_MIGRATIONS_DIR, migrateLatest } from '../../core/migrations.ts'
+import { CORE_MIGRATIONS_DIR } from '../../core/migrations.ts'
 import type { ScheduleDefinition } from '../../core/plugin-api.ts'
 import { freshDatabase, onPostgres, type TestDatabase } from '../support/test-db.ts'
 import { sleep } from '../support/wait-for.ts'
@@ -37,9 +37,8 @@ describe('schedules: recurring work', function () {
   }
 
   beforeEach(async function () {
-    t = await freshDatabase()
+    t = await freshDatabase({ migrated: [{ owner: 'core', dir: CORE_MIGRATIONS_DIR }] })
     db = await openDatabase({ databaseUrl: t.databaseUrl, pglite: t.pglite, dataDir: '/tmp/medianest-test', log })
-    await migrateLatest(db, [{ owner: 'core', dir: CORE_MIGRATIONS_DIR }])
   })
 
   afterEach(async function () {

@@ -13,7 +13,7 @@ import { PluginHost } from '../../core/plugins/host.ts'
 import { createSecrets, loadKeyRing } from '../../core/secrets.ts'
 import { apiKeyAad, type ServiceConfigRow } from '../../core/service-configs.ts'
 import { runCli } from '../support/cli-run.ts'
-import { freshDatabase, onPostgres, type TestDatabase } from '../support/test-db.ts'
+import { freshDatabase, initializedDataDir, onPostgres, type TestDatabase } from '../support/test-db.ts'
 
 const API = fileURLToPath(new URL('../../core/plugin-api.ts', import.meta.url))
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
@@ -34,6 +34,7 @@ async function newInstall(config: Record<string, unknown> = {}): Promise<Install
   fs.writeFileSync(path.join(dir, 'medianest.config.json'), JSON.stringify(config))
   const database: TestDatabase | undefined = onPostgres ? await freshDatabase() : undefined
   const dataDir = path.join(dir, 'data')
+  if (!onPostgres) await initializedDataDir(dataDir)
   const install: Install = {
     dir,
     cli: (args) => runCli(args, { cwd: dir, env: { DATA_DIR: dataDir, ...(database?.databaseUrl ? { DATABASE_URL: database.databaseUrl } : {}) } }),
@@ -63,7 +64,7 @@ async function newInstall(config: Record<string, unknown> = {}): Promise<Install
 }
 
 describe('medianest seed demo', function () {
-  // Each run is a child process that migrates and seeds a database: seconds each.
+  // Each run migrates and seeds a database: seconds each.
   this.timeout(180_000)
 
   describe('on a fresh install, then again', () => {

@@ -6,7 +6,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { expect } from 'chai'
-import { freshDatabase, onPostgres, type TestDatabase } from '../support/test-db.ts'
+import { freshDatabase, initializedDataDir, onPostgres, type TestDatabase } from '../support/test-db.ts'
 import { TestClient } from '../support/http-client.ts'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
@@ -59,6 +59,7 @@ describe('graceful shutdown under load', function () {
   beforeEach(async () => {
     database = onPostgres ? await freshDatabase() : undefined
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mn-drain-'))
+    if (!onPostgres) await initializedDataDir(dataDir)
   })
   afterEach(async () => {
     if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')

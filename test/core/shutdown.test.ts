@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { expect } from 'chai'
-import { freshDatabase, onPostgres, type TestDatabase } from '../support/test-db.ts'
+import { freshDatabase, initializedDataDir, onPostgres, type TestDatabase } from '../support/test-db.ts'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -28,14 +28,21 @@ describe('graceful shutdown', function () {
   afterEach(async () => { await database?.drop() })
 
   it('leaves no open handles: the process exits on its own after stop()', async () => {
-    const result = await run([fileURLToPath(new URL('./fixtures/start-and-stop.ts', import.meta.url))], { DATABASE_URL: database?.databaseUrl ?? '' })
-    expect(result.signal, result.out).to.equal(null)
-    expect(result.code, result.out).to.equal(0)
-    expect(result.out).to.include('stopped 200')
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mn-shutdown-'))
+    if (!onPostgres) await initializedDataDir(dataDir)
+    try {
+      const result = await run([fileURLToPath(new URL('./fixtures/start-and-stop.ts', import.meta.url))], { DATABASE_URL: database?.databaseUrl ?? '', DATA_DIR: dataDir })
+      expect(result.signal, result.out).to.equal(null)
+      expect(result.code, result.out).to.equal(0)
+      expect(result.out).to.include('stopped 200')
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true })
+    }
   })
 
   it('exits 0 on SIGTERM, after finishing in-flight work', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mn-sigterm-'))
+    if (!onPostgres) await initializedDataDir(dataDir)
     try {
       let sent = false
       const result = await run(['core/server.ts'], {

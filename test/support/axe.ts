@@ -13,7 +13,7 @@
 // shown (as the no-JS browser shows it), with the real stylesheet from the server.
 import fs from 'node:fs'
 import { createRequire } from 'node:module'
-import type { Page } from 'playwright-core'
+import type { BrowserContext, Page } from 'playwright-core'
 import type { AxeResults, Result } from 'axe-core'
 import { newTestContext, optionsOf } from './browser-contexts.ts'
 
@@ -32,23 +32,42 @@ async function runAxe(page: Page): Promise<Result[]> {
   return results.violations.filter((v) => FAILING_IMPACTS.has(v.impact ?? ''))
 }
 
+interface Twin { page: Page; serve: { url: string; html: string } }
+// One scripted twin per no-JS context, reused for each page it checks: a new browser
+// context per check cost about a second each, on every page of every no-JS journey.
+const twins = new WeakMap<BrowserContext, Promise<Twin>>()
+
+function twinOf(context: BrowserContext): Promise<Twin> {
+  let twin = twins.get(context)
+  if (!twin) {
+    twin = (async () => {
+      const browser = context.browser()
+      if (!browser) throw new Error('expectAccessible needs a page from a launched browser')
+      const made = await newTestContext(browser, { ...optionsOf(context), javaScriptEnabled: true })
+      context.once('close', () => { made.close().catch(() => undefined) })
+      const serve = { url: '', html: '' }
+      // The page under check is the markup captured from the no-JS page; everything it
+      // loads (the stylesheet, images) comes from the server as usual.
+      await made.route('**/*', (route) => route.request().isNavigationRequest() && route.request().url() === serve.url
+        ? route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: serve.html })
+        : route.continue())
+      return { page: await made.newPage(), serve }
+    })()
+    twins.set(context, twin)
+  }
+  return twin
+}
+
 async function runAxeWithoutScript(page: Page): Promise<Result[]> {
-  const options = optionsOf(page.context())
-  const url = page.url()
   const html = (await page.content())
     .replace(/<script\b[^>]*>[\s\S]*?<\/script>/gi, '')
     .replace(/<\/?noscript>/gi, '')
-  const browser = page.context().browser()
-  if (!browser) throw new Error('expectAccessible needs a page from a launched browser')
-  const twin = await newTestContext(browser, { ...options, javaScriptEnabled: true })
-  try {
-    await twin.route(url, (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html }))
-    const twinPage = await twin.newPage()
-    await twinPage.goto(url)
-    return await runAxe(twinPage)
-  } finally {
-    await twin.close()
-  }
+  const twin = await twinOf(page.context())
+  // Without its fragment: a goto that differs only there would not load the new markup.
+  twin.serve.url = page.url().replace(/#.*$/, '')
+  twin.serve.html = html
+  await twin.page.goto(twin.serve.url)
+  return runAxe(twin.page)
 }
 
 /** Serious and critical axe violations on the page as it is now. */

@@ -1,14 +1,98 @@
-// A root hook: once every test has run, the process must end by itself (mocha runs with
-// exit: false so leaks show). A leaked server, socket or timer would otherwise hold CI
-// until its deadline with no word of why; this says what is still open, and fails.
-const GRACE_MS = Number(process.env.LEAK_GRACE_MS ?? 30_000)
+// A root hook, run around each test file (mocha runs root hooks once per file in
+// parallel mode, which `npm test` always uses): whatever a file opened and did not
+// close — a server, a socket, a child process, a ref'd timer — would otherwise keep a
+// worker busy forever or bleed into the next file in the same worker. After the file's
+// own `after` hooks, this waits a moment for handles that are closing anyway, then
+// fails the file's run naming each one left open.
+const GRACE_MS = Number(process.env.LEAK_GRACE_MS ?? 5_000)
+
+interface Snapshot { handles: Set<unknown>; timers: number; timerObjects: Set<TimerLike> }
+
+// Node has no public list of handles; `_getActiveHandles` is what `why-is-node-running`
+// and mocha's own --exit advice rely on, and it lists only ref'd handles (the ones that
+// keep a process alive), which is exactly what counts as a leak.
+const activeHandles = (): unknown[] => (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles()
+const refTimers = (): number => process.getActiveResourcesInfo().filter((type) => type === 'Timeout').length
+
+// Node lists no timers, only counts them; so the timers made through the globals are kept
+// here (weakly), to name a leaked one by its callback and delay.
+interface TimerLike { hasRef(): boolean; _destroyed?: boolean; _idleTimeout?: number; _repeat?: number | null; _onTimeout?: () => void }
+const made = new Set<WeakRef<TimerLike>>()
+for (const name of ['setTimeout', 'setInterval'] as const) {
+  const original = globalThis[name] as (...args: unknown[]) => TimerLike
+  const tracked = (...args: unknown[]) => {
+    const timer = original(...args)
+    if (typeof timer === 'object') made.add(new WeakRef(timer))
+    return timer
+  }
+  Object.assign(tracked, original)
+  ;(globalThis as Record<string, unknown>)[name] = tracked
+}
+function liveTimers(): TimerLike[] {
+  const live: TimerLike[] = []
+  for (const ref of made) {
+    const timer = ref.deref()
+    if (!timer || timer._destroyed) made.delete(ref)
+    else if (timer.hasRef()) live.push(timer)
+  }
+  return live
+}
+function describeTimer(timer: TimerLike): string {
+  const source = String(timer._onTimeout ?? '?').replace(/\s+/g, ' ').slice(0, 120)
+  return `a ref'd ${timer._repeat ? 'setInterval' : 'setTimeout'} of ${timer._idleTimeout} ms: ${source}`
+}
+
+function snapshot(): Snapshot {
+  return { handles: new Set(activeHandles()), timers: refTimers(), timerObjects: new Set(liveTimers()) }
+}
+
+function leftOpen(before: Snapshot): string[] {
+  const found = activeHandles().filter((h) => !before.handles.has(h)).map(describe)
+  const timers = refTimers() - before.timers
+  if (timers > 0) {
+    const named = liveTimers().filter((t) => !before.timerObjects.has(t)).map(describeTimer)
+    found.push(...named.slice(0, timers))
+    if (timers > named.length) found.push(`${timers - named.length} ref'd timer(s) made outside the globals (setTimeout/setInterval not cleared or unref'd)`)
+  }
+  return found
+}
+
+function describe(handle: unknown): string {
+  const h = handle as Record<string, any>
+  const kind = h?.constructor?.name ?? typeof handle
+  try {
+    if (kind === 'ChildProcess') return `a child process (pid ${h.pid}: ${(h.spawnargs as string[]).join(' ').slice(0, 200)})`
+    if (typeof h.listening === 'boolean' && typeof h.address === 'function') {
+      const a = h.address()
+      return `a ${kind} listening on ${typeof a === 'string' ? a : a ? `${a.address}:${a.port}` : '?'}`
+    }
+    if (kind === 'Socket' || kind === 'TLSSocket') {
+      return h.remotePort ? `a socket ${h.localAddress}:${h.localPort} → ${h.remoteAddress}:${h.remotePort}` : `a ${kind} (${h._type ?? h.fd ?? 'pipe'})`
+    }
+  } catch { /* a half-closed handle: name it by kind */ }
+  return `a ${kind}`
+}
+
+let before: Snapshot | null = null
 
 export const mochaHooks = {
-  afterAll(): void {
-    setTimeout(() => {
-      process.stderr.write(`\nAll tests ran, but the process was still alive ${GRACE_MS / 1000} s later: something was left open ` +
-        `(${process.getActiveResourcesInfo().join(', ')}). Close it in the test that opened it.\n`)
-      process.exit(1)
-    }, GRACE_MS).unref()
+  beforeAll(): void {
+    before = snapshot()
+  },
+  async afterAll(this: Mocha.Context): Promise<void> {
+    if (!before) return
+    this.timeout(GRACE_MS + 5_000)
+    const until = Date.now() + GRACE_MS
+    let open = leftOpen(before)
+    while (open.length && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 50).unref())
+      open = leftOpen(before)
+    }
+    before = null
+    if (open.length) {
+      const file = this.test?.parent?.suites.find((s) => s.file)?.file ?? 'This test file'
+      throw new Error(`${file} left ${open.length} thing(s) open ${GRACE_MS / 1000} s after its last test; ` +
+        `close each in the test or hook that opened it:\n  - ${open.join('\n  - ')}`)
+    }
   },
 }

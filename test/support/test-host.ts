@@ -11,6 +11,7 @@ import type { UserRow } from '../../core/auth/users.ts'
 import { freshDatabase, type TestDatabase } from './test-db.ts'
 import { PluginConfigError } from '../../core/plugin-api.ts'
 import { FIRST_PARTY_DIR } from '../../core/plugins/discover.ts'
+import { PluginHost } from '../../core/plugins/host.ts'
 import { TestClient } from './http-client.ts'
 
 export interface TestHostOptions {
@@ -47,13 +48,12 @@ let counter = 0
 const silent = createLogger(process.env.LOG_LEVEL ?? 'error', false, !process.env.LOG_LEVEL)
 
 export async function startTestHost(options: TestHostOptions = {}): Promise<TestHost> {
-  const database = options.database ?? (await freshDatabase())
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'medianest-test-'))
-  const config = loadConfig({
+  const configWith = (databaseUrl: string | undefined) => loadConfig({
     env: {},
     overrides: {
       port: 0, host: '127.0.0.1', dataDir, logLevel: process.env.LOG_LEVEL ?? 'error',
-      databaseUrl: database.databaseUrl, secret: 'test-secret-that-is-at-least-32-characters-long',
+      databaseUrl, secret: 'test-secret-that-is-at-least-32-characters-long',
       shutdownTimeout: '2s',
       // Every test signs in from 127.0.0.1; tests of the limits set their own.
       rateLimits: { login: { limit: 10_000, window: '15m' }, authenticated: { limit: 100_000, window: '1m' } },
@@ -62,6 +62,21 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
     },
     cwd: dataDir,
   })
+  let database: TestDatabase
+  let config: Config
+  try {
+    if (options.database) {
+      database = options.database
+    } else {
+      // The plugins the boot will find, so the database comes with their migrations done.
+      const host = await PluginHost.prepare(configWith(undefined), silent, { firstPartyDir: options.firstPartyDir })
+      database = await freshDatabase({ migrated: host.migrationSets() })
+    }
+    config = configWith(database.databaseUrl)
+  } catch (error) {
+    fs.rmSync(dataDir, { recursive: true, force: true })
+    throw error
+  }
   let app: MediaNest
   try {
     app = await startMediaNest({ config, log: silent, pglite: database.pglite, firstPartyDir: options.firstPartyDir })

@@ -11,7 +11,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { expect } from 'chai'
-import { freshDatabase, onPostgres, type TestDatabase } from '../../support/test-db.ts'
+import { freshDatabase, initializedDataDir, onPostgres, type TestDatabase } from '../../support/test-db.ts'
 import { startFakeVideoHost, type FakeVideoHost } from '../../support/fake-video-host.ts'
 import { TestClient } from '../../support/http-client.ts'
 import { waitFor } from '../../support/wait-for.ts'
@@ -79,6 +79,7 @@ describe('youtube: nothing lost on a crash or a restart', function () {
     const dataDir = path.join(work, 'data')
     fs.mkdirSync(libraryPath)
     fs.mkdirSync(dataDir)
+    if (!onPostgres) await initializedDataDir(dataDir)
     const spy = spyYtDlp(work)
     const configFile = path.join(work, 'medianest.config.json')
     fs.writeFileSync(configFile, JSON.stringify({
