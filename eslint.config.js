@@ -19,6 +19,29 @@ export default tseslint.config(
       'no-restricted-syntax': ['error', {
         selector: "CallExpression[callee.property.name='waitForFunction'][arguments.0.type=/^(Literal|TemplateLiteral|BinaryExpression)$/]",
         message: 'A string given to waitForFunction is eval, which our CSP refuses: use waitForText/waitForVisible from test/support/page-waits.ts.',
+      }, {
+        // CI has a budget (.ci/run): a test waits on state (waitFor) or moves the clock, never sits out time.
+        selector: "CallExpression[callee.name='sleep'][arguments.0.value>250]",
+        message: 'A fixed wait over 250 ms: wait on the state you expect (waitFor) or move the clock (clock.advance).',
+      }, {
+        selector: "NewExpression[callee.name='Promise'] CallExpression[callee.name='setTimeout'][arguments.length=2][arguments.0.type='Identifier'][arguments.1.value>250]",
+        message: 'A fixed wait over 250 ms: wait on the state you expect (waitFor) or move the clock (clock.advance).',
+      }],
+    },
+  },
+  {
+    // One time for everything (core/clock.ts, ctx.clock): tests move it instead of sleeping.
+    // Elapsed real time (a response time, a throttle) is performance.now().
+    files: ['core/**/*.ts', 'plugins/**/*.ts'],
+    ignores: ['core/clock.ts', 'plugins/**/*.test.ts'],
+    rules: {
+      'no-restricted-properties': ['error', {
+        object: 'Date', property: 'now',
+        message: "Take the time from the host's clock (clock.now() in the core, ctx.clock in a plugin), or performance.now() for elapsed real time.",
+      }],
+      'no-restricted-syntax': ['error', {
+        selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+        message: "Take the time from the host's clock (clock.now() in the core, ctx.clock.now() in a plugin).",
       }],
     },
   },

@@ -11,6 +11,7 @@ import { z } from 'zod'
 import type { Database } from './db.ts'
 import type { JobQueue } from './jobs/queue.ts'
 import type { EmitOptions, EventHandler } from './plugin-api.ts'
+import { clock } from './clock.ts'
 
 export const EVENT_DELIVERY_JOB = 'core.event-delivery'
 export const EVENT_NAME = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*){2,}$/
@@ -71,7 +72,7 @@ export class EventBus {
   async emit(event: string, payload: Record<string, unknown>, options: EmitOptions = {}): Promise<void> {
     checkEventName(event)
     checkJson(payload, event)
-    const emittedAt = new Date().toISOString()
+    const emittedAt = clock.now().toISOString()
     const id = crypto.randomUUID()
     const deliveries: EventDelivery[] = []
     for (const [subscription, list] of this.subscribers) {

@@ -104,7 +104,7 @@ export class LiveHub {
   /** The highest live_events id delivered or skipped: a catch-up loads what is above it. */
   private lastSeenId = '0'
   private catchUpDue = false
-  private warnedFullAt = 0
+  private warnedFullAt = -Infinity
   private draining: Promise<void> | null = null
   private unlisten: (() => Promise<void>) | null = null
   private readonly stoppers: Array<() => Promise<void> | void> = []
@@ -153,8 +153,8 @@ export class LiveHub {
       while (mine && mine.size >= this.maxStreamsPerUser) this.close(mine.values().next().value!)
       if (this.streams.size >= this.maxStreams) {
         // Once a minute at most: a crowd of refused pages must not flood the log.
-        if (Date.now() - this.warnedFullAt >= 60_000) {
-          this.warnedFullAt = Date.now()
+        if (performance.now() - this.warnedFullAt >= 60_000) {
+          this.warnedFullAt = performance.now()
           this.log.warn(`live: ${this.streams.size} streams are open, the most this process takes (live.maxStreams); refusing new ones with 429`)
         }
         throw new TooManyRequests('Too many live connections are open right now; the page will try again shortly.', RETRY_FULL_SECONDS)
@@ -176,12 +176,12 @@ export class LiveHub {
         held: null,
         holds: 0,
         checkSeq: 0,
-        checkedAt: Date.now(),
+        checkedAt: performance.now(),
         sent: new Set(),
         closed: false,
         heartbeat: setInterval(() => {
           this.write(stream, ': heartbeat\n\n')
-          if (Date.now() - stream.checkedAt >= RECHECK_EVERY_MS) this.recheckStream(stream)
+          if (performance.now() - stream.checkedAt >= RECHECK_EVERY_MS) this.recheckStream(stream)
         }, this.heartbeatMs),
       }
       stream.heartbeat.unref()
@@ -234,7 +234,7 @@ export class LiveHub {
     const recheck = this.recheck
     if (!recheck || stream.closed) return
     const seq = ++stream.checkSeq
-    stream.checkedAt = Date.now()
+    stream.checkedAt = performance.now()
     this.holding(stream, async () => {
       const now = await recheck(stream.viewer, stream.apiTokenId)
       if (seq !== stream.checkSeq || stream.closed) return

@@ -5,7 +5,7 @@ import type { Request, Response, Router, RequestHandler } from 'express'
 import type { Logger } from 'winston'
 import type { z } from 'zod'
 
-export const PLUGIN_API_VERSION = '1.2.0'
+export const PLUGIN_API_VERSION = '1.3.0'
 
 export { z } from 'zod'
 export type { Knex, Request, Response, Router, RequestHandler, Logger }
@@ -592,6 +592,19 @@ export interface LinkOptions {
    */
   setup?: Request
 }
+/**
+ * The host's time (1.3): take "now" and wait between polls through it, never Date.now()
+ * or setTimeout, so tests move time instead of sleeping and every plugin sees one time.
+ * Elapsed real time (a response time, a throttle) stays performance.now().
+ */
+export interface Clock {
+  now(): Date
+  /** now() in milliseconds since the epoch. */
+  nowMs(): number
+  /** Resolves after `ms` of the host's time (sooner when a test moves it); rejects with the signal's reason on abort. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>
+}
+
 export interface PluginContext<C = Record<string, unknown>> {
   plugin: { name: string; version: string; dir: string }
   config: Readonly<C>
@@ -609,6 +622,8 @@ export interface PluginContext<C = Record<string, unknown>> {
   users: Users
   /** Sign-in by a plugin, for its identityProviders (1.1). */
   identity: Identity
+  /** The host's time (1.3). */
+  clock: Clock
   use<T>(ref: ServiceRef<T>): T
   onStop(fn: () => Promise<void> | void): void
 }

@@ -79,9 +79,9 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
   // SIGTERM. Each step that waits (requests, jobs) waits only until its share is spent.
   const budgetMs = durationMs(config.shutdownTimeout)
   let unwindStarted = 0
-  const msUntil = (share: number) => Math.max(0, unwindStarted + budgetMs * share - Date.now())
+  const msUntil = (share: number) => Math.max(0, unwindStarted + budgetMs * share - performance.now())
   const unwind = async () => {
-    unwindStarted ||= Date.now()
+    unwindStarted ||= performance.now()
     for (const fn of stoppers.reverse()) await fn().catch(() => undefined)
   }
 

@@ -64,9 +64,9 @@ export function createUpstreamClient(options: UpstreamOptions, log: Logger): Ups
     const shown = (options.redact ?? []).filter((v) => v.length >= 4)
       .reduce((text, secret) => text.split(secret).join('[redacted]'), redactUrl(url))
     const breaker = breakers.get(breakerKey)
-    if (breaker && breaker.openUntil > Date.now()) {
+    if (breaker && breaker.openUntil > performance.now()) {
       throw new UpstreamError(options.service, shown,
-        `${breaker.why}; not trying again for ${Math.ceil((breaker.openUntil - Date.now()) / 1000)} s`)
+        `${breaker.why}; not trying again for ${Math.ceil((breaker.openUntil - performance.now()) / 1000)} s`)
     }
     const path = req.path.split('?')[0]
     const attempts = method === 'GET' ? 1 + GET_RETRIES : 1
@@ -88,7 +88,7 @@ export function createUpstreamClient(options: UpstreamOptions, log: Logger): Ups
     const status = lastError!.upstreamStatus
     // A call the caller cancelled says nothing about the service.
     if (!req.signal?.aborted && (status === undefined || status >= 500)) {
-      recordFailure(breakerKey, { at: Date.now(), path, transport: status === undefined })
+      recordFailure(breakerKey, { at: performance.now(), path, transport: status === undefined })
     }
     log.warn(`${options.service} ${method} ${shown} failed: ${lastError!.why}`)
     throw lastError!

@@ -35,12 +35,12 @@ export function authenticate(options: { db: Knex; policy: SessionPolicy; cookies
     const raw = req.cookies?.[cookieName] as string | undefined
     if (!raw) return next()
     // Keyed by the cookie itself (in memory only): no hash on the hot path.
-    const hit = cache.get(raw, Date.now())
+    const hit = cache.get(raw, performance.now())
     if (hit && hit.user.status === 'active' && stillFresh(hit.session, clock.now())) {
       setViewer(req, toViewer(hit.user, hit.session.id))
       return next()
     }
-    const cachedAt = Date.now()
+    const cachedAt = performance.now()
     const session = await findSession(db, raw, policy)
     const user = session && (await findUserById(db, session.user_id))
     if (session && user?.status === 'active') cache.set(raw, { session, user, cachedAt })

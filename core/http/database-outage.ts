@@ -29,10 +29,10 @@ export function isDatabaseUnreachable(error: unknown, depth = 0): boolean {
 
 /** A warn at most once per interval; what was held back is counted in the next one. */
 export function throttledWarn(log: Logger, intervalMs: number): (message: string) => void {
-  let lastAt = 0
+  let lastAt = -Infinity
   let held = 0
   return (message) => {
-    const now = Date.now()
+    const now = performance.now()
     if (now - lastAt < intervalMs) {
       held += 1
       return

@@ -74,7 +74,7 @@ export function pathPattern(path: string): string {
 
 export class ErrorRecorder {
   private tokens: number
-  private refilledAt = Date.now()
+  private refilledAt = performance.now()
   private summaries = new Map<string, Summary>()
   private windowStart = clock.now()
   private timer: NodeJS.Timeout | null = null
@@ -113,7 +113,7 @@ export class ErrorRecorder {
   }
 
   private takeToken(): boolean {
-    const now = Date.now()
+    const now = performance.now()
     const perMs = this.policy.serverErrorsPerMinute / 60_000
     this.tokens = Math.min(this.policy.serverErrorsPerMinute, this.tokens + (now - this.refilledAt) * perMs)
     this.refilledAt = now

@@ -16,6 +16,7 @@ import {
 } from '../plugin-api.ts'
 import type { EventTypes } from '../event-types.ts'
 import { createIdentity } from '../identity.ts'
+import { clock } from '../clock.ts'
 import { saveOwnedService } from './service-save.ts'
 import { sendTo, type SessionDeps } from '../auth/start-session.ts'
 import { safeNext } from '../auth/next-target.ts'
@@ -153,6 +154,7 @@ export function createPluginContext(options: {
       emit: (event, payload, opts) => core.bus.emit(event, payload, opts),
       providers: options.identityProviders,
     }),
+    clock: { now: clock.now, nowMs: clock.nowMs, sleep: clock.sleep },
     use<T>(ref: ServiceRef<T>): T {
       const owner = ref.id.split('.')[0]
       if (!allowed.has(owner)) {

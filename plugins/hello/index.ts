@@ -45,7 +45,7 @@ export default definePlugin({
         timeout: '30s',
         scope: 'cluster',
         async run({ log }) {
-          const removed = await ctx.db('hello_greetings').where('created_at', '<', new Date(Date.now() - 30 * 86_400_000)).del()
+          const removed = await ctx.db('hello_greetings').where('created_at', '<', new Date(ctx.clock.nowMs() - 30 * 86_400_000)).del()
           if (removed) log.info(`removed ${removed} greetings older than 30 days`)
         },
       }],

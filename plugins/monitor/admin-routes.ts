@@ -24,7 +24,7 @@ export function monitorAdminRoutes(ctx: MonitorContext) {
     const targets = await currentTargets(ctx)
     const target = targets.find((t) => t.name === name)
     if (!target) throw new NotFound('No watched service has that name.')
-    const now = new Date()
+    const now = ctx.clock.now()
     await syncTargets(ctx.db, targets, now)
     const changes = await checkTarget(ctx, target, now, AbortSignal.timeout(target.timeoutMs + 5000))
     await announceChanges(ctx, changes)
@@ -43,7 +43,7 @@ export function monitorAdminRoutes(ctx: MonitorContext) {
     const checked = ctx.http.validate(noteBody, req.body)
     if (!checked.ok) {
       const viewer = ctx.http.mustViewer(req)
-      const data = await serviceData(ctx.db, viewer, incident.service_name, '24h', new Date())
+      const data = await serviceData(ctx.db, viewer, incident.service_name, '24h', ctx.clock.now())
       if (!data) throw new NotFound('No watched service has that name.')
       const value = typeof req.body?.note === 'string' ? req.body.note.slice(0, 2000) : ''
       await ctx.views.pageOrFragment(req, res, {
@@ -66,7 +66,7 @@ export function monitorAdminRoutes(ctx: MonitorContext) {
       if (current?.status !== 'open') return false
       // The count starts again: a service still failing opens a new incident after N more failures, not at once.
       await trx('service_status').where({ service_name: incident.service_name }).update({ consecutive_failures: 0 })
-      await resolveIncident(trx, ctx.events, current, { serviceName: incident.service_name, displayName: row?.display_name ?? incident.service_name, by: 'admin' }, new Date())
+      await resolveIncident(trx, ctx.events, current, { serviceName: incident.service_name, displayName: row?.display_name ?? incident.service_name, by: 'admin' }, ctx.clock.now())
       return true
     })
     if (done) await announceChanges(ctx, [{ name: incident.service_name, before: null, after: 'up', opened: null, resolved: true }])

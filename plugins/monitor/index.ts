@@ -43,12 +43,12 @@ export default definePlugin({
           id: 'checks', every: '5s', scope: 'cluster',
           // Long enough for every target to time out in turn at the configured concurrency.
           timeout: '15m',
-          async run({ signal }) { await runDueChecks(ctx, new Date(), { signal }) },
+          async run({ signal }) { await runDueChecks(ctx, ctx.clock.now(), { signal }) },
         },
         {
           id: 'rollups', every: '15m', timeout: '5m', scope: 'cluster',
           async run({ log }) {
-            const now = new Date()
+            const now = ctx.clock.now()
             const hours = await rollUp(ctx.db, now)
             const removed = await applyRetention(ctx.db, now, parseDuration(ctx.config.rawRetention)!)
             if (hours || removed.raw || removed.hourly) log.info(`monitor: rolled up ${hours} service-hours; removed ${removed.raw} raw and ${removed.hourly} hourly rows`)
@@ -60,8 +60,8 @@ export default definePlugin({
         async handle(p: { serviceName?: string; action?: string }) {
           if (!p.serviceName || p.action === 'deleted') return
           // Checked within seconds: due at once, and this delivery runs it (once per cluster).
-          await makeDue(ctx.db, p.serviceName, new Date())
-          await runDueChecks(ctx, new Date(), { only: [p.serviceName] })
+          await makeDue(ctx.db, p.serviceName, ctx.clock.now())
+          await runDueChecks(ctx, ctx.clock.now(), { only: [p.serviceName] })
         },
       }],
     }

@@ -20,14 +20,14 @@ export function monitorRoutes(ctx: MonitorContext) {
     const viewer = ctx.http.mustViewer(req)
     await ctx.views.pageOrFragment(req, res, {
       page: 'monitor:board', fragment: 'monitor:_board', title: 'Service status',
-      data: await boardData(ctx.db, viewer, new Date()),
+      data: await boardData(ctx.db, viewer, ctx.clock.now()),
     })
   })
 
   router.get('/services/:name', async (req, res) => {
     const viewer = ctx.http.mustViewer(req)
     const { range } = rangeQuery.parse(req.query)
-    const data = await serviceData(ctx.db, viewer, String(req.params.name), range as Range, new Date())
+    const data = await serviceData(ctx.db, viewer, String(req.params.name), range as Range, ctx.clock.now())
     if (!data) throw new NotFound('No watched service has that name.')
     await ctx.views.pageOrFragment(req, res, {
       page: 'monitor:service', fragment: 'monitor:_service', title: data.row.displayName,

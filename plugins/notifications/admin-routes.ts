@@ -55,10 +55,9 @@ export function adminRoutes(ctx: NotificationsContext) {
   })
 
   router.post('/channels/:id/test', async (req, res) => {
-    const viewer = ctx.http.mustViewer(req)
     const channel = await findChannel(ctx.db, String(req.params.id), null)
     if (!channel) throw new NotFound('That channel does not exist (it may have been removed).')
-    await render(req, res, { testResult: await trySend(ctx, channel, viewer.id), fragment: 'notifications:_admin-channels', notice: null })
+    await render(req, res, { testResult: await trySend(ctx, channel), fragment: 'notifications:_admin-channels', notice: null })
   })
 
   router.post('/defaults', async (req, res) => {

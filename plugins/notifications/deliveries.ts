@@ -37,7 +37,7 @@ export function messageOf(ctx: NotificationsContext, n: NotificationRow, test = 
 
 /** One POST to one channel; throws an UpstreamError in words, with the address hidden. */
 export async function send(ctx: NotificationsContext, channel: OpenChannel, message: OutboundMessage, signal?: AbortSignal): Promise<void> {
-  const r = outboundRequest(channel, message)
+  const r = outboundRequest(channel, message, ctx.clock.now())
   // A Discord address is its own credential (and an ntfy topic a shared secret): the
   // client reports only the host, in errors, the admin page and the logs.
   const redact = [r.path.length > 1 ? r.path : '', new URL(channel.url).pathname.length > 1 ? new URL(channel.url).pathname : '', channel.secret ?? ''].filter(Boolean)

@@ -49,7 +49,7 @@ export default definePlugin({
         timeout: '5m',
         scope: 'cluster',
         async run({ log }) {
-          const removed = await deleteReadBefore(ctx.db, new Date(Date.now() - ctx.config.retentionDays * 86_400_000))
+          const removed = await deleteReadBefore(ctx.db, new Date(ctx.clock.nowMs() - ctx.config.retentionDays * 86_400_000))
           if (removed) log.info(`removed ${removed} read notifications older than ${ctx.config.retentionDays} days`)
         },
       }],

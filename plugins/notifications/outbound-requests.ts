@@ -29,7 +29,7 @@ function split(url: string): { baseUrl: string; path: string } {
  * X-MediaNest-Timestamp header (Unix seconds) and `body` the exact bytes sent. The
  * upstream client serialises `body` with JSON.stringify, as we do here, so the bytes match.
  */
-export function webhookRequest(channel: OpenChannel, m: OutboundMessage, now = new Date()): OutboundRequest {
+export function webhookRequest(channel: OpenChannel, m: OutboundMessage, now: Date): OutboundRequest {
   const body = { id: m.id, type: m.type, title: m.title, message: m.message, link: m.link, createdAt: m.createdAt, test: m.test }
   const timestamp = String(Math.floor(now.getTime() / 1000))
   const headers: Record<string, string> = { [TIMESTAMP_HEADER]: timestamp, 'User-Agent': 'MediaNest-Notifications/1' }
@@ -67,8 +67,9 @@ export function ntfyRequest(channel: OpenChannel, m: OutboundMessage): OutboundR
   return { baseUrl: u.origin, path: `/${segments.join('/')}`, headers, body }
 }
 
-export function outboundRequest(channel: OpenChannel, m: OutboundMessage): OutboundRequest {
+/** `now`: the signature's timestamp. */
+export function outboundRequest(channel: OpenChannel, m: OutboundMessage, now: Date): OutboundRequest {
   if (channel.kind === 'discord') return discordRequest(channel, m)
   if (channel.kind === 'ntfy') return ntfyRequest(channel, m)
-  return webhookRequest(channel, m)
+  return webhookRequest(channel, m, now)
 }

@@ -74,16 +74,16 @@ export function preferencesRoutes(ctx: NotificationsContext) {
     const viewer = ctx.http.mustViewer(req)
     const channel = await findChannel(ctx.db, String(req.params.id), viewer.id)
     if (!channel) throw new NotFound('That target does not exist (it may have been removed).')
-    const result = await trySend(ctx, channel, viewer.id)
+    const result = await trySend(ctx, channel)
     await render(req, res, { testResult: result, fragment: 'notifications:_own-channels', notice: null })
   })
   return router
 }
 
 /** "Send test": one POST now, its outcome in words (never a job: the person waits for it). */
-export async function trySend(ctx: NotificationsContext, channel: Parameters<typeof openChannel>[1], userId: string): Promise<{ ok: boolean; message: string }> {
+export async function trySend(ctx: NotificationsContext, channel: Parameters<typeof openChannel>[1]): Promise<{ ok: boolean; message: string }> {
   try {
-    await send(ctx, openChannel(ctx.secrets, channel), testMessage(userId), AbortSignal.timeout(ctx.config.deliveryTimeoutMs + 1000))
+    await send(ctx, openChannel(ctx.secrets, channel), testMessage(ctx.clock.now()), AbortSignal.timeout(ctx.config.deliveryTimeoutMs + 1000))
     return { ok: true, message: `Sent a test message to “${channel.name}”.` }
   } catch (error) {
     if (error instanceof BadInput) throw error

@@ -2,9 +2,9 @@
 import crypto from 'node:crypto'
 import type { OutboundMessage } from './outbound-requests.ts'
 
-export function testMessage(_userId: string): OutboundMessage {
+export function testMessage(now: Date): OutboundMessage {
   return {
     id: crypto.randomUUID(), type: 'notifications.test.sent', title: 'MediaNest test notification',
-    message: 'If you can read this, notifications reach this channel.', link: null, createdAt: new Date().toISOString(), test: true,
+    message: 'If you can read this, notifications reach this channel.', link: null, createdAt: now.toISOString(), test: true,
   }
 }

@@ -52,7 +52,7 @@ export const STUCK_SEND_MS = 60 * 60 * 1000
  */
 export async function failStuckSends(ctx: OverseerrContext, log: Logger): Promise<number> {
   const stuck = await ctx.db<MediaRequestRow>('media_requests').where({ status: 'approved' })
-    .where('updated_at', '<', new Date(Date.now() - STUCK_SEND_MS)).orderBy('updated_at').limit(ctx.config.syncBatchSize).pluck('id')
+    .where('updated_at', '<', new Date(ctx.clock.nowMs() - STUCK_SEND_MS)).orderBy('updated_at').limit(ctx.config.syncBatchSize).pluck('id')
   let failed = 0
   for (const id of stuck) {
     const moved = await moveRequest(ctx, { id, from: ['approved'], to: 'failed', actor: SYSTEM.sender, note: 'Sending it to Overseerr did not finish within an hour. Try again.' })

@@ -27,7 +27,7 @@ const IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp
 /** Bounds the cache's memory as well as its entry count. */
 const CACHE_MAX_TOTAL_BYTES = 32 * 1024 * 1024
 
-/** A small LRU: insertion order of a Map, refreshed on each hit. */
+/** A small LRU: insertion order of a Map, refreshed on each hit; entries live ttlMs of real time. */
 class ImageCache {
   private readonly entries = new Map<string, CachedImage>()
   private total = 0
@@ -37,7 +37,7 @@ class ImageCache {
     const hit = this.entries.get(key)
     if (!hit) return undefined
     this.drop(key)
-    if (hit.expires <= Date.now()) return undefined
+    if (hit.expires <= performance.now()) return undefined
     this.entries.set(key, hit)
     this.total += hit.bytes.length
     return hit
@@ -45,7 +45,7 @@ class ImageCache {
 
   set(key: string, bytes: Buffer, contentType: string): void {
     this.drop(key)
-    this.entries.set(key, { bytes, contentType, expires: Date.now() + this.ttlMs })
+    this.entries.set(key, { bytes, contentType, expires: performance.now() + this.ttlMs })
     this.total += bytes.length
     while (this.entries.size > this.maxEntries || this.total > CACHE_MAX_TOTAL_BYTES) this.drop(this.entries.keys().next().value!)
   }

@@ -62,7 +62,7 @@ export default definePlugin({
         {
           id: 'expire-pins', every: '15m', timeout: '1m', scope: 'cluster',
           async run({ log }) {
-            const removed = await deleteExpiredPins(ctx.db)
+            const removed = await deleteExpiredPins(ctx.db, ctx.clock.now())
             if (removed) log.info(`removed ${removed} expired Plex PINs`)
           },
         },

@@ -21,7 +21,7 @@ export interface PinRow {
 const hash = (value: string) => crypto.createHash('sha256').update(value).digest('hex')
 
 /** A new PIN for this browser, replacing any earlier one it had; sets the cookie. */
-export async function rememberPin(db: Knex, req: Request, res: Response, pin: { id: number; code: string; expiresAt: Date; next: string }): Promise<void> {
+export async function rememberPin(db: Knex, req: Request, res: Response, pin: { id: number; code: string; expiresAt: Date; next: string }, now: Date): Promise<void> {
   const old = browserValue(req)
   if (old) await db('plex_auth_pins').where({ browser_hash: hash(old) }).del()
   const value = crypto.randomBytes(32).toString('base64url')
@@ -30,16 +30,16 @@ export async function rememberPin(db: Knex, req: Request, res: Response, pin: { 
   })
   res.cookie(PIN_COOKIE, value, {
     httpOnly: true, sameSite: 'lax', secure: req.secure, path: COOKIE_PATH,
-    maxAge: Math.max(1000, pin.expiresAt.getTime() - Date.now()),
+    maxAge: Math.max(1000, pin.expiresAt.getTime() - now.getTime()),
   })
 }
 
 /** This browser's live PIN, or null (no cookie, an unknown one, or expired). */
-export async function pinOf(db: Knex, req: Request): Promise<PinRow | null> {
+export async function pinOf(db: Knex, req: Request, now: Date): Promise<PinRow | null> {
   const value = browserValue(req)
   if (!value) return null
   const row = await db<PinRow>('plex_auth_pins').where({ browser_hash: hash(value) }).first()
-  return row && row.expires_at.getTime() > Date.now() ? row : null
+  return row && row.expires_at > now ? row : null
 }
 
 /** Takes the PIN out: true for the one request that gets to finish the sign-in with it. */
@@ -53,7 +53,7 @@ export async function forgetPin(db: Knex, req: Request, res: Response): Promise<
   res.clearCookie(PIN_COOKIE, { httpOnly: true, sameSite: 'lax', secure: req.secure, path: COOKIE_PATH })
 }
 
-export async function deleteExpiredPins(db: Knex, now = new Date()): Promise<number> {
+export async function deleteExpiredPins(db: Knex, now: Date): Promise<number> {
   return Number(await db('plex_auth_pins').where('expires_at', '<', now).del())
 }
 

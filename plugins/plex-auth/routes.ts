@@ -51,9 +51,10 @@ export function signInRoutes(ctx: PlexAuthContext) {
       if (!(error instanceof UpstreamError)) throw error
       return refuse(req, res, upstreamVerdict(error), next)
     }
-    const said = pin.expiresAt ? Date.parse(pin.expiresAt) : Date.now() + (pin.expiresIn ?? 1800) * 1000
-    const expiresAt = new Date(Math.min(Number.isFinite(said) ? said : Date.now() + 1_800_000, Date.now() + MAX_PIN_MS))
-    await rememberPin(ctx.db, req, res, { id: pin.id, code: pin.code, expiresAt, next })
+    const now = ctx.clock.nowMs()
+    const said = pin.expiresAt ? Date.parse(pin.expiresAt) : now + (pin.expiresIn ?? 1800) * 1000
+    const expiresAt = new Date(Math.min(Number.isFinite(said) ? said : now + 1_800_000, now + MAX_PIN_MS))
+    await rememberPin(ctx.db, req, res, { id: pin.id, code: pin.code, expiresAt, next }, new Date(now))
     res.redirect(303, plexAuthAddress(ctx, req, await clientIdentifier(ctx.db), pin.code))
   }
 
@@ -71,7 +72,7 @@ export function signInRoutes(ctx: PlexAuthContext) {
 
   // One handler for Plex's return, the poll (htmx, same URL) and the no-JS button.
   const progress = async (req: Request, res: Response, pressed: boolean) => {
-    const pin = await pinOf(ctx.db, req)
+    const pin = await pinOf(ctx.db, req, ctx.clock.now())
     if (!pin) return refuse(req, res, { status: 410, message: PIN_GONE })
     const back = pin.next === SERVERS_PAGE ? undefined : pin.next
     const client = await plexTv()

@@ -34,7 +34,7 @@ export async function recheckTokens(ctx: PlexAuthContext, { signal, log }: { sig
     if (signal.aborted) break
     const verdict = await checkOne(ctx, plexTv, account.providerAccountId, machineId, serverProblem, signal)
     const previous = await ctx.db<CheckRow>('plex_auth_checks').where({ user_id: account.userId }).first()
-    await saveCheck(ctx.db, { user_id: account.userId, plex_id: account.providerAccountId, outcome: verdict.outcome, reason: verdict.reason, checked_at: new Date() })
+    await saveCheck(ctx.db, { user_id: account.userId, plex_id: account.providerAccountId, outcome: verdict.outcome, reason: verdict.reason, checked_at: ctx.clock.now() })
     checked += 1
     if (verdict.outcome === 'revoked' || verdict.outcome === 'no-access') {
       lost += 1
@@ -47,7 +47,7 @@ export async function recheckTokens(ctx: PlexAuthContext, { signal, log }: { sig
       log.warn(`Plex re-check: could not check a Plex account: ${verdict.reason}`, { user: account.userId })
     }
   }
-  await recordRecheck(ctx.db, new Date())
+  await recordRecheck(ctx.db, ctx.clock.now())
   return { checked, lost }
 }
 

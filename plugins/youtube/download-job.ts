@@ -46,14 +46,15 @@ export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, download
 
   const files = new Set(row.file_paths ?? [])
   let last: Progress | null = null
-  let lastPush = 0
-  let lastDiskCheck = Date.now()
+  let lastPush = -Infinity
+  // Throttles on elapsed real time (how often the browser and the disk are asked), not on the host's clock.
+  let lastDiskCheck = performance.now()
   let diskFull: string | null = null
   let pid: number | null = null
   let writing: Promise<void> = Promise.resolve()
   // Writes run one after another, never overlapping: the last one wins.
   const flush = () => {
-    lastPush = Date.now()
+    lastPush = performance.now()
     const p = last
     const percent = p?.totalBytes ? Math.min(100, ((p.downloadedBytes ?? 0) / p.totalBytes) * 100) : (p?.status === 'finished' ? 100 : 0)
     const changes: Partial<DownloadRow> = {
@@ -66,8 +67,8 @@ export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, download
     }).catch((error: Error) => { job.log.warn(`download ${row.id}: recording progress failed: ${error.message}`) })
   }
   const checkDisk = () => {
-    if (Date.now() - lastDiskCheck < DISK_CHECK_EVERY_MS || diskFull) return
-    lastDiskCheck = Date.now()
+    if (performance.now() - lastDiskCheck < DISK_CHECK_EVERY_MS || diskFull) return
+    lastDiskCheck = performance.now()
     void freeBytes(lib).then((f) => {
       if (f !== null && f < minFree / 2 && !diskFull) {
         diskFull = noSpace(f, minFree)
@@ -86,7 +87,7 @@ export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, download
     onProgress(p) {
       last = p
       checkDisk()
-      if (Date.now() - lastPush >= PUSH_EVERY_MS) flush()
+      if (performance.now() - lastPush >= PUSH_EVERY_MS) flush()
     },
     onFile(file) {
       if (!isInside(lib, file)) return job.log.warn(`download ${row.id}: yt-dlp reported a file outside the library, ignored: ${file}`)
@@ -111,7 +112,7 @@ export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, download
     let done: DownloadRow | null = null
     await ctx.db.transaction(async (trx) => {
       done = await moveStatus(trx, row.id, ['downloading'], {
-        status: 'completed', completed_at: new Date(), file_paths: [...files], items_done: Math.max(itemsDone, row.item_count),
+        status: 'completed', completed_at: ctx.clock.now(), file_paths: [...files], items_done: Math.max(itemsDone, row.item_count),
         current_percent: 100, speed_bps: null, eta_seconds: null, worker_pid: null, error: null, plex_state: 'pending', plex_error: null,
       })
       if (!done) return

@@ -48,7 +48,7 @@ const everyMs = (ctx: YoutubeContext, f: FollowRow) => Math.round((f.every_hours
 
 /** Checks every follow that is due; one failing playlist does not stop the others. */
 export async function checkDueFollows(ctx: YoutubeContext, tools: Tools, signal: AbortSignal): Promise<number> {
-  const due = await follows(ctx.db).where('next_check_at', '<=', ctx.db.fn.now()).orderBy('next_check_at', 'asc').limit(50)
+  const due = await follows(ctx.db).where('next_check_at', '<=', ctx.clock.now()).orderBy('next_check_at', 'asc').limit(50)
   let queued = 0
   for (const f of due) {
     if (signal.aborted) break
@@ -56,7 +56,7 @@ export async function checkDueFollows(ctx: YoutubeContext, tools: Tools, signal:
       if (await checkFollow(ctx, tools, f)) queued++
     } catch (error) {
       ctx.log.warn(`followed playlist ${f.id}: the check failed: ${(error as Error).message}`)
-      await follows(ctx.db).where({ id: f.id }).update({ last_error: (error as Error).message.slice(0, 1000), last_checked_at: new Date() })
+      await follows(ctx.db).where({ id: f.id }).update({ last_error: (error as Error).message.slice(0, 1000), last_checked_at: ctx.clock.now() })
     }
   }
   return queued
@@ -65,7 +65,7 @@ export async function checkDueFollows(ctx: YoutubeContext, tools: Tools, signal:
 /** One follow: true when new items were found and queued. */
 export async function checkFollow(ctx: YoutubeContext, tools: Tools, f: FollowRow): Promise<boolean> {
   // The next check is booked first, so a playlist that always fails is not re-read every minute.
-  await follows(ctx.db).where({ id: f.id }).update({ next_check_at: new Date(Date.now() + everyMs(ctx, f)) })
+  await follows(ctx.db).where({ id: f.id }).update({ next_check_at: new Date(ctx.clock.nowMs() + everyMs(ctx, f)) })
   const busy = await downloads(ctx.db).where({ archive_key: f.archive_key }).whereIn('status', ACTIVE).first('id')
   if (busy) return false
   const unusable = await tools.unusable()
@@ -74,7 +74,7 @@ export async function checkFollow(ctx: YoutubeContext, tools: Tools, f: FollowRo
   const archive = archiveFile(ctx.config.libraryPath, f.archive_key)
   const known = archivedIds(archive)
   const fresh = info.entries.filter((e) => !known.has(e.id))
-  await follows(ctx.db).where({ id: f.id }).update({ last_checked_at: new Date(), last_error: null })
+  await follows(ctx.db).where({ id: f.id }).update({ last_checked_at: ctx.clock.now(), last_error: null })
   if (fresh.length === 0) return false
   await ctx.db.transaction(async (trx) => {
     const [row] = await downloads(trx).insert({

@@ -16,9 +16,9 @@ import { stopAll } from './yt-dlp.ts'
 const byDownload = z.object({ downloadId: z.string().uuid() })
 // register() and start() share one Tools per running instance (keyed by its config slice).
 const toolsOf = new WeakMap<object, ReturnType<typeof createTools>>()
-const toolsFor = (config: Parameters<typeof createTools>[0]) => {
+const toolsFor = (config: Parameters<typeof createTools>[0], clock: Parameters<typeof createTools>[1]) => {
   let t = toolsOf.get(config)
-  if (!t) toolsOf.set(config, (t = createTools(config)))
+  if (!t) toolsOf.set(config, (t = createTools(config, clock)))
   return t
 }
 
@@ -34,7 +34,7 @@ export default definePlugin({
   views: new URL('./views', import.meta.url),
   tables: ['youtube_downloads', 'youtube_follows'],
   register(ctx) {
-    const tools = toolsFor(ctx.config)
+    const tools = toolsFor(ctx.config, ctx.clock)
     ctx.onStop(() => stopAll())
     return {
       routes: youtubeRoutes(ctx, tools),
@@ -80,7 +80,7 @@ export default definePlugin({
   },
   async start(ctx) {
     // Never fails the start: without yt-dlp the plugin stays up and says why on its pages.
-    const tools = toolsFor(ctx.config)
+    const tools = toolsFor(ctx.config, ctx.clock)
     const state = await tools.check()
     if (!state.ytDlp?.ok) ctx.log.error(`yt-dlp is not usable, so downloads are refused: ${state.ytDlp && !state.ytDlp.ok ? state.ytDlp.message : 'unknown'}`)
     else {

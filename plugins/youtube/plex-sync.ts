@@ -48,13 +48,13 @@ async function syncToPlex(ctx: YoutubeContext, row: DownloadRow, signal: AbortSi
   await server.refreshPath(section.key, folder)
 
   const wanted = new Set(files.map((f) => toPlexPath(libraryPath, plexPath, f)))
-  const deadline = Date.now() + ctx.config.plexWaitMs
+  const deadline = ctx.clock.nowMs() + ctx.config.plexWaitMs
   let found: string[] = []
   for (;;) {
     const items = await server.findItemsByPath(section.key, folder)
     found = items.filter((i) => i.files.some((f) => wanted.has(f))).map((i) => i.ratingKey)
-    if (found.length >= wanted.size || Date.now() >= deadline || signal.aborted) break
-    await new Promise((r) => setTimeout(r, 1000))
+    if (found.length >= wanted.size || ctx.clock.nowMs() >= deadline || signal.aborted) break
+    await ctx.clock.sleep(1000, signal).catch(() => undefined)
   }
   if (found.length < wanted.size) throw new Error(`Plex shows ${found.length} of the ${wanted.size} new files so far; it is still scanning. Trying again shortly.`)
 

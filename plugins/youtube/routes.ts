@@ -131,7 +131,7 @@ export function youtubeRoutes(ctx: YoutubeContext, tools: Tools) {
       return render(req, res, emptyForm(), 422, { id: f.id, message: checked.fields.hours ?? checked.message, value })
     }
     const hours = checked.data.hours
-    await follows(ctx.db).where({ id: f.id, user_id: viewer.id }).update({ every_hours: hours, next_check_at: new Date(Date.now() + hours * 3_600_000) })
+    await follows(ctx.db).where({ id: f.id, user_id: viewer.id }).update({ every_hours: hours, next_check_at: new Date(ctx.clock.nowMs() + hours * 3_600_000) })
     await done(req, res, 'interval')
   })
 

@@ -62,7 +62,7 @@ export async function submitPlaylist(ctx: YoutubeContext, tools: Tools, userId: 
     const jobId = await ctx.jobs.enqueue('download', { downloadId: row.id }, { trx, dedupeKey: `download:${row.id}` })
     ;[download] = await table(trx).where({ id: row.id }).update({ folder, archive_key: row.id, job_id: jobId }).returning('*')
     if (wantsFollow) {
-      await follows(trx).insert({ user_id: userId, playlist_url: url, playlist_title: title, folder, archive_key: row.id, next_check_at: new Date(Date.now() + ctx.config.followEveryHours * 3_600_000) })
+      await follows(trx).insert({ user_id: userId, playlist_url: url, playlist_title: title, folder, archive_key: row.id, next_check_at: new Date(ctx.clock.nowMs() + ctx.config.followEveryHours * 3_600_000) })
     }
   })
   if (refused) return refused

@@ -1,6 +1,7 @@
 // Which yt-dlp and ffmpeg this install found: checked at start, shown on the admin page,
 // and consulted before every submission (a missing yt-dlp refuses it with the reason).
 import { probeVersion, type ToolCheck } from './yt-dlp.ts'
+import type { Clock } from 'medianest/plugin-api'
 import type { YoutubeConfig } from './plugin-config.ts'
 
 /** Debian's 2023 build cannot download from YouTube today: older than this gets a warning. */
@@ -19,27 +20,27 @@ export interface Tools {
   /** Null when yt-dlp is usable, else the reason in words (re-checked at most once a minute). */
   unusable(): Promise<string | null>
   /** A warning when yt-dlp is old, else null. */
-  staleWarning(now?: Date): string | null
+  staleWarning(): string | null
 }
 
-export function createTools(config: Pick<YoutubeConfig, 'ytDlpPath' | 'ffmpegPath'>): Tools {
+export function createTools(config: Pick<YoutubeConfig, 'ytDlpPath' | 'ffmpegPath'>, clock: Clock): Tools {
   let state: ToolState = { ytDlp: null, ffmpeg: null, checkedAt: 0 }
   const tools: Tools = {
     state: () => state,
     async check() {
       const [ytDlp, ffmpeg] = await Promise.all([probeVersion(config.ytDlpPath, '--version'), probeVersion(config.ffmpegPath, '-version')])
-      state = { ytDlp, ffmpeg, checkedAt: Date.now() }
+      state = { ytDlp, ffmpeg, checkedAt: clock.nowMs() }
       return state
     },
     async unusable() {
-      if (!state.ytDlp || (!state.ytDlp.ok && Date.now() - state.checkedAt > RECHECK_MS)) await tools.check()
+      if (!state.ytDlp || (!state.ytDlp.ok && clock.nowMs() - state.checkedAt > RECHECK_MS)) await tools.check()
       const y = state.ytDlp!
       return y.ok ? null : `Downloads are unavailable: ${y.message} An admin can fix this on Admin → YouTube.`
     },
-    staleWarning(now = new Date()) {
+    staleWarning() {
       const y = state.ytDlp
       if (!y?.ok || !y.released) return null
-      const days = Math.floor((now.getTime() - y.released.getTime()) / 86_400_000)
+      const days = Math.floor((clock.nowMs() - y.released.getTime()) / 86_400_000)
       return days > STALE_AFTER_DAYS
         ? `yt-dlp ${y.version} is ${days} days old. YouTube changes often and old builds stop working: install a current build (see the plugin README) and set ytDlpPath.`
         : null

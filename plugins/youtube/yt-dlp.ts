@@ -45,8 +45,9 @@ export function groupAlive(pid: number): boolean {
 export async function stopGroup(pid: number, graceMs = KILL_GRACE_MS): Promise<void> {
   if (!signalGroup(pid, 'SIGINT')) return
   const wait = async (ms: number) => {
-    const until = Date.now() + ms
-    while (groupAlive(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 100))
+    // A process exits in real time, whatever a test does to the host's clock.
+    const until = performance.now() + ms
+    while (groupAlive(pid) && performance.now() < until) await new Promise((r) => setTimeout(r, 100))
   }
   await wait(graceMs * 0.6)
   if (groupAlive(pid)) signalGroup(pid, 'SIGTERM')

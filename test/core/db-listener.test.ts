@@ -76,17 +76,18 @@ describe('database: the LISTEN connection comes back after it drops (PostgreSQL)
       db.onReconnect(() => { reconnects += 1 })
       expect(db.listening()).to.equal(true)
 
-      const entries = await logDuring(log, 'warn', async () => {
+      const failed = (entries: Array<Record<string, unknown>>) => entries.filter((e) => /could not reconnect/.test(String(e.message)))
+      const entries = await logDuring(log, 'warn', async (seen) => {
         await outsider.allowConnections(false)
         expect(await outsider.killListener()).to.equal(1)
         await waitFor('the loss to be seen', () => !db.listening())
-        await sleep(1200) // at 50 ms doubling to 200 ms, several attempts fail meanwhile
+        // At 50 ms doubling to 200 ms, several attempts fail meanwhile.
+        await waitFor('four failed attempts', () => failed(seen).length >= 4)
         expect(db.listening()).to.equal(false)
         await outsider.allowConnections(true)
         await waitFor('the listener to be back', () => db.listening())
       })
-      const failures = entries.filter((e) => /could not reconnect/.test(String(e.message)))
-      expect(failures.length).to.be.at.least(4)
+      expect(failed(entries).length).to.be.at.least(4)
       expect(reconnects).to.equal(1)
 
       await outsider.query(`select pg_notify('mn_test_a', 'one'), pg_notify('mn_test_b', 'two')`)
@@ -116,7 +117,7 @@ describe('database: the LISTEN connection comes back after it drops (PostgreSQL)
       await waitFor('the loss to be seen', () => !db.listening())
       const entries = await logDuring(log, 'warn', async () => {
         await db.close()
-        await sleep(500)
+        await sleep(250) // past the longest wait between attempts (200 ms)
       })
       expect(entries.filter((e) => /could not reconnect/.test(String(e.message)))).to.deep.equal([])
       db = undefined as unknown as Database
@@ -171,7 +172,7 @@ describe('database: the LISTEN connection comes back after it drops (PostgreSQL)
       await outsider.query(`with row as (insert into live_events (event, html, role) values ('message', '<p>during the gap</p>', 'USER') returning id)
         select pg_notify('medianest_live', id::text) from row`)
       await outsider.query('delete from sessions where user_id = $1', [aliceUser.id])
-      await sleep(1500)
+      await sleep(200) // a reconnect attempt fails meanwhile
       await outsider.allowConnections(true)
 
       // Her cached session must not outlive the revocation, listener back yet or not.

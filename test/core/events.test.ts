@@ -189,7 +189,7 @@ describe('events: the durable event bus', function () {
         return rows.length > 0 && rows
       })
       await waitFor('the delivery to succeed', async () => (await deliveries())[0]?.status === 'succeeded')
-      await sleep(300)
+      await sleep(250) // time for a second, wrong delivery to show
       expect(await db.knex('event_runs').select()).to.deep.equal(runs)
       expect(runs).to.deep.equal([{ pid: child.pid, payload: { n: 42 } }])
     } finally {

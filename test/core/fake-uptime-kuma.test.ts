@@ -3,6 +3,7 @@
 import http from 'node:http'
 import { expect } from 'chai'
 import { HeartbeatStatus, kumaTime, startFakeUptimeKuma, type FakeUptimeKuma } from '../support/fake-uptime-kuma.ts'
+import { waitFor } from '../support/wait-for.ts'
 
 describe('fake Uptime Kuma: the contract its plugin is tested against', function () {
   this.timeout(20_000)
@@ -131,8 +132,7 @@ describe('fake Uptime Kuma: the contract its plugin is tested against', function
       expect(await monitorCount()).to.equal(1)
       fake.addMonitor({ name: 'Sonarr' })
       expect(await monitorCount(), 'the page is cached longer').to.equal(1)
-      await new Promise((r) => setTimeout(r, 350))
-      expect(await last()).to.equal(HeartbeatStatus.DOWN)
+      await waitFor('the heartbeat cache (300 ms) to expire', async () => (await last()) === HeartbeatStatus.DOWN, 2000)
     })
 
     it('takes a push monitor\'s beat at /api/push/{token}', async () => {

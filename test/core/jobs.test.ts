@@ -413,7 +413,12 @@ describe('jobs: the durable queue', function () {
     const id = await queue.enqueue('test.hours', {})
     queue.start()
     await waitFor('the job to start', async () => finish)
-    await sleep(900) // three leases long: without renewals the reaper would take it back
+    // Past a whole lease (renewed every 100 ms): without renewals the reaper would take it back.
+    const leases = new Set<number>()
+    await waitFor('three renewals of the lease', async () => {
+      leases.add((await row(id)).lease_expires_at!.getTime())
+      return leases.size >= 4
+    })
     expect(await row(id)).to.include({ status: 'running', attempts: 1, fence: '1' })
     finish()
     await waitFor('the job to succeed', async () => (await row(id)).status === 'succeeded')

@@ -7,7 +7,7 @@ import { createLogger } from '../../core/log.ts'
 import { CORE_MIGRATIONS_DIR } from '../../core/migrations.ts'
 import type { ScheduleDefinition } from '../../core/plugin-api.ts'
 import { freshDatabase, onPostgres, type TestDatabase } from '../support/test-db.ts'
-import { sleep } from '../support/wait-for.ts'
+import { sleep, waitFor } from '../support/wait-for.ts'
 
 const log = createLogger('debug')
 log.silent = !process.env.TEST_LOG
@@ -51,12 +51,13 @@ describe('schedules: recurring work', function () {
   it('runs an instance schedule at start, then every interval', async function () {
     const scheduler = newScheduler()
     const runs: number[] = []
-    scheduler.add('test.tick', schedule({ async run() { runs.push(Date.now()) } }), log)
-    const began = Date.now()
+    scheduler.add('test.tick', schedule({ async run() { runs.push(performance.now()) } }), log)
+    const began = performance.now()
     scheduler.start()
-    await sleep(470)
-    expect(runs.length).to.be.within(4, 6)
+    await waitFor('four runs', () => runs.length >= 4)
     expect(runs[0] - began).to.be.below(50)
+    // Every 100 ms: never sooner (timers may fire a little late, never early).
+    for (let i = 1; i < runs.length; i++) expect(runs[i] - runs[i - 1]).to.be.at.least(95)
   })
 
   it('aborts a run through its signal at the timeout, logs it, and keeps the schedule going', async function () {
@@ -71,8 +72,7 @@ describe('schedules: recurring work', function () {
       }),
     }), logger)
     scheduler.start()
-    await sleep(450)
-    expect(reasons).to.have.length(2)
+    await waitFor('two runs stopped at their timeout', () => reasons.length >= 2)
     expect(lines.join('')).to.include('schedule test.slow failed: the run took longer than its timeout of 100ms and was stopped')
   })
 
@@ -82,8 +82,8 @@ describe('schedules: recurring work', function () {
     let n = 0
     scheduler.add('test.broken', schedule({ async run() { n++; throw new Error('the upstream is down') } }), logger)
     scheduler.start()
-    await sleep(250)
-    expect(n).to.be.at.least(2)
+    await waitFor('a second run after the failing one', () => n >= 2)
+    await scheduler.stop(1000)
     expect(lines.filter((l) => l.includes('schedule test.broken failed: the upstream is down'))).to.have.length(n)
   })
 
@@ -92,6 +92,8 @@ describe('schedules: recurring work', function () {
     let now = 0
     let peak = 0
     let runs = 0
+    let skipped = 0
+    const { logger, lines } = recordingLogger()
     scheduler.add('test.overlap', schedule({
       every: '30ms',
       async run() {
@@ -100,11 +102,14 @@ describe('schedules: recurring work', function () {
         await sleep(100)
         now--
       },
-    }), log)
+    }), logger)
     scheduler.start()
-    await sleep(450)
+    // Each run takes 100 ms of a 30 ms interval: the ticks that find it going are skipped.
+    await waitFor('three runs, with ticks skipped between them', () => {
+      skipped = lines.filter((l) => l.includes('the previous run is still going; skipping this one')).length
+      return runs >= 3 && skipped >= 2
+    })
     expect(peak).to.equal(1)
-    expect(runs).to.be.within(3, 5)
   })
 
   it('waits for a run on stop(), then aborts it at the deadline', async function () {
@@ -141,7 +146,7 @@ describe('schedules: recurring work', function () {
         scope: 'cluster',
         every: '300ms',
         async run() {
-          runs.push({ by: name, at: Date.now() })
+          runs.push({ by: name, at: performance.now() })
           peak = Math.max(peak, ++now)
           await sleep(50)
           now--
@@ -149,11 +154,10 @@ describe('schedules: recurring work', function () {
       }), log)
     }
     for (const s of schedulers) s.start()
-    await sleep(1550)
+    await waitFor('five runs', () => runs.length >= 5)
     for (const s of schedulers) await s.stop(1000)
 
     expect(peak).to.equal(1)
-    expect(runs.length).to.be.within(5, 6)
     for (let i = 1; i < runs.length; i++) expect(runs[i].at - runs[i - 1].at).to.be.at.least(280)
     const row = await db.knex('schedule_runs').where({ id: 'test.cleanup' }).first()
     expect(row.lease_owner).to.equal(null)
@@ -166,14 +170,14 @@ describe('schedules: recurring work', function () {
     const first = newScheduler(db, 'first')
     first.add('test.daily', def, log)
     first.start()
-    await sleep(150)
+    await waitFor('the first run', () => runs === 1)
     await first.stop(1000)
-    expect(runs).to.equal(1)
 
     const restarted = newScheduler(db, 'restarted')
     restarted.add('test.daily', def, log)
     restarted.start()
-    await sleep(150)
+    // Ten ticks of the restarted scheduler (20 ms each), each of which could have run it.
+    await sleep(200)
     expect(runs).to.equal(1)
     const { wait } = await db.knex('schedule_runs').where({ id: 'test.daily' })
       .first(db.knex.raw('extract(epoch from next_run_at - now())::float as wait'))
@@ -182,13 +186,17 @@ describe('schedules: recurring work', function () {
 
   it('makes a cluster run interrupted by shutdown due again at once', async function () {
     const scheduler = newScheduler(db, 'leaving')
+    let started = false
     scheduler.add('test.sync', schedule({
       scope: 'cluster',
       every: '1h',
-      run: ({ signal }) => new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
+      run: ({ signal }) => {
+        started = true
+        return new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason)))
+      },
     }), log)
     scheduler.start()
-    await sleep(100)
+    await waitFor('the run to start', () => started)
     await scheduler.stop(50)
     const row = await db.knex('schedule_runs').where({ id: 'test.sync' })
       .first('lease_owner', db.knex.raw('next_run_at <= now() as due'))

@@ -3,7 +3,8 @@
 import { Writable } from 'node:stream'
 import winston from 'winston'
 
-export async function logDuring(log: winston.Logger, level: string, work: () => Promise<unknown>): Promise<Array<Record<string, unknown>>> {
+/** `work` sees the entries as they come, to wait on one. */
+export async function logDuring(log: winston.Logger, level: string, work: (entries: Array<Record<string, unknown>>) => Promise<unknown>): Promise<Array<Record<string, unknown>>> {
   const entries: Array<Record<string, unknown>> = []
   const stream = new Writable({ objectMode: true, write(info, _enc, done) { entries.push({ ...info }); done() } })
   const transport = new winston.transports.Stream({ stream, level })
@@ -11,7 +12,7 @@ export async function logDuring(log: winston.Logger, level: string, work: () => 
   log.add(transport)
   log.level = level
   try {
-    await work()
+    await work(entries)
   } finally {
     log.remove(transport)
     log.level = previous
