@@ -44,6 +44,17 @@ export interface StartOptions {
   firstPartyDir?: string
   /** Defaults to true; false builds everything but does not listen (CLI). */
   listen?: boolean
+  /** Tests: shorter waits between a job's attempts and between looks for due work. */
+  timing?: StartTiming
+}
+
+export interface StartTiming {
+  /** Delay before retry number `attempt + 1` (default: 2^attempt s, capped, with jitter). */
+  jobBackoffMs?: (attempt: number) => number
+  /** How often the job queue looks for due jobs besides NOTIFY wake-ups (default 1 s). */
+  jobPollMs?: number
+  /** How often cluster schedules are checked (default 1 s). */
+  scheduleTickMs?: number
 }
 
 export interface MediaNest {
@@ -96,8 +107,9 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
     const secrets = createSecrets(ring)
     const workerId = `${process.pid}-${crypto.randomBytes(4).toString('hex')}`
     const views = new ViewEngine()
-    const queue = new JobQueue({ db, log: log.child({ plugin: 'core' }), workerId })
-    const scheduler = new Scheduler({ db, log: log.child({ plugin: 'core' }), workerId })
+    const timing = options.timing ?? {}
+    const queue = new JobQueue({ db, log: log.child({ plugin: 'core' }), workerId, backoffMs: timing.jobBackoffMs, pollMs: timing.jobPollMs })
+    const scheduler = new Scheduler({ db, log: log.child({ plugin: 'core' }), workerId, tickMs: timing.scheduleTickMs })
     const bus = new EventBus({ db, log: log.child({ plugin: 'core' }), queue })
     const live = new LiveHub({
       db, log: log.child({ plugin: 'core' }),

@@ -12,7 +12,8 @@
 //   npm test -- test/core/x.test.ts [more files]
 //   MEDIANEST_SKIP_STATIC_CHECKS=1  tests only (CI runs the static checks once)
 //   MEDIANEST_SKIP_BROWSER_TESTS=1  no test/e2e (CI runs them on one backend: .ci/run says why)
-//   MEDIANEST_TEST_JOBS=n           workers (default: cores + 1; the files wait on I/O a lot)
+//   MEDIANEST_TEST_JOBS=n           workers (default: cores + 1; at least 2, since mocha runs
+//                                   --parallel --jobs=1 serially, in one process)
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -88,7 +89,7 @@ const isSerial = (f) => /@serial:/.test(fs.readFileSync(path.join(ROOT, f), 'utf
 const serial = files.filter(isSerial)
 const parallel = files.filter((f) => !serial.includes(f))
 
-const jobs = Number(process.env.MEDIANEST_TEST_JOBS) || os.availableParallelism() + 1
+const jobs = Math.max(2, Number(process.env.MEDIANEST_TEST_JOBS) || os.availableParallelism() + 1)
 const timings = path.join(os.tmpdir(), `medianest-test-timings-${process.pid}.jsonl`)
 fs.rmSync(timings, { force: true })
 const backend = url ? 'PostgreSQL' : 'PGlite'
@@ -97,9 +98,11 @@ if (parallel.length) {
   ok = run(`tests on ${backend}: ${parallel.length} files, ${jobs} at a time`, 'npx',
     ['mocha', '--parallel', `--jobs=${jobs}`, ...parallel], { MEDIANEST_TEST_TIMINGS: timings }) && ok
 }
-if (serial.length) {
-  ok = run(`tests on ${backend}: ${serial.length} files that need the machine to themselves, one at a time`, 'npx',
-    ['mocha', '--parallel', '--jobs=1', ...serial], { MEDIANEST_TEST_TIMINGS: timings }) && ok
+// One mocha per file: `--parallel --jobs=1` is not parallel mode at all (mocha then loads
+// every file into its own process, where root hooks run once for all of them).
+for (const file of serial) {
+  ok = run(`tests on ${backend}: ${file}, which needs the machine to itself`, 'npx',
+    ['mocha', '--parallel', '--jobs=2', file], { MEDIANEST_TEST_TIMINGS: timings }) && ok
 }
 
 if (url) {

@@ -5,6 +5,8 @@
 // folder of its own needs no node_modules, and the compiled server (build/, no
 // TypeScript compiler in it) gets the compiled modules, so every plugin shares the very
 // modules the host uses (one HttpError class for instanceof, one set of service refs).
+// The answer names the format: every module of ours is ESM, and a loader that is left to
+// guess (tsx, for a .ts file) would take it, and all it imports, for CommonJS.
 import module from 'node:module'
 
 const COMPILED = import.meta.url.endsWith('.js')
@@ -26,9 +28,9 @@ export function resolveContractFromAnywhere(): void {
   const hook = `const exact = ${JSON.stringify(exact)}
 const plugins = ${JSON.stringify(new URL('plugins/', TREE).href)}
 export async function resolve(specifier, context, next) {
-  if (Object.hasOwn(exact, specifier)) return { url: exact[specifier], shortCircuit: true }
+  if (Object.hasOwn(exact, specifier)) return { url: exact[specifier], format: 'module', shortCircuit: true }
   const api = /^medianest\\/plugins\\/([a-z][a-z0-9-]*)\\/api$/.exec(specifier)
-  if (api) return { url: plugins + api[1] + '/api${EXT}', shortCircuit: true }
+  if (api) return { url: plugins + api[1] + '/api${EXT}', format: 'module', shortCircuit: true }
   return next(specifier, context)
 }`
   module.register(`data:text/javascript,${encodeURIComponent(hook)}`)

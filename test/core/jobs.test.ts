@@ -407,13 +407,14 @@ describe('jobs: the durable queue', function () {
   })
 
   it('renews the lease with a heartbeat while a long job runs', async function () {
-    const queue = newQueue({ leaseMs: 300 })
+    // A lease of 1 s renewed every 333 ms: long enough that a loaded machine's late renewal is still in time.
+    const queue = newQueue({ leaseMs: 1000 })
     let finish!: () => void
     queue.define('test.hours', job('test.hours', { run: () => new Promise<void>((resolve) => { finish = resolve }) }), log)
     const id = await queue.enqueue('test.hours', {})
     queue.start()
     await waitFor('the job to start', async () => finish)
-    // Past a whole lease (renewed every 100 ms): without renewals the reaper would take it back.
+    // Past a whole lease: without renewals the reaper would take it back.
     const leases = new Set<number>()
     await waitFor('three renewals of the lease', async () => {
       leases.add((await row(id)).lease_expires_at!.getTime())

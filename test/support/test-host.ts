@@ -4,7 +4,7 @@ import os from 'node:os'
 import fs from 'node:fs'
 import path from 'node:path'
 import { loadConfig, type Config } from '../../core/config.ts'
-import { startMediaNest, type MediaNest } from '../../core/server.ts'
+import { startMediaNest, type MediaNest, type StartTiming } from '../../core/server.ts'
 import { createLogger } from '../../core/log.ts'
 import { hashPassword } from '../../core/auth/passwords.ts'
 import type { UserRow } from '../../core/auth/users.ts'
@@ -44,6 +44,8 @@ export interface TestHost {
 }
 
 let counter = 0
+/** Retries and looks for due work in tens of milliseconds, not seconds: tests wait on outcomes, not on backoff. */
+const TEST_TIMING: StartTiming = { jobBackoffMs: (attempt) => 20 * attempt, jobPollMs: 100, scheduleTickMs: 100 }
 // Quiet unless LOG_LEVEL asks for output: expected failures would bury the results.
 const silent = createLogger(process.env.LOG_LEVEL ?? 'error', false, !process.env.LOG_LEVEL)
 
@@ -79,7 +81,7 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
   }
   let app: MediaNest
   try {
-    app = await startMediaNest({ config, log: silent, pglite: database.pglite, firstPartyDir: options.firstPartyDir })
+    app = await startMediaNest({ config, log: silent, pglite: database.pglite, firstPartyDir: options.firstPartyDir, timing: TEST_TIMING })
   } catch (error) {
     // A boot that fails (on purpose, in some tests) must not leave its database behind.
     if (!options.database) {
