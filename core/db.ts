@@ -30,7 +30,7 @@ export interface OpenDatabaseOptions {
   databaseUrl?: string
   dataDir: string
   log: Logger
-  /** An already open PGlite (tests); it is closed with the database. */
+  /** An already open PGlite (tests): whoever opened it closes it; close() leaves it open. */
   pglite?: PGlite
   /** How the PostgreSQL listener waits between reconnect attempts (tests shorten it). */
   reconnect?: ReconnectBackoff
@@ -237,6 +237,7 @@ class Listener {
 
 async function openPglite(options: OpenDatabaseOptions): Promise<Database> {
   let pglite = options.pglite
+  const owned = !pglite
   let releaseLock = () => {}
   if (!pglite) {
     const dir = path.resolve(options.dataDir)
@@ -272,7 +273,7 @@ async function openPglite(options: OpenDatabaseOptions): Promise<Database> {
     onReconnect: () => () => undefined,
     async close() {
       await knex.destroy()
-      await db.close()
+      if (owned) await db.close()
       releaseLock()
     },
   }

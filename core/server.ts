@@ -39,7 +39,7 @@ const JOBS_SHARE = 0.7
 export interface StartOptions {
   config: Config
   log?: Logger
-  /** An open PGlite to adopt (tests); otherwise one is opened under dataDir. */
+  /** An open PGlite to use (tests), left open at stop; otherwise one is opened under dataDir. */
   pglite?: PGlite
   firstPartyDir?: string
   /** Defaults to true; false builds everything but does not listen (CLI). */

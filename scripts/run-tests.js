@@ -83,7 +83,7 @@ if (skipBrowser) files = files.filter((f) => !f.startsWith(`test${path.sep}e2e${
 // Longest first (last run's figures; unmeasured files count as long, then by size).
 const last = fs.existsSync(CACHE) ? JSON.parse(fs.readFileSync(CACHE, 'utf8')) : {}
 const size = (f) => fs.statSync(path.join(ROOT, f)).size
-const expected = (f) => last[f] ?? 60_000 + size(f)
+const expected = (f) => last[f]?.ms ?? 60_000 + size(f)
 files.sort((a, b) => expected(b) - expected(a))
 const isSerial = (f) => /@serial:/.test(fs.readFileSync(path.join(ROOT, f), 'utf8').split('\n', 12).join('\n'))
 const serial = files.filter(isSerial)
@@ -119,7 +119,7 @@ const measured = fs.existsSync(timings)
   : []
 fs.rmSync(timings, { force: true })
 fs.mkdirSync(path.dirname(CACHE), { recursive: true })
-fs.writeFileSync(CACHE, JSON.stringify({ ...last, ...Object.fromEntries(measured.map((m) => [m.file, m.ms])) }, null, 1))
+fs.writeFileSync(CACHE, JSON.stringify({ ...last, ...Object.fromEntries(measured.map((m) => [m.file, { ms: m.ms, cpuMs: m.cpuMs }])) }, null, 1))
 measured.sort((a, b) => b.ms - a.ms)
 const sum = (key) => measured.reduce((total, m) => total + (m[key] ?? 0), 0)
 process.stdout.write(`\n== the ${Math.min(SLOWEST, measured.length)} slowest of ${measured.length} test files (${backend}): wall, CPU (with child processes)\n`)

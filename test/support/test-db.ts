@@ -10,6 +10,7 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { PGlite } from '@electric-sql/pglite'
 import { openDatabase } from '../../core/db.ts'
@@ -28,9 +29,9 @@ const testRun = process.env.MEDIANEST_TEST_RUN
 export interface TestDatabase {
   /** Set on PostgreSQL: the URL of this test's own database. */
   databaseUrl?: string
-  /** Set on PGlite: an open in-memory instance (closed by the database that adopts it). */
+  /** Set on PGlite: an open in-memory instance, left open by the databases that use it. */
   pglite?: PGlite
-  /** Drops the database (PostgreSQL); PGlite instances are closed by their owner. */
+  /** Drops the database: the PostgreSQL one, or the PGlite instance (emptied for the next test, or closed). */
   drop(): Promise<void>
 }
 
@@ -40,28 +41,56 @@ export interface FreshDatabaseOptions {
 }
 
 const quiet = createLogger('error', false, true)
-const pgliteDumps = new Map<string, Promise<Blob | File>>()
+const pgliteDumps = new Map<string, Promise<Blob>>()
+/**
+ * Dumps outlive the process: the first worker of a run makes them (initdb alone is
+ * seconds of CPU), the others and later runs load them. Named by what made them: the
+ * PGlite version and every migration file's name, size and time.
+ */
+const DUMP_CACHE = fileURLToPath(new URL('../../node_modules/.cache/medianest/pglite-dumps/', import.meta.url))
+const PGLITE_VERSION = (JSON.parse(fs.readFileSync(fileURLToPath(new URL('../../node_modules/@electric-sql/pglite/package.json', import.meta.url)), 'utf8')) as { version: string }).version
+
+function dumpName(sets: MigrationSet[]): string {
+  const files = sets.map((set) => [set.owner, set.dir, ...(fs.existsSync(set.dir) ? fs.readdirSync(set.dir).sort().map((f) => {
+    const stat = fs.statSync(path.join(set.dir, f))
+    return `${f}:${stat.size}:${stat.mtimeMs}`
+  }) : [])])
+  return crypto.createHash('sha256').update(JSON.stringify([PGLITE_VERSION, files])).digest('hex').slice(0, 24)
+}
 
 /** Creating a PGlite cluster takes seconds; loading a dump of one, a fraction. */
-function pgliteDump(sets: MigrationSet[]): Promise<Blob | File> {
+function pgliteDump(sets: MigrationSet[]): Promise<Blob> {
   const key = JSON.stringify(sets)
   let dump = pgliteDumps.get(key)
   if (!dump) {
     dump = (async () => {
+      const file = path.join(DUMP_CACHE, `${dumpName(sets)}.tar`)
+      if (fs.existsSync(file) && fs.existsSync(`${file}.schema`)) {
+        schemas.set(key, fs.readFileSync(`${file}.schema`, 'utf8'))
+        return new Blob([fs.readFileSync(file)])
+      }
       const pglite = sets.length ? new PGlite('memory://', { loadDataDir: await pgliteDump([]) }) : new PGlite('memory://')
       await pglite.waitReady
-      if (!sets.length) {
-        const empty = await pglite.dumpDataDir('none')
-        await pglite.close()
-        return empty
-      }
       const db = await openDatabase({ pglite, dataDir: '/nonexistent', log: quiet })
+      let made: Blob
+      let schema: string
       try {
         await migrateLatest(db, sets)
-        return await pglite.dumpDataDir('none')
+        schema = await schemaOf(pglite)
+        made = await pglite.dumpDataDir('none')
       } finally {
         await db.close()
+        await pglite.close()
       }
+      schemas.set(key, schema)
+      // Written under a temporary name, then renamed: a worker never reads half a dump.
+      fs.mkdirSync(DUMP_CACHE, { recursive: true })
+      const temporary = `${file}.${process.pid}`
+      fs.writeFileSync(`${temporary}.schema`, schema)
+      fs.writeFileSync(temporary, Buffer.from(await made.arrayBuffer()))
+      fs.renameSync(`${temporary}.schema`, `${file}.schema`)
+      fs.renameSync(temporary, file)
+      return made
     })()
     pgliteDumps.set(key, dump)
     dump.catch(() => pgliteDumps.delete(key))
@@ -81,13 +110,68 @@ export async function initializedDataDir(dataDir: string): Promise<void> {
   await pglite.close()
 }
 
+// Loading a dump still costs about a second of CPU, most of a host's boot: so an instance
+// a test is done with is emptied and kept for the next test that wants the same schema.
+// Emptied means as the template left it: no rows but the migration records (no migration
+// of ours inserts any), identities restarted, the session reset. An instance whose
+// schema a test changed (a rollback, a table of its own) is closed instead.
+const schemas = new Map<string, string>()
+const idle: Array<{ key: string; pglite: PGlite }> = []
+/** Each idle instance holds its own memory (100 MB and more): a few per worker. */
+const MAX_IDLE = 3
+
+/** The public schema's tables, columns and indexes, as one string to compare. */
+async function schemaOf(pglite: PGlite): Promise<string> {
+  const { rows } = await pglite.query<{ shape: string }>(`
+    select string_agg(c.relname || ':' || c.relkind::text || ':' || coalesce(a.attname || ' ' || format_type(a.atttypid, a.atttypmod), ''), ',' order by c.relname, a.attnum) as shape
+    from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    left join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+    where n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast')`)
+  return rows[0]?.shape ?? ''
+}
+
+async function takePglite(key: string, sets: MigrationSet[]): Promise<PGlite> {
+  const i = idle.findIndex((e) => e.key === key)
+  if (i >= 0) return idle.splice(i, 1)[0].pglite
+  const pglite = new PGlite('memory://', { loadDataDir: await pgliteDump(sets) })
+  await pglite.waitReady
+  return pglite
+}
+
+async function releasePglite(key: string, pglite: PGlite): Promise<void> {
+  if (pglite.closed) return
+  try {
+    // Whatever the last user left behind: an open transaction, LISTENs, settings, locks.
+    await pglite.exec('rollback')
+    await pglite.exec('discard all')
+    if (!schemas.has(key) || (await schemaOf(pglite)) !== schemas.get(key)) throw new Error('the schema changed')
+    const { rows } = await pglite.query<{ name: string }>(`
+      select format('%I', c.relname) as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = 'public' and c.relkind in ('r', 'p') and c.relname not like 'knex\_migrations%'`)
+    if (rows.length) await pglite.exec(`truncate ${rows.map((r) => r.name).join(', ')} restart identity cascade`)
+  } catch {
+    await pglite.close().catch(() => undefined)
+    return
+  }
+  idle.push({ key, pglite })
+  while (idle.length > MAX_IDLE) await idle.shift()!.pglite.close().catch(() => undefined)
+}
+
 export async function freshDatabase(options: FreshDatabaseOptions = {}): Promise<TestDatabase> {
   const serverUrl = process.env.TEST_DATABASE_URL
   const sets = options.migrated ?? []
   if (!serverUrl) {
-    const pglite = new PGlite('memory://', { loadDataDir: await pgliteDump(sets) })
-    await pglite.waitReady
-    return { pglite, async drop() {} }
+    const key = JSON.stringify(sets)
+    const pglite = await takePglite(key, sets)
+    let dropped = false
+    return {
+      pglite,
+      async drop() {
+        if (dropped) return
+        dropped = true
+        await releasePglite(key, pglite)
+      },
+    }
   }
   const template = sets.length && testRun ? await serverTemplate(serverUrl, testRun, sets) : null
   const name = `mn_t_${crypto.randomBytes(6).toString('hex')}`

@@ -84,10 +84,7 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
     app = await startMediaNest({ config, log: silent, pglite: database.pglite, firstPartyDir: options.firstPartyDir, timing: TEST_TIMING })
   } catch (error) {
     // A boot that fails (on purpose, in some tests) must not leave its database behind.
-    if (!options.database) {
-      if (database.pglite && !database.pglite.closed) await database.pglite.close().catch(() => undefined)
-      await database.drop()
-    }
+    if (!options.database) await database.drop()
     fs.rmSync(dataDir, { recursive: true, force: true })
     throw error
   }
