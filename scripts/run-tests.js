@@ -80,10 +80,11 @@ let files = only.length ? only.map((f) => path.relative(ROOT, path.resolve(f))) 
 const skipBrowser = process.env.MEDIANEST_SKIP_BROWSER_TESTS === '1' && !only.length
 if (skipBrowser) files = files.filter((f) => !f.startsWith(`test${path.sep}e2e${path.sep}`))
 
-// Longest first (last run's figures; unmeasured files count as long, then by size).
+// Longest first, by the last run's figures; a file never measured (a fresh clone) counts
+// as long, browser tests longest, then by size.
 const last = fs.existsSync(CACHE) ? JSON.parse(fs.readFileSync(CACHE, 'utf8')) : {}
 const size = (f) => fs.statSync(path.join(ROOT, f)).size
-const expected = (f) => last[f]?.ms ?? 60_000 + size(f)
+const expected = (f) => last[f]?.ms ?? (f.startsWith(`test${path.sep}e2e${path.sep}`) ? 120_000 : 60_000) + size(f)
 files.sort((a, b) => expected(b) - expected(a))
 const isSerial = (f) => /@serial:/.test(fs.readFileSync(path.join(ROOT, f), 'utf8').split('\n', 12).join('\n'))
 const serial = files.filter(isSerial)

@@ -78,8 +78,14 @@ interface Definition {
 interface RunningJob {
   row: JobRow
   controller: AbortController
+  /** Settles when the run ends, or at once when it is aborted. */
   done: Promise<void>
+  /** The handler itself, which may still be finishing up after an abort. */
+  handler: Promise<unknown> | null
 }
+
+/** After an abort at shutdown, how long handlers get to finish what they write (a row back to queued). */
+export const ABORTED_HANDLER_GRACE_MS = 2000
 
 export class JobQueue {
   private readonly db: Database
@@ -257,6 +263,9 @@ export class JobQueue {
       await Promise.all(left.map((r) => this.release(r.row)))
       for (const r of left) r.controller.abort(new ShuttingDown('the process is shutting down'))
       await Promise.allSettled(left.map((r) => r.done))
+      // A handler that heeds its signal may still write its way out (its row back to
+      // queued): it gets a moment, so those writes happen before the database closes.
+      await settledWithin(left.flatMap((r) => (r.handler ? [r.handler] : [])), ABORTED_HANDLER_GRACE_MS)
     }
     this.state = 'stopped'
   }
@@ -371,7 +380,7 @@ export class JobQueue {
     const definition = this.definitions.get(row.name)
     if (!definition) return // cannot happen: the claim names only defined jobs
     const controller = new AbortController()
-    const running: RunningJob = { row, controller, done: Promise.resolve() }
+    const running: RunningJob = { row, controller, done: Promise.resolve(), handler: null }
     this.running.set(row.id, running)
     running.done = definition.slots
       .add(() => this.run(row, definition, controller))
@@ -440,7 +449,10 @@ export class JobQueue {
       }
       const context: JobRunContext = { signal, jobId: row.id, attempt: row.attempts, log, heartbeat }
       // Raced with the signal: a handler that ignores its signal must not hold the job (or stop()) forever.
-      await untilAborted(def.run(payload, context), signal, () => log.warn(`${label}: the handler ignored its abort signal and is still running`))
+      const handler = def.run(payload, context)
+      const running = this.running.get(row.id)
+      if (running) running.handler = handler.catch(() => undefined)
+      await untilAborted(handler, signal, () => log.warn(`${label}: the handler ignored its abort signal and is still running`))
       // last_error stays: "succeeded at attempt 3" reads better with what went wrong before.
       if (!(await this.finish(row, { status: 'succeeded' }))) {
         log.warn(`${label} finished, but its lease had been taken over or it was cancelled; the result was not recorded`)
@@ -548,6 +560,14 @@ function payloadJson(fullName: string, payload: unknown): string {
   } catch (error) {
     throw new TypeError(`The payload of job "${fullName}" cannot be stored as JSON: ${(error as Error).message}`)
   }
+}
+
+/** Waits for every promise to settle, or ms, whichever comes first. */
+export async function settledWithin(promises: Array<Promise<unknown>>, ms: number): Promise<void> {
+  if (!promises.length) return
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([Promise.allSettled(promises), new Promise((resolve) => { timer = setTimeout(resolve, ms) })])
+  clearTimeout(timer)
 }
 
 /** Resolves or rejects with `work`, or rejects with the signal's reason as soon as it fires. */

@@ -7,7 +7,7 @@ import type { Logger } from 'winston'
 import type { Database } from '../db.ts'
 import { durationMs } from '../config.ts'
 import type { ScheduleDefinition } from '../plugin-api.ts'
-import { MAX_TIMER_MS } from './queue.ts'
+import { ABORTED_HANDLER_GRACE_MS, MAX_TIMER_MS, settledWithin } from './queue.ts'
 
 export interface SchedulerOptions {
   db: Database
@@ -29,6 +29,8 @@ interface Schedule {
   controller: AbortController | null
   /** True until the handler itself settles, even after an abort it ignored. */
   busy: boolean
+  /** The handler itself, which may still be finishing up after an abort. */
+  work: Promise<unknown> | null
   timer: NodeJS.Timeout | null
 }
 
@@ -65,7 +67,7 @@ export class Scheduler {
     }
     this.schedules.set(fullId, {
       fullId, def, log, everyMs: duration('every'), timeoutMs: duration('timeout'),
-      current: null, controller: null, busy: false, timer: null,
+      current: null, controller: null, busy: false, work: null, timer: null,
     })
   }
 
@@ -113,6 +115,8 @@ export class Scheduler {
     const left = runs()
     for (const s of left) s.controller?.abort(new ShuttingDown('the process is shutting down'))
     await Promise.allSettled(left.map((s) => s.current))
+    // As for jobs: a handler that heeds its signal may still write its way out before the database closes.
+    await settledWithin(left.flatMap((s) => (s.work ? [s.work] : [])), ABORTED_HANDLER_GRACE_MS)
   }
 
   private cluster(): Schedule[] {
@@ -188,7 +192,7 @@ export class Scheduler {
 
     const work = Promise.resolve().then(() => s.def.run({ signal: controller.signal, log: s.log }))
     // `busy` follows the handler itself, so a handler that ignores its signal never runs twice at once.
-    work.catch(() => undefined).finally(() => { s.busy = false })
+    s.work = work.catch(() => undefined).finally(() => { s.busy = false; s.work = null })
     s.current = raceSignal(work, controller.signal)
       .catch((error) => {
         if (controller.signal.reason instanceof ShuttingDown) s.log.info(`schedule ${s.fullId}: stopped by shutdown`)

@@ -17,11 +17,19 @@ const activeHandles = (): unknown[] => (process as unknown as { _getActiveHandle
 
 interface TimerLike { hasRef(): boolean; _destroyed?: boolean; _idleTimeout?: number; _repeat?: number | null; _onTimeout?: () => void }
 const made = new Set<WeakRef<TimerLike>>()
+// Where each was set: an Error's stack is only formatted when read, so this costs little.
+const origins = new WeakMap<TimerLike, Error>()
 for (const name of ['setTimeout', 'setInterval'] as const) {
   const original = globalThis[name] as (...args: unknown[]) => TimerLike
   const tracked = (...args: unknown[]) => {
     const timer = original(...args)
-    if (typeof timer === 'object') made.add(new WeakRef(timer))
+    if (typeof timer === 'object') {
+      made.add(new WeakRef(timer))
+      const limit = Error.stackTraceLimit
+      Error.stackTraceLimit = 40 // past the library frames, into the async callers
+      origins.set(timer, new Error())
+      Error.stackTraceLimit = limit
+    }
     return timer
   }
   Object.assign(tracked, original)
@@ -38,7 +46,9 @@ function liveTimers(): TimerLike[] {
 }
 function describeTimer(timer: TimerLike): string {
   const source = String(timer._onTimeout ?? '?').replace(/\s+/g, ' ').slice(0, 120)
-  return `a ref'd ${timer._repeat ? 'setInterval' : 'setTimeout'} of ${timer._idleTimeout} ms: ${source}`
+  const where = (origins.get(timer)?.stack ?? '').split('\n').slice(2)
+    .filter((line) => !line.includes('leak-watchdog') && !line.includes('node_modules') && !line.includes('node:')).slice(0, 6).map((line) => `\n      ${line.trim()}`).join('')
+  return `a ref'd ${timer._repeat ? 'setInterval' : 'setTimeout'} of ${timer._idleTimeout} ms: ${source}${where}`
 }
 
 function snapshot(): Snapshot {
