@@ -58,8 +58,8 @@ function twinOf(context: BrowserContext): Promise<Twin> {
   return twin
 }
 
-async function runAxeWithoutScript(page: Page): Promise<Result[]> {
-  const html = (await page.content())
+async function runAxeWithoutScript(page: Page, content: string): Promise<Result[]> {
+  const html = content
     .replace(/<script\b[^>]*>[\s\S]*?<\/script>/gi, '')
     .replace(/<\/?noscript>/gi, '')
   const twin = await twinOf(page.context())
@@ -70,9 +70,26 @@ async function runAxeWithoutScript(page: Page): Promise<Result[]> {
   return runAxe(twin.page)
 }
 
+// Markup already found clean in a context (same viewport, colours, JavaScript) is clean
+// again: a journey passes the same refusal page or the same form many times over. Ids,
+// tokens and times differ between two renders of one page, so they are left out of the
+// comparison; they are text and attribute values, which no axe rule judges by content.
+const cleanMarkup = new WeakMap<BrowserContext, Set<string>>()
+const comparable = (html: string) => html
+  .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, 'UUID')
+  .replace(/[A-Za-z0-9_-]{20,}/g, 'TOKEN')
+  .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z?/g, 'TIME')
+
 /** Serious and critical axe violations on the page as it is now. */
 export async function axeViolations(page: Page): Promise<Result[]> {
-  return optionsOf(page.context()).javaScriptEnabled === false ? runAxeWithoutScript(page) : runAxe(page)
+  const content = await page.content()
+  const key = comparable(content)
+  let clean = cleanMarkup.get(page.context())
+  if (!clean) cleanMarkup.set(page.context(), (clean = new Set()))
+  if (clean.has(key)) return []
+  const violations = optionsOf(page.context()).javaScriptEnabled === false ? await runAxeWithoutScript(page, content) : await runAxe(page)
+  if (violations.length === 0) clean.add(key)
+  return violations
 }
 
 /** Fails with a readable list (rule, impact, the offending elements) on any serious or critical violation. */
