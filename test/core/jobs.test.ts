@@ -335,6 +335,8 @@ describe('jobs: the durable queue', function () {
     const id = await runner.enqueue('test.remote', {})
     runner.start()
     await waitFor('the job to start', async () => signal)
+    // A NOTIFY sent before the LISTEN connection is up is lost (the heartbeat would catch it, 10 s later).
+    await waitFor('the LISTEN connection', () => db.listening())
     expect(await other.cancel(id)).to.equal(true)
     await waitFor('the running job to be aborted', async () => signal!.aborted, 2000)
     expect((await row(id)).status).to.equal('cancelled')

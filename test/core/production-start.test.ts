@@ -10,7 +10,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { expect } from 'chai'
 import { processTree, type ProcessInfo } from '../support/process-tree.ts'
-import { freshDatabase, onPostgres, type TestDatabase } from '../support/test-db.ts'
+import { freshDatabase, initializedDataDir, onPostgres, type TestDatabase } from '../support/test-db.ts'
 import { waitFor } from '../support/wait-for.ts'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
@@ -111,6 +111,8 @@ describe('production start (npm start, compiled)', function () {
         'community-enum': { enabled: true, source: fixture('community-enum') },
       },
     }))
+    // The first start's cluster creation is the previous test's subject; here it would only cost time.
+    if (!onPostgres) await initializedDataDir(dataDir)
     const started = await start([process.execPath, 'build/core/server.js'], {
       DATA_DIR: dataDir, DATABASE_URL: database?.databaseUrl ?? '', MEDIANEST_CONFIG: configFile,
     })

@@ -44,6 +44,15 @@ export interface TestHost {
 }
 
 let counter = 0
+// Argon2 at the production settings is tens of milliseconds of CPU a hash, and a run
+// makes hundreds of users: one password unless a test gives its own, each hashed once.
+const DEFAULT_PASSWORD = 'correct horse battery staple'
+const hashes = new Map<string, Promise<string>>()
+const hashOnce = (password: string): Promise<string> => {
+  let hash = hashes.get(password)
+  if (!hash) hashes.set(password, (hash = hashPassword(password)))
+  return hash
+}
 /** Retries and looks for due work in tens of milliseconds, not seconds: tests wait on outcomes, not on backoff. */
 const TEST_TIMING: StartTiming = { jobBackoffMs: (attempt) => 20 * attempt, jobPollMs: 100, scheduleTickMs: 100 }
 // Quiet unless LOG_LEVEL asks for output: expected failures would bury the results.
@@ -95,13 +104,13 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
     client: () => new TestClient(app.url),
     async createUser(fields = {}) {
       counter += 1
-      const password = fields.password ?? `correct horse battery ${counter}`
+      const password = fields.password ?? DEFAULT_PASSWORD
       const { password: _omit, ...columns } = fields
       const [row] = await db<UserRow>('users').insert({
         email: `user${counter}-${Date.now()}@example.com`,
         name: `User ${counter}`,
         role: 'USER',
-        password_hash: await hashPassword(password),
+        password_hash: await hashOnce(password),
         ...columns,
       }).returning('*')
       return { ...row, password }
