@@ -11,7 +11,9 @@
 //   npm test                      everything
 //   npm test -- test/core/x.test.ts [more files]
 //   MEDIANEST_SKIP_STATIC_CHECKS=1  tests only (CI runs the static checks once)
-//   MEDIANEST_SKIP_BROWSER_TESTS=1  no test/e2e (CI runs them on one backend: .ci/run says why)
+//   MEDIANEST_BROWSER_TESTS=all   test/e2e too (the default); `backend-specific`: only the
+//                                   browser tests marked `@backend-specific: <why>`; `none`
+//                                   (.ci/run says which pass runs which, and why)
 //   MEDIANEST_TEST_JOBS=n           workers (default: cores + 1; at least 2, since mocha runs
 //                                   --parallel --jobs=1 serially, in one process)
 import { spawnSync } from 'node:child_process'
@@ -76,9 +78,15 @@ function testFiles(dir) {
   })
 }
 
+const header = (f) => fs.readFileSync(path.join(ROOT, f), 'utf8').split('\n', 12).join('\n')
 let files = only.length ? only.map((f) => path.relative(ROOT, path.resolve(f))) : testFiles('test')
-const skipBrowser = process.env.MEDIANEST_SKIP_BROWSER_TESTS === '1' && !only.length
-if (skipBrowser) files = files.filter((f) => !f.startsWith(`test${path.sep}e2e${path.sep}`))
+const browserTests = only.length ? 'all' : process.env.MEDIANEST_BROWSER_TESTS ?? 'all'
+if (!['all', 'backend-specific', 'none'].includes(browserTests)) {
+  process.stdout.write(`MEDIANEST_BROWSER_TESTS is "${browserTests}"; use all, backend-specific or none.\n`)
+  process.exit(2)
+}
+const isBrowserTest = (f) => f.startsWith(`test${path.sep}e2e${path.sep}`)
+files = files.filter((f) => !isBrowserTest(f) || browserTests === 'all' || (browserTests === 'backend-specific' && /@backend-specific:/.test(header(f))))
 
 // Longest first, by the last run's figures; a file never measured (a fresh clone) counts
 // as long, browser tests longest, then by size.
@@ -86,7 +94,7 @@ const last = fs.existsSync(CACHE) ? JSON.parse(fs.readFileSync(CACHE, 'utf8')) :
 const size = (f) => fs.statSync(path.join(ROOT, f)).size
 const expected = (f) => last[f]?.ms ?? (f.startsWith(`test${path.sep}e2e${path.sep}`) ? 120_000 : 60_000) + size(f)
 files.sort((a, b) => expected(b) - expected(a))
-const isSerial = (f) => /@serial:/.test(fs.readFileSync(path.join(ROOT, f), 'utf8').split('\n', 12).join('\n'))
+const isSerial = (f) => /@serial:/.test(header(f))
 const serial = files.filter(isSerial)
 const parallel = files.filter((f) => !serial.includes(f))
 
@@ -127,7 +135,7 @@ process.stdout.write(`\n== the ${Math.min(SLOWEST, measured.length)} slowest of 
 for (const m of measured.slice(0, SLOWEST)) process.stdout.write(`${seconds(m.ms).padStart(9)} ${seconds(m.cpuMs ?? 0).padStart(9)}  ${m.file}\n`)
 process.stdout.write(`== ${backend}: ${seconds(Date.now() - started)} wall in all; the files' own times add up to ${seconds(sum('ms'))}, ` +
   `their CPU to ${seconds(sum('cpuMs'))}` +
-  `${skipBrowser ? '; browser tests (test/e2e) skipped by MEDIANEST_SKIP_BROWSER_TESTS' : ''}\n`)
+  `${browserTests === 'all' ? '' : `; browser tests: ${browserTests} (MEDIANEST_BROWSER_TESTS)`}\n`)
 if (!url && !only.length) {
   process.stdout.write('The PostgreSQL pass was skipped: set TEST_DATABASE_URL=postgres://… to run it (CI runs both).\n')
 }

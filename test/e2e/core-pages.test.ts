@@ -1,3 +1,4 @@
+// @backend-specific: what the page shows arrives over the live stream, which on PostgreSQL goes through LISTEN/NOTIFY and on PGlite stays in-process.
 import { expect } from 'chai'
 import type { Browser } from 'playwright-core'
 import { startTestHost, type TestHost } from '../support/test-host.ts'

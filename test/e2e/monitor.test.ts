@@ -1,3 +1,4 @@
+// @backend-specific: what the page shows arrives over the live stream, which on PostgreSQL goes through LISTEN/NOTIFY and on PGlite stays in-process.
 // Issue 22 in a real browser at phone width: an admin watches a loopback service go down
 // on the board, an incident open, the service come back and the incident resolve — with
 // JavaScript (the board updates itself: htmx polling and the live nudge) and without

@@ -1,3 +1,4 @@
+// @backend-specific: what the page shows arrives over the live stream, which on PostgreSQL goes through LISTEN/NOTIFY and on PGlite stays in-process.
 // Issue 23 in a real browser: an event arrives while the page is open and the bell's
 // count changes without a reload (JavaScript on, through the page's one SSE stream); with
 // JavaScript off the count is right after the next navigation. Axe-clean, at phone width.

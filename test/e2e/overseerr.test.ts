@@ -1,3 +1,4 @@
+// @backend-specific: what the page shows arrives over the live stream, which on PostgreSQL goes through LISTEN/NOTIFY and on PGlite stays in-process.
 // Issue 20 in a real browser, at phone width: search, request, an admin approves, and the
 // status reaches "Available in Plex". With JavaScript the search is live and the badge
 // changes on the open page by itself; without it every step is a plain form or link.

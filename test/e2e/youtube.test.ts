@@ -1,3 +1,4 @@
+// @backend-specific: what the page shows arrives over the live stream, which on PostgreSQL goes through LISTEN/NOTIFY and on PGlite stays in-process.
 // Issue 21 in a real browser at phone width: submit a loopback playlist and watch the
 // progress bar move as live updates arrive (JavaScript on), and submit then see the
 // result after reloading (JavaScript off). Every page is axe-checked by visit().
