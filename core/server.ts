@@ -32,9 +32,16 @@ import { coreSchedules } from './core-schedules.ts'
 import { ErrorRecorder } from './http/error-recorder.ts'
 import { accountsFeature } from './accounts.ts'
 
-/** Shares of shutdownTimeout: in-flight requests may run until half of it is spent, jobs until 70 %. */
+/**
+ * Shares of shutdownTimeout: in-flight requests may run until half of it is spent, jobs
+ * until 70 %, and handlers aborted then may finish their writes until 85 %; plugins'
+ * stop() (their child processes) has the rest.
+ */
 const REQUESTS_SHARE = 0.5
 const JOBS_SHARE = 0.7
+const ABORTED_SHARE = 0.85
+/** A second SIGINT/SIGTERM this soon after the first is the same request, not "force quit". */
+const REPEATED_SIGNAL_MS = 1500
 
 export interface StartOptions {
   config: Config
@@ -173,9 +180,9 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
     await live.start()
     stoppers.push(() => live.stop())
     queue.start()
-    stoppers.push(() => queue.stop(msUntil(JOBS_SHARE)))
+    stoppers.push(() => queue.stop(msUntil(JOBS_SHARE), () => msUntil(ABORTED_SHARE)))
     scheduler.start()
-    stoppers.push(() => scheduler.stop(msUntil(JOBS_SHARE)))
+    stoppers.push(() => scheduler.stop(msUntil(JOBS_SHARE), () => msUntil(ABORTED_SHARE)))
 
     let server: http.Server | null = null
     let url = ''
@@ -234,12 +241,21 @@ async function main(): Promise<void> {
   // Handlers go in before the boot, so a signal during start-up still shuts down cleanly.
   let app: MediaNest | null = null
   let requested: string | null = null
+  let requestedAt = 0
   const shutdown = (signal: string) => {
     if (requested) {
+      // Ctrl-C reaches npm and node together, and npm forwards it again; a signal to a
+      // process group reaches each process in it: duplicates arrive within milliseconds.
+      // Only a deliberate second request, later, means "stop waiting".
+      if (performance.now() - requestedAt < REPEATED_SIGNAL_MS) {
+        log.debug(`${signal} again, ${Math.round(performance.now() - requestedAt)} ms after the first: the same request`)
+        return
+      }
       log.warn(`${signal} again: exiting now`)
       process.exit(1)
     }
     requested = signal
+    requestedAt = performance.now()
     log.info(`${signal} received`)
     // The last resort: whatever still hangs when the budget is spent does not hold the
     // process until the container's SIGKILL.

@@ -234,7 +234,11 @@ export class JobQueue {
     this.poll()
   }
 
-  async stop(deadlineMs: number): Promise<void> {
+  /**
+   * Waits up to deadlineMs for running jobs, then releases and aborts them, and gives
+   * their handlers up to graceMs() more (default 2 s) to finish their writes.
+   */
+  async stop(deadlineMs: number, graceMs: () => number = () => ABORTED_HANDLER_GRACE_MS): Promise<void> {
     if (this.state !== 'started') {
       this.state = 'stopped'
       return
@@ -265,7 +269,7 @@ export class JobQueue {
       await Promise.allSettled(left.map((r) => r.done))
       // A handler that heeds its signal may still write its way out (its row back to
       // queued): it gets a moment, so those writes happen before the database closes.
-      await settledWithin(left.flatMap((r) => (r.handler ? [r.handler] : [])), ABORTED_HANDLER_GRACE_MS)
+      await settledWithin(left.flatMap((r) => (r.handler ? [r.handler] : [])), Math.min(ABORTED_HANDLER_GRACE_MS, graceMs()))
     }
     this.state = 'stopped'
   }

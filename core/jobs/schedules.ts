@@ -89,7 +89,7 @@ export class Scheduler {
     }
   }
 
-  async stop(deadlineMs: number): Promise<void> {
+  async stop(deadlineMs: number, graceMs: () => number = () => ABORTED_HANDLER_GRACE_MS): Promise<void> {
     if (this.state !== 'started') {
       this.state = 'stopped'
       return
@@ -116,7 +116,7 @@ export class Scheduler {
     for (const s of left) s.controller?.abort(new ShuttingDown('the process is shutting down'))
     await Promise.allSettled(left.map((s) => s.current))
     // As for jobs: a handler that heeds its signal may still write its way out before the database closes.
-    await settledWithin(left.flatMap((s) => (s.work ? [s.work] : [])), ABORTED_HANDLER_GRACE_MS)
+    await settledWithin(left.flatMap((s) => (s.work ? [s.work] : [])), Math.min(ABORTED_HANDLER_GRACE_MS, graceMs()))
   }
 
   private cluster(): Schedule[] {

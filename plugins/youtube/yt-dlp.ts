@@ -15,6 +15,17 @@ const MAX_METADATA_BYTES = 64 * 1024 * 1024
 
 /** Every yt-dlp process this plugin started and has not seen exit: stopped at shutdown. */
 const running = new Set<ChildProcess>()
+// The last resort, when the process exits before stop() finished (its shutdown budget
+// ran out): the groups run detached, so without this they would outlive it. A download
+// killed here resumes from its .part file at the next start.
+let exitGuard = false
+function guardExit(): void {
+  if (exitGuard) return
+  exitGuard = true
+  process.once('exit', () => {
+    for (const child of running) if (child.pid) signalGroup(child.pid, 'SIGKILL')
+  })
+}
 
 export class YtDlpError extends Error {}
 
@@ -65,6 +76,7 @@ interface Spawned { child: ChildProcess; done: Promise<{ code: number | null; si
 function start(bin: string, args: string[], signal?: AbortSignal): Spawned {
   const child = spawn(bin, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHONUNBUFFERED: '1', LC_ALL: 'C.UTF-8' } })
   running.add(child)
+  guardExit()
   const tail: string[] = []
   readline.createInterface({ input: child.stderr! }).on('line', (line) => {
     tail.push(line.slice(0, 500))
