@@ -2,7 +2,10 @@
 // cache refresh). 'cluster' schedules run once per interval across all processes (a
 // cleanup, a sync): each tick, a process tries to claim the schedule's row in
 // `schedule_runs`; the row's next_run_at and lease decide who wins, so two processes
-// never both run it and a run still going is not started again.
+// never both run it and a run still going is not started again. The lease is short
+// (the interval, between 3 and 15 s) and the running process renews it while the run
+// lasts: a process that dies mid-run (kill -9) frees the schedule within seconds, not
+// after the run's timeout, and one that loses its lease stops its run.
 import type { Logger } from 'winston'
 import type { Database } from '../db.ts'
 import { durationMs } from '../config.ts'
@@ -16,7 +19,14 @@ export interface SchedulerOptions {
   workerId: string
   /** How often cluster schedules are checked (default 1 s): their timing is this precise. */
   tickMs?: number
+  /** A cluster run's lease for a schedule of this interval (default leaseFor); tests shorten it. */
+  leaseMs?: (everyMs: number) => number
 }
+
+const MIN_LEASE_MS = 3_000
+const MAX_LEASE_MS = 15_000
+/** A cluster run's lease: its interval, within bounds; renewed three times per lease while it runs. */
+export const leaseFor = (everyMs: number): number => Math.min(MAX_LEASE_MS, Math.max(MIN_LEASE_MS, everyMs))
 
 interface Schedule {
   fullId: string
@@ -36,12 +46,14 @@ interface Schedule {
 
 class ScheduleTimedOut extends Error {}
 class ShuttingDown extends Error {}
+class LeaseLost extends Error {}
 
 export class Scheduler {
   private readonly db: Database
   private readonly log: Logger
   private readonly workerId: string
   private readonly tickMs: number
+  private readonly leaseMs: (everyMs: number) => number
   private readonly schedules = new Map<string, Schedule>()
   private tickTimer: NodeJS.Timeout | null = null
   private ticking: Promise<void> | null = null
@@ -53,6 +65,7 @@ export class Scheduler {
     this.log = options.log
     this.workerId = options.workerId
     this.tickMs = options.tickMs ?? 1000
+    this.leaseMs = options.leaseMs ?? leaseFor
   }
 
   add(fullId: string, def: ScheduleDefinition, log: Logger): void {
@@ -134,7 +147,7 @@ export class Scheduler {
   private async claimDue(): Promise<void> {
     const idle = this.cluster().filter((s) => !s.busy)
     if (idle.length === 0) return
-    const wanted = JSON.stringify(idle.map((s) => ({ id: s.fullId, every_ms: s.everyMs, timeout_ms: s.timeoutMs })))
+    const wanted = JSON.stringify(idle.map((s) => ({ id: s.fullId, every_ms: s.everyMs, lease_ms: this.leaseMs(s.everyMs) })))
     if (this.firstSight) {
       await this.db.knex.raw(
         `insert into schedule_runs (id, next_run_at)
@@ -145,14 +158,14 @@ export class Scheduler {
       this.firstSight = false
     }
     // A competing process's UPDATE waits on the row lock, then re-checks next_run_at and skips it.
-    // The lease outlives the timeout a little, so a run is never claimed while it is still going.
+    // A run still going keeps its lease renewed, so it is never claimed twice.
     const { rows } = await this.db.knex.raw<{ rows: Array<{ id: string }> }>(
       `update schedule_runs s set
          lease_owner = ?,
-         lease_expires_at = now() + (wanted.timeout_ms + 5000) * interval '1 millisecond',
+         lease_expires_at = now() + wanted.lease_ms * interval '1 millisecond',
          next_run_at = now() + wanted.every_ms * interval '1 millisecond',
          last_run_at = now()
-       from jsonb_to_recordset(?::jsonb) as wanted(id text, every_ms bigint, timeout_ms bigint)
+       from jsonb_to_recordset(?::jsonb) as wanted(id text, every_ms bigint, lease_ms bigint)
        where s.id = wanted.id and s.next_run_at <= now()
          and (s.lease_expires_at is null or s.lease_expires_at < now())
        returning s.id`,
@@ -161,8 +174,16 @@ export class Scheduler {
     for (const { id } of rows) {
       const s = this.schedules.get(id)!
       if (this.state !== 'started') break
-      this.runLocal(s, (interrupted) => this.releaseLease(s, interrupted))
+      this.runLocal(s, { renew: () => this.renewLease(s), release: (interrupted) => this.releaseLease(s, interrupted) })
     }
+  }
+
+  /** While a claimed run lasts; false once another process holds the schedule. */
+  private async renewLease(s: Schedule): Promise<boolean> {
+    const renewed = await this.db.knex('schedule_runs')
+      .where({ id: s.fullId, lease_owner: this.workerId })
+      .update({ lease_expires_at: this.db.knex.raw(`now() + ? * interval '1 millisecond'`, [this.leaseMs(s.everyMs)]) })
+    return renewed > 0
   }
 
   /** After a run; one interrupted by shutdown is due again at once, in whichever process ticks next. */
@@ -176,7 +197,7 @@ export class Scheduler {
       })
   }
 
-  private runLocal(s: Schedule, after?: (interrupted: boolean) => Promise<void>): void {
+  private runLocal(s: Schedule, lease?: { renew(): Promise<boolean>; release(interrupted: boolean): Promise<void> }): void {
     if (this.state !== 'started') return
     if (s.busy) {
       s.log.warn(`schedule ${s.fullId}: the previous run is still going; skipping this one`)
@@ -187,6 +208,15 @@ export class Scheduler {
       controller.abort(new ScheduleTimedOut(`the run took longer than its timeout of ${s.def.timeout} and was stopped`))
     }, s.timeoutMs)
     timeout.unref()
+    let heartbeat: NodeJS.Timeout | undefined
+    if (lease) {
+      heartbeat = setInterval(() => {
+        lease.renew().then((held) => {
+          if (!held) controller.abort(new LeaseLost('another process holds the schedule now (this one stalled past its lease)'))
+        }, (error: Error) => { s.log.warn(`schedule ${s.fullId}: renewing its lease failed: ${error.message}`) })
+      }, this.leaseMs(s.everyMs) / 3)
+      heartbeat.unref()
+    }
     s.busy = true
     s.controller = controller
 
@@ -196,11 +226,14 @@ export class Scheduler {
     s.current = raceSignal(work, controller.signal)
       .catch((error) => {
         if (controller.signal.reason instanceof ShuttingDown) s.log.info(`schedule ${s.fullId}: stopped by shutdown`)
+        else if (controller.signal.reason instanceof LeaseLost) s.log.warn(`schedule ${s.fullId}: stopped: ${controller.signal.reason.message}`)
         else s.log.error(`schedule ${s.fullId} failed: ${(error as Error)?.message ?? error}`, { stack: (error as Error)?.stack })
       })
       .then(async () => {
         clearTimeout(timeout)
-        await after?.(controller.signal.reason instanceof ShuttingDown).catch((error) => { s.log.warn(`schedule ${s.fullId}: releasing its lease failed: ${error.message}`) })
+        clearInterval(heartbeat)
+        if (controller.signal.reason instanceof LeaseLost) return // the lease is another process's now
+        await lease?.release(controller.signal.reason instanceof ShuttingDown).catch((error) => { s.log.warn(`schedule ${s.fullId}: releasing its lease failed: ${error.message}`) })
       })
       .finally(() => {
         s.current = null
