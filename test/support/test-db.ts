@@ -157,6 +157,11 @@ async function releasePglite(key: string, pglite: PGlite): Promise<void> {
   while (idle.length > MAX_IDLE) await idle.shift()!.pglite.close().catch(() => undefined)
 }
 
+/** Closes the kept instances: they hold the event loop open, so a serial run (not the runner's worker processes, which are ended for it) would never exit. */
+export async function closeIdleDatabases(): Promise<void> {
+  for (const { pglite } of idle.splice(0)) await pglite.close().catch(() => undefined)
+}
+
 export async function freshDatabase(options: FreshDatabaseOptions = {}): Promise<TestDatabase> {
   const serverUrl = process.env.TEST_DATABASE_URL
   const sets = options.migrated ?? []
