@@ -63,7 +63,11 @@ export async function stopGroup(pid: number, graceMs = KILL_GRACE_MS): Promise<v
   await wait(graceMs * 0.6)
   if (groupAlive(pid)) signalGroup(pid, 'SIGTERM')
   await wait(graceMs * 0.4)
-  if (groupAlive(pid)) signalGroup(pid, 'SIGKILL')
+  if (!groupAlive(pid)) return
+  signalGroup(pid, 'SIGKILL')
+  // SIGKILL is delivered at once, but a process is torn down after: without this wait the
+  // caller (shutdown) could exit while yt-dlp is still listed, and a restart race it.
+  await wait(1_000)
 }
 
 /** Stops every yt-dlp process of this plugin (shutdown). */

@@ -15,7 +15,7 @@ import { freshDatabase, initializedDataDir, onPostgres, type TestDatabase } from
 import { startFakeVideoHost, type FakeVideoHost } from '../../support/fake-video-host.ts'
 import { TestClient } from '../../support/http-client.ts'
 import { waitFor } from '../../support/wait-for.ts'
-import { spyYtDlp } from './harness.ts'
+import { noYtDlpLeft, spyYtDlp, ytDlpProcesses } from './harness.ts'
 
 const root = fileURLToPath(new URL('../../..', import.meta.url))
 
@@ -43,16 +43,6 @@ const freePort = () => new Promise<number>((resolve) => {
     s.close(() => resolve(port))
   })
 })
-
-/** yt-dlp processes (the spy execs python3 /usr/bin/yt-dlp) working on this library. */
-function ytDlpProcesses(libraryPath: string): number[] {
-  return fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try {
-      const cmd = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8')
-      return cmd.includes('yt-dlp') && cmd.includes(libraryPath)
-    } catch { return false }
-  }).map(Number)
-}
 
 describe('youtube: nothing lost on a crash or a restart', function () {
   this.timeout(300_000)
@@ -126,7 +116,7 @@ describe('youtube: nothing lost on a crash or a restart', function () {
     server.child.kill('SIGTERM')
     const stopped = await server.exited
     expect(stopped.code, server.out().slice(-2000)).to.equal(0)
-    expect(ytDlpProcesses(work)).to.deep.equal([])
+    await noYtDlpLeft(work)
 
     // 4. A third start takes it up again at once and finishes it.
     const beforeThird = videos.requests.length

@@ -35,6 +35,21 @@ export interface HarnessOptions {
 
 export const LISTENER_DIR = fileURLToPath(new URL('./fixtures/youtube-listener', import.meta.url))
 
+/** yt-dlp processes (the spy execs python3 /usr/bin/yt-dlp) working on this folder; a zombie's cmdline is empty, so it does not count. */
+export function ytDlpProcesses(folder: string): number[] {
+  return fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      const cmd = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8')
+      return cmd.includes('yt-dlp') && cmd.includes(folder)
+    } catch { return false }
+  }).map(Number)
+}
+
+/** Waits (a killed process is torn down a moment after its parent exits) until no yt-dlp works on this folder; throws naming the ones left. */
+export async function noYtDlpLeft(folder: string, timeoutMs = 5_000): Promise<void> {
+  await waitFor(`no yt-dlp left on ${folder} (still: ${ytDlpProcesses(folder).join(', ')})`, () => ytDlpProcesses(folder).length === 0, timeoutMs)
+}
+
 /** A wrapper that logs its arguments (one run per line) and hands over to the real yt-dlp. */
 export function spyYtDlp(dir: string): { bin: string; log: string } {
   const log = path.join(dir, 'yt-dlp-runs.log')

@@ -16,7 +16,7 @@ import { startFakeVideoHost, type FakeVideoHost } from '../../support/fake-video
 import { TestClient } from '../../support/http-client.ts'
 import { processTree } from '../../support/process-tree.ts'
 import { waitFor } from '../../support/wait-for.ts'
-import { spyYtDlp } from './harness.ts'
+import { noYtDlpLeft, spyYtDlp, ytDlpProcesses } from './harness.ts'
 
 const root = fileURLToPath(new URL('../../..', import.meta.url))
 
@@ -42,16 +42,6 @@ async function npmStart(env: NodeJS.ProcessEnv): Promise<Started> {
     exited.then(() => { throw new Error(`npm start exited during start:\n${out}`) }),
   ])
   return { npm, serverPid: Number(/MediaNest ready .*\(pid (\d+)\)/.exec(out)![1]), out: () => out, exited }
-}
-
-/** yt-dlp processes (the spy execs python3 /usr/bin/yt-dlp) working on this library. */
-function ytDlpProcesses(libraryPath: string): number[] {
-  return fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try {
-      const cmd = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8')
-      return cmd.includes('yt-dlp') && cmd.includes(libraryPath)
-    } catch { return false }
-  }).map(Number)
 }
 
 describe('shutdown: every way of stopping npm start is one graceful shutdown that stops yt-dlp first', function () {
@@ -133,7 +123,7 @@ describe('shutdown: every way of stopping npm start is one graceful shutdown tha
       const out = s.out()
       expect(out, out.slice(-3000)).to.include('MediaNest stopped')
       expect(out).not.to.include('exiting now')
-      expect(ytDlpProcesses(libraryPath), 'no yt-dlp outlives the server').to.deep.equal([])
+      await noYtDlpLeft(libraryPath)
       started = null
     })
   }
