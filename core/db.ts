@@ -1,6 +1,7 @@
 // knex on PGlite (embedded, no DATABASE_URL) or on a PostgreSQL server. Both go
 // through knex's own `pg` client so results have one shape everywhere; what still
 // differs (LISTEN, the data-folder lock) is hidden here.
+import { AsyncLocalStorage } from 'node:async_hooks'
 import fs from 'node:fs'
 import path from 'node:path'
 import knexFactory, { type Knex } from 'knex'
@@ -258,6 +259,7 @@ async function openPglite(options: OpenDatabaseOptions): Promise<Database> {
     // PGlite is one connection: a second would wait forever behind an open transaction.
     pool: { min: 1, max: 1, acquireTimeoutMillis: 30_000 },
   })
+  failNestedAcquire(knex)
   return {
     kind: 'pglite',
     knex,
@@ -277,6 +279,51 @@ async function openPglite(options: OpenDatabaseOptions): Promise<Database> {
       releaseLock()
     },
   }
+}
+
+/** A query outside the transaction that holds PGlite's one connection, made inside it. */
+export class NestedConnectionError extends Error {}
+
+/**
+ * PGlite has one connection. Code running inside `knex.transaction(handler)` that asks
+ * the pool for another (a query on `knex` instead of `trx`, `ctx.users.get`, a second
+ * transaction) would wait for the transaction, which waits for it: the whole process
+ * stalled 30 s, then failed with KnexTimeoutError. The handler's async context is marked
+ * while it runs, and an acquisition from inside it fails at once, saying what to do.
+ * Calls from anywhere else still queue for the connection as before.
+ */
+function failNestedAcquire(knex: Knex): void {
+  const holding = new AsyncLocalStorage<{ open: boolean }>()
+  const client = knex.client as { transaction: (...args: unknown[]) => unknown; acquireConnection: () => Promise<unknown> }
+  const transaction = client.transaction.bind(client)
+  client.transaction = (container: unknown, ...rest: unknown[]) => {
+    if (typeof container !== 'function') return transaction(container, ...rest)
+    return transaction((trx: unknown) => {
+      const scope = { open: true }
+      // Work the handler left running (not awaited) may query once it has finished.
+      const close = () => { scope.open = false }
+      return holding.run(scope, () => {
+        let result: unknown
+        try {
+          result = (container as (trx: unknown) => unknown)(trx)
+        } catch (error) {
+          close()
+          throw error
+        }
+        // knex commits when a returned promise settles, and waits for trx.commit() otherwise.
+        if (typeof (result as PromiseLike<unknown> | null)?.then === 'function') return Promise.resolve(result).finally(close)
+        close()
+        return result
+      })
+    }, ...rest)
+  }
+  const acquire = client.acquireConnection.bind(client)
+  client.acquireConnection = () => holding.getStore()?.open
+    ? Promise.reject(new NestedConnectionError(
+      'This query would wait forever: on the embedded database (PGlite) there is one connection, and the transaction this code runs in holds it. ' +
+      'Run the query on the transaction (trx, or { trx } where a context service takes one), or before or after the transaction; ' +
+      'on PostgreSQL the same code would also take a second connection it does not need.'))
+    : acquire()
 }
 
 export class DataDirLockedError extends Error {}
