@@ -98,6 +98,9 @@ export function createApp(parts: AppParts): Express {
       requestId: requestId(req),
       currentPath: req.originalUrl.split('?')[0],
       asset: assets.url,
+      // The stream's first connection replays from here: what is published while the page
+      // loads is not lost (the browser has no Last-Event-ID yet). No query: it is in memory.
+      liveSince: core.live.mark(),
     }
   })
 

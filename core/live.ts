@@ -168,7 +168,9 @@ export class LiveHub {
       req.socket.setNoDelay(true)
       res.write('retry: 3000\n\n')
 
-      const lastEventId = parseLastEventId(req.get('Last-Event-ID'))
+      // The page's own mark (?since=, rendered with it) until the stream has delivered an
+      // event; from then on the browser sends the id of the last one it got.
+      const lastEventId = parseLastEventId(req.get('Last-Event-ID')) ?? parseLastEventId(typeof req.query.since === 'string' ? req.query.since : undefined)
       const stream: Stream = {
         viewer,
         apiTokenId: apiTokenOf(req),
@@ -200,6 +202,11 @@ export class LiveHub {
         this.close(stream)
       })
     }
+  }
+
+  /** The last event this process knows of: a page rendered now has seen everything up to it. */
+  mark(): string {
+    return this.lastSeenId
   }
 
   connections(): number {

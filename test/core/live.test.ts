@@ -57,8 +57,8 @@ describe('live: the one SSE stream per page', function () {
   const clients: SseClient[] = []
   const cleanups: Array<() => Promise<void>> = []
 
-  async function connect(user: string | null, lastEventId?: string): Promise<SseClient> {
-    const client = await SseClient.open(served.base, user ? { 'X-Test-User': user } : {}, lastEventId)
+  async function connect(user: string | null, lastEventId?: string, path?: string): Promise<SseClient> {
+    const client = await SseClient.open(served.base, user ? { 'X-Test-User': user } : {}, lastEventId, path)
     clients.push(client)
     return client
   }
@@ -147,6 +147,33 @@ describe('live: the one SSE stream per page', function () {
     const ids = again.ids().map(Number)
     expect(ids).to.deep.equal([...ids].sort((a, b) => a - b))
     expect(ids[0]).to.be.above(Number(seen))
+  })
+
+  it('a page\'s first connection replays from the mark it was rendered with; Last-Event-ID wins once it has one', async function () {
+    await hub.publish('message', '<p>before the page</p>', { userId: ALICE.id })
+    const rendered = hub.mark()
+    expect(rendered).to.equal(await lastId())
+    // Published while the page loads, before its stream connects.
+    await hub.publish('message', '<p>while loading</p>', { userId: ALICE.id })
+    const page = await connect('alice', undefined, `/events?since=${rendered}`)
+    await page.waitFor('the event published while it loaded', (text) => text.includes('while loading'))
+    expect(page.text).not.to.include('before the page')
+    const [got] = page.ids()
+
+    await hub.publish('message', '<p>after</p>', { userId: ALICE.id })
+    const reconnected = await connect('alice', got, `/events?since=${rendered}`)
+    await reconnected.waitFor('the replay from Last-Event-ID', (text) => text.includes('after'))
+    expect(reconnected.text).not.to.include('while loading')
+
+    // A hostile or malformed mark replays nothing; the stream still opens.
+    for (const since of ['-1', '1%20or%201=1', '9'.repeat(19), '']) {
+      const odd = await connect('alice', undefined, `/events?since=${since}`)
+      expect(odd.status).to.equal(200)
+      await hub.publish('message', `<p>probe ${since.length}</p>`, { userId: ALICE.id })
+      await odd.waitFor('the live probe', (text) => text.includes(`probe ${since.length}`))
+      expect(odd.text).not.to.include('while loading')
+      expect(odd.ids()).to.have.length(1)
+    }
   })
 
   it('leaves no gap and no duplicate when events are published while the page reconnects', async function () {

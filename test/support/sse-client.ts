@@ -10,11 +10,12 @@ export class SseClient {
   private reading: Promise<void> = Promise.resolve()
 
   /** `headers` carry the credential: a Cookie, an Authorization or a test header. */
-  static async open(base: string, headers: Record<string, string> = {}, lastEventId?: string): Promise<SseClient> {
+  /** `path` may carry the page's mark, as the layout renders it: '/events?since=41'. */
+  static async open(base: string, headers: Record<string, string> = {}, lastEventId?: string, path = '/events'): Promise<SseClient> {
     const client = new SseClient()
     const all: Record<string, string> = { Accept: 'text/event-stream', ...headers }
     if (lastEventId) all['Last-Event-ID'] = lastEventId
-    const res = await fetch(`${base}/events`, { headers: all, signal: client.controller.signal })
+    const res = await fetch(`${base}${path}`, { headers: all, signal: client.controller.signal })
     client.status = res.status
     client.headers = res.headers
     const reader = res.body!.getReader()
