@@ -8,6 +8,9 @@ import { browserAvailable, launchBrowser } from '../support/browser.ts'
 import { sessionCookieName } from '../../core/auth/cookies.ts'
 import type { UserRow } from '../../core/auth/users.ts'
 
+/** The page's live stream, with the mark it was rendered with (/events?since=…). */
+const LIVE_STREAM = /\/events(\?.*)?$/
+
 describe('in a real browser: errors, focus, double submits and ended sessions', function () {
   this.timeout(120_000)
   let host: TestHost
@@ -63,7 +66,7 @@ describe('in a real browser: errors, focus, double submits and ended sessions', 
     it('is sent to sign in with a notice when it next sends a form, not told the form expired', async () => {
       const { context, page, user } = await browserFor()
       // Without the live stream, which would notice the ended session first and race the form.
-      await page.route('**/events', (route) => route.abort())
+      await page.route(LIVE_STREAM, (route) => route.abort())
       await page.goto(`${host.url}/account/tokens`)
       // "Sign out all other sessions" from another browser ends this one.
       const { client: other } = await host.signedIn(user)
@@ -83,7 +86,7 @@ describe('in a real browser: errors, focus, double submits and ended sessions', 
       const { context, page, user } = await browserFor()
       // The page's live stream would notice the ended session too and send the page to
       // sign in on its own, racing the click: keep it out, so the button is what is tested.
-      await page.route('**/events', (route) => route.abort())
+      await page.route(LIVE_STREAM, (route) => route.abort())
       await page.goto(`${host.url}/account`)
       await host.db('sessions').where({ user_id: user.id }).del()
       await page.click('header button:has-text("Sign out")')
