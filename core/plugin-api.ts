@@ -5,7 +5,7 @@ import type { Request, Response, Router, RequestHandler } from 'express'
 import type { Logger } from 'winston'
 import type { z } from 'zod'
 
-export const PLUGIN_API_VERSION = '1.3.0'
+export const PLUGIN_API_VERSION = '1.4.0'
 
 export { z } from 'zod'
 export type { Knex, Request, Response, Router, RequestHandler, Logger }
@@ -163,6 +163,29 @@ export interface JobDefinition<P = any> {
   /** Turns a payload written by an older version into the current shape. */
   upgrade?(payload: unknown, fromVersion: number): unknown
   run(payload: P, job: JobRunContext): Promise<void>
+  /**
+   * (1.4) The job failed for good: its last attempt threw or timed out, the process
+   * running its last attempt died (lease lost), or its payload was refused. Runs once, in
+   * the transaction that marks the job failed (write through `trx` only: on PGlite a query
+   * on ctx.db from inside it is refused), so a row of yours never stays "running" after
+   * its job is gone. If it throws, its writes are rolled back, it is logged, and the job is
+   * failed all the same.
+   */
+  onFailed?(failure: JobFailure<P>): Promise<void>
+}
+/** What onFailed gets (1.4). */
+export interface JobFailure<P = any> {
+  jobId: string
+  /** The payload as run() would get it; undefined when it was refused (see `raw`). */
+  payload: P | undefined
+  /** The payload as stored. */
+  raw: unknown
+  /** Why, as the job's last_error says it. */
+  error: string
+  trx: Knex.Transaction
+  /** Runs `fn` once the transaction has committed (a live update of the row): never inside it; errors are logged. */
+  afterCommit(fn: () => Promise<void> | void): void
+  log: Logger
 }
 export interface ScheduleDefinition {
   id: string
@@ -509,10 +532,12 @@ export interface UserQuery {
   /** At most 1000 ids. */
   ids?: string[]
 }
+/** (1.4) Read inside this transaction: on PGlite, the only way to read from inside one. */
+export interface ReadOptions { trx?: Knex.Transaction }
 export interface Users {
-  get(id: string): Promise<PublicUser | null>
+  get(id: string, options?: ReadOptions): Promise<PublicUser | null>
   /** Oldest first, at most 1000. */
-  list(query?: UserQuery): Promise<PublicUser[]>
+  list(query?: UserQuery, options?: ReadOptions): Promise<PublicUser[]>
 }
 /** A provider's credentials for one account, sealed at rest by the core. */
 export interface ProviderTokens {

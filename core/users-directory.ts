@@ -10,9 +10,9 @@ const COLUMNS = ['id', 'email', 'name', 'role', 'status', 'image', 'created_at']
 interface Row { id: string; email: string; name: string | null; role: PublicUser['role']; status: PublicUser['status']; image: string | null; created_at: Date }
 
 export function createUsers(db: Knex): Users {
-  const withAccounts = async (rows: Row[]): Promise<PublicUser[]> => {
+  const withAccounts = async (on: Knex, rows: Row[]): Promise<PublicUser[]> => {
     if (!rows.length) return []
-    const links: Array<{ user_id: string; provider: string; provider_account_id: string }> = await db('accounts')
+    const links: Array<{ user_id: string; provider: string; provider_account_id: string }> = await on('accounts')
       .whereIn('user_id', rows.map((r) => r.id))
       .orderBy(['provider', 'provider_account_id'])
       .select('user_id', 'provider', 'provider_account_id')
@@ -23,13 +23,15 @@ export function createUsers(db: Knex): Users {
   }
 
   return {
-    async get(id) {
+    async get(id, options = {}) {
       if (typeof id !== 'string' || !UUID.test(id)) return null
-      const row: Row | undefined = await db('users').where({ id }).first(COLUMNS)
-      return row ? (await withAccounts([row]))[0] : null
+      const on = options.trx ?? db
+      const row: Row | undefined = await on('users').where({ id }).first(COLUMNS)
+      return row ? (await withAccounts(on, [row]))[0] : null
     },
-    async list(query: UserQuery = {}) {
-      const q = db('users').select(COLUMNS).orderBy([{ column: 'created_at' }, { column: 'id' }]).limit(MAX_USERS)
+    async list(query: UserQuery = {}, options = {}) {
+      const on = options.trx ?? db
+      const q = on('users').select(COLUMNS).orderBy([{ column: 'created_at' }, { column: 'id' }]).limit(MAX_USERS)
       if (query.role) q.where('role', query.role)
       if (query.status) q.where('status', query.status)
       if (query.ids) {
@@ -38,7 +40,7 @@ export function createUsers(db: Knex): Users {
         if (!ids.length) return []
         q.whereIn('id', ids)
       }
-      return withAccounts(await q)
+      return withAccounts(on, await q)
     },
   }
 }

@@ -61,6 +61,35 @@ export function exponentialBackoffMs(attempt: number): number {
   return Math.round(base * (1 + Math.random() * 0.2))
 }
 
+/**
+ * The payload as run() gets it: upgraded from the version it was written with, then
+ * checked by the job's schema. Rows outlive deploys: an older payload is upgraded by the
+ * job, a newer one (written by a newer MediaNest) is never guessed at.
+ */
+function readPayload(def: JobDefinition, row: Pick<JobRow, 'payload' | 'payload_version'>): { ok: true; payload: unknown } | { ok: false; why: string } {
+  let payload = row.payload
+  const version = def.payloadVersion ?? 1
+  if (row.payload_version !== version) {
+    if (row.payload_version > version || !def.upgrade) {
+      return {
+        ok: false,
+        why: `the payload is version ${row.payload_version} and this job reads version ${version}` +
+          (row.payload_version < version ? ' with no upgrade() for it' : '; run the newer MediaNest that wrote it'),
+      }
+    }
+    payload = def.upgrade(payload, row.payload_version)
+  }
+  if (def.payload) {
+    const parsed = def.payload.safeParse(payload)
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')
+      return { ok: false, why: `the payload does not match the job's schema, so it was not run (${problems})` }
+    }
+    payload = parsed.data
+  }
+  return { ok: true, payload }
+}
+
 // Why a run's signal fired: each reason ends the run differently.
 class JobTimedOut extends Error {}
 class JobCancelled extends Error {}
@@ -348,34 +377,91 @@ export class JobQueue {
     for (const row of rows) this.startRun(row)
   }
 
-  /** Running jobs whose lease ran out belong to a process that died or hung: queue them again. */
+  /** Running jobs whose lease ran out belong to a process that died or hung: queue them again, or fail them for good. */
   private async reap(): Promise<void> {
-    const expired: Array<Pick<JobRow, 'id' | 'fence' | 'name' | 'attempts' | 'max_attempts' | 'lease_owner'>> =
+    const expired: Array<Pick<JobRow, 'id' | 'fence' | 'name' | 'attempts' | 'max_attempts' | 'lease_owner' | 'payload' | 'payload_version'>> =
       await this.db.knex('jobs')
         .where('status', 'running')
         .where('lease_expires_at', '<', this.db.knex.fn.now())
         .limit(100)
-        .select('id', 'fence', 'name', 'attempts', 'max_attempts', 'lease_owner')
+        .select('id', 'fence', 'name', 'attempts', 'max_attempts', 'lease_owner', 'payload', 'payload_version')
     for (const job of expired) {
       const exhausted = job.attempts >= job.max_attempts
       const why = `the worker ${job.lease_owner ?? '?'} lost its lease during attempt ${job.attempts} (it crashed or stopped responding)`
-      const updated = await this.db.knex('jobs')
-        .where({ id: job.id, fence: job.fence, status: 'running' })
-        .where('lease_expires_at', '<', this.db.knex.fn.now())
-        .update({
-          status: exhausted ? 'failed' : 'queued',
-          run_at: this.db.knex.raw(`now() + ? * interval '1 millisecond'`, [exhausted ? 0 : this.backoffMs(job.attempts)]),
-          fence: this.db.knex.raw('fence + 1'),
-          lease_owner: null,
-          lease_expires_at: null,
-          last_error: why,
-          finished_at: exhausted ? this.db.knex.fn.now() : null,
-          updated_at: this.db.knex.fn.now(),
-        })
+      const updated = exhausted
+        ? await this.failForGood(job, why, { reaped: true })
+        : await this.db.knex('jobs')
+          .where({ id: job.id, fence: job.fence, status: 'running' })
+          .where('lease_expires_at', '<', this.db.knex.fn.now())
+          .update({
+            status: 'queued',
+            run_at: this.db.knex.raw(`now() + ? * interval '1 millisecond'`, [this.backoffMs(job.attempts)]),
+            fence: this.db.knex.raw('fence + 1'),
+            lease_owner: null,
+            lease_expires_at: null,
+            last_error: why,
+            updated_at: this.db.knex.fn.now(),
+          })
       if (updated) {
         this.log.warn(`job ${job.name} ${job.id}: ${why}; ${exhausted ? 'no attempts left, marked failed' : 'queued again'}`)
       }
     }
+  }
+
+  /**
+   * Marks a job failed for good and runs its definition's onFailed in the same
+   * transaction: the plugin's row and the job's end commit together. The fence makes it
+   * at most once: whoever comes second (a reaper, a late worker) finds the row moved.
+   */
+  private async failForGood(
+    row: Pick<JobRow, 'id' | 'fence' | 'name' | 'payload' | 'payload_version'>,
+    lastError: string,
+    options: { reaped?: boolean } = {},
+  ): Promise<boolean> {
+    const definition = this.definitions.get(row.name)
+    const afterCommit: Array<() => Promise<void> | void> = []
+    const failed = await this.db.knex.transaction(async (trx) => {
+      let marking = trx('jobs').where({ id: row.id, fence: row.fence, status: 'running' })
+      if (options.reaped) marking = marking.where('lease_expires_at', '<', trx.fn.now())
+      const updated = await marking.update({
+        status: 'failed',
+        last_error: lastError,
+        lease_owner: null,
+        lease_expires_at: null,
+        finished_at: trx.fn.now(),
+        updated_at: trx.fn.now(),
+        ...(options.reaped ? { fence: trx.raw('fence + 1') } : {}),
+      })
+      if (!updated) return false
+      const onFailed = definition?.def.onFailed
+      if (!onFailed) return true
+      let read: ReturnType<typeof readPayload>
+      try {
+        read = readPayload(definition.def, row)
+      } catch (error) {
+        read = { ok: false, why: `upgrade() threw: ${(error as Error)?.message ?? error}` }
+      }
+      const later: typeof afterCommit = []
+      try {
+        // A savepoint: a hook that throws takes back its own writes, not the job's end.
+        await trx.transaction((hook) => onFailed({
+          jobId: row.id, payload: read.ok ? read.payload : undefined, raw: row.payload, error: lastError, trx: hook, log: definition.log,
+          afterCommit: (fn) => { later.push(fn) },
+        }))
+        afterCommit.push(...later)
+      } catch (error) {
+        definition.log.error(`job ${row.name} ${row.id}: its onFailed failed (${(error as Error)?.message ?? error}); the job is marked failed all the same`, { stack: (error as Error)?.stack })
+      }
+      return true
+    })
+    for (const fn of afterCommit) {
+      try {
+        await fn()
+      } catch (error) {
+        definition!.log.warn(`job ${row.name} ${row.id}: work onFailed left for after the commit failed: ${(error as Error)?.message ?? error}`)
+      }
+    }
+    return failed
   }
 
   // ---------- running
@@ -426,31 +512,13 @@ export class JobQueue {
     timeoutTimer.unref()
 
     try {
-      let payload = row.payload
-      const version = def.payloadVersion ?? 1
-      if (row.payload_version !== version) {
-        // Rows outlive deploys: an older payload is upgraded by the job, a newer one
-        // (written by a newer MediaNest) is never guessed at.
-        if (row.payload_version > version || !def.upgrade) {
-          const why = `the payload is version ${row.payload_version} and this job reads version ${version}` +
-            (row.payload_version < version ? ' with no upgrade() for it' : '; run the newer MediaNest that wrote it')
-          log.error(`${label}: ${why}`)
-          await this.finish(row, { status: 'failed', last_error: why })
-          return
-        }
-        payload = def.upgrade(payload, row.payload_version)
+      const read = readPayload(def, row)
+      if (!read.ok) {
+        log.error(`${label}: ${read.why}`)
+        await this.failForGood(row, read.why)
+        return
       }
-      if (def.payload) {
-        const parsed = def.payload.safeParse(payload)
-        if (!parsed.success) {
-          const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')
-          const why = `the payload does not match the job's schema, so it was not run (${problems})`
-          log.error(`${label}: ${why}`)
-          await this.finish(row, { status: 'failed', last_error: why })
-          return
-        }
-        payload = parsed.data
-      }
+      const payload = read.payload
       const context: JobRunContext = { signal, jobId: row.id, attempt: row.attempts, log, heartbeat }
       // Raced with the signal: a handler that ignores its signal must not hold the job (or stop()) forever.
       const handler = def.run(payload, context)
@@ -480,7 +548,7 @@ export class JobQueue {
     let recorded: boolean
     if (last) {
       log.error(`${label}: ${lastError}; no attempts left, marked failed`, { stack: (error as Error)?.stack })
-      recorded = await this.finish(row, { status: 'failed', last_error: lastError })
+      recorded = await this.failForGood(row, lastError)
     } else {
       const delay = this.backoffMs(row.attempts)
       const requeued = await this.fencedUpdate(row, {
@@ -499,7 +567,7 @@ export class JobQueue {
     if (!recorded) log.warn(`${label}: the failure was not recorded: the lease had been taken over or the job was cancelled`)
   }
 
-  private async finish(row: JobRow, outcome: { status: 'succeeded' | 'failed'; last_error?: string }): Promise<boolean> {
+  private async finish(row: JobRow, outcome: { status: 'succeeded' }): Promise<boolean> {
     const updated = await this.fencedUpdate(row, {
       ...outcome,
       lease_owner: null,

@@ -342,6 +342,128 @@ describe('jobs: the durable queue', function () {
     expect((await row(id)).status).to.equal('cancelled')
   })
 
+  describe('onFailed: a job that fails for good tells its plugin, once, in the same transaction', function () {
+    interface Seen { job_id: string; payload: string | null; raw: string; error: string }
+    const seenRows = async (): Promise<Seen[]> => db.knex('job_failures_seen').orderBy('error')
+    const recordFailure: JobDefinition['onFailed'] = async ({ jobId, payload, raw, error, trx }) => {
+      await trx('job_failures_seen').insert({ job_id: jobId, payload: payload === undefined ? null : JSON.stringify(payload), raw: JSON.stringify(raw), error })
+    }
+    beforeEach(async () => {
+      await db.knex.raw('create table job_failures_seen (job_id uuid, payload text, raw text, error text)')
+    })
+
+    it('after the last attempt throws, and not before', async function () {
+      const queue = newQueue()
+      let attempts = 0
+      const seenAfterCommit: string[] = []
+      queue.define('test.doomed', job('test.doomed', {
+        attempts: 2,
+        payload: z.object({ item: z.string(), size: z.number().default(1) }),
+        async run() { attempts += 1; throw new Error(`no luck ${attempts}`) },
+        async onFailed(failure) {
+          await recordFailure!(failure)
+          // Outside the transaction, once it committed: the job reads as failed from anywhere.
+          failure.afterCommit(async () => { seenAfterCommit.push((await row(failure.jobId)).status) })
+        },
+      }), log)
+      const id = await queue.enqueue('test.doomed', { item: 'a' })
+      queue.start()
+      await waitFor('the work left for after the commit', async () => seenAfterCommit.length === 1)
+      expect(seenAfterCommit).to.deep.equal(['failed'])
+      expect(await seenRows()).to.deep.equal([{ job_id: id, payload: '{"item":"a","size":1}', raw: '{"item":"a"}', error: 'attempt 2 of 2 failed: no luck 2' }])
+      expect(attempts).to.equal(2)
+    })
+
+    it('after the last attempt times out', async function () {
+      const queue = newQueue()
+      queue.define('test.slow', job('test.slow', {
+        attempts: 1, timeout: '100ms',
+        run: (_payload, ctx) => new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))),
+        onFailed: recordFailure,
+      }), log)
+      const id = await queue.enqueue('test.slow', {})
+      queue.start()
+      await waitFor('the job to fail', async () => (await row(id)).status === 'failed')
+      const [seen] = await seenRows()
+      expect(seen.error).to.match(/^attempt 1 of 1 failed: the job ran longer than its timeout of 100ms/)
+    })
+
+    it('when its payload is refused: no payload, the stored one as raw', async function () {
+      const queue = newQueue()
+      queue.define('test.typed', job('test.typed', { payload: z.object({ url: z.url() }), async run() {}, onFailed: recordFailure }), log)
+      const id = await queue.enqueue('test.typed', { url: 42 }).catch(() => null)
+      // enqueue checks the payload too: write the row as an older MediaNest would have.
+      const stored = id ?? (await db.knex('jobs').insert({ name: 'test.typed', payload: JSON.stringify({ url: 42 }), max_attempts: 3 }).returning('id'))[0].id
+      queue.start()
+      await waitFor('the job to fail', async () => (await row(stored)).status === 'failed')
+      const [seen] = await seenRows()
+      expect(seen).to.deep.include({ job_id: stored, payload: null, raw: '{"url":42}' })
+      expect(seen.error).to.match(/^the payload does not match the job's schema/)
+    })
+
+    it('when the process running its last attempt died: the reaper runs it, once across two processes', async function () {
+      const a = newQueue({ workerId: 'a' })
+      const b = newQueue({ workerId: 'b' })
+      let calls = 0
+      for (const q of [a, b]) {
+        q.define('test.orphan', job('test.orphan', {
+          attempts: 1, async run() {},
+          async onFailed(failure) { calls += 1; await recordFailure!(failure) },
+        }), log)
+      }
+      const id = await a.enqueue('test.orphan', { n: 1 })
+      // What a worker killed mid-run leaves: running, its only attempt taken, the lease run out.
+      await db.knex('jobs').where({ id }).update({
+        status: 'running', attempts: 1, lease_owner: 'dead-worker', fence: 1, lease_expires_at: db.knex.raw(`now() - interval '1 second'`),
+      })
+      a.start()
+      b.start()
+      await waitFor('the job to fail', async () => (await row(id)).status === 'failed')
+      await sleep(300) // both queues have reaped at least once more by now
+      expect(calls).to.equal(1)
+      const [seen] = await seenRows()
+      expect(seen.error).to.equal('the worker dead-worker lost its lease during attempt 1 (it crashed or stopped responding)')
+      expect((await seenRows()).length).to.equal(1)
+    })
+
+    it('one that throws takes back its own writes, is logged, and the job is failed all the same', async function () {
+      const queue = newQueue()
+      const jobLog = createLogger('warn', false, true)
+      queue.define('test.bad-hook', job('test.bad-hook', {
+        attempts: 1,
+        async run() { throw new Error('the work failed') },
+        async onFailed({ trx }) {
+          await trx('job_failures_seen').insert({ error: 'half done' })
+          throw new Error('the hook broke')
+        },
+      }), jobLog)
+      const entries = await logDuring(jobLog, 'error', async () => {
+        const id = await queue.enqueue('test.bad-hook', {})
+        queue.start()
+        await waitFor('the job to fail', async () => (await row(id)).status === 'failed')
+        expect((await row(id)).last_error).to.equal('attempt 1 of 1 failed: the work failed')
+      })
+      expect(await seenRows()).to.deep.equal([])
+      expect(entries.some((e) => /its onFailed failed \(the hook broke\); the job is marked failed all the same/.test(String(e.message)))).to.equal(true)
+    })
+
+    it('not for a cancelled job, nor for one that succeeds after a failure', async function () {
+      const queue = newQueue()
+      let tries = 0
+      queue.define('test.recovers', job('test.recovers', {
+        attempts: 3, async run() { tries += 1; if (tries === 1) throw new Error('once') },
+        onFailed: recordFailure,
+      }), log)
+      queue.define('test.cancelled', job('test.cancelled', { async run() {}, onFailed: recordFailure }), log)
+      const cancelled = await queue.enqueue('test.cancelled', {}, { runAt: new Date(Date.now() + 60_000) })
+      expect(await queue.cancel(cancelled)).to.equal(true)
+      const id = await queue.enqueue('test.recovers', {})
+      queue.start()
+      await waitFor('the job to succeed', async () => (await row(id)).status === 'succeeded')
+      expect(await seenRows()).to.deep.equal([])
+    })
+  })
+
   it('refuses the updates of a worker whose lease was taken over (fencing)', async function () {
     const stale = newQueue({ workerId: 'stale', leaseMs: 60_000 })
     const fresh = newQueue({ workerId: 'fresh', leaseMs: 60_000 })
