@@ -2,7 +2,7 @@
 // a core job ('notifications.deliver', one per row, retried with the queue's backoff). The
 // row mirrors the job for the admin page: attempts, the last error in words, and 'failed'
 // once the attempts are spent. Sending never blocks the inbox: rows are written first.
-import type { Knex } from 'medianest/plugin-api'
+import type { JobFailure, Knex } from 'medianest/plugin-api'
 import { getChannel, openChannel, type ChannelRow, type OpenChannel } from './channels.ts'
 import type { NotificationRow } from './notifications.ts'
 import { outboundRequest, type OutboundMessage } from './outbound-requests.ts'
@@ -65,6 +65,18 @@ export async function runDelivery(ctx: NotificationsContext, deliveryId: string,
       .update({ status: last ? 'failed' : 'queued', attempts: job.attempt, last_error: why, updated_at: ctx.db.fn.now() })
     throw error
   }
+}
+
+/**
+ * The delivery job failed for good without saying so itself (its last attempt timed out,
+ * or the process running it died): the admin page must show it failed, not still queued.
+ */
+export async function deliveryJobFailed(failure: JobFailure<{ deliveryId: string }>): Promise<void> {
+  const id = failure.payload?.deliveryId
+  if (!id) return
+  const marked = await failure.trx('notification_deliveries').where({ id, status: 'queued' })
+    .update({ status: 'failed', last_error: failure.error.slice(0, 1000), updated_at: failure.trx.fn.now() })
+  if (marked) failure.log.warn(`delivery ${id}: its job failed for good (${failure.error}); marked failed`)
 }
 
 export interface DeliveryListItem extends DeliveryRow { channel_name: string; title: string }

@@ -6,13 +6,13 @@ import { notificationsRoutes } from './routes.ts'
 import { adminRoutes } from './admin-routes.ts'
 import { takeFact } from './fact-intake.ts'
 import { renderBell } from './bell.ts'
-import { runDelivery } from './deliveries.ts'
+import { deliveryJobFailed, runDelivery } from './deliveries.ts'
 import { deleteReadBefore } from './notifications.ts'
 
 export default definePlugin({
   name: 'notifications',
   version: '1.0.0',
-  api: '^1.2.0',
+  api: '^1.4.0',
   description: 'An inbox and a live bell for what happens (requests, downloads, incidents), and outbound webhook, Discord and ntfy messages.',
   enabledByDefault: true,
   config: notificationsConfig,
@@ -42,6 +42,7 @@ export default definePlugin({
         concurrency: 4,
         payload: z.object({ deliveryId: z.uuid() }),
         async run(payload, job) { await runDelivery(ctx, payload.deliveryId, job) },
+        onFailed: deliveryJobFailed,
       }],
       schedules: [{
         id: 'retention',

@@ -8,7 +8,7 @@ import { overseerrAdminRoutes } from './admin-routes.ts'
 import { overseerrServiceType } from './overseerr-service-type.ts'
 import { overseerrWebhook } from './webhook.ts'
 import { requestsWidget } from './widget.ts'
-import { sendRequest } from './sending.ts'
+import { sendJobFailed, sendRequest } from './sending.ts'
 import { pollOpenRequests, syncOne } from './status-sync.ts'
 import { requestEventTypes } from './event-types.ts'
 
@@ -17,7 +17,7 @@ const requestIdPayload = z.object({ requestId: z.uuid() })
 export default definePlugin({
   name: 'overseerr',
   version: '1.0.0',
-  api: '^1.1.0',
+  api: '^1.4.0',
   description: 'Request movies and shows through Overseerr, and follow them until they are in Plex.',
   config: overseerrConfig,
   migrations: new URL('./migrations', import.meta.url),
@@ -37,6 +37,7 @@ export default definePlugin({
         {
           name: 'send', timeout: '2m', attempts: ctx.config.sendAttempts, payload: requestIdPayload,
           async run({ requestId }, job) { await sendRequest(ctx, requestId, job) },
+          onFailed: (failure) => sendJobFailed(ctx, failure),
         },
         {
           name: 'sync', timeout: '1m', attempts: 3, payload: requestIdPayload,

@@ -145,18 +145,18 @@ export interface Move {
 
 /** Moves one request; null when it was not in `from` (someone else moved it first). */
 export async function moveRequest(ctx: OverseerrContext, move: Move): Promise<MediaRequestRow | null> {
-  // The requester is read before the transaction: on PGlite the transaction holds the
-  // only connection, and the core's user reads need one of their own.
-  const before = await findRequest(ctx.db, move.id)
-  if (!before || !move.from.includes(before.status)) return null
-  const user = await ctx.users.get(before.user_id)
-  const row = await ctx.db.transaction(async (trx) => {
-    const current = await trx<MediaRequestRow>('media_requests').where({ id: move.id }).whereIn('status', move.from).forUpdate().first()
-    if (!current) return null
-    return moveInside(ctx, trx, current, user, move.to, move.actor, move.note ?? null, move.set ?? {}, move.extra)
-  })
+  const row = await ctx.db.transaction((trx) => moveRequestIn(ctx, trx, move))
   if (row) await publishChange(ctx, row)
   return row
+}
+
+/** moveRequest inside the caller's transaction; the caller publishes the change once it commits. */
+export async function moveRequestIn(ctx: OverseerrContext, trx: Knex.Transaction, move: Move): Promise<MediaRequestRow | null> {
+  const current = await trx<MediaRequestRow>('media_requests').where({ id: move.id }).whereIn('status', move.from).forUpdate().first()
+  if (!current) return null
+  // With { trx }: on PGlite the transaction holds the only connection.
+  const user = await ctx.users.get(current.user_id, { trx })
+  return moveInside(ctx, trx, current, user, move.to, move.actor, move.note ?? null, move.set ?? {}, move.extra)
 }
 
 async function moveInside(

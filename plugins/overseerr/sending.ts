@@ -3,10 +3,10 @@
 // again: Overseerr then says the title is already requested (409, or 202 for tv), and
 // the existing Overseerr request is linked instead. After the last attempt the request
 // is marked `failed` with the reason, never left waiting silently.
-import type { JobRunContext } from 'medianest/plugin-api'
+import type { JobFailure, JobRunContext } from 'medianest/plugin-api'
 import { overseerrClient, type OverseerrClient } from './overseerr-client.ts'
 import type { OverseerrContext } from './plugin-config.ts'
-import { findRequest, moveRequest, seasonsOf, SYSTEM, type MediaRequestRow } from './requests.ts'
+import { findRequest, moveRequest, moveRequestIn, publishChange, seasonsOf, SYSTEM, type MediaRequestRow } from './requests.ts'
 import { OverseerrMediaStatus, OverseerrRequestStatus } from './status-mapping.ts'
 
 /**
@@ -43,6 +43,21 @@ export async function sendRequest(ctx: OverseerrContext, requestId: string, job:
       note: `Could not send it to Overseerr after ${job.attempt} attempts: ${why}`,
     })
   }
+}
+
+/**
+ * The send job failed for good without saying so itself: its last attempt timed out, or
+ * the process running it died. The request must not stay approved with nothing sent.
+ */
+export async function sendJobFailed(ctx: OverseerrContext, failure: JobFailure<{ requestId: string }>): Promise<void> {
+  const id = failure.payload?.requestId
+  if (!id) return
+  const row = await moveRequestIn(ctx, failure.trx, {
+    id, from: ['approved'], to: 'failed', actor: SYSTEM.sender, note: `Could not send it to Overseerr: ${failure.error}`,
+  })
+  if (!row) return
+  failure.log.error(`sending request ${id} to Overseerr failed for good (${failure.error}), marked failed`)
+  failure.afterCommit(() => publishChange(ctx, row))
 }
 
 async function sendOnce(ctx: OverseerrContext, row: MediaRequestRow, signal: AbortSignal): Promise<void> {

@@ -4,7 +4,7 @@
 // or a retry resumes where it stopped. A process group left by a crashed MediaNest on
 // this machine is stopped first, so two yt-dlps never write the same file.
 import fs from 'node:fs'
-import type { JobRunContext } from 'medianest/plugin-api'
+import type { JobFailure, JobRunContext, Knex } from 'medianest/plugin-api'
 import type { YoutubeContext } from './plugin-config.ts'
 import { getDownload, moveStatus, type DownloadRow } from './downloads.ts'
 import { archiveFile, archivedIds, freeBytes, isInside, playlistDir, workDir } from './library-paths.ts'
@@ -135,17 +135,43 @@ export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, download
 }
 
 async function fail(ctx: YoutubeContext, row: DownloadRow, reason: string, files?: string[], itemsDone?: number, diskFull = false): Promise<void> {
-  let failed: DownloadRow | null = null
-  await ctx.db.transaction(async (trx) => {
-    failed = await moveStatus(trx, row.id, ['queued', 'downloading'], {
-      status: 'failed', error: reason.slice(0, 2000), worker_pid: null, speed_bps: null, eta_seconds: null,
-      ...(files ? { file_paths: files } : {}), ...(itemsDone !== undefined ? { items_done: itemsDone } : {}),
-    })
-    if (!failed) return
-    await ctx.events.emit(FAILED, { downloadId: row.id, userId: row.user_id, title: row.playlist_title ?? row.playlist_url, reason: reason.slice(0, 300) }, { trx })
-    if (diskFull) await ctx.events.emit(DISK_FULL, { downloadId: row.id, title: row.playlist_title ?? row.playlist_url }, { trx })
-  })
+  const changes = { ...(files ? { file_paths: files } : {}), ...(itemsDone !== undefined ? { items_done: itemsDone } : {}) }
+  const failed = await ctx.db.transaction((trx) => failInside(ctx, trx, row.id, reason, changes, diskFull))
   if (failed) await publishRow(ctx, failed)
+}
+
+/** Moves a queued or downloading row to failed and tells its owner; null when it had moved on already. */
+async function failInside(
+  ctx: YoutubeContext, trx: Knex.Transaction, id: string, reason: string, changes: Partial<DownloadRow> = {}, diskFull = false,
+): Promise<DownloadRow | null> {
+  const failed = await moveStatus(trx, id, ['queued', 'downloading'], {
+    status: 'failed', error: reason.slice(0, 2000), worker_pid: null, speed_bps: null, eta_seconds: null, ...changes,
+  })
+  if (!failed) return null
+  const title = failed.playlist_title ?? failed.playlist_url
+  await ctx.events.emit(FAILED, { downloadId: id, userId: failed.user_id, title, reason: reason.slice(0, 300) }, { trx })
+  if (diskFull) await ctx.events.emit(DISK_FULL, { downloadId: id, title }, { trx })
+  return failed
+}
+
+/**
+ * The job failed for good without the handler saying so: its last attempt timed out, or
+ * the process running it died. The row must not stay queued or downloading, where it
+ * would show progress forever and count against its owner's active downloads.
+ */
+export async function downloadJobFailed(ctx: YoutubeContext, failure: JobFailure<{ downloadId: string }>): Promise<void> {
+  const id = failure.payload?.downloadId
+  if (!id) return
+  const before = await getDownload(failure.trx, id)
+  const failed = await failInside(ctx, failure.trx, id, `Stopped for good: ${failure.error}`)
+  if (!failed) return
+  failure.log.warn(`download ${id}: its job failed for good (${failure.error}); marked failed`)
+  const orphan = before?.worker_pid
+  failure.afterCommit(async () => {
+    // A dead process's yt-dlp may still be writing into the working folder.
+    if (orphan && isOurOrphan(orphan)) await stopGroup(orphan)
+    await publishRow(ctx, failed)
+  })
 }
 
 function describeExit(result: { code: number | null; signal: NodeJS.Signals | null; reason: string }): string {

@@ -6,7 +6,7 @@ import { youtubeConfig } from './plugin-config.ts'
 import { youtubeRoutes } from './routes.ts'
 import { adminRoutes } from './admin-routes.ts'
 import { createTools } from './tools.ts'
-import { runDownloadJob, DOWNLOAD_ATTEMPTS } from './download-job.ts'
+import { downloadJobFailed, runDownloadJob, DOWNLOAD_ATTEMPTS } from './download-job.ts'
 import { PLEX_ATTEMPTS, requeuePendingPlex, runPlexSync } from './plex-sync.ts'
 import { checkDueFollows } from './follows.ts'
 import { progressView, runningForUser } from './downloads.ts'
@@ -25,7 +25,7 @@ const toolsFor = (config: Parameters<typeof createTools>[0], clock: Parameters<t
 export default definePlugin({
   name: 'youtube',
   version: '1.0.0',
-  api: '^1.1.0',
+  api: '^1.4.0',
   description: 'Download YouTube playlists with yt-dlp into the Plex library, with live progress.',
   enabledByDefault: true,
   dependsOn: ['plex-auth'],
@@ -53,6 +53,7 @@ export default definePlugin({
         {
           name: 'download', timeout: '12h', concurrency: ctx.config.maxConcurrent, attempts: DOWNLOAD_ATTEMPTS, payload: byDownload,
           run: (payload, job) => runDownloadJob(ctx, tools, payload.downloadId, job),
+          onFailed: (failure) => downloadJobFailed(ctx, failure),
         },
         {
           name: 'plex-sync', timeout: '10m', concurrency: 1, attempts: PLEX_ATTEMPTS, payload: byDownload,

@@ -83,6 +83,26 @@ describe('notifications: outbound channels (signed webhook, Discord, ntfy) with 
     hook.failNext(0, 500)
   })
 
+  it('marks a delivery failed when its job dies past its last attempt (onFailed), not queued forever', async () => {
+    await emit(erin.client, 'incident.opened', { title: 'Sonarr' })
+    const sent: { id: string } = await waitFor('the delivery', async () => host.db('notification_deliveries as d')
+      .join('notifications as n', 'n.id', 'd.notification_id').where('n.title', 'Sonarr is down').where('d.status', 'sent').first('d.*'), 20_000)
+    // Between attempts, with the process of its last attempt dead: the delivery queued, its
+    // job running with no attempts left and its lease run out.
+    await host.db('notification_deliveries').where({ id: sent.id }).update({ status: 'queued' })
+    const [job] = await host.db('jobs').insert({
+      name: 'notifications.deliver', payload: JSON.stringify({ deliveryId: sent.id }), status: 'running', attempts: 2, max_attempts: 2,
+      lease_owner: 'a-dead-process', lease_expires_at: host.db.raw(`now() - interval '1 second'`), fence: 1,
+    }).returning('*')
+    const failed = await waitFor('the delivery to be failed', async () => {
+      const d = await host.db('notification_deliveries').where({ id: sent.id }).first()
+      return d.status === 'failed' && d
+    }, 20_000)
+    expect(failed.last_error).to.equal('the worker a-dead-process lost its lease during attempt 2 (it crashed or stopped responding)')
+    expect((await host.db('jobs').where({ id: job.id }).first()).status).to.equal('failed')
+    expect((await admin.client.get('/admin/notifications')).text).to.include('Sonarr is down')
+  })
+
   it('an unreachable target fails in words and does not block other channels', async () => {
     const dead = await startFakeReceiver('webhook')
     const url = dead.url

@@ -5,6 +5,7 @@
 // "Test connection" names the version and the key's user, or why not.
 import { expect } from 'chai'
 import { resetBreakers } from '../../../core/upstream.ts'
+import { waitFor } from '../../support/wait-for.ts'
 import { addMovie, configureOverseerr, requestRow, startHarness, timeline, waitForStatus, type Harness } from './harness.ts'
 
 describe('overseerr: failures, the poll, limits and who may see what', function () {
@@ -52,6 +53,25 @@ describe('overseerr: failures, the poll, limits and who may see what', function 
     await h.admin.client.post(`/admin/overseerr/requests/${row.id}/approve`, {})
     const sent = await waitForStatus(h.host, row.id, 'in_progress')
     expect(sent.overseerr_id).to.be.a('number')
+  })
+
+  it('a send whose last attempt dies with its process is marked failed with the reason (onFailed), not left approved', async () => {
+    const { row } = await pendingRequest('Dead Sender')
+    h.fake.slow() // the POST never answers: the send is mid-flight
+    await h.admin.client.post(`/admin/overseerr/requests/${row.id}/approve`, {})
+    const job = await waitFor('the send to be running', () => h.host.db('jobs')
+      .where({ name: 'overseerr.send', status: 'running' }).whereRaw(`payload->>'requestId' = ?`, [row.id]).first())
+    // What a process that stopped responding in its last attempt leaves: the fence taken, the lease run out.
+    await h.host.db('jobs').where({ id: job.id }).update({
+      attempts: h.host.db.raw('max_attempts'), fence: h.host.db.raw('fence + 1'), lease_owner: 'a-dead-process',
+      lease_expires_at: h.host.db.raw(`now() - interval '1 second'`),
+    })
+    const failed = await waitForStatus(h.host, row.id, 'failed')
+    expect(failed.overseerr_id).to.equal(null)
+    const last = (await timeline(h.host, row.id)).at(-1)
+    expect(last).to.include({ from_status: 'approved', to_status: 'failed', actor: 'Sending to Overseerr' })
+    expect(last.note).to.equal('Could not send it to Overseerr: the worker a-dead-process lost its lease during attempt 2 (it crashed or stopped responding)')
+    expect(await h.host.db('jobs').where({ id: job.id }).first()).to.include({ status: 'failed' })
   })
 
   it('a send whose answer was lost links the request Overseerr already made (409) instead of failing', async () => {
