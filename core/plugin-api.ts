@@ -649,6 +649,12 @@ export interface PluginContext<C = Record<string, unknown>> {
   identity: Identity
   /** The host's time (1.3). */
   clock: Clock
+  /**
+   * (1.4) Holds `key` (namespaced by your plugin) until `trx` ends: transactions that take
+   * the same key run one after another, in every process. For a per-person cap, lock on
+   * the person, count, then insert: counting alone lets two at once both pass.
+   */
+  lock(trx: Knex.Transaction, key: string): Promise<void>
   use<T>(ref: ServiceRef<T>): T
   onStop(fn: () => Promise<void> | void): void
 }

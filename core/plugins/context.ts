@@ -2,6 +2,7 @@
 // plugin: its config slice, its logger label, its job and event prefixes, and only
 // the services of the plugins it declared in dependsOn.
 import express from 'express'
+import type { Knex } from 'knex'
 import type { Logger } from 'winston'
 import type { z } from 'zod'
 import type { Config } from '../config.ts'
@@ -155,6 +156,11 @@ export function createPluginContext(options: {
       providers: options.identityProviders,
     }),
     clock: { now: clock.now, nowMs: clock.nowMs, sleep: clock.sleep },
+    // A transaction-scoped advisory lock: released at commit or rollback, even by a crash.
+    async lock(trx: Knex.Transaction, key: string) {
+      if (typeof key !== 'string' || key.length === 0 || key.length > 500) throw new RangeError(`ctx.lock takes a key of 1 to 500 characters, not ${JSON.stringify(key)?.slice(0, 40)}`)
+      await trx.raw('select pg_advisory_xact_lock(hashtext(?), hashtext(?))', [`plugin:${name}`, key])
+    },
     use<T>(ref: ServiceRef<T>): T {
       const owner = ref.id.split('.')[0]
       if (!allowed.has(owner)) {

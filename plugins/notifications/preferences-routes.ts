@@ -51,10 +51,16 @@ export function preferencesRoutes(ctx: NotificationsContext) {
     if (!checked.ok || Object.keys(fields).length) {
       return render(req, res, { status: 422, target: { values, fields, error: checked.ok ? 'Check the target.' : checked.message }, fragment: 'notifications:_own-channels', notice: null })
     }
-    if ((await countOwn(ctx.db, viewer.id)) >= ctx.config.maxChannelsPerUser) {
+    // Counted under the person's lock: targets added at once (two tabs, two processes) take turns, so the cap holds.
+    const added = await ctx.db.transaction(async (trx) => {
+      await ctx.lock(trx, `targets:${viewer.id}`)
+      if ((await countOwn(trx, viewer.id)) >= ctx.config.maxChannelsPerUser) return false
+      await createChannel(trx, ctx.secrets, viewer.id, checked.data as ChannelForm)
+      return true
+    })
+    if (!added) {
       return render(req, res, { status: 422, target: { values, fields: { url: `You have ${ctx.config.maxChannelsPerUser} targets already; remove one first.` }, error: 'Too many targets.' }, fragment: 'notifications:_own-channels', notice: null })
     }
-    await createChannel(ctx.db, ctx.secrets, viewer.id, checked.data as ChannelForm)
     if (req.get('HX-Request') === 'true') return render(req, res, { notice: NOTICES.added, fragment: 'notifications:_own-channels' })
     ctx.http.flash(res, 'added')
     res.redirect(303, '/notifications/preferences')

@@ -45,7 +45,9 @@ export async function submitPlaylist(ctx: YoutubeContext, tools: Tools, userId: 
   let download: DownloadRow | null = null
   let refused: SubmitResult | null = null
   await ctx.db.transaction(async (trx) => {
-    // Checked again inside the transaction: two tabs submitting at once get one row each at most up to the cap.
+    // Counted again under the person's lock: submissions at once (two tabs, two processes)
+    // take turns here, so the cap holds; counting alone let them all pass together.
+    await ctx.lock(trx, `active-downloads:${userId}`)
     if ((await countActive(trx, userId)) >= cap || (await activeDuplicate(trx, userId, url))) {
       refused = { ok: false, field: 'url', message: `You have ${cap} downloads queued or running, or this one is already queued.` }
       return

@@ -33,7 +33,12 @@ export interface FakeVideoHost {
   gate(clip: string, atByte: number): void
   /** Resolves when a response for `clip` is parked (optionally one that started past `minStart`). */
   waitParked(clip: string, minStart?: number, timeoutMs?: number): Promise<Parked>
-  /** Removes every gate and lets parked responses finish. */
+  /** Holds every playlist page until releasePages() (or open()): many metadata reads end at once. */
+  holdPages(): void
+  /** How many playlist pages are held now. */
+  heldPages(): number
+  releasePages(): void
+  /** Removes every gate and lets parked responses (and held pages) finish. */
   open(): void
   close(): Promise<void>
 }
@@ -66,6 +71,12 @@ export async function startFakeVideoHost(): Promise<FakeVideoHost> {
   const waiters = new Set<() => void>()
   const requests: VideoRequest[] = []
   const timers = new Set<NodeJS.Timeout>()
+  let holdingPages = false
+  const heldPages: Array<() => void> = []
+  const releasePages = () => {
+    holdingPages = false
+    for (const send of heldPages.splice(0)) send()
+  }
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://fake.invalid')
@@ -73,8 +84,10 @@ export async function startFakeVideoHost(): Promise<FakeVideoHost> {
     if (list && playlists.has(list[1])) {
       const p = playlists.get(list[1])!
       const body = `<!DOCTYPE html><html><head><title>${escape(p.title)}</title></head><body>\n${p.clips.map((c) => `<video src="/media/${c}.mp4"></video>`).join('\n')}\n</body></html>`
-      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' })
-      return res.end(body)
+      const send = () => { if (!res.destroyed) { res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }); res.end(body) } }
+      if (!holdingPages) return send()
+      heldPages.push(send)
+      return
     }
     const media = /^\/media\/([a-z0-9-]+)\.mp4$/.exec(url.pathname)
     if (!media) {
@@ -123,6 +136,9 @@ export async function startFakeVideoHost(): Promise<FakeVideoHost> {
       playlists.get(name)!.clips.push(clip)
     },
     gate(clip, atByte) { gates.set(clip, atByte) },
+    holdPages() { holdingPages = true },
+    heldPages: () => heldPages.length,
+    releasePages,
     waitParked(clip, minStart = -1, timeoutMs = 60_000) {
       const find = () => parked.find((p) => p.info.path === `/media/${clip}.mp4` && p.info.start > minStart)?.info
       return new Promise((resolve, reject) => {
@@ -143,6 +159,7 @@ export async function startFakeVideoHost(): Promise<FakeVideoHost> {
     open() {
       gates.clear()
       for (const p of parked.splice(0)) p.resume()
+      releasePages()
     },
     close: () => stopAtOnce(server, timers),
   }
