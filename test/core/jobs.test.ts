@@ -419,7 +419,7 @@ describe('jobs: the durable queue', function () {
       a.start()
       b.start()
       await waitFor('the job to fail', async () => (await row(id)).status === 'failed')
-      await sleep(300) // both queues have reaped at least once more by now
+      await sleep(250) // both queues poll every 50 ms: each has reaped several times more by now
       expect(calls).to.equal(1)
       const [seen] = await seenRows()
       expect(seen.error).to.equal('the worker dead-worker lost its lease during attempt 1 (it crashed or stopped responding)')
