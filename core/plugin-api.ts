@@ -173,6 +173,18 @@ export interface JobDefinition<P = any> {
    */
   onFailed?(failure: JobFailure<P>): Promise<void>
 }
+export interface ViewerCacheOptions<T> {
+  load(viewerId: string): Promise<T>
+  /** Longest an entry is kept without an invalidate (default '60s'): a bound on a change nobody announced. */
+  maxAge?: string
+}
+export interface ViewerCache<T> {
+  /** The cached value, or load()'s. */
+  get(viewerId: string): Promise<T>
+  /** Drops this person's entry in every process (a NOTIFY). */
+  invalidate(viewerId: string): Promise<void>
+  invalidateAll(): Promise<void>
+}
 /** What onFailed gets (1.4). */
 export interface JobFailure<P = any> {
   jobId: string
@@ -655,6 +667,13 @@ export interface PluginContext<C = Record<string, unknown>> {
    * the person, count, then insert: counting alone lets two at once both pass.
    */
   lock(trx: Knex.Transaction, key: string): Promise<void>
+  /**
+   * (1.4) Per-person data a nav entry or widget shows on every page, kept in memory by
+   * each process so a warm page costs no query for it. Call invalidate(personId) after
+   * every change to what load() reads: every process drops that entry. Make it once, in
+   * register(); `name` is unique within your plugin.
+   */
+  viewerCache<T>(name: string, options: ViewerCacheOptions<T>): ViewerCache<T>
   use<T>(ref: ServiceRef<T>): T
   onStop(fn: () => Promise<void> | void): void
 }

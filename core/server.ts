@@ -17,6 +17,7 @@ import { JobQueue } from './jobs/queue.ts'
 import { Scheduler } from './jobs/schedules.ts'
 import { EventBus } from './events.ts'
 import { LiveHub } from './live.ts'
+import { ViewerCaches } from './viewer-cache.ts'
 import { createSecrets, deriveKey, loadKeyRing } from './secrets.ts'
 import { createServices } from './service-configs.ts'
 import { createUsers } from './users-directory.ts'
@@ -128,6 +129,7 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
     const sessionPolicy = { idleMs: durationMs(config.sessions.idle), absoluteMs: durationMs(config.sessions.absolute) }
     const core: CoreServices = {
       config, db, log, views, queue, bus, live, secrets,
+      viewerCaches: new ViewerCaches(db, log.child({ plugin: 'core' })),
       services: createServices(db.knex, secrets, () => host.serviceTypes()),
       users: createUsers(db.knex),
       eventTypes: new EventTypes(log.child({ plugin: 'core' }), () => host.eventTypes()),
@@ -148,6 +150,7 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
     })
     const detachCache = await sessionCache.attach(db)
     stoppers.push(detachCache)
+    stoppers.push(await core.viewerCaches.attach())
     let migrated = false
     const accounts = await accountsFeature({ config, core, host, log, cookies, sessionPolicy })
     stoppers.push(() => accounts.stop())

@@ -6,6 +6,7 @@ import type { RequestHandler } from 'express'
 import type { Config } from '../config.ts'
 import type { CoreServices } from '../plugins/context.ts'
 import type { PluginHost } from '../plugins/host.ts'
+import { ViewerCaches } from '../viewer-cache.ts'
 import type { Logger } from 'winston'
 
 /** Any property is another stand-in; calling one throws, naming what was called. */
@@ -26,6 +27,8 @@ export function registerForListing(host: PluginHost, config: Config, log: Logger
     queue: unavailable('jobs'),
     bus: unavailable('events'),
     live: unavailable('ctx.live'),
+    // Making a cache does no I/O; using one would, through ctx.db.
+    viewerCaches: new ViewerCaches(unavailable('ctx.db'), log),
     secrets: unavailable('ctx.secrets'),
     services: unavailable('ctx.services'),
     users: unavailable('ctx.users'),

@@ -10,10 +10,11 @@ import type { Database } from '../db.ts'
 import type { EventBus } from '../events.ts'
 import type { JobQueue } from '../jobs/queue.ts'
 import type { LiveHub } from '../live.ts'
+import type { ViewerCaches } from '../viewer-cache.ts'
 import {
   BadInput, Unauthorized,
   type EmitOptions, type EnqueueOptions, type HttpTools, type JobDefinition, type PluginContext, type Secrets,
-  type ServiceRef, type Services, type ServiceSave, type Users,
+  type ServiceRef, type Services, type ServiceSave, type Users, type ViewerCacheOptions,
 } from '../plugin-api.ts'
 import type { EventTypes } from '../event-types.ts'
 import { createIdentity } from '../identity.ts'
@@ -36,6 +37,7 @@ export interface CoreServices {
   queue: JobQueue
   bus: EventBus
   live: LiveHub
+  viewerCaches: ViewerCaches
   secrets: Secrets
   /** Without save(): that one is per plugin (its own service types). */
   services: Omit<Services, 'save'>
@@ -161,6 +163,7 @@ export function createPluginContext(options: {
       if (typeof key !== 'string' || key.length === 0 || key.length > 500) throw new RangeError(`ctx.lock takes a key of 1 to 500 characters, not ${JSON.stringify(key)?.slice(0, 40)}`)
       await trx.raw('select pg_advisory_xact_lock(hashtext(?), hashtext(?))', [`plugin:${name}`, key])
     },
+    viewerCache: <T>(cacheName: string, cacheOptions: ViewerCacheOptions<T>) => core.viewerCaches.create<T>(`${name}:${cacheName}`, cacheOptions),
     use<T>(ref: ServiceRef<T>): T {
       const owner = ref.id.split('.')[0]
       if (!allowed.has(owner)) {

@@ -5,7 +5,7 @@ import { notificationsConfig } from './plugin-config.ts'
 import { notificationsRoutes } from './routes.ts'
 import { adminRoutes } from './admin-routes.ts'
 import { takeFact } from './fact-intake.ts'
-import { renderBell } from './bell.ts'
+import { bellCache, renderBell } from './bell.ts'
 import { deliveryJobFailed, runDelivery } from './deliveries.ts'
 import { deleteReadBefore } from './notifications.ts'
 
@@ -20,6 +20,7 @@ export default definePlugin({
   views: new URL('./views', import.meta.url),
   tables: ['notifications', 'notification_defaults', 'notification_preferences', 'notification_channels', 'notification_deliveries'],
   register(ctx) {
+    bellCache(ctx)
     return {
       routes: notificationsRoutes(ctx),
       adminRoutes: adminRoutes(ctx),
@@ -51,6 +52,8 @@ export default definePlugin({
         scope: 'cluster',
         async run({ log }) {
           const removed = await deleteReadBefore(ctx.db, new Date(ctx.clock.nowMs() - ctx.config.retentionDays * 86_400_000))
+          // Old read ones may be among someone's latest five.
+          if (removed) await bellCache(ctx).invalidateAll()
           if (removed) log.info(`removed ${removed} read notifications older than ${ctx.config.retentionDays} days`)
         },
       }],

@@ -24,6 +24,7 @@ import { createLogger } from '../../core/log.ts'
 import { createSecrets, loadKeyRing } from '../../core/secrets.ts'
 import { createServices } from '../../core/service-configs.ts'
 import { createUsers } from '../../core/users-directory.ts'
+import { ViewerCaches } from '../../core/viewer-cache.ts'
 import { EventTypes } from '../../core/event-types.ts'
 import { requireAdmin, requireUser } from '../../core/auth/guards.ts'
 import { bounded, type PluginHost } from '../../core/plugins/host.ts'
@@ -169,7 +170,7 @@ export async function checkPluginConformance(options: ConformanceOptions): Promi
     const core = {
       config: {} as CoreServices['config'], db, log, views,
       queue: fake as unknown as CoreServices['queue'], bus: fake as unknown as CoreServices['bus'],
-      live: fake as unknown as CoreServices['live'], secrets, services: createServices(db.knex, secrets, () => []),
+      live: fake as unknown as CoreServices['live'], viewerCaches: new ViewerCaches(db, log), secrets, services: createServices(db.knex, secrets, () => []),
       users: createUsers(db.knex), eventTypes: new EventTypes(log, () => []),
       session: { db: db.knex, cookies: { secure: false }, sessionPolicy: { idleMs: 3600_000, absoluteMs: 86_400_000 }, signed: { policy: { secure: false }, key: Buffer.alloc(32, 7) } },
       guards: { requireUser, requireAdmin }, provided: new Map(),
