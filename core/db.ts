@@ -6,8 +6,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import knexFactory, { type Knex } from 'knex'
 import pg from 'pg'
-import { PGlite } from '@electric-sql/pglite'
-import { createPgConfig } from '@electric-sql/pglite/node-postgres'
+import type { PGlite } from '@electric-sql/pglite'
 import type { Logger } from 'winston'
 
 export interface Database {
@@ -240,12 +239,16 @@ async function openPglite(options: OpenDatabaseOptions): Promise<Database> {
   let pglite = options.pglite
   const owned = !pglite
   let releaseLock = () => {}
+  // Loaded only here: a process on PostgreSQL never holds PGlite's code.
+  const [{ PGlite: Embedded }, { createPgConfig }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite/node-postgres')])
   if (!pglite) {
     const dir = path.resolve(options.dataDir)
     fs.mkdirSync(dir, { recursive: true })
     releaseLock = takeDataDirLock(dir)
     try {
-      pglite = await PGlite.create(path.join(dir, 'pglite'))
+      // PostgreSQL's default 128 MB of shared buffers lives in PGlite's WebAssembly memory,
+      // where it is most of the process's size; the OS caches the data folder's files anyway.
+      pglite = await Embedded.create(path.join(dir, 'pglite'), { startParams: [...Embedded.defaultStartParams, '-c', 'shared_buffers=16MB'] })
     } catch (error) {
       releaseLock()
       throw error
