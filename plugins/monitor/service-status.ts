@@ -33,8 +33,11 @@ export interface StatusRow {
 /** Makes the status rows match the targets: new ones due now, gone ones removed (their history ages out). */
 export async function syncTargets(db: Knex, targets: Target[], now: Date): Promise<void> {
   if (targets.length) {
+    // Rows in name order, as claimDue locks them: every process syncs and claims each
+    // tick, and two statements locking the same rows in different orders deadlock.
+    const ordered = [...targets].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     await db('service_status')
-      .insert(targets.map((t) => ({
+      .insert(ordered.map((t) => ({
         service_name: t.name, display_name: t.displayName, source: t.source, target: t.target,
         severity: t.severity, interval_ms: t.intervalMs, next_check_at: now,
       })))
@@ -53,9 +56,12 @@ export async function syncTargets(db: Knex, targets: Target[], now: Date): Promi
 export async function claimDue(db: Knex, names: string[], now: Date): Promise<string[]> {
   if (!names.length) return []
   const { rows } = await db.raw(
-    `update service_status set next_check_at = ?::timestamptz + interval_ms * interval '1 millisecond'
-     where service_name = any(?::text[]) and (next_check_at is null or next_check_at <= ?)
-     returning service_name`,
+    `update service_status s set next_check_at = ?::timestamptz + s.interval_ms * interval '1 millisecond'
+     from (select service_name from service_status
+           where service_name = any(?::text[]) and (next_check_at is null or next_check_at <= ?)
+           order by service_name for update) due
+     where s.service_name = due.service_name
+     returning s.service_name`,
     [now, names, now],
   )
   return rows.map((r: { service_name: string }) => r.service_name)
