@@ -15,7 +15,8 @@ describe('monitor: Uptime Kuma import', function () {
   let ctx: MonitorContext
   let kuma: FakeUptimeKuma
 
-  before(async () => { ({ host, ctx } = await startMonitorHost({ timeout: '1s' })) })
+  // 3 s: on a busy machine a refused connection can take longer than 1 s to be seen.
+  before(async () => { ({ host, ctx } = await startMonitorHost({ timeout: '3s' })) })
   after(async () => { await host?.stop() })
   beforeEach(async () => { await clearMonitor(host) })
   afterEach(async () => { await kuma?.close() })
@@ -90,7 +91,7 @@ describe('monitor: Uptime Kuma import', function () {
 
   const failures: Array<[string, (k: FakeUptimeKuma) => void | Promise<void>, RegExp]> = [
     ['a missing page (2.x answers 404)', (k) => k.setSlug('missing'), /has no public status page "medianest"/],
-    ['a page that never answers (1.23)', (k) => { k.setVersion('1.23'); k.setSlug('missing') }, /^Uptime Kuma did not answer within 1 s \(http:\/\/127.0.0.1:\d+\)\.$/],
+    ['a page that never answers (1.23)', (k) => { k.setVersion('1.23'); k.setSlug('missing') }, /^Uptime Kuma did not answer within 3 s \(http:\/\/127.0.0.1:\d+\)\.$/],
     ['a page with no public monitors', (k) => { k.addMonitor({ name: 'Hidden', public: false }) }, /lists no monitors/],
     ['garbage instead of JSON', (k) => k.garbage(), /not valid JSON/],
     ['a 500', (k) => k.status(500), /500/],
