@@ -21,7 +21,8 @@ describe('upstream client: fetch + timeout + zod + UpstreamError', function () {
       hits[path] = (hits[path] ?? 0) + 1
       seen.push({ url: req.url!, headers: req.headers })
       if (path === '/ok') return res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"version":"1.33.2"}')
-      if (path === '/slow') return void setTimeout(() => res.end('{}'), 2000)
+      // Never answers: the client's timeout or abort ends it (and after() closes what is left).
+      if (path === '/slow') return
       if (path === '/garbage') return res.writeHead(200, { 'Content-Type': 'application/json' }).end('<html>not json')
       if (path === '/shape') return res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"version":42}')
       if (path === '/fail') return res.writeHead(500, { 'Content-Type': 'application/json' }).end('{"message":"database is locked"}')
@@ -35,7 +36,7 @@ describe('upstream client: fetch + timeout + zod + UpstreamError', function () {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   })
-  after(() => new Promise<void>((r) => server.close(() => r())))
+  after(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()) }))
   beforeEach(() => resetBreakers())
 
   const client = (extra: Record<string, unknown> = {}) =>
