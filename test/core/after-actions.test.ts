@@ -121,7 +121,7 @@ describe('after an action: notices, caching, confirmations and repeats', functio
       expect((await client.post('/login', { email: 'owner@example.com', password: 'bootstrap owner passphrase 7' })).status).to.equal(303)
       const page = await client.get('/account/password')
       expect(page.text).to.contain('Choose your own password to finish setting up').and.not.contain('An admin asked you')
-      expect(page.text).not.to.contain('hx-sse:connect').and.not.contain('>Dashboard<')
+      expect(page.text).not.to.contain('id="live-stream"').and.not.contain('>Dashboard<')
     } finally {
       await boot.stop()
     }
