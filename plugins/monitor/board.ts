@@ -3,8 +3,8 @@
 // incident descriptions and notes) is left out here for everyone else, before any
 // template sees it.
 import type { Knex, Viewer } from 'medianest/plugin-api'
-import { statusRow, statusRows, type StatusRow } from './service-status.ts'
-import { chartPoints, DAY_MS, hourlyPointsMany, uptimes } from './uptime.ts'
+import { boardRows, statusRow, statusRows, type BoardRow, type StatusRow } from './service-status.ts'
+import { chartPoints, DAY_MS, uptimes, type ChartPoint } from './uptime.ts'
 import { responseChart, sparkline } from './charts.ts'
 import { incidentsOf } from './incidents.ts'
 
@@ -12,14 +12,29 @@ const pct = (v: number | null | undefined) => (v === null || v === undefined ? '
 const utc = (d: Date | null) => (d ? `${new Date(d).toISOString().slice(0, 16).replace('T', ' ')} UTC` : null)
 const domId = (name: string) => name.toLowerCase().replace(/[^a-z0-9-]/g, '-')
 
+/**
+ * Each row's sparkline as its last check left it: drawn once per check, not on every view
+ * by every viewer (50 of them made the board's CPU cost). Keyed by everything the
+ * drawing is made of, so it can never show another check's points.
+ */
+const drawn = new Map<string, { key: string; svg: string }>()
+
+function drawnSparkline(r: BoardRow, now: Date, services: number): string {
+  const to = r.last_check_at ? new Date(r.last_check_at) : now
+  const key = `${to.getTime()}\n${r.display_name}\n${r.sparkline_json}`
+  const hit = drawn.get(r.service_name)
+  if (hit?.key === key) return hit.svg
+  const points: ChartPoint[] = (JSON.parse(r.sparkline_json ?? '[]') as Array<ChartPoint & { at: string }>).map((p) => ({ ...p, at: new Date(p.at) }))
+  const { svg } = sparkline(points, new Date(to.getTime() - DAY_MS), to, `${r.display_name}, last 24 hours`)
+  // Services that are gone leave their drawing behind: start afresh now and then.
+  if (drawn.size > 2 * services + 10) drawn.clear()
+  drawn.set(r.service_name, { key, svg })
+  return svg
+}
+
 export async function boardData(db: Knex, viewer: Viewer, now: Date) {
-  const rows = await statusRows(db)
+  const rows = await boardRows(db)
   const isAdmin = viewer.role === 'ADMIN'
-  const names = rows.map((r) => r.service_name)
-  const figures = await uptimes(db, names, now)
-  const open = new Set((await db('service_incidents').where({ status: 'open' }).select('service_name')).map((r: { service_name: string }) => r.service_name))
-  const since = new Date(now.getTime() - DAY_MS)
-  const sparks = await hourlyPointsMany(db, names, now)
   const down = rows.filter((r) => r.status === 'down').length
   const slow = rows.filter((r) => r.status === 'degraded').length
   return {
@@ -28,13 +43,15 @@ export async function boardData(db: Knex, viewer: Viewer, now: Date) {
     summary: down || slow
       ? `${down} down, ${slow} degraded, ${rows.length - down - slow} of ${rows.length} up or not checked yet.`
       : `All ${rows.length} services up${rows.some((r) => !r.status) ? ' (some not checked yet)' : ''}.`,
-    rows: rows.map((r) => ({
-      name: r.service_name, domId: domId(r.service_name), displayName: r.display_name, status: r.status,
-      responseTimeMs: r.response_time_ms, openIncident: open.has(r.service_name),
-      target: isAdmin ? r.target : null, message: isAdmin ? r.message : null,
-      d1: pct(figures.get(r.service_name)?.d1), d7: pct(figures.get(r.service_name)?.d7), d30: pct(figures.get(r.service_name)?.d30),
-      sparkline: sparkline(sparks.get(r.service_name) ?? [], since, now, `${r.display_name}, last 24 hours`).svg,
-    })),
+    rows: rows.map((r) => {
+      return {
+        name: r.service_name, domId: domId(r.service_name), displayName: r.display_name, status: r.status,
+        responseTimeMs: r.response_time_ms, openIncident: Boolean(r.open_incident),
+        target: isAdmin ? r.target : null, message: isAdmin ? r.message : null,
+        d1: pct(r.uptime_24h), d7: pct(r.uptime_7d), d30: pct(r.uptime_30d),
+        sparkline: drawnSparkline(r, now, rows.length),
+      }
+    }),
   }
 }
 

@@ -7,7 +7,7 @@ import type { Events, Knex } from 'medianest/plugin-api'
 import type { Severity } from './plugin-config.ts'
 import type { Target, TargetSource } from './targets.ts'
 import { openIncident, resolveIncident, type IncidentRow } from './incidents.ts'
-import { DAY_MS, uptime } from './uptime.ts'
+import { hourlyPointsMany, uptimes, type ChartPoint } from './uptime.ts'
 
 export type Status = 'up' | 'down' | 'degraded'
 
@@ -28,6 +28,12 @@ export interface StatusRow {
   next_check_at: Date | null
   status_since: Date | null
   details: Record<string, unknown> | null
+  /** Kept by each check (below): what the board shows without summing history per view. */
+  uptime_24h: number | null
+  uptime_7d: number | null
+  uptime_30d: number | null
+  /** The last 24 hours' hourly points as of the last check (JSON: `at` is a string). */
+  sparkline: ChartPoint[] | null
 }
 
 /** Makes the status rows match the targets: new ones due now, gone ones removed (their history ages out). */
@@ -120,11 +126,16 @@ export async function recordResult(
     opened = await openIncident(trx, events, { ...facts, type: status === 'down' ? 'down' : 'degraded', severity: row.severity, reason: outcome.message, failures }, now)
   }
 
-  const month = await uptime(trx, name, 30 * DAY_MS, now)
+  // The board's figures, kept here so a view reads them instead of summing a month of
+  // rollups per service (this row is locked: two results for one target queue here).
+  const figures = (await uptimes(trx, [name], now)).get(name)
+  const points = (await hourlyPointsMany(trx, [name], now)).get(name) ?? []
   await trx('service_status').where({ service_name: name }).update({
     status, response_time_ms: outcome.responseTimeMs !== null && outcome.responseTimeMs >= 0 ? Math.round(outcome.responseTimeMs) : null,
     last_check_at: now, message: outcome.message.slice(0, 2000), consecutive_failures: failures,
-    uptime_percentage: month.percent === null ? null : Math.round(month.percent * 100) / 100,
+    uptime_percentage: figures?.d30 == null ? null : Math.round(figures.d30 * 100) / 100,
+    uptime_24h: figures?.d1 ?? null, uptime_7d: figures?.d7 ?? null, uptime_30d: figures?.d30 ?? null,
+    sparkline: JSON.stringify(points),
     status_since: row.status === status && row.status_since ? row.status_since : now,
     details: outcome.details ? JSON.stringify(outcome.details) : row.details ? JSON.stringify(row.details) : null,
   })
@@ -133,6 +144,21 @@ export async function recordResult(
 
 export async function statusRows(db: Knex): Promise<StatusRow[]> {
   return db<StatusRow>('service_status').orderByRaw(`case source when 'service' then 0 when 'check' then 1 else 2 end`).orderBy('display_name')
+}
+
+export type BoardRow = Pick<StatusRow, 'service_name' | 'display_name' | 'status' | 'response_time_ms' | 'last_check_at' | 'target' | 'message' | 'source' | 'uptime_24h' | 'uptime_7d' | 'uptime_30d'> & {
+  open_incident: boolean
+  /** The sparkline's points as JSON text: parsed only when the board has not drawn them yet. */
+  sparkline_json: string | null
+}
+
+/** The board's rows, each with whether it has an open incident, in one round trip. */
+export async function boardRows(db: Knex): Promise<BoardRow[]> {
+  return db('service_status as s')
+    .select('s.service_name', 's.display_name', 's.status', 's.response_time_ms', 's.last_check_at', 's.target', 's.message', 's.source',
+      's.uptime_24h', 's.uptime_7d', 's.uptime_30d', db.raw('s.sparkline::text as sparkline_json'),
+      db.raw(`exists (select 1 from service_incidents i where i.service_name = s.service_name and i.status = 'open') as open_incident`))
+    .orderByRaw(`case s.source when 'service' then 0 when 'check' then 1 else 2 end`).orderBy('s.display_name')
 }
 
 export async function statusRow(db: Knex, name: string): Promise<StatusRow | undefined> {

@@ -6,6 +6,10 @@ import type { MonitorContext } from '../../../plugins/monitor/plugin-config.ts'
 import { DAY_MS, HOUR_MS, chartPoints, uptime, uptimes } from '../../../plugins/monitor/uptime.ts'
 import { applyRetention, rollUp } from '../../../plugins/monitor/rollups.ts'
 import { clearMonitor, startMonitorHost } from './monitor-harness.ts'
+import { recordResult } from '../../../plugins/monitor/service-status.ts'
+import { boardData } from '../../../plugins/monitor/board.ts'
+import * as figuresMigration from '../../../plugins/monitor/migrations/202612060001_service_status_figures.ts'
+import type { Viewer } from '../../../core/plugin-api.ts'
 
 describe('monitor: uptime and hourly rollups', function () {
   this.timeout(60_000)
@@ -48,6 +52,31 @@ describe('monitor: uptime and hourly rollups', function () {
     expect((await uptime(host.db, 'a', 30 * DAY_MS, now)).percent).to.equal(62.5)
     expect((await uptimes(host.db, ['a', 'never-checked'], now)).get('a')).to.deep.equal({ d1: 75, d7: 50, d30: 62.5 })
     expect((await uptime(host.db, 'never-checked', DAY_MS, now)).percent).to.equal(null)
+  })
+
+  it('each check keeps the board\'s figures on the status row, and the migration that added them fills them in', async () => {
+    await host.db('service_status').insert({ service_name: 'a', display_name: 'A', source: 'check', interval_ms: 60_000 })
+    await seed([
+      ...check('a', new Date(now.getTime() - 40 * 60_000), true, 10),
+      ...check('a', new Date(now.getTime() - 30 * 60_000), false, null),
+      ...check('a', new Date(now.getTime() - 3 * DAY_MS), false, null),
+      ...check('a', new Date(now.getTime() - 20 * DAY_MS), true, 10),
+    ])
+    // With this check: 24 h 2 of 3 up, 7 d 2 of 4, 30 d 3 of 5.
+    await host.db.transaction((trx) => recordResult(trx, ctx.events, 'a', { ok: true, responseTimeMs: 20, message: 'OK' }, now, { failuresBeforeIncident: 3, degradedAboveMs: 5000 }))
+    const board = async () => (await boardData(host.db, { id: '1', role: 'ADMIN' } as Viewer, new Date(now.getTime() + 5 * 60_000))).rows[0]
+    const kept = await board()
+    expect([kept.d1, kept.d7, kept.d30]).to.deep.equal(['66.66 %', '50.00 %', '60.00 %'])
+    expect(kept.sparkline).to.contain('<polyline')
+    // No history is read per view: the figures are the row's, whatever the history says now.
+    await host.db('service_metrics').del()
+    expect(await board()).to.deep.equal(kept)
+
+    await host.db('service_metrics').insert(check('a', new Date(now.getTime() - 40 * 60_000), true, 10))
+    await figuresMigration.down(host.db)
+    await figuresMigration.up(host.db)
+    const filled = await board()
+    expect([filled.d1, filled.d7, filled.d30]).to.deep.equal(['100.00 %', '100.00 %', '100.00 %'])
   })
 
   it('rolls complete hours up, keeps the figures, and deletes raw rows past retention', async () => {
