@@ -78,6 +78,14 @@ describe('in a real browser: sign-in, htmx forms and the live stream', function 
     expect(await page.locator('#hello-form .alert-ok').count()).to.equal(0)
     const rows = await host.db('jobs').where({ name: 'hello.greet' }).select('payload')
     expect(rows.map((r: { payload: { message: string } }) => r.payload.message)).to.include('no script needed')
+
+    // The dashboard's cards load with htmx; without it each is a link to the card as a page.
+    await visit(page, `${host.url}/`)
+    expect(await page.textContent('#hello-widget-greetings')).not.to.contain('Loading')
+    await page.click('#hello-widget-greetings a:has-text("Open Greetings")')
+    await page.waitForURL(`${host.url}/widgets/hello/greetings`)
+    await waitForVisible(page, '#hello-count')
+    await expectAccessible(page)
     await context.close()
   })
 })
