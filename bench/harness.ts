@@ -96,6 +96,27 @@ export async function signIn(app: MediaNest, who: { email?: string; name?: strin
   return { cookie: session, userId }
 }
 
+/**
+ * The same sign-in as signIn, for a MediaNest in another process (an account already in its
+ * database): GET /login for the CSRF token and mn_anon cookie, POST /login. The mn_session cookie.
+ */
+export async function signInAt(url: string, email: string, password: string): Promise<string> {
+  const page = await fetch(`${url}/login`)
+  const csrf = /<meta name="csrf-token" content="([^"]+)"/.exec(await page.text())?.[1]
+  const anon = page.headers.getSetCookie().map((c) => c.split(';')[0]).find((c) => c.startsWith('mn_anon='))
+  if (!csrf || !anon) throw new Error('GET /login gave no CSRF token or mn_anon cookie')
+
+  const res = await fetch(`${url}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Cookie: anon, 'X-CSRF-Token': csrf },
+    body: new URLSearchParams({ email, password }).toString(),
+  })
+  const session = res.headers.getSetCookie().map((c) => c.split(';')[0]).find((c) => c.startsWith('mn_session='))
+  if (res.status !== 303 || !session) throw new Error(`POST /login answered ${res.status} without a session cookie`)
+  return session
+}
+
 export const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
 
 /** One row per target: the median round by requests/s (its latencies come with it). */
