@@ -36,6 +36,8 @@
   /** Every message above this id is in `kept` (the leader's stream started or was trimmed there). */
   var keptFrom = null
   var askTimer = null
+  /** The listener for answers to the last "anyone visible?" */
+  var onAnswer = null
 
   /** Ids are bigints written in decimal. */
   function compare(a, b) {
@@ -79,14 +81,23 @@
     htmx.swap({ text: '', sourceElement: element, target: element, swap: 'delete' })
   }
 
+  /** Where a relayed message's HTML lands (its <hx-partial>s go to their own targets). */
+  var sink = null
+
   /** Applies a message relayed by the leading tab, as the hx-sse extension applies its own. */
   function apply(message) {
     if (!isNews(message.id)) return
     if (message.event) {
       htmx.trigger(holder, message.event, { data: message.data, id: message.id })
-    } else {
-      htmx.swap({ text: message.data, sourceElement: holder, target: holder, swap: 'innerHTML swapEmpty:false' })
+      return
     }
+    // Not the holder itself: a swap into it would replace this tab's own stream element.
+    if (!sink) {
+      sink = document.createElement('div')
+      sink.hidden = true
+      holder.appendChild(sink)
+    }
+    htmx.swap({ text: message.data, sourceElement: sink, target: sink, swap: 'innerHTML swapEmpty:false' })
   }
 
   // The leader's own stream: the extension applies each message to this page; this
@@ -128,6 +139,9 @@
       if (leading && paused) openStream()
     } else if (message.type === 'anyone-visible') {
       if (!document.hidden) channel.postMessage({ type: 'visible' })
+    } else if (message.type === 'hidden') {
+      // The tab it kept the stream for may have been the last one on screen.
+      if (leading && document.hidden && !paused) letGoUnlessWatched()
     }
   }
 
@@ -150,12 +164,14 @@
   /** Hidden and leading: keep the stream only while some other tab is on screen. */
   function letGoUnlessWatched() {
     var answered = false
-    var onAnswer = function (event) { if (event.data && event.data.type === 'visible') answered = true }
+    clearTimeout(askTimer)
+    if (onAnswer) channel.removeEventListener('message', onAnswer)
+    onAnswer = function (event) { if (event.data && event.data.type === 'visible') answered = true }
     channel.addEventListener('message', onAnswer)
     channel.postMessage({ type: 'anyone-visible' })
-    clearTimeout(askTimer)
     askTimer = setTimeout(function () {
       channel.removeEventListener('message', onAnswer)
+      onAnswer = null
       if (!document.hidden || !leading) return
       if (answered) {
         state('leading-for-others')
@@ -168,14 +184,14 @@
   }
 
   document.addEventListener('visibilitychange', function () {
-    if (document.hidden) {
-      if (leading) letGoUnlessWatched()
+    if (document.hidden && leading) {
+      letGoUnlessWatched()
     } else if (leading) {
       clearTimeout(askTimer)
       if (paused) openStream()
       else state('leading')
     } else {
-      channel.postMessage({ type: 'visible' })
+      channel.postMessage({ type: document.hidden ? 'hidden' : 'visible' })
     }
   })
 
