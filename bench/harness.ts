@@ -4,9 +4,11 @@
 // rate limit raised so it counts but never refuses, a sign-in through the real login form,
 // and the median round of several. Loopback only.
 import http from 'node:http'
+import net from 'node:net'
 import type { AddressInfo } from 'node:net'
 import autocannon from 'autocannon'
 import express from 'express'
+import pg from 'pg'
 import { loadConfig } from '../core/config.ts'
 import { createLogger } from '../core/log.ts'
 import { startMediaNest, type MediaNest } from '../core/server.ts'
@@ -77,19 +79,7 @@ export async function signIn(app: MediaNest, who: { email?: string; name?: strin
     .insert({ email, name: who.name ?? 'Bench', role: who.role ?? 'USER', password_hash: await hashPassword(password) })
     .returning('id')
 
-  const page = await fetch(`${app.url}/login`)
-  const csrf = /<meta name="csrf-token" content="([^"]+)"/.exec(await page.text())?.[1]
-  const anon = page.headers.getSetCookie().map((c) => c.split(';')[0]).find((c) => c.startsWith('mn_anon='))
-  if (!csrf || !anon) throw new Error('GET /login gave no CSRF token or mn_anon cookie')
-
-  const res = await fetch(`${app.url}/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Cookie: anon, 'X-CSRF-Token': csrf },
-    body: new URLSearchParams({ email, password }).toString(),
-  })
-  const session = res.headers.getSetCookie().map((c) => c.split(';')[0]).find((c) => c.startsWith('mn_session='))
-  if (res.status !== 303 || !session) throw new Error(`POST /login answered ${res.status} without a session cookie`)
+  const session = await signInAt(app.url, email, password)
 
   const shell = await fetch(`${app.url}/`, { headers: { Cookie: session }, redirect: 'manual' })
   if (shell.status !== 200) throw new Error(`GET / with the session answered ${shell.status}, not the dashboard`)
@@ -115,6 +105,36 @@ export async function signInAt(url: string, email: string, password: string): Pr
   const session = res.headers.getSetCookie().map((c) => c.split(';')[0]).find((c) => c.startsWith('mn_session='))
   if (res.status !== 303 || !session) throw new Error(`POST /login answered ${res.status} without a session cookie`)
   return session
+}
+
+/** A port free a moment ago on 127.0.0.1, for a server started in another process. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as net.AddressInfo).port
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+export interface BenchDatabase { url: string | undefined; label: string; drop(): Promise<void> }
+
+/**
+ * DATABASE_URL (an existing database, kept) or a new `<prefix>_<pid>` on BENCH_POSTGRES
+ * (default the local server), dropped by drop().
+ */
+export async function freshPostgres(prefix: string): Promise<BenchDatabase & { url: string }> {
+  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, label: 'PostgreSQL (DATABASE_URL)', drop: async () => {} }
+  const server = process.env.BENCH_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+  const name = `${prefix}_${process.pid}`
+  const onServer = async (sql: string) => {
+    const client = new pg.Client({ connectionString: server })
+    await client.connect()
+    try { await client.query(sql) } finally { await client.end() }
+  }
+  await onServer(`create database ${name}`)
+  const url = new URL(server)
+  url.pathname = `/${name}`
+  return { url: url.toString(), label: `PostgreSQL (${name}, made for this run)`, drop: () => onServer(`drop database if exists ${name} with (force)`) }
 }
 
 export const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]

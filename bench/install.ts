@@ -21,12 +21,11 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import type { Knex } from 'knex'
-import pg from 'pg'
 import type { MediaNest } from '../core/server.ts'
 import { generateMediaRequests } from '../seeds/media-requests.ts'
 import { rollUp } from '../plugins/monitor/rollups.ts'
 import { floorHour, DAY_MS, HOUR_MS } from '../plugins/monitor/uptime.ts'
-import { alignColumns, bareExpress, benchMediaNest, loadFromEnv, measure, median, signIn, type Result, type Target } from './harness.ts'
+import { alignColumns, bareExpress, benchMediaNest, freshPostgres, loadFromEnv, measure, median, signIn, type BenchDatabase, type Result, type Target } from './harness.ts'
 
 const LOAD = loadFromEnv(50)
 /** Sequential warm requests per page whose database queries are counted. */
@@ -40,26 +39,9 @@ const SCALE = { people: 200, requests: 10_000, viewerNotifications: 1000, others
 // ---------------------------------------------------------------------------------------
 // The database
 
-interface BenchDatabase { url: string | undefined; label: string; drop(): Promise<void> }
-
 async function freshDatabase(): Promise<BenchDatabase> {
   if (process.env.BENCH_DB === 'pglite') return { url: undefined, label: 'PGlite (embedded, a temporary folder)', drop: async () => {} }
-  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, label: 'PostgreSQL (DATABASE_URL)', drop: async () => {} }
-  const server = process.env.BENCH_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/postgres'
-  const name = `medianest_bench_${process.pid}`
-  const onServer = async (sql: string) => {
-    const client = new pg.Client({ connectionString: server })
-    await client.connect()
-    try { await client.query(sql) } finally { await client.end() }
-  }
-  await onServer(`create database ${name}`)
-  const url = new URL(server)
-  url.pathname = `/${name}`
-  return {
-    url: url.toString(),
-    label: `PostgreSQL (${name}, made for this run)`,
-    drop: () => onServer(`drop database if exists ${name} with (force)`),
-  }
+  return freshPostgres('medianest_bench')
 }
 
 // ---------------------------------------------------------------------------------------

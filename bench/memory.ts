@@ -18,14 +18,13 @@
 // figures, and 1 only when it could not measure (the server died, sign-in failed, a page was not 200).
 import { spawn, type ChildProcessByStdio } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import type { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { hashPassword } from '../core/auth/passwords.ts'
-import { alignColumns, loadFromEnv, measure, median, signInAt, type Load, type Result, type Target } from './harness.ts'
+import { alignColumns, freePort, freshPostgres, loadFromEnv, measure, median, signInAt, type BenchDatabase, type Load, type Result, type Target } from './harness.ts'
 
 const LOAD: Load = { ...loadFromEnv(50), seconds: Number(process.env.BENCH_SECONDS ?? 20), rounds: 1 }
 const IDLE_SECONDS = Number(process.env.MEMORY_IDLE_SECONDS ?? 30)
@@ -47,31 +46,6 @@ function repositoryRoot(): string {
     dir = parent
   }
   return dir
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as net.AddressInfo).port
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
-interface Database { url: string; label: string; drop(): Promise<void> }
-
-async function freshDatabase(): Promise<Database> {
-  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, label: 'PostgreSQL (DATABASE_URL)', drop: async () => {} }
-  const server = process.env.BENCH_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/postgres'
-  const name = `medianest_memory_${process.pid}`
-  const onServer = async (sql: string) => {
-    const client = new pg.Client({ connectionString: server })
-    await client.connect()
-    try { await client.query(sql) } finally { await client.end() }
-  }
-  await onServer(`create database ${name}`)
-  const url = new URL(server)
-  url.pathname = `/${name}`
-  return { url: url.toString(), label: `PostgreSQL (${name}, made for this run)`, drop: () => onServer(`drop database if exists ${name} with (force)`) }
 }
 
 class Server {
@@ -166,7 +140,7 @@ const { flags: NODE_FLAGS, env: START_ENV } = startCommand()
 const launched = `${Object.entries(START_ENV).map(([k, v]) => `${k}=${v} `).join('')}node ${[...NODE_FLAGS, 'build/core/server.js'].join(' ')}`
 const startLoad = loadavg()
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'medianest-memory-'))
-let database: Database | null = null
+let database: (BenchDatabase & { url: string }) | null = null
 let server: Server | null = null
 let cleaning: Promise<void> | null = null
 const cleanup = () => (cleaning ??= (async () => {
@@ -180,7 +154,7 @@ process.once('SIGINT', () => { void cleanup().then(() => process.exit(130)) })
 process.stderr.write(`Node ${process.version}, ${os.cpus().length} CPUs, load ${startLoad}; node flags: ${NODE_FLAGS.join(' ') || '(none)'}\n`)
 try {
   if (!fs.existsSync(path.join(root, 'build/core/server.js'))) throw new Error('no build/core/server.js: run `node scripts/build.js` first')
-  database = await freshDatabase()
+  database = await freshPostgres('medianest_memory')
   // The defaults, as people run them, except the per-user rate limit (so the load counts
   // but is never refused) and youtube's library folder (out of the repository's data/).
   const configFile = path.join(tmp, 'medianest.config.json')

@@ -7,11 +7,11 @@
 // temporary folder, so the first start is a cold one).
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { processTree, treeRssKb, type ProcessInfo } from '../test/support/process-tree.ts'
+import { freePort } from './harness.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const COMMAND = (process.env.STARTUP_COMMAND ?? 'npm start').split(' ').filter(Boolean)
@@ -20,14 +20,6 @@ const IDLE_SECONDS = Number(process.env.STARTUP_IDLE_SECONDS ?? 10)
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 interface Run { healthzMs: number; tree: ProcessInfo[]; rssMb: number; stopMs: number; leftOver: ProcessInfo[]; exit: string }
-
-async function freePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as net.AddressInfo).port
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 async function once(dataDir: string, idleSeconds: number): Promise<Run> {
   const port = await freePort()
