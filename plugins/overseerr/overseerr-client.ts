@@ -122,9 +122,16 @@ export class OverseerrNotSetUp extends HttpError {
   constructor() { super(503, NOT_SET_UP, { expose: true }) }
 }
 
-/** The configured Overseerr, or a 503 in words when there is none (or it is switched off). */
-export async function overseerrClient(ctx: PluginContext<{ timeoutMs: number }>): Promise<OverseerrClient> {
+/** The configured Overseerr, or null when there is none (or it is switched off, or has no API key). */
+export async function overseerrIfSetUp(ctx: PluginContext<{ timeoutMs: number }>): Promise<OverseerrClient | null> {
   const service = await ctx.services.get(OVERSEERR_SERVICE)
-  if (!service || !service.enabled || !service.apiKey) throw new OverseerrNotSetUp()
+  if (!service || !service.enabled || !service.apiKey) return null
   return overseerrClientFor(ctx, service, ctx.config.timeoutMs)
+}
+
+/** The configured Overseerr, or a 503 in words when there is none (for actions; pages say so in a 200). */
+export async function overseerrClient(ctx: PluginContext<{ timeoutMs: number }>): Promise<OverseerrClient> {
+  const client = await overseerrIfSetUp(ctx)
+  if (!client) throw new OverseerrNotSetUp()
+  return client
 }

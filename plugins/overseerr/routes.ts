@@ -3,7 +3,7 @@
 // one handler: a plain page without JavaScript, the fragment for htmx.
 import fs from 'node:fs'
 import { BadInput, Conflict, NotFound, UpstreamError, z, type Request, type Response, type Viewer } from 'medianest/plugin-api'
-import { overseerrClient } from './overseerr-client.ts'
+import { overseerrClient, overseerrIfSetUp } from './overseerr-client.ts'
 import type { OverseerrContext } from './plugin-config.ts'
 import { actorOf, createRequest, findRequest, moveRequest, seasonsOf, SYSTEM, timelineOf, type MediaRequestRow } from './requests.ts'
 import { decodeCursor, encodeCursor, listRequests, requestView } from './request-pages.ts'
@@ -61,8 +61,10 @@ export function overseerrRoutes(ctx: OverseerrContext) {
     })
     if (!checked.ok) return render({ fields: checked.fields, error: checked.message }, 422)
     const { q, page } = checked.data
+    // Not set up yet is a step not taken, not an error: the page says what it needs, and who.
+    const client = await overseerrIfSetUp(ctx)
+    if (!client) return render({ query: q ?? '', notSetUp: { isAdmin: viewer.role === 'ADMIN' } })
     if (!q) return render({ query: '' })
-    const client = await overseerrClient(ctx)
     const search = await searchTitles(ctx.db, client, viewer, q, page)
     const href = (p: number) => `/overseerr?q=${encodeURIComponent(q)}&page=${p}`
     const pager = { prevHref: search.page > 1 ? href(search.page - 1) : null, nextHref: search.page < search.totalPages ? href(search.page + 1) : null }

@@ -36,6 +36,19 @@ describe('plugin conformance suite: refuses broken plugins with a clear message'
     ])
   })
 
+  it('a page that answers "not set up yet" with an error instead of a page', async () => {
+    const problems = await checkPluginConformance({ dir: fixture('unset-upstream') })
+    expect(problems.map((p) => p.split(' with nothing set up')[0])).to.deep.equal([
+      'GET /unset-upstream answered 503 to a person',
+      'GET /unset-upstream answered 503 to an admin',
+      'GET /unset-upstream?q=conformance answered 503 to a person',
+      'GET /unset-upstream?q=conformance answered 503 to an admin',
+      'GET /unset-upstream/find?q=conformance answered 503 to a person',
+      'GET /unset-upstream/find?q=conformance answered 503 to an admin',
+    ])
+    expect(problems[0]).to.include('render the page with what it needs (and, for admins, where to set it up) instead')
+  })
+
   it('passes the plugin that tours every API 1.1 capability', async () => {
     const problems = await checkPluginConformance({ dir: fixture('api-tour') })
     expect(problems).to.deep.equal([])

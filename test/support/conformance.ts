@@ -30,7 +30,7 @@ import { requireAdmin, requireUser } from '../../core/auth/guards.ts'
 import { bounded, type PluginHost } from '../../core/plugins/host.ts'
 import { webhookRoutes } from '../../core/webhooks/routes.ts'
 import { ErrorRecorder } from '../../core/http/error-recorder.ts'
-import { requestContext } from '../../core/http/request-context.ts'
+import { requestContext, setViewer } from '../../core/http/request-context.ts'
 import { checkService } from '../../core/service-checks.ts'
 import { freshDatabase } from './test-db.ts'
 
@@ -227,6 +227,8 @@ export async function checkPluginConformance(options: ConformanceOptions): Promi
       }
     }
 
+    problems.push(...(await checkPagesWithNothingSetUp(name, contributions, viewer)))
+
     const resources = () => countBy(process.getActiveResourcesInfo())
     const before = resources()
     const limit = 30_000
@@ -271,6 +273,60 @@ async function checkWebhooks(name: string, contributions: Contributions, db: Dat
     for (const hook of contributions.webhooks ?? []) {
       const res = await fetch(`http://127.0.0.1:${port}/${name}/hooks/${hook.path}`, { method: 'POST', body: '{}', headers: { 'Content-Type': 'application/json' } })
       if (res.status !== 401) problems.push(`webhook "${hook.id}": a delivery without its secret answered ${res.status}, not 401`)
+    }
+  } finally {
+    server.closeAllConnections()
+    await new Promise((resolve) => server.close(resolve))
+  }
+  return problems
+}
+
+/** The GET paths of a router's own routes that need no parameter ('/', '/requests'). */
+function plainGetPaths(router: unknown): string[] {
+  const stack = (router as { stack?: Array<{ route?: { path?: unknown; methods?: Record<string, boolean> } }> } | undefined)?.stack ?? []
+  return stack.map((layer) => layer.route)
+    .filter((route) => route?.methods?.get && typeof route.path === 'string' && !/[:*(]/.test(route.path))
+    .map((route) => route!.path as string)
+}
+
+/**
+ * On an install where nothing is set up yet (no service added, the default config), every
+ * page the plugin serves answers a person and an admin with a page: "not set up yet" is a
+ * step to take, said in words with who can take it, not an error (a 5xx would also land in
+ * the admin's error log as if something were broken).
+ */
+async function checkPagesWithNothingSetUp(name: string, contributions: Contributions, admin: Viewer): Promise<string[]> {
+  const person: Viewer = { ...admin, id: '00000000-0000-4000-8000-000000000002', email: 'person@example.com', role: 'USER' }
+  let viewer = person
+  const app = express()
+  app.use(requestContext(log))
+  app.use((req, _res, next) => { setViewer(req, viewer); next() })
+  if (contributions.routes) app.use(`/${name}`, contributions.routes)
+  if (contributions.adminRoutes) app.use(`/admin/${name}`, contributions.adminRoutes)
+  app.use((error: { status?: number; message?: string }, _req: Request, res: express.Response, _next: express.NextFunction) => {
+    res.status(error.status ?? 500).send(error.message ?? '')
+  })
+  const pages = [
+    ...plainGetPaths(contributions.routes).map((p) => ({ path: `/${name}${p === '/' ? '' : p}`, who: [person, admin] })),
+    ...plainGetPaths(contributions.adminRoutes).map((p) => ({ path: `/admin/${name}${p === '/' ? '' : p}`, who: [admin] })),
+  ]
+  if (!pages.length) return []
+  const server = app.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as AddressInfo
+  const problems: string[] = []
+  try {
+    // Each page plain and with a search (?q=, the query pages most often take).
+    for (const page of pages.flatMap((p) => [p, { ...p, path: `${p.path}?q=conformance` }])) {
+      for (const who of page.who) {
+        viewer = who
+        // As htmx asks for it: the fragment, so no layout is needed here.
+        const res = await fetch(`http://127.0.0.1:${port}${page.path}`, { redirect: 'manual', headers: { Accept: 'text/html', 'HX-Request': 'true', 'HX-Request-Type': 'partial' } })
+        if (res.status >= 500) {
+          problems.push(`GET ${page.path} answered ${res.status} to ${who.role === 'ADMIN' ? 'an admin' : 'a person'} with nothing set up ` +
+            `("${(await res.text()).slice(0, 120)}"): render the page with what it needs (and, for admins, where to set it up) instead`)
+        }
+      }
     }
   } finally {
     server.closeAllConnections()

@@ -121,10 +121,31 @@ describe('overseerr: failures, the poll, limits and who may see what', function 
     await configureOverseerr(h.host, h.fake.url, 'a-wrong-key')
     page = await client.get('/overseerr?q=failure')
     expect(page.text).to.include('refused MediaNest&#39;s API key (HTTP 403)')
+    // Added without its API key: not set up yet, said in a page, not an error.
     await configureOverseerr(h.host, h.fake.url, null)
     page = await client.get('/overseerr?q=failure')
-    expect(page.status).to.equal(503)
-    expect(page.text).to.include('Overseerr is not set up yet')
+    expect(page.status).to.equal(200)
+    expect(page.text).to.include('Overseerr is not connected yet')
+  })
+
+  it('before Overseerr is added, the search page says what it needs (a 200, nothing in the error log)', async () => {
+    await h.host.db('service_configs').where({ service_name: 'overseerr' }).del()
+    const errorsBefore = await h.host.db('error_logs').count({ n: '*' }).first()
+    const { client: person } = await h.host.signedIn()
+    const { client: admin } = await h.host.signedIn(await h.host.createUser({ role: 'ADMIN' }))
+    for (const path of ['/overseerr', '/overseerr?q=Arrival']) {
+      const seen = await person.get(path)
+      expect(seen.status, path).to.equal(200)
+      expect(seen.text).to.include('an admin has not connected it to MediaNest yet').and.not.include('/admin/services/new')
+      const asAdmin = await admin.get(path)
+      expect(asAdmin.status, path).to.equal(200)
+      expect(asAdmin.text).to.include('href="/admin/services/new?type=overseerr"')
+    }
+    // An htmx search gets the same words in the results region.
+    const fragment = await person.get('/overseerr?q=Arrival', { headers: { 'HX-Request': 'true', 'HX-Request-Type': 'partial' } })
+    expect(fragment.status).to.equal(200)
+    expect(fragment.text).to.include('id="overseerr-results"').and.include('has not connected it')
+    expect(await h.host.db('error_logs').count({ n: '*' }).first()).to.deep.equal(errorsBefore)
   })
 
   it('a request made while Overseerr is down writes nothing', async () => {
