@@ -6,11 +6,18 @@ import { viewerOf } from './http/request-context.ts'
 import type { PluginHost } from './plugins/host.ts'
 import type { ViewEngine } from './views.ts'
 
-export function dashboardRoutes(options: { host: PluginHost; views: ViewEngine; requireUser: RequestHandler }): Router {
+export function dashboardRoutes(options: { host: PluginHost; views: ViewEngine; requireUser: RequestHandler; adminExists: () => Promise<boolean> }): Router {
   const { host, views } = options
   const router = express.Router()
 
-  router.get('/', options.requireUser, async (req, res) => {
+  // A fresh install has nobody to sign in yet: its home page is the setup form. Only asked
+  // when nobody is signed in, so a signed-in page costs nothing for it.
+  const freshInstallToSetup: RequestHandler = async (req, res, next) => {
+    if (viewerOf(req) || req.get('HX-Request') === 'true' || (await options.adminExists())) return next()
+    res.redirect(303, '/setup')
+  }
+
+  router.get('/', freshInstallToSetup, options.requireUser, async (req, res) => {
     const viewer = viewerOf(req)!
     await views.pageOrFragment(req, res, {
       page: 'dashboard', fragment: 'dashboard', title: 'Dashboard',

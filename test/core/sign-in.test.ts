@@ -201,6 +201,9 @@ describe('first admin', function () {
     host = await startTestHost()
     const code = await issueCode(host.db, 'setup', 3600_000, 'ABCD-EFGH-JKLM-NPQR')
     const client = host.client()
+    // A fresh install's home page is the setup form, not a sign-in nobody can use yet.
+    const home = await client.get('/')
+    expect([home.status, home.location]).to.deep.equal([303, '/setup'])
     expect((await client.get('/setup')).status).to.equal(200)
     const wrong = await client.post('/setup', { code: 'WRONG-CODE', email: 'owner@example.com', password: 'a long enough password' })
     expect(wrong.status).to.equal(401)
@@ -220,6 +223,8 @@ describe('first admin', function () {
     expect((await host.client().get('/setup')).status).to.equal(404)
     expect((await host.client().post('/setup', { code, email: 'x@example.com', password: 'a long enough password' })).status).to.equal(404)
     expect(await count(host, 'users')).to.equal(1)
+    const signedOut = await host.client().get('/')
+    expect([signedOut.status, signedOut.location]).to.deep.equal([303, '/login?next=%2F'])
   })
 
   it('refuses a guessable first-admin password at /setup, or one built from the email or name, saying why', async () => {
