@@ -23,7 +23,7 @@ import { passwordChangeGate } from './auth/password-change-gate.ts'
 import { endedSessionGate } from './auth/ended-session.ts'
 import { privatePagesNotStored } from './auth/private-pages.ts'
 import { dashboardRoutes } from './dashboard.ts'
-import { adminExists } from './auth/users.ts'
+import { anyUserExists } from './auth/users.ts'
 import { webhookRoutes } from './webhooks/routes.ts'
 import type { CookiePolicy } from './auth/cookies.ts'
 import type { SessionPolicy } from './auth/sessions.ts'
@@ -106,7 +106,7 @@ export function createApp(parts: AppParts): Express {
   })
 
   app.get('/events', core.guards.requireUser, core.live.handler(viewerOf, apiTokenOf))
-  app.use(dashboardRoutes({ host, views: core.views, requireUser: core.guards.requireUser, adminExists: () => adminExists(core.db.knex) }))
+  app.use(dashboardRoutes({ host, views: core.views, requireUser: core.guards.requireUser, freshInstall: async () => !(await anyUserExists(core.db.knex)) }))
   for (const router of parts.coreRoutes) app.use(router)
   host.mount(app, core.guards, (plugin, def) => createRateLimit({
     db: core.db.knex, endpoint: `${plugin}:${def.id}`, limit: def.limit, windowMs: durationMs(def.window),

@@ -6,14 +6,14 @@ import { viewerOf } from './http/request-context.ts'
 import type { PluginHost } from './plugins/host.ts'
 import type { ViewEngine } from './views.ts'
 
-export function dashboardRoutes(options: { host: PluginHost; views: ViewEngine; requireUser: RequestHandler; adminExists: () => Promise<boolean> }): Router {
+export function dashboardRoutes(options: { host: PluginHost; views: ViewEngine; requireUser: RequestHandler; freshInstall: () => Promise<boolean> }): Router {
   const { host, views } = options
   const router = express.Router()
 
-  // A fresh install has nobody to sign in yet: its home page is the setup form. Only asked
-  // when nobody is signed in, so a signed-in page costs nothing for it.
+  // A fresh install (no account at all) has nobody to sign in yet: its home page is the
+  // setup form. Only asked when nobody is signed in, so a signed-in page costs nothing for it.
   const freshInstallToSetup: RequestHandler = async (req, res, next) => {
-    if (viewerOf(req) || req.get('HX-Request') === 'true' || (await options.adminExists())) return next()
+    if (viewerOf(req) || req.get('HX-Request') === 'true' || !(await options.freshInstall())) return next()
     res.redirect(303, '/setup')
   }
 

@@ -40,6 +40,11 @@ export async function findUserByEmail(db: Knex, email: string): Promise<UserRow 
   return db<UserRow>('users').where({ email: normalizeEmail(email) }).first()
 }
 
+/** False on a fresh install: nobody has an account yet. */
+export async function anyUserExists(db: Knex): Promise<boolean> {
+  return Boolean(await db('users').first('id'))
+}
+
 export async function adminExists(db: Knex): Promise<boolean> {
   return Boolean(await db('users').where({ role: 'ADMIN' }).first('id'))
 }

@@ -90,7 +90,9 @@ describe('production start (npm start, compiled)', function () {
     const first = await start(['npm', 'start'], env)
     expect(compilerIn(first.tree), JSON.stringify(first.tree)).to.deep.equal([])
     const server = first.tree.find((p) => p.pid === first.serverPid)
-    expect(server?.command, JSON.stringify(first.tree)).to.match(/node build\/core\/server\.js$/)
+    // With npm start's memory settings (bench/README.md, the memory section).
+    expect(server?.command, JSON.stringify(first.tree)).to.equal('node --max-semi-space-size=2 build/core/server.js')
+    expect(fs.readFileSync(`/proc/${first.serverPid}/environ`, 'utf8').split('\0')).to.include('MALLOC_ARENA_MAX=2')
     expect(first.tree.map((p) => p.pid)).to.deep.equal([first.child.pid, first.serverPid])
     expect(await terminate(first, first.child.pid!)).to.be.below(5_000)
     expect(first.output()).to.include('SIGTERM received').and.include('MediaNest stopped')
