@@ -77,7 +77,7 @@ export function overseerrAdminRoutes(ctx: OverseerrContext) {
     if (isHtmx(req)) {
       const owner = await ctx.users.get(row.user_id)
       return ctx.views.pageOrFragment(req, res, {
-        page: 'overseerr:admin', fragment: 'overseerr:_queue-row', title: 'Overseerr requests', data: { r: requestView(row, owner?.name ?? owner?.email) },
+        page: 'overseerr:admin', fragment: 'overseerr:_queue-row', title: 'Overseerr requests', data: { r: requestView(row, owner?.name ?? owner?.email), decided: action },
       })
     }
     ctx.http.flash(res, action === 'approve' ? 'approved' : 'rejected')

@@ -67,9 +67,17 @@ describe('in a real browser: the status board follows an outage', function () {
     await visit(page, `${host.url}/monitor/services/web-js`)
     await waitForVisible(page, '#monitor-service li:has-text("Resolved")')
     await waitForVisible(page, 'figure svg[role="img"]')
-    // Test connection shows its result in place.
-    await page.click('button:has-text("Test connection now")')
+    // Test connection shows its result in place, with the keyboard, and the focus on it.
+    await page.focus('button:has-text("Test connection now")')
+    await page.keyboard.press('Enter')
     await waitForText(page, '#monitor-check-result', /Answered HTTP 200/, 20_000)
+    await page.locator('#monitor-check-result [role=status]:focus').waitFor()
+    // Save note: the focus lands on the notice, not on <body>.
+    await page.fill('#monitor-service textarea[name=note]', 'Back after the reboot')
+    await page.focus('button:has-text("Save note")')
+    await page.keyboard.press('Enter')
+    await page.locator('#monitor-service .alert-ok:focus').waitFor()
+    expect(await page.textContent('#monitor-service .alert-ok')).to.include('The note is saved.')
     await expectAccessible(page)
     expect(errors).to.deep.equal([])
     await context.close()

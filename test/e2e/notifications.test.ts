@@ -9,6 +9,7 @@ import { expectAccessible } from '../support/axe.ts'
 import { waitForText, waitForVisible } from '../support/page-waits.ts'
 import type { TestHost } from '../support/test-host.ts'
 import { emit, notificationsHost, settled } from '../plugins/notifications/harness.ts'
+import { startFakeReceiver } from '../support/fake-receiver.ts'
 
 const PHONE = { width: 375, height: 740 }
 
@@ -19,7 +20,8 @@ describe('in a real browser: the notifications bell', function () {
 
   before(async function () {
     if (!browserAvailable()) this.skip()
-    host = await notificationsHost()
+    // People may add their own ntfy targets on loopback (the fake receiver).
+    host = await notificationsHost({ userTargetHosts: { discord: [], ntfy: ['127.0.0.1'] } })
     browser = await launchBrowser()
   })
   after(async () => {
@@ -60,6 +62,35 @@ describe('in a real browser: the notifications bell', function () {
     await waitForText(page, '#notifications-bell-count', '0', 15_000)
     expect(errors).to.deep.equal([])
     await context.close()
+  })
+
+  it('with the keyboard: Save preferences and Send test leave the focus on what they did', async () => {
+    const ntfy = await startFakeReceiver('ntfy')
+    try {
+      const user = await host.createUser({ name: 'Kay' })
+      const { client } = await host.signedIn(user)
+      expect((await client.post('/notifications/preferences/channels', { kind: 'ntfy', name: 'Phone', url: `${ntfy.url}/kay` })).status).to.equal(303)
+      const context = await newTestContext(browser, { viewport: PHONE })
+      const page = await context.newPage()
+      const errors: string[] = []
+      page.on('pageerror', (e) => errors.push(String(e)))
+      await signIn(page, user, '/notifications/preferences')
+
+      await page.focus('#notifications-preferences-form button[type=submit]')
+      await page.keyboard.press('Enter')
+      await page.locator('#notifications-preferences-form .alert-ok:focus').waitFor()
+
+      await page.focus('#notifications-own-channels button:has-text("Send test")')
+      await page.keyboard.press('Enter')
+      await page.locator('#notifications-own-channels [role=status]:focus').waitFor({ timeout: 20_000 })
+      expect(await page.textContent('#notifications-own-channels [role=status]')).to.include('Test sent')
+      expect(ntfy.posts()).to.have.length(1)
+      await expectAccessible(page)
+      expect(errors).to.deep.equal([])
+      await context.close()
+    } finally {
+      await ntfy.close()
+    }
   })
 
   it('without JavaScript: the link shows the count as of each page load; forms still work', async () => {

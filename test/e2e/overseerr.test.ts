@@ -58,8 +58,11 @@ describe('in a real browser: request a movie and follow it until it is in Plex',
     await waitForText(page, '#overseerr-results h3', /Browser \(Live\) Film!/)
     await waitFor('the search in the address bar', () => page.url().includes('q=browser'))
     await expectAccessible(page)
-    await page.click(`#overseerr-action-movie-${tmdbId} button[type=submit]`)
+    // With the keyboard: the outcome takes the focus (the button it replaced is gone).
+    await page.focus(`#overseerr-action-movie-${tmdbId} button[type=submit]`)
+    await page.keyboard.press('Enter')
     await waitForText(page, '#overseerr-outcome', /Requested:/)
+    await page.locator('#overseerr-outcome:focus').waitFor()
     const row = await requestRow(h.host, tmdbId)
     expect(row.status).to.equal('pending')
 
@@ -70,8 +73,10 @@ describe('in a real browser: request a movie and follow it until it is in Plex',
     const adminContext = await newTestContext(browser)
     const adminPage = await signIn(adminContext, h.admin.user)
     await visit(adminPage, `${h.host.url}/admin/overseerr`)
-    await adminPage.click(`#overseerr-queue-${row.id} button:has-text("Approve")`)
+    await adminPage.focus(`#overseerr-queue-${row.id} button:has-text("Approve")`)
+    await adminPage.keyboard.press('Enter')
     await waitForText(adminPage, `#overseerr-queue-${row.id}`, /Approved, sending|Requested in Overseerr/)
+    await adminPage.locator(`#overseerr-queue-${row.id} [role=status]:focus`).waitFor()
     await expectAccessible(adminPage)
 
     await overseerrCompletes(row.id)

@@ -46,8 +46,10 @@ describe('in a real browser: YouTube downloads', function () {
     const { context, page, errors } = await signedInPage(true)
     await visit(page, `${h.host.url}/youtube`)
     await page.fill('#youtube-form-url', h.videos.playlistUrl('e2e-js'))
-    await page.click('#youtube-form button[type=submit]')
+    await page.focus('#youtube-form button[type=submit]')
+    await page.keyboard.press('Enter')
     await waitForText(page, '#youtube-form [role=status]', 'Queued “Phone Playlist”: 2 items.', 30_000)
+    await page.locator('#youtube-form [role=status]:focus').waitFor()
     // Live updates, not a reload: the row says which item, and the bar has moved off zero.
     await waitForText(page, '#youtube-downloads', /item 1 of 2/, 30_000)
     await waitForVisible(page, '#youtube-downloads progress:not([value="0"])', 30_000)
@@ -59,6 +61,19 @@ describe('in a real browser: YouTube downloads', function () {
     await waitForText(page, '#youtube-downloads', /2 files/)
     expect(await page.locator('#youtube-downloads progress').count()).to.equal(0)
     await expectAccessible(page)
+
+    // Cancel, with the keyboard: the card's buttons change, and the focus goes to the notice.
+    h.videos.setPlaylist('e2e-cancel', 'Cancelled List', ['z-one'])
+    h.videos.gate('z-one', 30_000)
+    await page.fill('#youtube-form-url', h.videos.playlistUrl('e2e-cancel'))
+    await page.focus('#youtube-form button[type=submit]')
+    await page.keyboard.press('Enter')
+    await waitForText(page, '#youtube-form [role=status]', /Queued “Cancelled List.*”: 1 item\./, 30_000)
+    await page.focus('#youtube-downloads li:has-text("Cancelled List") button:has-text("Cancel")')
+    await page.keyboard.press('Enter')
+    await waitForText(page, '#youtube-form [role=status]', 'Cancelled.', 30_000)
+    await page.locator('#youtube-form [role=status]:focus').waitFor()
+    h.videos.open()
     // Nothing wider than the phone.
     const width = await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth)
     expect(width).to.be.at.most(PHONE.width)

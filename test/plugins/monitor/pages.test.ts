@@ -104,7 +104,8 @@ describe('monitor: pages, who sees what, and admin actions', function () {
     target.set({ kind: 'up' })
     const res = await admin.post('/admin/monitor/services/nas/check', {}, { htmx: true })
     expect(res.status).to.equal(200)
-    expect(res.text).to.match(/^<p role="status">/)
+    // A fragment alone, whose message takes the focus (the button it answers stays).
+    expect(res.text).to.match(/^<p role="status" tabindex="-1" autofocus>/)
     expect(res.text).to.include('Answered HTTP 200.')
     // It was a real check: recorded, and it resolved the incident.
     expect((await host.db('service_incidents').where({ id: incidentId }).first()).status).to.equal('resolved')
