@@ -5,7 +5,7 @@ import type { Request, Response, Router, RequestHandler } from 'express'
 import type { Logger } from 'winston'
 import type { z } from 'zod'
 
-export const PLUGIN_API_VERSION = '1.4.0'
+export const PLUGIN_API_VERSION = '1.5.0'
 
 export { z } from 'zod'
 export type { Knex, Request, Response, Router, RequestHandler, Logger }
@@ -131,7 +131,18 @@ export interface NavItem {
    * `href` in it, so the entry works without JavaScript. A throw shows the plain link.
    */
   render?(args: WidgetRenderArgs): Promise<string> | string
+  /**
+   * (1.5) Where the header shows it: 'main' (the default) among the sections, which fold
+   * into a menu on a phone; 'indicator' beside the person's menu, always visible (a bell:
+   * keep it to an icon and a count); 'account' in the person's menu (their own settings);
+   * 'admin' in the Admin menu (admins only; the href under /admin/<plugin>).
+   */
+  place?: NavPlace
+  /** (1.5) Order within its place: lower first (default 100; ties keep the plugins' order). */
+  priority?: number
 }
+export type NavPlace = 'main' | 'indicator' | 'account' | 'admin'
+export const NAV_PLACES: readonly NavPlace[] = ['main', 'indicator', 'account', 'admin']
 export interface WidgetRenderArgs { viewer: Viewer; req: Request }
 export interface Widget {
   /** Unique in the plugin; the card's DOM id is `<plugin>-widget-<id>`. */

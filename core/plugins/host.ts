@@ -226,9 +226,11 @@ export class PluginHost {
 
   nav(viewer: Viewer | null): Array<NavItem & { plugin: string }> {
     if (!viewer) return []
-    return this.running().flatMap((p) => (p.contributions.nav ?? [])
-      .filter((n) => !n.role || n.role === viewer.role || viewer.role === 'ADMIN')
-      .map((n) => ({ ...n, plugin: p.name })))
+    const entries = this.running().flatMap((p) => (p.contributions.nav ?? [])
+      .filter((n) => (n.place === 'admin' ? viewer.role === 'ADMIN' : !n.role || n.role === viewer.role || viewer.role === 'ADMIN'))
+      .map((n) => ({ ...n, place: n.place ?? 'main', plugin: p.name })))
+    // Stable: equal priorities keep the plugins' order.
+    return entries.sort((a, b) => (a.priority ?? 100) - (b.priority ?? 100))
   }
 
   /**

@@ -4,7 +4,7 @@ import fs from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import semver from 'semver'
 import { durationMs, describeIssues } from '../config.ts'
-import { PLUGIN_API_VERSION, type Contributions } from '../plugin-api.ts'
+import { NAV_PLACES, PLUGIN_API_VERSION, type Contributions } from '../plugin-api.ts'
 import type { DiscoveredPlugin } from './discover.ts'
 import { EVENT_NAME, EVENT_PATTERN } from '../events.ts'
 import { dependencyOrder } from './order.ts'
@@ -147,6 +147,9 @@ export function validateContributions(name: string, c: Contributions): string[] 
     if (item.id !== undefined && !localId.test(item.id)) problems.push(`${at}: nav id "${item.id}" must be lower-case letters, digits and dashes`)
     if (item.render !== undefined && typeof item.render !== 'function') problems.push(`${at}: nav entry "${item.label}" has a render that is not a function`)
     if (item.render !== undefined && item.id === undefined) problems.push(`${at}: nav entry "${item.label}" renders its own HTML, so it needs an id (its DOM id is <plugin>-nav-<id>)`)
+    if (item.place !== undefined && !NAV_PLACES.includes(item.place)) problems.push(`${at}: nav entry "${item.label}" has place "${item.place}"; use one of ${NAV_PLACES.join(', ')}`)
+    if (item.place === 'admin' && !item.href?.startsWith(`/admin/${name}`)) problems.push(`${at}: nav entry "${item.label}" is in the Admin menu, so its link goes under /admin/${name}`)
+    if (item.priority !== undefined && !Number.isFinite(item.priority)) problems.push(`${at}: nav entry "${item.label}" has a priority that is not a number`)
   }
   unique('nav ids', (c.nav ?? []).flatMap((n) => (n.id === undefined ? [] : [n.id])))
   for (const h of c.on ?? []) {

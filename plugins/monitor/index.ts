@@ -17,7 +17,7 @@ import { widgetData } from './board.ts'
 export default definePlugin({
   name: 'monitor',
   version: '1.0.0',
-  api: '^1.2.0',
+  api: '^1.5.0',
   description: 'Is everything up? Checks, uptime, response-time charts, incidents, Uptime Kuma import.',
   enabledByDefault: true,
   config: monitorConfig,
@@ -29,7 +29,7 @@ export default definePlugin({
     return {
       routes: monitorRoutes(ctx),
       adminRoutes: monitorAdminRoutes(ctx),
-      nav: [{ label: 'Status', href: '/monitor' }],
+      nav: [{ label: 'Status', href: '/monitor', priority: 30 }],
       serviceTypes: [kumaServiceType(ctx), webServiceType(ctx)],
       eventTypes: incidentEventTypes,
       widgets: [{

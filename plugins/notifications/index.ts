@@ -12,7 +12,7 @@ import { deleteReadBefore } from './notifications.ts'
 export default definePlugin({
   name: 'notifications',
   version: '1.0.0',
-  api: '^1.4.0',
+  api: '^1.5.0',
   description: 'An inbox and a live bell for what happens (requests, downloads, incidents), and outbound webhook, Discord and ntfy messages.',
   enabledByDefault: true,
   config: notificationsConfig,
@@ -25,8 +25,9 @@ export default definePlugin({
       routes: notificationsRoutes(ctx),
       adminRoutes: adminRoutes(ctx),
       nav: [
-        { id: 'bell', label: 'Notifications', href: '/notifications', render: ({ viewer }) => renderBell(ctx, viewer.id) },
-        { label: 'Notification channels', href: '/admin/notifications', role: 'ADMIN' },
+        { id: 'bell', label: 'Notifications', href: '/notifications', place: 'indicator', render: ({ viewer }) => renderBell(ctx, viewer.id) },
+        { label: 'Notification settings', href: '/notifications/preferences', place: 'account' },
+        { label: 'Notifications', href: '/admin/notifications', place: 'admin' },
       ],
       // "Send test" posts at once: a person must not turn it into a relay to their own target.
       rateLimits: [{ id: 'send-test', method: 'POST', path: '/preferences/channels/:id/test', limit: 10, window: '10m' }],

@@ -17,7 +17,7 @@ const requestIdPayload = z.object({ requestId: z.uuid() })
 export default definePlugin({
   name: 'overseerr',
   version: '1.0.0',
-  api: '^1.4.0',
+  api: '^1.5.0',
   description: 'Request movies and shows through Overseerr, and follow them until they are in Plex.',
   config: overseerrConfig,
   migrations: new URL('./migrations', import.meta.url),
@@ -27,7 +27,10 @@ export default definePlugin({
     return {
       routes: overseerrRoutes(ctx),
       adminRoutes: overseerrAdminRoutes(ctx),
-      nav: [{ label: 'Requests', href: '/overseerr' }],
+      nav: [
+        { label: 'Requests', href: '/overseerr', priority: 10 },
+        { label: 'Request queue', href: '/admin/overseerr', place: 'admin' },
+      ],
       widgets: [requestsWidget(ctx)],
       serviceTypes: [overseerrServiceType(ctx)],
       webhooks: [overseerrWebhook(ctx)],

@@ -17,7 +17,7 @@ import { recentlyAddedWidget } from './recently-added.ts'
 export default definePlugin({
   name: 'plex-auth',
   version: '1.0.0',
-  api: '^1.2.0',
+  api: '^1.5.0',
   description: 'Sign in with Plex: people with access to your Plex server get in.',
   config: plexAuthConfig,
   migrations: new URL('./migrations', import.meta.url),
@@ -30,6 +30,7 @@ export default definePlugin({
     return {
       routes,
       adminRoutes: adminRoutes(ctx),
+      nav: [{ label: 'Plex sign-in', href: '/admin/plex-auth', place: 'admin' }],
       identityProviders: ['plex'],
       signInMethods: [{
         id: 'plex', label: 'Sign in with Plex', startPath: '/plex-auth/start',

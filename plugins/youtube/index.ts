@@ -25,7 +25,7 @@ const toolsFor = (config: Parameters<typeof createTools>[0], clock: Parameters<t
 export default definePlugin({
   name: 'youtube',
   version: '1.0.0',
-  api: '^1.4.0',
+  api: '^1.5.0',
   description: 'Download YouTube playlists with yt-dlp into the Plex library, with live progress.',
   enabledByDefault: true,
   dependsOn: ['plex-auth'],
@@ -39,7 +39,10 @@ export default definePlugin({
     return {
       routes: youtubeRoutes(ctx, tools),
       adminRoutes: adminRoutes(ctx, tools),
-      nav: [{ label: 'Downloads', href: '/youtube' }],
+      nav: [
+        { label: 'Downloads', href: '/youtube', priority: 20 },
+        { label: 'YouTube', href: '/admin/youtube', place: 'admin' },
+      ],
       rateLimits: [{ id: 'submit', method: 'POST', path: '/', limit: ctx.config.submissionsPerHour, window: '1h' }],
       widgets: [{
         id: 'running',

@@ -44,4 +44,11 @@ describe('plugin nav entries that render their own HTML', function () {
     expect(validateContributions('p', { nav: [{ id: 'Bad Id', label: 'A', href: '/p' }] }).join('\n')).to.include('nav id "Bad Id"')
     expect(validateContributions('p', { nav: [{ id: 'a', label: 'A', href: '/p' }, { id: 'a', label: 'B', href: '/p/b' }] }).join('\n')).to.match(/nav ids.*"a"|duplicate.*a/i)
   })
+
+  it('(1.5) refuses a place that does not exist, an Admin-menu entry outside /admin/<plugin>, a priority that is not a number', () => {
+    expect(validateContributions('p', { nav: [{ label: 'A', href: '/p', place: 'sidebar' as never }] }).join('\n')).to.include('has place "sidebar"; use one of main, indicator, account, admin')
+    expect(validateContributions('p', { nav: [{ label: 'A', href: '/p', place: 'admin' }] }).join('\n')).to.include('is in the Admin menu, so its link goes under /admin/p')
+    expect(validateContributions('p', { nav: [{ label: 'A', href: '/p', priority: Number.NaN }] }).join('\n')).to.include('has a priority that is not a number')
+    expect(validateContributions('p', { nav: [{ label: 'A', href: '/admin/p', place: 'admin', priority: 5 }, { label: 'B', href: '/p', place: 'account' }] })).to.deep.equal([])
+  })
 })

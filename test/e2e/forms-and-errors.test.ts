@@ -89,6 +89,7 @@ describe('in a real browser: errors, focus, double submits and ended sessions', 
       await page.route(LIVE_STREAM, (route) => route.abort())
       await page.goto(`${host.url}/account`)
       await host.db('sessions').where({ user_id: user.id }).del()
+      await page.click('header .account-menu summary')
       await page.click('header button:has-text("Sign out")')
       await page.waitForURL(`${host.url}/login`)
       await page.locator('#login-form').waitFor()

@@ -94,7 +94,9 @@ describe('notifications: facts become inbox rows for exactly the right people', 
   it('the nav shows the unread count as of page load, and the latest five as a fragment', async () => {
     const unread = (await host.db('notifications').where({ user_id: admin1.user.id, read: false }).count('* as n'))[0].n
     const page = await admin1.client.get('/')
-    expect(page.text).to.match(new RegExp(`<li id="notifications-nav-bell" class="nav-rendered"><a href="/notifications" class="notifications-bell">Notifications <span class="badge"><span id="notifications-bell-count">${Number(unread)}</span><span class="visually-hidden"> unread</span>`))
+    // An indicator beside the person's menu (place 'indicator'): the bell, its count, what it is.
+    expect(page.text).to.match(/<div id="notifications-nav-bell" class="nav-rendered indicator">\s*<details class="nav-menu indicator-menu notifications-bell-menu">/)
+    expect(page.text).to.match(new RegExp(`<span class="visually-hidden">Notifications:</span>\\s*<span class="badge"><span id="notifications-bell-count">${Number(unread)}</span><span class="visually-hidden"> unread</span>`))
     const latest = await admin1.client.get('/notifications/latest', { htmx: true })
     expect(latest.status).to.equal(200)
     expect(latest.text).to.not.include('<html')

@@ -1,0 +1,123 @@
+// Issue 29 (3) in a real browser: a header that fits five plugins and a phone. At 390 px
+// it is one line (brand, Menu, the bell, the person's menu, Admin), nothing scrolls
+// sideways, every menu opens from the keyboard and without JavaScript, and what a screen
+// reader hears names each menu. Plugins place their entries (API 1.5): sections in
+// priority order, the bell as an indicator, settings in the person's menu, admin pages
+// in the Admin menu.
+import { expect } from 'chai'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { browserAvailable, launchBrowser, newTestContext } from '../support/browser.ts'
+import { expectAccessible } from '../support/axe.ts'
+import { sessionCookieName } from '../../core/auth/cookies.ts'
+import { startTestHost, type TestHost } from '../support/test-host.ts'
+
+const PHONE = { width: 390, height: 760 }
+
+describe('in a real browser: the header, on a phone and with the keyboard', function () {
+  this.timeout(120_000)
+  let host: TestHost
+  let browser: Browser
+
+  before(async function () {
+    if (!browserAvailable()) this.skip()
+    host = await startTestHost({ firstPartyDefaults: true })
+    browser = await launchBrowser()
+  })
+  after(async () => {
+    await browser?.close()
+    await host?.stop()
+  })
+
+  async function signedIn(role: 'ADMIN' | 'USER', javaScriptEnabled: boolean): Promise<{ context: BrowserContext; page: Page }> {
+    const { client } = await host.signedIn(await host.createUser({ role, name: role === 'ADMIN' ? 'Ada Lovelace-Byron' : 'Bob' }))
+    const context = await newTestContext(browser, { viewport: PHONE, javaScriptEnabled })
+    const cookie = sessionCookieName({ secure: false })
+    await context.addCookies([{ name: cookie, value: client.cookie(cookie)!, url: host.url }])
+    return { context, page: await context.newPage() }
+  }
+
+  /** The tops of the header's visible parts: one line means they are all on it. */
+  async function rows(page: Page): Promise<number[]> {
+    const tops: number[] = []
+    for (const selector of ['.brand', '.sections-menu > summary', '.indicator-menu > summary', '.account-menu > summary', '.admin-menu > summary']) {
+      const part = page.locator(`header ${selector}`)
+      if (!(await part.count())) continue
+      const box = await part.boundingBox()
+      if (box) tops.push(Math.round(box.y + box.height / 2))
+    }
+    return tops
+  }
+
+  for (const javaScriptEnabled of [true, false]) {
+    it(`an admin at 390 px, JavaScript ${javaScriptEnabled ? 'on' : 'off'}: one line, each menu opens and holds what it should`, async () => {
+      const { context, page } = await signedIn('ADMIN', javaScriptEnabled)
+      await page.goto(`${host.url}/overseerr/requests`)
+      const middles = await rows(page)
+      expect(middles).to.have.length(5)
+      expect(Math.max(...middles) - Math.min(...middles), `header parts at ${middles.join(', ')} px`).to.be.at.most(8)
+      expect(await page.evaluate('document.documentElement.scrollWidth')).to.be.at.most(PHONE.width)
+      // The row of sections is for wide screens; here they are in the menu.
+      expect(await page.locator('.sections-row').isVisible()).to.equal(false)
+
+      await page.click('.sections-menu > summary')
+      const sections = page.locator('.sections-menu .nav-menu-panel a')
+      expect(await sections.allTextContents()).to.deep.equal(['Dashboard', 'Requests', 'Downloads', 'Status'])
+      expect(await page.getAttribute('.sections-menu a:has-text("Requests")', 'aria-current')).to.equal('page')
+      await expectAccessible(page)
+      await page.click('.sections-menu > summary')
+
+      await page.click('.account-menu > summary')
+      expect(await page.locator('.account-menu .nav-menu-panel a').allTextContents()).to.deep.equal(['Account', 'Notification settings'])
+      await page.locator('.account-menu button:has-text("Sign out")').waitFor()
+      await page.click('.account-menu > summary')
+
+      await page.click('.admin-menu > summary')
+      // The core's pages, then each plugin's settings by name.
+      expect(await page.locator('.admin-menu .nav-menu-panel a').allTextContents())
+        .to.deep.equal(['Overview', 'People', 'Services', 'Plugins', 'Error log', 'Notifications', 'Plex sign-in', 'Request queue', 'YouTube'])
+      await expectAccessible(page)
+      // At 390 px an open menu still fits.
+      expect(await page.evaluate('document.documentElement.scrollWidth')).to.be.at.most(PHONE.width)
+      await context.close()
+    })
+  }
+
+  it('with the keyboard alone: Tab to Menu, open it, follow a section; what a screen reader hears names each menu', async () => {
+    const { context, page } = await signedIn('ADMIN', true)
+    await page.goto(`${host.url}/`)
+    // Skip link, brand, then the Menu button.
+    await page.keyboard.press('Tab')
+    await page.keyboard.press('Tab')
+    await page.keyboard.press('Tab')
+    await page.locator('.sections-menu > summary:focus').waitFor()
+    await page.keyboard.press('Enter')
+    await page.locator('.sections-menu[open]').waitFor()
+    await page.keyboard.press('Tab')
+    await page.keyboard.press('Tab')
+    await page.locator('.sections-menu a:has-text("Requests"):focus').waitFor()
+    await page.keyboard.press('Enter')
+    await page.waitForURL(`${host.url}/overseerr`)
+
+    const heard = await page.locator('header').ariaSnapshot()
+    expect(heard).to.include('navigation "Main"')
+    // Each menu by its name, with no stray characters (the drawn caret is not read out).
+    expect(heard).to.match(/group: Menu$/m)
+    expect(heard).to.match(/group: "Notifications: \d+ unread"$/m)
+    expect(heard).to.match(/group: "Ada Lovelace-Byron ?: your account"$/m)
+    expect(heard).to.match(/group: Admin$/m)
+    await context.close()
+  })
+
+  it('a person who is not an admin has no Admin menu, and the same one-line header', async () => {
+    const { context, page } = await signedIn('USER', false)
+    await page.goto(`${host.url}/`)
+    expect(await page.locator('.admin-menu').count()).to.equal(0)
+    const middles = await rows(page)
+    expect(middles).to.have.length(4)
+    expect(Math.max(...middles) - Math.min(...middles)).to.be.at.most(8)
+    await page.click('.account-menu > summary')
+    expect(await page.locator('.account-menu .nav-menu-panel a').allTextContents()).to.deep.equal(['Account', 'Notification settings'])
+    await expectAccessible(page)
+    await context.close()
+  })
+})
