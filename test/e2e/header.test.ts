@@ -82,6 +82,21 @@ describe('in a real browser: the header, on a phone and with the keyboard', func
     })
   }
 
+  it('every page of the five plugins and the admin area fits 390 px and passes axe (an admin, JavaScript off)', async () => {
+    const { context, page } = await signedIn('ADMIN', false)
+    const tooWide: string[] = []
+    for (const path of ['/', '/overseerr', '/overseerr/requests', '/youtube', '/monitor', '/notifications', '/notifications/preferences',
+      '/admin/overseerr', '/admin/youtube', '/admin/notifications', '/admin/plex-auth', '/admin/services/new']) {
+      const response = await page.goto(`${host.url}${path}`)
+      expect(response?.status(), path).to.equal(200)
+      const width = Number(await page.evaluate('document.documentElement.scrollWidth'))
+      if (width > PHONE.width) tooWide.push(`${path}: ${width} px`)
+      await expectAccessible(page)
+    }
+    expect(tooWide).to.deep.equal([])
+    await context.close()
+  })
+
   it('with the keyboard alone: Tab to Menu, open it, follow a section; what a screen reader hears names each menu', async () => {
     const { context, page } = await signedIn('ADMIN', true)
     await page.goto(`${host.url}/`)
