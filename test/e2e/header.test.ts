@@ -97,7 +97,7 @@ describe('in a real browser: the header, on a phone and with the keyboard', func
     await context.close()
   })
 
-  it('with the keyboard alone: Tab to Menu, open it, follow a section; what a screen reader hears names each menu', async () => {
+  it('with the keyboard alone: Menu, a section, the bell, the person\'s menu, the Admin menu and a plugin\'s settings; what a screen reader hears names each menu', async () => {
     const { context, page } = await signedIn('ADMIN', true)
     await page.goto(`${host.url}/`)
     // Skip link, brand, then the Menu button.
@@ -112,6 +112,26 @@ describe('in a real browser: the header, on a phone and with the keyboard', func
     await page.locator('.sections-menu a:has-text("Requests"):focus').waitFor()
     await page.keyboard.press('Enter')
     await page.waitForURL(`${host.url}/overseerr`)
+
+    // The bell, the person's menu and the Admin menu, in that order, each opened with Enter.
+    const tabTo = async (selector: string) => {
+      for (let i = 0; i < 12 && !(await page.locator(`${selector}:focus`).count()); i++) await page.keyboard.press('Tab')
+      await page.locator(`${selector}:focus`).waitFor()
+    }
+    await page.locator('header .brand').focus()
+    await tabTo('.indicator-menu > summary')
+    await tabTo('.account-menu > summary')
+    await page.keyboard.press('Enter')
+    await page.keyboard.press('Tab')
+    await page.locator('.account-menu a:has-text("Account"):focus').waitFor()
+    await tabTo('.account-menu button:has-text("Sign out")')
+    await tabTo('.admin-menu > summary')
+    await page.keyboard.press('Enter')
+    await page.keyboard.press('Tab')
+    await page.locator('.admin-menu a:has-text("Overview"):focus').waitFor()
+    await tabTo('.admin-menu a:has-text("Request queue")')
+    await page.keyboard.press('Enter')
+    await page.waitForURL(`${host.url}/admin/overseerr`)
 
     const heard = await page.locator('header').ariaSnapshot()
     expect(heard).to.include('navigation "Main"')
