@@ -30,6 +30,8 @@
   var applied = new Set()
   var channel = null
   var stream = null
+  /** Where a relayed message's HTML lands (its <hx-partial>s go to their own targets). */
+  var sink = null
   var leading = false
   var paused = false
   var kept = []
@@ -80,9 +82,6 @@
     // A 'delete' swap runs htmx's cleanup, which makes the SSE extension abort the request.
     htmx.swap({ text: '', sourceElement: element, target: element, swap: 'delete' })
   }
-
-  /** Where a relayed message's HTML lands (its <hx-partial>s go to their own targets). */
-  var sink = null
 
   /** Applies a message relayed by the leading tab, as the hx-sse extension applies its own. */
   function apply(message) {

@@ -43,15 +43,13 @@ export async function boardData(db: Knex, viewer: Viewer, now: Date) {
     summary: down || slow
       ? `${down} down, ${slow} degraded, ${rows.length - down - slow} of ${rows.length} up or not checked yet.`
       : `All ${rows.length} services up${rows.some((r) => !r.status) ? ' (some not checked yet)' : ''}.`,
-    rows: rows.map((r) => {
-      return {
-        name: r.service_name, domId: domId(r.service_name), displayName: r.display_name, status: r.status,
-        responseTimeMs: r.response_time_ms, openIncident: Boolean(r.open_incident),
-        target: isAdmin ? r.target : null, message: isAdmin ? r.message : null,
-        d1: pct(r.uptime_24h), d7: pct(r.uptime_7d), d30: pct(r.uptime_30d),
-        sparkline: drawnSparkline(r, now, rows.length),
-      }
-    }),
+    rows: rows.map((r) => ({
+      name: r.service_name, domId: domId(r.service_name), displayName: r.display_name, status: r.status,
+      responseTimeMs: r.response_time_ms, openIncident: Boolean(r.open_incident),
+      target: isAdmin ? r.target : null, message: isAdmin ? r.message : null,
+      d1: pct(r.uptime_24h), d7: pct(r.uptime_7d), d30: pct(r.uptime_30d),
+      sparkline: drawnSparkline(r, now, rows.length),
+    })),
   }
 }
 

@@ -4,8 +4,7 @@
 import { expect } from 'chai'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { startTestHost, type TestHost } from '../support/test-host.ts'
-import { browserAvailable, launchBrowser } from '../support/browser.ts'
-import { sessionCookieName } from '../../core/auth/cookies.ts'
+import { browserAvailable, launchBrowser, shareSession } from '../support/browser.ts'
 import type { UserRow } from '../../core/auth/users.ts'
 
 /** The page's live stream, with the mark it was rendered with (/events?since=…). */
@@ -30,7 +29,7 @@ describe('in a real browser: errors, focus, double submits and ended sessions', 
   async function browserFor(user?: UserRow & { password: string }): Promise<{ context: BrowserContext; page: Page; user: UserRow & { password: string }; errors: string[] }> {
     const { client, user: signedIn } = await host.signedIn(user)
     const context = await browser.newContext()
-    await context.addCookies([{ name: sessionCookieName({ secure: false }), value: client.cookie(sessionCookieName({ secure: false }))!, url: host.url }])
+    await shareSession(context, client, host.url)
     const page = await context.newPage()
     const errors: string[] = []
     page.on('pageerror', (e) => errors.push(String(e)))

@@ -6,9 +6,8 @@
 // in the Admin menu.
 import { expect } from 'chai'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { browserAvailable, launchBrowser, newTestContext } from '../support/browser.ts'
+import { browserAvailable, launchBrowser, newTestContext, shareSession } from '../support/browser.ts'
 import { expectAccessible } from '../support/axe.ts'
-import { sessionCookieName } from '../../core/auth/cookies.ts'
 import { startTestHost, type TestHost } from '../support/test-host.ts'
 
 const PHONE = { width: 390, height: 760 }
@@ -31,8 +30,7 @@ describe('in a real browser: the header, on a phone and with the keyboard', func
   async function signedIn(role: 'ADMIN' | 'USER', javaScriptEnabled: boolean): Promise<{ context: BrowserContext; page: Page }> {
     const { client } = await host.signedIn(await host.createUser({ role, name: role === 'ADMIN' ? 'Ada Lovelace-Byron' : 'Bob' }))
     const context = await newTestContext(browser, { viewport: PHONE, javaScriptEnabled })
-    const cookie = sessionCookieName({ secure: false })
-    await context.addCookies([{ name: cookie, value: client.cookie(cookie)!, url: host.url }])
+    await shareSession(context, client, host.url)
     return { context, page: await context.newPage() }
   }
 

@@ -6,10 +6,9 @@
 // another, which replays what was published in between.
 import { expect } from 'chai'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { browserAvailable, launchBrowser, newTestContext } from '../support/browser.ts'
+import { browserAvailable, launchBrowser, newTestContext, shareSession } from '../support/browser.ts'
 import { waitForText } from '../support/page-waits.ts'
 import { waitFor, type TestHost } from 'medianest/testing'
-import { sessionCookieName } from '../../core/auth/cookies.ts'
 import { emit, notificationsHost } from '../plugins/notifications/harness.ts'
 
 const TABS = 10
@@ -41,8 +40,7 @@ describe('in a real browser: one live stream for all the tabs of a browser', fun
     const { client, user } = await host.signedIn()
     const context = await newTestContext(browser)
     contexts.push(context)
-    const cookie = sessionCookieName({ secure: false })
-    await context.addCookies([{ name: cookie, value: client.cookie(cookie)!, url: host.url }])
+    await shareSession(context, client, host.url)
     const streams: Page[] = []
     const errors: string[] = []
     context.on('request', (request) => {

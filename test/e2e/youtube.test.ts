@@ -4,11 +4,10 @@
 // result after reloading (JavaScript off). Every page is axe-checked by visit().
 import { expect } from 'chai'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { browserAvailable, launchBrowser, newTestContext, visit } from '../support/browser.ts'
+import { browserAvailable, launchBrowser, newTestContext, visit, shareSession } from '../support/browser.ts'
 import { expectAccessible } from '../support/axe.ts'
 import { waitForText, waitForVisible } from '../support/page-waits.ts'
 import { waitFor } from '../support/wait-for.ts'
-import { sessionCookieName } from '../../core/auth/cookies.ts'
 import { startHarness, type Harness } from '../plugins/youtube/harness.ts'
 
 const PHONE = { width: 375, height: 740 }
@@ -31,8 +30,7 @@ describe('in a real browser: YouTube downloads', function () {
   async function signedInPage(javaScriptEnabled: boolean): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
     const { client } = await h.host.signedIn()
     const context = await newTestContext(browser, { javaScriptEnabled, viewport: PHONE })
-    const name = sessionCookieName({ secure: false })
-    await context.addCookies([{ name, value: client.cookie(name)!, url: h.host.url }])
+    await shareSession(context, client, h.host.url)
     const page = await context.newPage()
     const errors: string[] = []
     page.on('pageerror', (e) => errors.push(String(e)))

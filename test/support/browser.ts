@@ -21,7 +21,7 @@ export function launchBrowser(): Promise<Browser> {
   })
 }
 
-export { newTestContext, optionsOf, type TestContextOptions } from './browser-contexts.ts'
+export { newTestContext, optionsOf, shareSession, type TestContextOptions } from './browser-contexts.ts'
 
 /** Opens a URL and fails on any serious or critical accessibility violation: the way tests open pages. */
 export async function visit(page: Page, url: string): Promise<Response | null> {

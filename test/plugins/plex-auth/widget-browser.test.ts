@@ -5,10 +5,9 @@ import { expect } from 'chai'
 import type { Browser, Page } from 'playwright-core'
 import { startTestHost, type TestHost } from '../../support/test-host.ts'
 import { startFakePms, type FakePms } from '../../support/fake-pms.ts'
-import { browserAvailable, launchBrowser, newTestContext, visit } from '../../support/browser.ts'
+import { browserAvailable, launchBrowser, newTestContext, visit, shareSession } from '../../support/browser.ts'
 import { waitForVisible } from '../../support/page-waits.ts'
 import { expectAccessible } from '../../support/axe.ts'
-import { sessionCookieName } from '../../../core/auth/cookies.ts'
 import { configurePlex } from './server-setup.ts'
 
 describe('plex-auth: the recently added card in a browser', function () {
@@ -36,8 +35,7 @@ describe('plex-auth: the recently added card in a browser', function () {
   async function signedInPage(javaScriptEnabled: boolean): Promise<Page> {
     const { client } = await host.signedIn()
     const context = await newTestContext(browser, { javaScriptEnabled })
-    const name = sessionCookieName({ secure: false })
-    await context.addCookies([{ name, value: client.cookie(name)!, url: host.url }])
+    await shareSession(context, client, host.url)
     return context.newPage()
   }
 
