@@ -178,17 +178,19 @@ describe('schedules: recurring work', function () {
     let peak = 0
     let runs = 0
     for (const [name, handle] of [['a', db], ['b', other]] as const) {
-      const scheduler = new Scheduler({ db: handle, log, workerId: name, tickMs: 20, leaseMs: () => 150 })
+      // A lease of 450 ms, renewed every 150 ms: a renewal a busy machine delays by 100 ms
+      // must not count as a dead process (with 150 ms leases it did, in one CI run).
+      const scheduler = new Scheduler({ db: handle, log, workerId: name, tickMs: 20, leaseMs: () => 450 })
       schedulers.push(scheduler)
       scheduler.add('test.long', schedule({
         scope: 'cluster',
         every: '100ms',
-        // Six leases long, and a new interval due all along.
-        async run() { runs++; peak = Math.max(peak, ++running); await sleep(200); await sleep(200); await sleep(200); await sleep(200); running-- },
+        // Over four leases long, and a new interval due all along.
+        async run() { runs++; peak = Math.max(peak, ++running); for (let i = 0; i < 10; i++) await sleep(200); running-- },
       }), log)
     }
     for (const s of schedulers) s.start()
-    await waitFor('two runs, one after the other', () => runs >= 2, 5000)
+    await waitFor('two runs, one after the other', () => runs >= 2, 10_000)
     expect(peak).to.equal(1)
   })
 
