@@ -87,7 +87,10 @@ export function signInRoutes(deps: SignInDeps): Router {
     log.warn('auth.passwordLogin is "off" but no plugin offers another way to sign in: admins may still use their password')
   }
 
-  passport.use('medianest-local', new LocalStrategy(
+  // An authenticator of this app's own: passport's default one is shared by the process,
+  // and a second app in it (tests run several) would replace this one's strategy and db.
+  const authenticator = new passport.Passport()
+  authenticator.use('medianest-local', new LocalStrategy(
     { usernameField: 'email', passwordField: 'password', session: false },
     (email, password, done) => {
       void (async () => {
@@ -157,7 +160,7 @@ export function signInRoutes(deps: SignInDeps): Router {
       const invalid = ['email', 'password'].find((n) => (error as BadInput).fields?.[n]) ?? null
       return renderLogin(req, res, 422, { email: String(req.body?.email ?? '').slice(0, 254), error: (error as BadInput).message, invalid, next: safeNext(req.body?.next) })
     }
-    passport.authenticate('medianest-local', { session: false }, (error: unknown, user: UserRow | false) => {
+    authenticator.authenticate('medianest-local', { session: false }, (error: unknown, user: UserRow | false) => {
       void (async () => {
         const email = normalizeEmail(body.email)
         if (error instanceof SuspendedAccount) {
