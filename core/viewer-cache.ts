@@ -11,6 +11,8 @@ import { durationMs } from './config.ts'
 
 export const VIEWER_CACHE_CHANNEL = 'medianest_viewer_cache'
 const EVERYONE = '*'
+/** The payload that empties every cache of every process: data written past the plugins (a seed). */
+export const EVERY_CACHE = '*'
 
 interface Entry<T> { value: Promise<T>; at: number }
 
@@ -69,6 +71,7 @@ export class ViewerCaches {
   }
 
   private drop(payload: string): void {
+    if (payload === EVERY_CACHE) return this.clear()
     const [id, viewerId] = payload.split('\n')
     const store = this.stores.get(id)
     if (!store) return

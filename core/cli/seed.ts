@@ -17,6 +17,7 @@ import { CliError, UsageError } from './cli-error.ts'
 import { checkEmail, checkPassword } from './create-admin.ts'
 import { cliLogger, describeDatabase, loadCliConfig, preparePlugins, withDatabase } from './load.ts'
 import type { CliIo } from './io.ts'
+import { EVERY_CACHE, VIEWER_CACHE_CHANNEL } from '../viewer-cache.ts'
 
 export const seedUsage = `Usage: medianest seed demo [--force] [--admin-email <address>] [--admin-password <text>]
 
@@ -102,6 +103,8 @@ export async function seedCommand(args: string[], io: CliIo): Promise<number> {
       }
       return { report, plugins }
     }), 'Nothing was added.')
+    // A server already running on this database drops what it cached from before the seed.
+    await db.notify(VIEWER_CACHE_CHANNEL, EVERY_CACHE).catch(() => undefined)
     printReport(io, seeded.report, seeded.plugins, before, { email: adminEmail, password: generated ? password : null })
     io.out(`Sign in at ${config.publicUrl ?? `http://<this server>:${config.port}`}/login`)
     return 0
