@@ -81,7 +81,8 @@ export class ViewEngine {
 
   /** The fragment alone for htmx partial requests; otherwise the page inside the layout. */
   async pageOrFragment(req: Request, res: Response, options: PageOrFragmentOptions): Promise<void> {
-    res.vary('HX-Request').vary('HX-Request-Type')
+    if (res.getHeader('Vary') === undefined) res.setHeader('Vary', 'HX-Request, HX-Request-Type')
+    else res.vary('HX-Request').vary('HX-Request-Type')
     const data = options.data ?? {}
     const locals = await this.layoutLocals(req, res)
     let html: string
@@ -91,7 +92,12 @@ export class ViewEngine {
       const body = await this.render(options.page, { ...locals, ...data })
       html = await this.render('layout', { ...locals, title: options.title, body })
     }
-    res.status(options.status ?? 200).type('html').send(html)
+    // Not res.send: it turns the string into a Buffer and sends headers and body as two
+    // chunks; Node writes a string body in one go with the headers (send's ETag is off anyway).
+    res.statusCode = options.status ?? 200
+    res.setHeader('Content-Type', 'text/html; charset=utf-8')
+    res.setHeader('Content-Length', Buffer.byteLength(html))
+    res.end(html)
   }
 
   /** The Views capability of one plugin's context. */

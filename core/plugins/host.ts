@@ -224,13 +224,30 @@ export class PluginHost {
     return this.plugins.filter((p) => p.state === 'started' || (this.phase !== 'started' && p.state === 'registered'))
   }
 
-  nav(viewer: Viewer | null): Array<NavItem & { plugin: string }> {
-    if (!viewer) return []
-    const entries = this.running().flatMap((p) => (p.contributions.nav ?? [])
-      .filter((n) => (n.place === 'admin' ? viewer.role === 'ADMIN' : !n.role || n.role === viewer.role || viewer.role === 'ADMIN'))
-      .map((n) => ({ ...n, place: n.place ?? 'main', plugin: p.name })))
-    // Stable: equal priorities keep the plugins' order.
-    return entries.sort((a, b) => (a.priority ?? 100) - (b.priority ?? 100))
+  /**
+   * Every page asks for the nav and the widgets of its viewer's role: once the plugins have
+   * started, the set cannot change until they stop, so each role's list is made once.
+   */
+  private byRole = new Map<string, { nav: Array<NavItem & { plugin: string; domId?: string }>; widgets: Array<Widget & { plugin: string; domId: string }> }>()
+
+  private forRole(role: Viewer['role']) {
+    const hit = this.phase === 'started' ? this.byRole.get(role) : undefined
+    if (hit) return hit
+    const nav = this.running().flatMap((p) => (p.contributions.nav ?? [])
+      .filter((n) => (n.place === 'admin' ? role === 'ADMIN' : !n.role || n.role === role || role === 'ADMIN'))
+      .map((n) => ({ ...n, place: n.place ?? 'main', plugin: p.name, domId: n.id ? `${p.name}-nav-${n.id}` : undefined })))
+      // Stable: equal priorities keep the plugins' order.
+      .sort((a, b) => (a.priority ?? 100) - (b.priority ?? 100))
+    const widgets = this.running().flatMap((p) => (p.contributions.widgets ?? [])
+      .filter((w) => !w.role || w.role === role || role === 'ADMIN')
+      .map((w) => ({ ...w, plugin: p.name, domId: `${p.name}-widget-${w.id}` })))
+    const made = { nav, widgets }
+    if (this.phase === 'started') this.byRole.set(role, made)
+    return made
+  }
+
+  nav(viewer: Viewer | null): Array<NavItem & { plugin: string; domId?: string }> {
+    return viewer ? this.forRole(viewer.role).nav : []
   }
 
   /**
@@ -240,21 +257,18 @@ export class PluginHost {
    */
   async renderedNav(viewer: Viewer | null, req: Request): Promise<Array<NavItem & { plugin: string; domId?: string; html?: string }>> {
     return Promise.all(this.nav(viewer).map(async (n) => {
-      const domId = n.id ? `${n.plugin}-nav-${n.id}` : undefined
-      if (!n.render || !viewer) return { ...n, domId }
+      if (!n.render || !viewer) return n
       try {
-        return { ...n, domId, html: await n.render({ viewer, req }) }
+        return { ...n, html: await n.render({ viewer, req }) }
       } catch (error) {
         this.log.warn(`${n.plugin}: nav entry "${n.label}" failed to render, showing the plain link: ${(error as Error)?.message ?? error}`)
-        return { ...n, domId }
+        return n
       }
     }))
   }
 
   widgets(viewer: Viewer): Array<Widget & { plugin: string; domId: string }> {
-    return this.running().flatMap((p) => (p.contributions.widgets ?? [])
-      .filter((w) => !w.role || w.role === viewer.role || viewer.role === 'ADMIN')
-      .map((w) => ({ ...w, plugin: p.name, domId: `${p.name}-widget-${w.id}` })))
+    return this.forRole(viewer.role).widgets
   }
 
   widget(plugin: string, id: string): (Widget & { plugin: string; domId: string }) | undefined {
