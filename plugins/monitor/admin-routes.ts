@@ -7,6 +7,7 @@ import { syncTargets } from './service-status.ts'
 import { findIncident, resolveIncident, setNote } from './incidents.ts'
 import { serviceData } from './board.ts'
 import { announceChanges } from './live-board.ts'
+import { boardChanged } from './board-cache.ts'
 
 const noteBody = z.object({
   // Control characters other than line breaks and tabs are refused, not stored.
@@ -27,6 +28,7 @@ export function monitorAdminRoutes(ctx: MonitorContext) {
     const now = ctx.clock.now()
     await syncTargets(ctx.db, targets, now)
     const changes = await checkTarget(ctx, target, now, AbortSignal.timeout(target.timeoutMs + 5000))
+    await boardChanged(ctx)
     await announceChanges(ctx, changes)
     const row = await ctx.db('service_status').where({ service_name: name }).first()
     const result = { status: row?.status ?? null, message: row?.message ?? '', responseTimeMs: row?.response_time_ms ?? null }
@@ -69,7 +71,10 @@ export function monitorAdminRoutes(ctx: MonitorContext) {
       await resolveIncident(trx, ctx.events, current, { serviceName: incident.service_name, displayName: row?.display_name ?? incident.service_name, by: 'admin' }, ctx.clock.now())
       return true
     })
-    if (done) await announceChanges(ctx, [{ name: incident.service_name, before: null, after: 'up', opened: null, resolved: true }])
+    if (done) {
+      await boardChanged(ctx)
+      await announceChanges(ctx, [{ name: incident.service_name, before: null, after: 'up', opened: null, resolved: true }])
+    }
     ctx.http.flash(res, done ? 'resolved' : 'already-resolved')
     back(req, res, incident.service_name)
   })

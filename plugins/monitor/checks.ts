@@ -9,6 +9,7 @@ import { targetsFrom, type Target } from './targets.ts'
 import { claimDue, recordResult, syncTargets, type CheckOutcome, type Recorded } from './service-status.ts'
 import { importKuma } from './uptime-kuma-import.ts'
 import { announceChanges } from './live-board.ts'
+import { boardChanged } from './board-cache.ts'
 
 export interface RoundOptions { only?: string[]; signal?: AbortSignal; force?: boolean }
 
@@ -19,7 +20,7 @@ export async function currentTargets(ctx: MonitorContext): Promise<Target[]> {
 /** Checks every due target (or `only` these; `force` checks them even if not due). Returns how many ran. */
 export async function runDueChecks(ctx: MonitorContext, now: Date, options: RoundOptions = {}): Promise<number> {
   const targets = await currentTargets(ctx)
-  await syncTargets(ctx.db, targets, now)
+  const targetsChanged = await syncTargets(ctx.db, targets, now)
   const wanted = options.only ? targets.filter((t) => options.only!.includes(t.name)) : targets
   if (options.force) {
     await ctx.db('service_status').whereIn('service_name', wanted.map((t) => t.name)).update({ next_check_at: now })
@@ -37,6 +38,7 @@ export async function runDueChecks(ctx: MonitorContext, now: Date, options: Roun
     })
   }
   await queue.onIdle()
+  if (targetsChanged || changes.length) await boardChanged(ctx)
   await announceChanges(ctx, changes)
   return claimed.size
 }

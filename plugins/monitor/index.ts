@@ -13,6 +13,7 @@ import { incidentEventTypes } from './incidents.ts'
 import { webServiceType } from './web-service-type.ts'
 import { kumaServiceType } from './uptime-kuma-service-type.ts'
 import { widgetData } from './board.ts'
+import { boardCache } from './board-cache.ts'
 
 export default definePlugin({
   name: 'monitor',
@@ -26,6 +27,7 @@ export default definePlugin({
   tables: ['service_status', 'service_metrics', 'service_incidents', 'service_metrics_hourly'],
   register(rawCtx) {
     const ctx = rawCtx as MonitorContext
+    boardCache(ctx)
     return {
       routes: monitorRoutes(ctx),
       adminRoutes: monitorAdminRoutes(ctx),

@@ -2,7 +2,8 @@
 // What only admins may see is filtered in board.ts before rendering.
 import { NotFound, z } from 'medianest/plugin-api'
 import type { MonitorContext } from './plugin-config.ts'
-import { boardData, serviceData, type Range } from './board.ts'
+import { serviceData, type Range } from './board.ts'
+import { renderedBoard } from './board-cache.ts'
 
 const rangeQuery = z.object({ range: z.enum(['24h', '7d', '30d']).catch('24h').default('24h') })
 
@@ -19,8 +20,8 @@ export function monitorRoutes(ctx: MonitorContext) {
   router.get('/', async (req, res) => {
     const viewer = ctx.http.mustViewer(req)
     await ctx.views.pageOrFragment(req, res, {
-      page: 'monitor:board', fragment: 'monitor:_board', title: 'Service status',
-      data: await boardData(ctx.db, viewer, ctx.clock.now()),
+      page: 'monitor:board', fragment: 'monitor:_board-cached', title: 'Service status',
+      data: { boardHtml: await renderedBoard(ctx, viewer.role) },
     })
   })
 

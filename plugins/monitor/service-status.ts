@@ -36,26 +36,36 @@ export interface StatusRow {
   sparkline: ChartPoint[] | null
 }
 
-/** Makes the status rows match the targets: new ones due now, gone ones removed (their history ages out). */
-export async function syncTargets(db: Knex, targets: Target[], now: Date): Promise<void> {
+/**
+ * Makes the status rows match the targets: new ones due now, gone ones removed (their
+ * history ages out). Rows already right are left alone (this runs every tick in every
+ * process). Returns whether any row was added, changed or removed.
+ */
+export async function syncTargets(db: Knex, targets: Target[], now: Date): Promise<boolean> {
+  let changed = 0
   if (targets.length) {
     // Rows in name order, as claimDue locks them: every process syncs and claims each
     // tick, and two statements locking the same rows in different orders deadlock.
     const ordered = [...targets].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    await db('service_status')
+    const written = await db('service_status')
       .insert(ordered.map((t) => ({
         service_name: t.name, display_name: t.displayName, source: t.source, target: t.target,
         severity: t.severity, interval_ms: t.intervalMs, next_check_at: now,
       })))
       .onConflict('service_name')
       .merge(['display_name', 'source', 'target', 'severity', 'interval_ms'])
+      .whereRaw(`(service_status.display_name, service_status.source, service_status.target, service_status.severity, service_status.interval_ms)
+        is distinct from (excluded.display_name, excluded.source, excluded.target, excluded.severity, excluded.interval_ms)`)
+      .returning('service_name')
+    changed += written.length
   }
   const names = targets.map((t) => t.name)
-  await db('service_status').whereIn('source', ['service', 'check'])
+  changed += await db('service_status').whereIn('source', ['service', 'check'])
     .modify((q) => { if (names.length) q.whereNotIn('service_name', names) })
     .del()
   // Without an enabled uptime-kuma service there is nothing to mirror.
-  if (!targets.some((t) => t.kind === 'kuma-import')) await db('service_status').where({ source: 'kuma' }).del()
+  if (!targets.some((t) => t.kind === 'kuma-import')) changed += await db('service_status').where({ source: 'kuma' }).del()
+  return changed > 0
 }
 
 /** Claims the due targets among `names`: they are this caller's to check, and nobody else's until their next interval. */

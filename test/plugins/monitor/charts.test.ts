@@ -8,7 +8,8 @@ describe('monitor: server-rendered SVG charts', () => {
   const from = new Date(to.getTime() - 86_400_000)
   const options = { width: 640, height: 200, from, to, label: 'Plex: response time over the last 24 hours' }
   const wellFormed = (svg: string) => {
-    expect(svg).to.match(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"[^>]* role="img" aria-label="[^"]+">/)
+    // The sparkline is inline HTML only, without the xmlns a standalone chart keeps.
+    expect(svg).to.match(/^<svg (xmlns="http:\/\/www.w3.org\/2000\/svg" )?[^>]*role="img" aria-label="[^"]+">/)
     expect(svg).to.match(/<\/svg>$/)
     expect(svg).not.to.match(/NaN|Infinity|undefined/)
     expect(svg).not.to.include('<script')
@@ -45,6 +46,7 @@ describe('monitor: server-rendered SVG charts', () => {
     const spark = sparkline(points, from, to, 'Plex, last 24 hours')
     wellFormed(spark.svg)
     expect(spark.svg.length).to.be.below(10_000)
+    expect(spark.svg).to.match(/<path d="(M\d+ 0v24)+" stroke="#c0392b"/) // the failures, not only a gap
   })
 
   it('escapes a hostile service name in the text alternative', () => {

@@ -2,10 +2,11 @@
 // interval in total, however the two processes' rounds overlap.
 import { expect } from 'chai'
 import { onPostgres } from '../../support/test-db.ts'
+import { waitFor } from '../../support/wait-for.ts'
 import { startTestHost, type TestHost } from '../../support/test-host.ts'
 import type { MonitorContext } from '../../../plugins/monitor/plugin-config.ts'
 import { runDueChecks } from '../../../plugins/monitor/checks.ts'
-import { addService, startMonitorHost, testClock } from './monitor-harness.ts'
+import { addService, signedInAdmin, startMonitorHost, testClock } from './monitor-harness.ts'
 import { startTargetServer, type TargetServer } from './target-server.ts'
 
 describe('monitor: two processes on one PostgreSQL', function () {
@@ -45,5 +46,31 @@ describe('monitor: two processes on one PostgreSQL', function () {
     const counts = await first.db('service_metrics').where({ metric_name: 'up' }).whereIn('service_name', names)
       .groupBy('service_name').select('service_name').count('* as n')
     expect(counts.map((c) => Number(c.n))).to.deep.equal(names.map(() => 3))
+  })
+
+  it('shows in each process the board as the other process last checked it (each keeps it rendered)', async () => {
+    const flaky = await startTargetServer()
+    try {
+      await addService(first, 'board-svc', `${flaky.url}/`)
+      const viewers = [(await signedInAdmin(first)).client, (await signedInAdmin(second)).client]
+      const rowOf = async (client: (typeof viewers)[number]) => {
+        const html = (await client.get('/monitor')).text
+        const start = html.indexOf('id="monitor-row-board-svc"')
+        return start < 0 ? '' : html.slice(start, html.indexOf('</tr>', start))
+      }
+      // Later than anything the other test's clock reached: every target is due.
+      const clock = testClock(new Date(Date.now() + 3_600_000))
+      await runDueChecks(a, clock.now())
+      for (const viewer of viewers) expect(await rowOf(viewer)).to.contain('Up').and.not.contain('Down')
+
+      flaky.set({ kind: 'status', code: 500 })
+      await runDueChecks(a, clock.advance(60_000))
+      // Well inside the cache's 60 s bound: only the first process's notice can have dropped the second's copy.
+      for (const viewer of viewers) {
+        await waitFor('the board of each process to show the failed check', async () => (await rowOf(viewer)).includes('Down'), 5000)
+      }
+    } finally {
+      await flaky.close()
+    }
   })
 })
