@@ -1,13 +1,15 @@
 // The bell: the nav entry's HTML (unread count, latest five) and its live update. A live
 // update carries two <hx-partial>s (the count and the list) so an open drop-down stays open.
 // Its data is in a viewer cache: every page shows the bell, and a warm page asks the
-// database nothing for it. Every change to a person's notifications goes through
-// publishBell, which drops their entry in every process before pushing the new bell.
+// database nothing for it. The same entry holds the first page of the inbox (the bell's
+// five are its top), so /notifications as most people open it asks nothing either. Every
+// change to a person's notifications goes through publishBell, which drops their entry in
+// every process before pushing the new bell.
 import type { ViewerCache } from 'medianest/plugin-api'
 import type { NotificationsContext } from './plugin-config.ts'
-import { latest, unreadCount, type NotificationRow } from './notifications.ts'
+import { inboxPage, unreadCount, type InboxPage, type NotificationRow } from './notifications.ts'
 
-type BellData = { unread: number; items: NotificationRow[] }
+type BellData = { unread: number; items: NotificationRow[]; firstPage: InboxPage }
 
 const caches = new WeakMap<NotificationsContext, ViewerCache<BellData>>()
 
@@ -17,8 +19,12 @@ export function bellCache(ctx: NotificationsContext): ViewerCache<BellData> {
   if (!cache) {
     cache = ctx.viewerCache('bell', {
       async load(userId) {
-        const [unread, items] = await Promise.all([unreadCount(ctx.db, userId), latest(ctx.db, userId, 5)])
-        return { unread, items }
+        const [unread, firstPage] = await Promise.all([
+          unreadCount(ctx.db, userId),
+          inboxPage(ctx.db, userId, { unreadOnly: false, after: null, limit: ctx.config.pageSize }),
+        ])
+        // pageSize is at least 5.
+        return { unread, items: firstPage.rows.slice(0, 5), firstPage }
       },
     })
     caches.set(ctx, cache)

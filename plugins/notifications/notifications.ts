@@ -39,10 +39,6 @@ export async function unreadCount(db: Knex, userId: string): Promise<number> {
   return Number((row as { count: number }).count)
 }
 
-export async function latest(db: Knex, userId: string, limit = 5): Promise<NotificationRow[]> {
-  return db<NotificationRow>('notifications').where({ user_id: userId }).orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(limit)
-}
-
 export interface PageCursor { createdAt: Date; id: string }
 export interface InboxPage { rows: NotificationRow[]; next: PageCursor | null }
 

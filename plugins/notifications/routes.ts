@@ -33,7 +33,10 @@ export function notificationsRoutes(ctx: NotificationsContext) {
   router.get('/', async (req, res) => {
     const viewer = ctx.http.mustViewer(req)
     const q = ctx.http.parse(listQuery, req.query)
-    const page = await inboxPage(ctx.db, viewer.id, { unreadOnly: q.filter === 'unread', after: decodeCursor(q.before), limit: ctx.config.pageSize })
+    const after = decodeCursor(q.before)
+    const page = q.filter === 'all' && !after
+      ? (await bellData(ctx, viewer.id)).firstPage
+      : await inboxPage(ctx.db, viewer.id, { unreadOnly: q.filter === 'unread', after, limit: ctx.config.pageSize })
     await ctx.views.pageOrFragment(req, res, {
       page: 'notifications:index', fragment: 'notifications:_list', title: 'Notifications',
       data: { filter: q.filter, rows: page.rows, next: page.next ? encodeCursor(page.next) : null, notice: ctx.http.takeFlash(req, res, NOTICES) },
