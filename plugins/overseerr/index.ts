@@ -11,6 +11,7 @@ import { requestsWidget } from './widget.ts'
 import { sendJobFailed, sendRequest } from './sending.ts'
 import { pollOpenRequests, syncOne } from './status-sync.ts'
 import { requestEventTypes } from './event-types.ts'
+import { myRequestsCache } from './my-requests-cache.ts'
 
 const requestIdPayload = z.object({ requestId: z.uuid() })
 
@@ -24,6 +25,7 @@ export default definePlugin({
   views: new URL('./views', import.meta.url),
   tables: ['media_requests', 'media_request_seasons', 'media_request_timeline'],
   register(ctx) {
+    myRequestsCache(ctx)
     return {
       routes: overseerrRoutes(ctx),
       adminRoutes: overseerrAdminRoutes(ctx),

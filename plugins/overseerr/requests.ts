@@ -7,6 +7,7 @@ import { REQUEST_EVENTS, type RequestEventPayload } from './api.ts'
 import type { OverseerrContext } from './plugin-config.ts'
 import { requestView } from './request-pages.ts'
 import { OPEN_STATUSES, type MediaType, type RequestStatus } from './statuses.ts'
+import { myRequestsCache } from './my-requests-cache.ts'
 
 export interface MediaRequestRow {
   id: string
@@ -180,6 +181,7 @@ async function moveInside(
 /** The requester's open pages (their list, the request's page, the dashboard) update their badge. */
 export async function publishChange(ctx: OverseerrContext, row: MediaRequestRow): Promise<void> {
   try {
+    await myRequestsCache(ctx).invalidate(row.user_id)
     const html = await ctx.views.render('overseerr:_live-status', { r: requestView(row) })
     await ctx.live.publish('message', html, { userId: row.user_id })
     await ctx.live.publish('overseerr-queue-changed', '', { role: 'ADMIN' })

@@ -9,6 +9,7 @@ import { actorOf, createRequest, findRequest, moveRequest, seasonsOf, SYSTEM, ti
 import { decodeCursor, encodeCursor, listRequests, requestView } from './request-pages.ts'
 import { MAX_QUERY, MAX_TMDB_ID, posterUrl, searchTitles, yearOf } from './search.ts'
 import { MEDIA_TYPES, MEDIA_TYPE_LABEL, STATUSES, STATUS_LABEL, type MediaType } from './statuses.ts'
+import { myRequestsCache } from './my-requests-cache.ts'
 
 const NOTICES = { requested: 'Requested. You can follow it here.', retried: 'Sent back for approval.' }
 
@@ -126,7 +127,9 @@ export function overseerrRoutes(ctx: OverseerrContext) {
     const filter = ctx.http.parse(listQuery, req.query)
     const after = filter.after ? decodeCursor(filter.after) : null
     if (filter.after && !after) throw new BadInput('That page address is broken; start again from the first page.', { after: 'Not a page position.' })
-    const { rows, more } = await listRequests(ctx.db, { userId: viewer.id, statuses: filter.status ? [filter.status] : undefined, mediaType: filter.type || undefined, after })
+    const { rows, more } = !filter.status && !filter.type && !after
+      ? await myRequestsCache(ctx).get(viewer.id)
+      : await listRequests(ctx.db, { userId: viewer.id, statuses: filter.status ? [filter.status] : undefined, mediaType: filter.type || undefined, after })
     const base = `/overseerr/requests?status=${filter.status}&type=${filter.type}`
     await ctx.views.pageOrFragment(req, res, {
       page: 'overseerr:requests', fragment: 'overseerr:_requests-list', title: 'My requests',

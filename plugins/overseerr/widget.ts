@@ -2,14 +2,15 @@
 // admins how many wait for approval.
 import type { Widget } from 'medianest/plugin-api'
 import type { OverseerrContext } from './plugin-config.ts'
-import { countLabel, listRequests, pendingCount, requestView } from './request-pages.ts'
+import { countLabel, pendingCount, requestView } from './request-pages.ts'
+import { myRequestsCache } from './my-requests-cache.ts'
 
 export function requestsWidget(ctx: OverseerrContext): Widget {
   return {
     id: 'requests',
     title: 'Your requests',
     async render({ viewer }) {
-      const { rows } = await listRequests(ctx.db, { userId: viewer.id }, 5)
+      const rows = (await myRequestsCache(ctx).get(viewer.id)).rows.slice(0, 5)
       const pending = viewer.role === 'ADMIN' ? await pendingCount(ctx.db) : null
       return ctx.views.render('overseerr:_widget', { requests: rows.map((r) => requestView(r)), pending, pendingLabel: pending === null ? null : countLabel(pending) })
     },

@@ -2,6 +2,8 @@
 // page, the dashboard card, the nav entry, and the live badge change on the page's stream.
 import { expect } from 'chai'
 import { SseClient } from '../../support/sse-client.ts'
+import { onPostgres } from '../../support/test-db.ts'
+import { startTestHost } from '../../support/test-host.ts'
 import { addMovie, addShow, requestRow, startHarness, waitForStatus, WEBHOOK_SECRET, type Harness } from './harness.ts'
 
 describe('overseerr: my requests, the dashboard card and live status', function () {
@@ -52,6 +54,42 @@ describe('overseerr: my requests, the dashboard card and live status', function 
     const adminCard = await h.admin.client.get('/widgets/overseerr/requests', { htmx: true })
     const pending = Number((await h.host.db('media_requests').where({ status: 'pending' }).count({ n: '*' }))[0].n)
     expect(adminCard.text).to.include(`<strong id="overseerr-widget-pending">${pending}</strong>`)
+  })
+
+  it('keeps my first page per person (no query once warm); a change through any process shows at once', async () => {
+    // On PostgreSQL a second process on the same database: its copy is dropped by the first's NOTIFY.
+    const second = onPostgres ? await startTestHost({ database: h.host.database, plugins: { overseerr: { enabled: true, config: { syncEvery: '1h' } } } }) : null
+    try {
+      const { client, user } = await h.host.signedIn()
+      const elsewhere = second ? (await second.signedIn(user)).client : client
+      const tmdbId = addMovie(h.fake, 'Cached Arrival')
+      await client.post('/overseerr/requests', { mediaType: 'movie', tmdbId: String(tmdbId) })
+      const badgeOf = (html: string) => /Cached Arrival[\s\S]*?class="badge[^"]*"[^>]*>([^<]+)</.exec(html)?.[1]
+      for (const c of [client, elsewhere]) expect(badgeOf((await c.get('/overseerr/requests')).text)).to.equal('Waiting for approval')
+
+      const reads = { n: 0 }
+      const onQuery = (q: { sql: string }) => { if (/from "media_requests"/.test(q.sql)) reads.n += 1 }
+      const db = (second ?? h.host).db
+      db.on('query', onQuery)
+      try {
+        await elsewhere.get('/overseerr/requests')
+        await elsewhere.get('/widgets/overseerr/requests', { htmx: true })
+      } finally {
+        db.off('query', onQuery)
+      }
+      expect(reads.n, 'a warm "my requests" and dashboard card').to.equal(0)
+
+      const row = await requestRow(h.host, tmdbId)
+      expect((await h.admin.client.post(`/admin/overseerr/requests/${row.id}/reject`, { reason: 'Not this one' }, { htmx: true })).status).to.equal(200)
+      for (const c of [client, elsewhere]) {
+        expect(badgeOf((await c.get('/overseerr/requests')).text)).to.equal('Rejected')
+        expect((await c.get('/widgets/overseerr/requests', { htmx: true })).text).to.match(/Cached Arrival[\s\S]*?Rejected/)
+      }
+      // A filtered view reads the table, and agrees.
+      expect((await elsewhere.get('/overseerr/requests?status=rejected')).text).to.include('Cached Arrival')
+    } finally {
+      await second?.stop()
+    }
   })
 
   it('pushes the new badge to the requester’s open page when the status changes', async () => {
