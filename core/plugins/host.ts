@@ -143,6 +143,13 @@ export class PluginHost {
    * rate limits; a disabled plugin's routes answer 404.
    */
   mount(app: Application, guards: CoreServices['guards'], makeLimit: (plugin: string, def: RateLimitDefinition) => RequestHandler): void {
+    // Keyed '<name>' for /<name> and 'admin/<name>' for /admin/<name>.
+    const sites = new Map<string, express.Router>()
+    const site = (prefix: string, ...handlers: RequestHandler[]) => {
+      const router = express.Router()
+      router.use(`/${prefix}`, ...handlers)
+      sites.set(prefix, router)
+    }
     for (const p of this.plugins) {
       const gate: RequestHandler = (_req, _res, next) => {
         if (p.state !== 'started') return next(new NotFound())
@@ -152,9 +159,19 @@ export class PluginHost {
       for (const def of p.contributions.rateLimits ?? []) {
         limits[def.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete'](def.path, makeLimit(p.name, def))
       }
-      if (p.contributions.routes) app.use(`/${p.name}`, gate, limits, p.contributions.routes)
-      if (p.contributions.adminRoutes) app.use(`/admin/${p.name}`, gate, guards.requireAdmin, p.contributions.adminRoutes)
+      if (p.contributions.routes) site(p.name, gate, limits, p.contributions.routes)
+      if (p.contributions.adminRoutes) site(`admin/${p.name}`, gate, guards.requireAdmin, p.contributions.adminRoutes)
     }
+    // One layer for all plugins: the path's first segment (or the one after /admin) picks
+    // the plugin's router, so a page of the fifth plugin does not go through the mounts
+    // of the other four (three layers each, every one a path match). Plugin names are
+    // lower case; Express matches mount paths without regard to case, and so does this.
+    app.use((req, res, next) => {
+      const [, first = '', second = ''] = req.path.toLowerCase().split('/', 3)
+      const router = (first === 'admin' && sites.get(`admin/${second}`)) || sites.get(first)
+      if (!router) return next()
+      router(req, res, next)
+    })
   }
 
   /**
