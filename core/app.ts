@@ -18,6 +18,7 @@ import { refuseNulCharacters } from './http/nul-characters.ts'
 import { healthRoutes } from './http/health.ts'
 import { coreAssets } from './http/static-assets.ts'
 import { compressResponses } from './http/compression.ts'
+import { series } from './http/series.ts'
 import { authenticate } from './auth/authenticate.ts'
 import { passwordChangeGate } from './auth/password-change-gate.ts'
 import { endedSessionGate } from './auth/ended-session.ts'
@@ -58,8 +59,7 @@ export function createApp(parts: AppParts): Express {
   app.set('trust proxy', config.trustProxy)
   app.set('etag', false)
 
-  app.use(requestContext(parts.log))
-  app.use(securityHeaders({ https: parts.cookies.secure }))
+  app.use(series(requestContext(parts.log), securityHeaders({ https: parts.cookies.secure })))
   app.use(healthRoutes(parts.ready, parts.log))
   const assets = coreAssets({ publicDir: PUBLIC_DIR, htmxDist: HTMX_DIST, reloadOnChange: config.logLevel === 'debug' })
   app.use(assets.handler)
@@ -75,19 +75,22 @@ export function createApp(parts: AppParts): Express {
   // is verified by its own secret and never sees a session (core/webhooks/routes.ts).
   app.use(webhookRoutes({ db: core.db.knex, host, recorder: parts.errorRecorder }))
 
-  app.use(cookieParser())
   // Only requests that may carry a body go through the body parsers (they cost every GET otherwise).
   const withBody = (parser: RequestHandler): RequestHandler => (req, res, next) =>
     (req.method === 'GET' || req.method === 'HEAD' ? next() : parser(req, res, next))
-  app.use(withBody(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 200 })))
-  app.use(withBody(express.json({ limit: '1mb' })))
-  app.use(refuseNulCharacters)
-  app.use(authenticate({ db: core.db.knex, policy: parts.sessionPolicy, cookies: parts.cookies, cache: parts.sessionCache }))
-  app.use(privatePagesNotStored)
-  app.use(endedSessionGate(parts.cookies))
-  app.use(csrf.verify)
-  if (parts.authenticatedLimit) app.use(parts.authenticatedLimit)
-  app.use(passwordChangeGate)
+  // Who is asking and whether they may: one layer, in this order, for every request below.
+  app.use(series(
+    cookieParser(),
+    withBody(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 200 })),
+    withBody(express.json({ limit: '1mb' })),
+    refuseNulCharacters,
+    authenticate({ db: core.db.knex, policy: parts.sessionPolicy, cookies: parts.cookies, cache: parts.sessionCache }),
+    privatePagesNotStored,
+    endedSessionGate(parts.cookies),
+    csrf.verify,
+    ...(parts.authenticatedLimit ? [parts.authenticatedLimit] : []),
+    passwordChangeGate,
+  ))
 
   core.views.setLayoutLocals(async (req, res) => {
     const viewer = viewerOf(req)
