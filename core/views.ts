@@ -38,13 +38,19 @@ export class ViewEngine {
     })
     // Names: 'layout' (core), 'hello:index' (plugin hello); includes inside a plugin
     // template may be relative ('./_row') and stay inside that plugin's folder.
-    const resolved = new Map<string, string>()
+    // By the including file, then the name: no key string built per include (a list page
+    // includes its row template once per row).
+    const resolved = new Map<string, Map<string, string>>()
     this.eta.resolvePath = function resolve(template, opts) {
-      const key = `${opts?.filepath ?? ''}\0${template}`
-      const known = cache ? resolved.get(key) : undefined
+      const from = opts?.filepath ?? ''
+      let names = resolved.get(from)
+      const known = cache ? names?.get(template) : undefined
       if (known) return known
       const file = resolveTemplate(template, opts?.filepath)
-      if (cache) resolved.set(key, file)
+      if (cache) {
+        if (!names) resolved.set(from, (names = new Map()))
+        names.set(template, file)
+      }
       return file
     }
     const resolveTemplate = (template: string, from: string | undefined): string => {

@@ -89,7 +89,8 @@ export function sparkline(points: ChartPoint[], from: Date, to: Date, label: str
   const parts: string[] = []
   const failures = cols.filter((c) => c.up !== null && c.up < 1).map((c) => `M${c.x} 0v${height}`)
   if (failures.length) parts.push(`<path d="${failures.join('')}" stroke="#c0392b" stroke-width="1.5"/>`)
-  const line = cols.filter((c) => c.ms !== null).map((c) => `${c.x},${r1(height - 2 - ((c.ms as number) / max) * (height - 4))}`)
+  // Whole pixels: a 24-pixel-high line shows no tenth of one, and 50 rows of them are most of the board.
+  const line = cols.filter((c) => c.ms !== null).map((c) => `${c.x},${Math.round(height - 2 - ((c.ms as number) / max) * (height - 4))}`)
   if (line.length > 1) parts.push(`<polyline points="${line.join(' ')}" fill="none" stroke="currentColor" stroke-width="1"/>`)
   const svg = `<svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${esc(summary)}">${parts.join('')}</svg>`
   return { svg, summary }

@@ -4,9 +4,10 @@
 // which drops its requester's entry in every process (ctx.viewerCache).
 import type { ViewerCache } from 'medianest/plugin-api'
 import type { OverseerrContext } from './plugin-config.ts'
-import { listRequests } from './request-pages.ts'
+import { listRequests, requestView, type RequestView } from './request-pages.ts'
 
-type FirstPage = Awaited<ReturnType<typeof listRequests>>
+/** The rows, and what the pages render of them (made once: dates turned into text cost every view). */
+type FirstPage = Awaited<ReturnType<typeof listRequests>> & { views: RequestView[] }
 
 const caches = new WeakMap<OverseerrContext, ViewerCache<FirstPage>>()
 
@@ -14,7 +15,12 @@ const caches = new WeakMap<OverseerrContext, ViewerCache<FirstPage>>()
 export function myRequestsCache(ctx: OverseerrContext): ViewerCache<FirstPage> {
   let cache = caches.get(ctx)
   if (!cache) {
-    cache = ctx.viewerCache('my-requests', { load: (userId) => listRequests(ctx.db, { userId }) })
+    cache = ctx.viewerCache('my-requests', {
+      async load(userId) {
+        const page = await listRequests(ctx.db, { userId })
+        return { ...page, views: page.rows.map((r) => requestView(r)) }
+      },
+    })
     caches.set(ctx, cache)
   }
   return cache

@@ -127,14 +127,15 @@ export function overseerrRoutes(ctx: OverseerrContext) {
     const filter = ctx.http.parse(listQuery, req.query)
     const after = filter.after ? decodeCursor(filter.after) : null
     if (filter.after && !after) throw new BadInput('That page address is broken; start again from the first page.', { after: 'Not a page position.' })
-    const { rows, more } = !filter.status && !filter.type && !after
+    const { rows, more, views } = !filter.status && !filter.type && !after
       ? await myRequestsCache(ctx).get(viewer.id)
       : await listRequests(ctx.db, { userId: viewer.id, statuses: filter.status ? [filter.status] : undefined, mediaType: filter.type || undefined, after })
+        .then((page) => ({ ...page, views: page.rows.map((r) => requestView(r)) }))
     const base = `/overseerr/requests?status=${filter.status}&type=${filter.type}`
     await ctx.views.pageOrFragment(req, res, {
       page: 'overseerr:requests', fragment: 'overseerr:_requests-list', title: 'My requests',
       data: {
-        requests: rows.map((r) => requestView(r)), filter, statuses: STATUSES.map((s) => ({ value: s, label: STATUS_LABEL[s] })),
+        requests: views, filter, statuses: STATUSES.map((s) => ({ value: s, label: STATUS_LABEL[s] })),
         types: MEDIA_TYPES.map((t) => ({ value: t, label: MEDIA_TYPE_LABEL[t] })),
         pager: { firstHref: after ? base : null, nextHref: more ? `${base}&after=${encodeURIComponent(encodeCursor(rows[rows.length - 1]))}` : null },
         notice: ctx.http.takeFlash(req, res, NOTICES),

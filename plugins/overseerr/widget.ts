@@ -2,7 +2,7 @@
 // admins how many wait for approval.
 import type { Widget } from 'medianest/plugin-api'
 import type { OverseerrContext } from './plugin-config.ts'
-import { countLabel, pendingCount, requestView } from './request-pages.ts'
+import { countLabel, pendingCount } from './request-pages.ts'
 import { myRequestsCache } from './my-requests-cache.ts'
 
 export function requestsWidget(ctx: OverseerrContext): Widget {
@@ -10,9 +10,9 @@ export function requestsWidget(ctx: OverseerrContext): Widget {
     id: 'requests',
     title: 'Your requests',
     async render({ viewer }) {
-      const rows = (await myRequestsCache(ctx).get(viewer.id)).rows.slice(0, 5)
+      const requests = (await myRequestsCache(ctx).get(viewer.id)).views.slice(0, 5)
       const pending = viewer.role === 'ADMIN' ? await pendingCount(ctx.db) : null
-      return ctx.views.render('overseerr:_widget', { requests: rows.map((r) => requestView(r)), pending, pendingLabel: pending === null ? null : countLabel(pending) })
+      return ctx.views.render('overseerr:_widget', { requests, pending, pendingLabel: pending === null ? null : countLabel(pending) })
     },
   }
 }
