@@ -4,7 +4,6 @@
 // TypeScript compiler: npm, then the server as one node process.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -12,17 +11,10 @@ import { expect } from 'chai'
 import { processTree, type ProcessInfo } from '../support/process-tree.ts'
 import { freshDatabase, initializedDataDir, onPostgres, type TestDatabase } from '../support/test-db.ts'
 import { waitFor } from '../support/wait-for.ts'
+import { freePort } from '../support/ports.ts'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/plugins/${name}`, import.meta.url))
-
-async function freePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as net.AddressInfo).port
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 interface Started { child: ChildProcess; port: number; output: () => string; serverPid: number; tree: ProcessInfo[] }
 

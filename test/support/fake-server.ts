@@ -6,6 +6,7 @@
 // of their own on the helpers at the end (one request record, one listen, one stop).
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { listenOnFreePort } from './ports.ts'
 
 /** One request as it arrived, for assertions like "the token travelled only in a header". */
 export interface RecordedRequest {
@@ -107,7 +108,8 @@ export async function startFakeServer(handle: FakeHandler): Promise<FakeServer> 
     server.closeAllConnections()
   })
 
-  await listen(0)
+  // Off the ephemeral range: down() and up() take the same port again (support/ports.ts).
+  await listenOnFreePort(listen)
   const port = (server.address() as AddressInfo).port
 
   return {

@@ -5,7 +5,6 @@
 // stalled them for 15 minutes), and a target that went down meanwhile gets its incident.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -14,17 +13,11 @@ import pg from 'pg'
 import { freshDatabase, onPostgres, type TestDatabase } from '../../support/test-db.ts'
 import { waitFor } from '../../support/wait-for.ts'
 import { startTargetServer, type TargetServer } from './target-server.ts'
+import { freePort } from '../../support/ports.ts'
 
 const root = fileURLToPath(new URL('../../..', import.meta.url))
 
 interface Server { child: ChildProcess; out: () => string; exited: Promise<void> }
-
-const freePort = () => new Promise<number>((resolve) => {
-  const s = net.createServer().listen(0, '127.0.0.1', () => {
-    const port = (s.address() as net.AddressInfo).port
-    s.close(() => resolve(port))
-  })
-})
 
 async function startServer(env: NodeJS.ProcessEnv): Promise<Server> {
   const { NODE_OPTIONS: _tsx, ...inherited } = process.env

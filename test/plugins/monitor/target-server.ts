@@ -3,6 +3,7 @@
 // a redirect loop, a 50 MB body, a reset connection. Stops at once, even mid-hang.
 import http from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import { listenOnFreePort } from '../../support/ports.ts'
 
 export type Mode =
   | { kind: 'up'; body?: string }
@@ -70,7 +71,8 @@ export async function startTargetServer(initial: Mode = { kind: 'up' }): Promise
     for (const s of sockets) s.destroy()
     await closed
   }
-  const port = await listen(0)
+  // Off the ephemeral range: down() and up() take the same port again (support/ports.ts).
+  const port = await listenOnFreePort(listen)
   const target: TargetServer = {
     url: `http://127.0.0.1:${port}`, port, hits: 0,
     set(m) { mode = m },

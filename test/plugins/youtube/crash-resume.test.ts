@@ -6,7 +6,6 @@
 // completes the playlist with every file exactly once, byte for byte.
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -16,6 +15,7 @@ import { startFakeVideoHost, type FakeVideoHost } from '../../support/fake-video
 import { TestClient } from '../../support/http-client.ts'
 import { waitFor } from '../../support/wait-for.ts'
 import { noYtDlpLeft, spyYtDlp, ytDlpProcesses } from './harness.ts'
+import { freePort } from '../../support/ports.ts'
 
 const root = fileURLToPath(new URL('../../..', import.meta.url))
 
@@ -36,13 +36,6 @@ function startServer(env: NodeJS.ProcessEnv): Promise<Server> {
     void exited.then(() => { clearTimeout(timer); reject(new Error(`MediaNest exited during start:\n${out}`)) })
   })
 }
-
-const freePort = () => new Promise<number>((resolve) => {
-  const s = net.createServer().listen(0, '127.0.0.1', () => {
-    const port = (s.address() as net.AddressInfo).port
-    s.close(() => resolve(port))
-  })
-})
 
 describe('youtube: nothing lost on a crash or a restart', function () {
   this.timeout(300_000)

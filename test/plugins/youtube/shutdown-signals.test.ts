@@ -6,7 +6,6 @@
 // process to stop; the next start resumes it.
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -17,17 +16,11 @@ import { TestClient } from '../../support/http-client.ts'
 import { processTree } from '../../support/process-tree.ts'
 import { waitFor } from '../../support/wait-for.ts'
 import { noYtDlpLeft, spyYtDlp, ytDlpProcesses } from './harness.ts'
+import { freePort } from '../../support/ports.ts'
 
 const root = fileURLToPath(new URL('../../..', import.meta.url))
 
 interface Started { npm: ChildProcess; serverPid: number; out: () => string; exited: Promise<number | null> }
-
-const freePort = () => new Promise<number>((resolve) => {
-  const s = net.createServer().listen(0, '127.0.0.1', () => {
-    const port = (s.address() as net.AddressInfo).port
-    s.close(() => resolve(port))
-  })
-})
 
 /** `npm start` as a terminal runs it: the leader of a process group of its own. */
 async function npmStart(env: NodeJS.ProcessEnv): Promise<Started> {
