@@ -16,12 +16,15 @@ import { normalizeEmail } from './auth/users.ts'
 import { viewerOf } from './http/request-context.ts'
 import { accountRoutes } from './account/routes.ts'
 import { adminRoutes } from './admin/routes.ts'
+import { SetupGuide } from './setup-guide.ts'
 
 export interface AccountsFeature {
   routes: Router[]
   authenticatedLimit: RequestHandler
   schedules: ScheduleDefinition[]
   setupCode: string | null
+  /** The first admin's setup guide: its page is an admin route, its card on the dashboard. */
+  guide: SetupGuide
   /** Writes what the buffered rate limit counted and stops its timer. */
   stop(): Promise<void>
 }
@@ -71,13 +74,15 @@ export async function accountsFeature(options: {
     store: authenticatedStore, limit: all.limit, windowMs: durationMs(all.window),
     skip: (req) => !viewerOf(req) || req.path === '/events',
   })
+  const guide = new SetupGuide(db, host, log, core.viewerCaches)
   const routes: Router[] = [
     signInRoutes({ db, views: core.views, host, log, cookies, sessionPolicy, signed: core.session.signed, loginLimit, passwordLogin: config.auth.passwordLogin }),
     accountRoutes({ db, views: core.views, log, cookies, sessionPolicy, requireUser: core.guards.requireUser, resetLimit: loginLimit.reset, bootstrapAdminEmail: config.bootstrapAdmin?.email ?? null }),
     adminRoutes({
       db, views: core.views, log, host, secrets: core.secrets, requireAdmin: core.guards.requireAdmin, publicUrl: config.publicUrl, cookies,
       emit: (event, payload, options) => core.bus.emit(event, payload, options),
+      guide,
     }),
   ]
-  return { routes, authenticatedLimit, schedules: [], setupCode, stop: () => authenticatedStore.shutdown() }
+  return { routes, authenticatedLimit, schedules: [], setupCode, guide, stop: () => authenticatedStore.shutdown() }
 }

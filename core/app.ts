@@ -30,6 +30,7 @@ import type { CookiePolicy } from './auth/cookies.ts'
 import type { SessionPolicy } from './auth/sessions.ts'
 import type { SessionCache } from './auth/session-cache.ts'
 import { wantsFragment } from './views.ts'
+import type { SetupGuide } from './setup-guide.ts'
 
 const PUBLIC_DIR = fileURLToPath(new URL('../public', import.meta.url))
 const require = createRequire(import.meta.url)
@@ -46,6 +47,8 @@ export interface AppParts {
   sessionCache: SessionCache
   /** Core routers that need a viewer (accounts, admin…), mounted before the plugins. */
   coreRoutes: express.Router[]
+  /** The setup guide's card on an admin's dashboard. */
+  setupGuide?: SetupGuide
   /** Middleware that runs for every signed-in request (the per-user rate limit). */
   authenticatedLimit?: RequestHandler
   ready: () => Promise<{ ok: boolean; detail: Record<string, unknown> }>
@@ -109,7 +112,10 @@ export function createApp(parts: AppParts): Express {
   })
 
   app.get('/events', core.guards.requireUser, core.live.handler(viewerOf, apiTokenOf))
-  app.use(dashboardRoutes({ host, views: core.views, requireUser: core.guards.requireUser, freshInstall: async () => !(await anyUserExists(core.db.knex)) }))
+  app.use(dashboardRoutes({
+    host, views: core.views, requireUser: core.guards.requireUser, freshInstall: async () => !(await anyUserExists(core.db.knex)),
+    guideCard: async () => (parts.setupGuide ? parts.setupGuide.cardFor() : null),
+  }))
   for (const router of parts.coreRoutes) app.use(router)
   host.mount(app, core.guards, (plugin, def) => createRateLimit({
     db: core.db.knex, endpoint: `${plugin}:${def.id}`, limit: def.limit, windowMs: durationMs(def.window),

@@ -5,8 +5,13 @@ import { NotFound } from './plugin-api.ts'
 import { viewerOf } from './http/request-context.ts'
 import type { PluginHost } from './plugins/host.ts'
 import type { ViewEngine } from './views.ts'
+import type { GuideCard } from './setup-guide.ts'
 
-export function dashboardRoutes(options: { host: PluginHost; views: ViewEngine; requireUser: RequestHandler; freshInstall: () => Promise<boolean> }): Router {
+export function dashboardRoutes(options: {
+  host: PluginHost; views: ViewEngine; requireUser: RequestHandler; freshInstall: () => Promise<boolean>
+  /** The setup guide's progress for an admin's dashboard; null when there is nothing left to do. */
+  guideCard: () => Promise<GuideCard | null>
+}): Router {
   const { host, views } = options
   const router = express.Router()
 
@@ -21,7 +26,10 @@ export function dashboardRoutes(options: { host: PluginHost; views: ViewEngine; 
     const viewer = viewerOf(req)!
     await views.pageOrFragment(req, res, {
       page: 'dashboard', fragment: 'dashboard', title: 'Dashboard',
-      data: { widgets: host.widgets(viewer).map(({ plugin, id, title, domId }) => ({ plugin, id, title, domId })) },
+      data: {
+        widgets: host.widgets(viewer).map(({ plugin, id, title, domId }) => ({ plugin, id, title, domId })),
+        guide: viewer.role === 'ADMIN' ? await options.guideCard() : null,
+      },
     })
   })
 

@@ -5,7 +5,7 @@ import type { Request, Response, Router, RequestHandler } from 'express'
 import type { Logger } from 'winston'
 import type { z } from 'zod'
 
-export const PLUGIN_API_VERSION = '1.5.0'
+export const PLUGIN_API_VERSION = '1.6.0'
 
 export { z } from 'zod'
 export type { Knex, Request, Response, Router, RequestHandler, Logger }
@@ -151,6 +151,35 @@ export interface Widget {
   role?: Role
   /** Returns the card's inner HTML (render a fragment template with ctx.views.render). */
   render(args: WidgetRenderArgs): Promise<string> | string
+}
+/**
+ * One step of the first admin's setup guide (1.6): something this plugin needs before
+ * people get what it offers, with its state read live each time the guide is shown.
+ */
+export interface SetupStep {
+  /** Unique in the plugin: lower-case letters, digits and dashes. */
+  id: string
+  /** What to do, as a short imperative: "Connect Overseerr". */
+  title: string
+  /** What people get once it is done, in one sentence. */
+  why: string
+  /** The form that does it (a path of this site: your admin page, the service form…). */
+  href: string
+  /** Lower comes first in the guide (default 100). */
+  priority?: number
+  /**
+   * Read from your own tables or settings, not from the network: the guide asks every
+   * step at once and gives each 3 s. A throw or a timeout shows as "needs attention".
+   */
+  state(): Promise<SetupState> | SetupState
+}
+export interface SetupState {
+  /** 'done', 'attention' (set up but not working: say why in `detail`), or 'todo'. */
+  status: 'done' | 'attention' | 'todo'
+  /** One sentence shown beside the step: what was found, or what is wrong. */
+  detail?: string
+  /** Where to fix it now, when not the step's href (the existing service's form, say). */
+  href?: string
 }
 export interface JobRunContext {
   signal: AbortSignal
@@ -328,6 +357,8 @@ export interface Contributions {
   identityProviders?: string[]
   /** Machine-to-machine POSTs at /<plugin>/hooks/<path> (1.1). */
   webhooks?: WebhookDefinition[]
+  /** Steps of the first admin's setup guide (1.6). */
+  setupSteps?: SetupStep[]
 }
 
 // ---------- webhooks (1.1): another server calls us; no cookie, no CSRF, a secret instead

@@ -157,6 +157,7 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
     const app = createApp({
       config, log, core, host, csrf, cookies, sessionPolicy, sessionCache,
       coreRoutes: accounts.routes,
+      setupGuide: accounts.guide,
       authenticatedLimit: accounts.authenticatedLimit,
       errorRecorder,
       ready: async () => {

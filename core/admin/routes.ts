@@ -15,6 +15,8 @@ import { userAdminRoutes } from './users.ts'
 import { serviceAdminRoutes } from './services.ts'
 import { errorLogRoutes } from './error-log.ts'
 import { pluginsPageRoutes } from './plugins-page.ts'
+import { setupGuideRoutes } from './setup-guide-routes.ts'
+import type { SetupGuide } from '../setup-guide.ts'
 
 export interface AdminDeps {
   db: Knex
@@ -27,6 +29,7 @@ export interface AdminDeps {
   cookies: CookiePolicy
   /** The core's event bus, for its lifecycle facts (core.user.*, core.service.updated). */
   emit: Emit
+  guide: SetupGuide
 }
 
 export function adminRoutes(deps: AdminDeps): Router {
@@ -41,6 +44,7 @@ export function adminRoutes(deps: AdminDeps): Router {
   admin.use(serviceAdminRoutes(deps))
   admin.use(errorLogRoutes(deps))
   admin.use(pluginsPageRoutes(deps))
+  admin.use(setupGuideRoutes(deps))
 
   const router = express.Router()
   router.use('/admin', deps.requireAdmin, admin)

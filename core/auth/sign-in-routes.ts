@@ -290,7 +290,8 @@ export function signInRoutes(deps: SignInDeps): Router {
     if (!user) return
     audit(log, 'first admin created', { user: user.id })
     await startSession(deps, req, res, user)
-    sendTo(req, res, '/')
+    // The first admin goes on to what this install needs next.
+    sendTo(req, res, '/admin/guide')
   }, setupRefused)
 
   return router

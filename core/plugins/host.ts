@@ -11,7 +11,7 @@ import {
   type Contributions, type DeclaredEventType, type NavItem, type PluginContext, type PluginDefinition, type RateLimitDefinition,
   type ServiceType, type SignInMethod, type Viewer, type Widget,
 } from '../plugin-api.ts'
-import type { WebhookDefinition } from '../plugin-api.ts'
+import type { SetupStep, WebhookDefinition } from '../plugin-api.ts'
 import { createPluginContext, type CoreServices } from './context.ts'
 import { discoverPlugins, FIRST_PARTY_DIR, type DiscoveredPlugin } from './discover.ts'
 import { pathOf, validateContributions, validatePlugins } from './validate.ts'
@@ -292,6 +292,12 @@ export class PluginHost {
     const p = this.running().find((q) => q.name === plugin)
     const w = p?.contributions.widgets?.find((x) => x.id === id)
     return w && { ...w, plugin, domId: `${plugin}-widget-${id}` }
+  }
+
+  /** Every running plugin's setup steps, by priority (1.6). */
+  setupSteps(): Array<SetupStep & { plugin: string }> {
+    return this.running().flatMap((p) => (p.contributions.setupSteps ?? []).map((s) => ({ ...s, plugin: p.name })))
+      .sort((a, b) => (a.priority ?? 100) - (b.priority ?? 100))
   }
 
   serviceTypes(): Array<ServiceType & { plugin: string }> {

@@ -140,6 +140,16 @@ export function validateContributions(name: string, c: Contributions): string[] 
     if (typeof w.render !== 'function') problems.push(`${at}: widget "${w.id}" has no render function`)
   }
   unique('widgets', (c.widgets ?? []).map((w) => w.id))
+  for (const step of c.setupSteps ?? []) {
+    const named = `${at}: setup step "${step.id}"`
+    if (!localId.test(step.id ?? '')) problems.push(`${named}: the id must be lower-case letters, digits and dashes`)
+    if (typeof step.title !== 'string' || !step.title.trim()) problems.push(`${named} has no title`)
+    if (typeof step.why !== 'string' || !step.why.trim()) problems.push(`${named} does not say what it gives people (why)`)
+    if (typeof step.href !== 'string' || !/^\/[^/]/.test(step.href)) problems.push(`${named}: href must be a path of this site, like /admin/${name}`)
+    if (typeof step.state !== 'function') problems.push(`${named} has no state function`)
+    if (step.priority !== undefined && !Number.isFinite(step.priority)) problems.push(`${named}: priority must be a number`)
+  }
+  unique('setup steps', (c.setupSteps ?? []).map((s) => s.id))
   for (const item of c.nav ?? []) {
     if (item.href !== `/${name}` && !item.href?.startsWith(`/${name}/`) && !item.href?.startsWith(`/admin/${name}`)) {
       problems.push(`${at}: nav link "${item.href}" is outside its prefix /${name}`)

@@ -14,11 +14,12 @@ import { webServiceType } from './web-service-type.ts'
 import { kumaServiceType } from './uptime-kuma-service-type.ts'
 import { widgetData } from './board.ts'
 import { boardCache } from './board-cache.ts'
+import { monitorSetupStep } from './setup-step.ts'
 
 export default definePlugin({
   name: 'monitor',
   version: '1.0.0',
-  api: '^1.5.0',
+  api: '^1.6.0',
   description: 'Is everything up? Checks, uptime, response-time charts, incidents, Uptime Kuma import.',
   enabledByDefault: true,
   config: monitorConfig,
@@ -31,6 +32,7 @@ export default definePlugin({
     return {
       routes: monitorRoutes(ctx),
       adminRoutes: monitorAdminRoutes(ctx),
+      setupSteps: [monitorSetupStep(ctx)],
       nav: [{ label: 'Status', href: '/monitor', priority: 30 }],
       serviceTypes: [kumaServiceType(ctx), webServiceType(ctx)],
       eventTypes: incidentEventTypes,

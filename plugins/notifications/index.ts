@@ -8,11 +8,12 @@ import { takeFact } from './fact-intake.ts'
 import { bellCache, renderBell } from './bell.ts'
 import { deliveryJobFailed, runDelivery } from './deliveries.ts'
 import { deleteReadBefore } from './notifications.ts'
+import { notificationsSetupStep } from './setup-step.ts'
 
 export default definePlugin({
   name: 'notifications',
   version: '1.0.0',
-  api: '^1.5.0',
+  api: '^1.6.0',
   description: 'An inbox and a live bell for what happens (requests, downloads, incidents), and outbound webhook, Discord and ntfy messages.',
   enabledByDefault: true,
   config: notificationsConfig,
@@ -24,6 +25,7 @@ export default definePlugin({
     return {
       routes: notificationsRoutes(ctx),
       adminRoutes: adminRoutes(ctx),
+      setupSteps: [notificationsSetupStep(ctx)],
       nav: [
         { id: 'bell', label: 'Notifications', href: '/notifications', place: 'indicator', render: ({ viewer }) => renderBell(ctx, viewer.id) },
         { label: 'Notification settings', href: '/notifications/preferences', place: 'account' },

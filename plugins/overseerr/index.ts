@@ -12,13 +12,14 @@ import { sendJobFailed, sendRequest } from './sending.ts'
 import { pollOpenRequests, syncOne } from './status-sync.ts'
 import { requestEventTypes } from './event-types.ts'
 import { myRequestsCache } from './my-requests-cache.ts'
+import { overseerrSetupStep } from './setup-step.ts'
 
 const requestIdPayload = z.object({ requestId: z.uuid() })
 
 export default definePlugin({
   name: 'overseerr',
   version: '1.0.0',
-  api: '^1.5.0',
+  api: '^1.6.0',
   description: 'Request movies and shows through Overseerr, and follow them until they are in Plex.',
   config: overseerrConfig,
   migrations: new URL('./migrations', import.meta.url),
@@ -29,6 +30,7 @@ export default definePlugin({
     return {
       routes: overseerrRoutes(ctx),
       adminRoutes: overseerrAdminRoutes(ctx),
+      setupSteps: [overseerrSetupStep(ctx)],
       nav: [
         { label: 'Requests', href: '/overseerr', priority: 10 },
         { label: 'Request queue', href: '/admin/overseerr', place: 'admin' },

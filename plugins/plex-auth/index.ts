@@ -13,11 +13,12 @@ import { createPlexServer } from './plex-server-client.ts'
 import { plexServiceType } from './plex-service-type.ts'
 import { imageProxyRoutes } from './image-proxy.ts'
 import { recentlyAddedWidget } from './recently-added.ts'
+import { plexSetupStep } from './setup-step.ts'
 
 export default definePlugin({
   name: 'plex-auth',
   version: '1.0.0',
-  api: '^1.5.0',
+  api: '^1.6.0',
   description: 'Sign in with Plex: people with access to your Plex server get in.',
   config: plexAuthConfig,
   migrations: new URL('./migrations', import.meta.url),
@@ -30,6 +31,7 @@ export default definePlugin({
     return {
       routes,
       adminRoutes: adminRoutes(ctx),
+      setupSteps: [plexSetupStep(ctx)],
       nav: [{ label: 'Plex sign-in', href: '/admin/plex-auth', place: 'admin' }],
       identityProviders: ['plex'],
       signInMethods: [{

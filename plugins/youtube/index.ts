@@ -12,6 +12,7 @@ import { checkDueFollows } from './follows.ts'
 import { progressView, runningForUser } from './downloads.ts'
 import { eventTypes } from './event-types.ts'
 import { stopAll } from './yt-dlp.ts'
+import { youtubeSetupStep } from './setup-step.ts'
 
 const byDownload = z.object({ downloadId: z.string().uuid() })
 // register() and start() share one Tools per running instance (keyed by its config slice).
@@ -25,7 +26,7 @@ const toolsFor = (config: Parameters<typeof createTools>[0], clock: Parameters<t
 export default definePlugin({
   name: 'youtube',
   version: '1.0.0',
-  api: '^1.5.0',
+  api: '^1.6.0',
   description: 'Download YouTube playlists with yt-dlp into the Plex library, with live progress.',
   enabledByDefault: true,
   dependsOn: ['plex-auth'],
@@ -39,6 +40,7 @@ export default definePlugin({
     return {
       routes: youtubeRoutes(ctx, tools),
       adminRoutes: adminRoutes(ctx, tools),
+      setupSteps: [youtubeSetupStep(ctx, tools)],
       nav: [
         { label: 'Downloads', href: '/youtube', priority: 20 },
         { label: 'YouTube', href: '/admin/youtube', place: 'admin' },

@@ -213,7 +213,7 @@ describe('first admin', function () {
     expect(short.text).to.include('Use at least 12 characters.')
     expect(await count(host, 'users')).to.equal(0)
     const ok = await client.post('/setup', { code: code.toLowerCase(), email: 'Owner@Example.com', password: 'a long enough password' })
-    expect(ok.status).to.equal(303)
+    expect([ok.status, ok.location]).to.deep.equal([303, '/admin/guide'])
     const admin = await host.db('users').first()
     expect(admin).to.include({ email: 'owner@example.com', role: 'ADMIN', requires_password_change: false })
     expect(admin.password_hash).to.match(/^\$argon2id\$v=19\$m=19456,p=1,t=2\$/)
