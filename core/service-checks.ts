@@ -3,7 +3,7 @@
 // (the monitor plugin checks every service without importing the plugins that own
 // them). Whatever happens is turned into a result a person can read; the API key (and
 // any secret field) is scrubbed from it in case a plugin's message repeats it.
-import { UpstreamError, type Secrets, type ServiceTestResult, type ServiceType } from './plugin-api.ts'
+import { UpstreamError, type Secrets, type ServiceConfigRecord, type ServiceTestResult, type ServiceType } from './plugin-api.ts'
 import { bounded } from './plugins/host.ts'
 import { toRecord, type ServiceConfigRow } from './service-configs.ts'
 
@@ -13,19 +13,39 @@ export async function checkService(
   types: ServiceType[], row: ServiceConfigRow, secrets: Secrets,
   options: { timeoutMs?: number; signal?: AbortSignal } = {},
 ): Promise<ServiceTestResult> {
+  const type = typeOf(types, row.service_name)
+  if (!type) return noType(row.service_name)
+  let record: ServiceConfigRecord
+  try {
+    record = toRecord(row, secrets, type.fields)
+  } catch (error) {
+    return { ok: false, message: (error as Error)?.message || String(error), responseTimeMs: 0 }
+  }
+  return checkRecord(types, record, options)
+}
+
+/** A service's type, or the fallback type for a service no plugin claims ("Other"). */
+const typeOf = (types: ServiceType[], name: string) => types.find((t) => t.name === name) ?? types.find((t) => t.fallback)
+const noType = (name: string): ServiceTestResult => ({ ok: false, message: `No enabled plugin knows how to test a '${name}' service.` })
+
+/**
+ * Tests a service as its record says, saved or not: the admin form's "Test" checks what
+ * was typed before anything is stored.
+ */
+export async function checkRecord(
+  types: ServiceType[], record: ServiceConfigRecord,
+  options: { timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<ServiceTestResult> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS
-  // A service no type claims ("Other") is tested by the fallback type, if a plugin has one.
-  const type = types.find((t) => t.name === row.service_name) ?? types.find((t) => t.fallback)
-  if (!type) return { ok: false, message: `No enabled plugin knows how to test a '${row.service_name}' service.` }
-  let hidden: Array<[string, string]> = []
+  const type = typeOf(types, record.serviceName)
+  if (!type) return noType(record.serviceName)
   const began = performance.now()
   const seconds = Math.max(1, Math.round(timeoutMs / 1000))
   const timedOut = `${type.label} did not answer within ${seconds} s.`
+  const secretFields = (type.fields ?? []).filter((f) => f.type === 'secret').map((f) => record.fields[f.name])
+  const hidden = [record.apiKey, ...secretFields].map((v, i) => (typeof v === 'string' ? [v, i === 0 ? '[API key]' : '[secret]'] : null))
+    .filter((v): v is [string, string] => v !== null)
   try {
-    const record = toRecord(row, secrets, type.fields)
-    const secretFields = (type.fields ?? []).filter((f) => f.type === 'secret').map((f) => record.fields[f.name])
-    hidden = [record.apiKey, ...secretFields].map((v, i) => (typeof v === 'string' ? [v, i === 0 ? '[API key]' : '[secret]'] : null))
-      .filter((v): v is [string, string] => v !== null)
     const timeout = AbortSignal.timeout(timeoutMs)
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout
     // The signal asks the plugin to stop; the bound holds even if it does not listen.

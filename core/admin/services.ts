@@ -3,7 +3,7 @@
 // A stored API key never leaves the server: the form says "set" or "not set".
 import express, { type Request, type Response, type Router } from 'express'
 import { z } from 'zod'
-import { BadInput, Conflict, NotFound } from '../plugin-api.ts'
+import { BadInput, Conflict, NotFound, type ServiceConfigRecord, type ServiceTestResult } from '../plugin-api.ts'
 import { parseInput } from '../plugins/context.ts'
 import { requestLog, viewerOf } from '../http/request-context.ts'
 import { wantsFragment } from '../views.ts'
@@ -16,10 +16,12 @@ import {
   createServiceConfig, deleteServiceConfig, findServiceConfigRow, findServiceListItem, listServiceConfigs,
   updateServiceConfig, type ServiceConfigInput, type ServiceListItem,
 } from './service-admin.ts'
-import { checkService } from '../service-checks.ts'
+import { checkRecord, checkService } from '../service-checks.ts'
+import { toRecord } from '../service-configs.ts'
 import { echoFields, fieldViews, readFields, type FieldValue } from './service-fields.ts'
 import { setFlash, takeFlash } from '../http/flash.ts'
 import { ALREADY_SENT, claimSubmission, newFormToken, releaseSubmission } from '../http/one-time-forms.ts'
+import { clock } from '../clock.ts'
 
 const FREE_NAME = /^[a-z][a-z0-9-]{1,63}$/
 const TEXT_FIELDS = ['service_name', 'service_name_other', 'service_url', 'api_key', 'config_data'] as const
@@ -109,6 +111,10 @@ interface ServiceFormView {
   secretsSet: string[]
   error: string | null
   fields: Record<string, string>
+  /** "Test" before saving: what the service answered to what was typed. */
+  test?: ServiceTestResult | null
+  /** A new form with no type asked for: the list starts at "Choose…". */
+  chooseType?: boolean
 }
 
 /** The admin waits for the answer on the page: a little longer than a background check. */
@@ -230,6 +236,33 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
 
   /** "Show the fields for this type" (the form without JS): the same form again, for the chosen type, nothing saved. */
   const wantsFieldsOnly = (body: unknown) => checkboxField(body, 'show_fields')
+  const wantsTest = (body: unknown) => checkboxField(body, 'test')
+
+  /**
+   * "Test" on the form: the service as typed (a key left empty is the stored one when
+   * editing), tested by its plugin and shown beside the form. Nothing is saved.
+   */
+  const testDraft = async (req: Request, res: Response, form: Omit<ServiceFormView, 'error' | 'fields'>, stored: ServiceConfigRecord | null) => {
+    let input: ServiceConfigInput
+    try {
+      input = parseForm(req.body, stored?.serviceName, form.secretsSet)
+    } catch (error) {
+      return refused(req, res, error, form)
+    }
+    const kept = <T>(change: { keep: true } | { clear: true } | { set: string }, old: T | null) => ('set' in change ? change.set : 'keep' in change ? old : null)
+    const secretsTyped = Object.fromEntries(Object.entries(input.fields?.secrets ?? {}).map(([name, change]) => [name, kept(change, stored?.fields[name] ?? null)]))
+    const draft: ServiceConfigRecord = {
+      id: stored?.id ?? 0, serviceName: input.serviceName, serviceUrl: input.serviceUrl,
+      // A key stored for another address is not sent to this one.
+      apiKey: kept(input.apiKey, stored && stored.serviceUrl === input.serviceUrl ? stored.apiKey : null),
+      enabled: input.enabled, configData: input.configData,
+      fields: { ...(input.fields?.values ?? {}), ...secretsTyped } as ServiceConfigRecord['fields'],
+      updatedAt: clock.now(), updatedBy: viewerOf(req)!.id,
+    }
+    const test = await checkRecord(host.serviceTypes(), draft, { timeoutMs: TEST_TIMEOUT_MS })
+    requestLog(req).info(`an unsaved ${input.serviceName} service was tested: ${test.ok ? 'ok' : 'failed'}`)
+    await renderForm(req, res, 200, { ...form, error: null, fields: {}, test })
+  }
 
   /** Back to the list, which says once what happened (a flash: a reload does not repeat it). */
   const saved = (req: Request, res: Response, done: string, options: { replaceHistory?: boolean } = {}) => {
@@ -263,10 +296,11 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
     // ?type= preselects a type (the no-JS way to see its fields from a link).
     const asked = textField(req.query, 'type')
     const offered = host.serviceTypes().filter((t) => !t.fallback)
-    const type = offered.some((t) => t.name === asked) ? asked : offered[0]?.name ?? ''
+    // No type is picked for the admin: the list starts at "Choose…", not at whichever plugin came first.
+    const type = offered.some((t) => t.name === asked) ? asked : null
     await renderForm(req, res, 200, {
-      id: null, storedName: null, keySet: false, secretsSet: [], error: null, fields: {},
-      values: { service_name: type, service_name_other: '', service_url: '', enabled: true, config_data: '{}', fields: {} },
+      id: null, storedName: null, keySet: false, secretsSet: [], error: null, fields: {}, chooseType: type === null,
+      values: { service_name: type ?? '', service_name_other: '', service_url: '', enabled: true, config_data: '{}', fields: {} },
     })
   })
 
@@ -295,6 +329,7 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
     const adminId = viewerOf(req)!.id
     const form = { id: null, storedName: null, keySet: false, secretsSet: [], values: echo(req.body) }
     if (wantsFieldsOnly(req.body)) return renderForm(req, res, 200, { ...form, error: null, fields: {} })
+    if (wantsTest(req.body)) return testDraft(req, res, form, null)
     let input: ServiceConfigInput
     try {
       input = parseForm(req.body)
@@ -334,6 +369,10 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
     const service = await mustFind(serialParam(req, 'service'))
     const shown = { id: service.id, storedName: service.service_name, keySet: service.has_key, secretsSet: service.secret_fields, values: echo(req.body) }
     if (wantsFieldsOnly(req.body)) return renderForm(req, res, 200, { ...shown, error: null, fields: {} })
+    if (wantsTest(req.body)) {
+      const row = await findServiceConfigRow(db, service.id)
+      return testDraft(req, res, shown, row ? toRecord(row, secrets, host.serviceTypes().find((t) => t.name === row.service_name)?.fields) : null)
+    }
     let result: { changedFields: string[]; keyCleared: boolean }
     try {
       result = await updateServiceConfig(db, secrets, emit, service.id, parseForm(req.body, service.service_name, service.secret_fields), viewerOf(req)!.id)
