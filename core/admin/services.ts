@@ -113,6 +113,8 @@ interface ServiceFormView {
   fields: Record<string, string>
   /** "Test" before saving: what the service answered to what was typed. */
   test?: ServiceTestResult | null
+  /** Without JavaScript the tested form comes back without the typed key: say so. */
+  retypeKey?: boolean
   /** A new form with no type asked for: the list starts at "Choose…". */
   chooseType?: boolean
 }
@@ -247,6 +249,8 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
     try {
       input = parseForm(req.body, stored?.serviceName, form.secretsSet)
     } catch (error) {
+      // The Test button's htmx target is the result region: a mistake re-renders the whole form.
+      if (wantsFragment(req)) res.setHeader('HX-Retarget', '#admin-service-form').setHeader('HX-Reswap', 'outerHTML')
       return refused(req, res, error, form)
     }
     const kept = <T>(change: { keep: true } | { clear: true } | { set: string }, old: T | null) => ('set' in change ? change.set : 'keep' in change ? old : null)
@@ -261,7 +265,11 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
     }
     const test = await checkRecord(host.serviceTypes(), draft, { timeoutMs: TEST_TIMEOUT_MS })
     requestLog(req).info(`an unsaved ${input.serviceName} service was tested: ${test.ok ? 'ok' : 'failed'}`)
-    await renderForm(req, res, 200, { ...form, error: null, fields: {}, test })
+    if (wantsFragment(req)) {
+      await views.pageOrFragment(req, res, { page: 'admin/service-form', fragment: 'admin/_service-form-test', data: { test, retype: false } })
+      return
+    }
+    await renderForm(req, res, 200, { ...form, error: null, fields: {}, test, retypeKey: 'set' in input.apiKey })
   }
 
   /** Back to the list, which says once what happened (a flash: a reload does not repeat it). */
