@@ -37,7 +37,7 @@ describe('plex-auth: before a Plex server is set up', function () {
     expect((await client.get('/')).text).to.include('id="plex-auth-widget-sign-in"')
     expect((await client.get('/widgets/plex-auth/sign-in', { htmx: true })).text).to.include('Plex sign-in is not set up')
     const admin = await client.get('/admin/plex-auth')
-    expect(admin.text).to.include('No Plex server is set up').and.include('href="/admin/services/new"')
+    expect(admin.text).to.include('No Plex server is set up').and.include('href="/admin/services/new?type=plex"')
   })
 })
 
