@@ -10,6 +10,8 @@ import { bounded } from './plugins/host.ts'
 import type { ViewerCaches } from './viewer-cache.ts'
 
 const STATE_TIMEOUT_MS = 3000
+/** A path of this site: '//elsewhere.example' is another site's address, not a path. */
+export const SITE_PATH = /^\/(?![/\\])/
 const DISMISSED = 'dismissed'
 const skipMark = (key: string) => `skip:${key}`
 
@@ -71,7 +73,7 @@ export class SetupGuide {
       }
       const skipped = state.status !== 'done' && marks.has(skipMark(key))
       return {
-        key, plugin: s.plugin, id: s.id, title: s.title, why: s.why, href: typeof state.href === 'string' && state.href.startsWith('/') ? state.href : s.href,
+        key, plugin: s.plugin, id: s.id, title: s.title, why: s.why, href: typeof state.href === 'string' && SITE_PATH.test(state.href) ? state.href : s.href,
         status: skipped ? 'skipped' : state.status, detail: state.detail ?? null,
       }
     }))

@@ -11,6 +11,7 @@ import { dependencyOrder } from './order.ts'
 import { validateWebhooks } from '../webhooks/validate.ts'
 import { redactSecrets } from './secret-config.ts'
 import { validateServiceFields } from './service-field-rules.ts'
+import { SITE_PATH } from '../setup-guide.ts'
 
 export const NAME_PATTERN = /^[a-z][a-z0-9-]{1,39}$/
 export const RESERVED_NAMES = new Set([
@@ -145,7 +146,7 @@ export function validateContributions(name: string, c: Contributions): string[] 
     if (!localId.test(step.id ?? '')) problems.push(`${named}: the id must be lower-case letters, digits and dashes`)
     if (typeof step.title !== 'string' || !step.title.trim()) problems.push(`${named} has no title`)
     if (typeof step.why !== 'string' || !step.why.trim()) problems.push(`${named} does not say what it gives people (why)`)
-    if (typeof step.href !== 'string' || !/^\/[^/]/.test(step.href)) problems.push(`${named}: href must be a path of this site, like /admin/${name}`)
+    if (typeof step.href !== 'string' || !SITE_PATH.test(step.href)) problems.push(`${named}: href must be a path of this site, like /admin/${name}`)
     if (typeof step.state !== 'function') problems.push(`${named} has no state function`)
     if (step.priority !== undefined && !Number.isFinite(step.priority)) problems.push(`${named}: priority must be a number`)
   }

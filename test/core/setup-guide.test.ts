@@ -55,11 +55,12 @@ describe('setup guide: what this install needs, step by step', function () {
       'guide-steps-throws': 'Needs attention',
       'guide-steps-hangs': 'Needs attention',
       'guide-steps-odd': 'Needs attention',
+      'guide-steps-elsewhere': 'To do',
       'core-people': 'To do',
     })
     expect(page.text).to.include(`Downloads go to ${library}.`).and.include('Only you have an account so far.')
     expect(page.text).to.include('href="/admin/services/new?type=overseerr"')
-    expect(page.text).not.to.include('the settings table is gone')
+    expect(page.text).not.to.include('the settings table is gone').and.not.include('evil.example')
   })
 
   it('shows a step done as soon as its plugin says so, with the link to the saved form', async () => {
