@@ -103,7 +103,7 @@ export function createApp(parts: AppParts): Express {
       nav: wantsFragment(req) ? [] : await host.renderedNav(viewer, req),
       csrfToken: csrf.token(req, res),
       requestId: requestId(req),
-      currentPath: req.originalUrl.split('?')[0],
+      currentPath: pathOnly(req.originalUrl),
       asset: assets.url,
       // The stream's first connection replays from here: what is published while the page
       // loads is not lost (the browser has no Last-Event-ID yet). No query: it is in memory.
@@ -124,4 +124,9 @@ export function createApp(parts: AppParts): Express {
   app.use(notFoundFallthrough)
   app.use(errorHandler({ recorder: parts.errorRecorder, views: core.views, log: parts.log }))
   return app
+}
+
+const pathOnly = (url: string) => {
+  const q = url.indexOf('?')
+  return q < 0 ? url : url.slice(0, q)
 }

@@ -89,14 +89,16 @@ export class ViewEngine {
   async pageOrFragment(req: Request, res: Response, options: PageOrFragmentOptions): Promise<void> {
     if (res.getHeader('Vary') === undefined) res.setHeader('Vary', 'HX-Request, HX-Request-Type')
     else res.vary('HX-Request').vary('HX-Request-Type')
-    const data = options.data ?? {}
+    // The layout's locals are made afresh for each request: the page's data goes into
+    // them rather than into copies (two spreads a page were a share of its garbage).
     const locals = await this.layoutLocals(req, res)
+    const page = Object.assign({}, locals, options.data)
     let html: string
     if (wantsFragment(req)) {
-      html = await this.render(options.fragment, { ...locals, ...data })
+      html = await this.render(options.fragment, page)
     } else {
-      const body = await this.render(options.page, { ...locals, ...data })
-      html = await this.render('layout', { ...locals, title: options.title, body })
+      const body = await this.render(options.page, page)
+      html = await this.render('layout', Object.assign(locals, { title: options.title, body }))
     }
     // Not res.send: it turns the string into a Buffer and sends headers and body as two
     // chunks; Node writes a string body in one go with the headers (send's ETag is off anyway).

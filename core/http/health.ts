@@ -2,25 +2,30 @@
 // migration ran. Both JSON, no session, no CSRF, cheap enough for a load balancer.
 // Anyone can call them, so /readyz says "ready" or "not ready" and nothing else: the
 // reason (which can name the database's host and port) goes to the process log.
-import express, { type Router } from 'express'
+import type { Request, RequestHandler, Response } from 'express'
 import type { Logger } from 'winston'
 import { throttledWarn } from './database-outage.ts'
 
 const REPORT_EVERY_MS = 30_000
 
-export function healthRoutes(ready: () => Promise<{ ok: boolean; detail: Record<string, unknown> }>, log: Logger): Router {
-  const router = express.Router()
+export function healthRoutes(ready: () => Promise<{ ok: boolean; detail: Record<string, unknown> }>, log: Logger): RequestHandler {
   // A load balancer asks every few seconds; the log hears about it twice a minute.
   const warn = throttledWarn(log, REPORT_EVERY_MS)
-  router.get('/healthz', (_req, res) => {
+  const healthz = (_req: Request, res: Response) => {
     res.setHeader('Cache-Control', 'no-store')
     res.json({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) })
-  })
-  router.get('/readyz', async (_req, res) => {
+  }
+  const readyz = async (_req: Request, res: Response) => {
     res.setHeader('Cache-Control', 'no-store')
     const { ok, detail } = await ready().catch((error: Error) => ({ ok: false, detail: { error: error.message } }))
     if (!ok) warn(`not ready: ${JSON.stringify(detail)}`)
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready' })
-  })
-  return router
+  }
+  // Two exact paths, not a router: every other request passes here on its way in.
+  return (req, res, next) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return next()
+    if (req.path === '/healthz') return healthz(req, res)
+    if (req.path === '/readyz') return readyz(req, res).catch(next)
+    next()
+  }
 }

@@ -6,7 +6,7 @@
 // cap -> verified (shared secret or HMAC) -> JSON if declared -> dedupe -> handle().
 // Every answer is JSON. A refused verification is one log line, never the secret, the
 // header or the body, and writes no row (anonymous callers must not grow tables).
-import express, { type Request, type RequestHandler, type Response, type Router } from 'express'
+import express, { type Request, type RequestHandler, type Response } from 'express'
 import { ipKeyGenerator } from 'express-rate-limit'
 import type { Knex } from 'knex'
 import { durationMs } from '../config.ts'
@@ -28,11 +28,10 @@ type Middleware = RequestHandler
 const run = (mw: Middleware, req: Request, res: Response) =>
   new Promise<void>((resolve, reject) => { void mw(req, res, (error?: unknown) => (error ? reject(error) : resolve())) })
 
-export function webhookRoutes(options: { db: Knex; host: PluginHost; recorder: ErrorRecorder }): Router {
+export function webhookRoutes(options: { db: Knex; host: PluginHost; recorder: ErrorRecorder }): RequestHandler {
   const { db, host, recorder } = options
   const limits = new Map<string, Middleware>()
   const readers = new Map<number, Middleware>()
-  const router = express.Router()
 
   // Made once, when the app is built (express-rate-limit refuses to be made per request).
   for (const def of host.webhooks()) {
@@ -59,7 +58,8 @@ export function webhookRoutes(options: { db: Knex; host: PluginHost; recorder: E
     res.status(500).json({ error: 'The webhook failed on our side. It has been logged.', requestId: requestId(req) })
   }
 
-  router.use(async (req, res, next) => {
+  // One middleware, not a router: every request passes here, and only /<plugin>/hooks/… stops.
+  return async (req, res, next) => {
     const match = HOOK_PATH.exec(req.path)
     const plugin = match && host.plugins.find((p) => p.name === match[1])
     if (!match || !plugin) return next()
@@ -137,7 +137,5 @@ export function webhookRoutes(options: { db: Knex; host: PluginHost; recorder: E
       if (dedupe) await forgetDelivery(db, dedupe).catch(() => undefined)
       return failed(req, res, label, error)
     }
-  })
-
-  return router
+  }
 }
