@@ -10,6 +10,12 @@ const SERVER_CODES = new Set(['57P01', '57P02', '57P03'])
 /** pg's own words when a connection dies under it (these errors carry no code). */
 const PG_MESSAGES = /^(Connection terminated|Client has encountered a connection error|Client was closed and is not queryable|timeout exceeded when trying to connect)/
 
+/** knex puts the statement before pg's own words: "select … - Connection terminated unexpectedly". */
+function pgWords(message: string): string {
+  const at = message.lastIndexOf(' - ')
+  return at < 0 ? message : message.slice(at + 3)
+}
+
 /**
  * By code and shape, as pg and knex throw them (unwrapped). A `cause` is not followed:
  * fetch's "fetch failed" carries ECONNREFUSED there, and an upstream that is down is not
@@ -22,7 +28,7 @@ export function isDatabaseUnreachable(error: unknown, depth = 0): boolean {
   // FATAL ends the session, whatever the code: a database that refuses connections
   // (allow_connections false, 55000), too many connections (53300), a dropped database.
   if (severity === 'FATAL' || severity === 'PANIC') return true
-  if (typeof message === 'string' && PG_MESSAGES.test(message)) return true
+  if (typeof message === 'string' && PG_MESSAGES.test(pgWords(message))) return true
   // Node reports a refused connection to every address of a host as one AggregateError.
   return Array.isArray(errors) && errors.some((e) => isDatabaseUnreachable(e, depth + 1))
 }

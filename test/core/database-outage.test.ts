@@ -91,6 +91,11 @@ describe('database outage: recognising an unreachable database', function () {
       const dropped = await connectError({ host: '127.0.0.1', port: (server.address() as AddressInfo).port })
       expect(dropped.message).to.match(/^Connection terminated/)
       expect(isDatabaseUnreachable(dropped)).to.equal(true)
+      // The same through a knex query: knex puts the statement first (seen in CI as a 500).
+      const viaKnex = Object.assign(new Error(`select * from "sessions" where "session_token" = $1 limit $2 - ${dropped.message}`), { code: undefined })
+      expect(isDatabaseUnreachable(viaKnex)).to.equal(true)
+      // …but words of a statement's own are not pg's.
+      expect(isDatabaseUnreachable(new Error('insert into notes (text) values (\'Connection terminated\') - value too long for type character varying(5)'))).to.equal(false)
     } finally {
       await new Promise((resolve) => server.close(resolve))
     }
