@@ -52,7 +52,11 @@ async function terminate(started: Started, pid: number): Promise<number> {
     for (const p of left) process.kill(p.pid, 'SIGKILL')
     throw new Error(`${(error as Error).message}; still running: ${left.map((p) => `${p.pid} ${p.command}`).join(', ')}\n${started.output()}`)
   }
-  return Date.now() - began
+  const took = Date.now() - began
+  // Every process is gone, but what they wrote last may still be in the pipes (CI once
+  // missed 'SIGTERM received'): read them to their end before anyone looks at the output.
+  await waitFor('the output read to its end', () => Boolean(started.child.stdout?.readableEnded && started.child.stderr?.readableEnded), 5_000)
+  return took
 }
 
 const compilerIn = (tree: ProcessInfo[]) => tree.filter((p) => /tsx|esbuild|typescript|tsc/.test(p.command))
