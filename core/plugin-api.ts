@@ -5,7 +5,7 @@ import type { Request, Response, Router, RequestHandler } from 'express'
 import type { Logger } from 'winston'
 import type { z } from 'zod'
 
-export const PLUGIN_API_VERSION = '1.6.0'
+export const PLUGIN_API_VERSION = '1.7.0'
 
 export { z } from 'zod'
 export type { Knex, Request, Response, Router, RequestHandler, Logger }

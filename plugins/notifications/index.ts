@@ -13,7 +13,7 @@ import { notificationsSetupStep } from './setup-step.ts'
 export default definePlugin({
   name: 'notifications',
   version: '1.0.0',
-  api: '^1.6.0',
+  api: '^1.7.0',
   description: 'An inbox and a live bell for what happens (requests, downloads, incidents), and outbound webhook, Discord and ntfy messages.',
   enabledByDefault: true,
   config: notificationsConfig,

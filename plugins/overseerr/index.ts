@@ -19,7 +19,7 @@ const requestIdPayload = z.object({ requestId: z.uuid() })
 export default definePlugin({
   name: 'overseerr',
   version: '1.0.0',
-  api: '^1.6.0',
+  api: '^1.7.0',
   description: 'Request movies and shows through Overseerr, and follow them until they are in Plex.',
   config: overseerrConfig,
   migrations: new URL('./migrations', import.meta.url),

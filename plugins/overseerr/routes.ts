@@ -1,7 +1,6 @@
 // The pages everyone signed in uses: search (/overseerr), the season picker for a show,
 // making a request, "my requests" and one request's page with its timeline. Each URL is
 // one handler: a plain page without JavaScript, the fragment for htmx.
-import fs from 'node:fs'
 import { BadInput, Conflict, NotFound, UpstreamError, z, type Request, type Response, type Viewer } from 'medianest/plugin-api'
 import { overseerrClient, overseerrIfSetUp } from './overseerr-client.ts'
 import type { OverseerrContext } from './plugin-config.ts'
@@ -44,11 +43,6 @@ export async function ownRequest(ctx: OverseerrContext, viewer: Viewer, id: stri
 
 export function overseerrRoutes(ctx: OverseerrContext) {
   const router = ctx.http.router()
-  // The plugin's stylesheet, linked from its pages (the CSP allows only files from here).
-  const css = fs.readFileSync(new URL('./assets/overseerr.css', import.meta.url))
-  router.get('/assets/overseerr.css', (_req, res) => {
-    res.type('text/css').set('Cache-Control', 'public, max-age=3600').send(css)
-  })
   router.use(ctx.http.requireUser)
 
   // --- search -------------------------------------------------------------------

@@ -26,7 +26,7 @@ const toolsFor = (config: Parameters<typeof createTools>[0], clock: Parameters<t
 export default definePlugin({
   name: 'youtube',
   version: '1.0.0',
-  api: '^1.6.0',
+  api: '^1.7.0',
   description: 'Download YouTube playlists with yt-dlp into the Plex library, with live progress.',
   enabledByDefault: true,
   dependsOn: ['plex-auth'],

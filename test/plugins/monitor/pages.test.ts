@@ -54,7 +54,7 @@ describe('monitor: pages, who sees what, and admin actions', function () {
     const service = await client.get('/monitor/services/nas')
     expect(service.status).to.equal(200)
     expect(service.text).to.include('<svg')
-    expect(service.text).to.include('Open</strong>: down, severity high')
+    expect(service.text).to.include('Open</span> down, severity high')
     for (const hidden of [target.url, 'secret-path', 'Answered HTTP 500', 'Disk swap planned', 'failed 2 checks in a row', 'Test connection now']) {
       expect(service.text, hidden).not.to.include(hidden)
     }
