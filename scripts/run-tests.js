@@ -14,6 +14,8 @@
 //   MEDIANEST_BROWSER_TESTS=all   test/e2e too (the default); `backend-specific`: only the
 //                                   browser tests marked `@backend-specific: <why>`; `none`
 //                                   (.ci/run says which pass runs which, and why)
+//   MEDIANEST_SKIP_BACKEND_FREE=1   skip the files marked `@backend-free: <why>` (what they
+//                                   check cannot differ between databases: the crawl's looks)
 //   MEDIANEST_TEST_JOBS=n           workers (default: cores + 1; at least 2, since mocha runs
 //                                   --parallel --jobs=1 serially, in one process)
 import { spawnSync } from 'node:child_process'
@@ -87,6 +89,7 @@ if (!['all', 'backend-specific', 'none'].includes(browserTests)) {
 }
 const isBrowserTest = (f) => f.startsWith(`test${path.sep}e2e${path.sep}`)
 files = files.filter((f) => !isBrowserTest(f) || browserTests === 'all' || (browserTests === 'backend-specific' && /@backend-specific:/.test(header(f))))
+if (process.env.MEDIANEST_SKIP_BACKEND_FREE === '1' && !only.length) files = files.filter((f) => !/@backend-free:/.test(header(f)))
 
 // Longest first, by the last run's figures; a file never measured (a fresh clone) counts
 // as long, browser tests longest, then by size.

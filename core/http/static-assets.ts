@@ -12,6 +12,7 @@
 //   file marked `no-cache` with an ETag: the page stays styled, the browser revalidates
 //   (304), and no cache keeps stale bytes under a name that outlives a release.
 // - Requests map to registered files only: no path from a request reaches the disk.
+// - A stylesheet is served without its comments (minifyCss).
 // With `reloadOnChange` (development) an edited file gets a new hash on the next page.
 import crypto from 'node:crypto'
 import fs from 'node:fs'
@@ -102,8 +103,18 @@ export class StaticAssets {
   }
 }
 
+/**
+ * Our stylesheet without its comments and spare whitespace: it explains every component
+ * to plugin authors in comments, which cost every first page 1.7 KB compressed. Only
+ * what cannot change a rule goes: comments, runs of whitespace, spaces around { } ; >
+ * (no string in it holds these).
+ */
+export function minifyCss(css: string): string {
+  return css.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\s+/g, ' ').replace(/ ?([{};>]) ?/g, '$1').trim()
+}
+
 function load(url: string, file: string): Asset {
-  const raw = fs.readFileSync(file)
+  const raw = file.endsWith('.css') ? Buffer.from(minifyCss(fs.readFileSync(file, 'utf8'))) : fs.readFileSync(file)
   const hash = crypto.createHash('sha256').update(raw).digest('hex').slice(0, HASH_LENGTH)
   const slash = url.lastIndexOf('/')
   const dot = url.indexOf('.', slash)

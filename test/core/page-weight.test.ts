@@ -63,6 +63,14 @@ describe('page weight: compression and versioned assets', function () {
     }
   })
 
+  it('keeps the one stylesheet under 12 KB compressed, served without its comments', async () => {
+    const css = (await dashboardAssets()).find((u) => u.includes('/public/medianest.'))!
+    const gzip = await getRaw(host.url + css, { 'Accept-Encoding': 'gzip' })
+    expect(gzip.headers['content-encoding']).to.equal('gzip')
+    expect(gzip.body.length).to.be.below(12 * 1024)
+    expect(gzip.text()).to.include('.poster-grid{').and.not.include('/*')
+  })
+
   it('sends brotli and gzip as asked, and the plain file to a client that takes neither', async () => {
     const htmx = (await dashboardAssets()).find((u) => u.includes('/vendor/htmx.'))!
     const plain = await getRaw(host.url + htmx)

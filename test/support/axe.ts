@@ -58,15 +58,28 @@ function twinOf(context: BrowserContext): Promise<Twin> {
   return twin
 }
 
+function prefersDark(page: Page): Promise<boolean> {
+  return page.evaluate(() => (globalThis as unknown as { matchMedia(q: string): { matches: boolean } }).matchMedia('(prefers-color-scheme: dark)').matches)
+}
+
 async function runAxeWithoutScript(page: Page, content: string): Promise<Result[]> {
   const html = content
     .replace(/<script\b[^>]*>[\s\S]*?<\/script>/gi, '')
     .replace(/<\/?noscript>/gi, '')
   const twin = await twinOf(page.context())
+  // The twin looks as the page does now: a test may have resized it or switched its
+  // colour scheme since the context was made (the crawl checks one load in four looks).
+  const [viewport, dark] = [page.viewportSize(), await prefersDark(page)]
+  if (viewport) await twin.page.setViewportSize(viewport)
+  await twin.page.emulateMedia({ colorScheme: dark ? 'dark' : 'light' })
   // Without its fragment: a goto that differs only there would not load the new markup.
-  twin.serve.url = page.url().replace(/#.*$/, '')
-  twin.serve.html = html
-  await twin.page.goto(twin.serve.url)
+  const url = page.url().replace(/#.*$/, '')
+  // The same markup already open in the twin (the same page in another look): no reload.
+  if (twin.serve.url !== url || twin.serve.html !== html) {
+    twin.serve.url = url
+    twin.serve.html = html
+    await twin.page.goto(url)
+  }
   return runAxe(twin.page)
 }
 
@@ -83,7 +96,8 @@ const comparable = (html: string) => html
 /** Serious and critical axe violations on the page as it is now. */
 export async function axeViolations(page: Page): Promise<Result[]> {
   const content = await page.content()
-  const key = comparable(content)
+  // The same markup at another width or in the other colour scheme is another check.
+  const key = `${page.viewportSize()?.width} ${await prefersDark(page)} ${comparable(content)}`
   let clean = cleanMarkup.get(page.context())
   if (!clean) cleanMarkup.set(page.context(), (clean = new Set()))
   if (clean.has(key)) return []
@@ -97,7 +111,8 @@ export async function expectAccessible(page: Page, label?: string): Promise<void
   const violations = await axeViolations(page)
   if (violations.length === 0) return
   const options = optionsOf(page.context())
-  const where = label ?? `${new URL(page.url()).pathname} (${options.colorScheme ?? 'light'}, JavaScript ${options.javaScriptEnabled === false ? 'off' : 'on'})`
+  const look = `${await prefersDark(page) ? 'dark' : 'light'}, ${page.viewportSize()?.width ?? '?'} px`
+  const where = label ?? `${new URL(page.url()).pathname} (${look}, JavaScript ${options.javaScriptEnabled === false ? 'off' : 'on'})`
   const lines = violations.map((v) => {
     const nodes = v.nodes.slice(0, 5).map((n) => `      ${n.target.join(' ')}: ${n.failureSummary?.split('\n').slice(1).join(' ').trim() ?? ''}`)
     const more = v.nodes.length > 5 ? [`      … and ${v.nodes.length - 5} more`] : []
