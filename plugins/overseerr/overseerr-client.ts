@@ -40,7 +40,8 @@ export type Details = z.output<typeof details>
 const overseerrRequest = z.object({
   id: z.number().int(),
   status: z.number().int(),
-  media: mediaInfo.nullable().optional(),
+  // Which title the request is for: after a reset Overseerr hands out the same ids again.
+  media: mediaInfo.extend({ tmdbId: z.number().int().optional(), mediaType: z.string().optional() }).nullable().optional(),
   requestedBy: z.object({ id: z.number().int() }).optional(),
 })
 export type OverseerrRequest = z.output<typeof overseerrRequest>

@@ -25,6 +25,12 @@ export async function syncRequest(ctx: OverseerrContext, client: OverseerrClient
     }
     throw error
   }
+  // Overseerr's database was reset and its id names another title now: ours is gone there.
+  const media = theirs.media
+  if ((media?.tmdbId !== undefined && media.tmdbId !== row.tmdb_id) || (media?.mediaType !== undefined && media.mediaType !== row.media_type)) {
+    ctx.log.warn(`Overseerr request #${row.overseerr_id} is now for ${media?.mediaType} ${media?.tmdbId}, not request ${row.id} (${row.media_type} ${row.tmdb_id}): Overseerr's ids were reused`)
+    return (await moveRequest(ctx, { id: row.id, from: [row.status], to: 'failed', actor, note: `Overseerr no longer has request #${row.overseerr_id}: that number now names another title there (was Overseerr reset?). Try again to send it anew.` })) ?? row
+  }
   if (theirs.status === OverseerrRequestStatus.PENDING) await approveThere(ctx, client, theirs.id, signal)
   const mapped = mapOverseerrState({ requestStatus: theirs.status, mediaStatus: theirs.media?.status ?? 1, downloads: theirs.media?.downloadStatus ?? [] })
   if (mapped.unknown && !reportedUnknown.has(mapped.unknown)) {

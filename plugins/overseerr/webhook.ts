@@ -37,7 +37,13 @@ export function overseerrWebhook(ctx: OverseerrContext): WebhookDefinition {
       const mediaType = media?.media_type === 'movie' || media?.media_type === 'tv' ? media.media_type : null
 
       let rows: MediaRequestRow[] = []
-      if (overseerrId !== null) rows = await ctx.db<MediaRequestRow>('media_requests').where({ overseerr_id: overseerrId }).whereIn('status', SENT_STATUSES)
+      // Overseerr's request id alone is not enough: a reset Overseerr numbers from 1 again,
+      // and a delivery for its new #42 must not complete our older, unrelated #42.
+      if (overseerrId !== null) {
+        rows = await ctx.db<MediaRequestRow>('media_requests').where({ overseerr_id: overseerrId })
+          .modify((q) => { if (tmdbId !== null && mediaType) q.where({ tmdb_id: tmdbId, media_type: mediaType }) })
+          .whereIn('status', SENT_STATUSES)
+      }
       if (!rows.length && tmdbId !== null && mediaType) {
         rows = await ctx.db<MediaRequestRow>('media_requests').where({ tmdb_id: tmdbId, media_type: mediaType }).whereNotNull('overseerr_id').whereIn('status', SENT_STATUSES)
       }

@@ -82,6 +82,8 @@ export interface FakeOverseerr {
   /** POSTs a webhook as Overseerr's agent does; `payload` may be any (admin-edited) JSON, or a string sent as is. */
   sendWebhook(url: string, options: { authorization?: string; payload: unknown }): Promise<{ status: number; body: string }>
   /** Refuses connections until `recover()`. */
+  /** Forgets every request and media state and numbers new requests from 1 again, as a reinstalled Overseerr does. */
+  reset(): void
   down(): Promise<void>
   /** Accepts requests and never answers (close() still ends them), or answers after `delayMs`. */
   slow(delayMs?: number): void
@@ -553,6 +555,11 @@ export async function startFakeOverseerr(options: { apiKey?: string; version?: s
       const body = typeof payload === 'string' ? payload : JSON.stringify(payload)
       const res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(10_000) })
       return { status: res.status, body: await res.text() }
+    },
+    reset() {
+      mediaRequests.clear()
+      nextRequestId = 1
+      for (const title of titles.values()) title.media = null
     },
     async down() {
       failure = { kind: 'none' }

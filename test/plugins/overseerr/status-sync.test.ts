@@ -60,6 +60,29 @@ describe('overseerr: the webhook follows a request to "available in Plex"', func
     expect(seen.some((s) => s.event === 'overseerr.request.approved' && s.payload.requestId === row.id && s.payload.userId === user.id)).to.equal(true)
   })
 
+  it('after Overseerr is reset and reuses an id, a delivery for its new request leaves our older one alone', async () => {
+    h.fake.reset()
+    const older = await sentRequest('Before The Reset')
+    h.fake.reset()
+    const newer = await sentRequest('After The Reset')
+    expect(newer.overseerrId).to.equal(older.overseerrId)
+    h.fake.moveRequest(newer.overseerrId, 'available')
+    const answer = await deliver('MEDIA_AVAILABLE', newer.overseerrId)
+    expect(JSON.parse(answer.body)).to.include({ queued: 1 })
+    await waitForStatus(h.host, newer.row.id, 'completed')
+    expect((await h.host.db('media_requests').where({ id: older.row.id }).first()).status).to.equal('in_progress')
+    expect(seen.some((s) => s.event === 'overseerr.request.completed' && s.payload.requestId === older.row.id)).to.equal(false)
+
+    // A late delivery for the older title gets its row read again: #N there is another
+    // title now, so the older request is lost in Overseerr, not "available".
+    const late = h.fake.webhookPayload('MEDIA_APPROVED', older.overseerrId) as { media: { tmdbId: string } }
+    late.media.tmdbId = String(older.row.tmdb_id)
+    expect(JSON.parse((await h.fake.sendWebhook(hook, { authorization: WEBHOOK_SECRET, payload: late })).body)).to.include({ queued: 1 })
+    const lost = await waitForStatus(h.host, older.row.id, 'failed')
+    expect(lost.completed_at).to.equal(null)
+    expect((await timeline(h.host, older.row.id)).at(-1)!.note).to.include('now names another title')
+  })
+
   it('a replayed or late delivery changes nothing', async () => {
     const { row, overseerrId } = await sentRequest('Replayed')
     h.fake.moveRequest(overseerrId, 'available')
