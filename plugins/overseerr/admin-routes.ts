@@ -4,7 +4,7 @@
 import { Conflict, z, type Request, type Response, type Viewer } from 'medianest/plugin-api'
 import { OVERSEERR_SERVICE } from './overseerr-client.ts'
 import type { OverseerrContext } from './plugin-config.ts'
-import { actorOf, findRequest, moveRequest, type MediaRequestRow } from './requests.ts'
+import { actorOf, findRequest, moveRequest, seasonsByRequest, seasonsLabel, type MediaRequestRow } from './requests.ts'
 import { countLabel, decodeCursor, encodeCursor, listRequests, pendingCount, requestView } from './request-pages.ts'
 import { isHtmx } from './routes.ts'
 import { MEDIA_TYPES, MEDIA_TYPE_LABEL, OPEN_STATUSES, STATUSES, STATUS_LABEL, type RequestStatus } from './statuses.ts'
@@ -20,11 +20,17 @@ const queueQuery = z.object({
 })
 const reason = z.string().trim().max(500, 'Keep the reason under 500 characters.').optional().transform((r) => r || null)
 const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'Not a request id.')
+const idList = z.union([uuid, z.array(uuid).max(100, 'Select at most 100 requests at once.')]).optional().transform((v) => (v === undefined ? [] : [v].flat()))
 const bulkBody = z.object({
   action: z.enum(['approve', 'reject'], 'Choose approve or reject.'),
-  ids: z.union([uuid, z.array(uuid).max(100, 'Select at most 100 requests at once.')], 'Select at least one request.').transform((v) => [v].flat()),
+  ids: idList,
+  // "All waiting requests shown": the form carries the page's pending ids, so selecting
+  // them all needs no JavaScript. Only what the admin saw is decided, never more.
+  all: z.literal('1', 'Tick the box or leave it.').optional(),
+  shown: idList,
   reason,
-})
+}).transform((b) => ({ action: b.action, reason: b.reason, ids: b.all ? [...b.ids, ...b.shown] : b.ids }))
+  .refine((b) => b.ids.length > 0, { message: 'Select at least one request, or tick “All waiting requests shown”.', path: ['ids'] })
 
 export function overseerrAdminRoutes(ctx: OverseerrContext) {
   const router = ctx.http.router()
@@ -37,12 +43,13 @@ export function overseerrAdminRoutes(ctx: OverseerrContext) {
     const after = filter.after ? decodeCursor(filter.after) : null
     const { rows, more } = await listRequests(ctx.db, { statuses: statusesOf(filter.status), mediaType: filter.type || undefined, after })
     const people = new Map((await ctx.users.list({ ids: [...new Set(rows.map((r) => r.user_id))] })).map((u) => [u.id, u.name ?? u.email]))
+    const seasons = await seasonsByRequest(ctx.db, rows.filter((r) => r.media_type === 'tv' && !r.all_seasons).map((r) => r.id))
     const service = await ctx.services.get(OVERSEERR_SERVICE)
     const base = `/admin/overseerr?status=${filter.status}&type=${filter.type}`
     await ctx.views.pageOrFragment(req, res, {
       page: 'overseerr:admin', fragment: 'overseerr:_queue', title: 'Overseerr requests',
       data: {
-        requests: rows.map((r) => requestView(r, people.get(r.user_id) ?? 'a deleted user')), filter, pending: countLabel(await pendingCount(ctx.db)),
+        requests: rows.map((r) => ({ ...requestView(r, people.get(r.user_id) ?? 'a deleted user'), seasonsLabel: seasonsLabel(r, seasons.get(r.id)) })), filter, pending: countLabel(await pendingCount(ctx.db)),
         filters: FILTERS.map((f) => ({ value: f, label: f === 'open' ? 'Open (not finished)' : f === 'all' ? 'All' : STATUS_LABEL[f] })),
         types: MEDIA_TYPES.map((t) => ({ value: t, label: MEDIA_TYPE_LABEL[t] })),
         pager: { firstHref: after ? base : null, nextHref: more ? `${base}&after=${encodeURIComponent(encodeCursor(rows[rows.length - 1]))}` : null },
@@ -76,8 +83,9 @@ export function overseerrAdminRoutes(ctx: OverseerrContext) {
     const row = await decide(viewer, id, action, why)
     if (isHtmx(req)) {
       const owner = await ctx.users.get(row.user_id)
+      const view = { ...requestView(row, owner?.name ?? owner?.email), seasonsLabel: seasonsLabel(row, (await seasonsByRequest(ctx.db, [row.id])).get(row.id)) }
       return ctx.views.pageOrFragment(req, res, {
-        page: 'overseerr:admin', fragment: 'overseerr:_queue-row', title: 'Overseerr requests', data: { r: requestView(row, owner?.name ?? owner?.email), decided: action },
+        page: 'overseerr:admin', fragment: 'overseerr:_queue-row', title: 'Overseerr requests', data: { r: view, decided: action },
       })
     }
     ctx.http.flash(res, action === 'approve' ? 'approved' : 'rejected')

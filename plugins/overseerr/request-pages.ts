@@ -1,7 +1,7 @@
 // Reading requests for pages: "my requests" and the admin queue, both keyset-paginated
 // (newest first, by created_at then id), and the view model one row renders from.
 import type { Knex } from 'medianest/plugin-api'
-import type { MediaRequestRow } from './requests.ts'
+import type { MediaRequestRow, TimelineRow } from './requests.ts'
 import { posterUrl } from './search.ts'
 import { MEDIA_TYPE_LABEL, STATUS_LABEL, STATUS_TONE, type MediaType, type RequestStatus } from './statuses.ts'
 
@@ -33,6 +33,15 @@ export function requestView(row: MediaRequestRow, userName?: string): RequestVie
     createdAt: stamp(row.created_at), completedAt: row.completed_at ? stamp(row.completed_at) : null, overseerrId: row.overseerr_id,
     userId: row.user_id, userName,
   }
+}
+
+export interface TimelineStep { at: string; actor: string; from: string | null; to: string; note: string | null }
+
+export function timelineView(rows: TimelineRow[]): TimelineStep[] {
+  return rows.map((t) => ({
+    at: `${t.at.toISOString().slice(0, 19).replace('T', ' ')} UTC`, actor: t.actor, from: t.from_status ? STATUS_LABEL[t.from_status] : null,
+    to: STATUS_LABEL[t.to_status], note: t.note,
+  }))
 }
 
 /** A page position: the last row's created_at (µs kept as ISO text) and id. */

@@ -5,7 +5,7 @@
 import type { Knex, PublicUser, Viewer } from 'medianest/plugin-api'
 import { REQUEST_EVENTS, type RequestEventPayload } from './api.ts'
 import type { OverseerrContext } from './plugin-config.ts'
-import { requestView } from './request-pages.ts'
+import { requestView, timelineView } from './request-pages.ts'
 import { OPEN_STATUSES, type MediaType, type RequestStatus } from './statuses.ts'
 import { myRequestsCache } from './my-requests-cache.ts'
 
@@ -39,8 +39,9 @@ export interface TimelineRow {
 /** Who or what changed a status, for the timeline. */
 export interface Actor { userId: string | null; name: string }
 export const SYSTEM = {
-  autoApprove: { userId: null, name: 'Auto-approval' },
-  sender: { userId: null, name: 'Sending to Overseerr' },
+  // Names read after "by" in the timeline (migration 202612070900 renamed the older ones).
+  autoApprove: { userId: null, name: 'MediaNest (auto-approval)' },
+  sender: { userId: null, name: 'MediaNest (sending to Overseerr)' },
   webhook: { userId: null, name: 'Overseerr (webhook)' },
   poll: { userId: null, name: 'Overseerr (status sync)' },
 } satisfies Record<string, Actor>
@@ -64,6 +65,22 @@ export async function openRequestFor(db: Knex, tmdbId: number, mediaType: MediaT
 export async function seasonsOf(db: Knex, requestId: string): Promise<number[]> {
   const rows = await db('media_request_seasons').where({ request_id: requestId }).orderBy('season_number')
   return rows.map((r: { season_number: number }) => r.season_number)
+}
+
+/** The picked seasons of many tv requests in one query (requests for all seasons have none). */
+export async function seasonsByRequest(db: Knex, requestIds: string[]): Promise<Map<string, number[]>> {
+  const bySeason = new Map<string, number[]>()
+  if (!requestIds.length) return bySeason
+  const rows = await db('media_request_seasons').whereIn('request_id', requestIds).orderBy('season_number') as Array<{ request_id: string; season_number: number }>
+  for (const r of rows) bySeason.set(r.request_id, [...(bySeason.get(r.request_id) ?? []), r.season_number])
+  return bySeason
+}
+
+/** "All seasons", "Season 2", "Seasons 1, 3": what a tv request asked for; null for a movie. */
+export function seasonsLabel(row: Pick<MediaRequestRow, 'media_type' | 'all_seasons'>, seasons: number[] | undefined): string | null {
+  if (row.media_type !== 'tv') return null
+  if (row.all_seasons || !seasons?.length) return 'All seasons'
+  return `${seasons.length === 1 ? 'Season' : 'Seasons'} ${seasons.join(', ')}`
 }
 
 export async function timelineOf(db: Knex, requestId: string): Promise<TimelineRow[]> {
@@ -182,7 +199,8 @@ async function moveInside(
 export async function publishChange(ctx: OverseerrContext, row: MediaRequestRow): Promise<void> {
   try {
     await myRequestsCache(ctx).invalidate(row.user_id)
-    const html = await ctx.views.render('overseerr:_live-status', { r: requestView(row) })
+    // The badge wherever the request shows, and on its own page the timeline with the new step.
+    const html = await ctx.views.render('overseerr:_live-status', { r: requestView(row), timeline: timelineView(await timelineOf(ctx.db, row.id)) })
     await ctx.live.publish('message', html, { userId: row.user_id })
     await ctx.live.publish('overseerr-queue-changed', '', { role: 'ADMIN' })
   } catch (error) {

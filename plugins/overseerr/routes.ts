@@ -5,7 +5,7 @@ import { BadInput, Conflict, NotFound, UpstreamError, z, type Request, type Resp
 import { overseerrClient, overseerrIfSetUp } from './overseerr-client.ts'
 import type { OverseerrContext } from './plugin-config.ts'
 import { actorOf, createRequest, findRequest, moveRequest, seasonsOf, SYSTEM, timelineOf, type MediaRequestRow } from './requests.ts'
-import { decodeCursor, encodeCursor, listRequests, requestView } from './request-pages.ts'
+import { decodeCursor, encodeCursor, listRequests, requestView, timelineView } from './request-pages.ts'
 import { MAX_QUERY, MAX_TMDB_ID, posterUrl, searchTitles, yearOf } from './search.ts'
 import { MEDIA_TYPES, MEDIA_TYPE_LABEL, STATUSES, STATUS_LABEL, type MediaType } from './statuses.ts'
 import { myRequestsCache } from './my-requests-cache.ts'
@@ -145,10 +145,7 @@ export function overseerrRoutes(ctx: OverseerrContext) {
       page: 'overseerr:request', fragment: 'overseerr:_request', title: row.title, status,
       data: {
         request: requestView(row, owner ? owner.name ?? owner.email : undefined), seasons: row.all_seasons ? 'all' : await seasonsOf(ctx.db, row.id),
-        timeline: (await timelineOf(ctx.db, row.id)).map((t) => ({
-          at: `${t.at.toISOString().slice(0, 19).replace('T', ' ')} UTC`, actor: t.actor, from: t.from_status ? STATUS_LABEL[t.from_status] : null,
-          to: STATUS_LABEL[t.to_status], note: t.note,
-        })),
+        timeline: timelineView(await timelineOf(ctx.db, row.id)),
         canRetry: row.status === 'failed', notice: ctx.http.takeFlash(req, res, NOTICES),
       },
     })

@@ -3,7 +3,7 @@
 import type { Knex } from 'medianest/plugin-api'
 import type { MediaInfo, OverseerrClient } from './overseerr-client.ts'
 import { OverseerrMediaStatus } from './status-mapping.ts'
-import { OPEN_STATUSES, type MediaType } from './statuses.ts'
+import { OPEN_STATUSES, STATUS_LABEL, STATUS_TONE, type MediaType, type RequestStatus } from './statuses.ts'
 
 export const POSTER_BASE = 'https://image.tmdb.org/t/p/w300'
 export const MAX_QUERY = 200
@@ -49,7 +49,7 @@ export interface ResultView {
   availability: Availability
   availabilityLabel: string
   /** Our open request for it, when there is one. */
-  ours: { id: string; mine: boolean } | null
+  ours: { id: string; mine: boolean; statusLabel: string; tone: string } | null
 }
 
 export interface SearchView { query: string; page: number; totalPages: number; totalResults: number; results: ResultView[] }
@@ -59,7 +59,7 @@ export async function searchTitles(db: Knex, client: OverseerrClient, viewer: { 
   const titles = answer.results.filter((r): r is typeof r & { mediaType: MediaType } => r.mediaType === 'movie' || r.mediaType === 'tv')
   const ids = titles.map((t) => t.id)
   const open = ids.length
-    ? await db('media_requests').select('id', 'user_id', 'tmdb_id', 'media_type').whereIn('tmdb_id', ids).whereIn('status', OPEN_STATUSES)
+    ? await db('media_requests').select('id', 'user_id', 'tmdb_id', 'media_type', 'status').whereIn('tmdb_id', ids).whereIn('status', OPEN_STATUSES)
     : []
   const results = titles.map((t): ResultView => {
     const mine = open.find((o: { tmdb_id: number; media_type: string }) => o.tmdb_id === t.id && o.media_type === t.mediaType)
@@ -68,7 +68,7 @@ export async function searchTitles(db: Knex, client: OverseerrClient, viewer: { 
       key: `${t.mediaType}-${t.id}`, mediaType: t.mediaType, tmdbId: t.id, title: (t.title ?? t.name ?? '(untitled)').slice(0, 500),
       year: yearOf(t.releaseDate ?? t.firstAirDate), poster: posterUrl(t.posterPath), overview: (t.overview ?? '').slice(0, 600),
       availability, availabilityLabel: availability === 'unknown' ? `Unknown status (${t.mediaInfo?.status})` : AVAILABILITY_LABEL[availability],
-      ours: mine ? { id: mine.id, mine: mine.user_id === viewer.id || viewer.role === 'ADMIN' } : null,
+      ours: mine ? { id: mine.id, mine: mine.user_id === viewer.id || viewer.role === 'ADMIN', statusLabel: STATUS_LABEL[mine.status as RequestStatus], tone: STATUS_TONE[mine.status as RequestStatus] } : null,
     }
   })
   return { query, page: answer.page, totalPages: Math.min(answer.totalPages, 500), totalResults: answer.totalResults, results }

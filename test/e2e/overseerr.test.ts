@@ -79,8 +79,11 @@ describe('in a real browser: request a movie and follow it until it is in Plex',
     await adminPage.locator(`#overseerr-queue-${row.id} [role=status]:focus`).waitFor()
     await expectAccessible(adminPage)
 
+    // The request's own page: its badge and its timeline follow without a reload.
+    await visit(page, `${h.host.url}/overseerr/requests/${row.id}`)
     await overseerrCompletes(row.id)
     await waitForText(page, `#overseerr-request-${row.id}-status`, 'Available in Plex', 20_000)
+    await waitForText(page, `#overseerr-request-${row.id}-timeline li:first-child`, /→ Available in Plex/, 20_000)
     await expectAccessible(page)
     expect(errors).to.deep.equal([])
     await adminContext.close()

@@ -69,7 +69,7 @@ describe('overseerr: failures, the poll, limits and who may see what', function 
     const failed = await waitForStatus(h.host, row.id, 'failed')
     expect(failed.overseerr_id).to.equal(null)
     const last = (await timeline(h.host, row.id)).at(-1)
-    expect(last).to.include({ from_status: 'approved', to_status: 'failed', actor: 'Sending to Overseerr' })
+    expect(last).to.include({ from_status: 'approved', to_status: 'failed', actor: 'MediaNest (sending to Overseerr)' })
     expect(last.note).to.equal('Could not send it to Overseerr: the worker a-dead-process lost its lease during attempt 2 (it crashed or stopped responding)')
     expect(await h.host.db('jobs').where({ id: job.id }).first()).to.include({ status: 'failed' })
   })

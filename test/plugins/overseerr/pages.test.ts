@@ -92,7 +92,7 @@ describe('overseerr: my requests, the dashboard card and live status', function 
     }
   })
 
-  it('pushes the new badge to the requester’s open page when the status changes', async () => {
+  it('pushes the new badge, and the request page’s timeline with the new step, to the requester’s open pages', async () => {
     const tmdbId = addShow(h.fake, 'Live Show')
     const { client } = await h.host.signedIn()
     await client.post('/overseerr/requests', { mediaType: 'tv', tmdbId: String(tmdbId), seasonChoice: 'all' })
@@ -104,6 +104,7 @@ describe('overseerr: my requests, the dashboard card and live status', function 
       h.fake.moveRequest(sent.overseerr_id, 'available')
       await h.fake.sendWebhook(`${h.host.url}/overseerr/hooks/overseerr`, { authorization: WEBHOOK_SECRET, payload: h.fake.webhookPayload('MEDIA_AVAILABLE', sent.overseerr_id) })
       await stream.waitFor('the completed badge', (t) => t.includes(`hx-target="#overseerr-request-${row.id}-status"`) && t.includes('Available in Plex'), 15_000)
+      await stream.waitFor('the timeline with its last step', (t) => t.includes(`hx-target="#overseerr-request-${row.id}-timeline"`) && /→ Available in Plex<\/strong>\s*(data:\s*)?<small class="muted">[^<]*, by Overseerr \(webhook\)/.test(t), 15_000)
     } finally {
       await stream.close()
     }

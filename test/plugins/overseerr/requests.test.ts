@@ -117,7 +117,7 @@ describe('overseerr: requesting', function () {
     const sent = await waitForStatus(h.host, row.id, 'in_progress')
     const post = h.fake.requests.find((r) => r.method === 'POST' && r.path === '/api/v1/request' && JSON.parse(r.body).mediaId === tmdbId)!
     expect(post.headers['x-api-user']).to.equal(undefined)
-    expect((await timeline(h.host, sent.id)).map((t) => t.actor)).to.deep.equal(['Admin Ada', 'Auto-approval', 'Sending to Overseerr'])
+    expect((await timeline(h.host, sent.id)).map((t) => t.actor)).to.deep.equal(['Admin Ada', 'MediaNest (auto-approval)', 'MediaNest (sending to Overseerr)'])
   })
 
   it('an admin rejects with a reason: the timeline and the page say why, and the event carries it', async () => {
@@ -153,6 +153,31 @@ describe('overseerr: requesting', function () {
     const statuses = await h.host.db('media_requests').whereIn('id', ids).orderBy('title').pluck('status')
     expect(statuses[0]).to.equal('rejected')
     expect(statuses.slice(1).every((s: string) => ['approved', 'in_progress'].includes(s))).to.equal(true)
+  })
+
+  it('selects every waiting request shown without JavaScript, shows a show’s seasons, and refuses an empty selection', async () => {
+    const { client } = await h.host.signedIn()
+    const movie = addMovie(h.fake, 'All Shown Movie')
+    const show = addShow(h.fake, 'All Shown Show', 4)
+    await client.post('/overseerr/requests', { mediaType: 'movie', tmdbId: String(movie) })
+    await client.formRequest('POST', '/overseerr/requests', formPairs([['mediaType', 'tv'], ['tmdbId', String(show)], ['seasonChoice', 'some'], ['seasons', '1'], ['seasons', '3']]))
+    const [m, s] = [await requestRow(h.host, movie), await requestRow(h.host, show)]
+    const queue = await h.admin.client.get('/admin/overseerr')
+    expect(queue.text).to.include('TV show · Seasons 1, 3').and.include('name="all" value="1"')
+    for (const id of [m.id, s.id]) expect(queue.text).to.include(`name="shown" value="${id}"`)
+
+    const empty = await h.admin.client.post('/admin/overseerr/bulk', { action: 'approve' }, { htmx: true })
+    expect(empty.status).to.equal(422)
+    expect(empty.text).to.include('Select at least one request')
+    expect((await requestRow(h.host, movie)).status).to.equal('pending')
+    // What the admin saw, and nothing more: a request that is not shown stays as it was.
+    const unseen = addMovie(h.fake, 'Not Shown')
+    await client.post('/overseerr/requests', { mediaType: 'movie', tmdbId: String(unseen) })
+    const res = await h.admin.client.post('/admin/overseerr/bulk', formPairs([['action', 'reject'], ['all', '1'], ['shown', m.id], ['shown', s.id], ['reason', 'Not now']]), { htmx: true })
+    expect(res.text).to.include('Rejected 2 requests.')
+    expect((await requestRow(h.host, movie)).status).to.equal('rejected')
+    expect((await requestRow(h.host, show)).status).to.equal('rejected')
+    expect((await requestRow(h.host, unseen)).status).to.equal('pending')
   })
 
   it('a show: all seasons, or the ones picked (stored), and a pick of none is refused beside the field', async () => {

@@ -30,6 +30,16 @@ describe('overseerr: search', function () {
     expect(page.text).to.include('href="/overseerr/tv/606"')
   })
 
+  it('shows one badge per title: our request’s status when we have one, not also Overseerr’s “not requested”', async () => {
+    const tmdbId = addMovie(h.fake, 'Onebadge Film')
+    const { client } = await h.host.signedIn()
+    await client.post('/overseerr/requests', { mediaType: 'movie', tmdbId: String(tmdbId) })
+    const page = await client.get('/overseerr?q=onebadge')
+    const card = page.text.slice(page.text.indexOf(`id="overseerr-result-movie-${tmdbId}"`), page.text.indexOf('</li>', page.text.indexOf(`id="overseerr-result-movie-${tmdbId}"`)))
+    expect(card.match(/class="badge/g) ?? []).to.have.length(1)
+    expect(card).to.include('>Waiting for approval<').and.include('Already requested: <a href="/overseerr/requests/')
+  })
+
   it('answers htmx with the results alone, and pages through them', async () => {
     for (let i = 0; i < 25; i++) addMovie(h.fake, `Paging Film ${i}`)
     const first = await h.admin.client.get('/overseerr?q=paging%20film', { htmx: true })
