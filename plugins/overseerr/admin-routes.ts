@@ -1,12 +1,13 @@
 // /admin/overseerr (behind the core's admin guard): the approval queue, pending first,
 // with approve/reject per row and in bulk, filters, and the webhook's address and header
 // to paste into Overseerr.
-import { Conflict, z, type Request, type Response, type Viewer } from 'medianest/plugin-api'
+import { Conflict, NotFound, z, type Request, type Response, type Viewer } from 'medianest/plugin-api'
 import { OVERSEERR_SERVICE } from './overseerr-client.ts'
 import type { OverseerrContext } from './plugin-config.ts'
 import { actorOf, findRequest, moveRequest, seasonsByRequest, seasonsLabel, type MediaRequestRow } from './requests.ts'
 import { countLabel, decodeCursor, encodeCursor, listRequests, pendingCount, requestView } from './request-pages.ts'
-import { isHtmx } from './routes.ts'
+import { isHtmx, renderRequest } from './routes.ts'
+import { closeRequest } from './withdrawing.ts'
 import { MEDIA_TYPES, MEDIA_TYPE_LABEL, OPEN_STATUSES, STATUSES, STATUS_LABEL, type RequestStatus } from './statuses.ts'
 import { WEBHOOK_PATH } from './webhook.ts'
 
@@ -20,6 +21,11 @@ const queueQuery = z.object({
 })
 const reason = z.string().trim().max(500, 'Keep the reason under 500 characters.').optional().transform((r) => r || null)
 const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'Not a request id.')
+const closeBody = z.object({
+  reason: z.string().trim().min(1, 'Say why, for the person who asked (it is in the timeline and their notification).')
+    .max(500, 'Keep the reason under 500 characters.'),
+  deleteThere: z.literal('1', 'Tick the box or leave it.').optional(),
+})
 const idList = z.union([uuid, z.array(uuid).max(100, 'Select at most 100 requests at once.')]).optional().transform((v) => (v === undefined ? [] : [v].flat()))
 const bulkBody = z.object({
   action: z.enum(['approve', 'reject'], 'Choose approve or reject.'),
@@ -93,6 +99,26 @@ export function overseerrAdminRoutes(ctx: OverseerrContext) {
   }
   router.post('/requests/:id/approve', one('approve'))
   router.post('/requests/:id/reject', one('reject'))
+
+  // Close any open request, from its page: the reason is required; Overseerr's request is
+  // deleted there unless the admin unticks it.
+  router.post('/requests/:id/close', async (req, res) => {
+    const viewer = ctx.http.mustViewer(req)
+    const row = await findRequest(ctx.db, ctx.http.parse(uuid, req.params.id))
+    if (!row) throw new NotFound('There is no such request.')
+    const body = closeBody.safeParse(req.body)
+    if (!body.success) {
+      const raw = req.body as { reason?: unknown; deleteThere?: unknown }
+      return renderRequest(ctx, req, res, row, {
+        status: 422,
+        closeForm: { reason: typeof raw.reason === 'string' ? raw.reason.slice(0, 500) : '', deleteThere: raw.deleteThere === '1', error: body.error.issues[0].message },
+      })
+    }
+    const closed = await closeRequest(ctx, viewer, row, body.data.reason, body.data.deleteThere === '1')
+    if (isHtmx(req)) return renderRequest(ctx, req, res, closed, { notice: 'closed' })
+    ctx.http.flash(res, 'closed')
+    res.redirect(303, `/overseerr/requests/${row.id}`)
+  })
 
   router.post('/bulk', async (req, res) => {
     const viewer = ctx.http.mustViewer(req)

@@ -5,6 +5,8 @@ export const REQUEST_EVENTS = {
   rejected: 'overseerr.request.rejected',
   completed: 'overseerr.request.completed',
   failed: 'overseerr.request.failed',
+  withdrawn: 'overseerr.request.withdrawn',
+  closed: 'overseerr.request.closed',
 } as const
 
 /** Every overseerr.request.* payload. `userId` is the requester (the 'subject'). */
@@ -18,7 +20,7 @@ export interface RequestEventPayload {
   status: string
   /** created: whether it waits for an admin's approval. */
   needsApproval?: boolean
-  /** rejected / failed: the reason given, if any. */
+  /** rejected / failed / closed: the reason given, if any. */
   reason?: string | null
   [key: string]: unknown
 }

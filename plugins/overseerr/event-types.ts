@@ -31,6 +31,15 @@ export const requestEventTypes: EventType[] = [
     describe: (p: Partial<RequestEventPayload>) => ({ title: 'Available in Plex', message: `${what(p)}, which you requested, is now available in Plex.`, link: link(p) }),
   },
   {
+    // The admins: the queue they work through has one request fewer.
+    event: REQUEST_EVENTS.withdrawn, title: 'Request withdrawn', audience: 'admins',
+    describe: (p: Partial<RequestEventPayload>) => ({ title: 'Request withdrawn', message: `${String(p.userName ?? 'Someone')} withdrew their request for ${what(p)}.`, link: link(p) }),
+  },
+  {
+    event: REQUEST_EVENTS.closed, title: 'Request closed', audience: 'subject',
+    describe: (p: Partial<RequestEventPayload>) => ({ title: 'Request closed', message: `An admin closed your request for ${what(p)}.${because(p)}`, link: link(p) }),
+  },
+  {
     event: REQUEST_EVENTS.failed, title: 'Request failed', audience: 'subject',
     describe: (p: Partial<RequestEventPayload>) => ({ title: 'Request failed', message: `Your request for ${what(p)} failed. You can try again from its page.${because(p)}`, link: link(p) }),
   },

@@ -66,6 +66,8 @@ export interface OverseerrClient {
   createRequest(body: RequestBody, asUser: number | null, signal?: AbortSignal): Promise<CreateAnswer>
   getRequest(id: number, signal?: AbortSignal): Promise<OverseerrRequest>
   approve(id: number, signal?: AbortSignal): Promise<OverseerrRequest>
+  /** Deletes a request in Overseerr; false when it was already gone (404). */
+  deleteRequest(id: number, signal?: AbortSignal): Promise<boolean>
   users(signal?: AbortSignal): AsyncGenerator<OverseerrUser>
   status(signal?: AbortSignal): Promise<{ version: string }>
   me(signal?: AbortSignal): Promise<OverseerrUser>
@@ -103,6 +105,10 @@ export function overseerrClientFor(ctx: Pick<PluginContext, 'upstream'>, service
       return { kind: 'exists', message: (res.data as { message?: string }).message ?? `HTTP ${res.status}` }
     },
     getRequest: (id, signal) => http.get(`/api/v1/request/${id}`, overseerrRequest, { signal }),
+    async deleteRequest(id, signal) {
+      const res = await http.request({ method: 'DELETE', path: `/api/v1/request/${id}`, accept: [404], signal })
+      return res.status !== 404
+    },
     async approve(id, signal) {
       return (await http.request({ method: 'POST', path: `/api/v1/request/${id}/approve`, schema: overseerrRequest, signal })).data
     },

@@ -50,6 +50,7 @@ export const actorOf = (viewer: Pick<Viewer, 'id' | 'name' | 'email'>): Actor =>
 
 const EVENT_OF: Partial<Record<RequestStatus, string>> = {
   approved: REQUEST_EVENTS.approved, rejected: REQUEST_EVENTS.rejected, completed: REQUEST_EVENTS.completed, failed: REQUEST_EVENTS.failed,
+  withdrawn: REQUEST_EVENTS.withdrawn, closed: REQUEST_EVENTS.closed,
 }
 
 export async function findRequest(db: Knex, id: string): Promise<MediaRequestRow | null> {

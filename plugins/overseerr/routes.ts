@@ -7,10 +7,38 @@ import type { OverseerrContext } from './plugin-config.ts'
 import { actorOf, createRequest, findRequest, moveRequest, seasonsOf, SYSTEM, timelineOf, type MediaRequestRow } from './requests.ts'
 import { decodeCursor, encodeCursor, listRequests, requestView, timelineView } from './request-pages.ts'
 import { MAX_QUERY, MAX_TMDB_ID, posterUrl, searchTitles, yearOf } from './search.ts'
-import { MEDIA_TYPES, MEDIA_TYPE_LABEL, STATUSES, STATUS_LABEL, type MediaType } from './statuses.ts'
+import { MEDIA_TYPES, MEDIA_TYPE_LABEL, OPEN_STATUSES, STATUSES, STATUS_LABEL, type MediaType, type RequestStatus } from './statuses.ts'
+import { withdrawRequest } from './withdrawing.ts'
 import { myRequestsCache } from './my-requests-cache.ts'
 
-const NOTICES = { requested: 'Requested. You can follow it here.', retried: 'Sent back for approval.' }
+const NOTICES = {
+  requested: 'Requested. You can follow it here.', retried: 'Sent back for approval.',
+  withdrawn: 'Withdrawn. You can ask for it again at any time.', closed: 'Closed: the timeline says who and why.',
+}
+export type RequestNotice = keyof typeof NOTICES
+
+/** Closing is offered while a request is open, except in the seconds it is being sent. */
+export const CLOSABLE: readonly RequestStatus[] = OPEN_STATUSES.filter((s) => s !== 'approved')
+
+/** One request's page (or its fragment for htmx), with the forms its viewer may use. */
+export async function renderRequest(ctx: OverseerrContext, req: Request, res: Response, row: MediaRequestRow,
+  options: { status?: number; notice?: RequestNotice; closeForm?: { reason: string; deleteThere: boolean; error?: string } } = {}): Promise<void> {
+  const viewer = ctx.http.mustViewer(req)
+  const owner = row.user_id === viewer.id ? null : await ctx.users.get(row.user_id)
+  await ctx.views.pageOrFragment(req, res, {
+    page: 'overseerr:request', fragment: 'overseerr:_request', title: row.title, status: options.status ?? 200,
+    data: {
+      request: requestView(row, owner ? owner.name ?? owner.email : undefined), seasons: row.all_seasons ? 'all' : await seasonsOf(ctx.db, row.id),
+      timeline: timelineView(await timelineOf(ctx.db, row.id)),
+      canRetry: row.status === 'failed',
+      // Offered while it may still be pending in Overseerr; the action checks there.
+      canWithdraw: row.user_id === viewer.id && (row.status === 'pending' || row.status === 'in_progress'),
+      closeForm: viewer.role === 'ADMIN' && CLOSABLE.includes(row.status) ? options.closeForm ?? { reason: '', deleteThere: true } : null,
+      // After an htmx action the notice takes the focus (the button pressed is gone).
+      notice: options.notice ? NOTICES[options.notice] : ctx.http.takeFlash(req, res, NOTICES),
+    },
+  })
+}
 
 const searchQuery = z.object({
   q: z.string().trim().max(MAX_QUERY, `Keep the search under ${MAX_QUERY} characters.`).default(''),
@@ -138,21 +166,16 @@ export function overseerrRoutes(ctx: OverseerrContext) {
   })
 
   // --- one request ----------------------------------------------------------------
-  const renderRequest = async (req: Request, res: Response, row: MediaRequestRow, status = 200) => {
-    const viewer = ctx.http.mustViewer(req)
-    const owner = row.user_id === viewer.id ? null : await ctx.users.get(row.user_id)
-    await ctx.views.pageOrFragment(req, res, {
-      page: 'overseerr:request', fragment: 'overseerr:_request', title: row.title, status,
-      data: {
-        request: requestView(row, owner ? owner.name ?? owner.email : undefined), seasons: row.all_seasons ? 'all' : await seasonsOf(ctx.db, row.id),
-        timeline: timelineView(await timelineOf(ctx.db, row.id)),
-        canRetry: row.status === 'failed', notice: ctx.http.takeFlash(req, res, NOTICES),
-      },
-    })
-  }
-
   router.get('/requests/:id', async (req, res) => {
-    await renderRequest(req, res, await ownRequest(ctx, ctx.http.mustViewer(req), req.params.id))
+    await renderRequest(ctx, req, res, await ownRequest(ctx, ctx.http.mustViewer(req), req.params.id))
+  })
+
+  router.post('/requests/:id/withdraw', async (req, res) => {
+    const viewer = ctx.http.mustViewer(req)
+    const row = await withdrawRequest(ctx, viewer, await ownRequest(ctx, viewer, req.params.id))
+    if (isHtmx(req)) return renderRequest(ctx, req, res, row, { notice: 'withdrawn' })
+    ctx.http.flash(res, 'withdrawn')
+    res.redirect(303, `/overseerr/requests/${row.id}`)
   })
 
   router.post('/requests/:id/retry', async (req, res) => {
@@ -170,7 +193,7 @@ export function overseerrRoutes(ctx: OverseerrContext) {
     if (requester && ctx.config.autoApprove[requester.role]) {
       moved = (await moveRequest(ctx, { id: moved.id, from: ['pending'], to: 'approved', actor: SYSTEM.autoApprove, note: 'Auto-approved on retry.' })) ?? moved
     }
-    if (isHtmx(req)) return renderRequest(req, res, moved)
+    if (isHtmx(req)) return renderRequest(ctx, req, res, moved, { notice: 'retried' })
     ctx.http.flash(res, 'retried')
     res.redirect(303, `/overseerr/requests/${row.id}`)
   })

@@ -1,5 +1,5 @@
 // A media request's statuses (the brief's lifecycle), in words and as badges.
-export const STATUSES = ['pending', 'approved', 'rejected', 'in_progress', 'downloading', 'processing', 'completed', 'failed'] as const
+export const STATUSES = ['pending', 'approved', 'rejected', 'in_progress', 'downloading', 'processing', 'completed', 'failed', 'withdrawn', 'closed'] as const
 export type RequestStatus = (typeof STATUSES)[number]
 
 /** While a request is in one of these, no other request for the same title may open (the partial unique index). */
@@ -16,10 +16,12 @@ export const STATUS_LABEL: Record<RequestStatus, string> = {
   processing: 'Processing',
   completed: 'Available in Plex',
   failed: 'Failed',
+  withdrawn: 'Withdrawn',
+  closed: 'Closed by an admin',
 }
 /** The badge's colour class; the label carries the meaning (never colour alone). */
 export const STATUS_TONE: Record<RequestStatus, '' | 'ok' | 'bad' | 'warn'> = {
-  pending: 'warn', approved: '', rejected: 'bad', in_progress: '', downloading: '', processing: '', completed: 'ok', failed: 'bad',
+  pending: 'warn', approved: '', rejected: 'bad', in_progress: '', downloading: '', processing: '', completed: 'ok', failed: 'bad', withdrawn: '', closed: '',
 }
 
 export const MEDIA_TYPES = ['movie', 'tv'] as const
