@@ -11,6 +11,8 @@ export const NOT_SET_UP = 'Overseerr is not set up yet: an admin adds it in Admi
 const mediaInfo = z.object({
   id: z.number().optional(),
   status: z.number().int(),
+  // A show: each season's own media status (Overseerr leaves it out for movies).
+  seasons: z.array(z.object({ seasonNumber: z.number().int(), status: z.number().int() })).optional().catch([]),
   downloadStatus: z.array(z.object({ status: z.string().catch('unknown'), sizeLeft: z.number().optional() })).optional().catch([]),
 })
 export type MediaInfo = z.output<typeof mediaInfo>

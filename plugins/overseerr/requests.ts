@@ -58,10 +58,28 @@ export async function findRequest(db: Knex, id: string): Promise<MediaRequestRow
   return (await db<MediaRequestRow>('media_requests').where({ id }).first()) ?? null
 }
 
-/** The open request for a title, if any. */
+/**
+ * The open request for a title, if any: for a show, the one asked for whole before
+ * seasons had rows of their own (it covers every season).
+ */
 export async function openRequestFor(db: Knex, tmdbId: number, mediaType: MediaType): Promise<MediaRequestRow | null> {
-  return (await db<MediaRequestRow>('media_requests').where({ tmdb_id: tmdbId, media_type: mediaType }).whereIn('status', OPEN_STATUSES).first()) ?? null
+  const q = db<MediaRequestRow>('media_requests').where({ tmdb_id: tmdbId, media_type: mediaType }).whereIn('status', OPEN_STATUSES)
+  if (mediaType === 'tv') q.where({ all_seasons: true })
+  return (await q.first()) ?? null
 }
+
+/** Each season of a show someone has asked for and is not in Plex yet, with the request that asks. */
+export async function openSeasonsFor(db: Knex, tmdbId: number): Promise<Map<number, MediaRequestRow>> {
+  const rows = await db('media_request_seasons as s').join('media_requests as r', 'r.id', 's.request_id')
+    .where({ 's.tmdb_id': tmdbId, 's.status': 'open' }).select('s.season_number', 'r.*') as Array<MediaRequestRow & { season_number: number }>
+  return new Map(rows.map(({ season_number: n, ...row }) => [n, row]))
+}
+
+/** A tv request's seasons and their states (an old all-seasons request has none). */
+export async function seasonStatesOf(db: Knex, requestId: string): Promise<Array<{ season_number: number; status: SeasonStatus }>> {
+  return db('media_request_seasons').where({ request_id: requestId }).orderBy('season_number').select('season_number', 'status')
+}
+export type SeasonStatus = 'open' | 'available' | 'ended'
 
 export async function seasonsOf(db: Knex, requestId: string): Promise<number[]> {
   const rows = await db('media_request_seasons').where({ request_id: requestId }).orderBy('season_number')
@@ -107,7 +125,7 @@ export interface NewRequest {
   autoApprove: boolean
 }
 
-export type CreateOutcome = { kind: 'created'; row: MediaRequestRow } | { kind: 'duplicate'; existing: MediaRequestRow | null }
+export type CreateOutcome = { kind: 'created'; row: MediaRequestRow; skipped: number[] } | { kind: 'duplicate'; existing: MediaRequestRow | null }
 
 const isUniqueViolation = (error: unknown) => (error as { code?: string })?.code === '23505'
 
@@ -119,16 +137,25 @@ const isUniqueViolation = (error: unknown) => (error as { code?: string })?.code
 export async function createRequest(ctx: OverseerrContext, input: NewRequest): Promise<CreateOutcome> {
   const existing = await openRequestFor(ctx.db, input.tmdbId, input.mediaType)
   if (existing) return { kind: 'duplicate', existing }
+  // A show: only the seasons nobody has an open ask for; none left is a duplicate of the first one's.
+  let seasons: number[] = []
+  let skipped: number[] = []
+  if (input.mediaType === 'tv') {
+    if (input.seasons === 'all') throw new Error('createRequest needs the seasons of a show written out')
+    const taken = await openSeasonsFor(ctx.db, input.tmdbId)
+    seasons = input.seasons.filter((n) => !taken.has(n))
+    skipped = input.seasons.filter((n) => taken.has(n))
+    if (!seasons.length) return { kind: 'duplicate', existing: taken.get(input.seasons[0]) ?? null }
+  }
   let row: MediaRequestRow
   try {
     row = await ctx.db.transaction(async (trx) => {
       const [created] = await trx<MediaRequestRow>('media_requests').insert({
         user_id: input.user.id, title: input.title, media_type: input.mediaType, tmdb_id: input.tmdbId, status: 'pending',
-        all_seasons: input.mediaType === 'tv' && input.seasons === 'all', year: input.year, poster_path: input.posterPath,
+        all_seasons: false, year: input.year, poster_path: input.posterPath,
       }).returning('*')
-      if (input.mediaType === 'tv' && input.seasons !== 'all') {
-        await trx('media_request_seasons').insert(input.seasons.map((n) => ({ request_id: created.id, season_number: n })))
-      }
+      // The unique index on open (show, season) decides between two people asking at once.
+      if (seasons.length) await trx('media_request_seasons').insert(seasons.map((n) => ({ request_id: created.id, tmdb_id: input.tmdbId, season_number: n, status: 'open' })))
       const actor = actorOf(input.user)
       await addTimeline(trx, created.id, actor, null, 'pending', input.autoApprove ? null : 'Waiting for an admin to approve it.')
       await ctx.events.emit(REQUEST_EVENTS.created, eventPayload(created, input.user, { needsApproval: !input.autoApprove }), { trx })
@@ -137,10 +164,37 @@ export async function createRequest(ctx: OverseerrContext, input: NewRequest): P
     })
   } catch (error) {
     if (!isUniqueViolation(error)) throw error
-    return { kind: 'duplicate', existing: await openRequestFor(ctx.db, input.tmdbId, input.mediaType) }
+    const winner = input.mediaType === 'tv' ? (await openSeasonsFor(ctx.db, input.tmdbId)).get(seasons[0]) : null
+    return { kind: 'duplicate', existing: winner ?? await openRequestFor(ctx.db, input.tmdbId, input.mediaType) }
   }
   await publishChange(ctx, row)
-  return { kind: 'created', row }
+  return { kind: 'created', row, skipped }
+}
+
+/** A show's season rows follow their request: ended with it, back open on a retry, all in Plex once it completes. */
+async function seasonsFollow(trx: Knex.Transaction, requestId: string, to: RequestStatus): Promise<void> {
+  const seasons = trx('media_request_seasons').where({ request_id: requestId })
+  if (to === 'completed') await seasons.whereNot({ status: 'available' }).update({ status: 'available' })
+  else if (OPEN_STATUSES.includes(to)) await seasons.where({ status: 'ended' }).update({ status: 'open' })
+  else await seasons.where({ status: 'open' }).update({ status: 'ended' })
+}
+
+/**
+ * Marks seasons of a show request that are in Plex now, each with a timeline line; returns
+ * whether every season it asked for is (then the request is complete).
+ */
+export async function markSeasonsAvailable(ctx: OverseerrContext, row: MediaRequestRow, inPlex: Set<number>, actor: Actor): Promise<boolean> {
+  const states = await seasonStatesOf(ctx.db, row.id)
+  if (!states.length) return false
+  const arrived = states.filter((s) => s.status === 'open' && inPlex.has(s.season_number)).map((s) => s.season_number)
+  if (arrived.length) {
+    await ctx.db.transaction(async (trx) => {
+      await trx('media_request_seasons').where({ request_id: row.id, status: 'open' }).whereIn('season_number', arrived).update({ status: 'available' })
+      await addTimeline(trx, row.id, actor, row.status, row.status, `${arrived.length === 1 ? 'Season' : 'Seasons'} ${arrived.join(', ')} ${arrived.length === 1 ? 'is' : 'are'} in Plex now.`)
+    })
+    await publishChange(ctx, row)
+  }
+  return states.every((s) => s.status === 'available' || arrived.includes(s.season_number))
 }
 
 async function addTimeline(trx: Knex, requestId: string, actor: Actor, from: RequestStatus | null, to: RequestStatus, note: string | null): Promise<void> {
@@ -188,6 +242,7 @@ async function moveInside(
     completed_at: to === 'completed' ? (trx.fn.now() as unknown as Date) : current.status === 'completed' ? null : current.completed_at,
   }).returning('*')
   await addTimeline(trx, row.id, actor, current.status, to, note)
+  if (row.media_type === 'tv') await seasonsFollow(trx, row.id, to)
   if (to === 'approved') await ctx.jobs.enqueue('send', { requestId: row.id }, { trx, dedupeKey: `send:${row.id}` })
   const event = EVENT_OF[to]
   if (event) {

@@ -4,11 +4,12 @@
 import { BadInput, Conflict, NotFound, UpstreamError, z, type Request, type Response, type Viewer } from 'medianest/plugin-api'
 import { overseerrClient, overseerrIfSetUp } from './overseerr-client.ts'
 import type { OverseerrContext } from './plugin-config.ts'
-import { actorOf, createRequest, findRequest, moveRequest, seasonsOf, SYSTEM, timelineOf, type MediaRequestRow } from './requests.ts'
+import { actorOf, createRequest, findRequest, moveRequest, seasonStatesOf, SYSTEM, timelineOf, type MediaRequestRow } from './requests.ts'
 import { decodeCursor, encodeCursor, listRequests, requestView, timelineView } from './request-pages.ts'
 import { MAX_QUERY, MAX_TMDB_ID, posterUrl, searchTitles, yearOf } from './search.ts'
 import { MEDIA_TYPES, MEDIA_TYPE_LABEL, OPEN_STATUSES, STATUSES, STATUS_LABEL, type MediaType, type RequestStatus } from './statuses.ts'
 import { withdrawRequest } from './withdrawing.ts'
+import { freeSeasons, seasonChoices, type SeasonChoice } from './season-picker.ts'
 import { myRequestsCache } from './my-requests-cache.ts'
 
 const NOTICES = {
@@ -28,7 +29,7 @@ export async function renderRequest(ctx: OverseerrContext, req: Request, res: Re
   await ctx.views.pageOrFragment(req, res, {
     page: 'overseerr:request', fragment: 'overseerr:_request', title: row.title, status: options.status ?? 200,
     data: {
-      request: requestView(row, owner ? owner.name ?? owner.email : undefined), seasons: row.all_seasons ? 'all' : await seasonsOf(ctx.db, row.id),
+      request: requestView(row, owner ? owner.name ?? owner.email : undefined), seasons: row.all_seasons ? 'all' : await seasonStatesOf(ctx.db, row.id),
       timeline: timelineView(await timelineOf(ctx.db, row.id)),
       canRetry: row.status === 'failed',
       // Offered while it may still be pending in Overseerr; the action checks there.
@@ -96,12 +97,14 @@ export function overseerrRoutes(ctx: OverseerrContext) {
 
   // --- the season picker for a show ----------------------------------------------
   router.get('/tv/:tmdbId', async (req, res) => {
+    const viewer = ctx.http.mustViewer(req)
     const id = ctx.http.parse(tmdbId, req.params.tmdbId)
     const details = await detailsOrRefuse(ctx, 'tv', id)
-    await renderSeasons(req, res, { tmdbId: id, title: details.name ?? details.title ?? '(untitled)', year: yearOf(details.firstAirDate), seasons: (details.seasons ?? []).map((s) => s.seasonNumber), fields: {}, chosen: [], choice: 'all' })
+    const seasons = await seasonChoices(ctx.db, viewer, details, id)
+    await renderSeasons(req, res, { tmdbId: id, title: details.name ?? details.title ?? '(untitled)', year: yearOf(details.firstAirDate), seasons, fields: {}, chosen: [], choice: 'all' })
   })
 
-  interface SeasonsForm { tmdbId: number; title: string; year: number | null; seasons: number[]; fields: Record<string, string>; chosen: number[]; choice: string; error?: string }
+  interface SeasonsForm { tmdbId: number; title: string; year: number | null; seasons: SeasonChoice[]; fields: Record<string, string>; chosen: number[]; choice: string; error?: string }
   const renderSeasons = (req: Request, res: Response, form: SeasonsForm, status = 200) => ctx.views.pageOrFragment(req, res, {
     page: 'overseerr:seasons', fragment: 'overseerr:_seasons-form', title: `Request ${form.title}`, status, data: { form },
   })
@@ -114,14 +117,26 @@ export function overseerrRoutes(ctx: OverseerrContext) {
     const title = (details.title ?? details.name ?? '').slice(0, 500) || `TMDB ${body.tmdbId}`
     const year = yearOf(details.releaseDate ?? details.firstAirDate)
 
+    // A show: the seasons written out, only those nobody asked for and not in Plex.
     let seasons: 'all' | number[] = 'all'
-    if (body.mediaType === 'tv' && body.seasonChoice === 'some') {
-      const known = (details.seasons ?? []).map((s) => s.seasonNumber)
-      const picked = [...new Set([body.seasons ?? []].flat().map((s) => Number(s)))]
-      const form: SeasonsForm = { tmdbId: body.tmdbId, title, year, seasons: known, fields: {}, chosen: picked.filter((n) => known.includes(n)), choice: 'some' }
-      if (!picked.length) return renderSeasons(req, res, { ...form, fields: { seasons: 'Pick at least one season, or choose all seasons.' } }, 422)
-      if (picked.some((n) => !known.includes(n))) return renderSeasons(req, res, { ...form, fields: { seasons: `${title} has no such season; pick from the list.` } }, 422)
-      seasons = picked.sort((a, b) => a - b)
+    let skipped: number[] = []
+    if (body.mediaType === 'tv') {
+      const choices = await seasonChoices(ctx.db, viewer, details, body.tmdbId)
+      const known = choices.map((c) => c.n)
+      const picked = body.seasonChoice === 'some' ? [...new Set([body.seasons ?? []].flat().map((s) => Number(s)))] : freeSeasons(choices)
+      const form: SeasonsForm = { tmdbId: body.tmdbId, title, year, seasons: choices, fields: {}, chosen: picked.filter((n) => known.includes(n)), choice: body.seasonChoice ?? 'all' }
+      if (body.seasonChoice === 'some' && !picked.length) return renderSeasons(req, res, { ...form, fields: { seasons: 'Pick at least one season, or choose all seasons.' } }, 422)
+      if (picked.some((n) => !known.includes(n))) {
+        return renderSeasons(req, res, { ...form, fields: { seasons: picked.includes(0) ? 'The specials (season 0) cannot be requested here; pick numbered seasons.' : `${title} has no such season; pick from the list.` } }, 422)
+      }
+      const free = new Set(freeSeasons(choices))
+      if (!picked.some((n) => free.has(n))) {
+        const asked = choices.find((c) => picked.includes(c.n) && (c.state === 'mine' || c.state === 'requested'))
+        if (!asked) return outcome(req, res, { state: 'available', title }, 409)
+        return outcome(req, res, { state: 'duplicate', title, existing: { id: asked.requestId, status: STATUS_LABEL[asked.requestStatus!], mine: asked.state === 'mine' } }, 409)
+      }
+      seasons = picked.filter((n) => free.has(n)).sort((a, b) => a - b)
+      skipped = picked.filter((n) => !free.has(n)).sort((a, b) => a - b)
     }
 
     if (details.mediaInfo?.status === 5) return outcome(req, res, { state: 'available', title }, 409)
@@ -134,7 +149,9 @@ export function overseerrRoutes(ctx: OverseerrContext) {
       const visible = existing && (existing.user_id === viewer.id || viewer.role === 'ADMIN')
       return outcome(req, res, { state: 'duplicate', title, existing: existing ? { id: visible ? existing.id : null, status: STATUS_LABEL[existing.status], mine: existing.user_id === viewer.id } : null }, 409)
     }
-    if (isHtmx(req)) return outcome(req, res, { state: 'requested', title, request: requestView(result.row) }, 201)
+    // Seasons already asked for or in Plex were left out (a stale page, or someone faster).
+    const leftOut = [...skipped, ...result.skipped].sort((a, b) => a - b)
+    if (isHtmx(req)) return outcome(req, res, { state: 'requested', title, request: requestView(result.row), leftOut }, 201)
     ctx.http.flash(res, 'requested')
     res.redirect(303, `/overseerr/requests/${result.row.id}`)
   })

@@ -7,9 +7,9 @@
 import { UpstreamError, type Logger } from 'medianest/plugin-api'
 import { overseerrClient, type OverseerrClient } from './overseerr-client.ts'
 import type { OverseerrContext } from './plugin-config.ts'
-import { findRequest, moveRequest, type Actor, type MediaRequestRow, SYSTEM } from './requests.ts'
+import { findRequest, markSeasonsAvailable, moveRequest, seasonStatesOf, type Actor, type MediaRequestRow, SYSTEM } from './requests.ts'
 import { approveThere } from './sending.ts'
-import { mapOverseerrState, OverseerrRequestStatus, syncMayMove } from './status-mapping.ts'
+import { mapOverseerrState, OverseerrMediaStatus, OverseerrRequestStatus, syncMayMove } from './status-mapping.ts'
 import { SENT_STATUSES } from './statuses.ts'
 
 const reportedUnknown = new Set<string>()
@@ -32,7 +32,18 @@ export async function syncRequest(ctx: OverseerrContext, client: OverseerrClient
     return (await moveRequest(ctx, { id: row.id, from: [row.status], to: 'failed', actor, note: `Overseerr no longer has request #${row.overseerr_id}: that number now names another title there (was Overseerr reset?). Try again to send it anew.` })) ?? row
   }
   if (theirs.status === OverseerrRequestStatus.PENDING) await approveThere(ctx, client, theirs.id, signal)
-  const mapped = mapOverseerrState({ requestStatus: theirs.status, mediaStatus: theirs.media?.status ?? 1, downloads: theirs.media?.downloadStatus ?? [] })
+  let mapped = mapOverseerrState({ requestStatus: theirs.status, mediaStatus: theirs.media?.status ?? 1, downloads: theirs.media?.downloadStatus ?? [] })
+  // A show is done when every season it asked for is in Plex, whatever the rest of the show does
+  // (Overseerr calls the show "partially available" while others' seasons are still coming).
+  // (An all-seasons request from before seasons had rows completes with the whole show.)
+  const asked = row.media_type === 'tv' && mapped.status !== 'rejected' && mapped.status !== 'failed' ? await seasonStatesOf(ctx.db, row.id) : []
+  if (asked.length) {
+    const whole = theirs.media?.status === OverseerrMediaStatus.AVAILABLE
+    const inPlex = new Set(whole ? asked.map((s) => s.season_number)
+      : (theirs.media?.seasons ?? []).filter((s) => s.status === OverseerrMediaStatus.AVAILABLE).map((s) => s.seasonNumber))
+    if (await markSeasonsAvailable(ctx, row, inPlex, actor)) mapped = { status: 'completed', why: 'every season it asked for is in Plex' }
+    else if (mapped.status === 'completed') mapped = { status: 'processing', why: 'some of its seasons are in Plex' }
+  }
   if (mapped.unknown && !reportedUnknown.has(mapped.unknown)) {
     reportedUnknown.add(mapped.unknown)
     ctx.log.warn(`Overseerr sent ${mapped.unknown}, which MediaNest does not know; treated as "in progress"`)

@@ -103,6 +103,8 @@ interface Media {
   status: number
   status4k: number
   downloadStatus: DownloadItem[]
+  /** tv: each season's own media status (a show is PARTIALLY_AVAILABLE while only some are in Plex). */
+  seasons: Array<{ seasonNumber: number; status: number }>
   createdAt: string
   updatedAt: string
 }
@@ -156,7 +158,7 @@ export async function startFakeOverseerr(options: { apiKey?: string; version?: s
   function mediaOf(title: Title): Media {
     title.media ??= {
       id: nextMediaId++, mediaType: title.mediaType, tmdbId: title.tmdbId, tvdbId: title.tvdbId, status: MediaStatus.UNKNOWN,
-      status4k: MediaStatus.UNKNOWN, downloadStatus: [], createdAt: now(), updatedAt: now(),
+      status4k: MediaStatus.UNKNOWN, downloadStatus: [], seasons: [], createdAt: now(), updatedAt: now(),
     }
     return title.media
   }
@@ -389,6 +391,7 @@ export async function startFakeOverseerr(options: { apiKey?: string; version?: s
     } else {
       const taken = new Set(existing.flatMap((q) => q.seasons))
       if (media.status === MediaStatus.AVAILABLE) title.seasons.forEach((s) => taken.add(s.seasonNumber))
+      media.seasons.filter((s) => s.status === MediaStatus.AVAILABLE).forEach((s) => taken.add(s.seasonNumber))
       const asked = seasons === 'all' ? title.seasons.map((s) => s.seasonNumber) : (seasons as number[])
       requestedSeasons = asked.filter((s) => !taken.has(s))
       if (!requestedSeasons.length) return new HttpAnswer(202, { message: 'No seasons available to request' })
@@ -405,9 +408,32 @@ export async function startFakeOverseerr(options: { apiKey?: string; version?: s
     return new HttpAnswer(201, requestJson(request, viewer))
   }
 
+  /** A show's seasons (not the specials) as Overseerr counts them for "all available". */
+  const regularSeasons = (title: Title) => title.seasons.map((s) => s.seasonNumber).filter((n) => n > 0)
+  function setSeasonStatus(media: Media, seasons: number[], status: number): void {
+    for (const n of seasons) {
+      const season = media.seasons.find((s) => s.seasonNumber === n)
+      if (season) season.status = status
+      else media.seasons.push({ seasonNumber: n, status })
+    }
+    media.seasons.sort((a, b) => a.seasonNumber - b.seasonNumber)
+  }
+  const seasonAvailable = (media: Media, n: number) => media.seasons.some((s) => s.seasonNumber === n && s.status === MediaStatus.AVAILABLE)
+
   function applyStage(request: Request, stage: RequestStage, downloads: Array<Partial<DownloadItem>> = [{}]): void {
     const media = mediaOf(request.title)
     request.updatedAt = now()
+    if (request.type === 'tv') {
+      // Only this request's seasons move; the show is available once every regular season is.
+      const status = { pending: MediaStatus.PENDING, approved: MediaStatus.PENDING, processing: MediaStatus.PROCESSING, downloading: MediaStatus.PROCESSING,
+        'partially-available': MediaStatus.PROCESSING, available: MediaStatus.AVAILABLE, declined: null, failed: null }[stage]
+      if (status !== null) setSeasonStatus(media, request.seasons, status)
+      if (stage === 'available') {
+        request.status = options.seerr ? RequestStatus.COMPLETED : RequestStatus.APPROVED
+        setMediaStatus(media, regularSeasons(request.title).every((n) => seasonAvailable(media, n)) ? MediaStatus.AVAILABLE : MediaStatus.PARTIALLY_AVAILABLE)
+        return
+      }
+    }
     switch (stage) {
       case 'pending': request.status = RequestStatus.PENDING; setMediaStatus(media, MediaStatus.PENDING); break
       case 'approved': request.status = RequestStatus.APPROVED; setMediaStatus(media, MediaStatus.PENDING); break
@@ -432,6 +458,10 @@ export async function startFakeOverseerr(options: { apiKey?: string; version?: s
         break
       // The contract says nothing of the media on failure: it is left where it was.
       case 'failed': request.status = RequestStatus.FAILED; break
+    }
+    // A show with some seasons in Plex stays partially available while others are on their way.
+    if (request.type === 'tv' && media.status !== MediaStatus.AVAILABLE && regularSeasons(request.title).some((n) => seasonAvailable(media, n))) {
+      setMediaStatus(media, MediaStatus.PARTIALLY_AVAILABLE)
     }
   }
 

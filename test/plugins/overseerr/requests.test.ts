@@ -180,19 +180,24 @@ describe('overseerr: requesting', function () {
     expect((await requestRow(h.host, unseen)).status).to.equal('pending')
   })
 
-  it('a show: all seasons, or the ones picked (stored), and a pick of none is refused beside the field', async () => {
+  it('a show: all seasons (written out), or the ones picked (stored), and a pick of none is refused beside the field', async () => {
     const all = addShow(h.fake, 'Whole Show')
     const some = addShow(h.fake, 'Partial Show', 4)
     const { client } = await h.host.signedIn()
     const picker = await client.get(`/overseerr/tv/${some}`)
     expect(picker.text).to.include('Season 4')
     expect((await client.post('/overseerr/requests', { mediaType: 'tv', tmdbId: String(all), seasonChoice: 'all' })).status).to.equal(303)
-    expect(await requestRow(h.host, all)).to.include({ all_seasons: true, media_type: 'tv' })
+    const whole = await requestRow(h.host, all)
+    expect(whole).to.include({ all_seasons: false, media_type: 'tv' })
+    expect(await h.host.db('media_request_seasons').where({ request_id: whole.id }).orderBy('season_number').pluck('season_number')).to.deep.equal([1, 2, 3])
     const none = await client.post('/overseerr/requests', { mediaType: 'tv', tmdbId: String(some), seasonChoice: 'some' }, { htmx: true })
     expect(none.status).to.equal(422)
     expect(none.text).to.include('Pick at least one season').and.include('aria-invalid="true"')
-    const bogus = await client.post('/overseerr/requests', { mediaType: 'tv', tmdbId: String(some), seasonChoice: 'some', seasons: '9' })
-    expect(bogus.status).to.equal(422)
+    for (const season of ['9', '0', '-1', 'two']) {
+      const bogus = await client.post('/overseerr/requests', { mediaType: 'tv', tmdbId: String(some), seasonChoice: 'some', seasons: season }, { htmx: true })
+      expect(bogus.status, season).to.equal(422)
+      expect(bogus.text, season).to.match(season === '0' ? /specials \(season 0\) cannot be requested/ : /has no such season/)
+    }
     expect(await requestRow(h.host, some)).to.equal(undefined)
     const res = await client.formRequest('POST', '/overseerr/requests', formPairs([['mediaType', 'tv'], ['tmdbId', String(some)], ['seasonChoice', 'some'], ['seasons', '2'], ['seasons', '4']]))
     expect(res.status).to.equal(303)
