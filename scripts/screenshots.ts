@@ -19,7 +19,7 @@ const { host, alex, requestId } = household
 const browser = await launchBrowser()
 try {
   const pages: Array<[string, string]> = [
-    ['dashboard', '/'], ['discovery', '/overseerr?q=a'], ['request', `/overseerr/requests/${requestId}`],
+    ['dashboard', '/'], ['discovery', '/overseerr'], ['request', `/overseerr/requests/${requestId}`],
     ['downloads', '/youtube'], ['status', '/monitor'], ['inbox', '/notifications'],
   ]
   fs.mkdirSync(OUT, { recursive: true })

@@ -64,6 +64,8 @@ export type CreateAnswer =
 export interface OverseerrClient {
   url: string
   search(query: string, page: number, signal?: AbortSignal): Promise<SearchPage>
+  /** A discovery list (`/discover/…`, with its own query such as sortBy), one page. */
+  discover(path: string, query: Record<string, string>, page: number, signal?: AbortSignal): Promise<SearchPage>
   details(type: 'movie' | 'tv', tmdbId: number, signal?: AbortSignal): Promise<Details>
   createRequest(body: RequestBody, asUser: number | null, signal?: AbortSignal): Promise<CreateAnswer>
   getRequest(id: number, signal?: AbortSignal): Promise<OverseerrRequest>
@@ -96,6 +98,7 @@ export function overseerrClientFor(ctx: Pick<PluginContext, 'upstream'>, service
   return {
     url: service.serviceUrl,
     search: (query, page, signal) => http.get('/api/v1/search', searchPage, { query: { query, page, language: 'en' }, signal }),
+    discover: (path, query, page, signal) => http.get(`/api/v1${path}`, searchPage, { query: { page, language: 'en', ...query }, signal }),
     details: (type, tmdbId, signal) => http.get(`/api/v1/${type}/${tmdbId}`, details, { query: { language: 'en' }, signal }),
     async createRequest(body, asUser, signal) {
       const res = await http.request({

@@ -14,6 +14,8 @@ export const overseerrConfig = z.object({
   syncBatchSize: z.int().min(1).max(500).default(50),
   /** Attempts at sending an approved request before it is marked failed. */
   sendAttempts: z.int().min(1).max(20).default(6),
+  /** Seconds a discovery row (trending, popular, upcoming) is kept before Overseerr is asked again (0: not kept). */
+  discoveryCacheSeconds: z.int().min(0).max(86_400).default(300),
   /** Longest one Overseerr call may take, in milliseconds. */
   timeoutMs: z.int().min(500).max(60_000).default(10_000),
 })

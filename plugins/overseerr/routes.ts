@@ -2,11 +2,12 @@
 // making a request, "my requests" and one request's page with its timeline. Each URL is
 // one handler: a plain page without JavaScript, the fragment for htmx.
 import { BadInput, Conflict, NotFound, UpstreamError, z, type Request, type Response, type Viewer } from 'medianest/plugin-api'
-import { overseerrClient, overseerrIfSetUp } from './overseerr-client.ts'
+import { overseerrClient, overseerrIfSetUp, type OverseerrClient } from './overseerr-client.ts'
 import type { OverseerrContext } from './plugin-config.ts'
 import { actorOf, createRequest, findRequest, moveRequest, seasonStatesOf, SYSTEM, timelineOf, type MediaRequestRow } from './requests.ts'
 import { decodeCursor, encodeCursor, listRequests, requestView, timelineView } from './request-pages.ts'
-import { MAX_QUERY, MAX_TMDB_ID, posterUrl, searchTitles, yearOf } from './search.ts'
+import { MAX_QUERY, MAX_TMDB_ID, posterUrl, searchTitles, viewTitles, yearOf } from './search.ts'
+import { DISCOVERY_ROWS, discoverPage, MAX_DISCOVERY_PAGE, rowById, type DiscoveryRow } from './discovery.ts'
 import { MEDIA_TYPES, MEDIA_TYPE_LABEL, OPEN_STATUSES, STATUSES, STATUS_LABEL, type MediaType, type RequestStatus } from './statuses.ts'
 import { withdrawRequest } from './withdrawing.ts'
 import { freeSeasons, seasonChoices, type SeasonChoice } from './season-picker.ts'
@@ -63,6 +64,29 @@ const listQuery = z.object({
 
 export const isHtmx = (req: Request) => req.get('HX-Request') === 'true'
 
+const discoverQuery = z.object({
+  page: z.string().regex(/^\d{1,3}$/, 'The page must be a number.').transform(Number).pipe(z.int().min(1, 'Pages start at 1.').max(MAX_DISCOVERY_PAGE, `There are at most ${MAX_DISCOVERY_PAGE} pages.`)).default(1),
+})
+
+/** A row Overseerr did not give: in words (the detail for admins only), and logged. */
+function rowFailure(ctx: OverseerrContext, viewer: Viewer, row: DiscoveryRow, error: unknown): string {
+  ctx.log.warn(`discovery row ${row.id} failed: ${(error as Error).message}`)
+  const detail = viewer.role === 'ADMIN' && error instanceof UpstreamError ? ` (${error.message})` : ''
+  return `Overseerr did not send “${row.title}” just now${detail}; the next visit asks again.`
+}
+
+/** Every discovery row's first page, as the viewer sees it; one failing row leaves the others. */
+async function discoveryRows(ctx: OverseerrContext, client: OverseerrClient, viewer: Viewer) {
+  return Promise.all(DISCOVERY_ROWS.map(async (row) => {
+    try {
+      const found = await discoverPage(ctx, client, row, 1)
+      return { ...row, results: await viewTitles(ctx.db, viewer, found.results), more: found.totalPages > 1 }
+    } catch (error) {
+      return { ...row, results: [], more: false, error: rowFailure(ctx, viewer, row, error) }
+    }
+  }))
+}
+
 /** A request page or action: its owner or an admin; anyone else gets the same 404 as for no request. */
 export async function ownRequest(ctx: OverseerrContext, viewer: Viewer, id: string): Promise<MediaRequestRow> {
   const row = await findRequest(ctx.db, id)
@@ -88,11 +112,28 @@ export function overseerrRoutes(ctx: OverseerrContext) {
     // Not set up yet is a step not taken, not an error: the page says what it needs, and who.
     const client = await overseerrIfSetUp(ctx)
     if (!client) return render({ query: q ?? '', notSetUp: { isAdmin: viewer.role === 'ADMIN' } })
-    if (!q) return render({ query: '' })
+    if (!q) return render({ query: '', rows: await discoveryRows(ctx, client, viewer) })
     const search = await searchTitles(ctx.db, client, viewer, q, page)
     const href = (p: number) => `/overseerr?q=${encodeURIComponent(q)}&page=${p}`
     const pager = { prevHref: search.page > 1 ? href(search.page - 1) : null, nextHref: search.page < search.totalPages ? href(search.page + 1) : null }
     return render({ query: q, search, pager })
+  })
+
+  // --- a discovery row's own pages (its "More", and discovery without JavaScript) ----
+  router.get('/discover/:row', async (req, res) => {
+    const viewer = ctx.http.mustViewer(req)
+    const row = rowById(req.params.row)
+    if (!row) throw new NotFound(`There is no discovery list “${req.params.row.slice(0, 40)}”.`)
+    const { page } = ctx.http.parse(discoverQuery, req.query)
+    const client = await overseerrClient(ctx)
+    let data: Record<string, unknown>
+    try {
+      const found = await discoverPage(ctx, client, row, page)
+      data = { row, page: found.page, totalPages: Math.min(found.totalPages, MAX_DISCOVERY_PAGE), results: await viewTitles(ctx.db, viewer, found.results) }
+    } catch (error) {
+      data = { row, page, totalPages: page, results: [], error: rowFailure(ctx, viewer, row, error) }
+    }
+    await ctx.views.pageOrFragment(req, res, { page: 'overseerr:discover', fragment: 'overseerr:discover', title: row.title, data })
   })
 
   // --- the season picker for a show ----------------------------------------------

@@ -1,7 +1,7 @@
 // Search over Overseerr, turned into what the results list shows: title, year, type,
 // poster address and availability in words. People are left out (they cannot be requested).
 import type { Knex } from 'medianest/plugin-api'
-import type { MediaInfo, OverseerrClient } from './overseerr-client.ts'
+import type { MediaInfo, OverseerrClient, SearchPage } from './overseerr-client.ts'
 import { OverseerrMediaStatus } from './status-mapping.ts'
 import { OPEN_STATUSES, STATUS_LABEL, STATUS_TONE, type MediaType, type RequestStatus } from './statuses.ts'
 
@@ -56,12 +56,17 @@ export interface SearchView { query: string; page: number; totalPages: number; t
 
 export async function searchTitles(db: Knex, client: OverseerrClient, viewer: { id: string; role: string }, query: string, page: number, signal?: AbortSignal): Promise<SearchView> {
   const answer = await client.search(query, page, signal)
-  const titles = answer.results.filter((r): r is typeof r & { mediaType: MediaType } => r.mediaType === 'movie' || r.mediaType === 'tv')
+  return { query, page: answer.page, totalPages: Math.min(answer.totalPages, 500), totalResults: answer.totalResults, results: await viewTitles(db, viewer, answer.results) }
+}
+
+/** One page of Overseerr's titles (search or discovery) as the viewer sees them: people left out, our open request marked. */
+export async function viewTitles(db: Knex, viewer: { id: string; role: string }, found: SearchPage['results']): Promise<ResultView[]> {
+  const titles = found.filter((r): r is typeof r & { mediaType: MediaType } => r.mediaType === 'movie' || r.mediaType === 'tv')
   const ids = titles.map((t) => t.id)
   const open = ids.length
     ? await db('media_requests').select('id', 'user_id', 'tmdb_id', 'media_type', 'status').whereIn('tmdb_id', ids).whereIn('status', OPEN_STATUSES)
     : []
-  const results = titles.map((t): ResultView => {
+  return titles.map((t): ResultView => {
     const mine = open.find((o: { tmdb_id: number; media_type: string }) => o.tmdb_id === t.id && o.media_type === t.mediaType)
     const availability = availabilityOf(t.mediaInfo)
     return {
@@ -71,5 +76,4 @@ export async function searchTitles(db: Knex, client: OverseerrClient, viewer: { 
       ours: mine ? { id: mine.id, mine: mine.user_id === viewer.id || viewer.role === 'ADMIN', statusLabel: STATUS_LABEL[mine.status as RequestStatus], tone: STATUS_TONE[mine.status as RequestStatus] } : null,
     }
   })
-  return { query, page: answer.page, totalPages: Math.min(answer.totalPages, 500), totalResults: answer.totalResults, results }
 }

@@ -24,7 +24,7 @@ const LOOKS = [
 /** Every page a person has, in each of its states worth a look (empty, filtered, refused). */
 function personPages(h: Household): string[] {
   return ['/', '/overseerr', '/overseerr?q=a', '/overseerr?q=zzzz-nothing', `/overseerr/tv/${h.showTmdbId}`, '/overseerr/requests',
-    '/overseerr/requests?status=rejected', `/overseerr/requests/${h.requestId}`, '/youtube', '/monitor', '/monitor/services/plex',
+    '/overseerr/requests?status=rejected', `/overseerr/requests/${h.requestId}`, '/overseerr/discover/trending', '/youtube', '/monitor', '/monitor/services/plex',
     '/notifications', '/notifications/preferences', '/account', '/account/password', '/account/sessions', '/account/tokens']
 }
 /** Admin pages a person is refused: the refusal is a page too, and must look as well. */

@@ -89,6 +89,8 @@ export interface FakeOverseerr {
   slow(delayMs?: number): void
   /** Answers every request with this status and `{ "message": … }`. */
   status(code: number, message?: string): void
+  /** Answers requests to this one path with this status (null: answer it again), e.g. one discovery row failing. */
+  failPath(path: string, code: number | null): void
   /** Answers 200 application/json with a body that is not JSON. */
   garbage(): void
   /** Back to normal: listening again (same port) and answering. */
@@ -149,6 +151,7 @@ export async function startFakeOverseerr(options: { apiKey?: string; version?: s
   let nextRequestId = 1
   let nextUserId = 2
   let failure: Failure = { kind: 'none' }
+  const failingPaths = new Map<string, number>()
   let isDown = false
 
   users.set(1, { id: 1, email: 'admin@example.com', plexId: 1000, plexUsername: 'admin', displayName: 'admin', admin: true, autoApprove: true, createdAt: now() })
@@ -225,6 +228,9 @@ export async function startFakeOverseerr(options: { apiKey?: string; version?: s
     { method: 'GET', pattern: /^\/search$/, query: { query: 'string', page: 'number', language: 'string' }, required: ['query'] },
     { method: 'GET', pattern: /^\/movie\/([^/]+)$/, query: { language: 'string' } },
     { method: 'GET', pattern: /^\/tv\/([^/]+)$/, query: { language: 'string' } },
+    { method: 'GET', pattern: /^\/discover\/trending$/, query: { page: 'number', language: 'string' } },
+    { method: 'GET', pattern: /^\/discover\/(movies|tv)$/, query: { page: 'number', language: 'string', sortBy: 'string', genre: 'string' } },
+    { method: 'GET', pattern: /^\/discover\/(movies|tv)\/upcoming$/, query: { page: 'number', language: 'string' } },
     { method: 'POST', pattern: /^\/request$/ },
     {
       method: 'GET', pattern: /^\/request$/,
@@ -296,6 +302,19 @@ export async function startFakeOverseerr(options: { apiKey?: string; version?: s
         page, totalPages: Math.max(1, Math.ceil(all.length / 20)), totalResults: all.length,
         results: all.slice((page - 1) * 20, page * 20).map(resultJson),
       })
+    }
+
+    // Discovery: the fake's own titles, 20 a page; trending mixes in a person, as TMDB does.
+    if (apiPath.startsWith('/discover/')) {
+      const page = Number(query.get('page') ?? 1)
+      const type = /^\/discover\/(movies|tv)/.exec(apiPath)?.[1]
+      const upcoming = apiPath.endsWith('/upcoming')
+      const all: Array<Record<string, unknown>> = [...titles.values()]
+        .filter((t) => !type || t.mediaType === (type === 'movies' ? 'movie' : 'tv'))
+        .filter((t) => !upcoming || t.year >= new Date().getUTCFullYear())
+        .map(resultJson)
+      if (!type) all.splice(1, 0, { id: 31, mediaType: 'person', name: 'Tom Hanks', profilePath: '/person.jpg', knownFor: [] })
+      return new HttpAnswer(200, { page, totalPages: Math.max(1, Math.ceil(all.length / 20)), totalResults: all.length, results: all.slice((page - 1) * 20, page * 20) })
     }
 
     if (/^\/(movie|tv)\//.test(apiPath)) {
@@ -488,6 +507,8 @@ export async function startFakeOverseerr(options: { apiKey?: string; version?: s
       }
       if (failure.kind === 'garbage') return void res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8' }).end('<html><body>Bad Gateway</body></html>')
       if (failure.kind === 'status') return json(res, new HttpAnswer(failure.code, { message: failure.message }))
+      const failing = failingPaths.get(path)
+      if (failing) return json(res, new HttpAnswer(failing, { message: 'Something went wrong.' }))
 
       const afterAnswer: Array<() => void> = []
       let answer: HttpAnswer
@@ -598,6 +619,7 @@ export async function startFakeOverseerr(options: { apiKey?: string; version?: s
     },
     slow(delayMs = Infinity) { failure = { kind: 'slow', delayMs } },
     status(code, message = 'Something went wrong.') { failure = { kind: 'status', code, message } },
+    failPath(path, code) { if (code === null) failingPaths.delete(path); else failingPaths.set(path, code) },
     garbage() { failure = { kind: 'garbage' } },
     async recover() {
       failure = { kind: 'none' }

@@ -68,12 +68,12 @@ describe('overseerr: search', function () {
     expect(h.fake.requests.length).to.equal(before)
   })
 
-  it('shows the search form without asking Overseerr for an empty query', async () => {
+  it('answers an empty query with the discovery rows, not a search', async () => {
     const before = h.fake.requests.length
     const page = await h.admin.client.get('/overseerr?q=%20%20')
     expect(page.status).to.equal(200)
-    expect(page.text).to.include('Type a title to search Overseerr.')
-    expect(h.fake.requests.length).to.equal(before)
+    expect(page.text).to.include('>Trending</h3>')
+    expect(h.fake.requests.slice(before).some((r) => r.path === '/api/v1/search')).to.equal(false)
   })
 
   it('escapes hostile titles and overviews', async () => {

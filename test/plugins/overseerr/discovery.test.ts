@@ -1,0 +1,72 @@
+// Discovery (issue 30, part 3): /overseerr opens on five rows from Overseerr's /discover
+// lists (people left out), each kept a few minutes, so ten page loads cost Overseerr one
+// call per row; a row that fails says so in words and the others still show; each row
+// has its own pages, which work without JavaScript.
+import { expect } from 'chai'
+import { addMovie, addShow, startHarness, type Harness } from './harness.ts'
+
+const ROW_PATHS = ['/api/v1/discover/trending', '/api/v1/discover/movies', '/api/v1/discover/tv', '/api/v1/discover/movies/upcoming', '/api/v1/discover/tv/upcoming']
+
+describe('overseerr: discovery rows', function () {
+  this.timeout(60_000)
+  let h: Harness
+  before(async () => {
+    h = await startHarness()
+    for (let i = 0; i < 25; i++) addMovie(h.fake, `Discover Film ${i}`, { year: 2030 })
+    addShow(h.fake, 'Discover Show')
+  })
+  after(async () => { await h?.stop() })
+
+  const calls = (path: string) => h.fake.requests.filter((r) => r.path === path).length
+
+  it('opens on five rows of titles, leaves people out, and costs Overseerr one call per row for ten visits', async () => {
+    const before = ROW_PATHS.map(calls)
+    const { client } = await h.host.signedIn()
+    for (let i = 0; i < 10; i++) {
+      const page = await client.get('/overseerr')
+      expect(page.status).to.equal(200)
+      for (const title of ['Trending', 'Popular movies', 'Popular shows', 'Upcoming movies', 'Upcoming shows']) expect(page.text).to.include(`>${title}</h3>`)
+      expect(page.text).to.include('Discover Film 0').and.include('Discover Show').and.not.include('Tom Hanks')
+      expect(page.text).to.include('href="/overseerr/discover/popular-movies"')
+    }
+    expect(ROW_PATHS.map(calls).map((n, i) => n - before[i])).to.deep.equal([1, 1, 1, 1, 1])
+    // Overseerr refuses unknown parameters: what we send is what its API takes.
+    const sent = h.fake.requests.find((r) => r.path === '/api/v1/discover/movies')!
+    expect(sent.query).to.deep.equal({ page: '1', language: 'en', sortBy: 'popularity.desc' })
+  })
+
+  it('a row Overseerr fails says so in words, the other rows still show, and the next visit asks again', async () => {
+    const h2 = await startHarness({ discoveryCacheSeconds: 300 })
+    try {
+      addMovie(h2.fake, 'Still Here', { year: 2030 })
+      h2.fake.failPath('/api/v1/discover/tv/upcoming', 500)
+      const { client } = await h2.host.signedIn()
+      const page = await client.get('/overseerr')
+      expect(page.status).to.equal(200)
+      expect(page.text).to.include('Overseerr did not send “Upcoming shows” just now').and.include('Still Here')
+      expect(page.text).not.to.include('HTTP 500')
+      expect((await h2.admin.client.get('/overseerr')).text).to.include('HTTP 500')
+      h2.fake.failPath('/api/v1/discover/tv/upcoming', null)
+      const again = await client.get('/overseerr')
+      expect(again.text).not.to.include('did not send “Upcoming shows”')
+    } finally {
+      await h2.stop()
+    }
+  })
+
+  it('each row has its own pages, and refuses an unknown row (404) and a bad page (422)', async () => {
+    const { client } = await h.host.signedIn()
+    const first = await client.get('/overseerr/discover/popular-movies')
+    expect(first.status).to.equal(200)
+    expect(first.text).to.include('Page 1 of 2').and.include('href="/overseerr/discover/popular-movies?page=2"')
+    const second = await client.get('/overseerr/discover/popular-movies?page=2')
+    expect(second.text).to.include('Page 2 of 2').and.include('rel="prev"')
+    // One title in two rows keeps unique ids.
+    const home = await client.get('/overseerr')
+    const ids = [...home.text.matchAll(/ id="([^"]+)"/g)].map((m) => m[1])
+    expect(ids.length).to.equal(new Set(ids).size)
+    expect((await client.get('/overseerr/discover/..%2F..%2Fetc')).status).to.equal(404)
+    expect((await client.get('/overseerr/discover/nonsense')).status).to.equal(404)
+    for (const page of ['0', 'x', '501', '-1']) expect((await client.get(`/overseerr/discover/trending?page=${page}`)).status, page).to.equal(422)
+  })
+})
