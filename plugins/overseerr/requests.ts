@@ -183,8 +183,9 @@ async function seasonsFollow(trx: Knex.Transaction, requestId: string, to: Reque
  * Marks seasons of a show request that are in Plex now, each with a timeline line; returns
  * whether every season it asked for is (then the request is complete).
  */
-export async function markSeasonsAvailable(ctx: OverseerrContext, row: MediaRequestRow, inPlex: Set<number>, actor: Actor): Promise<boolean> {
-  const states = await seasonStatesOf(ctx.db, row.id)
+export async function markSeasonsAvailable(
+  ctx: OverseerrContext, row: MediaRequestRow, states: Array<{ season_number: number; status: SeasonStatus }>, inPlex: Set<number>, actor: Actor,
+): Promise<boolean> {
   if (!states.length) return false
   const arrived = states.filter((s) => s.status === 'open' && inPlex.has(s.season_number)).map((s) => s.season_number)
   if (arrived.length) {

@@ -41,7 +41,7 @@ export async function syncRequest(ctx: OverseerrContext, client: OverseerrClient
     const whole = theirs.media?.status === OverseerrMediaStatus.AVAILABLE
     const inPlex = new Set(whole ? asked.map((s) => s.season_number)
       : (theirs.media?.seasons ?? []).filter((s) => s.status === OverseerrMediaStatus.AVAILABLE).map((s) => s.seasonNumber))
-    if (await markSeasonsAvailable(ctx, row, inPlex, actor)) mapped = { status: 'completed', why: 'every season it asked for is in Plex' }
+    if (await markSeasonsAvailable(ctx, row, asked, inPlex, actor)) mapped = { status: 'completed', why: 'every season it asked for is in Plex' }
     else if (mapped.status === 'completed') mapped = { status: 'processing', why: 'some of its seasons are in Plex' }
   }
   if (mapped.unknown && !reportedUnknown.has(mapped.unknown)) {

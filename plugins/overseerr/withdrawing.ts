@@ -8,7 +8,7 @@ import { overseerrClient } from './overseerr-client.ts'
 import type { OverseerrContext } from './plugin-config.ts'
 import { actorOf, findRequest, moveRequest, type MediaRequestRow } from './requests.ts'
 import { OverseerrRequestStatus } from './status-mapping.ts'
-import { OPEN_STATUSES, SENT_STATUSES, STATUS_LABEL, type RequestStatus } from './statuses.ts'
+import { OPEN_STATUSES, SENT_STATUSES, STATUS_LABEL } from './statuses.ts'
 
 /** Why the status is no longer what the action was offered for, in words. */
 async function lostRace(ctx: OverseerrContext, id: string, what: string): Promise<never> {
@@ -50,6 +50,5 @@ export async function closeRequest(ctx: OverseerrContext, admin: Viewer, row: Me
   } else if (row.overseerr_id !== null) {
     note = `${reason} (Overseerr's request #${row.overseerr_id} was left as it is.)`
   }
-  const from: RequestStatus[] = [row.status]
-  return (await moveRequest(ctx, { id: row.id, from, to: 'closed', actor: actorOf(admin), note, extra: { reason } })) ?? lostRace(ctx, row.id, 'closed')
+  return (await moveRequest(ctx, { id: row.id, from: [row.status], to: 'closed', actor: actorOf(admin), note, extra: { reason } })) ?? lostRace(ctx, row.id, 'closed')
 }
