@@ -5,9 +5,10 @@ import type { Request, Response, Router, RequestHandler } from 'express'
 import type { Logger } from 'winston'
 import type { z } from 'zod'
 
-export const PLUGIN_API_VERSION = '1.7.0'
+export const PLUGIN_API_VERSION = '1.8.0'
 
 export { z } from 'zod'
+export { fetchImage, ImageFailure, IMAGE_TYPES, type FetchImageOptions, type FetchedImage } from './image-fetch.ts'
 export type { Knex, Request, Response, Router, RequestHandler, Logger }
 
 // ---------- errors: one class per failure kind, turned into pages by the error handler
@@ -686,6 +687,12 @@ export interface Clock {
 
 export interface PluginContext<C = Record<string, unknown>> {
   plugin: { name: string; version: string; dir: string }
+  /**
+   * (1.8) A folder of your own under the data folder (`<dataDir>/plugins/<name>`), for
+   * files that outlive a restart (a cache on disk). It exists from start() on; every
+   * process of a cluster shares it, so write a file under a temporary name and rename it.
+   */
+  dataDir: string
   config: Readonly<C>
   log: Logger
   db: Knex

@@ -8,6 +8,7 @@ import { requestLog, viewerOf } from '../http/request-context.ts'
 import { wantsFragment } from '../views.ts'
 import { audit } from '../auth/audit.ts'
 import { setFlash, takeFlashKey } from '../http/flash.ts'
+import { allowHttpsImages } from '../http/security-headers.ts'
 import { findUserById, type UserRow } from '../auth/users.ts'
 import type { AccountDeps } from './routes.ts'
 
@@ -23,7 +24,7 @@ export function safeImageUrl(value: string | null | undefined): string | null {
   } catch {
     return null
   }
-  // Only https: the page's CSP (img-src) blocks http:// images, which would show as broken.
+  // Only https: this page's CSP (allowHttpsImages) blocks http:// images, which would show as broken.
   if (url.protocol !== 'https:') return null
   return url.href
 }
@@ -49,6 +50,7 @@ export function profileRoutes(deps: AccountDeps): Router {
 
   const render = async (req: Request, res: Response, user: UserRow, form: Partial<ProfileForm>, status = 200, headerName: string | null = null) => {
     const full: ProfileForm = { name: user.name ?? '', image: user.image ?? '', error: null, fields: {}, saved: false, ...form }
+    allowHttpsImages(res)
     await views.pageOrFragment(req, res, {
       page: 'account/index', fragment: 'account/_profile-form', title: 'Your account', status,
       data: {

@@ -1,7 +1,7 @@
 // helmet with a CSP htmx 4 works under: no inline script, no eval (we use no hx-on,
 // js: values or trigger filters), no framing, forms only to ourselves.
 import helmet from 'helmet'
-import type { RequestHandler } from 'express'
+import type { RequestHandler, Response } from 'express'
 
 /**
  * helmet's headers do not depend on the request: they are read from it once, at boot,
@@ -13,6 +13,12 @@ export function securityHeaders(options: { https: boolean }): RequestHandler {
     for (const [name, value] of headers) res.setHeader(name, value)
     next()
   }
+}
+
+/** Lets this one response show https images from anywhere (a person's own avatar address). */
+export function allowHttpsImages(res: Response): void {
+  const csp = res.getHeader('Content-Security-Policy')
+  if (typeof csp === 'string') res.setHeader('Content-Security-Policy', csp.replace("img-src 'self'", "img-src 'self' https:"))
 }
 
 /** What a middleware sets on a response that has nothing yet; refused if it reads the request or goes async. */
@@ -40,9 +46,10 @@ function helmetFor(options: { https: boolean }): RequestHandler {
         defaultSrc: ["'self'"],
         scriptSrc: ["'self'"],
         styleSrc: ["'self'"],
-        // https: for avatars and posters (plex.tv, TMDB) shown as they are, like Overseerr
-        // does; proxying arbitrary image URLs is the hole that hit our peers.
-        imgSrc: ["'self'", 'data:', 'https:'],
+        // Our own origin only: posters come through the plugins' image routes. The one page
+        // that shows an address a person typed (their avatar on /account) widens it for
+        // itself (allowHttpsImages); proxying arbitrary URLs is the hole that hit our peers.
+        imgSrc: ["'self'"],
         connectSrc: ["'self'"],
         fontSrc: ["'self'"],
         objectSrc: ["'none'"],

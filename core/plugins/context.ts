@@ -1,6 +1,7 @@
 // Builds the one context object each plugin receives. Everything is scoped to the
 // plugin: its config slice, its logger label, its job and event prefixes, and only
 // the services of the plugins it declared in dependsOn.
+import path from 'node:path'
 import express from 'express'
 import type { Knex } from 'knex'
 import type { Logger } from 'winston'
@@ -105,6 +106,7 @@ export function createPluginContext(options: {
   const allowed = new Set([name, ...options.dependsOn])
   return Object.freeze({
     plugin: Object.freeze({ name, version: options.version, dir: options.dir }),
+    dataDir: path.resolve(core.config.dataDir, 'plugins', name),
     config: deepFreeze(options.config) as Record<string, unknown>,
     log,
     db: core.db.knex,

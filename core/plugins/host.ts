@@ -1,6 +1,7 @@
 // The plugin host: discover -> validate everything (all problems at once) ->
 // register -> mount -> start (bounded, abort or disable on failure); stop runs the
 // same steps backwards. The host knows no plugin by name.
+import fs from 'node:fs/promises'
 import express, { type Application, type Request, type RequestHandler } from 'express'
 import type { Logger } from 'winston'
 import type { Config } from '../config.ts'
@@ -185,6 +186,7 @@ export class PluginHost {
       const began = performance.now()
       this.activate(p, core)
       try {
+        await fs.mkdir(p.ctx!.dataDir, { recursive: true })
         const failedDep = (p.definition.dependsOn ?? []).find((d) => this.plugins.find((q) => q.name === d)?.state !== 'started')
         if (failedDep) throw new Error(`it depends on "${failedDep}", which did not start`)
         if (p.definition.start) {

@@ -6,8 +6,8 @@
 //   X-Plex-Token header; the token never reaches the browser, a URL or a log;
 // - only image types (no SVG: it can carry script), at most 2 MB, no redirects followed;
 // - a failure upstream is a bare 502: no address, status or message for the browser.
-// It fetches itself rather than through ctx.upstream, whose answers are text and JSON.
-import { NotFound, type PluginContext, type Router, type ServiceConfigRecord } from 'medianest/plugin-api'
+// The bounded read itself is the core's fetchImage (types, cap, no redirects, timeout).
+import { fetchImage, NotFound, type FetchedImage, type PluginContext, type Router, type ServiceConfigRecord } from 'medianest/plugin-api'
 import { PlexNotSetUp } from './api.ts'
 import type { PlexServerClient } from './plex-server-client.ts'
 
@@ -23,7 +23,6 @@ interface CachedImage { bytes: Buffer; contentType: string; expires: number }
 const DIGITS = /^\d{1,12}$/
 /** A poster path on the server itself: `/library/metadata/123/thumb/1700000000`. */
 const LIBRARY_IMAGE = /^\/library\/metadata\/\d{1,12}\/(thumb|art|poster)(\/\d{1,12})?$/
-const IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/avif'])
 /** Bounds the cache's memory as well as its entry count. */
 const CACHE_MAX_TOTAL_BYTES = 32 * 1024 * 1024
 
@@ -58,45 +57,6 @@ class ImageCache {
   }
 }
 
-/** Why a poster could not be relayed: for the log only. */
-class ImageFailure extends Error {}
-
-async function fetchImage(service: ServiceConfigRecord, path: string, maxBytes: number, timeoutMs: number, signal: AbortSignal): Promise<{ bytes: Buffer; contentType: string } | 'missing'> {
-  const url = service.serviceUrl.replace(/\/+$/, '') + path
-  let response: Response
-  try {
-    response = await fetch(url, {
-      headers: { Accept: 'image/*', ...(service.apiKey ? { 'X-Plex-Token': service.apiKey } : {}) },
-      redirect: 'manual',
-      signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), signal]),
-    })
-  } catch (error) {
-    throw new ImageFailure(`no answer for ${path} (${(error as Error).name === 'TimeoutError' ? `not within ${timeoutMs} ms` : (error as Error).message})`)
-  }
-  const discard = () => response.body?.cancel().catch(() => undefined)
-  if (response.status === 404) { await discard(); return 'missing' }
-  if (response.status !== 200) { await discard(); throw new ImageFailure(`HTTP ${response.status} for ${path}`) }
-  const contentType = (response.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase()
-  if (!IMAGE_TYPES.has(contentType)) { await discard(); throw new ImageFailure(`not an image (${contentType.slice(0, 60) || 'no type'}) for ${path}`) }
-  if (Number(response.headers.get('content-length') ?? 0) > maxBytes) { await discard(); throw new ImageFailure(`larger than ${maxBytes} bytes for ${path}`) }
-  const chunks: Uint8Array[] = []
-  let total = 0
-  if (response.body) {
-    const reader = response.body.getReader()
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
-      total += value.byteLength
-      if (total > maxBytes) {
-        await reader.cancel().catch(() => undefined)
-        throw new ImageFailure(`larger than ${maxBytes} bytes for ${path}`)
-      }
-      chunks.push(value)
-    }
-  }
-  return { bytes: Buffer.concat(chunks), contentType }
-}
-
 export function imageProxyRoutes(ctx: Pick<PluginContext, 'http' | 'log'>, server: PlexServerClient, options: ImageProxyOptions = {}): Router {
   const maxBytes = options.maxBytes ?? 2 * 1024 * 1024
   const timeoutMs = options.timeoutMs ?? 8_000
@@ -120,11 +80,14 @@ export function imageProxyRoutes(ctx: Pick<PluginContext, 'http' | 'log'>, serve
     if (!image) {
       const aborted = new AbortController()
       res.on('close', () => aborted.abort())
-      let fetched: { bytes: Buffer; contentType: string } | 'missing'
+      let fetched: FetchedImage | 'missing'
       try {
         const path = await server.thumbPath(ratingKey, aborted.signal)
         if (path !== null && !LIBRARY_IMAGE.test(path)) ctx.log.warn(`poster of item ${ratingKey} is not a library path; not fetched`)
-        fetched = path === null || !LIBRARY_IMAGE.test(path) ? 'missing' : await fetchImage(service, path, maxBytes, timeoutMs, aborted.signal)
+        fetched = path === null || !LIBRARY_IMAGE.test(path) ? 'missing' : await fetchImage(service.serviceUrl.replace(/\/+$/, '') + path, {
+          maxBytes, timeoutMs, signal: aborted.signal, label: path,
+          headers: service.apiKey ? { 'X-Plex-Token': service.apiKey } : {},
+        })
       } catch (error) {
         ctx.log.warn(`poster of item ${ratingKey} could not be relayed: ${(error as Error).message}`)
         if (res.headersSent || aborted.signal.aborted) return

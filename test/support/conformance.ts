@@ -10,6 +10,7 @@
 import { once } from 'node:events'
 import fs from 'node:fs'
 import type { AddressInfo } from 'node:net'
+import os from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { expect } from 'chai'
@@ -167,8 +168,10 @@ export async function checkPluginConformance(options: ConformanceOptions): Promi
       async cancel() { return false }, on() {}, async emit(event: string) { recorded.push(`event ${event}`) },
       async publish(event: string) { recorded.push(`live ${event}`) },
     }
+    // A data folder of its own, made as the host makes it before start() (ctx.dataDir, 1.8).
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'medianest-conformance-'))
     const core = {
-      config: {} as CoreServices['config'], db, log, views,
+      config: { dataDir } as CoreServices['config'], db, log, views,
       queue: fake as unknown as CoreServices['queue'], bus: fake as unknown as CoreServices['bus'],
       live: fake as unknown as CoreServices['live'], viewerCaches: new ViewerCaches(db, log), secrets, services: createServices(db.knex, secrets, () => []),
       users: createUsers(db.knex), eventTypes: new EventTypes(log, () => []),
@@ -234,6 +237,7 @@ export async function checkPluginConformance(options: ConformanceOptions): Promi
     const limit = 30_000
     const tablesBeforeStart = await publicTables(db)
     try {
+      fs.mkdirSync(ctx.dataDir, { recursive: true })
       if (definition.start) await bounded(definition.start(ctx), limit, 'start() did not finish within 30 s')
       const madeAtStart = [...(await publicTables(db))].filter((t) => !tablesBeforeStart.has(t))
       if (madeAtStart.length) problems.push(`start() creates tables outside its migrations: ${madeAtStart.join(', ')}`)
@@ -242,6 +246,7 @@ export async function checkPluginConformance(options: ConformanceOptions): Promi
     } catch (error) {
       problems.push(`start/stop failed: ${(error as Error).message}`)
     }
+    fs.rmSync(dataDir, { recursive: true, force: true })
     await new Promise((r) => setTimeout(r, 50))
     const after = resources()
     const leaked = Object.entries(after).filter(([type, n]) => n > (before[type] ?? 0)).map(([type, n]) => `${n - (before[type] ?? 0)} ${type}`)

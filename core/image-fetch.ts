@@ -1,0 +1,72 @@
+// fetchImage (plugin API 1.8): one bounded read of an image from an upstream host, for
+// plugins that relay images to browsers (Plex posters, TMDB posters). Image proxies are
+// where apps like ours get broken (SECURITY.md), so it refuses what a proxy must not pass:
+// anything but a raster image type (SVG can carry script), a body over the cap (counted
+// while reading: a missing or lying Content-Length does not help), redirects (the
+// caller chose the host; a redirect would choose another), and a host that does not
+// answer in time. ctx.upstream answers text and JSON only; this is its twin for bytes.
+
+/** The raster types relayed; SVG is never one of them. */
+export const IMAGE_TYPES: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/avif'])
+
+export interface FetchImageOptions {
+  /** Largest body accepted, in bytes. */
+  maxBytes: number
+  timeoutMs: number
+  headers?: Record<string, string>
+  signal?: AbortSignal
+  /** How the URL is named in failures (default: the URL without its query): keep tokens out of logs. */
+  label?: string
+}
+
+export interface FetchedImage { bytes: Buffer; contentType: string }
+
+/** Why an image could not be relayed: for the log, never for the browser. */
+export class ImageFailure extends Error {
+  override readonly name = 'ImageFailure'
+}
+
+/** The image, 'missing' when the host answers 404, or an ImageFailure. */
+export async function fetchImage(url: string, options: FetchImageOptions): Promise<FetchedImage | 'missing'> {
+  const label = options.label ?? url.split('?')[0]
+  let response: Response
+  try {
+    response = await fetch(url, {
+      headers: { Accept: 'image/*', ...options.headers },
+      redirect: 'manual',
+      signal: options.signal ? AbortSignal.any([AbortSignal.timeout(options.timeoutMs), options.signal]) : AbortSignal.timeout(options.timeoutMs),
+    })
+  } catch (error) {
+    const why = (error as Error).name === 'TimeoutError' ? `not within ${options.timeoutMs} ms` : (error as Error).message
+    throw new ImageFailure(`no answer for ${label} (${why})`)
+  }
+  const discard = () => response.body?.cancel().catch(() => undefined)
+  if (response.status === 404) { await discard(); return 'missing' }
+  if (response.status !== 200) { await discard(); throw new ImageFailure(`HTTP ${response.status} for ${label}`) }
+  const contentType = (response.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase()
+  if (!IMAGE_TYPES.has(contentType)) { await discard(); throw new ImageFailure(`not an image (${contentType.slice(0, 60) || 'no type'}) for ${label}`) }
+  const tooLarge = () => new ImageFailure(`larger than ${options.maxBytes} bytes for ${label}`)
+  if (Number(response.headers.get('content-length') ?? 0) > options.maxBytes) { await discard(); throw tooLarge() }
+  const chunks: Uint8Array[] = []
+  let total = 0
+  if (response.body) {
+    const reader = response.body.getReader()
+    try {
+      for (;;) {
+        const { done, value } = await reader.read()
+        if (done) break
+        total += value.byteLength
+        if (total > options.maxBytes) {
+          await reader.cancel().catch(() => undefined)
+          throw tooLarge()
+        }
+        chunks.push(value)
+      }
+    } catch (error) {
+      if (error instanceof ImageFailure) throw error
+      throw new ImageFailure(`broken off while reading ${label} (${(error as Error).message})`)
+    }
+  }
+  if (!total) throw new ImageFailure(`an empty body for ${label}`)
+  return { bytes: Buffer.concat(chunks), contentType }
+}
