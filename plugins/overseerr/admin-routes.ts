@@ -10,6 +10,7 @@ import { isHtmx, renderRequest } from './routes.ts'
 import { closeRequest } from './withdrawing.ts'
 import { MEDIA_TYPES, MEDIA_TYPE_LABEL, OPEN_STATUSES, STATUSES, STATUS_LABEL, type RequestStatus } from './statuses.ts'
 import { WEBHOOK_PATH } from './webhook.ts'
+import { problemAdminRoutes } from './problem-admin-routes.ts'
 
 const NOTICES = { approved: 'Approved: it is on its way to Overseerr.', rejected: 'Rejected.', bulk: 'Done: the selected requests were updated.' }
 const FILTERS = ['pending', 'open', 'all', ...STATUSES.filter((s) => s !== 'pending')] as const
@@ -40,6 +41,7 @@ const bulkBody = z.object({
 
 export function overseerrAdminRoutes(ctx: OverseerrContext) {
   const router = ctx.http.router()
+  router.use('/problems', problemAdminRoutes(ctx))
 
   const statusesOf = (filter: (typeof FILTERS)[number]): readonly RequestStatus[] | undefined =>
     filter === 'all' ? undefined : filter === 'open' ? OPEN_STATUSES : [filter]

@@ -24,3 +24,25 @@ export interface RequestEventPayload {
   reason?: string | null
   [key: string]: unknown
 }
+
+export const PROBLEM_EVENTS = {
+  reported: 'overseerr.problem.reported',
+  resolved: 'overseerr.problem.resolved',
+} as const
+
+/** Every overseerr.problem.* payload. `userId` is the person who reported it (the 'subject'). */
+export interface ProblemEventPayload {
+  problemId: string
+  userId: string
+  userName: string
+  title: string
+  mediaType: 'movie' | 'tv'
+  tmdbId: number
+  /** video, audio, subtitles or other. */
+  problemType: string
+  season: number | null
+  episode: number | null
+  /** resolved: who resolved it (an admin's name, or Overseerr). */
+  resolvedBy?: string
+  [key: string]: unknown
+}

@@ -2,7 +2,7 @@
 // them into messages without knowing this plugin. Each is emitted in the transaction that
 // changed the request.
 import type { EventType } from 'medianest/plugin-api'
-import { REQUEST_EVENTS, type RequestEventPayload } from './api.ts'
+import { PROBLEM_EVENTS, REQUEST_EVENTS, type ProblemEventPayload, type RequestEventPayload } from './api.ts'
 
 const what = (p: Partial<RequestEventPayload>) => `${String(p.title ?? 'A title')}${p.mediaType === 'tv' ? ' (TV show)' : ''}`
 const link = (p: Partial<RequestEventPayload>) => (typeof p.requestId === 'string' && /^[0-9a-f-]{36}$/i.test(p.requestId) ? `/overseerr/requests/${p.requestId}` : '/overseerr/requests')
@@ -42,5 +42,23 @@ export const requestEventTypes: EventType[] = [
   {
     event: REQUEST_EVENTS.failed, title: 'Request failed', audience: 'subject',
     describe: (p: Partial<RequestEventPayload>) => ({ title: 'Request failed', message: `Your request for ${what(p)} failed. You can try again from its page.${because(p)}`, link: link(p) }),
+  },
+]
+
+const PROBLEM_KIND: Record<string, string> = { video: 'a video problem', audio: 'an audio problem', subtitles: 'a subtitles problem', other: 'a problem' }
+const problemWhat = (p: Partial<ProblemEventPayload>) => {
+  const where = typeof p.season === 'number' ? ` (season ${p.season}${typeof p.episode === 'number' ? `, episode ${p.episode}` : ''})` : ''
+  return `${PROBLEM_KIND[String(p.problemType)] ?? 'a problem'} with ${String(p.title ?? 'a title')}${where}`
+}
+const titleLink = (p: Partial<ProblemEventPayload>) => (p.mediaType === 'movie' || p.mediaType === 'tv') && typeof p.tmdbId === 'number' ? `/overseerr/${p.mediaType}/${p.tmdbId}` : '/overseerr'
+
+export const problemEventTypes: EventType[] = [
+  {
+    event: PROBLEM_EVENTS.reported, title: 'Problem reported', audience: 'admins',
+    describe: (p: Partial<ProblemEventPayload>) => ({ title: 'Problem reported', message: `${String(p.userName ?? 'Someone')} reported ${problemWhat(p)}.`, link: '/admin/overseerr/problems' }),
+  },
+  {
+    event: PROBLEM_EVENTS.resolved, title: 'Problem resolved', audience: 'subject',
+    describe: (p: Partial<ProblemEventPayload>) => ({ title: 'Problem resolved', message: `You reported ${problemWhat(p)}: it was marked resolved${p.resolvedBy ? ` by ${String(p.resolvedBy)}` : ''}.`, link: titleLink(p) }),
   },
 ]

@@ -34,7 +34,12 @@ export type SearchPage = z.output<typeof searchPage>
 const requestRef = z.object({ id: z.number().int(), status: z.number().int() })
 const details = z.object({
   ...titleFields,
-  seasons: z.array(z.object({ seasonNumber: z.number().int(), episodeCount: z.number().int().optional() })).optional(),
+  backdropPath: z.string().optional().nullable(),
+  // A movie's length in minutes; a show's per-episode lengths.
+  runtime: z.number().int().nonnegative().optional().nullable().catch(null),
+  episodeRunTime: z.array(z.number()).optional().catch([]),
+  genres: z.array(z.object({ name: z.string() })).optional().catch([]),
+  seasons: z.array(z.object({ seasonNumber: z.number().int(), episodeCount: z.number().int().optional(), airDate: z.string().optional().nullable() })).optional(),
   mediaInfo: mediaInfo.extend({ requests: z.array(requestRef).optional() }).optional().nullable(),
 })
 export type Details = z.output<typeof details>
@@ -47,6 +52,15 @@ const overseerrRequest = z.object({
   requestedBy: z.object({ id: z.number().int() }).optional(),
 })
 export type OverseerrRequest = z.output<typeof overseerrRequest>
+
+const issue = z.object({
+  id: z.number().int(),
+  // 1 OPEN, 2 RESOLVED; any other number is read as open (and shown so) rather than failing.
+  status: z.number().int(),
+  media: z.object({ tmdbId: z.number().int().optional(), mediaType: z.string().optional() }).nullable().optional(),
+})
+export type OverseerrIssue = z.output<typeof issue>
+export interface IssueBody { issueType: 1 | 2 | 3 | 4; message: string; mediaId: number; problemSeason: number; problemEpisode: number }
 
 const user = z.object({ id: z.number().int(), email: z.string().optional().nullable(), plexId: z.number().optional().nullable(), plexUsername: z.string().optional().nullable(), displayName: z.string().optional().nullable() })
 const userPage = z.object({ pageInfo: z.object({ pages: z.number().int(), page: z.number().int().optional() }), results: z.array(user) })
@@ -73,6 +87,11 @@ export interface OverseerrClient {
   /** Deletes a request in Overseerr; false when it was already gone (404). */
   deleteRequest(id: number, signal?: AbortSignal): Promise<boolean>
   users(signal?: AbortSignal): AsyncGenerator<OverseerrUser>
+  /** Creates a problem report ("issue"); Overseerr answers 200, not 201. */
+  createIssue(body: IssueBody, asUser: number | null, signal?: AbortSignal): Promise<OverseerrIssue>
+  /** One issue, or null when Overseerr no longer has it. */
+  getIssue(id: number, signal?: AbortSignal): Promise<OverseerrIssue | null>
+  setIssueStatus(id: number, status: 'resolved' | 'open', signal?: AbortSignal): Promise<OverseerrIssue>
   status(signal?: AbortSignal): Promise<{ version: string }>
   me(signal?: AbortSignal): Promise<OverseerrUser>
 }
@@ -123,6 +142,23 @@ export function overseerrClientFor(ctx: Pick<PluginContext, 'upstream'>, service
         yield* answer.results
         if (page + 1 >= answer.pageInfo.pages || answer.results.length < USERS_PAGE) return
       }
+    },
+    async createIssue(body, asUser, signal) {
+      return (await http.request({
+        method: 'POST', path: '/api/v1/issue', body, signal, schema: issue,
+        headers: asUser === null ? {} : { 'X-API-User': String(asUser) },
+      })).data
+    },
+    async getIssue(id, signal) {
+      // Overseerr answers an issue it does not have with 500 "Issue not found.", not 404.
+      const res = await http.request({ method: 'GET', path: `/api/v1/issue/${id}`, accept: [404, 500], signal, schema: z.union([issue, message]) })
+      if (res.status === 200) return res.data as OverseerrIssue
+      const said = (res.data as { message?: string }).message ?? ''
+      if (res.status === 404 || /issue not found/i.test(said)) return null
+      throw new UpstreamError('Overseerr', `${service.serviceUrl}/api/v1/issue/${id}`, `HTTP ${res.status}: ${said.slice(0, 200) || 'no message'}`, { upstreamStatus: res.status })
+    },
+    async setIssueStatus(id, to, signal) {
+      return (await http.request({ method: 'POST', path: `/api/v1/issue/${id}/${to}`, signal, schema: issue })).data
     },
     status: (signal) => http.get('/api/v1/status', status, { signal }),
     me: (signal) => http.get('/api/v1/auth/me', user, { signal }),

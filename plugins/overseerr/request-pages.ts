@@ -53,7 +53,7 @@ export function decodeCursor(text: unknown): Cursor | null {
   return m && !Number.isNaN(Date.parse(m[1])) ? { createdAt: m[1], id: m[2] } : null
 }
 
-export interface ListFilter { userId?: string; statuses?: readonly RequestStatus[]; mediaType?: MediaType; after?: Cursor | null }
+export interface ListFilter { userId?: string; statuses?: readonly RequestStatus[]; mediaType?: MediaType; tmdbId?: number; after?: Cursor | null }
 
 /** The query of one page, newest first, one row more than a page (so we know if there is another). */
 export function listQuery(db: Knex, filter: ListFilter, limit = PAGE_SIZE): Knex.QueryBuilder {
@@ -63,6 +63,7 @@ export function listQuery(db: Knex, filter: ListFilter, limit = PAGE_SIZE): Knex
   if (filter.statuses?.length === 1) q.where('status', filter.statuses[0])
   else if (filter.statuses?.length) q.whereIn('status', filter.statuses)
   if (filter.mediaType) q.where('media_type', filter.mediaType)
+  if (filter.tmdbId !== undefined) q.where('tmdb_id', filter.tmdbId)
   if (filter.after) q.whereRaw('(created_at, id) < (?::timestamptz, ?::uuid)', [filter.after.createdAt, filter.after.id])
   return q.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(limit + 1)
 }

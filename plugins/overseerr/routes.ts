@@ -10,7 +10,11 @@ import { MAX_QUERY, MAX_TMDB_ID, posterUrl, searchTitles, viewTitles, yearOf } f
 import { DISCOVERY_ROWS, discoverPage, MAX_DISCOVERY_PAGE, rowById, type DiscoveryRow } from './discovery.ts'
 import { MEDIA_TYPES, MEDIA_TYPE_LABEL, OPEN_STATUSES, STATUSES, STATUS_LABEL, type MediaType, type RequestStatus } from './statuses.ts'
 import { withdrawRequest } from './withdrawing.ts'
-import { freeSeasons, seasonChoices, type SeasonChoice } from './season-picker.ts'
+import { imageRoutes } from './image-routes.ts'
+import { renderTitle, reportable, seasonsInPlex, type ProblemForm } from './title-page.ts'
+import { createProblem, MAX_PROBLEM_MESSAGE, PROBLEM_TYPES } from './problems.ts'
+import type { Details } from './overseerr-client.ts'
+import { freeSeasons, seasonChoices } from './season-picker.ts'
 import { myRequestsCache } from './my-requests-cache.ts'
 
 const NOTICES = {
@@ -56,6 +60,26 @@ const requestBody = z.object({
   seasons: z.union([z.string(), z.array(z.string()).max(200)]).optional(),
 })
 
+const problemTarget = z.object({ mediaType: z.enum(MEDIA_TYPES, 'Choose a movie or a TV show.'), tmdbId })
+/** An optional whole number typed in a field: empty is null, anything else must be one in range. */
+const optionalNumber = (what: string, min: number, max: number) => z.string().optional().transform((raw, c) => {
+  const v = (raw ?? '').trim()
+  if (!v) return null
+  const say = (message: string) => { c.addIssue({ code: 'custom', message }); return z.NEVER }
+  if (!/^-?\d{1,7}$/.test(v)) return say(`The ${what} must be a number.`)
+  const n = Number(v)
+  if (n < min) return say(`The ${what} must be ${min} or more.`)
+  if (n > max) return say(`The ${what} must be ${max} or less.`)
+  return n
+})
+const problemBody = z.object({
+  problemType: z.enum(PROBLEM_TYPES, 'Choose what is wrong: video, audio, subtitles or other.'),
+  season: optionalNumber('season', 1, 1000),
+  episode: optionalNumber('episode', 1, 10_000),
+  message: z.string().trim().min(1, 'Say what happens, in a few words.')
+    .max(MAX_PROBLEM_MESSAGE, { error: (issue) => `Keep it to ${MAX_PROBLEM_MESSAGE.toLocaleString('en')} characters; this one has ${String((issue.input as string).length.toLocaleString('en'))}.` }),
+})
+
 const listQuery = z.object({
   status: z.union([z.literal(''), z.enum(STATUSES, 'Choose a status from the list.')]).default(''),
   type: z.union([z.literal(''), z.enum(MEDIA_TYPES, 'Choose a type from the list.')]).default(''),
@@ -97,6 +121,7 @@ export async function ownRequest(ctx: OverseerrContext, viewer: Viewer, id: stri
 export function overseerrRoutes(ctx: OverseerrContext) {
   const router = ctx.http.router()
   router.use(ctx.http.requireUser)
+  router.use(imageRoutes(ctx))
 
   // --- search -------------------------------------------------------------------
   router.get('/', async (req, res) => {
@@ -136,18 +161,56 @@ export function overseerrRoutes(ctx: OverseerrContext) {
     await ctx.views.pageOrFragment(req, res, { page: 'overseerr:discover', fragment: 'overseerr:discover', title: row.title, data })
   })
 
-  // --- the season picker for a show ----------------------------------------------
-  router.get('/tv/:tmdbId', async (req, res) => {
-    const viewer = ctx.http.mustViewer(req)
-    const id = ctx.http.parse(tmdbId, req.params.tmdbId)
-    const details = await detailsOrRefuse(ctx, 'tv', id)
-    const seasons = await seasonChoices(ctx.db, viewer, details, id)
-    await renderSeasons(req, res, { tmdbId: id, title: details.name ?? details.title ?? '(untitled)', year: yearOf(details.firstAirDate), seasons, fields: {}, chosen: [], choice: 'all' })
+  // --- a title's page (the season picker and the problem report form are on it) ----
+  for (const type of MEDIA_TYPES) {
+    router.get(`/${type}/:tmdbId`, async (req, res) => {
+      const id = ctx.http.parse(tmdbId, req.params.tmdbId)
+      // A page for a title Overseerr does not know is not there (404), not a form mistake.
+      const details = await detailsOrRefuse(ctx, type, id).catch((error: unknown) => {
+        throw error instanceof BadInput ? new NotFound(error.message) : error
+      })
+      await renderTitle(ctx, req, res, type, id, details)
+    })
+  }
+
+  interface SeasonsFormInput { tmdbId: number; details: Details; fields: Record<string, string>; chosen: number[]; choice: string }
+  // A picker that needs correcting: its own fragment for htmx, the whole title page without JavaScript.
+  const renderSeasons = (req: Request, res: Response, form: SeasonsFormInput, status = 200) => renderTitle(ctx, req, res, 'tv', form.tmdbId, form.details, {
+    status, fragment: 'overseerr:_seasons-form', seasonsForm: { fields: form.fields, chosen: form.chosen, choice: form.choice },
   })
 
-  interface SeasonsForm { tmdbId: number; title: string; year: number | null; seasons: SeasonChoice[]; fields: Record<string, string>; chosen: number[]; choice: string; error?: string }
-  const renderSeasons = (req: Request, res: Response, form: SeasonsForm, status = 200) => ctx.views.pageOrFragment(req, res, {
-    page: 'overseerr:seasons', fragment: 'overseerr:_seasons-form', title: `Request ${form.title}`, status, data: { form },
+  // --- reporting a problem with a title in Plex ----------------------------------------
+  router.post('/problems', async (req, res) => {
+    const viewer = ctx.http.mustViewer(req)
+    const head = ctx.http.parse(problemTarget, req.body)
+    const details = await detailsOrRefuse(ctx, head.mediaType, head.tmdbId)
+    const title = (details.title ?? details.name ?? '').slice(0, 500) || `TMDB ${head.tmdbId}`
+    if (!reportable(details)) throw new Conflict(`${title} is not in Plex, so there is no problem to report: request it instead.`)
+    const raw = req.body as Record<string, unknown>
+    const text = (k: string, max: number) => (typeof raw[k] === 'string' ? (raw[k] as string).slice(0, max) : '')
+    const form: ProblemForm = { fields: {}, problemType: text('problemType', 20), season: text('season', 10), episode: text('episode', 10), message: text('message', MAX_PROBLEM_MESSAGE + 100) }
+    const checked = ctx.http.validate(problemBody, req.body)
+    const fields = checked.ok ? {} : { ...checked.fields }
+    if (checked.ok) {
+      const { season, episode } = checked.data
+      const seasonInfo = details.seasons?.find((s) => s.seasonNumber === season)
+      // The movie form has no such fields: only a hand-made POST sends them.
+      if (head.mediaType === 'movie' && (season !== null || episode !== null)) throw new BadInput('A movie has no seasons or episodes.', { season: 'Not for a movie.' })
+      if (season !== null && !seasonInfo) fields.season = `${title} has no season ${season}.`
+      else if (season !== null && !seasonsInPlex(details).includes(season)) fields.season = `Season ${season} is not in Plex yet.`
+      else if (episode !== null && season === null) fields.episode = 'Choose the season of this episode, or leave the episode empty.'
+      else if (episode !== null && seasonInfo?.episodeCount !== undefined && episode > seasonInfo.episodeCount) fields.episode = `Season ${season} has ${seasonInfo.episodeCount} episodes.`
+    }
+    if (!checked.ok || Object.keys(fields).length) {
+      return renderTitle(ctx, req, res, head.mediaType, head.tmdbId, details, { status: 422, fragment: 'overseerr:_problem-form', problemForm: { ...form, fields } })
+    }
+    const body = checked.data!
+    await createProblem(ctx, {
+      user: viewer, mediaType: head.mediaType, tmdbId: head.tmdbId, title, overseerrMediaId: details.mediaInfo!.id!,
+      problemType: body.problemType, season: body.season, episode: body.episode, message: body.message,
+    })
+    ctx.http.flash(res, 'reported')
+    ctx.http.sendTo(req, res, `/overseerr/${head.mediaType}/${head.tmdbId}`)
   })
 
   // --- making a request -----------------------------------------------------------
@@ -165,7 +228,7 @@ export function overseerrRoutes(ctx: OverseerrContext) {
       const choices = await seasonChoices(ctx.db, viewer, details, body.tmdbId)
       const known = choices.map((c) => c.n)
       const picked = body.seasonChoice === 'some' ? [...new Set([body.seasons ?? []].flat().map((s) => Number(s)))] : freeSeasons(choices)
-      const form: SeasonsForm = { tmdbId: body.tmdbId, title, year, seasons: choices, fields: {}, chosen: picked.filter((n) => known.includes(n)), choice: body.seasonChoice ?? 'all' }
+      const form: SeasonsFormInput = { tmdbId: body.tmdbId, details, fields: {}, chosen: picked.filter((n) => known.includes(n)), choice: body.seasonChoice ?? 'all' }
       if (body.seasonChoice === 'some' && !picked.length) return renderSeasons(req, res, { ...form, fields: { seasons: 'Pick at least one season, or choose all seasons.' } }, 422)
       if (picked.some((n) => !known.includes(n))) {
         return renderSeasons(req, res, { ...form, fields: { seasons: picked.includes(0) ? 'The specials (season 0) cannot be requested here; pick numbered seasons.' : `${title} has no such season; pick from the list.` } }, 422)

@@ -3,9 +3,9 @@
 import type { Knex } from 'medianest/plugin-api'
 import type { MediaInfo, OverseerrClient, SearchPage } from './overseerr-client.ts'
 import { OverseerrMediaStatus } from './status-mapping.ts'
+import { imageKey, type ImageSize } from './image-cache.ts'
 import { OPEN_STATUSES, STATUS_LABEL, STATUS_TONE, type MediaType, type RequestStatus } from './statuses.ts'
 
-export const POSTER_BASE = 'https://image.tmdb.org/t/p/w300'
 export const MAX_QUERY = 200
 /** TMDB ids fit in an int; a larger "id" is not one. */
 export const MAX_TMDB_ID = 2_000_000_000
@@ -28,10 +28,11 @@ export function availabilityOf(info: Pick<MediaInfo, 'status'> | null | undefine
   }
 }
 
-/** Only a TMDB path like `/abc.jpg` becomes an image address: nothing from upstream picks the host. */
-export function posterUrl(path: string | null | undefined): string | null {
-  return path && /^\/[A-Za-z0-9._-]{1,100}$/.test(path) ? `${POSTER_BASE}${path}` : null
+/** Only a TMDB path like `/abc.jpg` becomes an image address, on our own origin (image-routes.ts). */
+export function imageUrl(size: ImageSize, path: string | null | undefined): string | null {
+  return path && path.startsWith('/') && imageKey(size, path.slice(1)) ? `/overseerr/images/${size}${path}` : null
 }
+export const posterUrl = (path: string | null | undefined) => imageUrl('w300', path)
 
 export const yearOf = (date: string | null | undefined): number | null => {
   const m = /^(\d{4})/.exec(date ?? '')

@@ -6,6 +6,7 @@
 // duplicate delivery changes nothing.
 import { UpstreamError, type Logger } from 'medianest/plugin-api'
 import { overseerrClient, type OverseerrClient } from './overseerr-client.ts'
+import { pollOpenProblems } from './problem-sync.ts'
 import type { OverseerrContext } from './plugin-config.ts'
 import { findRequest, markSeasonsAvailable, moveRequest, seasonStatesOf, type Actor, type MediaRequestRow, SYSTEM } from './requests.ts'
 import { approveThere } from './sending.ts'
@@ -105,5 +106,7 @@ export async function pollOpenRequests(ctx: OverseerrContext, { signal, log }: {
     after = batch[batch.length - 1].id
   }
   if (tally.moved || tally.failed) log.info(`status sync: ${tally.checked} checked, ${tally.moved} moved, ${tally.failed} failed`)
+  const problems = await pollOpenProblems(ctx, client, { signal, log })
+  if (problems.moved || problems.failed) log.info(`status sync of problem reports: ${problems.checked} checked, ${problems.moved} moved, ${problems.failed} failed`)
   return tally
 }

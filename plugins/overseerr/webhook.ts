@@ -1,13 +1,15 @@
 // Overseerr's webhook agent: an API 1.1 webhook verified by the shared secret it sends in
 // its Authorization header. Admins can edit the template, so the body is read
-// defensively; a delivery only names requests, and the `sync` job reads their real state
-// from Overseerr. Unknown titles, test notifications, duplicates and replays are answered
+// defensively; a delivery only names a request (or an issue, for ISSUE_*), and the `sync`
+// (or `problem-sync`) job reads its real state from Overseerr. Unknown titles, test notifications, duplicates and replays are answered
 // 2xx and change nothing.
 import crypto from 'node:crypto'
 import type { WebhookDefinition } from 'medianest/plugin-api'
 import { OVERSEERR_SERVICE } from './overseerr-client.ts'
 import type { OverseerrContext } from './plugin-config.ts'
 import type { MediaRequestRow } from './requests.ts'
+import type { ProblemRow } from './problems.ts'
+import type { MediaType } from './statuses.ts'
 import { SENT_STATUSES } from './statuses.ts'
 
 export const WEBHOOK_PATH = 'overseerr'
@@ -16,6 +18,16 @@ const asRecord = (v: unknown): Record<string, unknown> | null => (v && typeof v 
 const asInt = (v: unknown): number | null => {
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d{1,9}$/.test(v.trim()) ? Number(v.trim()) : NaN
   return Number.isSafeInteger(n) && n > 0 ? n : null
+}
+
+/** An ISSUE_* delivery: the problem-sync job reads the issue itself (matched on its id and title, as for requests). */
+async function problemDelivery(ctx: OverseerrContext, issueId: number | null, tmdbId: number | null, mediaType: MediaType | null, type: string, deliveryId: string) {
+  const ids = issueId === null ? [] : await ctx.db<ProblemRow>('media_problems').where({ overseerr_issue_id: issueId })
+    .modify((q) => { if (tmdbId !== null && mediaType) q.where({ tmdb_id: tmdbId, media_type: mediaType }) }).pluck('id')
+  if (!ids.length) return { status: 200, body: { ok: true, ignored: true, notification: type } }
+  for (const problemId of ids) await ctx.jobs.enqueue('problem-sync', { problemId })
+  ctx.log.info(`webhook ${type}: syncing ${ids.length} problem report(s)`, { requestId: deliveryId })
+  return { status: 202, body: { ok: true, queued: ids.length } }
 }
 
 export function overseerrWebhook(ctx: OverseerrContext): WebhookDefinition {
@@ -35,6 +47,8 @@ export function overseerrWebhook(ctx: OverseerrContext): WebhookDefinition {
       const media = asRecord(body.media)
       const tmdbId = asInt(media?.tmdbId)
       const mediaType = media?.media_type === 'movie' || media?.media_type === 'tv' ? media.media_type : null
+
+      if (type.startsWith('ISSUE_')) return problemDelivery(ctx, asInt(asRecord(body.issue)?.issue_id), tmdbId, mediaType, type, d.deliveryId)
 
       let rows: MediaRequestRow[] = []
       // Overseerr's request id alone is not enough: a reset Overseerr numbers from 1 again,

@@ -10,6 +10,13 @@
 // - a POST answer shows `media.status` 2 even when auto-approved; the stored status
 //   turns 3 right after the answer is sent, so only a client that polls sees it.
 // - a movie duplicate is 409, a tv duplicate 202 "No seasons available to request".
+// - problem reports (server/routes/issue.ts): POST /issue answers 200, not 201; a
+//   missing issue is 500 "Issue not found." on GET and on a status change (the routes'
+//   catch-all), but 404 on DELETE, and a non-owner's DELETE is 401, not 403. The list's
+//   documented `filter` defaults to `open` (the validator fills the spec's default), its
+//   documented `requestedBy` is accepted and ignored (the route reads `createdBy`, which the
+//   validator refuses as unknown). Every user may report; only admins see others' reports.
+//   Details' `mediaInfo` carries the title's `issues`, everyone's.
 // Tests drive it through plain methods (titles, users, request stages, availability,
 // failure modes) and read `requests` to assert what crossed the wire.
 import http from 'node:http'
@@ -22,7 +29,25 @@ const MEDIA_STATUS_NAME: Record<number, string> = { 1: 'UNKNOWN', 2: 'PENDING', 
 
 export type MediaType = 'movie' | 'tv'
 export type RequestStage = 'pending' | 'approved' | 'processing' | 'downloading' | 'partially-available' | 'available' | 'declined' | 'failed'
-export type WebhookType = 'MEDIA_PENDING' | 'MEDIA_APPROVED' | 'MEDIA_AUTO_APPROVED' | 'MEDIA_AVAILABLE' | 'MEDIA_DECLINED' | 'MEDIA_FAILED' | 'TEST_NOTIFICATION'
+export type IssueWebhookType = 'ISSUE_CREATED' | 'ISSUE_COMMENT' | 'ISSUE_RESOLVED' | 'ISSUE_REOPENED'
+export type WebhookType = 'MEDIA_PENDING' | 'MEDIA_APPROVED' | 'MEDIA_AUTO_APPROVED' | 'MEDIA_AVAILABLE' | 'MEDIA_DECLINED' | 'MEDIA_FAILED' | 'TEST_NOTIFICATION' | IssueWebhookType
+const ISSUE_WEBHOOK_TYPES: readonly WebhookType[] = ['ISSUE_CREATED', 'ISSUE_COMMENT', 'ISSUE_RESOLVED', 'ISSUE_REOPENED']
+const isIssueWebhook = (type: WebhookType): type is IssueWebhookType => ISSUE_WEBHOOK_TYPES.includes(type)
+
+export const IssueType = { VIDEO: 1, AUDIO: 2, SUBTITLES: 3, OTHER: 4 } as const
+export const IssueStatus = { OPEN: 1, RESOLVED: 2 } as const
+// The webhook's issue_type and issue_status are the enums' key names; its `event` uses
+// IssueTypeName, which says "Subtitle" (singular).
+const ISSUE_TYPE_KEY: Record<number, string> = { 1: 'VIDEO', 2: 'AUDIO', 3: 'SUBTITLES', 4: 'OTHER' }
+const ISSUE_TYPE_NAME: Record<number, string> = { 1: 'Video', 2: 'Audio', 3: 'Subtitle', 4: 'Other' }
+const ISSUE_STATUS_KEY: Record<number, string> = { 1: 'OPEN', 2: 'RESOLVED' }
+
+// TMDB's genre ids (its movie and tv genre lists), so `genres` carries the ids TMDB would.
+const GENRE_IDS: Record<string, number> = {
+  Action: 28, Adventure: 12, Animation: 16, Comedy: 35, Crime: 80, Documentary: 99, Drama: 18, Family: 10751, Fantasy: 14, History: 36,
+  Horror: 27, Music: 10402, Mystery: 9648, Romance: 10749, 'Science Fiction': 878, 'TV Movie': 10770, Thriller: 53, War: 10752, Western: 37,
+  'Action & Adventure': 10759, Kids: 10762, News: 10763, Reality: 10764, 'Sci-Fi & Fantasy': 10765, Soap: 10766, Talk: 10767, 'War & Politics': 10768,
+}
 
 export interface TitleInput {
   mediaType: MediaType
@@ -37,6 +62,12 @@ export interface TitleInput {
   seasons?: Array<{ seasonNumber: number; episodeCount: number }>
   /** A media status number; creates the media row Overseerr keeps once it knows a title. */
   availability?: number
+  /** TMDB backdrop path (null: TMDB has none); defaults to `/<tmdbId>-backdrop.jpg`. */
+  backdrop?: string | null
+  /** Minutes: a movie's runtime (default 120), a show's episode run time (default 45). */
+  runtime?: number
+  /** TMDB genre names, e.g. 'Drama' or 'Sci-Fi & Fantasy'; defaults to ['Drama']. */
+  genres?: string[]
 }
 
 export interface UserInput {
@@ -62,6 +93,19 @@ export interface DownloadItem {
   estimatedCompletionTime: string
 }
 
+/** A problem report as Overseerr stores it; `message` is its first comment, `createdBy` a user id. */
+export interface IssueSnapshot {
+  id: number
+  issueType: number
+  status: number
+  message: string
+  /** Overseerr's media id (mediaInfo.id), not the TMDB id. */
+  mediaId: number
+  problemSeason: number
+  problemEpisode: number
+  createdBy: number
+}
+
 export type { RecordedRequest }
 
 export interface FakeOverseerr {
@@ -79,10 +123,18 @@ export interface FakeOverseerr {
   setAvailability(mediaType: MediaType, tmdbId: number, status: number): void
   /** The webhook agent's default template, filled from the fake's state. */
   webhookPayload(type: WebhookType, requestId?: number): Record<string, unknown>
+  /** The default template for an issue notification, filled as the webhook agent fills it (ISSUE_COMMENT: the latest comment). */
+  issueWebhookPayload(type: IssueWebhookType, issueId: number): Record<string, unknown>
+  /** Every problem report, oldest first (a copy). */
+  issues(): IssueSnapshot[]
+  /** Resolves or reopens a report as an admin does in Overseerr's UI (modifiedBy: user 1). */
+  setIssueStatus(issueId: number, status: 'open' | 'resolved'): void
+  /** Adds a comment as this user (default user 1) would in Overseerr's UI: what ISSUE_COMMENT announces. */
+  commentOnIssue(issueId: number, message: string, userId?: number): void
   /** POSTs a webhook as Overseerr's agent does; `payload` may be any (admin-edited) JSON, or a string sent as is. */
   sendWebhook(url: string, options: { authorization?: string; payload: unknown }): Promise<{ status: number; body: string }>
   /** Refuses connections until `recover()`. */
-  /** Forgets every request and media state and numbers new requests from 1 again, as a reinstalled Overseerr does. */
+  /** Forgets every request, problem report and media state and numbers new ones from 1 again, as a reinstalled Overseerr does. */
   reset(): void
   down(): Promise<void>
   /** Accepts requests and never answers (close() still ends them), or answers after `delayMs`. */
@@ -114,6 +166,23 @@ interface Media {
 interface Title extends Required<Omit<TitleInput, 'availability' | 'tvdbId'>> { tvdbId: number | null; media: Media | null }
 
 interface User { id: number; email: string; plexId: number | null; plexUsername: string | null; displayName: string; admin: boolean; autoApprove: boolean; createdAt: string }
+
+interface IssueComment { id: number; user: User; message: string; createdAt: string; updatedAt: string }
+
+interface Issue {
+  id: number
+  issueType: number
+  status: number
+  problemSeason: number
+  problemEpisode: number
+  title: Title
+  createdBy: User
+  modifiedBy: User | null
+  /** Oldest first; the first one is the report's own message. */
+  comments: IssueComment[]
+  createdAt: string
+  updatedAt: string
+}
 
 interface Request {
   id: number
@@ -147,8 +216,11 @@ export async function startFakeOverseerr(options: { apiKey?: string; version?: s
   const titles = new Map<string, Title>()
   const users = new Map<number, User>()
   const mediaRequests = new Map<number, Request>()
+  const reportedIssues = new Map<number, Issue>()
   let nextMediaId = 1
   let nextRequestId = 1
+  let nextIssueId = 1
+  let nextCommentId = 1
   let nextUserId = 2
   let failure: Failure = { kind: 'none' }
   const failingPaths = new Map<string, number>()
@@ -187,6 +259,15 @@ export async function startFakeOverseerr(options: { apiKey?: string; version?: s
 
   const mediaJson = (media: Media) => ({ ...media, downloadStatus4k: [] })
 
+  /** The default template's `media` block: every value a string, as the agent's replace() leaves it. */
+  function webhookMedia(title: Title) {
+    const media = mediaOf(title)
+    return {
+      media_type: title.mediaType, tmdbId: String(title.tmdbId), tvdbId: title.tvdbId === null ? '' : String(title.tvdbId),
+      status: MEDIA_STATUS_NAME[media.status] ?? '', status4k: MEDIA_STATUS_NAME[media.status4k] ?? '',
+    }
+  }
+
   function requestJson(r: Request, viewer: User) {
     return {
       id: r.id, status: r.status, createdAt: r.createdAt, updatedAt: r.updatedAt, type: r.type, is4k: r.is4k,
@@ -205,13 +286,58 @@ export async function startFakeOverseerr(options: { apiKey?: string; version?: s
   }
 
   function detailsJson(title: Title, viewer: User) {
-    const tv = title.mediaType === 'tv'
-      ? { seasons: title.seasons.map((s) => ({ id: title.tmdbId * 100 + s.seasonNumber, name: `Season ${s.seasonNumber}`, ...s })) }
-      : {}
+    const genres = title.genres.map((name) => ({ id: GENRE_IDS[name], name }))
+    const kind = title.mediaType === 'movie'
+      ? { runtime: title.runtime }
+      : {
+          episodeRunTime: [title.runtime],
+          numberOfSeasons: regularSeasons(title).length,
+          seasons: title.seasons.map((s) => ({
+            id: title.tmdbId * 100 + s.seasonNumber, seasonNumber: s.seasonNumber, episodeCount: s.episodeCount,
+            name: s.seasonNumber === 0 ? 'Specials' : `Season ${s.seasonNumber}`, overview: '',
+            airDate: `${title.year + Math.max(0, s.seasonNumber - 1)}-01-01`, posterPath: `/${title.tmdbId}-season-${s.seasonNumber}.jpg`,
+          })),
+        }
+    // Media.getMedia() loads the title's requests and issues (everyone's) with it.
     const mediaInfo = title.media
-      ? { mediaInfo: { ...mediaJson(title.media), requests: requestsFor(title).map((r) => requestJson(r, viewer)) } }
+      ? {
+          mediaInfo: {
+            ...mediaJson(title.media), requests: requestsFor(title).map((r) => requestJson(r, viewer)),
+            issues: [...reportedIssues.values()].filter((i) => i.title === title).map((i) => issueJson(i, viewer, 'full')),
+          },
+        }
       : {}
-    return { ...resultJson(title), ...tv, ...mediaInfo }
+    return { ...resultJson(title), backdropPath: title.backdrop, genres, ...kind, ...mediaInfo }
+  }
+
+  /**
+   * Which relations an answer carries follows how the real route loads the issue: `created`
+   * is the entity just saved (no modifiedBy), `list` and `one` come from query builders
+   * (no eager relations: media without seasons; the list has no comments, one issue no
+   * modifiedBy), `full` is a repository find (every eager relation).
+   */
+  function issueJson(issue: Issue, viewer: User, view: 'created' | 'list' | 'one' | 'full') {
+    const media = mediaJson(mediaOf(issue.title))
+    const { seasons: _seasons, ...bareMedia } = media
+    const queried = view === 'list' || view === 'one'
+    return {
+      id: issue.id, issueType: issue.issueType, status: issue.status, problemSeason: issue.problemSeason, problemEpisode: issue.problemEpisode,
+      createdAt: issue.createdAt, updatedAt: issue.updatedAt, media: queried ? bareMedia : media, createdBy: userJson(issue.createdBy, viewer),
+      ...(view === 'list' || view === 'full' ? { modifiedBy: issue.modifiedBy ? userJson(issue.modifiedBy, viewer) : null } : {}),
+      ...(view === 'list' ? {} : {
+        comments: issue.comments.map((c) => ({ id: c.id, message: c.message, user: userJson(c.user, viewer), createdAt: c.createdAt, updatedAt: c.updatedAt })),
+      }),
+    }
+  }
+
+  function addComment(issue: Issue, user: User, message: string): void {
+    issue.comments.push({ id: nextCommentId++, user, message, createdAt: now(), updatedAt: now() })
+  }
+
+  function changeIssueStatus(issue: Issue, status: 'open' | 'resolved', by: User): void {
+    issue.status = status === 'open' ? IssueStatus.OPEN : IssueStatus.RESOLVED
+    issue.modifiedBy = by
+    issue.updatedAt = now()
   }
 
   function pageInfo(total: number, take: number, skip: number) {
@@ -240,6 +366,17 @@ export async function startFakeOverseerr(options: { apiKey?: string; version?: s
     { method: 'DELETE', pattern: /^\/request\/([^/]+)$/ },
     { method: 'POST', pattern: /^\/request\/([^/]+)\/(approve|decline)$/ },
     { method: 'GET', pattern: /^\/user$/, query: { take: 'number', skip: 'number' } },
+    {
+      method: 'GET', pattern: /^\/issue$/,
+      query: { take: 'number', skip: 'number', sort: ['added', 'modified'], filter: ['all', 'open', 'resolved'], requestedBy: 'number' },
+    },
+    { method: 'POST', pattern: /^\/issue$/ },
+    // Before /issue/{issueId}, as Overseerr's router has it.
+    { method: 'GET', pattern: /^\/issue\/count$/ },
+    { method: 'GET', pattern: /^\/issue\/([^/]+)$/ },
+    { method: 'DELETE', pattern: /^\/issue\/([^/]+)$/ },
+    { method: 'POST', pattern: /^\/issue\/([^/]+)\/comment$/ },
+    { method: 'POST', pattern: /^\/issue\/([^/]+)\/([^/]+)$/ },
   ]
 
   function validateQuery(route: Route, raw: string): Map<string, string> {
@@ -377,18 +514,114 @@ export async function startFakeOverseerr(options: { apiKey?: string; version?: s
       const all = [...users.values()].sort((a, b) => a.id - b.id)
       return new HttpAnswer(200, { pageInfo: pageInfo(all.length, take, skip), results: all.slice(skip, skip + take).map((u) => userJson(u, viewer)) })
     }
+
+    if (apiPath === '/issue' && method === 'POST') return createIssue(viewer, body)
+
+    if (apiPath === '/issue') {
+      // `req.query.take ? Number(…) : 10`: take=0 means 10 as well.
+      const take = Number(query.get('take') ?? 0) || 10
+      const skip = Number(query.get('skip') ?? 0)
+      // The spec's default (open) fills an absent filter before the route's own (all) can apply.
+      const filter = query.get('filter') ?? 'open'
+      const statuses: number[] = filter === 'open' ? [IssueStatus.OPEN] : filter === 'resolved' ? [IssueStatus.RESOLVED] : [IssueStatus.OPEN, IssueStatus.RESOLVED]
+      const sortKey = query.get('sort') === 'modified' ? 'updatedAt' : 'createdAt'
+      const visible = [...reportedIssues.values()]
+        .filter((i) => viewer.admin || i.createdBy === viewer)
+        .filter((i) => statuses.includes(i.status))
+        .sort((a, b) => b[sortKey].localeCompare(a[sortKey]) || b.id - a.id)
+      // This route counts its page with ceil, not floor as /request does.
+      const info = { pages: Math.ceil(visible.length / take), pageSize: take, results: visible.length, page: Math.ceil(skip / take) + 1 }
+      return new HttpAnswer(200, { pageInfo: info, results: visible.slice(skip, skip + take).map((i) => issueJson(i, viewer, 'list')) })
+    }
+
+    // Counts every report, whoever asks.
+    if (apiPath === '/issue/count') {
+      const all = [...reportedIssues.values()]
+      const count = (keep: (i: Issue) => boolean) => all.filter(keep).length
+      return new HttpAnswer(200, {
+        total: all.length, video: count((i) => i.issueType === IssueType.VIDEO), audio: count((i) => i.issueType === IssueType.AUDIO),
+        subtitles: count((i) => i.issueType === IssueType.SUBTITLES), others: count((i) => i.issueType === IssueType.OTHER),
+        open: count((i) => i.status === IssueStatus.OPEN), closed: count((i) => i.status === IssueStatus.RESOLVED),
+      })
+    }
+
+    if (apiPath.startsWith('/issue/')) {
+      if (method === 'POST' && apiPath.endsWith('/comment')) return commentOn(viewer, numericParam(m[1], 'issueId'), body)
+      if (method === 'GET') {
+        const issue = reportedIssues.get(numericParam(m[1], 'issueId'))
+        if (!issue) throw new HttpAnswer(500, { message: 'Issue not found.' })
+        if (!viewer.admin && issue.createdBy !== viewer) throw new HttpAnswer(403, { message: 'You do not have permission to view this issue.' })
+        return new HttpAnswer(200, issueJson(issue, viewer, 'one'))
+      }
+      // DELETE and the status change take the id as a string (Number('x') finds nothing).
+      const issue = reportedIssues.get(Number(m[1]))
+      if (method === 'DELETE') {
+        if (!issue) throw new HttpAnswer(404, { message: 'Issue not found.' })
+        if (!viewer.admin && (issue.createdBy !== viewer || issue.comments.length > 1)) throw new HttpAnswer(401, { message: 'You do not have permission to delete this issue.' })
+        reportedIssues.delete(issue.id)
+        return new HttpAnswer(204, null)
+      }
+      const status = m[2]
+      if (status !== 'open' && status !== 'resolved') {
+        const message = 'request/params/status must be equal to one of the allowed values: open, resolved'
+        throw new HttpAnswer(400, { message, errors: [{ path: '.params.status', message }] })
+      }
+      if (!viewer.admin) throw new HttpAnswer(403, FORBIDDEN)
+      if (!issue) throw new HttpAnswer(500, { message: 'Issue not found.' })
+      changeIssueStatus(issue, status, viewer)
+      return new HttpAnswer(200, issueJson(issue, viewer, 'full'))
+    }
     throw new HttpAnswer(404, { message: 'not found' })
   }
 
-  function createRequest(viewer: User, raw: string, afterAnswer: Array<() => void>): HttpAnswer {
-    let body: Record<string, unknown>
+  const badBody = (message: string) => new HttpAnswer(400, { message, errors: [{ path: '.body', message }] })
+  function parseBody(raw: string): Record<string, unknown> {
+    let body: unknown
     try { body = JSON.parse(raw || '{}') } catch (e) { throw new HttpAnswer(400, { message: (e as Error).message }) }
-    const bad = (message: string) => new HttpAnswer(400, { message, errors: [{ path: '.body', message }] })
-    if (body.mediaType !== 'movie' && body.mediaType !== 'tv') throw bad('request/body/mediaType must be equal to one of the allowed values: movie, tv')
-    if (typeof body.mediaId !== 'number' || !Number.isInteger(body.mediaId)) throw bad('request/body/mediaId must be number')
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badBody('request/body must be object')
+    return body as Record<string, unknown>
+  }
+
+  function createIssue(viewer: User, raw: string): HttpAnswer {
+    const body = parseBody(raw)
+    // The spec types these three and requires none of them.
+    for (const name of ['issueType', 'mediaId'] as const) if (body[name] !== undefined && typeof body[name] !== 'number') throw badBody(`request/body/${name} must be number`)
+    if (body.message !== undefined && typeof body.message !== 'string') throw badBody('request/body/message must be string')
+    const known = [...titles.values()].filter((t) => t.media).sort((a, b) => a.media!.id - b.media!.id)
+    // TypeORM drops an undefined `where` value: with no mediaId the report lands on the first media row.
+    const title = body.mediaId === undefined ? known[0] : known.find((t) => t.media!.id === body.mediaId)
+    if (!title) throw new HttpAnswer(404, { message: 'Media does not exist.' })
+    // Missing values reach the database, whose NOT NULL columns refuse them.
+    if (body.issueType === undefined) throw new HttpAnswer(500, { message: 'SQLITE_CONSTRAINT: NOT NULL constraint failed: issue.issueType' })
+    if (body.message === undefined) throw new HttpAnswer(500, { message: 'SQLITE_CONSTRAINT: NOT NULL constraint failed: issue_comment.message' })
+    const whole = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? Math.trunc(value) : 0)
+    const issue: Issue = {
+      id: nextIssueId++, issueType: body.issueType as number, status: IssueStatus.OPEN, problemSeason: whole(body.problemSeason),
+      problemEpisode: whole(body.problemEpisode), title, createdBy: viewer, modifiedBy: null, comments: [], createdAt: now(), updatedAt: now(),
+    }
+    addComment(issue, viewer, body.message as string)
+    reportedIssues.set(issue.id, issue)
+    return new HttpAnswer(200, issueJson(issue, viewer, 'created'))
+  }
+
+  function commentOn(viewer: User, issueId: number, raw: string): HttpAnswer {
+    const body = parseBody(raw)
+    if (body.message === undefined) throw badBody("request/body must have required property 'message'")
+    if (typeof body.message !== 'string') throw badBody('request/body/message must be string')
+    const issue = reportedIssues.get(issueId)
+    if (!issue) throw new HttpAnswer(500, { message: 'Issue not found.' })
+    if (!viewer.admin && issue.createdBy !== viewer) throw new HttpAnswer(403, { message: 'You do not have permission to comment on this issue.' })
+    addComment(issue, viewer, body.message)
+    return new HttpAnswer(200, issueJson(issue, viewer, 'full'))
+  }
+
+  function createRequest(viewer: User, raw: string, afterAnswer: Array<() => void>): HttpAnswer {
+    const body = parseBody(raw)
+    if (body.mediaType !== 'movie' && body.mediaType !== 'tv') throw badBody('request/body/mediaType must be equal to one of the allowed values: movie, tv')
+    if (typeof body.mediaId !== 'number' || !Number.isInteger(body.mediaId)) throw badBody('request/body/mediaId must be number')
     const seasons = body.seasons
-    if (seasons !== undefined && seasons !== 'all' && !(Array.isArray(seasons) && seasons.every((s) => Number.isInteger(s)))) throw bad('request/body/seasons must be array or "all"')
-    if (body.mediaType === 'tv' && seasons === undefined) throw bad('request/body/seasons is required for tv')
+    if (seasons !== undefined && seasons !== 'all' && !(Array.isArray(seasons) && seasons.every((s) => Number.isInteger(s)))) throw badBody('request/body/seasons must be array or "all"')
+    if (body.mediaType === 'tv' && seasons === undefined) throw badBody('request/body/seasons is required for tv')
     const is4k = body.is4k === true
 
     let requester = viewer
@@ -545,7 +778,11 @@ export async function startFakeOverseerr(options: { apiKey?: string; version?: s
         mediaType: input.mediaType, tmdbId: input.tmdbId, title: input.title, year: input.year, poster: input.poster ?? `/${input.tmdbId}.jpg`,
         overview: input.overview ?? `${input.title} (${input.year}).`, tvdbId: input.tvdbId ?? null,
         seasons: input.mediaType === 'tv' ? input.seasons ?? [{ seasonNumber: 1, episodeCount: 10 }] : [], media: null,
+        backdrop: input.backdrop === undefined ? `/${input.tmdbId}-backdrop.jpg` : input.backdrop,
+        runtime: input.runtime ?? (input.mediaType === 'movie' ? 120 : 45), genres: input.genres ?? ['Drama'],
       }
+      const unknownGenre = title.genres.find((name) => !(name in GENRE_IDS))
+      if (unknownGenre) throw new Error(`fake Overseerr knows no TMDB genre '${unknownGenre}': use one of ${Object.keys(GENRE_IDS).join(', ')}`)
       titles.set(titleKey(input.mediaType, input.tmdbId), title)
       if (input.availability !== undefined) setMediaStatus(mediaOf(title), input.availability)
     },
@@ -569,6 +806,7 @@ export async function startFakeOverseerr(options: { apiKey?: string; version?: s
       setMediaStatus(mediaOf(title), status)
     },
     webhookPayload(type, requestId) {
+      if (isIssueWebhook(type)) throw new Error(`${type} is an issue notification: use issueWebhookPayload(type, issueId)`)
       const request = requestId === undefined ? undefined : mediaRequests.get(requestId)
       if (requestId !== undefined && !request) throw new Error(`fake Overseerr has no request ${requestId}`)
       if (!request) {
@@ -578,19 +816,15 @@ export async function startFakeOverseerr(options: { apiKey?: string; version?: s
         }
       }
       const { title } = request
-      const media = mediaOf(title)
       const kind = title.mediaType === 'movie' ? 'Movie' : 'Series'
-      const event: Record<WebhookType, string> = {
+      const event: Record<Exclude<WebhookType, IssueWebhookType>, string> = {
         MEDIA_PENDING: `New ${kind} Request`, MEDIA_APPROVED: `${kind} Request Approved`, MEDIA_AUTO_APPROVED: `${kind} Request Automatically Approved`,
         MEDIA_AVAILABLE: `${kind} Now Available`, MEDIA_DECLINED: `${kind} Request Declined`, MEDIA_FAILED: `${kind} Request Failed`, TEST_NOTIFICATION: 'Test Notification',
       }
       return {
         notification_type: type, event: event[type], subject: `${title.title} (${title.year})`, message: title.overview,
         image: `https://image.tmdb.org/t/p/w600_and_h900_bestv2${title.poster}`,
-        media: {
-          media_type: title.mediaType, tmdbId: String(title.tmdbId), tvdbId: title.tvdbId === null ? '' : String(title.tvdbId),
-          status: MEDIA_STATUS_NAME[media.status] ?? '', status4k: MEDIA_STATUS_NAME[media.status4k] ?? '',
-        },
+        media: webhookMedia(title),
         request: {
           request_id: String(request.id), requestedBy_email: request.requestedBy.email, requestedBy_username: request.requestedBy.displayName,
           requestedBy_avatar: '/os_logo_square.png', requestedBy_settings_discordId: '', requestedBy_settings_telegramChatId: '',
@@ -599,6 +833,63 @@ export async function startFakeOverseerr(options: { apiKey?: string; version?: s
         comment: null,
         extra: title.mediaType === 'tv' ? [{ name: 'Requested Seasons', value: request.seasons.join(', ') }] : [],
       }
+    },
+    issueWebhookPayload(type, issueId) {
+      const issue = reportedIssues.get(issueId)
+      if (!issue) throw new Error(`fake Overseerr has no issue ${issueId}`)
+      const first = issue.comments[0]
+      const latest = issue.comments[issue.comments.length - 1]
+      // Overseerr sends these only on the change itself; a payload it could never send is a test bug.
+      if (type === 'ISSUE_COMMENT' && latest === first) throw new Error(`issue ${issueId} has no comment after the report: commentOnIssue() first`)
+      if (type === 'ISSUE_RESOLVED' && issue.status !== IssueStatus.RESOLVED) throw new Error(`issue ${issueId} is open: setIssueStatus(${issueId}, 'resolved') first`)
+      if (type === 'ISSUE_REOPENED' && issue.status !== IssueStatus.OPEN) throw new Error(`issue ${issueId} is resolved: setIssueStatus(${issueId}, 'open') first`)
+      const { title, createdBy } = issue
+      // "Other" goes unnamed: "New Issue Reported". An unknown type reads "undefined", as in Overseerr.
+      const named = issue.issueType === IssueType.OTHER ? '' : `${ISSUE_TYPE_NAME[issue.issueType]} `
+      const event: Record<IssueWebhookType, string> = {
+        ISSUE_CREATED: `New ${named}Issue Reported`, ISSUE_COMMENT: `New Comment on ${named}Issue`,
+        ISSUE_RESOLVED: `${named}Issue Resolved`, ISSUE_REOPENED: `${named}Issue Reopened`,
+      }
+      // A show's report names its season and episode, each only when set (not 0); a comment has no extra.
+      const extra = title.mediaType === 'tv' && issue.problemSeason > 0 && type !== 'ISSUE_COMMENT'
+        ? [{ name: 'Affected Season', value: String(issue.problemSeason) }, ...(issue.problemEpisode > 0 ? [{ name: 'Affected Episode', value: String(issue.problemEpisode) }] : [])]
+        : []
+      return {
+        notification_type: type, event: event[type], subject: `${title.title} (${title.year})`, message: first.message,
+        image: `https://image.tmdb.org/t/p/w600_and_h900_bestv2${title.poster}`,
+        media: webhookMedia(title),
+        request: null,
+        issue: {
+          issue_id: String(issue.id), issue_type: ISSUE_TYPE_KEY[issue.issueType] ?? 'undefined', issue_status: ISSUE_STATUS_KEY[issue.status],
+          reportedBy_email: createdBy.email, reportedBy_username: createdBy.displayName, reportedBy_avatar: '/os_logo_square.png',
+          reportedBy_settings_discordId: '', reportedBy_settings_telegramChatId: '',
+        },
+        comment: type === 'ISSUE_COMMENT'
+          ? {
+              comment_message: latest.message, commentedBy_email: latest.user.email, commentedBy_username: latest.user.displayName,
+              commentedBy_avatar: '/os_logo_square.png', commentedBy_settings_discordId: '', commentedBy_settings_telegramChatId: '',
+            }
+          : null,
+        extra,
+      }
+    },
+    issues() {
+      return [...reportedIssues.values()].map((i) => ({
+        id: i.id, issueType: i.issueType, status: i.status, message: i.comments[0].message, mediaId: mediaOf(i.title).id,
+        problemSeason: i.problemSeason, problemEpisode: i.problemEpisode, createdBy: i.createdBy.id,
+      }))
+    },
+    setIssueStatus(issueId, status) {
+      const issue = reportedIssues.get(issueId)
+      if (!issue) throw new Error(`fake Overseerr has no issue ${issueId}`)
+      changeIssueStatus(issue, status, users.get(1)!)
+    },
+    commentOnIssue(issueId, message, userId = 1) {
+      const issue = reportedIssues.get(issueId)
+      if (!issue) throw new Error(`fake Overseerr has no issue ${issueId}`)
+      const user = users.get(userId)
+      if (!user) throw new Error(`fake Overseerr has no user ${userId}`)
+      addComment(issue, user, message)
     },
     async sendWebhook(url, { authorization, payload }) {
       const headers: Record<string, string> = { 'Content-Type': 'application/json', 'User-Agent': 'axios/1.6.0' }
@@ -610,6 +901,9 @@ export async function startFakeOverseerr(options: { apiKey?: string; version?: s
     reset() {
       mediaRequests.clear()
       nextRequestId = 1
+      reportedIssues.clear()
+      nextIssueId = 1
+      nextCommentId = 1
       for (const title of titles.values()) title.media = null
     },
     async down() {

@@ -21,7 +21,7 @@ describe('overseerr: search', function () {
     const page = await h.admin.client.get('/overseerr?q=matrix')
     expect(page.status).to.equal(200)
     expect(page.text).to.include('The Matrix').and.include('(1999)').and.include('TV show')
-    expect(page.text).to.include('<img src="https://image.tmdb.org/t/p/w300/matrix.jpg" alt="" loading="lazy"')
+    expect(page.text).to.include('<img src="/overseerr/images/w300/matrix.jpg" alt="" loading="lazy"')
     for (const label of ['Available', 'Partially available', 'Processing', 'Requested', 'Unknown status (7)']) expect(page.text).to.include(`>${label}<`)
     // A title nobody asked for has its Request button, not a badge saying so.
     expect(page.text).not.to.include('Not requested')
