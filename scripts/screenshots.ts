@@ -9,7 +9,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Page } from 'playwright-core'
 import { launchBrowser, newTestContext, shareSession } from '../test/support/browser.ts'
-import { drawnPoster, startHousehold } from '../test/support/household.ts'
+import { startHousehold } from '../test/support/household.ts'
 
 const OUT = fileURLToPath(new URL('../docs/screenshots/', import.meta.url))
 const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const
@@ -29,7 +29,6 @@ try {
       // Every page as Alex, one of the household, sees it.
       await shareSession(context, alex.client, host.url)
       const page: Page = await context.newPage()
-      await page.route('https://image.tmdb.org/**', (route) => route.fulfill({ contentType: 'image/svg+xml', body: drawnPoster(route.request().url()) }))
       for (const [name, url] of pages) {
         // Not 'networkidle': the live stream stays open. The dashboard's cards load on their own.
         await page.goto(`${host.url}${url}`, { waitUntil: 'load' })

@@ -2,8 +2,7 @@
 // its Authorization header. Admins can edit the template, so the body is read
 // defensively; a delivery only names a request (or an issue, for ISSUE_*), and the `sync`
 // (or `problem-sync`) job reads its real state from Overseerr. Unknown titles, test notifications, duplicates and replays are answered
-// 2xx and change nothing.
-import crypto from 'node:crypto'
+// 2xx and change nothing (a replay only queues another read).
 import type { WebhookDefinition } from 'medianest/plugin-api'
 import { OVERSEERR_SERVICE } from './overseerr-client.ts'
 import type { OverseerrContext } from './plugin-config.ts'
@@ -39,7 +38,10 @@ export function overseerrWebhook(ctx: OverseerrContext): WebhookDefinition {
       kind: 'shared-secret', header: 'Authorization',
       secret: async () => (await ctx.services.get(OVERSEERR_SERVICE))?.fields.webhookSecret as string | null,
     },
-    dedupe: (d) => crypto.createHash('sha256').update(d.body).digest('hex'),
+    // No dedupe: Overseerr's body carries no delivery id or time, so two real deliveries can
+    // be byte for byte the same (a show's MEDIA_AVAILABLE for season 1, then for season 2);
+    // a hash of it dropped the second. A delivery only queues a read of the real state, so
+    // a replay costs one read and changes nothing (and the core's rate limit bounds it).
     async handle(d) {
       const body = asRecord(d.json) ?? {}
       const type = typeof body.notification_type === 'string' ? body.notification_type.slice(0, 60) : 'unknown'

@@ -5,13 +5,13 @@
 // expected (200, or 403 for a person on an admin page), pass axe in every look (no
 // serious or critical finding), fit every width (no sideways scrolling), log no console
 // error (a CSP refusal included) and, loaded cold with JavaScript, weigh under 25 KB on
-// the wire with everything it fetches (stylesheet, scripts, the dashboard's cards).
+// the wire with everything it fetches (stylesheet, scripts, the dashboard's cards; not posters).
 // Shared by four files (a role, JavaScript on or off), so they run in parallel workers.
 import type { Browser, Page } from 'playwright-core'
 import { browserAvailable, launchBrowser, newTestContext, shareSession } from '../support/browser.ts'
 import { expectAccessible } from '../support/axe.ts'
 import { waitFor } from '../support/wait-for.ts'
-import { drawnPoster, startHousehold, type Household } from '../support/household.ts'
+import { startHousehold, type Household } from '../support/household.ts'
 
 export const FIRST_PAGE_BUDGET = 25 * 1024
 const LOOKS = [
@@ -23,12 +23,12 @@ const LOOKS = [
 
 /** Every page a person has, in each of its states worth a look (empty, filtered, refused). */
 function personPages(h: Household): string[] {
-  return ['/', '/overseerr', '/overseerr?q=a', '/overseerr?q=zzzz-nothing', `/overseerr/tv/${h.showTmdbId}`, '/overseerr/requests',
+  return ['/', '/overseerr', '/overseerr?q=a', '/overseerr?q=zzzz-nothing', `/overseerr/tv/${h.showTmdbId}`, '/overseerr/movie/9000', `/overseerr/movie/${h.inPlexTmdbId}`, '/overseerr/requests',
     '/overseerr/requests?status=rejected', `/overseerr/requests/${h.requestId}`, '/overseerr/discover/trending', '/youtube', '/monitor', '/monitor/services/plex',
     '/notifications', '/notifications/preferences', '/account', '/account/password', '/account/sessions', '/account/tokens']
 }
 /** Admin pages a person is refused: the refusal is a page too, and must look as well. */
-const REFUSED = ['/admin', '/admin/overseerr']
+const REFUSED = ['/admin', '/admin/overseerr', '/admin/overseerr/problems']
 /**
  * The owner's: every admin page, and the pages everyone has that show an admin more
  * (the rest render the same for both roles but the header, which every admin page has).
@@ -37,7 +37,7 @@ function ownerPages(h: Household): string[] {
   return ['/', '/monitor', '/monitor/services/plex', `/overseerr/requests/${h.requestId}`,
     '/admin', '/admin/guide', '/admin/users', '/admin/users/new', `/admin/users/${h.alex.user.id}`,
     '/admin/services', '/admin/services/new', '/admin/services/new?type=plex', '/admin/errors', '/admin/plugins',
-    '/admin/overseerr', '/admin/overseerr?status=all', '/admin/youtube', '/admin/notifications', '/admin/plex-auth',
+    '/admin/overseerr', '/admin/overseerr?status=all', '/admin/overseerr/problems', '/admin/youtube', '/admin/notifications', '/admin/plex-auth',
     '/admin/plex-auth/servers']
 }
 
@@ -91,7 +91,6 @@ export function describeCrawl(role: 'owner' | 'person', javaScriptEnabled: boole
         page.on('pageerror', (error) => problems.push(`${current}: ${String(error)}`))
         // Cold loads: with the cache off, every page pays for all it needs.
         await (await context.newCDPSession(page)).send('Network.setCacheDisabled', { cacheDisabled: true })
-        await page.route('https://image.tmdb.org/**', (route) => route.fulfill({ contentType: 'image/svg+xml', body: drawnPoster(route.request().url()) }))
         const inFlight = new Set<unknown>()
         let sizes: Array<Promise<number>> = []
         const live = (url: string) => new URL(url).pathname === '/events'
@@ -99,7 +98,8 @@ export function describeCrawl(role: 'owner' | 'person', javaScriptEnabled: boole
         page.on('requestfailed', (request) => inFlight.delete(request))
         page.on('requestfinished', (request) => {
           inFlight.delete(request)
-          if (request.url().startsWith(host.url)) sizes.push(request.sizes().then((s) => s.responseBodySize, () => 0))
+          // Posters are what the page shows, not what it costs to show it: the budget is the page's own weight.
+          if (request.url().startsWith(host.url) && request.resourceType() !== 'image') sizes.push(request.sizes().then((s) => s.responseBodySize, () => 0))
         })
 
         if (signedIn) {

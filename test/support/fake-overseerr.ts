@@ -121,6 +121,8 @@ export interface FakeOverseerr {
   moveRequest(requestId: number, stage: RequestStage, downloads?: Array<Partial<DownloadItem>>): void
   /** Sets a title's media status to any number, including ones this Overseerr has no name for. */
   setAvailability(mediaType: MediaType, tmdbId: number, status: number): void
+  /** Sets some seasons of a show to a media status (e.g. one season reached Plex before the others); the show becomes partly or wholly available to match. */
+  setSeasonAvailability(tmdbId: number, seasons: number[], status: number): void
   /** The webhook agent's default template, filled from the fake's state. */
   webhookPayload(type: WebhookType, requestId?: number): Record<string, unknown>
   /** The default template for an issue notification, filled as the webhook agent fills it (ISSUE_COMMENT: the latest comment). */
@@ -804,6 +806,15 @@ export async function startFakeOverseerr(options: { apiKey?: string; version?: s
       const title = titles.get(titleKey(mediaType, tmdbId))
       if (!title) throw new Error(`fake Overseerr has no ${mediaType} ${tmdbId}: addTitle() first`)
       setMediaStatus(mediaOf(title), status)
+    },
+    setSeasonAvailability(tmdbId, seasons, status) {
+      const title = titles.get(titleKey('tv', tmdbId))
+      if (!title) throw new Error(`fake Overseerr has no tv ${tmdbId}: addTitle() first`)
+      const media = mediaOf(title)
+      setSeasonStatus(media, seasons, status)
+      const regular = regularSeasons(title)
+      if (regular.every((n) => seasonAvailable(media, n))) setMediaStatus(media, MediaStatus.AVAILABLE)
+      else if (regular.some((n) => seasonAvailable(media, n))) setMediaStatus(media, MediaStatus.PARTIALLY_AVAILABLE)
     },
     webhookPayload(type, requestId) {
       if (isIssueWebhook(type)) throw new Error(`${type} is an issue notification: use issueWebhookPayload(type, issueId)`)

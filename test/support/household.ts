@@ -9,8 +9,10 @@ import { randomUUID } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import zlib from 'node:zlib'
 import { startTestHost, type TestHost } from './test-host.ts'
 import { startFakeOverseerr, type FakeOverseerr } from './fake-overseerr.ts'
+import { startFakeImageHost } from './fake-image-host.ts'
 import { startFakePms } from './fake-pms.ts'
 import { startFakeReceiver } from './fake-receiver.ts'
 import type { TestClient } from './http-client.ts'
@@ -34,24 +36,51 @@ export interface Household {
   requestId: string
   /** A show in Overseerr with three seasons, not requested. */
   showTmdbId: number
+  /** A film in Plex, with a problem Alex reported. */
+  inPlexTmdbId: number
   close(): Promise<void>
 }
 
-/** A poster where TMDB's would be: a calm gradient, different for each path (for page.route). */
-export function drawnPoster(url: string): string {
-  const hue = [...url].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 360, 7)
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="185" height="278" viewBox="0 0 185 278"><defs><linearGradient id="g" x1="0" y1="0" x2="0" y2="1">` +
-    `<stop offset="0" stop-color="hsl(${hue} 45% 55%)"/><stop offset="1" stop-color="hsl(${(hue + 40) % 360} 50% 25%)"/></linearGradient></defs>` +
-    `<rect width="185" height="278" fill="url(#g)"/><circle cx="92" cy="110" r="38" fill="hsl(${hue} 60% 80%)" opacity=".5"/></svg>`
+/** A poster as TMDB's image host would serve it: a calm gradient PNG, different for each path. */
+export function drawnPoster(seed: string, width = 185, height = 278): Buffer {
+  const hue = [...seed].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 360, 7)
+  const rgb = (h: number, l: number) => {
+    // HSL with 45 % saturation to RGB, enough for a gradient.
+    const a = 0.45 * Math.min(l, 1 - l)
+    const f = (n: number) => { const k = (n + h / 30) % 12; return Math.round(255 * (l - a * Math.max(-1, Math.min(k - 3, 9 - k, 1)))) }
+    return [f(0), f(8), f(4)]
+  }
+  const rows = Buffer.alloc((width * 3 + 1) * height)
+  for (let y = 0; y < height; y++) {
+    const [r, g, b] = rgb((hue + (40 * y) / height) % 360, 0.55 - (0.3 * y) / height)
+    const at = y * (width * 3 + 1)
+    for (let x = 0; x < width; x++) rows.set([r, g, b], at + 1 + x * 3)
+  }
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data])
+    const out = Buffer.alloc(body.length + 8)
+    out.writeUInt32BE(data.length, 0)
+    body.copy(out, 4)
+    out.writeUInt32BE(zlib.crc32(body), body.length + 4)
+    return out
+  }
+  const header = Buffer.alloc(13)
+  header.writeUInt32BE(width, 0)
+  header.writeUInt32BE(height, 4)
+  header.set([8, 2, 0, 0, 0], 8)
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', header), chunk('IDAT', zlib.deflateSync(rows)), chunk('IEND', Buffer.alloc(0))])
 }
 
 export async function startHousehold(): Promise<Household> {
   const libraryPath = fs.mkdtempSync(path.join(os.tmpdir(), 'medianest-household-'))
-  const [overseerr, pms, ntfy] = await Promise.all([startFakeOverseerr(), startFakePms(), startFakeReceiver('ntfy')])
-  const host = await startTestHost({ firstPartyDefaults: true, plugins: { youtube: { enabled: true, config: { libraryPath } } } })
+  const [overseerr, pms, ntfy, images] = await Promise.all([startFakeOverseerr(), startFakePms(), startFakeReceiver('ntfy'), startFakeImageHost()])
+  const host = await startTestHost({
+    firstPartyDefaults: true,
+    plugins: { youtube: { enabled: true, config: { libraryPath } }, overseerr: { enabled: true, config: { images: { host: images.url } } } },
+  })
   const close = async (): Promise<void> => {
     await host.stop()
-    await Promise.all([overseerr.close(), pms.close(), ntfy.close()])
+    await Promise.all([overseerr.close(), pms.close(), ntfy.close(), images.close()])
     fs.rmSync(libraryPath, { recursive: true, force: true })
   }
   try {
@@ -67,16 +96,22 @@ export async function startHousehold(): Promise<Household> {
 
     const ids = FILMS.map(([title, year], i) => {
       const tmdbId = 9000 + i
-      overseerr.addTitle({ mediaType: 'movie', tmdbId, title, year, poster: `/poster-${i}.jpg`, overview: `${title} (${year}).` })
+      overseerr.addTitle({ mediaType: 'movie', tmdbId, title, year, poster: `/poster-${i}.jpg`, backdrop: `/backdrop-${i}.jpg`, overview: `${title} (${year}).` })
       return tmdbId
     })
-    overseerr.addTitle({ mediaType: 'tv', tmdbId: SHOW_TMDB, title: 'Bluey', year: 2018, poster: '/poster-show.jpg', overview: 'A family of dogs.', seasons: [1, 2, 3].map((seasonNumber) => ({ seasonNumber, episodeCount: 10 })) })
+    overseerr.addTitle({ mediaType: 'tv', tmdbId: SHOW_TMDB, title: 'Bluey', year: 2018, poster: '/poster-show.jpg', backdrop: '/backdrop-show.jpg', overview: 'A family of dogs.', seasons: [1, 2, 3].map((seasonNumber) => ({ seasonNumber, episodeCount: 10 })) })
+    for (const name of [...FILMS.map((_, i) => String(i)), 'show']) {
+      images.addImage(`/t/p/w300/poster-${name}.jpg`, drawnPoster(`poster-${name}`), 'image/png')
+      images.addImage(`/t/p/w1280/backdrop-${name}.jpg`, drawnPoster(`backdrop-${name}`, 640, 200), 'image/png')
+    }
     await alex.client.get('/overseerr')
     for (const id of ids.slice(0, 4)) await alex.client.post('/overseerr/requests', { mediaType: 'movie', tmdbId: String(id) })
     const pending = await host.db('media_requests').where({ status: 'pending' }).orderBy('created_at')
     await owner.client.get('/admin/overseerr')
     await owner.client.post(`/admin/overseerr/requests/${pending[0].id}/approve`, {})
     await owner.client.post(`/admin/overseerr/requests/${pending[1].id}/reject`, { reason: 'We have it on the shelf already.' })
+    overseerr.setAvailability('movie', ids[4], 5)
+    await alex.client.post('/overseerr/problems', { mediaType: 'movie', tmdbId: String(ids[4]), problemType: 'audio', message: 'The voices drift out of sync after an hour.' })
 
     // Downloads in each state a person sees (rows only: no job runs them).
     const download = (status: string, title: string, extra: Record<string, unknown>) => ({
@@ -94,7 +129,7 @@ export async function startHousehold(): Promise<Household> {
     })
     await waitFor('both services checked', async () => (await host.db('service_status').whereNotNull('status')).length >= 2, 30_000)
     const request = (await host.db('media_requests').orderBy('created_at').first())!
-    return { host, overseerr, owner, alex, requestId: request.id, showTmdbId: SHOW_TMDB, close }
+    return { host, overseerr, owner, alex, requestId: request.id, showTmdbId: SHOW_TMDB, inPlexTmdbId: ids[4], close }
   } catch (error) {
     await close()
     throw error
