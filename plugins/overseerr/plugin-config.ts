@@ -18,6 +18,8 @@ export const overseerrConfig = z.object({
   sendAttempts: z.int().min(1).max(20).default(6),
   /** Seconds a discovery row (trending, popular, upcoming) is kept before Overseerr is asked again (0: not kept). */
   discoveryCacheSeconds: z.int().min(0).max(86_400).default(300),
+  /** How long /overseerr waits for a slow discovery row before showing it as on its way (it then loads on its own). */
+  discoveryWaitMs: z.int().min(100).max(60_000).default(2_500),
   /** Posters and backdrops, served from MediaNest's own origin and kept on disk. */
   images: z.object({
     /** Where images are fetched: TMDB's image host, or a mirror of it (its origin only). */

@@ -2,7 +2,7 @@
 // making a request, "my requests" and one request's page with its timeline. Each URL is
 // one handler: a plain page without JavaScript, the fragment for htmx.
 import { BadInput, Conflict, NotFound, UpstreamError, z, type Request, type Response, type Viewer } from 'medianest/plugin-api'
-import { overseerrClient, overseerrIfSetUp, type OverseerrClient } from './overseerr-client.ts'
+import { overseerrClient, overseerrIfSetUp, type OverseerrClient, type SearchPage } from './overseerr-client.ts'
 import type { OverseerrContext } from './plugin-config.ts'
 import { actorOf, createRequest, findRequest, moveRequest, seasonStatesOf, SYSTEM, timelineOf, type MediaRequestRow } from './requests.ts'
 import { decodeCursor, encodeCursor, listRequests, requestView, timelineView } from './request-pages.ts'
@@ -89,6 +89,8 @@ const listQuery = z.object({
 export const isHtmx = (req: Request) => req.get('HX-Request') === 'true'
 
 const discoverQuery = z.object({
+  // htmx asks for a slow row on its own: just the row, for /overseerr.
+  as: z.literal('row', 'Leave "as" out, or ask for the row.').optional(),
   page: z.string().regex(/^\d{1,3}$/, 'The page must be a number.').transform(Number).pipe(z.int().min(1, 'Pages start at 1.').max(MAX_DISCOVERY_PAGE, `There are at most ${MAX_DISCOVERY_PAGE} pages.`)).default(1),
 })
 
@@ -99,16 +101,34 @@ function rowFailure(ctx: OverseerrContext, viewer: Viewer, row: DiscoveryRow, er
   return `Overseerr did not send “${row.title}” just now${detail}; the next visit asks again.`
 }
 
-/** Every discovery row's first page, as the viewer sees it; one failing row leaves the others. */
+/** One discovery row's first page as the viewer sees it, or its failure in words. */
+async function discoveryRow(ctx: OverseerrContext, client: OverseerrClient, viewer: Viewer, row: DiscoveryRow, found: Promise<SearchPage>) {
+  try {
+    const page = await found
+    return { ...row, results: await viewTitles(ctx.db, viewer, page.results), more: page.totalPages > 1 }
+  } catch (error) {
+    return { ...row, results: [], more: false, error: rowFailure(ctx, viewer, row, error) }
+  }
+}
+
+/**
+ * Every discovery row, as the viewer sees it; one failing row leaves the others, and a
+ * row Overseerr is slow with does not hold the page: after discoveryWaitMs it shows as on
+ * its way (its fetch goes on and fills the cache), and loads itself with htmx.
+ */
 async function discoveryRows(ctx: OverseerrContext, client: OverseerrClient, viewer: Viewer) {
-  return Promise.all(DISCOVERY_ROWS.map(async (row) => {
-    try {
-      const found = await discoverPage(ctx, client, row, 1)
-      return { ...row, results: await viewTitles(ctx.db, viewer, found.results), more: found.totalPages > 1 }
-    } catch (error) {
-      return { ...row, results: [], more: false, error: rowFailure(ctx, viewer, row, error) }
-    }
-  }))
+  const waited = new AbortController()
+  const timeUp = ctx.clock.sleep(ctx.config.discoveryWaitMs, waited.signal).then(() => 'slow' as const, () => 'slow' as const)
+  try {
+    return await Promise.all(DISCOVERY_ROWS.map(async (row) => {
+      const found = discoverPage(ctx, client, row, 1)
+      const first = await Promise.race([found.then(() => 'ready' as const, () => 'ready' as const), timeUp])
+      if (first === 'slow') return { ...row, results: [], more: false, slow: true }
+      return discoveryRow(ctx, client, viewer, row, found)
+    }))
+  } finally {
+    waited.abort()
+  }
 }
 
 /** A request page or action: its owner or an admin; anyone else gets the same 404 as for no request. */
@@ -149,8 +169,12 @@ export function overseerrRoutes(ctx: OverseerrContext) {
     const viewer = ctx.http.mustViewer(req)
     const row = rowById(req.params.row)
     if (!row) throw new NotFound(`There is no discovery list “${req.params.row.slice(0, 40)}”.`)
-    const { page } = ctx.http.parse(discoverQuery, req.query)
+    const { page, as } = ctx.http.parse(discoverQuery, req.query)
     const client = await overseerrClient(ctx)
+    if (as === 'row' && isHtmx(req)) {
+      const data = await discoveryRow(ctx, client, viewer, row, discoverPage(ctx, client, row, 1))
+      return ctx.views.pageOrFragment(req, res, { page: 'overseerr:discover', fragment: 'overseerr:_discovery-row', title: row.title, data: { row: data } })
+    }
     let data: Record<string, unknown>
     try {
       const found = await discoverPage(ctx, client, row, page)

@@ -145,6 +145,8 @@ export interface FakeOverseerr {
   status(code: number, message?: string): void
   /** Answers requests to this one path with this status (null: answer it again), e.g. one discovery row failing. */
   failPath(path: string, code: number | null): void
+  /** Requests to this one path are accepted and never answered (true), or answered again (false: the hung ones are cut). */
+  hangPath(path: string, hang: boolean): void
   /** Answers 200 application/json with a body that is not JSON. */
   garbage(): void
   /** Back to normal: listening again (same port) and answering. */
@@ -226,6 +228,7 @@ export async function startFakeOverseerr(options: { apiKey?: string; version?: s
   let nextUserId = 2
   let failure: Failure = { kind: 'none' }
   const failingPaths = new Map<string, number>()
+  const hangingPaths = new Set<string>()
   let isDown = false
 
   users.set(1, { id: 1, email: 'admin@example.com', plexId: 1000, plexUsername: 'admin', displayName: 'admin', admin: true, autoApprove: true, createdAt: now() })
@@ -735,7 +738,7 @@ export async function startFakeOverseerr(options: { apiKey?: string; version?: s
       const query = Object.fromEntries(new URLSearchParams(rawQuery))
       requests.push({ method: req.method ?? 'GET', path, query, url, headers: req.headers, body })
 
-      if (failure.kind === 'slow' && !Number.isFinite(failure.delayMs)) {
+      if ((failure.kind === 'slow' && !Number.isFinite(failure.delayMs)) || hangingPaths.has(path)) {
         hanging.add(res)
         res.on('close', () => hanging.delete(res))
         return
@@ -925,6 +928,11 @@ export async function startFakeOverseerr(options: { apiKey?: string; version?: s
     slow(delayMs = Infinity) { failure = { kind: 'slow', delayMs } },
     status(code, message = 'Something went wrong.') { failure = { kind: 'status', code, message } },
     failPath(path, code) { if (code === null) failingPaths.delete(path); else failingPaths.set(path, code) },
+    hangPath(path, hang) {
+      if (hang) return void hangingPaths.add(path)
+      hangingPaths.delete(path)
+      for (const res of hanging) res.destroy()
+    },
     garbage() { failure = { kind: 'garbage' } },
     async recover() {
       failure = { kind: 'none' }

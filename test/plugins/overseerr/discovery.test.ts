@@ -1,7 +1,7 @@
 // Discovery (issue 30, part 3): /overseerr opens on five rows from Overseerr's /discover
 // lists (people left out), each kept a few minutes, so ten page loads cost Overseerr one
 // call per row; a row that fails says so in words and the others still show; each row
-// has its own pages, which work without JavaScript.
+// has its own pages, which work without JavaScript; a slow row does not hold the page.
 import { expect } from 'chai'
 import { addMovie, addShow, startHarness, type Harness } from './harness.ts'
 
@@ -51,6 +51,30 @@ describe('overseerr: discovery rows', function () {
       expect(again.text).not.to.include('did not send “Upcoming shows”')
     } finally {
       await h2.stop()
+    }
+  })
+
+  it('a row Overseerr is slow with does not hold the page: it shows as on its way, then loads on its own', async () => {
+    const h3 = await startHarness({ discoveryWaitMs: 300 })
+    try {
+      addMovie(h3.fake, 'Quick Film', { year: 2030 })
+      h3.fake.hangPath('/api/v1/discover/trending', true)
+      const { client } = await h3.host.signedIn()
+      const page = await client.get('/overseerr')
+      expect(page.status).to.equal(200)
+      expect(page.text).to.include('Overseerr is taking its time with this list').and.include('hx-get="/overseerr/discover/trending?as=row"')
+      expect(page.text).to.include('Quick Film')
+      // Not an error: nothing in the error log, and the other rows came whole.
+      expect(page.text).not.to.include('did not send')
+      h3.fake.hangPath('/api/v1/discover/trending', false)
+      const row = await client.get('/overseerr/discover/trending?as=row', { htmx: true })
+      expect(row.status).to.equal(200)
+      expect(row.text).to.match(/^\s*<section class="discovery-row" id="overseerr-discovery-trending"/).and.include('Quick Film').and.not.include('hx-get')
+      // Without htmx, ?as=row is the row's own page.
+      expect((await client.get('/overseerr/discover/trending?as=row')).text).to.include('<html').and.include('Page 1 of')
+      expect((await client.get('/overseerr/discover/trending?as=grid')).status).to.equal(422)
+    } finally {
+      await h3.stop()
     }
   })
 
