@@ -20,6 +20,7 @@ import type http from 'node:http'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { Knex } from 'knex'
 import type { MediaNest } from '../core/server.ts'
 import { generateMediaRequests } from '../seeds/media-requests.ts'
@@ -31,16 +32,16 @@ import { EVERY_CACHE, VIEWER_CACHE_CHANNEL } from '../core/viewer-cache.ts'
 const LOAD = loadFromEnv(50)
 /** Sequential warm requests per page whose database queries are counted. */
 const COUNTED = 20
-const FIRST_PARTY = ['plex-auth', 'overseerr', 'youtube', 'monitor', 'notifications']
+export const FIRST_PARTY = ['plex-auth', 'overseerr', 'youtube', 'monitor', 'notifications']
 /** The issue's targets (28, item 2). */
 const GOAL = { dashboard: 0.5, dashboardP99: 2, page: 0.35, roundTrips: 2 }
 
-const SCALE = { people: 200, requests: 10_000, viewerNotifications: 1000, othersNotifications: 20, services: 50, downServices: 5, historyDays: 90, downloads: 200, viewerDownloads: 20 }
+export const SCALE = { people: 200, requests: 10_000, viewerNotifications: 1000, othersNotifications: 20, services: 50, downServices: 5, historyDays: 90, downloads: 200, viewerDownloads: 20 }
 
 // ---------------------------------------------------------------------------------------
 // The database
 
-async function freshDatabase(): Promise<BenchDatabase> {
+export async function freshDatabase(): Promise<BenchDatabase> {
   if (process.env.BENCH_DB === 'pglite') return { url: undefined, label: 'PGlite (embedded, a temporary folder)', drop: async () => {} }
   return freshPostgres('medianest_bench')
 }
@@ -49,7 +50,7 @@ async function freshDatabase(): Promise<BenchDatabase> {
 // What the monitor watches: 45 checks of an address that accepts a TCP connection and 5 of
 // one that refuses it, run for real every 60 s (the default) during the run, as an install's are.
 
-async function checkTargets(): Promise<{ up: string; down: string; close(): Promise<void> }> {
+export async function checkTargets(): Promise<{ up: string; down: string; close(): Promise<void> }> {
   const listen = (server: net.Server) => new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)))
   const accepting = net.createServer((socket) => socket.destroy())
   const upPort = await listen(accepting)
@@ -68,7 +69,7 @@ const serviceName = (i: number) => `svc-${String(i).padStart(2, '0')}`
 /** The last `downServices` services are the ones down. */
 const isDown = (i: number) => i > SCALE.services - SCALE.downServices
 
-function pluginConfig(dataDir: string, targets: { up: string; down: string }): Record<string, unknown> {
+export function pluginConfig(dataDir: string, targets: { up: string; down: string }): Record<string, unknown> {
   const checks = Array.from({ length: SCALE.services }, (_, k) => {
     const i = k + 1
     return { name: serviceName(i), label: `Service ${String(i).padStart(2, '0')}`, tcp: isDown(i) ? targets.down : targets.up }
@@ -196,7 +197,7 @@ async function seedDownloads(db: Knex, viewerId: string, others: string[]): Prom
     [viewerId, `{${others.join(',')}}`, others.length, SCALE.downloads])
 }
 
-async function seed(app: MediaNest, viewerId: string): Promise<void> {
+export async function seed(app: MediaNest, viewerId: string): Promise<void> {
   const db = app.db.knex
   const now = new Date()
   const step = async (what: string, fn: () => Promise<unknown>) => {
@@ -229,7 +230,7 @@ async function seed(app: MediaNest, viewerId: string): Promise<void> {
 interface QueryTally { queries: number; dbMs: number; statements: Map<string, { n: number; ms: number }> }
 const requestScope = new AsyncLocalStorage<QueryTally>()
 
-function tallyQueries(knex: Knex): () => number {
+export function tallyQueries(knex: Knex): () => number {
   let outside = 0
   const started = new Map<string, { at: number; tally: QueryTally; statement: { ms: number } }>()
   knex.on('query', (q: { __knexQueryUid: string; sql: string }) => {
@@ -275,7 +276,7 @@ async function inRequestScope<T>(server: http.Server, tally: QueryTally, fn: () 
  * One GET, tried again once if the connection was reset: a kept-alive connection that the
  * server closed while the event loop was busy (seeding, PGlite's queries) is not the page's fault.
  */
-async function fetchPage(target: Target): Promise<Response> {
+export async function fetchPage(target: Target): Promise<Response> {
   const get = () => fetch(target.url, { headers: target.headers, redirect: 'manual' })
   try {
     return await get()
@@ -284,10 +285,10 @@ async function fetchPage(target: Target): Promise<Response> {
   }
 }
 
-interface Cost { roundTrips: number; dbMs: number; ms: number; statements: Array<{ sql: string; n: number; ms: number }> }
+export interface Cost { roundTrips: number; dbMs: number; ms: number; statements: Array<{ sql: string; n: number; ms: number }> }
 
 /** Sequential warm requests, one at a time; with a server, its queries are counted too. */
-async function costOf(server: http.Server | null, target: Target): Promise<Cost> {
+export async function costOf(server: http.Server | null, target: Target): Promise<Cost> {
   const get = async () => {
     const res = await fetchPage(target)
     await res.arrayBuffer()
@@ -310,11 +311,11 @@ async function costOf(server: http.Server | null, target: Target): Promise<Cost>
 // ---------------------------------------------------------------------------------------
 // The pages, checked for what a person would see before they are measured.
 
-interface Page extends Target { expect: (html: string) => string | null }
+export interface Page extends Target { expect: (html: string) => string | null }
 
 const occurrences = (html: string, needle: string) => html.split(needle).length - 1
 
-function pages(url: string, cookie: string): Page[] {
+export function pages(url: string, cookie: string): Page[] {
   const headers = { Cookie: cookie, Accept: 'text/html' }
   return [
     {
@@ -338,7 +339,7 @@ function pages(url: string, cookie: string): Page[] {
 }
 
 /** Returns the page's size as autocannon receives it (it asks for no compression). */
-async function check(page: Page): Promise<number> {
+export async function check(page: Page): Promise<number> {
   const res = await fetchPage(page)
   const html = await res.text()
   if (res.status !== 200) throw new Error(`${page.name} answered ${res.status}, not 200: ${html.slice(0, 300)}`)
@@ -366,116 +367,122 @@ async function peakRss<T>(fn: () => Promise<T>): Promise<{ value: T; rss: number
 
 interface Row { result: Result; ratio: number; p99Ratio: number; rss: number }
 
-function spread(values: number[], digits: number): string {
+export function spread(values: number[], digits: number): string {
   const fmt = (v: number) => v.toFixed(digits)
   return values.length > 1 ? `${fmt(median(values))} (${fmt(Math.min(...values))}–${fmt(Math.max(...values))})` : fmt(values[0])
 }
 
-// Measure what production runs: compiled templates are cached only there.
-process.env.NODE_ENV ??= 'production'
-const loadavg = () => fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
-process.stderr.write(`Node ${process.version}, ${os.cpus().length} CPUs, NODE_ENV=${process.env.NODE_ENV}; ` +
-  `${LOAD.connections} connections, ${LOAD.warmupSeconds} s warm-up + ${LOAD.seconds} s per target, ${LOAD.rounds} round(s); load average ${loadavg()}\n`)
+export const loadavg = () => fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
 
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'medianest-bench-install-'))
-const database = await freshDatabase()
-const targets = await checkTargets()
-const bare = await bareExpress()
-let app: MediaNest | null = null
-try {
-  app = await benchMediaNest({ dataDir, databaseUrl: database.url, plugins: pluginConfig(dataDir, targets) })
-  const states = new Map(app.host.plugins.map((p) => [p.name, p.state]))
-  const notRunning = FIRST_PARTY.filter((name) => states.get(name) !== 'started')
-  if (notRunning.length) throw new Error(`Not every first-party plugin started: ${notRunning.map((n) => `${n} is ${states.get(n) ?? 'missing'}`).join(', ')}`)
-  const outside = tallyQueries(app.db.knex)
+// Run as a script; imported (bench/overseerr-discovery.ts boots and seeds the same install), it measures nothing.
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main()
 
-  const viewer = await signIn(app, { email: 'viewer@medianest.example', name: 'Bench Viewer', role: 'ADMIN' })
-  const seeding = performance.now()
-  await seed(app, viewer.userId)
-  // Written straight into the tables, as `medianest seed demo` does: what the sign-in cached goes.
-  await app.db.notify(VIEWER_CACHE_CHANNEL, EVERY_CACHE)
-  await new Promise((resolve) => setTimeout(resolve, 500))
-  process.stderr.write(`  seeding took ${((performance.now() - seeding) / 1000).toFixed(1)} s in all\n`)
+async function main(): Promise<void> {
+  // Measure what production runs: compiled templates are cached only there.
+  process.env.NODE_ENV ??= 'production'
+  process.stderr.write(`Node ${process.version}, ${os.cpus().length} CPUs, NODE_ENV=${process.env.NODE_ENV}; ` +
+    `${LOAD.connections} connections, ${LOAD.warmupSeconds} s warm-up + ${LOAD.seconds} s per target, ${LOAD.rounds} round(s); load average ${loadavg()}\n`)
 
-  // BENCH_ONLY=monitor measures the pages whose name contains it (for a profile of one page).
-  const medianestPages = pages(app.url, viewer.cookie).filter((p) => !process.env.BENCH_ONLY || p.name.includes(process.env.BENCH_ONLY))
-  const sizes = new Map<string, number>()
-  for (const page of medianestPages) sizes.set(page.name, await check(page))
-  const all: Target[] = [{ name: 'bare Express GET /', url: `${bare.url}/` }, ...medianestPages]
-  const costs = new Map<string, Cost>()
-  costs.set(all[0].name, await costOf(null, all[0]))
-  const outsideBefore = outside()
-  const counting = performance.now()
-  for (const page of medianestPages) costs.set(page.name, await costOf(app.server, page))
-  const backgroundPerSecond = (outside() - outsideBefore) / ((performance.now() - counting) / 1000)
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'medianest-bench-install-'))
+  const database = await freshDatabase()
+  const targets = await checkTargets()
+  const bare = await bareExpress()
+  let app: MediaNest | null = null
+  try {
+    app = await benchMediaNest({ dataDir, databaseUrl: database.url, plugins: pluginConfig(dataDir, targets) })
+    const states = new Map(app.host.plugins.map((p) => [p.name, p.state]))
+    const notRunning = FIRST_PARTY.filter((name) => states.get(name) !== 'started')
+    if (notRunning.length) throw new Error(`Not every first-party plugin started: ${notRunning.map((n) => `${n} is ${states.get(n) ?? 'missing'}`).join(', ')}`)
+    const outside = tallyQueries(app.db.knex)
 
-  await new Promise((resolve) => setTimeout(resolve, 2000))
-  const idleRss = process.memoryUsage.rss()
+    const viewer = await signIn(app, { email: 'viewer@medianest.example', name: 'Bench Viewer', role: 'ADMIN' })
+    const seeding = performance.now()
+    await seed(app, viewer.userId)
+    // Written straight into the tables, as `medianest seed demo` does: what the sign-in cached goes.
+    await app.db.notify(VIEWER_CACHE_CHANNEL, EVERY_CACHE)
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    process.stderr.write(`  seeding took ${((performance.now() - seeding) / 1000).toFixed(1)} s in all\n`)
 
-  const rounds: Array<Array<{ result: Result; rss: number }>> = []
-  for (let round = 1; round <= LOAD.rounds; round++) {
-    if (LOAD.rounds > 1) process.stderr.write(`round ${round} of ${LOAD.rounds} (load average ${loadavg()})\n`)
-    const results: Array<{ result: Result; rss: number }> = []
-    for (const target of all) {
-      const { value, rss } = await peakRss(() => measure(target, LOAD))
-      results.push({ result: value, rss })
+    // BENCH_ONLY=monitor measures the pages whose name contains it (for a profile of one page).
+    const medianestPages = pages(app.url, viewer.cookie).filter((p) => !process.env.BENCH_ONLY || p.name.includes(process.env.BENCH_ONLY))
+    const sizes = new Map<string, number>()
+    for (const page of medianestPages) sizes.set(page.name, await check(page))
+    const all: Target[] = [{ name: 'bare Express GET /', url: `${bare.url}/` }, ...medianestPages]
+    const costs = new Map<string, Cost>()
+    costs.set(all[0].name, await costOf(null, all[0]))
+    const outsideBefore = outside()
+    const counting = performance.now()
+    for (const page of medianestPages) costs.set(page.name, await costOf(app.server, page))
+    const backgroundPerSecond = (outside() - outsideBefore) / ((performance.now() - counting) / 1000)
+
+    await new Promise((resolve) => setTimeout(resolve, 2000))
+    const idleRss = process.memoryUsage.rss()
+
+    const rounds: Array<Array<{ result: Result; rss: number }>> = []
+    for (let round = 1; round <= LOAD.rounds; round++) {
+      if (LOAD.rounds > 1) process.stderr.write(`round ${round} of ${LOAD.rounds} (load average ${loadavg()})\n`)
+      const results: Array<{ result: Result; rss: number }> = []
+      for (const target of all) {
+        const { value, rss } = await peakRss(() => measure(target, LOAD))
+        results.push({ result: value, rss })
+      }
+      rounds.push(results)
     }
-    rounds.push(results)
-  }
 
-  // Per target: each round's figures against that round's bare Express.
-  const rows = all.map((_, i) => rounds.map((r): Row => ({
-    result: r[i].result, ratio: r[i].result.requests / r[0].result.requests, p99Ratio: r[i].result.p99 / r[0].result.p99, rss: r[i].rss,
-  })))
-  console.log(`\nMediaNest on ${database.label}, all five first-party plugins on; ${LOAD.connections} connections, ` +
-    `${LOAD.seconds} s per target${LOAD.rounds > 1 ? `, median (min–max) of ${LOAD.rounds} interleaved rounds` : ''}; load average now ${loadavg()}\n`)
-  console.log(alignColumns([
-    ['target', 'req/s', 'vs bare', 'p99 ms', 'p99 vs bare', 'errors', 'DB trips/req', 'DB ms/req', 'ms/req alone', 'page KB', 'RSS peak MB'],
-    ...all.map((target, i) => {
-      const runs = rows[i]
-      const cost = costs.get(target.name)!
-      const size = sizes.get(target.name)
-      return [
-        target.name, spread(runs.map((r) => r.result.requests), 0), i === 0 ? '1' : spread(runs.map((r) => r.ratio), 2),
-        spread(runs.map((r) => r.result.p99), 0), i === 0 ? '1' : spread(runs.map((r) => r.p99Ratio), 1),
-        String(runs.reduce((n, r) => n + r.result.errors + r.result.non2xx, 0)),
-        i === 0 ? '–' : cost.roundTrips.toFixed(1), i === 0 ? '–' : cost.dbMs.toFixed(2), cost.ms.toFixed(2), size ? (size / 1024).toFixed(1) : '0',
-        mb(Math.max(...runs.map((r) => r.rss))),
-      ]
-    }),
-  ]))
-  console.log(`\nRSS of this process (MediaNest, the bare Express and autocannon's worker thread): ${mb(idleRss)} MB idle after seeding, ` +
-    `${mb(Math.max(...rows.flat().map((r) => r.rss)))} MB at its peak under load.`)
-  console.log(`DB round trips: queries through the app's knex within each request's async context (AsyncLocalStorage), ` +
-    `over ${COUNTED} sequential warm requests; "DB ms/req" is their time to answer, "ms/req alone" the whole request's. ` +
-    `Background queries meanwhile (job queue, schedules, checks), not counted: ${backgroundPerSecond.toFixed(1)}/s.`)
-  const errors = rows.flat().reduce((n, r) => n + r.result.errors + r.result.non2xx, 0)
-  if (errors) console.log(`${errors} requests failed or answered non-2xx: the figures above are not comparable.`)
+    // Per target: each round's figures against that round's bare Express.
+    const rows = all.map((_, i) => rounds.map((r): Row => ({
+      result: r[i].result, ratio: r[i].result.requests / r[0].result.requests, p99Ratio: r[i].result.p99 / r[0].result.p99, rss: r[i].rss,
+    })))
+    console.log(`\nMediaNest on ${database.label}, all five first-party plugins on; ${LOAD.connections} connections, ` +
+      `${LOAD.seconds} s per target${LOAD.rounds > 1 ? `, median (min–max) of ${LOAD.rounds} interleaved rounds` : ''}; load average now ${loadavg()}\n`)
+    console.log(alignColumns([
+      ['target', 'req/s', 'vs bare', 'p99 ms', 'p99 vs bare', 'errors', 'DB trips/req', 'DB ms/req', 'ms/req alone', 'page KB', 'RSS peak MB'],
+      ...all.map((target, i) => {
+        const runs = rows[i]
+        const cost = costs.get(target.name)!
+        const size = sizes.get(target.name)
+        return [
+          target.name, spread(runs.map((r) => r.result.requests), 0), i === 0 ? '1' : spread(runs.map((r) => r.ratio), 2),
+          spread(runs.map((r) => r.result.p99), 0), i === 0 ? '1' : spread(runs.map((r) => r.p99Ratio), 1),
+          String(runs.reduce((n, r) => n + r.result.errors + r.result.non2xx, 0)),
+          i === 0 ? '–' : cost.roundTrips.toFixed(1), i === 0 ? '–' : cost.dbMs.toFixed(2), cost.ms.toFixed(2), size ? (size / 1024).toFixed(1) : '0',
+          mb(Math.max(...runs.map((r) => r.rss))),
+        ]
+      }),
+    ]))
+    console.log(`\nRSS of this process (MediaNest, the bare Express and autocannon's worker thread): ${mb(idleRss)} MB idle after seeding, ` +
+      `${mb(Math.max(...rows.flat().map((r) => r.rss)))} MB at its peak under load.`)
+    console.log(`DB round trips: queries through the app's knex within each request's async context (AsyncLocalStorage), ` +
+      `over ${COUNTED} sequential warm requests; "DB ms/req" is their time to answer, "ms/req alone" the whole request's. ` +
+      `Background queries meanwhile (job queue, schedules, checks), not counted: ${backgroundPerSecond.toFixed(1)}/s.`)
+    const errors = rows.flat().reduce((n, r) => n + r.result.errors + r.result.non2xx, 0)
+    if (errors) console.log(`${errors} requests failed or answered non-2xx: the figures above are not comparable.`)
 
-  console.log('\nThe issue\'s targets (medians):')
-  const verdict = (met: boolean) => (met ? 'met' : 'NOT met')
-  const ratioOf = (i: number) => median(rows[i].map((r) => r.ratio))
-  const p99Of = (i: number) => median(rows[i].map((r) => r.p99Ratio))
-  console.log(`  dashboard >= ${GOAL.dashboard}x bare: ${ratioOf(1).toFixed(2)}, ${verdict(ratioOf(1) >= GOAL.dashboard)}; ` +
-    `its p99 <= ${GOAL.dashboardP99}x bare's: ${p99Of(1).toFixed(1)}x, ${verdict(p99Of(1) <= GOAL.dashboardP99)}`)
-  for (let i = 2; i < all.length; i++) console.log(`  ${all[i].name} >= ${GOAL.page}x bare: ${ratioOf(i).toFixed(2)}, ${verdict(ratioOf(i) >= GOAL.page)}`)
-  for (const page of medianestPages) {
-    const trips = costs.get(page.name)!.roundTrips
-    console.log(`  ${page.name} <= ${GOAL.roundTrips} DB round trips: ${trips.toFixed(1)}, ${verdict(trips <= GOAL.roundTrips)}`)
-  }
-
-  console.log('\nWhere the round trips go (per request: how many, and their time to answer, sequential and warm):')
-  for (const page of medianestPages) {
-    const cost = costs.get(page.name)!
-    console.log(`  ${page.name}: ${cost.ms.toFixed(2)} ms a request, ${cost.dbMs.toFixed(2)} ms of it waiting on the database`)
-    for (const s of cost.statements) {
-      console.log(`    ${s.n.toFixed(2).padStart(5)} queries ${s.ms.toFixed(2).padStart(6)} ms  ${s.sql.length > 130 ? `${s.sql.slice(0, 84)} … ${s.sql.slice(-42)}` : s.sql}`)
+    console.log('\nThe issue\'s targets (medians):')
+    const verdict = (met: boolean) => (met ? 'met' : 'NOT met')
+    const ratioOf = (i: number) => median(rows[i].map((r) => r.ratio))
+    const p99Of = (i: number) => median(rows[i].map((r) => r.p99Ratio))
+    console.log(`  dashboard >= ${GOAL.dashboard}x bare: ${ratioOf(1).toFixed(2)}, ${verdict(ratioOf(1) >= GOAL.dashboard)}; ` +
+      `its p99 <= ${GOAL.dashboardP99}x bare's: ${p99Of(1).toFixed(1)}x, ${verdict(p99Of(1) <= GOAL.dashboardP99)}`)
+    for (let i = 2; i < all.length; i++) console.log(`  ${all[i].name} >= ${GOAL.page}x bare: ${ratioOf(i).toFixed(2)}, ${verdict(ratioOf(i) >= GOAL.page)}`)
+    for (const page of medianestPages) {
+      const trips = costs.get(page.name)!.roundTrips
+      console.log(`  ${page.name} <= ${GOAL.roundTrips} DB round trips: ${trips.toFixed(1)}, ${verdict(trips <= GOAL.roundTrips)}`)
     }
+
+    console.log('\nWhere the round trips go (per request: how many, and their time to answer, sequential and warm):')
+    for (const page of medianestPages) {
+      const cost = costs.get(page.name)!
+      console.log(`  ${page.name}: ${cost.ms.toFixed(2)} ms a request, ${cost.dbMs.toFixed(2)} ms of it waiting on the database`)
+      for (const s of cost.statements) {
+        console.log(`    ${s.n.toFixed(2).padStart(5)} queries ${s.ms.toFixed(2).padStart(6)} ms  ${s.sql.length > 130 ? `${s.sql.slice(0, 84)} … ${s.sql.slice(-42)}` : s.sql}`)
+      }
+    }
+  } finally {
+    await app?.stop()
+    await bare.close()
+    await targets.close()
+    await database.drop()
+    fs.rmSync(dataDir, { recursive: true, force: true })
   }
-} finally {
-  await app?.stop()
-  await bare.close()
-  await targets.close()
-  await database.drop()
-  fs.rmSync(dataDir, { recursive: true, force: true })
 }
