@@ -15,7 +15,9 @@ export const ISSUE_SYNC_BY = { webhook: 'Overseerr (webhook)', poll: 'Overseerr 
 
 export async function sendProblem(ctx: OverseerrContext, problemId: string, job: Pick<JobRunContext, 'signal' | 'attempt' | 'log'>, attempts: number): Promise<void> {
   const row = await findProblem(ctx.db, problemId)
-  if (!row || row.send_state !== 'sending' || row.status !== 'open') return
+  if (!row || row.send_state !== 'sending') return
+  // Resolved here before it went: nothing to tell Overseerr, and the admin page says so.
+  if (row.status !== 'open') return void await markUnsent(ctx, row.id, 'Resolved here before it reached Overseerr, so it was not sent.')
   try {
     const client = await overseerrClient(ctx)
     const asUser = await findOverseerrUser(ctx, client, row.user_id, job.signal)

@@ -189,6 +189,27 @@ describe('overseerr: problem reports', function () {
     }
     await waitFor('the report sent after all', async () => (await h.host.db('media_problems').where({ tmdb_id: tmdbId }).first()).send_state === 'sent', 30_000)
   })
+  it('a report resolved here before it reached Overseerr is not sent, and the admin page says why', async () => {
+    const tmdbId = addMovie(h.fake, 'Never Sent Film', { availability: MediaStatus.AVAILABLE })
+    const { client } = await h.host.signedIn()
+    const issuesBefore = h.fake.issues().length
+    h.fake.failPath('/api/v1/issue', 500)
+    let row: { id: string }
+    try {
+      await client.post('/overseerr/problems', { mediaType: 'movie', tmdbId: String(tmdbId), problemType: 'video', message: 'Black screen.' })
+      row = await h.host.db('media_problems').where({ tmdb_id: tmdbId }).first()
+      expect((await h.admin.client.post(`/admin/overseerr/problems/${row.id}/resolve`, {})).status).to.equal(303)
+    } finally {
+      h.fake.failPath('/api/v1/issue', null)
+    }
+    const unsent = await waitFor('the job to give up on it', async () => {
+      const r = await h.host.db('media_problems').where({ id: row.id }).first()
+      return r.send_state === 'failed' ? r : undefined
+    }, 30_000)
+    expect(unsent).to.include({ status: 'resolved', send_error: 'Resolved here before it reached Overseerr, so it was not sent.' })
+    expect(h.fake.issues().length).to.equal(issuesBefore)
+    expect((await h.admin.client.get('/admin/overseerr/problems?status=resolved')).text).to.include('Resolved here before it reached Overseerr')
+  })
 })
 
 describe('overseerr: problem reports followed by the poll', function () {
