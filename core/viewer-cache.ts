@@ -79,7 +79,8 @@ export class ViewerCaches {
     else store.entries.delete(viewerId)
   }
 
-  private clear(): void {
+  /** Empties every cache of this process: for data written past the plugins in this process (a test, a seed). */
+  clear(): void {
     for (const store of this.stores.values()) store.entries.clear()
   }
 

@@ -100,12 +100,14 @@ export class ViewEngine {
       const body = await this.render(options.page, page)
       html = await this.render('layout', Object.assign(locals, { title: options.title, body }))
     }
-    // Not res.send: it turns the string into a Buffer and sends headers and body as two
-    // chunks; Node writes a string body in one go with the headers (send's ETag is off anyway).
+    // Encoded once: Buffer.byteLength and then end(string) walk a large page twice (and a
+    // page joined from many template pieces is flattened first). Node corks the headers
+    // and the body into one write either way; send's ETag is off anyway.
+    const bytes = Buffer.from(html)
     res.statusCode = options.status ?? 200
     res.setHeader('Content-Type', 'text/html; charset=utf-8')
-    res.setHeader('Content-Length', Buffer.byteLength(html))
-    res.end(html)
+    res.setHeader('Content-Length', bytes.length)
+    res.end(bytes)
   }
 
   /** The Views capability of one plugin's context. */

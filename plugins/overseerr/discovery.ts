@@ -5,6 +5,7 @@
 // for what is read from our table per view. A row that fails is not kept, and says so.
 import type { OverseerrClient, SearchPage } from './overseerr-client.ts'
 import type { OverseerrContext } from './plugin-config.ts'
+import { viewTitles } from './search.ts'
 
 export interface DiscoveryRow { id: string; title: string; path: string; query: Record<string, string> }
 
@@ -17,6 +18,11 @@ export const DISCOVERY_ROWS: readonly DiscoveryRow[] = [
 ]
 export const rowById = (id: string): DiscoveryRow | undefined => DISCOVERY_ROWS.find((r) => r.id === id)
 
+/**
+ * Cards in a row on /overseerr: more than a wide screen shows, then "More" (the row's own
+ * pages, 20 a page). Every card is bytes on every visit: twenty a row made the page 50 KB, ten make it 25.
+ */
+export const ROW_CARDS = 10
 /** TMDB's lists stop at page 500. */
 export const MAX_DISCOVERY_PAGE = 500
 /** Kept pages at most: five rows, a few pages each, with room; the oldest goes first. */
@@ -41,4 +47,16 @@ export function discoverPage(ctx: OverseerrContext, client: OverseerrClient, row
   // A failure is not kept: the next view asks again.
   fetched.catch(() => { if (pages.get(key) === entry) pages.delete(key) })
   return fetched
+}
+
+/**
+ * A row's first page rendered, the same for every viewer (no forms, no token: each card
+ * links to its title page), with our open requests' badges. Kept by page-caches.ts.
+ */
+export async function renderRow(ctx: OverseerrContext, client: OverseerrClient, rowId: string): Promise<string> {
+  const row = rowById(rowId)
+  if (!row) throw new Error(`no discovery row "${rowId.slice(0, 40)}"`)
+  const found = await discoverPage(ctx, client, row, 1)
+  const results = await viewTitles(ctx.db, null, found.results.filter((t) => t.mediaType !== 'person').slice(0, ROW_CARDS))
+  return ctx.views.render('overseerr:_discovery-row', { row: { ...row, results, more: found.totalPages > 1 || found.results.length > ROW_CARDS } })
 }

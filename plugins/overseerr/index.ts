@@ -13,6 +13,7 @@ import { pollOpenRequests, syncOne } from './status-sync.ts'
 import { problemEventTypes, requestEventTypes } from './event-types.ts'
 import { reportJobFailed, sendProblem, syncProblemJob } from './problem-sync.ts'
 import { myRequestsCache } from './my-requests-cache.ts'
+import { pageCaches, serviceChanged } from './page-caches.ts'
 import { overseerrSetupStep } from './setup-step.ts'
 
 const requestIdPayload = z.object({ requestId: z.uuid() })
@@ -30,6 +31,7 @@ export default definePlugin({
   tables: ['media_requests', 'media_request_seasons', 'media_request_timeline', 'media_problems'],
   register(ctx) {
     myRequestsCache(ctx)
+    pageCaches(ctx)
     return {
       routes: overseerrRoutes(ctx),
       adminRoutes: overseerrAdminRoutes(ctx),
@@ -72,6 +74,11 @@ export default definePlugin({
         async run(job) { await pollOpenRequests(ctx, job) },
       }],
       eventTypes: [...requestEventTypes, ...problemEventTypes],
+      // The discovery page's copy of the service: dropped in every process when an admin changes it.
+      on: [{
+        event: 'core.service.updated',
+        async handle(p: { serviceName?: string }) { if (p.serviceName === 'overseerr') await serviceChanged(ctx) },
+      }],
     }
   },
 })

@@ -8,6 +8,7 @@ import type { OverseerrContext } from './plugin-config.ts'
 import { requestView, timelineView } from './request-pages.ts'
 import { OPEN_STATUSES, type MediaType, type RequestStatus } from './statuses.ts'
 import { myRequestsCache } from './my-requests-cache.ts'
+import { requestsChanged } from './page-caches.ts'
 
 export interface MediaRequestRow {
   id: string
@@ -256,6 +257,7 @@ async function moveInside(
 export async function publishChange(ctx: OverseerrContext, row: MediaRequestRow): Promise<void> {
   try {
     await myRequestsCache(ctx).invalidate(row.user_id)
+    await requestsChanged(ctx)
     // The badge wherever the request shows, and on its own page the timeline with the new step.
     const html = await ctx.views.render('overseerr:_live-status', { r: requestView(row), timeline: timelineView(await timelineOf(ctx.db, row.id)) })
     await ctx.live.publish('message', html, { userId: row.user_id })

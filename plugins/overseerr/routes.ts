@@ -2,7 +2,8 @@
 // making a request, "my requests" and one request's page with its timeline. Each URL is
 // one handler: a plain page without JavaScript, the fragment for htmx.
 import { BadInput, Conflict, NotFound, UpstreamError, z, type Request, type Response, type Viewer } from 'medianest/plugin-api'
-import { overseerrClient, overseerrIfSetUp, type OverseerrClient, type SearchPage } from './overseerr-client.ts'
+import { overseerrClient } from './overseerr-client.ts'
+import { cachedOverseerr, renderedRow } from './page-caches.ts'
 import type { OverseerrContext } from './plugin-config.ts'
 import { actorOf, createRequest, findRequest, moveRequest, seasonStatesOf, SYSTEM, timelineOf, type MediaRequestRow } from './requests.ts'
 import { decodeCursor, encodeCursor, listRequests, requestView, timelineView } from './request-pages.ts'
@@ -101,35 +102,30 @@ function rowFailure(ctx: OverseerrContext, viewer: Viewer, row: DiscoveryRow, er
   return `Overseerr did not send “${row.title}” just now${detail}; the next visit asks again.`
 }
 
-/** One discovery row's first page as the viewer sees it, or its failure in words. */
-async function discoveryRow(ctx: OverseerrContext, client: OverseerrClient, viewer: Viewer, row: DiscoveryRow, found: Promise<SearchPage>) {
-  try {
-    const page = await found
-    return { ...row, results: await viewTitles(ctx.db, viewer, page.results), more: page.totalPages > 1 }
-  } catch (error) {
-    return { ...row, results: [], more: false, error: rowFailure(ctx, viewer, row, error) }
-  }
-}
-
 /**
- * Every discovery row, as the viewer sees it; one failing row leaves the others, and a
- * row Overseerr is slow with does not hold the page: after discoveryWaitMs it shows as on
- * its way (its fetch goes on and fills the cache), and loads itself with htmx.
+ * Every discovery row, rendered once for everyone (page-caches.ts); one failing row leaves
+ * the others, and a row Overseerr is slow with does not hold the page: after
+ * discoveryWaitMs it shows as on its way (its fetch goes on and fills the cache), and
+ * loads itself with htmx.
  */
-async function discoveryRows(ctx: OverseerrContext, client: OverseerrClient, viewer: Viewer) {
-  const waited = new AbortController()
-  const timeUp = ctx.clock.sleep(ctx.config.discoveryWaitMs, waited.signal).then(() => 'slow' as const, () => 'slow' as const)
-  try {
-    return await Promise.all(DISCOVERY_ROWS.map(async (row) => {
-      const found = discoverPage(ctx, client, row, 1)
-      const first = await Promise.race([found.then(() => 'ready' as const, () => 'ready' as const), timeUp])
-      if (first === 'slow') return { ...row, results: [], more: false, slow: true }
-      return discoveryRow(ctx, client, viewer, row, found)
-    }))
-  } finally {
-    waited.abort()
+async function discoveryRows(ctx: OverseerrContext, viewer: Viewer) {
+  const rows = DISCOVERY_ROWS.map((row) => {
+    const entry = { row, html: renderedRow(ctx, row.id), settled: false }
+    entry.html.then(() => { entry.settled = true }, () => { entry.settled = true })
+    return entry
+  })
+  const all = Promise.allSettled(rows.map((r) => r.html))
+  // Warm rows settle at once; only a row still out costs a timer.
+  if (!(await Promise.race([all, new Promise<null>((resolve) => setImmediate(resolve, null))]))) {
+    const waited = new AbortController()
+    await Promise.race([all, ctx.clock.sleep(ctx.config.discoveryWaitMs, waited.signal).catch(() => undefined)])
+    waited.abort(ROWS_SETTLED)
   }
+  return Promise.all(rows.map(({ row, html, settled }) => settled
+    ? html.then((h) => ({ ...row, html: h }), (error: unknown) => ({ ...row, error: rowFailure(ctx, viewer, row, error) }))
+    : { ...row, slow: true }))
 }
+const ROWS_SETTLED = new Error('every discovery row settled')
 
 /** A request page or action: its owner or an admin; anyone else gets the same 404 as for no request. */
 export async function ownRequest(ctx: OverseerrContext, viewer: Viewer, id: string): Promise<MediaRequestRow> {
@@ -155,9 +151,9 @@ export function overseerrRoutes(ctx: OverseerrContext) {
     if (!checked.ok) return render({ fields: checked.fields, error: checked.message }, 422)
     const { q, page } = checked.data
     // Not set up yet is a step not taken, not an error: the page says what it needs, and who.
-    const client = await overseerrIfSetUp(ctx)
+    const client = await cachedOverseerr(ctx)
     if (!client) return render({ query: q ?? '', notSetUp: { isAdmin: viewer.role === 'ADMIN' } })
-    if (!q) return render({ query: '', rows: await discoveryRows(ctx, client, viewer) })
+    if (!q) return render({ query: '', rows: await discoveryRows(ctx, viewer) })
     const search = await searchTitles(ctx.db, client, viewer, q, page)
     const href = (p: number) => `/overseerr?q=${encodeURIComponent(q)}&page=${p}`
     const pager = { prevHref: search.page > 1 ? href(search.page - 1) : null, nextHref: search.page < search.totalPages ? href(search.page + 1) : null }
@@ -172,7 +168,7 @@ export function overseerrRoutes(ctx: OverseerrContext) {
     const { page, as } = ctx.http.parse(discoverQuery, req.query)
     const client = await overseerrClient(ctx)
     if (as === 'row' && isHtmx(req)) {
-      const data = await discoveryRow(ctx, client, viewer, row, discoverPage(ctx, client, row, 1))
+      const data = await renderedRow(ctx, row.id).then((html) => ({ ...row, html }), (error: unknown) => ({ ...row, error: rowFailure(ctx, viewer, row, error) }))
       return ctx.views.pageOrFragment(req, res, { page: 'overseerr:discover', fragment: 'overseerr:_discovery-row', title: row.title, data: { row: data } })
     }
     let data: Record<string, unknown>

@@ -60,8 +60,8 @@ export async function searchTitles(db: Knex, client: OverseerrClient, viewer: { 
   return { query, page: answer.page, totalPages: Math.min(answer.totalPages, 500), totalResults: answer.totalResults, results: await viewTitles(db, viewer, answer.results) }
 }
 
-/** One page of Overseerr's titles (search or discovery) as the viewer sees them: people left out, our open request marked. */
-export async function viewTitles(db: Knex, viewer: { id: string; role: string }, found: SearchPage['results']): Promise<ResultView[]> {
+/** One page of Overseerr's titles (search or discovery) as the viewer sees them (null: anyone's view): people left out, our open request marked. */
+export async function viewTitles(db: Knex, viewer: { id: string; role: string } | null, found: SearchPage['results']): Promise<ResultView[]> {
   const titles = found.filter((r): r is typeof r & { mediaType: MediaType } => r.mediaType === 'movie' || r.mediaType === 'tv')
   const ids = titles.map((t) => t.id)
   const open = ids.length
@@ -74,7 +74,7 @@ export async function viewTitles(db: Knex, viewer: { id: string; role: string },
       key: `${t.mediaType}-${t.id}`, mediaType: t.mediaType, tmdbId: t.id, title: (t.title ?? t.name ?? '(untitled)').slice(0, 500),
       year: yearOf(t.releaseDate ?? t.firstAirDate), poster: posterUrl(t.posterPath), overview: (t.overview ?? '').slice(0, 600),
       availability, availabilityLabel: availability === 'unknown' ? `Unknown status (${t.mediaInfo?.status})` : AVAILABILITY_LABEL[availability],
-      ours: mine ? { id: mine.id, mine: mine.user_id === viewer.id || viewer.role === 'ADMIN', statusLabel: STATUS_LABEL[mine.status as RequestStatus], tone: STATUS_TONE[mine.status as RequestStatus] } : null,
+      ours: mine ? { id: mine.id, mine: viewer !== null && (mine.user_id === viewer.id || viewer.role === 'ADMIN'), statusLabel: STATUS_LABEL[mine.status as RequestStatus], tone: STATUS_TONE[mine.status as RequestStatus] } : null,
     }
   })
 }

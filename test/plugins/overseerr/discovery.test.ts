@@ -3,6 +3,7 @@
 // call per row; a row that fails says so in words and the others still show; each row
 // has its own pages, which work without JavaScript; a slow row does not hold the page.
 import { expect } from 'chai'
+import { waitFor } from '../../support/wait-for.ts'
 import { addMovie, addShow, startHarness, type Harness } from './harness.ts'
 
 const ROW_PATHS = ['/api/v1/discover/trending', '/api/v1/discover/movies', '/api/v1/discover/tv', '/api/v1/discover/movies/upcoming', '/api/v1/discover/tv/upcoming']
@@ -33,6 +34,41 @@ describe('overseerr: discovery rows', function () {
     // Overseerr refuses unknown parameters: what we send is what its API takes.
     const sent = h.fake.requests.find((r) => r.path === '/api/v1/discover/movies')!
     expect(sent.query).to.deep.equal({ page: '1', language: 'en', sortBy: 'popularity.desc' })
+  })
+
+  it('a request shows on its card at once, and the rows carry nothing of the viewer (the same HTML for everyone)', async () => {
+    const bob = await h.host.signedIn()
+    const carol = await h.host.signedIn()
+    const row = (html: string) => html.slice(html.indexOf('id="overseerr-discovery-popular-movies"'))
+    const card = (html: string) => row(html).slice(row(html).indexOf('<li class="poster">'), row(html).indexOf('</li>'))
+    const before = await bob.client.get('/overseerr')
+    expect(card(before.text)).to.include('Discover Film 0').and.not.include('badge')
+    // No form, no token in a row: the cards link to the title pages.
+    const rows = before.text.slice(before.text.indexOf('class="discovery-row"'))
+    expect(rows).not.to.include('_csrf').and.not.include('<form')
+    const tmdbId = Number(/href="\/overseerr\/movie\/(\d+)"/.exec(card(before.text))![1])
+    await bob.client.post('/overseerr/requests', { mediaType: 'movie', tmdbId: String(tmdbId) })
+    const after = await carol.client.get('/overseerr')
+    expect(card(after.text)).to.include('Waiting for approval')
+    const strip = (html: string) => html.slice(html.indexOf('class="discovery-row"'), html.lastIndexOf('</section>'))
+    expect(strip((await bob.client.get('/overseerr')).text)).to.equal(strip(after.text))
+  })
+
+  it('an admin switching Overseerr off is seen by the discovery page at once (core.service.updated)', async () => {
+    const h4 = await startHarness()
+    try {
+      addMovie(h4.fake, 'Soon Gone', { year: 2030 })
+      const { client } = await h4.host.signedIn()
+      expect((await client.get('/overseerr')).text).to.include('Soon Gone')
+      const row = await h4.host.db('service_configs').where({ service_name: 'overseerr' }).first()
+      await h4.admin.client.get(`/admin/services/${row.id}`)
+      const saved = await h4.admin.client.post(`/admin/services/${row.id}`, { service_name: 'overseerr', service_name_other: '', service_url: h4.fake.url, api_key: '', config_data: '{}' })
+      expect(saved.status).to.equal(303)
+      expect((await h4.host.db('service_configs').where({ id: row.id }).first()).enabled).to.equal(false)
+      await waitFor('the page to see it', async () => (await client.get('/overseerr')).text.includes('Overseerr is not connected yet'))
+    } finally {
+      await h4.stop()
+    }
   })
 
   it('a row Overseerr fails says so in words, the other rows still show, and the next visit asks again', async () => {

@@ -130,6 +130,7 @@ describe('overseerr: failures, the poll, limits and who may see what', function 
 
   it('before Overseerr is added, the search page says what it needs (a 200, nothing in the error log)', async () => {
     await h.host.db('service_configs').where({ service_name: 'overseerr' }).del()
+    h.host.app.core.viewerCaches.clear()
     const errorsBefore = await h.host.db('error_logs').count({ n: '*' }).first()
     const { client: person } = await h.host.signedIn()
     const { client: admin } = await h.host.signedIn(await h.host.createUser({ role: 'ADMIN' }))

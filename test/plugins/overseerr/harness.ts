@@ -43,6 +43,8 @@ export async function configureOverseerr(host: TestHost, url: string, apiKey: st
     sealed_fields: JSON.stringify(secret === null ? {} : { webhookSecret: secrets.encrypt(secret, fieldAad('overseerr', 'webhookSecret')) }),
     updated_at: host.db.fn.now(),
   })
+  // Written past the plugin: its pages' copy of the service (page-caches.ts) must not outlive it.
+  host.app.core.viewerCaches.clear()
 }
 
 let nextTmdb = 1000
