@@ -1,8 +1,8 @@
 // `npm run screenshots`: the pictures in the README, made again from the running code.
 // Boots MediaNest as a household has it (test/support/household.ts: all five plugins,
-// the test fakes, people, requests, downloads) and photographs six pages in Debian's
+// the test fakes, people, requests, downloads) and photographs seven pages in Debian's
 // Chromium: light and dark, desktop and phone, into docs/screenshots/. Nothing here
-// reaches the internet: the poster images TMDB would serve are drawn here (page.route).
+// reaches the internet: the posters come through MediaNest from a fake image host.
 // docs/screenshots/before/ keeps the pages as they looked before the visual language.
 import fs from 'node:fs'
 import path from 'node:path'
@@ -15,11 +15,11 @@ const OUT = fileURLToPath(new URL('../docs/screenshots/', import.meta.url))
 const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const
 
 const household = await startHousehold()
-const { host, alex, requestId } = household
+const { host, alex, requestId, inPlexTmdbId } = household
 const browser = await launchBrowser()
 try {
   const pages: Array<[string, string]> = [
-    ['dashboard', '/'], ['discovery', '/overseerr'], ['request', `/overseerr/requests/${requestId}`],
+    ['dashboard', '/'], ['discovery', '/overseerr'], ['title', `/overseerr/movie/${inPlexTmdbId}`], ['request', `/overseerr/requests/${requestId}`],
     ['downloads', '/youtube'], ['status', '/monitor'], ['inbox', '/notifications'],
   ]
   fs.mkdirSync(OUT, { recursive: true })
@@ -33,6 +33,8 @@ try {
         // Not 'networkidle': the live stream stays open. The dashboard's cards load on their own.
         await page.goto(`${host.url}${url}`, { waitUntil: 'load' })
         await page.locator('.widget-body > p > a[href^="/widgets/"]').first().waitFor({ state: 'detached', timeout: 15_000 })
+        // The posters in view, decoded (they come through MediaNest's image cache).
+        for (let i = 0; i < 50 && !(await page.evaluate(() => [...document.images].every((img) => img.complete))); i++) await page.waitForTimeout(100)
         const file = path.join(OUT, `${name}-${device}-${scheme}.jpg`)
         await page.screenshot({ path: file, type: 'jpeg', quality: 70 })
         process.stdout.write(`  ${path.relative(process.cwd(), file)}\n`)

@@ -43,7 +43,7 @@ export interface Household {
 
 /** A poster as TMDB's image host would serve it: a calm gradient PNG, different for each path. */
 export function drawnPoster(seed: string, width = 185, height = 278): Buffer {
-  const hue = [...seed].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 360, 7)
+  const hue = zlib.crc32(seed) % 360
   const rgb = (h: number, l: number) => {
     // HSL with 45 % saturation to RGB, enough for a gradient.
     const a = 0.45 * Math.min(l, 1 - l)
