@@ -118,7 +118,7 @@ export function createApp(parts: AppParts): Express {
   }))
   for (const router of parts.coreRoutes) app.use(router)
   host.mount(app, core.guards, (plugin, def) => createRateLimit({
-    db: core.db.knex, endpoint: `${plugin}:${def.id}`, limit: def.limit, windowMs: durationMs(def.window),
+    db: core.db.knex, endpoint: `${plugin}:${def.id}`, limit: def.limit, windowMs: durationMs(def.window), successesOnly: def.acceptedOnly === true,
   }))
 
   app.use(notFoundFallthrough)

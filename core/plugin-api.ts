@@ -336,6 +336,12 @@ export interface RateLimitDefinition {
   path: string
   limit: number
   window: string
+  /**
+   * (1.8) Count only requests answered below 400: a refused one (422 bad input, 409) takes
+   * its hit back when its response ends, so mistakes do not use up a person's allowance.
+   * Leave it off where each attempt costs (a login, a call upstream before it is refused).
+   */
+  acceptedOnly?: boolean
 }
 export interface Contributions {
   routes?: Router

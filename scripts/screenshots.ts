@@ -34,7 +34,8 @@ try {
         await page.goto(`${host.url}${url}`, { waitUntil: 'load' })
         await page.locator('.widget-body > p > a[href^="/widgets/"]').first().waitFor({ state: 'detached', timeout: 15_000 })
         // The posters in view, decoded (they come through MediaNest's image cache).
-        for (let i = 0; i < 50 && !(await page.evaluate(() => [...document.images].every((img) => img.complete))); i++) await page.waitForTimeout(100)
+        const decoded = () => page.evaluate(() => [...(globalThis as unknown as { document: { images: Iterable<{ complete: boolean }> } }).document.images].every((img) => img.complete))
+        for (let i = 0; i < 50 && !(await decoded()); i++) await page.waitForTimeout(100)
         const file = path.join(OUT, `${name}-${device}-${scheme}.jpg`)
         await page.screenshot({ path: file, type: 'jpeg', quality: 70 })
         process.stdout.write(`  ${path.relative(process.cwd(), file)}\n`)

@@ -208,6 +208,12 @@ export interface LimitOptions {
    * The hit is taken first, so a burst of concurrent guesses is still held to the limit.
    */
   failuresOnly?: boolean
+  /**
+   * Count only requests answered with a success (below 400): a refusal (bad input, a
+   * conflict) takes its hit back when the response ends, so a person who mistypes five
+   * times still has their hour's allowance (plugin API 1.8, `acceptedOnly`).
+   */
+  successesOnly?: boolean
 }
 
 export function createRateLimit(options: LimitOptions): RequestHandler {
@@ -220,6 +226,7 @@ export function createRateLimit(options: LimitOptions): RequestHandler {
     keyGenerator: (req) => options.key?.(req) ?? clientKey(req),
     skip: options.skip,
     skipSuccessfulRequests: options.failuresOnly ?? false,
+    skipFailedRequests: options.successesOnly ?? false,
     // The header validation is for the memory store's keys; ours are explicit.
     validate: { keyGeneratorIpFallback: false },
     handler: (req, _res, next, used) => {

@@ -26,7 +26,7 @@ const toolsFor = (config: Parameters<typeof createTools>[0], clock: Parameters<t
 export default definePlugin({
   name: 'youtube',
   version: '1.0.0',
-  api: '^1.7.0',
+  api: '^1.8.0',
   description: 'Download YouTube playlists with yt-dlp into the Plex library, with live progress.',
   enabledByDefault: true,
   dependsOn: ['plex-auth'],
@@ -45,7 +45,8 @@ export default definePlugin({
         { label: 'Downloads', href: '/youtube', priority: 20 },
         { label: 'YouTube', href: '/admin/youtube', place: 'admin' },
       ],
-      rateLimits: [{ id: 'submit', method: 'POST', path: '/', limit: ctx.config.submissionsPerHour, window: '1h' }],
+      // Only accepted submissions count: five mistyped addresses must not lock a person out for an hour.
+      rateLimits: [{ id: 'submit', method: 'POST', path: '/', limit: ctx.config.submissionsPerHour, window: '1h', acceptedOnly: true }],
       widgets: [{
         id: 'running',
         title: 'Downloads',

@@ -97,14 +97,21 @@ describe('youtube: submit a playlist', function () {
     h.videos.open()
   })
 
-  it('limits submissions per hour through the core’s rate limits', async () => {
+  it('limits accepted submissions per hour; refused addresses do not use up the allowance', async () => {
     const limited = await startHarness({ config: { submissionsPerHour: 2 } })
     try {
+      limited.videos.setPlaylist('lim-a', 'Limit A', ['s-one'])
+      limited.videos.setPlaylist('lim-b', 'Limit B', ['s-one'])
+      limited.videos.setPlaylist('lim-c', 'Limit C', ['s-one'])
       const { client } = await limited.host.signedIn()
       await client.get('/youtube')
-      for (let i = 0; i < 2; i++) expect((await client.post('/youtube', { url: 'not a url' })).status).to.equal(422)
-      const third = await client.post('/youtube', { url: 'not a url' })
+      // Five mistakes (each a 422) ...
+      for (let i = 0; i < 5; i++) expect((await client.post('/youtube', { url: 'not a url' })).status).to.equal(422)
+      // ... and the valid ones still go through, up to the limit.
+      for (const list of ['lim-a', 'lim-b']) expect((await client.post('/youtube', { url: limited.videos.playlistUrl(list) })).status, list).to.be.oneOf([200, 303])
+      const third = await client.post('/youtube', { url: limited.videos.playlistUrl('lim-c') })
       expect(third.status).to.equal(429)
+      expect(await limited.host.db('youtube_downloads').where({ playlist_title: 'Limit C' }).first()).to.equal(undefined)
     } finally {
       await limited.stop()
     }
