@@ -72,7 +72,7 @@ describe('in a real browser: the header, on a phone and with the keyboard', func
       await page.click('.admin-menu > summary')
       // The core's pages, then each plugin's settings by name.
       expect(await page.locator('.admin-menu .nav-menu-panel a').allTextContents())
-        .to.deep.equal(['Overview', 'People', 'Services', 'Plugins', 'Error log', 'Notifications', 'Plex sign-in', 'Request queue', 'YouTube'])
+        .to.deep.equal(['Overview', 'People', 'Services', 'Plugins', 'Error log', 'Notifications', 'Plex sign-in', 'Problem reports', 'Request queue', 'YouTube'])
       await expectAccessible(page)
       // At 390 px an open menu still fits.
       expect(await page.evaluate('document.documentElement.scrollWidth')).to.be.at.most(PHONE.width)
