@@ -46,6 +46,14 @@ export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, download
 
   const files = new Set(row.file_paths ?? [])
   let last: Progress | null = null
+  // The item downloading now, and how far into it: all its streams (video and audio are
+  // two, merged after) make one 0–100 %, which only goes up until the next item starts.
+  let currentItem: number | null = null
+  let itemOf: number | null = null
+  let itemId: string | null = null
+  let streams = 1
+  let streamsDone = 0
+  let itemPercent = 0
   let lastPush = -Infinity
   // Throttles on elapsed real time (how often the browser and the disk are asked), not on the host's clock.
   let lastDiskCheck = performance.now()
@@ -56,9 +64,8 @@ export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, download
   const flush = () => {
     lastPush = performance.now()
     const p = last
-    const percent = p?.totalBytes ? Math.min(100, ((p.downloadedBytes ?? 0) / p.totalBytes) * 100) : (p?.status === 'finished' ? 100 : 0)
     const changes: Partial<DownloadRow> = {
-      items_done: itemsDone, current_percent: percent, speed_bps: p?.speed ?? null, eta_seconds: p?.eta === null || p?.eta === undefined ? null : Math.round(p.eta),
+      items_done: itemsDone, current_percent: itemPercent, current_item: currentItem, ...(itemOf ? { item_count: Math.max(itemOf, row.item_count) } : {}), speed_bps: p?.speed ?? null, eta_seconds: p?.eta === null || p?.eta === undefined ? null : Math.round(p.eta),
       file_paths: [...files],
     }
     writing = writing.then(async () => {
@@ -84,15 +91,35 @@ export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, download
       pid = p
       writing = writing.then(async () => { await ctx.db('youtube_downloads').where({ id: row.id }).update({ worker_pid: p }) })
     },
+    onItem(item) {
+      // Everything before this item is finished and in the archive by now.
+      itemsDone = Math.max(itemsDone, archivedIds(archive).size - row.archive_start)
+      currentItem = item.index ?? itemsDone + 1
+      itemOf = item.of
+      itemId = item.id
+      streams = item.streams
+      streamsDone = 0
+      itemPercent = 0
+      last = null
+      flush()
+      // The item's first progress line is written at once too, whatever the throttle says.
+      lastPush = -Infinity
+    },
     onProgress(p) {
       last = p
+      if (itemId === null || p.id === itemId) {
+        const fraction = p.status === 'finished' ? 1 : p.totalBytes ? Math.min(1, (p.downloadedBytes ?? 0) / p.totalBytes) : 0
+        itemPercent = Math.max(itemPercent, Math.min(100, ((streamsDone + fraction) / streams) * 100))
+        if (p.status === 'finished') streamsDone = Math.min(streams, streamsDone + 1)
+      }
       checkDisk()
       if (performance.now() - lastPush >= PUSH_EVERY_MS) flush()
     },
     onFile(file) {
       if (!isInside(lib, file)) return job.log.warn(`download ${row.id}: yt-dlp reported a file outside the library, ignored: ${file}`)
       files.add(file)
-      itemsDone = Math.max(0, archivedIds(archive).size - row.archive_start)
+      // Done with this item: it stays at 100 % until the next one starts (and the archive, which lags a moment, is read then).
+      itemPercent = 100
       last = null
       flush()
     },

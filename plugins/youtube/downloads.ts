@@ -25,6 +25,8 @@ export interface DownloadRow {
   item_count: number
   items_done: number
   current_percent: number | null
+  /** The playlist place of the item downloading now (yt-dlp's before_dl line); null before the first. */
+  current_item: number | null
   speed_bps: number | null
   eta_seconds: number | null
   error: string | null
@@ -82,11 +84,13 @@ export const isUuid = (id: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9
 /** What the row shows: "item 3 of 12", the current item's percent, speed and time left. */
 export interface ProgressView { item: number; of: number; percent: number; overall: number; speed: string | null; eta: string | null }
 
-export function progressView(row: DownloadRow): ProgressView {
-  const of = Math.max(row.item_count, row.items_done, 1)
-  const item = Math.min(row.items_done + (row.status === 'downloading' ? 1 : 0), of)
+export function progressView(row: Pick<DownloadRow, 'status' | 'item_count' | 'items_done' | 'current_item' | 'current_percent' | 'speed_bps' | 'eta_seconds'>): ProgressView {
+  const of = Math.max(row.item_count, row.items_done, row.current_item ?? 0, 1)
+  const downloading = row.status === 'downloading'
+  // The item yt-dlp named (every one before it is done or was skipped); its percent covers all its streams.
+  const item = Math.min(downloading ? row.current_item ?? row.items_done + 1 : row.items_done, of)
   const percent = Math.max(0, Math.min(100, row.current_percent ?? 0))
-  const overall = row.status === 'completed' ? 100 : Math.min(100, ((row.items_done + percent / 100) / of) * 100)
+  const overall = row.status === 'completed' ? 100 : downloading ? Math.min(100, ((item - 1 + percent / 100) / of) * 100) : Math.min(100, (row.items_done / of) * 100)
   return { item, of, percent: Math.round(percent * 10) / 10, overall: Math.round(overall * 10) / 10, speed: row.speed_bps ? `${humanBytes(row.speed_bps)}/s` : null, eta: row.eta_seconds !== null && row.eta_seconds !== undefined ? humanSeconds(row.eta_seconds) : null }
 }
 

@@ -210,8 +210,12 @@ export interface DownloadRun {
   signal: AbortSignal
   onSpawn(pid: number): void
   onProgress(p: Progress): void
+  onItem(item: ItemStart): void
   onFile(path: string): void
 }
+
+/** What yt-dlp is about to download (its before_dl line): the item's place and how many streams it fetches. */
+export interface ItemStart { id: string; index: number | null; of: number | null; streams: number }
 
 export interface DownloadResult { code: number | null; signal: NodeJS.Signals | null; reason: string }
 
@@ -220,6 +224,8 @@ export function downloadArgs(run: Pick<DownloadRun, 'ffmpegPath' | 'url' | 'home
   const args = [
     '--ignore-config', '--newline', '--no-colors', '--progress',
     '--progress-template', 'download:MNPROG %(info.id)s %(progress)j',
+    // Before each item: its place in the playlist and its format ("137+140": two streams, merged after).
+    '--print', 'before_dl:MNITEM %(id)s %(playlist_index|)s %(n_entries|)s %(format_id|)s',
     '--print', 'after_move:MNFILE %(filepath)s',
     '-P', `home:${run.home}`, '-P', `temp:${run.temp}`,
     '-o', run.kind === 'playlist' ? '%(playlist_index)03d - %(title).150B [%(id)s].%(ext)s' : '%(title).150B [%(id)s].%(ext)s',
@@ -235,6 +241,13 @@ export async function download(run: DownloadRun): Promise<DownloadResult> {
   if (spawned.child.pid) run.onSpawn(spawned.child.pid)
   readline.createInterface({ input: spawned.child.stdout! }).on('line', (line) => {
     if (line.startsWith('MNFILE ')) return run.onFile(line.slice(7))
+    const item = /^MNITEM (\S+) (\d*) (\d*) ?(\S*)$/.exec(line)
+    if (item) {
+      return run.onItem({
+        id: item[1], index: item[2] ? Number(item[2]) : null, of: item[3] ? Number(item[3]) : null,
+        streams: Math.max(1, (item[4] ?? '').split('+').filter(Boolean).length),
+      })
+    }
     const m = /^MNPROG (\S+) (\{.*\})$/.exec(line)
     if (!m) return
     try {

@@ -38,6 +38,8 @@ export interface FakeVideoHost {
   /** How many playlist pages are held now. */
   heldPages(): number
   releasePages(): void
+  /** Removes one clip's gate and lets its parked responses finish. */
+  openClip(clip: string): void
   /** Removes every gate and lets parked responses (and held pages) finish. */
   open(): void
   close(): Promise<void>
@@ -155,6 +157,10 @@ export async function startFakeVideoHost(): Promise<FakeVideoHost> {
         }
         waiters.add(check)
       })
+    },
+    openClip(clip) {
+      gates.delete(clip)
+      for (const p of parked.filter((e) => e.info.path === `/media/${clip}.mp4`)) p.resume()
     },
     open() {
       gates.clear()

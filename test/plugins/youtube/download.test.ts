@@ -6,6 +6,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { expect } from 'chai'
 import { waitFor } from '../../support/wait-for.ts'
+import { progressView } from '../../../plugins/youtube/downloads.ts'
 import { startHarness, rows, submit, waitForStatus, type Harness } from './harness.ts'
 
 describe('youtube: download a playlist into Plex', function () {
@@ -61,6 +62,38 @@ describe('youtube: download a playlist into Plex', function () {
     // The event was emitted with the status change.
     const events = await h.host.db('event_deliveries').select('*').catch(() => [])
     void events
+  })
+
+  it('names the item actually downloading, and the bar for the whole playlist only goes up', async () => {
+    const clips = ['n-one', 'n-two', 'n-three']
+    h.videos.setPlaylist('numbered', 'Numbered', clips)
+    for (const c of clips) h.videos.gate(c, 6000)
+    const { client, user } = await h.host.signedIn()
+    expect((await submit(client, h.videos.playlistUrl('numbered'))).status).to.equal(303)
+    const [queued] = await rows(h.host, user.id)
+    const overall: number[] = []
+    // Reads the row until it is on item `n` and partway into it, keeping every overall figure seen on the way.
+    const partwayInto = (n: number) => waitFor(`item ${n} partway`, async () => {
+      const r = (await rows(h.host, user.id)).find((x) => x.id === queued.id)!
+      const view = progressView(r)
+      overall.push(view.overall)
+      return r.status === 'downloading' && view.item === n && view.percent > 0 && view.percent < 100 ? view : undefined
+    })
+
+    for (const [i, clip] of clips.entries()) {
+      await h.videos.waitParked(clip)
+      const view = await partwayInto(i + 1)
+      expect(view.of).to.equal(3)
+      // Overall sits inside this item's third of the bar.
+      expect(view.overall).to.be.greaterThan((i / 3) * 100).and.lessThan(((i + 1) / 3) * 100)
+      const page = await client.get('/youtube')
+      expect(page.text).to.include(`item ${i + 1} of 3`)
+      h.videos.openClip(clip)
+    }
+    await waitForStatus(h.host, queued.id, 'completed')
+    overall.push(progressView((await rows(h.host, user.id)).find((x) => x.id === queued.id)!).overall)
+    expect(overall.at(-1)).to.equal(100)
+    for (let i = 1; i < overall.length; i++) expect(overall[i], `overall went ${overall.join(' → ')}`).to.be.at.least(overall[i - 1])
   })
 
   it('keeps a title with ../, / and NUL inside the library, and a 300-character one short', async () => {

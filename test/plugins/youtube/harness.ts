@@ -5,6 +5,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { DownloadStatus } from '../../../plugins/youtube/downloads.ts'
 import { startTestHost, type TestHost, type TestHostOptions } from '../../support/test-host.ts'
 import { startFakePms, type FakePms, type FakeSection } from '../../support/fake-pms.ts'
 import { startFakeVideoHost, type FakeVideoHost } from '../../support/fake-video-host.ts'
@@ -101,8 +102,8 @@ export async function configurePlex(host: TestHost, serviceUrl: string, token: s
 }
 
 export interface DownloadRecord {
-  id: string; user_id: string; status: string; playlist_url: string; playlist_title: string | null; file_paths: string[] | null
-  items_done: number; item_count: number; current_percent: number | null; error: string | null; plex_state: string
+  id: string; user_id: string; status: DownloadStatus; playlist_url: string; playlist_title: string | null; file_paths: string[] | null
+  items_done: number; item_count: number; current_percent: number | null; current_item: number | null; speed_bps: number | null; eta_seconds: number | null; error: string | null; plex_state: string
   plex_collection_id: string | null; plex_error: string | null; folder: string; job_id: string | null
 }
 
