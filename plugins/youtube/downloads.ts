@@ -71,6 +71,11 @@ export async function activeDuplicate(db: Knex | Knex.Transaction, userId: strin
   return (await table(db).where({ user_id: userId, playlist_url: url }).whereIn('status', ACTIVE).first()) ?? null
 }
 
+/** The newest download of this address by anyone: the library is shared, so a second copy helps nobody. */
+export async function latestForUrl(db: Knex | Knex.Transaction, url: string): Promise<DownloadRow | null> {
+  return (await table(db).where({ playlist_url: url }).orderBy('created_at', 'desc').first()) ?? null
+}
+
 /** A status change that only applies while the row is in one of `from`; returns the new row or null. */
 export async function moveStatus(db: Knex | Knex.Transaction, id: string, from: DownloadStatus[], changes: Partial<DownloadRow>): Promise<DownloadRow | null> {
   const [row] = await table(db).where({ id }).whereIn('status', from)

@@ -58,7 +58,11 @@ async function syncToPlex(ctx: YoutubeContext, row: DownloadRow, signal: AbortSi
   }
   if (found.length < wanted.size) throw new Error(`Plex shows ${found.length} of the ${wanted.size} new files so far; it is still scanning. Trying again shortly.`)
 
-  const existing = row.plex_collection_id ?? (await follows(ctx.db).where({ archive_key: row.archive_key }).whereNotNull('plex_collection_id').first())?.plex_collection_id ?? null
+  // Every download sharing this archive (the first, a follow's, a "check for new items") shares one collection.
+  const existing = row.plex_collection_id
+    ?? (await follows(ctx.db).where({ archive_key: row.archive_key }).whereNotNull('plex_collection_id').first())?.plex_collection_id
+    ?? (await table(ctx.db).where({ archive_key: row.archive_key }).whereNotNull('plex_collection_id').first('plex_collection_id'))?.plex_collection_id
+    ?? null
   if (existing) {
     await server.addToCollection(existing, found)
     return existing

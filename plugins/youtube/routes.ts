@@ -18,10 +18,13 @@ export interface SubmitForm {
   error: string | null
   notice: string | null
   duplicate: DownloadRow | null
+  /** The earlier download of this address: the form offers "Check for new items". */
+  inLibrary: DownloadRow | null
 }
 
 const NOTICES = {
   queued: 'Queued. Its progress shows below.',
+  nothingNew: 'Nothing new: every item is already in the library.',
   cancelled: 'Cancelled.',
   retried: 'Queued again: it continues where it stopped.',
   deleted: 'Deleted.',
@@ -29,7 +32,7 @@ const NOTICES = {
   interval: 'Saved: the playlist is checked at the new interval.',
 }
 const hoursBody = z.object({ hours: z.coerce.number({ error: 'Give a number of hours.' }).min(1, 'At least every hour.').max(720, 'At most every 720 hours (30 days).') })
-const emptyForm = (notice: string | null = null): SubmitForm => ({ values: { url: '', follow: false }, fields: {}, error: null, notice, duplicate: null })
+const emptyForm = (notice: string | null = null): SubmitForm => ({ values: { url: '', follow: false }, fields: {}, error: null, notice, duplicate: null, inLibrary: null })
 const isHtmx = (req: Request) => req.get('HX-Request') === 'true'
 
 export function youtubeRoutes(ctx: YoutubeContext, tools: Tools) {
@@ -61,9 +64,15 @@ export function youtubeRoutes(ctx: YoutubeContext, tools: Tools) {
     const viewer = ctx.http.mustViewer(req)
     const rawUrl = typeof req.body?.url === 'string' ? req.body.url : ''
     const follow = req.body?.follow === 'on' || req.body?.follow === 'true'
-    const result = await submitPlaylist(ctx, tools, viewer.id, { url: req.body?.url, follow })
+    const result = await submitPlaylist(ctx, tools, viewer.id, { url: req.body?.url, follow, newItems: req.body?.again === 'new-items' })
     if (!result.ok) {
-      return render(req, res, { values: { url: rawUrl.slice(0, 2048), follow }, fields: { [result.field]: result.message }, error: null, notice: null, duplicate: result.duplicate ?? null }, 422)
+      return render(req, res, { values: { url: rawUrl.slice(0, 2048), follow }, fields: { [result.field]: result.message }, error: null, notice: null, duplicate: result.duplicate ?? null, inLibrary: result.inLibrary ?? null }, 422)
+    }
+    if (!result.download) {
+      const nothingNew = `Nothing new in “${result.title}”: all ${result.items} ${result.items === 1 ? 'item is' : 'items are'} already in the library.`
+      if (isHtmx(req)) return render(req, res, emptyForm(nothingNew))
+      ctx.http.flash(res, 'nothingNew')
+      return res.redirect(303, '/youtube')
     }
     if (isHtmx(req)) {
       const d = result.download
