@@ -54,6 +54,8 @@ export interface PlexServer {
   /** Creates a (non-smart) collection holding these items; returns the collection's ratingKey. */
   createCollection(sectionKey: string, title: string, ratingKeys: string[]): Promise<string>
   addToCollection(collectionKey: string, ratingKeys: string[]): Promise<void>
+  /** Deletes a collection (its items stay in the library); one that is gone already counts as deleted. */
+  deleteCollection(collectionKey: string): Promise<void>
   /** The newest items across every library, newest first. */
   recentlyAdded(limit: number): Promise<PlexItem[]>
   /** Never throws: whether the server answers and accepts the token, in words. */

@@ -196,6 +196,12 @@ export function createPlexServer(ctx: PlexClientContext, options: PlexServerOpti
       })
     },
 
+    async deleteCollection(collectionKey) {
+      mustBeKeys('the collection to delete', [collectionKey])
+      // python-plexapi's Collection.delete(): DELETE on the collection's key. 404: someone deleted it in Plex first.
+      await (await connect()).request({ method: 'DELETE', path: `/library/collections/${collectionKey}`, accept: [404] })
+    },
+
     async recentlyAdded(limit) {
       const size = Math.max(1, Math.min(100, Math.floor(limit)))
       const { MediaContainer: c } = await (await connect()).get('/library/recentlyAdded', itemsSchema, {

@@ -7,7 +7,7 @@ import { youtubeRoutes } from './routes.ts'
 import { adminRoutes } from './admin-routes.ts'
 import { createTools } from './tools.ts'
 import { downloadJobFailed, runDownloadJob, DOWNLOAD_ATTEMPTS } from './download-job.ts'
-import { PLEX_ATTEMPTS, requeuePendingPlex, runPlexSync } from './plex-sync.ts'
+import { PLEX_ATTEMPTS, requeuePendingPlex, runPlexForget, runPlexSync } from './plex-sync.ts'
 import { checkDueFollows } from './follows.ts'
 import { progressView, runningForUser } from './downloads.ts'
 import { eventTypes } from './event-types.ts'
@@ -15,6 +15,7 @@ import { stopAll } from './yt-dlp.ts'
 import { youtubeSetupStep } from './setup-step.ts'
 
 const byDownload = z.object({ downloadId: z.string().uuid() })
+const forgetPayload = z.object({ folder: z.string().min(1).max(300), collectionKey: z.string().regex(/^\d{1,12}$/).nullable() })
 // register() and start() share one Tools per running instance (keyed by its config slice).
 const toolsOf = new WeakMap<object, ReturnType<typeof createTools>>()
 const toolsFor = (config: Parameters<typeof createTools>[0], clock: Parameters<typeof createTools>[1]) => {
@@ -64,6 +65,10 @@ export default definePlugin({
         {
           name: 'plex-sync', timeout: '10m', concurrency: 1, attempts: PLEX_ATTEMPTS, payload: byDownload,
           run: (payload, job) => runPlexSync(ctx, payload.downloadId, job),
+        },
+        {
+          name: 'plex-forget', timeout: '5m', concurrency: 1, attempts: PLEX_ATTEMPTS, payload: forgetPayload,
+          run: (payload) => runPlexForget(ctx, payload),
         },
       ],
       schedules: [

@@ -34,20 +34,11 @@ export async function runPlexSync(ctx: YoutubeContext, downloadId: string, job: 
 async function syncToPlex(ctx: YoutubeContext, row: DownloadRow, signal: AbortSignal): Promise<string | null> {
   const files = row.file_paths ?? []
   if (files.length === 0) return row.plex_collection_id
-  let server: PlexServer
-  try {
-    server = ctx.use(plexServerRef)
-  } catch {
-    throw new Error('The plex-auth plugin is not running, so Plex cannot be asked to scan.')
-  }
-  const { libraryPath, plexPath } = ctx.config
-  const folder = toPlexPath(libraryPath, plexPath, playlistDir(libraryPath, row.folder))
-  const sections = await server.sections()
-  const section = sections.find((s) => s.locations.some((l) => folder === l || folder.startsWith(l.replace(/\/+$/, '') + '/')))
-  if (!section) throw new Error(`No Plex library contains ${folder}: add that folder to a library in Plex (or set plexPath to where Plex sees it).`)
+  const server = plexServer(ctx)
+  const { folder, section } = await sectionOf(ctx, server, row.folder)
   await server.refreshPath(section.key, folder)
 
-  const wanted = new Set(files.map((f) => toPlexPath(libraryPath, plexPath, f)))
+  const wanted = new Set(files.map((f) => toPlexPath(ctx.config.libraryPath, ctx.config.plexPath, f)))
   const deadline = ctx.clock.nowMs() + ctx.config.plexWaitMs
   let found: string[] = []
   for (;;) {
@@ -68,6 +59,32 @@ async function syncToPlex(ctx: YoutubeContext, row: DownloadRow, signal: AbortSi
     return existing
   }
   return server.createCollection(section.key, (row.playlist_title ?? row.folder).slice(0, 200), found)
+}
+
+function plexServer(ctx: YoutubeContext): PlexServer {
+  try {
+    return ctx.use(plexServerRef)
+  } catch {
+    throw new Error('The plex-auth plugin is not running, so Plex cannot be asked to scan.')
+  }
+}
+
+/** A download folder as Plex sees it, and the Plex library that holds it. */
+async function sectionOf(ctx: YoutubeContext, server: PlexServer, downloadFolder: string) {
+  const { libraryPath, plexPath } = ctx.config
+  const folder = toPlexPath(libraryPath, plexPath, playlistDir(libraryPath, downloadFolder))
+  const sections = await server.sections()
+  const section = sections.find((s) => s.locations.some((l) => folder === l || folder.startsWith(l.replace(/\/+$/, '') + '/')))
+  if (!section) throw new Error(`No Plex library contains ${folder}: add that folder to a library in Plex (or set plexPath to where Plex sees it).`)
+  return { folder, section }
+}
+
+/** After a delete with files: Plex rescans the folder (so the items go), and the collection is deleted when the delete emptied it. */
+export async function runPlexForget(ctx: YoutubeContext, payload: { folder: string; collectionKey: string | null }): Promise<void> {
+  const server = plexServer(ctx)
+  const { folder, section } = await sectionOf(ctx, server, payload.folder)
+  await server.refreshPath(section.key, folder)
+  if (payload.collectionKey) await server.deleteCollection(payload.collectionKey)
 }
 
 /** Completed downloads whose Plex step is still owed: queued again (deduplicated). */

@@ -108,6 +108,14 @@ export function youtubeRoutes(ctx: YoutubeContext, tools: Tools) {
     await done(req, res, 'retried')
   })
 
+  // Without JavaScript, Delete opens this page; with it, the row's <dialog> asks the same.
+  router.get('/downloads/:id/delete', async (req, res) => {
+    const viewer = ctx.http.mustViewer(req)
+    const row = await ownDownload(ctx.db, viewer.id, String(req.params.id))
+    if (!row) throw new NotFound('No such download.')
+    await ctx.views.pageOrFragment(req, res, { page: 'youtube:delete', fragment: 'youtube:delete', title: `Delete “${row.playlist_title ?? row.playlist_url}”?`, data: { d: row } })
+  })
+
   router.post('/downloads/:id/delete', async (req, res) => {
     const viewer = ctx.http.mustViewer(req)
     const row = await ownDownload(ctx.db, viewer.id, String(req.params.id))
@@ -117,8 +125,19 @@ export function youtubeRoutes(ctx: YoutubeContext, tools: Tools) {
       if (row.job_id) await ctx.jobs.cancel(row.job_id)
     }
     const withFiles = req.body?.files === 'on' || req.body?.files === 'true'
-    await table(ctx.db).where({ id: row.id, user_id: viewer.id }).del()
-    if (withFiles) removeFiles(ctx, row, Boolean(await follows(ctx.db).where({ archive_key: row.archive_key }).first('id')))
+    let followed = false
+    await ctx.db.transaction(async (trx) => {
+      await table(trx).where({ id: row.id, user_id: viewer.id }).del()
+      followed = Boolean(await follows(trx).where({ archive_key: row.archive_key }).first('id'))
+      if (!withFiles || !row.file_paths?.length) return
+      // Plex is told in a job, written with the delete: a crash right after it still rescans the folder,
+      // and the collection goes when no other download (or follow) of this archive keeps files in it.
+      const sharing = await table(trx).where({ archive_key: row.archive_key }).select('file_paths', 'plex_collection_id')
+      const collection = row.plex_collection_id ?? sharing.find((o) => o.plex_collection_id)?.plex_collection_id ?? null
+      const emptied = !followed && sharing.every((o) => !o.file_paths?.length)
+      await ctx.jobs.enqueue('plex-forget', { folder: row.folder, collectionKey: emptied ? collection : null }, { trx })
+    })
+    if (withFiles) removeFiles(ctx, row, followed)
     await done(req, res, 'deleted')
   })
 

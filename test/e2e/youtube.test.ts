@@ -60,6 +60,21 @@ describe('in a real browser: YouTube downloads', function () {
     expect(await page.locator('#youtube-downloads progress').count()).to.equal(0)
     await expectAccessible(page)
 
+    // Delete asks in a dialog: Escape keeps the download, Delete (with its files) removes it.
+    const row = page.locator('#youtube-downloads li:has-text("Phone Playlist")')
+    await row.locator('a:has-text("Delete")').click()
+    const dialog = row.locator('dialog[open]')
+    await dialog.waitFor()
+    await waitForText(page, '#youtube-downloads dialog[open] h2', 'Delete “Phone Playlist”?')
+    await expectAccessible(page)
+    await page.keyboard.press('Escape')
+    await dialog.waitFor({ state: 'detached' })
+    await row.locator('a:has-text("Delete")').click()
+    await dialog.locator('input[name=files]').check()
+    await dialog.locator('button:has-text("Delete")').click()
+    await waitForText(page, '#youtube-form [role=status]', 'Deleted.', 30_000)
+    await page.locator('#youtube-downloads li:has-text("Phone Playlist")').waitFor({ state: 'detached' })
+
     // Cancel, with the keyboard: the card's buttons change, and the focus goes to the notice.
     h.videos.setPlaylist('e2e-cancel', 'Cancelled List', ['z-one'])
     h.videos.gate('z-one', 30_000)
@@ -99,6 +114,16 @@ describe('in a real browser: YouTube downloads', function () {
       return /Status: Completed/.test((await page.locator('#youtube-downloads').textContent()) ?? '')
     }, 60_000)
     await waitForText(page, '#youtube-downloads', /2 files/)
+
+    // Delete opens a confirm page; "Delete" there removes it and comes back to the list.
+    await page.click('#youtube-downloads li:has-text("No Script List") a:has-text("Delete")')
+    await waitForText(page, 'h1', 'Delete “No Script List”?')
+    await expectAccessible(page)
+    await page.check('input[name=files]')
+    await page.click('main button:has-text("Delete")')
+    await page.waitForURL(`${h.host.url}/youtube`)
+    await waitForText(page, '#youtube-form [role=status]', 'Deleted.')
+    expect(await page.locator('#youtube-downloads li:has-text("No Script List")').count()).to.equal(0)
     await context.close()
   })
 })

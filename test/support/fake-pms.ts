@@ -225,6 +225,12 @@ export async function startFakePms(options: FakePmsOptions = {}): Promise<FakePm
       return container({ size: 1, Metadata: [collectionMetadata(collection)] })
     }
 
+    const oneCollection = /^\/library\/collections\/([^/]+)$/.exec(path)
+    if (method === 'DELETE' && oneCollection) {
+      if (!collections.delete(oneCollection[1])) return html(404, 'Not Found')
+      return { status: 200, headers: {}, body: '' }
+    }
+
     const addItems = /^\/library\/collections\/([^/]+)\/items$/.exec(path)
     if (method === 'PUT' && addItems) {
       const collection = collections.get(addItems[1])

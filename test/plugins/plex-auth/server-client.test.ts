@@ -115,6 +115,24 @@ describe('plex-auth: the Plex Media Server client', function () {
     ])
   })
 
+  it('deletes a collection, and takes one deleted in Plex already as deleted; its items stay', async () => {
+    const section = pms.addSection({ type: 'movie', title: 'YouTube', locations: ['/yt'] })
+    const a = pms.addItem(section.key, { file: '/yt/gone.mp4', visible: true })
+    const plex = server()
+    const key = await plex.createCollection(section.key, 'Going', [a.ratingKey])
+    await plex.deleteCollection(key)
+    expect(pms.collections().find((c) => c.ratingKey === key)).to.equal(undefined)
+    await plex.deleteCollection(key)
+    expect(pms.requests.filter((r) => r.method === 'DELETE' && r.path === `/library/collections/${key}`)).to.have.length(2)
+    expect((await plex.findItemsByPath(section.key, '/yt')).map((i) => i.ratingKey)).to.include(a.ratingKey)
+    try {
+      await plex.deleteCollection('../1')
+      expect.fail('deleted by a path')
+    } catch (error) {
+      expect((error as Error).message).to.match(/not a Plex item id/)
+    }
+  })
+
   it('refuses an item id that is not a ratingKey before calling Plex', async () => {
     const section = pms.addSection({ type: 'movie', title: 'YouTube', locations: ['/yt'] })
     const before = pms.requests.length

@@ -1,6 +1,8 @@
 // youtube: a playlist already in the library is not copied again. Submitting it a second
 // time (by anyone) offers "Check for new items"; that downloads only what is new into the
 // same folder and the same Plex collection, and says so when there is nothing new.
+// Deleting asks first, and the delete that empties the collection removes it from Plex.
+import fs from 'node:fs'
 import path from 'node:path'
 import { expect } from 'chai'
 import { waitFor } from '../../support/wait-for.ts'
@@ -53,6 +55,30 @@ describe('youtube: a playlist submitted again', function () {
     const collections = h.pms.collections().filter((c) => c.title === 'Again List')
     expect(collections).to.have.length(1)
     expect(collections[0].items).to.have.length(3)
+
+    // Deleting asks first: a <dialog> in the row, and the same question as a page without JavaScript.
+    const list = (await client.get('/youtube')).text
+    expect(list).to.include(`href="/youtube/downloads/${first.id}/delete" data-dialog="youtube-delete-${first.id}"`)
+    expect(list).to.match(new RegExp(`<dialog id="youtube-delete-${first.id}" class="confirm"`))
+    const confirmPage = await client.get(`/youtube/downloads/${first.id}/delete`)
+    expect(confirmPage.status).to.equal(200)
+    expect(confirmPage.text).to.include('Delete “Again List”?').and.include('Also delete its 2 files').and.not.include('hx-post')
+    expect((await other.client.get(`/youtube/downloads/${first.id}/delete`)).status).to.equal(404)
+
+    // The first delete leaves the collection (the other download's file is still in it); Plex rescans the folder.
+    const folder = path.join(h.libraryPath, 'Again List')
+    const refreshesOf = () => h.pms.refreshes().filter((r) => r.path === folder).length
+    const refreshed = refreshesOf()
+    expect((await client.post(`/youtube/downloads/${first.id}/delete`, { files: 'on' })).status).to.equal(303)
+    await waitFor('Plex asked to rescan the folder', () => refreshesOf() > refreshed)
+    expect(h.pms.collections().filter((c) => c.title === 'Again List')).to.have.length(1)
+    expect([1, 2].map((i) => fs.existsSync(file(i)))).to.deep.equal([false, false])
+    expect(fs.existsSync(file(3))).to.equal(true)
+
+    // The last one empties it: the collection goes too.
+    expect((await other.client.post(`/youtube/downloads/${second.id}/delete`, { files: 'on' })).status).to.equal(303)
+    await waitFor('the emptied collection deleted', () => h.pms.collections().every((c) => c.title !== 'Again List'))
+    expect(fs.existsSync(file(3))).to.equal(false)
   })
 
   it('refuses a second download of a playlist someone is downloading right now', async () => {
