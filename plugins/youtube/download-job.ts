@@ -55,6 +55,19 @@ export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, download
   let streamsDone = 0
   let itemPercent = 0
   let lastPush = -Infinity
+  // A host that stops sending (a hung connection yt-dlp waits on, retry after retry) fails the
+  // attempt after stallTimeoutMs without a byte. Post-processing (every stream of the item in,
+  // ffmpeg merging) sends no progress lines, so it does not count as a stall.
+  let lastActivity = performance.now()
+  let lastBytes = -1
+  let stalled: string | null = null
+  const stallMs = ctx.config.stallTimeoutMs
+  const watchdog = setInterval(() => {
+    const postProcessing = currentItem !== null && streamsDone >= streams
+    if (stalled || postProcessing || performance.now() - lastActivity < stallMs) return
+    stalled = `The video host stopped sending data: nothing arrived for ${humanStall(stallMs)}.`
+    if (pid) void stopGroup(pid)
+  }, Math.min(5000, Math.max(250, stallMs / 4)))
   // Throttles on elapsed real time (how often the browser and the disk are asked), not on the host's clock.
   let lastDiskCheck = performance.now()
   let diskFull: string | null = null
@@ -92,6 +105,7 @@ export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, download
       writing = writing.then(async () => { await ctx.db('youtube_downloads').where({ id: row.id }).update({ worker_pid: p }) })
     },
     onItem(item) {
+      lastActivity = performance.now()
       // Everything before this item is finished and in the archive by now.
       itemsDone = Math.max(itemsDone, archivedIds(archive).size - row.archive_start)
       currentItem = item.index ?? itemsDone + 1
@@ -107,6 +121,9 @@ export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, download
     },
     onProgress(p) {
       last = p
+      const bytes = p.downloadedBytes ?? 0
+      if (bytes !== lastBytes || p.status === 'finished') lastActivity = performance.now()
+      lastBytes = bytes
       if (itemId === null || p.id === itemId) {
         const fraction = p.status === 'finished' ? 1 : p.totalBytes ? Math.min(1, (p.downloadedBytes ?? 0) / p.totalBytes) : 0
         itemPercent = Math.max(itemPercent, Math.min(100, ((streamsDone + fraction) / streams) * 100))
@@ -118,12 +135,14 @@ export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, download
     onFile(file) {
       if (!isInside(lib, file)) return job.log.warn(`download ${row.id}: yt-dlp reported a file outside the library, ignored: ${file}`)
       files.add(file)
+      lastActivity = performance.now()
       // Done with this item: it stays at 100 % until the next one starts (and the archive, which lags a moment, is read then).
       itemPercent = 100
       last = null
       flush()
     },
   }).catch((error: Error) => ({ code: null, signal: null, reason: error.message }))
+    .finally(() => clearInterval(watchdog))
   await writing
   itemsDone = Math.max(itemsDone, archivedIds(archive).size - row.archive_start)
 
@@ -149,7 +168,7 @@ export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, download
     if (done) await publishRow(ctx, done)
     return
   }
-  const reason = describeExit(result)
+  const reason = stalled ?? describeExit(result)
   const full = /No space left|Errno 28|ENOSPC/i.test(result.reason)
   // A full disk is not retried in a loop: the download fails with the reason and admins are told.
   if (full || result.code === 2 || job.attempt >= DOWNLOAD_ATTEMPTS) return fail(ctx, row, reason, [...files], itemsDone, full)
@@ -207,6 +226,8 @@ function describeExit(result: { code: number | null; signal: NodeJS.Signals | nu
   const how = result.code === null ? `yt-dlp was stopped (${result.signal ?? 'no signal'})` : `yt-dlp exited with code ${result.code}`
   return `${how}: ${why || 'no reason given'}`
 }
+
+const humanStall = (ms: number) => (ms % 60_000 === 0 ? `${ms / 60_000} min` : `${Math.round(ms / 1000)} s`)
 
 const noSpace = (free: number, needed: number) =>
   `Not enough free space under the library: ${Math.round(free / 1048576)} MiB free, ${Math.round(needed / 1048576)} MiB needed. Partial files are kept: free some space and retry.`

@@ -31,6 +31,8 @@ export const youtubeConfig = z.object({
   followCheckEvery: z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration like 30s, 5m or 1h').default('5m'),
   /** Longest a metadata read (`--flat-playlist -J`) may take. */
   metadataTimeoutMs: z.int().min(1000).max(300_000).default(60_000),
+  /** A download that receives nothing for this long fails the attempt ("the video host stopped sending data"). */
+  stallTimeoutMs: z.int().min(1000).max(3_600_000).default(300_000),
   /** Most items one submission may queue. */
   maxItems: z.int().min(1).max(5000).default(500),
   /** Below this much free space under libraryPath a download does not start (MiB). */
