@@ -15,7 +15,7 @@ import { securityHeaders } from './http/security-headers.ts'
 import { errorHandler, notFoundFallthrough } from './http/errors.ts'
 import type { ErrorRecorder } from './http/error-recorder.ts'
 import { refuseNulCharacters } from './http/nul-characters.ts'
-import { healthRoutes } from './http/health.ts'
+import { healthRoutes, readyzDetails } from './http/health.ts'
 import { coreAssets } from './http/static-assets.ts'
 import { compressResponses } from './http/compression.ts'
 import { series } from './http/series.ts'
@@ -94,6 +94,8 @@ export function createApp(parts: AppParts): Express {
     ...(parts.authenticatedLimit ? [parts.authenticatedLimit] : []),
     passwordChangeGate,
   ))
+
+  app.use(readyzDetails(parts.ready, () => host.warnings(), (req) => viewerOf(req)?.role === 'ADMIN'))
 
   core.views.setLayoutLocals(async (req, res) => {
     const viewer = viewerOf(req)

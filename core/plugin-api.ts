@@ -5,7 +5,7 @@ import type { Request, Response, Router, RequestHandler } from 'express'
 import type { Logger } from 'winston'
 import type { z } from 'zod'
 
-export const PLUGIN_API_VERSION = '1.8.0'
+export const PLUGIN_API_VERSION = '1.9.0'
 
 export { z } from 'zod'
 export { fetchImage, ImageFailure, IMAGE_TYPES, type FetchImageOptions, type FetchedImage } from './image-fetch.ts'
@@ -366,6 +366,20 @@ export interface Contributions {
   webhooks?: WebhookDefinition[]
   /** Steps of the first admin's setup guide (1.6). */
   setupSteps?: SetupStep[]
+  /** Things an admin should act on, on /admin and in /readyz's details for admins (1.9). */
+  warnings?: AdminWarning[]
+}
+
+/**
+ * (1.9) Something an admin should act on while the app still works: a tool too old, a
+ * setting that will bite. `check` answers a sentence that says what and how to fix it,
+ * or null while all is well; it is asked when /admin or an admin's /readyz is read, so
+ * keep it cheap (read a value you keep, do not call upstream). It never makes /readyz
+ * "not ready": a load balancer must not drop a working instance over advice.
+ */
+export interface AdminWarning {
+  id: string
+  check(): Promise<string | null> | string | null
 }
 
 // ---------- webhooks (1.1): another server calls us; no cookie, no CSRF, a secret instead

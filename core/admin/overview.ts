@@ -7,6 +7,8 @@ export interface AdminOverview {
   services: { total: number; enabled: number }
   errors: { lastDay: number }
   plugins: { started: number; discovered: number; failed: number }
+  /** The running plugins' warnings that apply now (1.9). */
+  warnings: Array<{ plugin: string; id: string; message: string }>
 }
 
 export async function adminOverview(db: Knex, host: PluginHost): Promise<AdminOverview> {
@@ -29,5 +31,6 @@ export async function adminOverview(db: Knex, host: PluginHost): Promise<AdminOv
       discovered: host.discovered.length,
       failed: host.plugins.filter((p) => p.failure).length,
     },
+    warnings: await host.warnings(),
   }
 }

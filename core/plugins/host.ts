@@ -40,6 +40,8 @@ export interface LoadedPlugin {
 export interface PrepareOptions { firstPartyDir?: string }
 
 const DEFAULT_LIFECYCLE_TIMEOUT = '30s'
+/** How long /admin and /readyz wait for one plugin's warning check (1.9). */
+const WARNING_CHECK_MS = 1000
 
 export class PluginHost {
   private phase: 'prepared' | 'registered' | 'started' | 'stopped' = 'prepared'
@@ -294,6 +296,23 @@ export class PluginHost {
     const p = this.running().find((q) => q.name === plugin)
     const w = p?.contributions.widgets?.find((x) => x.id === id)
     return w && { ...w, plugin, domId: `${plugin}-widget-${id}` }
+  }
+
+  /**
+   * Every running plugin's admin warnings that apply now (1.9). A check that throws or takes
+   * longer than a second is itself reported, and never holds up the page that asked.
+   */
+  async warnings(): Promise<Array<{ plugin: string; id: string; message: string }>> {
+    const checks = this.running().flatMap((p) => (p.contributions.warnings ?? []).map((w) => ({ plugin: p.name, w })))
+    const answers = await Promise.all(checks.map(async ({ plugin, w }) => {
+      let timer: NodeJS.Timeout | undefined
+      const late = new Promise<string>((resolve) => { timer = setTimeout(() => resolve(`The "${w.id}" check did not answer within a second.`), WARNING_CHECK_MS) })
+      const message = await Promise.race([Promise.resolve().then(() => w.check()), late])
+        .catch((error: Error) => `The "${w.id}" check failed: ${error.message}`)
+        .finally(() => clearTimeout(timer))
+      return message ? { plugin, id: w.id, message: String(message).slice(0, 1000) } : null
+    }))
+    return answers.filter((a) => a !== null)
   }
 
   /** Every running plugin's setup steps, by priority (1.6). */

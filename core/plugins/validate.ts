@@ -151,6 +151,11 @@ export function validateContributions(name: string, c: Contributions): string[] 
     if (step.priority !== undefined && !Number.isFinite(step.priority)) problems.push(`${named}: priority must be a number`)
   }
   unique('setup steps', (c.setupSteps ?? []).map((s) => s.id))
+  for (const w of c.warnings ?? []) {
+    if (!localId.test(w.id ?? '')) problems.push(`${at}: warning id "${w.id}" must be lower-case letters, digits and dashes`)
+    if (typeof w.check !== 'function') problems.push(`${at}: warning "${w.id}" has no check function`)
+  }
+  unique('warnings', (c.warnings ?? []).map((w) => w.id))
   for (const item of c.nav ?? []) {
     if (item.href !== `/${name}` && !item.href?.startsWith(`/${name}/`) && !item.href?.startsWith(`/admin/${name}`)) {
       problems.push(`${at}: nav link "${item.href}" is outside its prefix /${name}`)

@@ -14,7 +14,7 @@ export function adminRoutes(ctx: YoutubeContext, tools: Tools) {
     await ctx.views.pageOrFragment(req, res, {
       page: 'youtube:admin', fragment: 'youtube:_admin', title: 'YouTube downloads (admin)',
       data: {
-        tools: state, stale: tools.staleWarning(), libraryPath: ctx.config.libraryPath,
+        tools: state, ageDays: tools.ageDays(), stale: tools.staleWarning(), libraryPath: ctx.config.libraryPath,
         disk: disk ? { free: humanBytes(disk.freeBytes), total: humanBytes(disk.totalBytes), used: humanBytes(disk.usedByLibraryBytes) } : null,
         downloads: rows.map((d) => ({ d, p: progressView(d) })),
       },

@@ -27,7 +27,7 @@ const toolsFor = (config: Parameters<typeof createTools>[0], clock: Parameters<t
 export default definePlugin({
   name: 'youtube',
   version: '1.0.0',
-  api: '^1.8.0',
+  api: '^1.9.0',
   description: 'Download YouTube playlists with yt-dlp into the Plex library, with live progress.',
   enabledByDefault: true,
   dependsOn: ['plex-auth'],
@@ -42,6 +42,17 @@ export default definePlugin({
       routes: youtubeRoutes(ctx, tools),
       adminRoutes: adminRoutes(ctx, tools),
       setupSteps: [youtubeSetupStep(ctx, tools)],
+      // An old yt-dlp still starts but YouTube refuses it: the admin hears it on /admin and in /readyz.
+      warnings: [
+        { id: 'yt-dlp-old', check: () => tools.staleWarning() },
+        {
+          id: 'yt-dlp-missing',
+          check: () => {
+            const y = tools.state().ytDlp
+            return y && !y.ok ? `Downloads are unavailable: ${y.message}` : null
+          },
+        },
+      ],
       nav: [
         { label: 'Downloads', href: '/youtube', priority: 20 },
         { label: 'YouTube', href: '/admin/youtube', place: 'admin' },

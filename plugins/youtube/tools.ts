@@ -19,7 +19,9 @@ export interface Tools {
   check(): Promise<ToolState>
   /** Null when yt-dlp is usable, else the reason in words (re-checked at most once a minute). */
   unusable(): Promise<string | null>
-  /** A warning when yt-dlp is old, else null. */
+  /** How many days ago the yt-dlp found was released (its version is its date), or null. */
+  ageDays(): number | null
+  /** A warning when yt-dlp is old, with the commands that install a current one; else null. */
   staleWarning(): string | null
 }
 
@@ -37,13 +39,16 @@ export function createTools(config: Pick<YoutubeConfig, 'ytDlpPath' | 'ffmpegPat
       const y = state.ytDlp!
       return y.ok ? null : `Downloads are unavailable: ${y.message} An admin can fix this on Admin → YouTube.`
     },
-    staleWarning() {
+    ageDays() {
       const y = state.ytDlp
-      if (!y?.ok || !y.released) return null
-      const days = Math.floor((clock.nowMs() - y.released.getTime()) / 86_400_000)
-      return days > STALE_AFTER_DAYS
-        ? `yt-dlp ${y.version} is ${days} days old. YouTube changes often and old builds stop working: install a current build (see the plugin README) and set ytDlpPath.`
-        : null
+      return y?.ok && y.released ? Math.floor((clock.nowMs() - y.released.getTime()) / 86_400_000) : null
+    },
+    staleWarning() {
+      const days = tools.ageDays()
+      if (days === null || days <= STALE_AFTER_DAYS) return null
+      const y = state.ytDlp as { version: string }
+      return `yt-dlp ${y.version} is ${days} days old. YouTube changes often and builds older than ${STALE_AFTER_DAYS} days stop working: `
+        + 'install a current one with “pipx install yt-dlp” (or “pip install -U yt-dlp”), then set the youtube plugin’s ytDlpPath to it (pipx puts it in ~/.local/bin/yt-dlp) and restart.'
     },
   }
   return tools

@@ -230,6 +230,16 @@ export async function checkPluginConformance(options: ConformanceOptions): Promi
       }
     }
 
+    for (const warning of contributions.warnings ?? []) {
+      // Asked whenever /admin or an admin's /readyz is read: words or null.
+      try {
+        const answer = await warning.check()
+        if (answer !== null && (typeof answer !== 'string' || !answer.trim())) problems.push(`warning "${warning.id}": check() must answer a sentence or null`)
+      } catch (error) {
+        problems.push(`warning "${warning.id}": check() threw: ${(error as Error).message}`)
+      }
+    }
+
     problems.push(...(await checkPagesWithNothingSetUp(name, contributions, viewer)))
 
     const resources = () => countBy(process.getActiveResourcesInfo())

@@ -2,6 +2,7 @@
 // for an old yt-dlp), the dashboard card and nav entry, and a missing yt-dlp: the plugin
 // stays up, says so on its pages, and refuses submissions with that reason.
 import { expect } from 'chai'
+import { createApiToken } from '../../../core/auth/api-tokens.ts'
 import { startHarness, rows, submit, waitForStatus, type Harness } from './harness.ts'
 
 describe('youtube: admin page, dashboard card, and a missing yt-dlp', function () {
@@ -22,10 +23,34 @@ describe('youtube: admin page, dashboard card, and a missing yt-dlp', function (
     const page = await admin.client.get('/admin/youtube')
     expect(page.status).to.equal(200)
     expect(page.text).to.include('yt-dlp <strong>2023.03.04</strong>').and.include('ffmpeg <strong>')
-    expect(page.text).to.match(/yt-dlp 2023\.03\.04 is \d+ days old/)
+    expect(page.text).to.match(/yt-dlp 2023\.03\.04 is \d+ days old/).and.match(/yt-dlp <strong>2023\.03\.04<\/strong>, released \d+ days ago/)
+    expect(page.text).to.include('“pipx install yt-dlp”')
     expect(page.text).to.include(' free of ').and.include('the library’s files take')
     expect(page.text).to.include(user.email).and.include('Admin &lt;b&gt;View&lt;/b&gt;').and.not.include('<b>View</b>')
     expect((await client.get('/admin/youtube')).status).to.be.oneOf([403, 404])
+  })
+
+  it('warns admins of the old yt-dlp on /admin and in /readyz, and tells nobody else', async () => {
+    const admin = await h.host.signedIn(await h.host.createUser({ role: 'ADMIN' }))
+    const overview = await admin.client.get('/admin')
+    expect(overview.text).to.include('id="admin-overview-warnings"').and.match(/<strong>youtube:<\/strong> yt-dlp 2023\.03\.04 is \d+ days old/)
+
+    const details = await admin.client.get('/readyz')
+    expect(details.status).to.equal(200)
+    const body = JSON.parse(details.text)
+    expect(body.status).to.equal('ready')
+    const old = body.warnings.find((w: { plugin: string; id: string }) => w.plugin === 'youtube' && w.id === 'yt-dlp-old')
+    expect(old.message).to.match(/is \d+ days old/).and.include('pipx install yt-dlp').and.include('pip install -U yt-dlp').and.include('ytDlpPath')
+
+    // Monitoring with an admin's API token gets the same; a person, or no one, gets two words.
+    const { token } = await createApiToken(h.host.db, admin.user.id, 'monitoring', 3_600_000)
+    const byToken = await fetch(`${h.host.url}/readyz`, { headers: { Authorization: `Bearer ${token}` } })
+    const tokenBody = (await byToken.json()) as { warnings: Array<{ id: string }> }
+    expect(tokenBody.warnings.map((w) => w.id)).to.include('yt-dlp-old')
+    const person = await h.host.signedIn()
+    expect(JSON.parse((await person.client.get('/readyz')).text)).to.deep.equal({ status: 'ready' })
+    expect(await (await fetch(`${h.host.url}/readyz`)).json()).to.deep.equal({ status: 'ready' })
+    expect((await person.client.get('/admin')).status).to.be.oneOf([403, 404])
   })
 
   it('puts running downloads on the dashboard and a nav entry on every page', async () => {
