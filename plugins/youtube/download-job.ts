@@ -4,13 +4,16 @@
 // or a retry resumes where it stopped. A process group left by a crashed MediaNest on
 // this machine is stopped first, so two yt-dlps never write the same file.
 import fs from 'node:fs'
+import path from 'node:path'
 import type { JobFailure, JobRunContext, Knex } from 'medianest/plugin-api'
 import type { YoutubeContext } from './plugin-config.ts'
 import { getDownload, moveStatus, type DownloadRow } from './downloads.ts'
-import { archiveFile, archivedIds, freeBytes, isInside, playlistDir, workDir } from './library-paths.ts'
+import { archiveFile, archivedIds, forgetInArchive, freeBytes, isInside, playlistDir, workDir } from './library-paths.ts'
 import { download, groupAlive, stopGroup, type Progress } from './yt-dlp.ts'
 import type { Tools } from './tools.ts'
 import { publishRow } from './live-row.ts'
+import { posterFor, readable, thumbnailBeside } from './assets.ts'
+import { profileArgs, withoutFfmpeg } from './profiles.ts'
 import { COMPLETED, DISK_FULL, FAILED } from './event-types.ts'
 
 export const DOWNLOAD_ATTEMPTS = 3
@@ -45,6 +48,18 @@ export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, download
   await publishRow(ctx, current)
 
   const files = new Set(row.file_paths ?? [])
+  // The quality asked for (a profile an admin has since removed falls back to the default).
+  const profile = ctx.config.profiles.find((p) => p.id === row.profile) ?? ctx.config.profiles.find((p) => p.id === ctx.config.defaultProfile)!
+  const ffmpeg = { path: ctx.config.ffmpegPath, ok: Boolean(tools.state().ffmpeg?.ok) }
+  // What could not be made beside the files (kept across attempts): said on the row, never a failure.
+  const notes = new Set((row.notes ?? '').split('\n').filter(Boolean))
+  if (!ffmpeg.ok) notes.add(withoutFfmpeg(profile))
+  const poster = await posterFor(home, row.thumbnail_url, { ffmpeg, allowedHosts: ctx.config.allowedHosts, signal: job.signal })
+  if (poster) notes.add(poster)
+  const noteText = () => (notes.size ? [...notes].join('\n').slice(0, 4000) : null)
+  let assets = Promise.resolve()
+  /** Files that came out unreadable, with the item id each was (to take it out of the archive). */
+  const damaged = new Map<string, string | null>()
   let last: Progress | null = null
   // The item downloading now, and how far into it: all its streams (video and audio are
   // two, merged after) make one 0–100 %, which only goes up until the next item starts.
@@ -63,8 +78,9 @@ export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, download
   let stalled: string | null = null
   const stallMs = ctx.config.stallTimeoutMs
   const watchdog = setInterval(() => {
+    // Counted from the first item: reading the playlist is bounded by yt-dlp's own retries.
     const postProcessing = currentItem !== null && streamsDone >= streams
-    if (stalled || postProcessing || performance.now() - lastActivity < stallMs) return
+    if (stalled || currentItem === null || postProcessing || performance.now() - lastActivity < stallMs) return
     stalled = `The video host stopped sending data: nothing arrived for ${humanStall(stallMs)}.`
     if (pid) void stopGroup(pid)
   }, Math.min(5000, Math.max(250, stallMs / 4)))
@@ -79,7 +95,7 @@ export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, download
     const p = last
     const changes: Partial<DownloadRow> = {
       items_done: itemsDone, current_percent: itemPercent, current_item: currentItem, ...(itemOf ? { item_count: Math.max(itemOf, row.item_count) } : {}), speed_bps: p?.speed ?? null, eta_seconds: p?.eta === null || p?.eta === undefined ? null : Math.round(p.eta),
-      file_paths: [...files],
+      file_paths: [...files], notes: noteText(),
     }
     writing = writing.then(async () => {
       const updated = await moveStatus(ctx.db, row.id, ['downloading'], changes)
@@ -97,9 +113,14 @@ export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, download
     })
   }
 
-  const result = await download({
+  // A picture cut short by a full disk stays 0 bytes, and yt-dlp would keep it ("already present").
+  for (const name of fs.readdirSync(temp)) {
+    const file = path.join(temp, name)
+    if (/\.(jpe?g|png|webp|gif|avif)$/i.test(name) && fs.statSync(file).size === 0) fs.rmSync(file, { force: true })
+  }
+  let result = await download({
     ytDlpPath: ctx.config.ytDlpPath, ffmpegPath: ctx.config.ffmpegPath, url: row.playlist_url, kind: row.kind,
-    home, temp, archive, signal: job.signal,
+    home, temp, archive, signal: job.signal, template: ctx.config.fileTemplate, profileArgs: profileArgs(profile, ffmpeg.ok),
     onSpawn(p) {
       pid = p
       writing = writing.then(async () => { await ctx.db('youtube_downloads').where({ id: row.id }).update({ worker_pid: p }) })
@@ -136,6 +157,19 @@ export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, download
       if (!isInside(lib, file)) return job.log.warn(`download ${row.id}: yt-dlp reported a file outside the library, ignored: ${file}`)
       files.add(file)
       lastActivity = performance.now()
+      const id = itemId
+      assets = assets.then(async () => {
+        // ffmpeg re-writes each file to embed metadata; on a disk that fills up meanwhile it can
+        // leave a truncated file behind and still succeed. Such a file is not kept, nor archived.
+        if (!(await readable(file, ffmpeg))) {
+          damaged.set(file, id)
+          files.delete(file)
+          fs.rmSync(file, { force: true })
+          return
+        }
+        const note = await thumbnailBeside(file, ffmpeg)
+        if (note) notes.add(note)
+      })
       // Done with this item: it stays at 100 % until the next one starts (and the archive, which lags a moment, is read then).
       itemPercent = 100
       last = null
@@ -143,22 +177,32 @@ export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, download
     },
   }).catch((error: Error) => ({ code: null, signal: null, reason: error.message }))
     .finally(() => clearInterval(watchdog))
+  await assets
   await writing
+  if (damaged.size) forgetInArchive(archive, new Set([...damaged.values()].filter((id) => id !== null)))
   itemsDone = Math.max(itemsDone, archivedIds(archive).size - row.archive_start)
 
   if (job.signal.aborted) {
     // Cancelled (the row says so already), or stopped by shutdown, a lost lease or the
     // timeout: the core queues the job again, and the row waits for it.
-    const back = await moveStatus(ctx.db, row.id, ['downloading'], { status: 'queued', worker_pid: null, speed_bps: null, eta_seconds: null, file_paths: [...files], items_done: itemsDone })
+    const back = await moveStatus(ctx.db, row.id, ['downloading'], { status: 'queued', worker_pid: null, speed_bps: null, eta_seconds: null, file_paths: [...files], items_done: itemsDone, notes: noteText() })
     if (back) await publishRow(ctx, back)
     return
   }
   if (diskFull) return fail(ctx, row, diskFull, [...files], itemsDone, true)
+  if (damaged.size) {
+    const names = [...damaged.keys()].map((f) => `“${f.split('/').pop()}”`).join(', ')
+    const free = await freeBytes(lib)
+    const reason = free !== null && free < minFree
+      ? noSpace(free, minFree)
+      : `${names} came out unreadable after post-processing, so ${damaged.size === 1 ? 'it was' : 'they were'} removed to be downloaded again`
+    result = { code: 1, signal: null, reason: free !== null && free < minFree ? `No space left: ${reason}` : reason }
+  }
   if (result.code === 0 || result.code === 101) {
     let done: DownloadRow | null = null
     await ctx.db.transaction(async (trx) => {
       done = await moveStatus(trx, row.id, ['downloading'], {
-        status: 'completed', completed_at: ctx.clock.now(), file_paths: [...files], items_done: Math.max(itemsDone, row.item_count),
+        status: 'completed', completed_at: ctx.clock.now(), file_paths: [...files], items_done: Math.max(itemsDone, row.item_count), notes: noteText(),
         current_percent: 100, speed_bps: null, eta_seconds: null, worker_pid: null, error: null, plex_state: 'pending', plex_error: null,
       })
       if (!done) return
@@ -173,7 +217,7 @@ export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, download
   // A full disk is not retried in a loop: the download fails with the reason and admins are told.
   if (full || result.code === 2 || job.attempt >= DOWNLOAD_ATTEMPTS) return fail(ctx, row, reason, [...files], itemsDone, full)
   const again = await moveStatus(ctx.db, row.id, ['downloading'], {
-    status: 'queued', worker_pid: null, speed_bps: null, eta_seconds: null, file_paths: [...files], items_done: itemsDone,
+    status: 'queued', worker_pid: null, speed_bps: null, eta_seconds: null, file_paths: [...files], items_done: itemsDone, notes: noteText(),
     error: `Attempt ${job.attempt} of ${DOWNLOAD_ATTEMPTS} failed (${reason}); trying again shortly.`,
   })
   if (again) await publishRow(ctx, again)

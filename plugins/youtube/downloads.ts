@@ -30,6 +30,12 @@ export interface DownloadRow {
   speed_bps: number | null
   eta_seconds: number | null
   error: string | null
+  /** The quality profile asked for (null: the configured default). */
+  profile: string | null
+  /** The playlist's own thumbnail, made the folder's poster.jpg. */
+  thumbnail_url: string | null
+  /** Assets it could not make (a thumbnail, metadata), in words; the files themselves are fine. */
+  notes: string | null
   worker_pid: number | null
   plex_state: PlexState
   plex_error: string | null

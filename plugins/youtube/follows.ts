@@ -17,6 +17,7 @@ export interface FollowRow {
   folder: string
   archive_key: string
   every_hours: number | null
+  profile: string | null
   plex_collection_id: string | null
   next_check_at: Date
   last_checked_at: Date | null
@@ -79,7 +80,7 @@ export async function checkFollow(ctx: YoutubeContext, tools: Tools, f: FollowRo
   await ctx.db.transaction(async (trx) => {
     const [row] = await downloads(trx).insert({
       user_id: f.user_id, playlist_url: f.playlist_url, playlist_title: f.playlist_title, kind: 'playlist', folder: f.folder,
-      archive_key: f.archive_key, archive_start: known.size, follow_id: f.id, item_count: fresh.length, plex_collection_id: f.plex_collection_id,
+      archive_key: f.archive_key, archive_start: known.size, follow_id: f.id, item_count: fresh.length, plex_collection_id: f.plex_collection_id, profile: f.profile,
     }).returning('*')
     const jobId = await ctx.jobs.enqueue('download', { downloadId: row.id }, { trx, dedupeKey: `download:${row.id}` })
     await downloads(trx).where({ id: row.id }).update({ job_id: jobId })

@@ -46,6 +46,14 @@ export function archivedIds(file: string): Set<string> {
   return new Set(text.split('\n').map((l) => l.trim().split(' ').slice(1).join(' ')).filter(Boolean))
 }
 
+/** Takes these ids out of an archive (tmp + rename), so the next run downloads them again. */
+export function forgetInArchive(file: string, ids: Set<string>): void {
+  if (ids.size === 0 || !fs.existsSync(file)) return
+  const kept = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() && !ids.has(l.trim().split(' ').slice(1).join(' ')))
+  fs.writeFileSync(`${file}.tmp`, kept.length ? `${kept.join('\n')}\n` : '')
+  fs.renameSync(`${file}.tmp`, file)
+}
+
 /** A MediaNest path as the Plex server sees it (the plexPath mapping), or unchanged. */
 export function toPlexPath(libraryPath: string, plexPath: string | undefined, local: string): string {
   if (!plexPath) return local

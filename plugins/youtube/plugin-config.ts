@@ -1,6 +1,7 @@
 // youtube's config slice (plugins.youtube.config) and the context type its files share.
 import path from 'node:path'
 import { z, type PluginContext } from 'medianest/plugin-api'
+import { DEFAULT_PROFILES, DEFAULT_TEMPLATE, profileSchema, templateSchema } from './profiles.ts'
 
 /** YouTube's own hosts: the only ones accepted unless an admin adds more. */
 export const YOUTUBE_HOSTS = ['youtube.com', 'www.youtube.com', 'm.youtube.com', 'music.youtube.com', 'youtu.be'] as const
@@ -39,6 +40,17 @@ export const youtubeConfig = z.object({
   minFreeMiB: z.int().min(0).max(1_000_000).default(200),
   /** Longest the Plex step waits for a scan to show the new files, per attempt. */
   plexWaitMs: z.int().min(0).max(600_000).default(30_000),
+  /** Quality profiles a person picks from (yt-dlp format, container, subtitle languages). */
+  profiles: z.array(profileSchema).min(1).max(20).default(DEFAULT_PROFILES),
+  /** The profile preselected in the form; one of profiles' ids. */
+  defaultProfile: z.string().default('best-1080'),
+  /** Each file's name inside its playlist's folder (a yt-dlp output template, checked here). */
+  fileTemplate: templateSchema.default(DEFAULT_TEMPLATE),
+}).superRefine((c, check) => {
+  const ids = c.profiles.map((p) => p.id)
+  const twice = ids.find((id, i) => ids.indexOf(id) !== i)
+  if (twice) check.addIssue({ code: 'custom', path: ['profiles'], message: `two profiles have the id "${twice}"` })
+  if (!ids.includes(c.defaultProfile)) check.addIssue({ code: 'custom', path: ['defaultProfile'], message: `"${c.defaultProfile}" is not one of the profiles (${ids.join(', ')})` })
 })
 
 export type YoutubeConfig = z.output<typeof youtubeConfig>

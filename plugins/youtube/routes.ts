@@ -2,6 +2,7 @@
 // row actions. Every action checks the row belongs to the viewer (someone else's is a 404
 // and nothing changes); without JavaScript each is a plain form and a redirect back.
 import fs from 'node:fs'
+import path from 'node:path'
 import type { Request, Response } from 'medianest/plugin-api'
 import { NotFound, z } from 'medianest/plugin-api'
 import type { YoutubeContext } from './plugin-config.ts'
@@ -11,9 +12,10 @@ import { submitPlaylist } from './submissions.ts'
 import { archiveFile, isInside, workDir } from './library-paths.ts'
 import type { Tools } from './tools.ts'
 import { publishRow } from './live-row.ts'
+import { sidecarsOf } from './assets.ts'
 
 export interface SubmitForm {
-  values: { url: string; follow: boolean }
+  values: { url: string; follow: boolean; profile: string }
   fields: Record<string, string>
   error: string | null
   notice: string | null
@@ -32,7 +34,7 @@ const NOTICES = {
   interval: 'Saved: the playlist is checked at the new interval.',
 }
 const hoursBody = z.object({ hours: z.coerce.number({ error: 'Give a number of hours.' }).min(1, 'At least every hour.').max(720, 'At most every 720 hours (30 days).') })
-const emptyForm = (notice: string | null = null): SubmitForm => ({ values: { url: '', follow: false }, fields: {}, error: null, notice, duplicate: null, inLibrary: null })
+const emptyForm = (notice: string | null = null): SubmitForm => ({ values: { url: '', follow: false, profile: '' }, fields: {}, error: null, notice, duplicate: null, inLibrary: null })
 const isHtmx = (req: Request) => req.get('HX-Request') === 'true'
 
 export function youtubeRoutes(ctx: YoutubeContext, tools: Tools) {
@@ -48,6 +50,7 @@ export function youtubeRoutes(ctx: YoutubeContext, tools: Tools) {
         form, downloads: rows.map((d) => ({ d, p: progressView(d) })), follows: await listFollows(ctx.db, viewer.id),
         unusable: tools.state().ytDlp && !tools.state().ytDlp!.ok ? await tools.unusable() : null,
         followEveryHours: ctx.config.followEveryHours, followError,
+        profiles: ctx.config.profiles.map((p) => ({ id: p.id, label: p.label })), defaultProfile: ctx.config.defaultProfile,
       },
     })
   }
@@ -64,9 +67,10 @@ export function youtubeRoutes(ctx: YoutubeContext, tools: Tools) {
     const viewer = ctx.http.mustViewer(req)
     const rawUrl = typeof req.body?.url === 'string' ? req.body.url : ''
     const follow = req.body?.follow === 'on' || req.body?.follow === 'true'
-    const result = await submitPlaylist(ctx, tools, viewer.id, { url: req.body?.url, follow, newItems: req.body?.again === 'new-items' })
+    const profile = typeof req.body?.profile === 'string' ? req.body.profile.slice(0, 40) : ''
+    const result = await submitPlaylist(ctx, tools, viewer.id, { url: req.body?.url, follow, newItems: req.body?.again === 'new-items', profile: req.body?.profile })
     if (!result.ok) {
-      return render(req, res, { values: { url: rawUrl.slice(0, 2048), follow }, fields: { [result.field]: result.message }, error: null, notice: null, duplicate: result.duplicate ?? null, inLibrary: result.inLibrary ?? null }, 422)
+      return render(req, res, { values: { url: rawUrl.slice(0, 2048), follow, profile }, fields: { [result.field]: result.message }, error: null, notice: null, duplicate: result.duplicate ?? null, inLibrary: result.inLibrary ?? null }, 422)
     }
     if (!result.download) {
       const nothingNew = `Nothing new in “${result.title}”: all ${result.items} ${result.items === 1 ? 'item is' : 'items are'} already in the library.`
@@ -171,6 +175,8 @@ function removeFiles(ctx: YoutubeContext, row: DownloadRow, followed: boolean): 
   const lib = ctx.config.libraryPath
   for (const file of row.file_paths ?? []) {
     if (!isInside(lib, file)) continue
+    // Its thumbnail and subtitles go with it: named after it, made by this download.
+    for (const sidecar of sidecarsOf(file)) fs.rmSync(sidecar, { force: true })
     fs.rmSync(file, { force: true })
   }
   fs.rmSync(workDir(lib, row.id), { recursive: true, force: true })
@@ -178,6 +184,9 @@ function removeFiles(ctx: YoutubeContext, row: DownloadRow, followed: boolean): 
   if (row.archive_key === row.id && !followed) fs.rmSync(archiveFile(lib, row.archive_key), { force: true })
   const dir = row.file_paths?.[0] ? row.file_paths[0].replace(/\/[^/]+$/, '') : null
   if (dir && isInside(lib, dir)) {
+    // The poster is the folder's: it goes when nothing else is left beside it.
+    const left = fs.existsSync(dir) ? fs.readdirSync(dir) : []
+    if (left.length === 1 && left[0] === 'poster.jpg') fs.rmSync(path.join(dir, 'poster.jpg'), { force: true })
     try { fs.rmdirSync(dir) } catch { /* not empty: other files are not ours to remove */ }
   }
 }

@@ -16,14 +16,17 @@ export type SubmitResult =
   | { ok: true; download: DownloadRow; followed: boolean }
   /** "Check for new items" found none: nothing was written. */
   | { ok: true; download: null; title: string; items: number }
-  | { ok: false; field: 'url' | 'follow'; message: string; duplicate?: DownloadRow; inLibrary?: DownloadRow }
+  | { ok: false; field: 'url' | 'follow' | 'profile'; message: string; duplicate?: DownloadRow; inLibrary?: DownloadRow }
 
 const BEING_DOWNLOADED = 'Someone is downloading this playlist right now; it will be in the library when they are done.'
 
-export async function submitPlaylist(ctx: YoutubeContext, tools: Tools, userId: string, input: { url: unknown; follow: boolean; newItems?: boolean }): Promise<SubmitResult> {
+export async function submitPlaylist(ctx: YoutubeContext, tools: Tools, userId: string, input: { url: unknown; follow: boolean; newItems?: boolean; profile?: unknown }): Promise<SubmitResult> {
   const checked = checkPlaylistUrl(input.url, ctx.config.allowedHosts)
   if (!checked.ok) return { ok: false, field: 'url', message: checked.message }
   const url = checked.url
+  const profileId = input.profile === undefined || input.profile === '' ? ctx.config.defaultProfile : input.profile
+  const profile = ctx.config.profiles.find((p) => p.id === profileId)
+  if (!profile) return { ok: false, field: 'profile', message: `Pick one of the qualities offered: ${ctx.config.profiles.map((p) => p.label).join(', ')}.` }
 
   const unusable = await tools.unusable()
   if (unusable) return { ok: false, field: 'url', message: unusable }
@@ -63,7 +66,7 @@ export async function submitPlaylist(ctx: YoutubeContext, tools: Tools, userId: 
   let refused: SubmitResult | null = null
   const insertFollow = (trx: Parameters<typeof follows>[0], row: DownloadRow) => follows(trx).insert({
     user_id: userId, playlist_url: url, playlist_title: row.playlist_title, folder: row.folder, archive_key: row.archive_key,
-    plex_collection_id: row.plex_collection_id, next_check_at: new Date(ctx.clock.nowMs() + ctx.config.followEveryHours * 3_600_000),
+    plex_collection_id: row.plex_collection_id, profile: row.profile, next_check_at: new Date(ctx.clock.nowMs() + ctx.config.followEveryHours * 3_600_000),
   })
   await ctx.db.transaction(async (trx) => {
     // Counted again under the person's lock: submissions at once (two tabs, two processes)
@@ -83,6 +86,7 @@ export async function submitPlaylist(ctx: YoutubeContext, tools: Tools, userId: 
       const [row] = await table(trx).insert({
         user_id: userId, playlist_url: url, playlist_title: inLibrary.playlist_title, kind: info.kind, item_count: fresh.length,
         folder: inLibrary.folder, archive_key: inLibrary.archive_key, archive_start: known.size, plex_collection_id: inLibrary.plex_collection_id,
+        profile: profile.id, thumbnail_url: info.thumbnail,
       }).returning('*')
       const jobId = await ctx.jobs.enqueue('download', { downloadId: row.id }, { trx, dedupeKey: `download:${row.id}` })
       ;[download] = await table(trx).where({ id: row.id }).update({ job_id: jobId }).returning('*')
@@ -91,7 +95,7 @@ export async function submitPlaylist(ctx: YoutubeContext, tools: Tools, userId: 
     }
     const [row] = await table(trx).insert({
       user_id: userId, playlist_url: url, playlist_title: title, kind: info.kind, item_count: info.entries.length,
-      folder: 'pending', archive_key: '00000000-0000-0000-0000-000000000000',
+      folder: 'pending', archive_key: '00000000-0000-0000-0000-000000000000', profile: profile.id, thumbnail_url: info.thumbnail,
     }).returning('*')
     // The folder and archive are named after the row, so two playlists with one title never share an archive.
     // Another download's folder is never shared: deleting one's files must not take the other's.

@@ -137,9 +137,27 @@ const metadataSchema = z.object({
   id: z.string().nullish(),
   title: z.string().nullish(),
   entries: z.array(z.unknown()).nullish(),
+  thumbnail: z.string().nullish(),
+  thumbnails: z.array(z.object({ url: z.string() }).loose()).nullish(),
 })
 
-export interface PlaylistInfo { kind: 'playlist' | 'video'; id: string | null; title: string | null; entries: Array<{ id: string; title: string | null }> }
+export interface PlaylistInfo {
+  kind: 'playlist' | 'video'; id: string | null; title: string | null; entries: Array<{ id: string; title: string | null }>
+  /** The playlist's (or video's) own picture, an absolute http(s) address, or null. */
+  thumbnail: string | null
+}
+
+/** yt-dlp lists thumbnails worst first; a page may give a relative one. Only http(s) is kept. */
+function bestThumbnail(m: { thumbnail?: string | null; thumbnails?: Array<{ url: string }> | null }, pageUrl: string): string | null {
+  const raw = m.thumbnails?.at(-1)?.url ?? m.thumbnail
+  if (!raw) return null
+  try {
+    const url = new URL(raw, pageUrl)
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url.href.slice(0, 2048) : null
+  } catch {
+    return null
+  }
+}
 
 /** `--flat-playlist -J`: title and items without downloading, bounded in time. */
 export async function readMetadata(bin: string, url: string, timeoutMs: number): Promise<PlaylistInfo> {
@@ -170,9 +188,9 @@ export async function readMetadata(bin: string, url: string, timeoutMs: number):
       const ok = entrySchema.safeParse(e)
       return ok.success ? [{ id: ok.data.id, title: ok.data.title ?? null }] : []
     })
-    return { kind: 'playlist', id: m.id ?? null, title: m.title ?? null, entries }
+    return { kind: 'playlist', id: m.id ?? null, title: m.title ?? null, entries, thumbnail: bestThumbnail(m, url) }
   }
-  return { kind: 'video', id: m.id ?? null, title: m.title ?? null, entries: m.id ? [{ id: m.id, title: m.title ?? null }] : [] }
+  return { kind: 'video', id: m.id ?? null, title: m.title ?? null, entries: m.id ? [{ id: m.id, title: m.title ?? null }] : [], thumbnail: bestThumbnail(m, url) }
 }
 
 const lastLine = (text: string) => (text.trim().split('\n').pop() ?? '').replace(/^ERROR:\s*/, '').slice(0, 300) || 'no reason given'
@@ -207,6 +225,10 @@ export interface DownloadRun {
   /** .part and intermediate files (a per-download folder, so a retry continues them). */
   temp: string
   archive: string
+  /** Each file's name in `home` (a checked output template, profiles.ts). */
+  template: string
+  /** The quality profile's options (profileArgs). */
+  profileArgs: string[]
   signal: AbortSignal
   onSpawn(pid: number): void
   onProgress(p: Progress): void
@@ -220,7 +242,7 @@ export interface ItemStart { id: string; index: number | null; of: number | null
 export interface DownloadResult { code: number | null; signal: NodeJS.Signals | null; reason: string }
 
 /** The tested command line from CONTRACTS.md, with a working folder for .part files. */
-export function downloadArgs(run: Pick<DownloadRun, 'ffmpegPath' | 'url' | 'home' | 'temp' | 'archive' | 'kind'>): string[] {
+export function downloadArgs(run: Pick<DownloadRun, 'ffmpegPath' | 'url' | 'home' | 'temp' | 'archive' | 'template' | 'profileArgs'>): string[] {
   const args = [
     '--ignore-config', '--newline', '--no-colors', '--progress',
     '--progress-template', 'download:MNPROG %(info.id)s %(progress)j',
@@ -228,8 +250,13 @@ export function downloadArgs(run: Pick<DownloadRun, 'ffmpegPath' | 'url' | 'home
     '--print', 'before_dl:MNITEM %(id)s %(playlist_index|)s %(n_entries|)s %(format_id|)s',
     '--print', 'after_move:MNFILE %(filepath)s',
     '-P', `home:${run.home}`, '-P', `temp:${run.temp}`,
-    '-o', run.kind === 'playlist' ? '%(playlist_index)03d - %(title).150B [%(id)s].%(ext)s' : '%(title).150B [%(id)s].%(ext)s',
-    '--restrict-filenames', '--no-overwrites', '--continue', '--ignore-errors',
+    // Names keep their own script: yt-dlp replaces only what file systems refuse (/ \\ : * ? " < > |).
+    '-o', run.template,
+    // The thumbnail lands beside the file with its name (Plex's local assets); the job makes it a .jpg.
+    // (Not the playlist's: the job makes the folder's poster.jpg itself, checked and converted.)
+    '--write-thumbnail', '--no-write-playlist-metafiles',
+    ...run.profileArgs,
+    '--no-overwrites', '--continue', '--ignore-errors',
     '--download-archive', run.archive,
   ]
   if (run.ffmpegPath.includes('/')) args.push('--ffmpeg-location', run.ffmpegPath)

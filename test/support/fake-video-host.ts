@@ -24,8 +24,13 @@ export interface FakeVideoHost {
   clip(name: string): Buffer
   /** The address of a playlist page (created empty if new). */
   playlistUrl(name: string): string
-  /** Sets a playlist's <title> and its clips (names made with ffmpeg on first use). */
-  setPlaylist(name: string, title: string, clips: string[]): void
+  /**
+   * Sets a playlist's <title> and its clips (names made with ffmpeg on first use). Its page
+   * carries a picture (og:image) and, for each clip, a poster and an English subtitle track,
+   * as yt-dlp's generic extractor reads them; `brokenPictures` serves those pictures as bytes
+   * that are not an image (labelled image/png).
+   */
+  setPlaylist(name: string, title: string, clips: string[], options?: { brokenPictures?: boolean }): void
   addToPlaylist(name: string, clip: string): void
   /** The address of one clip (a single video). */
   clipUrl(name: string): string
@@ -46,6 +51,33 @@ export interface FakeVideoHost {
 }
 
 const CLIP_DIR = path.join(os.tmpdir(), 'medianest-test-clips-v1')
+
+/** The hash of each stream's packets: the same for a clip and a copy of it that ffmpeg re-wrapped with metadata (-c copy). */
+export function streamHashes(file: string): string {
+  const run = spawnSync('ffmpeg', ['-loglevel', 'error', '-i', file, '-map', '0', '-c', 'copy', '-f', 'streamhash', '-hash', 'sha256', '-'], { encoding: 'utf8' })
+  if (run.status !== 0) throw new Error(`ffmpeg could not read ${file}: ${run.stderr}`)
+  return run.stdout.trim()
+}
+
+/** True when `file` holds exactly the clip's audio and video (its container may carry added metadata). */
+export function holdsClip(file: string, clip: string): boolean {
+  makeClip(clip)
+  return streamHashes(file) === streamHashes(path.join(CLIP_DIR, `${clip}.mp4`))
+}
+
+/** A 96×54 PNG whose pattern depends on the name (cached on disk). */
+export function makePicture(name: string): Buffer {
+  const file = path.join(CLIP_DIR, `${name}.png`)
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(CLIP_DIR, { recursive: true })
+    const hue = parseInt(crypto.createHash('sha1').update(name).digest('hex').slice(0, 2), 16)
+    const tmp = `${file}.${process.pid}.tmp.png`
+    const made = spawnSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=96x54:rate=1,hue=h=${hue}`, '-frames:v', '1', tmp], { encoding: 'utf8' })
+    if (made.status !== 0) throw new Error(`ffmpeg could not make the test picture ${name}: ${made.stderr}`)
+    fs.renameSync(tmp, file)
+  }
+  return fs.readFileSync(file)
+}
 
 /** A 2-second 64×48 clip with a tone; the same name always gives the same bytes (cached on disk). */
 export function makeClip(name: string): Buffer {
@@ -68,6 +100,7 @@ const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').rep
 
 export async function startFakeVideoHost(): Promise<FakeVideoHost> {
   const playlists = new Map<string, { title: string; clips: string[] }>()
+  const brokenPictures = new Set<string>()
   const gates = new Map<string, number>()
   const parked: Array<{ info: Parked; resume: () => void }> = []
   const waiters = new Set<() => void>()
@@ -85,11 +118,25 @@ export async function startFakeVideoHost(): Promise<FakeVideoHost> {
     const list = /^\/lists\/([a-z0-9-]+)\.html$/.exec(url.pathname)
     if (list && playlists.has(list[1])) {
       const p = playlists.get(list[1])!
-      const body = `<!DOCTYPE html><html><head><title>${escape(p.title)}</title></head><body>\n${p.clips.map((c) => `<video src="/media/${c}.mp4"></video>`).join('\n')}\n</body></html>`
+      // Pictures by absolute address, as YouTube gives them (i.ytimg.com).
+      const origin = `http://${req.headers.host}`
+      const body = `<!DOCTYPE html><html><head><title>${escape(p.title)}</title><meta property="og:image" content="${origin}/pictures/list-${list[1]}.png"></head><body>\n${
+        p.clips.map((c) => `<video src="/media/${c}.mp4" poster="${origin}/pictures/${c}.png"><track kind="subtitles" src="/subtitles/${c}.vtt" srclang="en" label="English"></video>`).join('\n')
+      }\n</body></html>`
       const send = () => { if (!res.destroyed) { res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }); res.end(body) } }
       if (!holdingPages) return send()
       heldPages.push(send)
       return
+    }
+    const picture = /^\/pictures\/([a-z0-9-]+)\.png$/.exec(url.pathname)
+    if (picture) {
+      res.writeHead(200, { 'Content-Type': 'image/png' })
+      return res.end(brokenPictures.has(picture[1]) ? Buffer.from('these bytes are not a picture') : makePicture(picture[1]))
+    }
+    const subtitles = /^\/subtitles\/([a-z0-9-]+)\.vtt$/.exec(url.pathname)
+    if (subtitles) {
+      res.writeHead(200, { 'Content-Type': 'text/vtt; charset=utf-8' })
+      return res.end(`WEBVTT\n\n00:00.000 --> 00:01.500\nSubtitle of ${subtitles[1]}\n`)
     }
     const media = /^\/media\/([a-z0-9-]+)\.mp4$/.exec(url.pathname)
     if (!media) {
@@ -129,9 +176,13 @@ export async function startFakeVideoHost(): Promise<FakeVideoHost> {
     clip: makeClip,
     playlistUrl: (name) => `${base}/lists/${name}.html`,
     clipUrl: (name) => { makeClip(name); return `${base}/media/${name}.mp4` },
-    setPlaylist(name, title, clips) {
+    setPlaylist(name, title, clips, options = {}) {
       for (const c of clips) makeClip(c)
       playlists.set(name, { title, clips: [...clips] })
+      for (const picture of [`list-${name}`, ...clips]) {
+        if (options.brokenPictures) brokenPictures.add(picture)
+        else brokenPictures.delete(picture)
+      }
     },
     addToPlaylist(name, clip) {
       makeClip(clip)

@@ -16,7 +16,7 @@ describe('youtube: follow a playlist', function () {
 
   it('downloads only the new item at the next check and adds it to the same collection', async () => {
     h.videos.setPlaylist('grow', 'Growing List', ['g-one', 'g-two'])
-    const file = (i: number) => path.join(h.libraryPath, 'Growing List', `00${i} - Growing_List_${i} [grow-${i}].mp4`)
+    const file = (i: number) => path.join(h.libraryPath, 'Growing List', `undated - Growing List (${i}) [grow-${i}].mp4`)
     for (const i of [1, 2, 3]) h.pms.addItem(h.section.key, { file: file(i) })
     const { client, user } = await h.host.signedIn()
     expect((await submit(client, h.videos.playlistUrl('grow'), { follow: 'on' })).status).to.equal(303)

@@ -103,7 +103,7 @@ export async function configurePlex(host: TestHost, serviceUrl: string, token: s
 
 export interface DownloadRecord {
   id: string; user_id: string; status: DownloadStatus; playlist_url: string; playlist_title: string | null; file_paths: string[] | null
-  items_done: number; item_count: number; current_percent: number | null; current_item: number | null; speed_bps: number | null; eta_seconds: number | null; error: string | null; plex_state: string
+  items_done: number; item_count: number; current_percent: number | null; current_item: number | null; speed_bps: number | null; eta_seconds: number | null; notes: string | null; profile: string | null; error: string | null; plex_state: string
   plex_collection_id: string | null; plex_error: string | null; folder: string; job_id: string | null
 }
 

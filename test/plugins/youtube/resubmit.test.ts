@@ -17,7 +17,7 @@ describe('youtube: a playlist submitted again', function () {
 
   it('offers "check for new items" instead of a copy, and fetches only the new item into the same collection', async () => {
     h.videos.setPlaylist('again', 'Again List', ['a-one', 'a-two'])
-    const file = (i: number) => path.join(h.libraryPath, 'Again List', `00${i} - Again_List_${i} [again-${i}].mp4`)
+    const file = (i: number) => path.join(h.libraryPath, 'Again List', `undated - Again List (${i}) [again-${i}].mp4`)
     for (const i of [1, 2, 3]) h.pms.addItem(h.section.key, { file: file(i) })
     const url = h.videos.playlistUrl('again')
     const { client, user } = await h.host.signedIn()
