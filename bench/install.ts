@@ -288,6 +288,18 @@ export async function fetchPage(target: Target): Promise<Response> {
 export interface Cost { roundTrips: number; dbMs: number; ms: number; statements: Array<{ sql: string; n: number; ms: number }> }
 
 /** Sequential warm requests, one at a time; with a server, its queries are counted too. */
+/** Where each page's database round trips go: how many per request, and their time to answer (sequential, warm). */
+export function printRoundTrips(costs: Map<string, Cost>, names: string[]): void {
+  console.log('\nWhere the round trips go (per request: how many, and their time to answer, sequential and warm):')
+  for (const name of names) {
+    const cost = costs.get(name)!
+    console.log(`  ${name}: ${cost.ms.toFixed(2)} ms a request, ${cost.dbMs.toFixed(2)} ms of it waiting on the database`)
+    for (const s of cost.statements) {
+      console.log(`    ${s.n.toFixed(2).padStart(5)} queries ${s.ms.toFixed(2).padStart(6)} ms  ${s.sql.length > 130 ? `${s.sql.slice(0, 84)} … ${s.sql.slice(-42)}` : s.sql}`)
+    }
+  }
+}
+
 export async function costOf(server: http.Server | null, target: Target): Promise<Cost> {
   const get = async () => {
     const res = await fetchPage(target)
@@ -377,16 +389,24 @@ export const loadavg = () => fs.readFileSync('/proc/loadavg', 'utf8').split(' ')
 // Run as a script; imported (bench/overseerr-discovery.ts boots and seeds the same install), it measures nothing.
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main()
 
-async function main(): Promise<void> {
-  // Measure what production runs: compiled templates are cached only there.
+/**
+ * What every run of the install as people get it starts with: production mode (compiled
+ * templates are cached only there), the machine and load said, a data folder, a fresh
+ * database, the loopback targets the plugins check, and the bare Express baseline.
+ */
+export async function startInstallRun(name: string, load: typeof LOAD = LOAD) {
   process.env.NODE_ENV ??= 'production'
   process.stderr.write(`Node ${process.version}, ${os.cpus().length} CPUs, NODE_ENV=${process.env.NODE_ENV}; ` +
-    `${LOAD.connections} connections, ${LOAD.warmupSeconds} s warm-up + ${LOAD.seconds} s per target, ${LOAD.rounds} round(s); load average ${loadavg()}\n`)
-
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'medianest-bench-install-'))
+    `${load.connections} connections, ${load.warmupSeconds} s warm-up + ${load.seconds} s per target, ${load.rounds} round(s); load average ${loadavg()}\n`)
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `medianest-bench-${name}-`))
   const database = await freshDatabase()
   const targets = await checkTargets()
   const bare = await bareExpress()
+  return { dataDir, database, targets, bare }
+}
+
+async function main(): Promise<void> {
+  const { dataDir, database, targets, bare } = await startInstallRun('install')
   let app: MediaNest | null = null
   try {
     app = await benchMediaNest({ dataDir, databaseUrl: database.url, plugins: pluginConfig(dataDir, targets) })
@@ -470,14 +490,7 @@ async function main(): Promise<void> {
       console.log(`  ${page.name} <= ${GOAL.roundTrips} DB round trips: ${trips.toFixed(1)}, ${verdict(trips <= GOAL.roundTrips)}`)
     }
 
-    console.log('\nWhere the round trips go (per request: how many, and their time to answer, sequential and warm):')
-    for (const page of medianestPages) {
-      const cost = costs.get(page.name)!
-      console.log(`  ${page.name}: ${cost.ms.toFixed(2)} ms a request, ${cost.dbMs.toFixed(2)} ms of it waiting on the database`)
-      for (const s of cost.statements) {
-        console.log(`    ${s.n.toFixed(2).padStart(5)} queries ${s.ms.toFixed(2).padStart(6)} ms  ${s.sql.length > 130 ? `${s.sql.slice(0, 84)} … ${s.sql.slice(-42)}` : s.sql}`)
-      }
-    }
+    printRoundTrips(costs, medianestPages.map((p) => p.name))
   } finally {
     await app?.stop()
     await bare.close()

@@ -16,16 +16,14 @@
 // Run by hand, never in CI: it is a measurement, so it exits 0 whether the targets are met.
 import crypto from 'node:crypto'
 import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import type { MediaNest } from '../core/server.ts'
 import { EVERY_CACHE, VIEWER_CACHE_CHANNEL } from '../core/viewer-cache.ts'
 import { startFakeOverseerr, MediaStatus, type FakeOverseerr, type TitleInput } from '../test/support/fake-overseerr.ts'
 import { startFakeImageHost, type FakeImageHost } from '../test/support/fake-image-host.ts'
 import { configureOverseerr } from '../test/plugins/overseerr/harness.ts'
 import type { TestHost } from '../test/support/test-host.ts'
-import { alignColumns, bareExpress, benchMediaNest, loadFromEnv, measure, median, signIn, type Result, type Target } from './harness.ts'
-import { check, checkTargets, costOf, fetchPage, FIRST_PARTY, freshDatabase, loadavg, pages, pluginConfig, seed, spread, tallyQueries, type Cost } from './install.ts'
+import { alignColumns, benchMediaNest, loadFromEnv, measure, median, signIn, type Result, type Target } from './harness.ts'
+import { check, costOf, fetchPage, printRoundTrips, startInstallRun, FIRST_PARTY, loadavg, pages, pluginConfig, seed, spread, tallyQueries, type Cost } from './install.ts'
 
 const LOAD = loadFromEnv(50)
 /** The issue's targets (30): each as a share of bare Express's requests/s at 50 connections. */
@@ -130,14 +128,7 @@ async function checkImage(target: Target, poster: Poster): Promise<void> {
 
 // ---------------------------------------------------------------------------------------
 
-process.env.NODE_ENV ??= 'production'
-process.stderr.write(`Node ${process.version}, ${os.cpus().length} CPUs, NODE_ENV=${process.env.NODE_ENV}; ` +
-  `${LOAD.connections} connections, ${LOAD.warmupSeconds} s warm-up + ${LOAD.seconds} s per target, ${LOAD.rounds} round(s); load average ${loadavg()}\n`)
-
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'medianest-bench-discovery-'))
-const database = await freshDatabase()
-const targets = await checkTargets()
-const bare = await bareExpress()
+const { dataDir, database, targets, bare } = await startInstallRun('discovery', LOAD)
 const { overseerr, images, posters } = await upstreams()
 let app: MediaNest | null = null
 try {
@@ -253,14 +244,7 @@ try {
   }
   if (all.includes(dashboard)) console.log(`  (context) ${dashboard.name}: ${ratioOf(dashboard).toFixed(2)}x bare Express`)
 
-  console.log('\nWhere the round trips go (per request, sequential and warm):')
-  for (const target of medianest) {
-    const cost = costs.get(target.name)!
-    console.log(`  ${target.name}: ${cost.ms.toFixed(2)} ms a request, ${cost.dbMs.toFixed(2)} ms of it waiting on the database`)
-    for (const s of cost.statements) {
-      console.log(`    ${s.n.toFixed(2).padStart(5)} queries ${s.ms.toFixed(2).padStart(6)} ms  ${s.sql.length > 130 ? `${s.sql.slice(0, 84)} … ${s.sql.slice(-42)}` : s.sql}`)
-    }
-  }
+  printRoundTrips(costs, medianest.map((t) => t.name))
 } finally {
   await app?.stop()
   await bare.close()
