@@ -85,5 +85,6 @@ export function profileArgs(profile: Profile, ffmpeg: boolean): string[] {
 /** What a download without ffmpeg goes without, in words. */
 export function withoutFfmpeg(profile: Profile): string {
   const audio = (AUDIO_CONTAINERS as readonly string[]).includes(profile.container)
-  return `ffmpeg is not usable, so ${audio ? 'the audio was kept as sent (not converted to ' + profile.container + '), ' : ''}no metadata, chapters${profile.subtitles.length ? ' or subtitles' : ''} were embedded and thumbnails stay as sent`
+  const embedded = profile.subtitles.length ? 'metadata, chapters or subtitles' : 'metadata or chapters'
+  return `ffmpeg is not usable, so ${audio ? `the audio was kept as sent (not converted to ${profile.container}), ` : ''}no ${embedded} were embedded, and thumbnails stay as sent`
 }
