@@ -6,6 +6,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { expect } from 'chai'
+import { waitFor } from '../support/wait-for.ts'
 import { startTestHost, type TestHost } from '../support/test-host.ts'
 import type { TestClient } from '../support/http-client.ts'
 import { validateContributions } from '../../core/plugins/validate.ts'
@@ -85,7 +86,9 @@ describe('setup guide: what this install needs, step by step', function () {
     expect([skipped.status, skipped.location]).to.deep.equal([303, '/admin/guide'])
     expect(badges((await admin.get('/admin/guide')).text)['plex-auth-server']).to.equal('Skipped')
     // The next step: the board's, needing attention now (the Overseerr address above answers nothing).
-    expect(card((await admin.get('/')).text)).to.match(/Next: <a href="[^"]+">Choose the services to watch<\/a>/)
+    // On a machine loaded past its cores a state read can miss its 3 s bound and show as
+    // "needs attention" for a moment (as designed); the card then settles within its 10 s cache.
+    await waitFor('the card to name the board’s step', async () => /Next: <a href="[^"]+">Choose the services to watch<\/a>/.test(card((await admin.get('/')).text) ?? ''), 25_000)
     // An htmx skip re-renders the guide in place, focus on its heading.
     const again = await admin.post('/admin/guide/steps/plex-auth/server/unskip', {}, { htmx: true })
     expect(again.text).to.match(/^<section class="card" id="admin-guide"/).and.to.include('id="admin-guide-title" tabindex="-1" autofocus')
