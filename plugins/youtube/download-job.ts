@@ -41,8 +41,9 @@ export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, download
   if (free !== null && free < minFree) return fail(ctx, row, noSpace(free, minFree), undefined, undefined, true)
 
   let itemsDone = Math.max(0, archivedIds(archive).size - row.archive_start)
+  // A retry keeps saying why the last attempt failed until this one ends one way or the other.
   const current = await moveStatus(ctx.db, row.id, ['queued', 'downloading'], {
-    status: 'downloading', error: null, items_done: itemsDone, current_percent: 0, speed_bps: null, eta_seconds: null,
+    status: 'downloading', ...(job.attempt > 1 ? {} : { error: null }), items_done: itemsDone, current_percent: 0, speed_bps: null, eta_seconds: null,
   })
   if (!current) return
   await publishRow(ctx, current)
@@ -218,7 +219,7 @@ export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, download
   if (full || result.code === 2 || job.attempt >= DOWNLOAD_ATTEMPTS) return fail(ctx, row, reason, [...files], itemsDone, full)
   const again = await moveStatus(ctx.db, row.id, ['downloading'], {
     status: 'queued', worker_pid: null, speed_bps: null, eta_seconds: null, file_paths: [...files], items_done: itemsDone, notes: noteText(),
-    error: `Attempt ${job.attempt} of ${DOWNLOAD_ATTEMPTS} failed (${reason}); trying again shortly.`,
+    error: `Attempt ${job.attempt} of ${DOWNLOAD_ATTEMPTS} failed (${reason}); MediaNest tries again.`,
   })
   if (again) await publishRow(ctx, again)
   throw new Error(reason)

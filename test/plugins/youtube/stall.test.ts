@@ -26,12 +26,13 @@ describe('youtube: a host that stops sending data', function () {
       const r = (await rows(h.host, user.id))[0]
       return r.error?.includes('Attempt 1 of 3 failed') ? r : undefined
     }, 30_000)
-    // The host answers again: the next attempt continues.
-    h.videos.open()
     expect(failedOnce.error).to.include('The video host stopped sending data: nothing arrived for 3 s.')
     // Its yt-dlp was stopped, not left waiting on the connection.
     await waitFor('the stalled yt-dlp to end', () => { try { process.kill(-stalledPid, 0); return false } catch { return true } })
+    // The row says why while the next attempt runs (it starts within milliseconds here).
     expect((await client.get('/youtube')).text).to.include('The video host stopped sending data')
+    // The host answers again: the next attempt continues.
+    h.videos.open()
 
     const done = await waitForStatus(h.host, row.id, 'completed', 90_000)
     expect(holdsClip(done.file_paths![0], 's-one')).to.equal(true)
