@@ -120,7 +120,7 @@ export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, download
     if (/\.(jpe?g|png|webp|gif|avif)$/i.test(name) && fs.statSync(file).size === 0) fs.rmSync(file, { force: true })
   }
   let result = await download({
-    ytDlpPath: ctx.config.ytDlpPath, ffmpegPath: ctx.config.ffmpegPath, url: row.playlist_url, kind: row.kind,
+    ytDlpPath: ctx.config.ytDlpPath, ffmpegPath: ctx.config.ffmpegPath, url: row.playlist_url, items: row.item_urls,
     home, temp, archive, signal: job.signal, template: ctx.config.fileTemplate, profileArgs: profileArgs(profile, ffmpeg.ok),
     onSpawn(p) {
       pid = p

@@ -16,7 +16,9 @@ export interface DownloadRow {
   plex_collection_id: string | null
   created_at: Date
   completed_at: Date | null
-  kind: 'playlist' | 'video'
+  kind: 'playlist' | 'video' | 'channel'
+  /** A channel's new uploads, each by address (yt-dlp gets these instead of playlist_url). */
+  item_urls: string[] | null
   folder: string
   archive_key: string
   archive_start: number

@@ -5,7 +5,7 @@ import type { Knex } from 'medianest/plugin-api'
 import type { YoutubeContext } from './plugin-config.ts'
 import { ACTIVE, isUuid, table as downloads } from './downloads.ts'
 import { archiveFile, archivedIds } from './library-paths.ts'
-import { readMetadata } from './yt-dlp.ts'
+import { itemUrls, newItems } from './sources.ts'
 import type { Tools } from './tools.ts'
 import { PLAYLIST_UPDATED } from './event-types.ts'
 
@@ -14,6 +14,9 @@ export interface FollowRow {
   user_id: string
   playlist_url: string
   playlist_title: string | null
+  kind: 'playlist' | 'channel'
+  /** The channel's avatar or the playlist's picture (the folder's poster.jpg). */
+  thumbnail_url: string | null
   folder: string
   archive_key: string
   every_hours: number | null
@@ -71,16 +74,19 @@ export async function checkFollow(ctx: YoutubeContext, tools: Tools, f: FollowRo
   if (busy) return false
   const unusable = await tools.unusable()
   if (unusable) throw new Error(unusable)
-  const info = await readMetadata(ctx.config.ytDlpPath, f.playlist_url, ctx.config.metadataTimeoutMs)
   const archive = archiveFile(ctx.config.libraryPath, f.archive_key)
   const known = archivedIds(archive)
-  const fresh = info.entries.filter((e) => !known.has(e.id))
+  // A channel is read a page at a time up to the first known upload; a playlist whole.
+  const { fresh } = await newItems(ctx.config, f.playlist_url, f.kind, known, ctx.config.maxItems)
   await follows(ctx.db).where({ id: f.id }).update({ last_checked_at: ctx.clock.now(), last_error: null })
-  if (fresh.length === 0) return false
+  // A channel's uploads are fetched by their own addresses: exactly these, whatever lands meanwhile.
+  const urls = f.kind === 'channel' ? itemUrls(ctx.config, fresh) : null
+  if (fresh.length === 0 || urls?.length === 0) return false
   await ctx.db.transaction(async (trx) => {
     const [row] = await downloads(trx).insert({
-      user_id: f.user_id, playlist_url: f.playlist_url, playlist_title: f.playlist_title, kind: 'playlist', folder: f.folder,
-      archive_key: f.archive_key, archive_start: known.size, follow_id: f.id, item_count: fresh.length, plex_collection_id: f.plex_collection_id, profile: f.profile,
+      user_id: f.user_id, playlist_url: f.playlist_url, playlist_title: f.playlist_title, kind: f.kind, folder: f.folder,
+      archive_key: f.archive_key, archive_start: known.size, follow_id: f.id, item_count: urls?.length ?? fresh.length, plex_collection_id: f.plex_collection_id, profile: f.profile,
+      item_urls: urls ? (JSON.stringify(urls) as never) : null, thumbnail_url: f.thumbnail_url,
     }).returning('*')
     const jobId = await ctx.jobs.enqueue('download', { downloadId: row.id }, { trx, dedupeKey: `download:${row.id}` })
     await downloads(trx).where({ id: row.id }).update({ job_id: jobId })

@@ -34,6 +34,10 @@ export const youtubeConfig = z.object({
   metadataTimeoutMs: z.int().min(1000).max(300_000).default(60_000),
   /** A download that receives nothing for this long fails the attempt ("the video host stopped sending data"). */
   stallTimeoutMs: z.int().min(1000).max(3_600_000).default(300_000),
+  /** How many of a channel's newest uploads its first download takes, unless the person says otherwise. */
+  newestDefault: z.int().min(1).max(5000).default(10),
+  /** The most a person may ask for there. */
+  newestMax: z.int().min(1).max(5000).default(50),
   /** Most items one submission may queue. */
   maxItems: z.int().min(1).max(5000).default(500),
   /** Below this much free space under libraryPath a download does not start (MiB). */
@@ -50,6 +54,7 @@ export const youtubeConfig = z.object({
   const ids = c.profiles.map((p) => p.id)
   const twice = ids.find((id, i) => ids.indexOf(id) !== i)
   if (twice) check.addIssue({ code: 'custom', path: ['profiles'], message: `two profiles have the id "${twice}"` })
+  if (c.newestDefault > c.newestMax) check.addIssue({ code: 'custom', path: ['newestDefault'], message: `must not be more than newestMax (${c.newestMax})` })
   if (!ids.includes(c.defaultProfile)) check.addIssue({ code: 'custom', path: ['defaultProfile'], message: `"${c.defaultProfile}" is not one of the profiles (${ids.join(', ')})` })
 })
 

@@ -15,7 +15,7 @@ import { publishRow } from './live-row.ts'
 import { sidecarsOf } from './assets.ts'
 
 export interface SubmitForm {
-  values: { url: string; follow: boolean; profile: string }
+  values: { url: string; follow: boolean; profile: string; start: string; newest: string }
   fields: Record<string, string>
   error: string | null
   notice: string | null
@@ -31,10 +31,11 @@ const NOTICES = {
   retried: 'Queued again: it continues where it stopped.',
   deleted: 'Deleted.',
   unfollowed: 'No longer followed.',
+  following: 'Followed: new uploads come in as they appear.',
   interval: 'Saved: the playlist is checked at the new interval.',
 }
 const hoursBody = z.object({ hours: z.coerce.number({ error: 'Give a number of hours.' }).min(1, 'At least every hour.').max(720, 'At most every 720 hours (30 days).') })
-const emptyForm = (notice: string | null = null): SubmitForm => ({ values: { url: '', follow: false, profile: '' }, fields: {}, error: null, notice, duplicate: null, inLibrary: null })
+const emptyForm = (notice: string | null = null): SubmitForm => ({ values: { url: '', follow: false, profile: '', start: '', newest: '' }, fields: {}, error: null, notice, duplicate: null, inLibrary: null })
 const isHtmx = (req: Request) => req.get('HX-Request') === 'true'
 
 export function youtubeRoutes(ctx: YoutubeContext, tools: Tools) {
@@ -49,7 +50,7 @@ export function youtubeRoutes(ctx: YoutubeContext, tools: Tools) {
       data: {
         form, downloads: rows.map((d) => ({ d, p: progressView(d) })), follows: await listFollows(ctx.db, viewer.id),
         unusable: tools.state().ytDlp && !tools.state().ytDlp!.ok ? await tools.unusable() : null,
-        followEveryHours: ctx.config.followEveryHours, followError,
+        followEveryHours: ctx.config.followEveryHours, followError, newestDefault: ctx.config.newestDefault, newestMax: ctx.config.newestMax,
         profiles: ctx.config.profiles.map((p) => ({ id: p.id, label: p.label })), defaultProfile: ctx.config.defaultProfile,
       },
     })
@@ -68,9 +69,17 @@ export function youtubeRoutes(ctx: YoutubeContext, tools: Tools) {
     const rawUrl = typeof req.body?.url === 'string' ? req.body.url : ''
     const follow = req.body?.follow === 'on' || req.body?.follow === 'true'
     const profile = typeof req.body?.profile === 'string' ? req.body.profile.slice(0, 40) : ''
-    const result = await submitPlaylist(ctx, tools, viewer.id, { url: req.body?.url, follow, newItems: req.body?.again === 'new-items', profile: req.body?.profile })
+    const start = typeof req.body?.start === 'string' ? req.body.start.slice(0, 10) : ''
+    const newest = typeof req.body?.newest === 'string' ? req.body.newest.slice(0, 10) : ''
+    const result = await submitPlaylist(ctx, tools, viewer.id, { url: req.body?.url, follow, newItems: req.body?.again === 'new-items', profile: req.body?.profile, start, newest })
     if (!result.ok) {
-      return render(req, res, { values: { url: rawUrl.slice(0, 2048), follow, profile }, fields: { [result.field]: result.message }, error: null, notice: null, duplicate: result.duplicate ?? null, inLibrary: result.inLibrary ?? null }, 422)
+      return render(req, res, { values: { url: rawUrl.slice(0, 2048), follow, profile, start, newest }, fields: { [result.field]: result.message }, error: null, notice: null, duplicate: result.duplicate ?? null, inLibrary: result.inLibrary ?? null }, 422)
+    }
+    if ('following' in result) {
+      const followed = `You follow “${result.following}”: ${result.shared ? 'it is in the library already, and ' : ''}new uploads come in as they appear.`
+      if (isHtmx(req)) return render(req, res, emptyForm(followed), 201)
+      ctx.http.flash(res, 'following')
+      return res.redirect(303, '/youtube')
     }
     if (!result.download) {
       const nothingNew = `Nothing new in “${result.title}”: all ${result.items} ${result.items === 1 ? 'item is' : 'items are'} already in the library.`

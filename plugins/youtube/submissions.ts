@@ -11,16 +11,21 @@ import { checkPlaylistUrl } from './url-check.ts'
 import { archiveFile, archivedIds, folderName } from './library-paths.ts'
 import { readMetadata, YtDlpError } from './yt-dlp.ts'
 import type { Tools } from './tools.ts'
+import { addChannel } from './add-channel.ts'
 
 export type SubmitResult =
   | { ok: true; download: DownloadRow; followed: boolean }
   /** "Check for new items" found none: nothing was written. */
   | { ok: true; download: null; title: string; items: number }
-  | { ok: false; field: 'url' | 'follow' | 'profile'; message: string; duplicate?: DownloadRow; inLibrary?: DownloadRow }
+  /** A channel followed without downloading now ("only new uploads", or one already in the library). */
+  | { ok: true; download: null; following: string; shared: boolean }
+  | { ok: false; field: 'url' | 'follow' | 'profile' | 'start' | 'newest'; message: string; duplicate?: DownloadRow; inLibrary?: DownloadRow }
+
+export interface SubmitInput { url: unknown; follow: boolean; newItems?: boolean; profile?: unknown; start?: unknown; newest?: unknown }
 
 const BEING_DOWNLOADED = 'Someone is downloading this playlist right now; it will be in the library when they are done.'
 
-export async function submitPlaylist(ctx: YoutubeContext, tools: Tools, userId: string, input: { url: unknown; follow: boolean; newItems?: boolean; profile?: unknown }): Promise<SubmitResult> {
+export async function submitPlaylist(ctx: YoutubeContext, tools: Tools, userId: string, input: SubmitInput): Promise<SubmitResult> {
   const checked = checkPlaylistUrl(input.url, ctx.config.allowedHosts)
   if (!checked.ok) return { ok: false, field: 'url', message: checked.message }
   const url = checked.url
@@ -30,6 +35,14 @@ export async function submitPlaylist(ctx: YoutubeContext, tools: Tools, userId: 
 
   const unusable = await tools.unusable()
   if (unusable) return { ok: false, field: 'url', message: unusable }
+  if (checked.kind === 'channel') {
+    const start = input.start === undefined || input.start === '' ? 'newest' : input.start
+    if (start !== 'new' && start !== 'newest') return { ok: false, field: 'start', message: 'Choose the newest uploads or only new ones.' }
+    const max = ctx.config.newestMax
+    const newest = input.newest === undefined || input.newest === '' ? ctx.config.newestDefault : Number(input.newest)
+    if (start === 'newest' && (!Number.isInteger(newest) || newest < 1 || newest > max)) return { ok: false, field: 'newest', message: `Give a whole number from 1 to ${max}.` }
+    return addChannel(ctx, userId, url, profile, { start, newest })
+  }
   const duplicate = await activeDuplicate(ctx.db, userId, url)
   if (duplicate) return { ok: false, field: 'url', message: 'You are already downloading this playlist.', duplicate }
   const inLibrary = await latestForUrl(ctx.db, url)
@@ -101,7 +114,8 @@ export async function submitPlaylist(ctx: YoutubeContext, tools: Tools, userId: 
     // Another download's folder is never shared: deleting one's files must not take the other's.
     const base = folderName(title, `playlist-${row.id.slice(0, 8)}`)
     let folder = base
-    for (let n = 2; await table(trx).where({ folder }).whereNot({ id: row.id }).first('id'); n++) folder = `${base.slice(0, 90)} (${n})`
+    const taken = async (name: string) => Boolean(await table(trx).where({ folder: name }).whereNot({ id: row.id }).first('id')) || Boolean(await follows(trx).where({ folder: name }).first('id'))
+    for (let n = 2; await taken(folder); n++) folder = `${base.slice(0, 90)} (${n})`
     const jobId = await ctx.jobs.enqueue('download', { downloadId: row.id }, { trx, dedupeKey: `download:${row.id}` })
     ;[download] = await table(trx).where({ id: row.id }).update({ folder, archive_key: row.id, job_id: jobId }).returning('*')
     if (wantsFollow) await insertFollow(trx, download!)

@@ -8,7 +8,15 @@ export const MAX_URL_LENGTH = 2048
 const VIDEO_ID = /^[A-Za-z0-9_-]{11}$/
 const LIST_ID = /^[A-Za-z0-9_-]{2,64}$/
 
-export type UrlCheck = { ok: true; url: string } | { ok: false; message: string }
+/** What an address names: a channel is listed newest first (its uploads); anything else is read as it comes. */
+export type UrlKind = 'channel' | 'playlist'
+export type UrlCheck = { ok: true; url: string; kind: UrlKind } | { ok: false; message: string }
+
+// A channel: /@handle (letters of any script, digits, _ . -), /channel/UC + 22, /c/name, /user/name,
+// optionally followed by the tab to follow. Without a tab it is the channel's videos.
+const CHANNEL_PATH = /^\/(@[\p{L}\p{M}\p{N}_.-]{3,30}|channel\/UC[A-Za-z0-9_-]{22}|c\/[\p{L}\p{M}\p{N}_.-]{1,100}|user\/[A-Za-z0-9_.-]{1,100})(?:\/([a-z]+))?\/?$/u
+const CHANNEL_TABS = ['videos', 'shorts', 'streams']
+const CHANNEL_SHAPE = /^\/(@|channel\/|c\/|user\/)/
 
 export function checkPlaylistUrl(input: unknown, allowedHosts: readonly string[]): UrlCheck {
   if (typeof input !== 'string' || input.trim() === '') return { ok: false, message: 'Paste the address of a YouTube playlist or video.' }
@@ -32,13 +40,36 @@ export function checkPlaylistUrl(input: unknown, allowedHosts: readonly string[]
   if (url.username || url.password) return { ok: false, message: 'An address with a user name or password is not accepted.' }
   const hostname = url.hostname.toLowerCase()
   const allowed = allowedHosts.map((h) => h.toLowerCase())
-  if (allowed.includes(hostname) || allowed.includes(url.host.toLowerCase())) return { ok: true, url: url.href }
-  if (isPrivateHost(hostname)) return { ok: false, message: 'That address points to this machine or a private network, which is not allowed.' }
-  if (!(YOUTUBE_HOSTS as readonly string[]).includes(hostname)) {
+  const isAllowed = allowed.includes(hostname) || allowed.includes(url.host.toLowerCase())
+  if (!isAllowed && isPrivateHost(hostname)) return { ok: false, message: 'That address points to this machine or a private network, which is not allowed.' }
+  if (!isAllowed && !(YOUTUBE_HOSTS as readonly string[]).includes(hostname)) {
     return { ok: false, message: `Only YouTube addresses are accepted (${YOUTUBE_HOSTS.join(', ')}); an admin can allow more hosts.` }
   }
-  if (!hasYoutubeId(url, hostname)) return { ok: false, message: 'That YouTube address has no playlist or video in it (look for list=… or watch?v=…).' }
-  return { ok: true, url: url.href }
+  if (hostname !== 'youtu.be' && CHANNEL_SHAPE.test(url.pathname)) return checkChannel(url, isAllowed)
+  if (isAllowed) return { ok: true, url: url.href, kind: 'playlist' }
+  if (!hasYoutubeId(url, hostname)) return { ok: false, message: 'That YouTube address has no playlist, video or channel in it (look for list=…, watch?v=… or /@name).' }
+  return { ok: true, url: url.href, kind: 'playlist' }
+}
+
+/** A channel's address in one form (www host, the tab spelled out, no query), so one channel is one source. */
+function checkChannel(url: URL, isAllowed: boolean): UrlCheck {
+  let pathname: string
+  try {
+    // Segment by segment: an encoded slash must not make a new segment.
+    pathname = url.pathname.split('/').map((part) => decodeURIComponent(part).replace(/[/\\]/g, '\u0000')).join('/').normalize('NFC')
+  } catch {
+    return { ok: false, message: 'That channel address is not spelled correctly.' }
+  }
+  const m = CHANNEL_PATH.exec(pathname)
+  if (!m) return { ok: false, message: 'That is not a channel address YouTube uses: /@name (3 to 30 letters, digits, _ . -), /channel/UC…, /c/name or /user/name.' }
+  const tab = m[2] ?? 'videos'
+  if (tab !== 'featured' && !CHANNEL_TABS.includes(tab)) return { ok: false, message: `A channel's videos, shorts or streams can be followed, not its “${tab}” page.` }
+  const canonical = new URL(url.href)
+  if (!isAllowed) canonical.hostname = 'www.youtube.com'
+  canonical.pathname = `/${m[1]}/${tab === 'featured' ? 'videos' : tab}`
+  canonical.search = ''
+  canonical.hash = ''
+  return { ok: true, url: canonical.href, kind: 'channel' }
 }
 
 function hasYoutubeId(url: URL, hostname: string): boolean {

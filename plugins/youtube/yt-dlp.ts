@@ -131,25 +131,33 @@ export async function probeVersion(bin: string, flag: '--version' | '-version', 
 
 // ---------- metadata
 
-const entrySchema = z.object({ id: z.string().min(1), title: z.string().nullish() })
+const entrySchema = z.object({ id: z.string().min(1), title: z.string().nullish(), url: z.string().nullish(), ie_key: z.string().nullish() })
 const metadataSchema = z.object({
   _type: z.string().optional(),
   id: z.string().nullish(),
   title: z.string().nullish(),
+  channel: z.string().nullish(),
+  extractor_key: z.string().nullish(),
   entries: z.array(z.unknown()).nullish(),
   thumbnail: z.string().nullish(),
-  thumbnails: z.array(z.object({ url: z.string() }).loose()).nullish(),
+  thumbnails: z.array(z.object({ url: z.string(), id: z.string().nullish() }).loose()).nullish(),
 })
 
+/** One item of a listing: its id, title, own address (a channel's items are downloaded by it) and archive key. */
+export interface ListedItem { id: string; title: string | null; url: string | null; archiveKey: string }
+
 export interface PlaylistInfo {
-  kind: 'playlist' | 'video'; id: string | null; title: string | null; entries: Array<{ id: string; title: string | null }>
-  /** The playlist's (or video's) own picture, an absolute http(s) address, or null. */
+  kind: 'playlist' | 'video'; id: string | null; title: string | null; entries: ListedItem[]
+  /** A channel's name (yt-dlp titles its listing "<name> - Videos"). */
+  channel: string | null
+  /** The playlist's (or video's) own picture, a channel's avatar, an absolute http(s) address, or null. */
   thumbnail: string | null
 }
 
 /** yt-dlp lists thumbnails worst first; a page may give a relative one. Only http(s) is kept. */
-function bestThumbnail(m: { thumbnail?: string | null; thumbnails?: Array<{ url: string }> | null }, pageUrl: string): string | null {
-  const raw = m.thumbnails?.at(-1)?.url ?? m.thumbnail
+function bestThumbnail(m: { thumbnail?: string | null; thumbnails?: Array<{ url: string; id?: string | null }> | null }, pageUrl: string): string | null {
+  // A channel lists its banner as the largest picture; its avatar is what stands for it in Plex.
+  const raw = m.thumbnails?.find((t) => t.id === 'avatar_uncropped')?.url ?? m.thumbnails?.at(-1)?.url ?? m.thumbnail
   if (!raw) return null
   try {
     const url = new URL(raw, pageUrl)
@@ -159,10 +167,14 @@ function bestThumbnail(m: { thumbnail?: string | null; thumbnails?: Array<{ url:
   }
 }
 
-/** `--flat-playlist -J`: title and items without downloading, bounded in time. */
-export async function readMetadata(bin: string, url: string, timeoutMs: number): Promise<PlaylistInfo> {
+/**
+ * `--flat-playlist -J`: title and items without downloading, bounded in time. `items`
+ * ("1:30") reads only those places: yt-dlp then asks YouTube for only the pages they are on.
+ */
+export async function readMetadata(bin: string, url: string, timeoutMs: number, items?: { from: number; to: number }): Promise<PlaylistInfo> {
   const timeout = AbortSignal.timeout(timeoutMs)
-  const run = start(bin, ['--ignore-config', '--no-colors', '--flat-playlist', '-J', '--', url], timeout)
+  const range = items ? ['-I', `${items.from}:${items.to}`] : []
+  const run = start(bin, ['--ignore-config', '--no-colors', '--flat-playlist', ...range, '-J', '--', url], timeout)
   const chunks: Buffer[] = []
   let size = 0
   run.child.stdout!.on('data', (d: Buffer) => {
@@ -183,14 +195,17 @@ export async function readMetadata(bin: string, url: string, timeoutMs: number):
   const parsed = metadataSchema.safeParse(json)
   if (!parsed.success) throw new YtDlpError('yt-dlp answered something that is not a playlist description.')
   const m = parsed.data
+  const common = { id: m.id ?? null, title: m.title ?? null, channel: m.channel ?? null, thumbnail: bestThumbnail(m, url) }
+  // yt-dlp's archive lines are "<extractor key, lower case> <id>" (what "only new uploads" writes).
+  const archiveKey = (ie: string | null | undefined, id: string) => `${(ie ?? m.extractor_key ?? 'generic').toLowerCase()} ${id}`
   if (m._type === 'playlist' || Array.isArray(m.entries)) {
     const entries = (m.entries ?? []).flatMap((e) => {
       const ok = entrySchema.safeParse(e)
-      return ok.success ? [{ id: ok.data.id, title: ok.data.title ?? null }] : []
+      return ok.success ? [{ id: ok.data.id, title: ok.data.title ?? null, url: ok.data.url ?? null, archiveKey: archiveKey(ok.data.ie_key, ok.data.id) }] : []
     })
-    return { kind: 'playlist', id: m.id ?? null, title: m.title ?? null, entries, thumbnail: bestThumbnail(m, url) }
+    return { kind: 'playlist', ...common, entries }
   }
-  return { kind: 'video', id: m.id ?? null, title: m.title ?? null, entries: m.id ? [{ id: m.id, title: m.title ?? null }] : [], thumbnail: bestThumbnail(m, url) }
+  return { kind: 'video', ...common, entries: m.id ? [{ id: m.id, title: m.title ?? null, url, archiveKey: archiveKey(null, m.id) }] : [] }
 }
 
 const lastLine = (text: string) => (text.trim().split('\n').pop() ?? '').replace(/^ERROR:\s*/, '').slice(0, 300) || 'no reason given'
@@ -219,12 +234,13 @@ export interface DownloadRun {
   ytDlpPath: string
   ffmpegPath: string
   url: string
-  kind: 'playlist' | 'video'
   /** Finished files go here. */
   home: string
   /** .part and intermediate files (a per-download folder, so a retry continues them). */
   temp: string
   archive: string
+  /** A channel's new uploads, each by its own checked address; otherwise `url` is downloaded. */
+  items: string[] | null
   /** Each file's name in `home` (a checked output template, profiles.ts). */
   template: string
   /** The quality profile's options (profileArgs). */
@@ -242,7 +258,7 @@ export interface ItemStart { id: string; index: number | null; of: number | null
 export interface DownloadResult { code: number | null; signal: NodeJS.Signals | null; reason: string }
 
 /** The tested command line from CONTRACTS.md, with a working folder for .part files. */
-export function downloadArgs(run: Pick<DownloadRun, 'ffmpegPath' | 'url' | 'home' | 'temp' | 'archive' | 'template' | 'profileArgs'>): string[] {
+export function downloadArgs(run: Pick<DownloadRun, 'ffmpegPath' | 'url' | 'items' | 'home' | 'temp' | 'archive' | 'template' | 'profileArgs'>): string[] {
   const args = [
     '--ignore-config', '--newline', '--no-colors', '--progress',
     '--progress-template', 'download:MNPROG %(info.id)s %(progress)j',
@@ -260,7 +276,7 @@ export function downloadArgs(run: Pick<DownloadRun, 'ffmpegPath' | 'url' | 'home
     '--download-archive', run.archive,
   ]
   if (run.ffmpegPath.includes('/')) args.push('--ffmpeg-location', run.ffmpegPath)
-  return [...args, '--', run.url]
+  return [...args, '--', ...(run.items?.length ? run.items : [run.url])]
 }
 
 export async function download(run: DownloadRun): Promise<DownloadResult> {

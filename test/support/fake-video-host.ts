@@ -15,6 +15,9 @@ import { listenOnLoopback, stopAtOnce } from './fake-server.ts'
 
 export interface VideoRequest { path: string; range: string | null; start: number }
 export interface Parked { path: string; start: number }
+export interface ChannelVideo { clip: string; title?: string; date?: string; membersOnly?: boolean }
+/** Videos per listing page (YouTube's channel pages hold 30). */
+export const CHANNEL_PAGE = 30
 
 export interface FakeVideoHost {
   url: string
@@ -32,6 +35,18 @@ export interface FakeVideoHost {
    */
   setPlaylist(name: string, title: string, clips: string[], options?: { brokenPictures?: boolean }): void
   addToPlaylist(name: string, clip: string): void
+  /**
+   * A channel (its /@handle/videos address): listed newest first, CHANNEL_PAGE videos to a
+   * page, as JSON that the test-only yt-dlp extractor in test/support/yt-dlp-plugins reads
+   * page by page as yt-dlp asks (YouTube's continuations). Each video has YouTube's metadata
+   * (date, uploader, description), a picture and a subtitle track; `membersOnly` videos answer
+   * 403 with YouTube's words. `videos` are clip names, newest first.
+   */
+  setChannel(handle: string, name: string, videos: Array<string | ChannelVideo>): string
+  /** A new upload at the top of a channel. */
+  upload(handle: string, video: string | ChannelVideo): void
+  /** How many listing pages of a channel were asked for. */
+  channelPages(handle: string): number
   /** The address of one clip (a single video). */
   clipUrl(name: string): string
   /** Sends `clip` only up to `atByte`, then parks each response until open(). */
@@ -113,13 +128,50 @@ export async function startFakeVideoHost(): Promise<FakeVideoHost> {
     for (const send of heldPages.splice(0)) send()
   }
 
+  const channels = new Map<string, { name: string; videos: ChannelVideo[]; pages: number }>()
+  const videoOf = (id: string) => {
+    for (const [handle, c] of channels) {
+      const v = c.videos.find((x) => x.clip === id)
+      if (v) return { handle, channel: c, video: v }
+    }
+    return null
+  }
+  const json = (res: http.ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8' })
+    res.end(JSON.stringify(body))
+  }
+
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://fake.invalid')
+    const origin = `http://${req.headers.host}`
+    const listing = /^\/@([a-z0-9-]+)\/videos\.json$/.exec(url.pathname)
+    if (listing) {
+      const c = channels.get(listing[1])
+      if (!c) return json(res, 404, { error: 'This channel does not exist.' })
+      c.pages++
+      const page = Math.max(1, Number(url.searchParams.get('page')) || 1)
+      const slice = c.videos.slice((page - 1) * CHANNEL_PAGE, page * CHANNEL_PAGE)
+      return json(res, 200, {
+        name: c.name, avatar: `${origin}/pictures/avatar-${listing[1]}.png`,
+        videos: slice.map((v) => ({ id: v.clip, title: v.title ?? v.clip })), more: page * CHANNEL_PAGE < c.videos.length,
+      })
+    }
+    const watch = /^\/watch\/([a-z0-9-]+)\.json$/.exec(url.pathname)
+    if (watch) {
+      const found = videoOf(watch[1])
+      if (!found) return json(res, 404, { error: 'Video unavailable' })
+      const { video: v, channel: c } = found
+      if (v.membersOnly) return json(res, 403, { error: 'Join this channel to get access to members-only content like this video, and other exclusive perks.' })
+      return json(res, 200, {
+        id: v.clip, title: v.title ?? v.clip, description: `About ${v.title ?? v.clip}.`, uploader: c.name, channel: c.name,
+        upload_date: (v.date ?? '2026-01-01').replace(/-/g, ''), thumbnail: `${origin}/pictures/${v.clip}.png`,
+        media: `${origin}/media/${v.clip}.mp4`, subtitles: `${origin}/subtitles/${v.clip}.vtt`,
+      })
+    }
     const list = /^\/lists\/([a-z0-9-]+)\.html$/.exec(url.pathname)
     if (list && playlists.has(list[1])) {
       const p = playlists.get(list[1])!
       // Pictures by absolute address, as YouTube gives them (i.ytimg.com).
-      const origin = `http://${req.headers.host}`
       const body = `<!DOCTYPE html><html><head><title>${escape(p.title)}</title><meta property="og:image" content="${origin}/pictures/list-${list[1]}.png"></head><body>\n${
         p.clips.map((c) => `<video src="/media/${c}.mp4" poster="${origin}/pictures/${c}.png"><track kind="subtitles" src="/subtitles/${c}.vtt" srclang="en" label="English"></video>`).join('\n')
       }\n</body></html>`
@@ -184,6 +236,17 @@ export async function startFakeVideoHost(): Promise<FakeVideoHost> {
         else brokenPictures.delete(picture)
       }
     },
+    setChannel(handle, name, videos) {
+      // Clips are made when first asked for: a 10,000-video listing costs no ffmpeg run.
+      const list = videos.map((v) => (typeof v === 'string' ? { clip: v } : v))
+      channels.set(handle, { name, videos: list, pages: 0 })
+      return `${base}/@${handle}/videos`
+    },
+    upload(handle, video) {
+      const v = typeof video === 'string' ? { clip: video } : video
+      channels.get(handle)!.videos.unshift(v)
+    },
+    channelPages: (handle) => channels.get(handle)?.pages ?? 0,
     addToPlaylist(name, clip) {
       makeClip(clip)
       playlists.get(name)!.clips.push(clip)

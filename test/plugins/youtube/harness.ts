@@ -34,6 +34,8 @@ export interface HarnessOptions {
   listen?: boolean
 }
 
+/** The loopback host's channel extractors (PYTHONPATH for yt-dlp's plugin loader). */
+export const FAKE_EXTRACTORS = fileURLToPath(new URL('../../support/yt-dlp-plugins', import.meta.url))
 export const LISTENER_DIR = fileURLToPath(new URL('./fixtures/youtube-listener', import.meta.url))
 
 /** yt-dlp processes (the spy execs python3 /usr/bin/yt-dlp) working on this folder; a zombie's cmdline is empty, so it does not count. */
@@ -55,7 +57,7 @@ export async function noYtDlpLeft(folder: string, timeoutMs = 5_000): Promise<vo
 export function spyYtDlp(dir: string): { bin: string; log: string } {
   const log = path.join(dir, 'yt-dlp-runs.log')
   const bin = path.join(dir, 'yt-dlp-spy')
-  fs.writeFileSync(bin, `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nexec /usr/bin/yt-dlp "$@"\n`, { mode: 0o755 })
+  fs.writeFileSync(bin, `#!/bin/sh\nexport PYTHONPATH='${FAKE_EXTRACTORS}'\nprintf '%s\\n' "$*" >> '${log}'\nexec /usr/bin/yt-dlp "$@"\n`, { mode: 0o755 })
   return { bin, log }
 }
 
@@ -105,6 +107,7 @@ export interface DownloadRecord {
   id: string; user_id: string; status: DownloadStatus; playlist_url: string; playlist_title: string | null; file_paths: string[] | null
   items_done: number; item_count: number; current_percent: number | null; current_item: number | null; speed_bps: number | null; eta_seconds: number | null; notes: string | null; profile: string | null; error: string | null; plex_state: string
   plex_collection_id: string | null; plex_error: string | null; folder: string; job_id: string | null
+  kind: string; thumbnail_url: string | null; archive_key: string; follow_id: string | null; item_urls: string[] | null
 }
 
 export async function rows(host: TestHost, userId?: string): Promise<DownloadRecord[]> {

@@ -22,8 +22,57 @@ describe('youtube: which addresses reach yt-dlp', () => {
   ]
   for (const url of refused) it(`refuses ${JSON.stringify(url).slice(0, 60)}`, () => expect(checkPlaylistUrl(url, [])).to.deep.include({ ok: false }))
 
+  // Every channel form, each to one canonical address (so one channel is one source).
+  const channels: Array<[string, string]> = [
+    ['https://www.youtube.com/@LinusTechTips', 'https://www.youtube.com/@LinusTechTips/videos'],
+    ['https://youtube.com/@LinusTechTips/videos', 'https://www.youtube.com/@LinusTechTips/videos'],
+    ['https://m.youtube.com/@linus.tech_tips-2/featured?si=abc#top', 'https://www.youtube.com/@linus.tech_tips-2/videos'],
+    ['https://www.youtube.com/@LinusTechTips/shorts', 'https://www.youtube.com/@LinusTechTips/shorts'],
+    ['https://www.youtube.com/@LinusTechTips/streams/', 'https://www.youtube.com/@LinusTechTips/streams'],
+    ['https://www.youtube.com/@ポケモン公式', 'https://www.youtube.com/@%E3%83%9D%E3%82%B1%E3%83%A2%E3%83%B3%E5%85%AC%E5%BC%8F/videos'],
+    ['https://www.youtube.com/@%E3%83%9D%E3%82%B1%E3%83%A2%E3%83%B3%E5%85%AC%E5%BC%8F', 'https://www.youtube.com/@%E3%83%9D%E3%82%B1%E3%83%A2%E3%83%B3%E5%85%AC%E5%BC%8F/videos'],
+    ['https://www.youtube.com/channel/UCXuqSBlHAE6Xw-yeJA0Tunw', 'https://www.youtube.com/channel/UCXuqSBlHAE6Xw-yeJA0Tunw/videos'],
+    ['https://music.youtube.com/channel/UCXuqSBlHAE6Xw-yeJA0Tunw/videos', 'https://www.youtube.com/channel/UCXuqSBlHAE6Xw-yeJA0Tunw/videos'],
+    ['https://www.youtube.com/c/LinusTechTips', 'https://www.youtube.com/c/LinusTechTips/videos'],
+    ['https://www.youtube.com/user/LinusTechTips/videos', 'https://www.youtube.com/user/LinusTechTips/videos'],
+  ]
+  for (const [input, canonical] of channels) {
+    it(`accepts the channel ${input}`, () => expect(checkPlaylistUrl(input, [])).to.deep.equal({ ok: true, url: canonical, kind: 'channel' }))
+  }
+  it('reads playlists and videos as playlists', () => {
+    expect(checkPlaylistUrl(ok[0], [])).to.deep.include({ kind: 'playlist' })
+    expect(checkPlaylistUrl('https://youtu.be/dQw4w9WgXcQ', [])).to.deep.include({ kind: 'playlist' })
+  })
+
+  const refusedChannels: Array<[string, RegExp]> = [
+    ['https://www.youtube.com/@ab', /3 to 30/],
+    [`https://www.youtube.com/@${'a'.repeat(31)}`, /3 to 30/],
+    ['https://www.youtube.com/@bad/name/videos', /not a channel address/],
+    ['https://www.youtube.com/@bad%2Fname', /not a channel address/],
+    ['https://www.youtube.com/@bad%00name', /not a channel address/],
+    ['https://www.youtube.com/@a%ZZb', /not spelled correctly/],
+    ['https://www.youtube.com/@name!', /not a channel address/],
+    ['https://www.youtube.com/@--exec', /option/],
+    ['https://www.youtube.com/channel/UCshort', /not a channel address/],
+    ['https://www.youtube.com/channel/XXXuqSBlHAE6Xw-yeJA0Tunw', /not a channel address/],
+    ['https://www.youtube.com/user/名前', /not a channel address/],
+    ['https://www.youtube.com/@LinusTechTips/playlists', /not its “playlists” page/],
+    ['https://www.youtube.com/@LinusTechTips/community', /not its “community” page/],
+    ['https://evil.example/@LinusTechTips', /Only YouTube addresses/],
+  ]
+  for (const [input, message] of refusedChannels) {
+    it(`refuses the channel ${input.slice(0, 70)}`, () => {
+      const check = checkPlaylistUrl(input, [])
+      expect(check.ok).to.equal(false)
+      expect(check.ok ? '' : check.message).to.match(message)
+    })
+  }
+  it('reads the channel shape on an allowed host too, keeping its host', () => {
+    expect(checkPlaylistUrl('http://127.0.0.1:8080/@fake-channel', ['127.0.0.1'])).to.deep.equal({ ok: true, url: 'http://127.0.0.1:8080/@fake-channel/videos', kind: 'channel' })
+  })
+
   it('lets an allowed host through, by name or by name and port', () => {
-    expect(checkPlaylistUrl('http://127.0.0.1:8080/list.html', ['127.0.0.1'])).to.deep.equal({ ok: true, url: 'http://127.0.0.1:8080/list.html' })
+    expect(checkPlaylistUrl('http://127.0.0.1:8080/list.html', ['127.0.0.1'])).to.deep.equal({ ok: true, url: 'http://127.0.0.1:8080/list.html', kind: 'playlist' })
     expect(checkPlaylistUrl('http://127.0.0.1:8080/list.html', ['127.0.0.1:8080'])).to.deep.include({ ok: true })
     expect(checkPlaylistUrl('http://127.0.0.1:9090/list.html', ['127.0.0.1:8080'])).to.deep.include({ ok: false })
   })
