@@ -9,7 +9,7 @@ import type { JobFailure, JobRunContext, Knex } from 'medianest/plugin-api'
 import type { YoutubeContext } from './plugin-config.ts'
 import { getDownload, moveStatus, type DownloadRow } from './downloads.ts'
 import { archiveFile, archivedIds, forgetInArchive, freeBytes, isInside, playlistDir, workDir } from './library-paths.ts'
-import { download, groupAlive, stopGroup, type Progress } from './yt-dlp.ts'
+import { download, groupAlive, stopGroup, type DownloadResult, type Progress } from './yt-dlp.ts'
 import type { Tools } from './tools.ts'
 import { publishRow } from './live-row.ts'
 import { posterFor, readable, thumbnailBeside } from './assets.ts'
@@ -176,7 +176,7 @@ export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, download
       last = null
       flush()
     },
-  }).catch((error: Error) => ({ code: null, signal: null, reason: error.message }))
+  }).catch((error: Error): DownloadResult => ({ code: null, signal: null, reason: error.message }))
     .finally(() => clearInterval(watchdog))
   await assets
   await writing
@@ -199,11 +199,18 @@ export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, download
       : `${names} came out unreadable after post-processing, so ${damaged.size === 1 ? 'it was' : 'they were'} removed to be downloaded again`
     result = { code: 1, signal: null, reason: free !== null && free < minFree ? `No space left: ${reason}` : reason }
   }
+  // The last attempt, and only some items failed on their own (members-only, private, taken
+  // down: another try would not change that): the rest is kept as done, and the row says which.
+  const partly = job.attempt >= DOWNLOAD_ATTEMPTS && result.code === 1 && Boolean(result.itemErrors?.size) && files.size > 0 && !damaged.size
+  if (partly) {
+    for (const [id, why] of result.itemErrors!) notes.add(`Not downloaded: ${id}: ${why}`)
+    result = { ...result, code: 0 }
+  }
   if (result.code === 0 || result.code === 101) {
     let done: DownloadRow | null = null
     await ctx.db.transaction(async (trx) => {
       done = await moveStatus(trx, row.id, ['downloading'], {
-        status: 'completed', completed_at: ctx.clock.now(), file_paths: [...files], items_done: Math.max(itemsDone, row.item_count), notes: noteText(),
+        status: 'completed', completed_at: ctx.clock.now(), file_paths: [...files], items_done: partly ? itemsDone : Math.max(itemsDone, row.item_count), notes: noteText(),
         current_percent: 100, speed_bps: null, eta_seconds: null, worker_pid: null, error: null, plex_state: 'pending', plex_error: null,
       })
       if (!done) return

@@ -75,14 +75,22 @@ export async function stopAll(): Promise<void> {
   await Promise.all([...running].map((c) => (c.pid ? stopGroup(c.pid, 2_000) : undefined)))
 }
 
-interface Spawned { child: ChildProcess; done: Promise<{ code: number | null; signal: NodeJS.Signals | null }>; stderrTail: () => string }
+interface Spawned {
+  child: ChildProcess; done: Promise<{ code: number | null; signal: NodeJS.Signals | null }>; stderrTail: () => string
+  /** Errors yt-dlp named an item for ("ERROR: [youtube] <id>: <reason>"), by id, the last 50. */
+  itemErrors: Map<string, string>
+}
+const ITEM_ERROR = /^ERROR: \[[^\]]+\] ([A-Za-z0-9_-]{1,64}): (.+)$/
 
 function start(bin: string, args: string[], signal?: AbortSignal): Spawned {
   const child = spawn(bin, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHONUNBUFFERED: '1', LC_ALL: 'C.UTF-8' } })
   running.add(child)
   guardExit()
   const tail: string[] = []
+  const itemErrors = new Map<string, string>()
   readline.createInterface({ input: child.stderr! }).on('line', (line) => {
+    const item = ITEM_ERROR.exec(line)
+    if (item && (itemErrors.has(item[1]) || itemErrors.size < 50)) itemErrors.set(item[1], item[2].slice(0, 300))
     tail.push(line.slice(0, 500))
     if (tail.length > STDERR_LINES) tail.shift()
   })
@@ -102,7 +110,7 @@ function start(bin: string, args: string[], signal?: AbortSignal): Spawned {
     else signal.addEventListener('abort', onAbort, { once: true })
     void done.finally(() => signal.removeEventListener('abort', onAbort)).catch(() => undefined)
   }
-  return { child, done, stderrTail: () => tail.filter((l) => !l.startsWith('WARNING:')).join('\n') || tail.join('\n') }
+  return { child, done, itemErrors, stderrTail: () => tail.filter((l) => !l.startsWith('WARNING:')).join('\n') || tail.join('\n') }
 }
 
 // ---------- version
@@ -255,7 +263,11 @@ export interface DownloadRun {
 /** What yt-dlp is about to download (its before_dl line): the item's place and how many streams it fetches. */
 export interface ItemStart { id: string; index: number | null; of: number | null; streams: number }
 
-export interface DownloadResult { code: number | null; signal: NodeJS.Signals | null; reason: string }
+export interface DownloadResult {
+  code: number | null; signal: NodeJS.Signals | null; reason: string
+  /** Items that failed on their own (members-only, private, removed) while the rest went on (--ignore-errors). */
+  itemErrors?: Map<string, string>
+}
 
 /** The tested command line from CONTRACTS.md, with a working folder for .part files. */
 export function downloadArgs(run: Pick<DownloadRun, 'ffmpegPath' | 'url' | 'items' | 'home' | 'temp' | 'archive' | 'template' | 'profileArgs'>): string[] {
@@ -302,5 +314,5 @@ export async function download(run: DownloadRun): Promise<DownloadResult> {
     } catch { /* a progress line we cannot read is not worth failing a download for */ }
   })
   const { code, signal } = await spawned.done
-  return { code, signal, reason: spawned.stderrTail() }
+  return { code, signal, reason: spawned.stderrTail(), itemErrors: spawned.itemErrors }
 }

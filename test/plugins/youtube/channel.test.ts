@@ -96,6 +96,21 @@ describe('youtube: a channel as a source', function () {
     expect(done.file_paths).to.deep.equal([path.join(h.libraryPath, 'Quiet Channel', '2026-03-01 - Sixth [qt-6].mp4')])
   })
 
+  it('keeps the rest of a source when one upload is members-only, saying which and why', async () => {
+    const url = h.videos.setChannel('members', 'Members Channel', [
+      { clip: 'mb-3', title: 'Third', date: '2026-04-03' }, { clip: 'mb-2', title: 'For members', date: '2026-04-02', membersOnly: true }, { clip: 'mb-1', title: 'First', date: '2026-04-01' },
+    ])
+    const { client, user } = await h.host.signedIn()
+    expect((await submit(client, url, { start: 'newest', newest: '3' })).status).to.equal(303)
+    const [row] = await rows(h.host, user.id)
+    const done = await waitForStatus(h.host, row.id, 'completed', 90_000)
+    const folder = path.join(h.libraryPath, 'Members Channel')
+    expect(done.file_paths!.slice().sort()).to.deep.equal([path.join(folder, '2026-04-01 - First [mb-1].mp4'), path.join(folder, '2026-04-03 - Third [mb-3].mp4')])
+    expect(done.items_done).to.equal(2)
+    expect(done.notes).to.include('Not downloaded: mb-2: Join this channel to get access to members-only content')
+    expect((await client.get('/youtube')).text).to.include('Not downloaded: mb-2: Join this channel')
+  })
+
   it('refuses a channel that does not exist, a bad count and a second follow, writing nothing', async () => {
     const url = h.videos.setChannel('once', 'Once', episodes('on', 3))
     const { client, user } = await h.host.signedIn()
