@@ -9,6 +9,7 @@ import type { JobFailure, JobRunContext, Knex } from 'medianest/plugin-api'
 import type { YoutubeContext } from './plugin-config.ts'
 import { getDownload, moveStatus, type DownloadRow } from './downloads.ts'
 import { archiveFile, archivedIds, forgetInArchive, freeBytes, isInside, playlistDir, workDir } from './library-paths.ts'
+import { recordItem } from './items.ts'
 import { download, groupAlive, stopGroup, type DownloadResult, type Progress } from './yt-dlp.ts'
 import type { Tools } from './tools.ts'
 import { publishRow } from './live-row.ts'
@@ -154,7 +155,7 @@ export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, download
       checkDisk()
       if (performance.now() - lastPush >= PUSH_EVERY_MS) flush()
     },
-    onFile(file) {
+    onFile(file, item) {
       if (!isInside(lib, file)) return job.log.warn(`download ${row.id}: yt-dlp reported a file outside the library, ignored: ${file}`)
       files.add(file)
       lastActivity = performance.now()
@@ -170,6 +171,10 @@ export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, download
         }
         const note = await thumbnailBeside(file, ffmpeg)
         if (note) notes.add(note)
+        // Recorded once whole and with its thumbnail: retention never sees a file still being made.
+        // A record that cannot be written leaves the file out of retention (kept), never the other way.
+        await recordItem(ctx.db, { archiveKey: row.archive_key, downloadId: row.id, videoId: item.id, filePath: file, uploadDate: item.uploadDate })
+          .catch((error: Error) => job.log.warn(`download ${row.id}: recording ${item.id} for retention failed: ${error.message}`))
       })
       // Done with this item: it stays at 100 % until the next one starts (and the archive, which lags a moment, is read then).
       itemPercent = 100

@@ -20,6 +20,10 @@ export interface FollowRow {
   folder: string
   archive_key: string
   every_hours: number | null
+  /** Retention: keep everything, the newest keep_count uploads, or what arrived in the last keep_days days. */
+  keep: 'all' | 'newest' | 'days'
+  keep_count: number | null
+  keep_days: number | null
   profile: string | null
   plex_collection_id: string | null
   next_check_at: Date
@@ -82,7 +86,12 @@ export async function checkFollow(ctx: YoutubeContext, tools: Tools, f: FollowRo
   // A channel's uploads are fetched by their own addresses: exactly these, whatever lands meanwhile.
   const urls = f.kind === 'channel' ? itemUrls(ctx.config, fresh) : null
   if (fresh.length === 0 || urls?.length === 0) return false
+  let queued = false
   await ctx.db.transaction(async (trx) => {
+    // Retention takes this lock too: it never trims a source while its download is being queued.
+    await ctx.lock(trx, `archive:${f.archive_key}`)
+    if (await downloads(trx).where({ archive_key: f.archive_key }).whereIn('status', ACTIVE).first('id')) return
+    queued = true
     const [row] = await downloads(trx).insert({
       user_id: f.user_id, playlist_url: f.playlist_url, playlist_title: f.playlist_title, kind: f.kind, folder: f.folder,
       archive_key: f.archive_key, archive_start: known.size, follow_id: f.id, item_count: urls?.length ?? fresh.length, plex_collection_id: f.plex_collection_id, profile: f.profile,
@@ -92,5 +101,5 @@ export async function checkFollow(ctx: YoutubeContext, tools: Tools, f: FollowRo
     await downloads(trx).where({ id: row.id }).update({ job_id: jobId })
     await ctx.events.emit(PLAYLIST_UPDATED, { followId: f.id, downloadId: row.id, userId: f.user_id, title: f.playlist_title ?? f.playlist_url, newItems: fresh.length }, { trx })
   })
-  return true
+  return queued
 }

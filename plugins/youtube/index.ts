@@ -9,6 +9,7 @@ import { createTools } from './tools.ts'
 import { downloadJobFailed, runDownloadJob, DOWNLOAD_ATTEMPTS } from './download-job.ts'
 import { PLEX_ATTEMPTS, requeuePendingPlex, runPlexForget, runPlexSync } from './plex-sync.ts'
 import { checkDueFollows } from './follows.ts'
+import { applyRetention } from './retention.ts'
 import { progressView, runningForUser } from './downloads.ts'
 import { eventTypes } from './event-types.ts'
 import { stopAll } from './yt-dlp.ts'
@@ -34,7 +35,7 @@ export default definePlugin({
   config: youtubeConfig,
   migrations: new URL('./migrations', import.meta.url),
   views: new URL('./views', import.meta.url),
-  tables: ['youtube_downloads', 'youtube_follows'],
+  tables: ['youtube_downloads', 'youtube_follows', 'youtube_items'],
   register(ctx) {
     const tools = toolsFor(ctx.config, ctx.clock)
     ctx.onStop(() => stopAll())
@@ -89,6 +90,11 @@ export default definePlugin({
             const queued = await checkDueFollows(ctx, tools, signal)
             if (queued) log.info(`queued new items of ${queued} followed playlists`)
           },
+        },
+        {
+          id: 'retention', every: ctx.config.retentionCheckEvery, timeout: '10m', scope: 'cluster',
+          // Each source it trims is logged by applyRetention.
+          async run({ signal }) { await applyRetention(ctx, signal) },
         },
         {
           id: 'plex-retry', every: '15m', timeout: '1m', scope: 'cluster',

@@ -30,6 +30,8 @@ export const youtubeConfig = z.object({
   followEveryHours: z.number().min(0.01).max(24 * 30).default(6),
   /** How often the cluster looks for followed playlists that are due (each has its own interval). */
   followCheckEvery: z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration like 30s, 5m or 1h').default('5m'),
+  /** How often the cluster applies each source's retention rule. */
+  retentionCheckEvery: z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration like 30s, 5m or 1h').default('1h'),
   /** Longest a metadata read (`--flat-playlist -J`) may take. */
   metadataTimeoutMs: z.int().min(1000).max(300_000).default(60_000),
   /** A download that receives nothing for this long fails the attempt ("the video host stopped sending data"). */

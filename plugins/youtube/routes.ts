@@ -13,6 +13,11 @@ import { archiveFile, isInside, workDir } from './library-paths.ts'
 import type { Tools } from './tools.ts'
 import { publishRow } from './live-row.ts'
 import { sidecarsOf } from './assets.ts'
+import { sourceRoutes } from './source-routes.ts'
+import { items } from './items.ts'
+
+/** A follow's form that failed: which follow, which field, what was typed (and the keep choice, to show it again). */
+export interface FollowError { id: string; field: string; message: string; value: string; keep?: string }
 
 export interface SubmitForm {
   values: { url: string; follow: boolean; profile: string; start: string; newest: string }
@@ -33,7 +38,13 @@ const NOTICES = {
   unfollowed: 'No longer followed.',
   following: 'Followed: new uploads come in as they appear.',
   interval: 'Saved: the playlist is checked at the new interval.',
+  keep: 'Saved: older items go at the next tidy-up (pinned ones stay).',
 }
+const keepBody = z.discriminatedUnion('keep', [
+  z.object({ keep: z.literal('all') }),
+  z.object({ keep: z.literal('newest'), count: z.coerce.number({ error: 'Give a number of uploads.' }).int('Give a whole number.').min(1, 'Keep at least 1.').max(10_000, 'At most 10,000.') }),
+  z.object({ keep: z.literal('days'), days: z.coerce.number({ error: 'Give a number of days.' }).int('Give a whole number.').min(1, 'At least 1 day.').max(3650, 'At most 3,650 days (10 years).') }),
+], { error: 'Choose what to keep.' })
 const hoursBody = z.object({ hours: z.coerce.number({ error: 'Give a number of hours.' }).min(1, 'At least every hour.').max(720, 'At most every 720 hours (30 days).') })
 const emptyForm = (notice: string | null = null): SubmitForm => ({ values: { url: '', follow: false, profile: '', start: '', newest: '' }, fields: {}, error: null, notice, duplicate: null, inLibrary: null })
 const isHtmx = (req: Request) => req.get('HX-Request') === 'true'
@@ -42,7 +53,7 @@ export function youtubeRoutes(ctx: YoutubeContext, tools: Tools) {
   const router = ctx.http.router()
   router.use(ctx.http.requireUser)
 
-  const render = async (req: Request, res: Response, form: SubmitForm, status = 200, followError: { id: string; message: string; value: string } | null = null) => {
+  const render = async (req: Request, res: Response, form: SubmitForm, status = 200, followError: FollowError | null = null) => {
     const viewer = ctx.http.mustViewer(req)
     const rows = await listForUser(ctx.db, viewer.id)
     await ctx.views.pageOrFragment(req, res, {
@@ -143,6 +154,7 @@ export function youtubeRoutes(ctx: YoutubeContext, tools: Tools) {
       await table(trx).where({ id: row.id, user_id: viewer.id }).del()
       followed = Boolean(await follows(trx).where({ archive_key: row.archive_key }).first('id'))
       if (!withFiles || !row.file_paths?.length) return
+      await items(trx).where({ archive_key: row.archive_key }).whereIn('file_path', row.file_paths).whereNull('deleted_at').update({ deleted_at: ctx.clock.now() })
       // Plex is told in a job, written with the delete: a crash right after it still rescans the folder,
       // and the collection goes when no other download (or follow) of this archive keeps files in it.
       const sharing = await table(trx).where({ archive_key: row.archive_key }).select('file_paths', 'plex_collection_id')
@@ -169,13 +181,31 @@ export function youtubeRoutes(ctx: YoutubeContext, tools: Tools) {
     const checked = ctx.http.validate(hoursBody, req.body)
     if (!checked.ok) {
       const value = typeof req.body?.hours === 'string' ? req.body.hours.slice(0, 20) : ''
-      return render(req, res, emptyForm(), 422, { id: f.id, message: checked.fields.hours ?? checked.message, value })
+      return render(req, res, emptyForm(), 422, { id: f.id, field: 'hours', message: checked.fields.hours ?? checked.message, value })
     }
     const hours = checked.data.hours
     await follows(ctx.db).where({ id: f.id, user_id: viewer.id }).update({ every_hours: hours, next_check_at: new Date(ctx.clock.nowMs() + hours * 3_600_000) })
     await done(req, res, 'interval')
   })
 
+  router.post('/follows/:id/keep', async (req, res) => {
+    const viewer = ctx.http.mustViewer(req)
+    const f = await ownFollow(ctx.db, viewer.id, String(req.params.id))
+    if (!f) throw new NotFound('No such followed playlist.')
+    const checked = ctx.http.validate(keepBody, req.body)
+    if (!checked.ok) {
+      const field = checked.fields.count ? 'count' : checked.fields.days ? 'days' : 'keep'
+      const value = typeof req.body?.[field] === 'string' ? String(req.body[field]).slice(0, 20) : ''
+      return render(req, res, emptyForm(), 422, { id: f.id, field, message: checked.fields[field] ?? checked.message, value, keep: String(req.body?.keep ?? '').slice(0, 10) })
+    }
+    const rule = checked.data
+    await follows(ctx.db).where({ id: f.id, user_id: viewer.id }).update({
+      keep: rule.keep, keep_count: rule.keep === 'newest' ? rule.count : null, keep_days: rule.keep === 'days' ? rule.days : null,
+    })
+    await done(req, res, 'keep')
+  })
+
+  sourceRoutes(ctx, router)
   return router
 }
 

@@ -257,7 +257,7 @@ export interface DownloadRun {
   onSpawn(pid: number): void
   onProgress(p: Progress): void
   onItem(item: ItemStart): void
-  onFile(path: string): void
+  onFile(path: string, item: { id: string; uploadDate: string | null }): void
 }
 
 /** What yt-dlp is about to download (its before_dl line): the item's place and how many streams it fetches. */
@@ -276,7 +276,8 @@ export function downloadArgs(run: Pick<DownloadRun, 'ffmpegPath' | 'url' | 'item
     '--progress-template', 'download:MNPROG %(info.id)s %(progress)j',
     // Before each item: its place in the playlist and its format ("137+140": two streams, merged after).
     '--print', 'before_dl:MNITEM %(id)s %(playlist_index|)s %(n_entries|)s %(format_id|)s',
-    '--print', 'after_move:MNFILE %(filepath)s',
+    // Each finished file with its item's id and upload date (retention keeps items, not names).
+    '--print', 'after_move:MNFILE %(id)s %(upload_date|)s %(filepath)s',
     '-P', `home:${run.home}`, '-P', `temp:${run.temp}`,
     // Names keep their own script: yt-dlp replaces only what file systems refuse (/ \\ : * ? " < > |).
     '-o', run.template,
@@ -295,7 +296,8 @@ export async function download(run: DownloadRun): Promise<DownloadResult> {
   const spawned = start(run.ytDlpPath, downloadArgs(run), run.signal)
   if (spawned.child.pid) run.onSpawn(spawned.child.pid)
   readline.createInterface({ input: spawned.child.stdout! }).on('line', (line) => {
-    if (line.startsWith('MNFILE ')) return run.onFile(line.slice(7))
+    const file = /^MNFILE (\S+) (\d{8}|\S*) (.+)$/.exec(line)
+    if (file) return run.onFile(file[3], { id: file[1], uploadDate: /^\d{8}$/.test(file[2]) ? `${file[2].slice(0, 4)}-${file[2].slice(4, 6)}-${file[2].slice(6)}` : null })
     const item = /^MNITEM (\S+) (\d*) (\d*) ?(\S*)$/.exec(line)
     if (item) {
       return run.onItem({
