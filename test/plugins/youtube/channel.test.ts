@@ -111,6 +111,34 @@ describe('youtube: a channel as a source', function () {
     expect((await client.get('/youtube')).text).to.include('Not downloaded: mb-2: Join this channel')
   })
 
+  it('names a folder and files safely for a channel called "..." with titles of only dots or 500 letters', async () => {
+    const url = h.videos.setChannel('odd', '...', [{ clip: 'od-2', title: 'あ'.repeat(500), date: '2026-07-02' }, { clip: 'od-1', title: '....', date: '2026-07-01' }])
+    const { client, user } = await h.host.signedIn()
+    expect((await submit(client, url, { start: 'newest', newest: '2' })).status).to.equal(303)
+    const [row] = await rows(h.host, user.id)
+    const done = await waitForStatus(h.host, row.id, 'completed', 90_000)
+    expect(row.folder).to.equal(`channel-${row.archive_key.slice(0, 8)}`)
+    expect(done.file_paths).to.have.length(2)
+    for (const file of done.file_paths!) {
+      expect(path.dirname(file)).to.equal(path.join(h.libraryPath, row.folder))
+      expect(Buffer.byteLength(path.basename(file))).to.be.at.most(255)
+      expect(fs.statSync(file).size).to.be.greaterThan(0)
+    }
+    expect(done.file_paths!.map((f) => path.basename(f)).sort()).to.satisfy((names: string[]) => names[0].startsWith('2026-07-01 - ') && names[0].endsWith(' [od-1].mp4') && names[1].startsWith(`2026-07-02 - ${'あ'.repeat(10)}`))
+  })
+
+  it('refuses an empty channel for “newest” and follows it for “only new”', async () => {
+    const url = h.videos.setChannel('empty', 'Empty Channel', [])
+    const { client, user } = await h.host.signedIn()
+    const refused = await submit(client, url, { start: 'newest', newest: '5' })
+    expect(refused.status).to.equal(422)
+    expect(refused.text).to.include('That channel has no uploads yet.')
+    expect(await h.host.db('youtube_follows').where({ user_id: user.id })).to.deep.equal([])
+    expect((await submit(client, url, { start: 'new' })).status).to.equal(303)
+    expect(await h.host.db('youtube_follows').where({ user_id: user.id })).to.have.length(1)
+    expect(await rows(h.host, user.id)).to.deep.equal([])
+  })
+
   it('refuses a channel that does not exist, a bad count and a second follow, writing nothing', async () => {
     const url = h.videos.setChannel('once', 'Once', episodes('on', 3))
     const { client, user } = await h.host.signedIn()
