@@ -10,6 +10,7 @@ import type { YoutubeContext } from './plugin-config.ts'
 import { getDownload, moveStatus, type DownloadRow } from './downloads.ts'
 import { archiveFile, archivedIds, forgetInArchive, freeBytes, isInside, playlistDir, workDir } from './library-paths.ts'
 import { recordItem } from './items.ts'
+import { ItemProgress, StallWatch } from './item-progress.ts'
 import { download, groupAlive, stopGroup, type DownloadResult, type Progress } from './yt-dlp.ts'
 import type { Tools } from './tools.ts'
 import { publishRow } from './live-row.ts'
@@ -63,29 +64,9 @@ export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, download
   /** Files that came out unreadable, with the item id each was (to take it out of the archive). */
   const damaged = new Map<string, string | null>()
   let last: Progress | null = null
-  // The item downloading now, and how far into it: all its streams (video and audio are
-  // two, merged after) make one 0–100 %, which only goes up until the next item starts.
-  let currentItem: number | null = null
-  let itemOf: number | null = null
-  let itemId: string | null = null
-  let streams = 1
-  let streamsDone = 0
-  let itemPercent = 0
+  const item = new ItemProgress()
   let lastPush = -Infinity
-  // A host that stops sending (a hung connection yt-dlp waits on, retry after retry) fails the
-  // attempt after stallTimeoutMs without a byte. Post-processing (every stream of the item in,
-  // ffmpeg merging) sends no progress lines, so it does not count as a stall.
-  let lastActivity = performance.now()
-  let lastBytes = -1
-  let stalled: string | null = null
-  const stallMs = ctx.config.stallTimeoutMs
-  const watchdog = setInterval(() => {
-    // Counted from the first item: reading the playlist is bounded by yt-dlp's own retries.
-    const postProcessing = currentItem !== null && streamsDone >= streams
-    if (stalled || currentItem === null || postProcessing || performance.now() - lastActivity < stallMs) return
-    stalled = `The video host stopped sending data: nothing arrived for ${humanStall(stallMs)}.`
-    if (pid) void stopGroup(pid)
-  }, Math.min(5000, Math.max(250, stallMs / 4)))
+  const stall = new StallWatch(ctx.config.stallTimeoutMs, item, () => { if (pid) void stopGroup(pid) })
   // Throttles on elapsed real time (how often the browser and the disk are asked), not on the host's clock.
   let lastDiskCheck = performance.now()
   let diskFull: string | null = null
@@ -96,7 +77,7 @@ export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, download
     lastPush = performance.now()
     const p = last
     const changes: Partial<DownloadRow> = {
-      items_done: itemsDone, current_percent: itemPercent, current_item: currentItem, ...(itemOf ? { item_count: Math.max(itemOf, row.item_count) } : {}), speed_bps: p?.speed ?? null, eta_seconds: p?.eta === null || p?.eta === undefined ? null : Math.round(p.eta),
+      items_done: itemsDone, current_percent: item.percent, current_item: item.place, ...(item.of ? { item_count: Math.max(item.of, row.item_count) } : {}), speed_bps: p?.speed ?? null, eta_seconds: p?.eta === null || p?.eta === undefined ? null : Math.round(p.eta),
       file_paths: [...files], notes: noteText(),
     }
     writing = writing.then(async () => {
@@ -120,6 +101,7 @@ export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, download
     const file = path.join(temp, name)
     if (/\.(jpe?g|png|webp|gif|avif)$/i.test(name) && fs.statSync(file).size === 0) fs.rmSync(file, { force: true })
   }
+  stall.start()
   let result = await download({
     ytDlpPath: ctx.config.ytDlpPath, ffmpegPath: ctx.config.ffmpegPath, url: row.playlist_url, items: row.item_urls,
     home, temp, archive, signal: job.signal, template: ctx.config.fileTemplate, profileArgs: profileArgs(profile, ffmpeg.ok),
@@ -127,16 +109,11 @@ export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, download
       pid = p
       writing = writing.then(async () => { await ctx.db('youtube_downloads').where({ id: row.id }).update({ worker_pid: p }) })
     },
-    onItem(item) {
-      lastActivity = performance.now()
+    onItem(started) {
+      stall.touch()
       // Everything before this item is finished and in the archive by now.
       itemsDone = Math.max(itemsDone, archivedIds(archive).size - row.archive_start)
-      currentItem = item.index ?? itemsDone + 1
-      itemOf = item.of
-      itemId = item.id
-      streams = item.streams
-      streamsDone = 0
-      itemPercent = 0
+      item.start(started, itemsDone + 1)
       last = null
       flush()
       // The item's first progress line is written at once too, whatever the throttle says.
@@ -144,27 +121,20 @@ export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, download
     },
     onProgress(p) {
       last = p
-      const bytes = p.downloadedBytes ?? 0
-      if (bytes !== lastBytes || p.status === 'finished') lastActivity = performance.now()
-      lastBytes = bytes
-      if (itemId === null || p.id === itemId) {
-        const fraction = p.status === 'finished' ? 1 : p.totalBytes ? Math.min(1, (p.downloadedBytes ?? 0) / p.totalBytes) : 0
-        itemPercent = Math.max(itemPercent, Math.min(100, ((streamsDone + fraction) / streams) * 100))
-        if (p.status === 'finished') streamsDone = Math.min(streams, streamsDone + 1)
-      }
+      stall.progress(p)
+      item.advance(p)
       checkDisk()
       if (performance.now() - lastPush >= PUSH_EVERY_MS) flush()
     },
-    onFile(file, item) {
+    onFile(file, made) {
       if (!isInside(lib, file)) return job.log.warn(`download ${row.id}: yt-dlp reported a file outside the library, ignored: ${file}`)
       files.add(file)
-      lastActivity = performance.now()
-      const id = itemId
+      stall.touch()
       assets = assets.then(async () => {
         // ffmpeg re-writes each file to embed metadata; on a disk that fills up meanwhile it can
         // leave a truncated file behind and still succeed. Such a file is not kept, nor archived.
         if (!(await readable(file, ffmpeg))) {
-          damaged.set(file, id)
+          damaged.set(file, made.id)
           files.delete(file)
           fs.rmSync(file, { force: true })
           return
@@ -173,16 +143,15 @@ export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, download
         if (note) notes.add(note)
         // Recorded once whole and with its thumbnail: retention never sees a file still being made.
         // A record that cannot be written leaves the file out of retention (kept), never the other way.
-        await recordItem(ctx.db, { archiveKey: row.archive_key, downloadId: row.id, videoId: item.id, filePath: file, uploadDate: item.uploadDate })
-          .catch((error: Error) => job.log.warn(`download ${row.id}: recording ${item.id} for retention failed: ${error.message}`))
+        await recordItem(ctx.db, { archiveKey: row.archive_key, downloadId: row.id, videoId: made.id, filePath: file, uploadDate: made.uploadDate })
+          .catch((error: Error) => job.log.warn(`download ${row.id}: recording ${made.id} for retention failed: ${error.message}`))
       })
-      // Done with this item: it stays at 100 % until the next one starts (and the archive, which lags a moment, is read then).
-      itemPercent = 100
+      item.finished()
       last = null
       flush()
     },
   }).catch((error: Error): DownloadResult => ({ code: null, signal: null, reason: error.message }))
-    .finally(() => clearInterval(watchdog))
+    .finally(() => stall.stop())
   await assets
   await writing
   if (damaged.size) forgetInArchive(archive, new Set([...damaged.values()].filter((id) => id !== null)))
@@ -197,12 +166,11 @@ export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, download
   }
   if (diskFull) return fail(ctx, row, diskFull, [...files], itemsDone, true)
   if (damaged.size) {
-    const names = [...damaged.keys()].map((f) => `“${f.split('/').pop()}”`).join(', ')
+    // Unreadable files on a disk that is (nearly) full: the disk is why, and admins are told.
     const free = await freeBytes(lib)
-    const reason = free !== null && free < minFree
-      ? noSpace(free, minFree)
-      : `${names} came out unreadable after post-processing, so ${damaged.size === 1 ? 'it was' : 'they were'} removed to be downloaded again`
-    result = { code: 1, signal: null, reason: free !== null && free < minFree ? `No space left: ${reason}` : reason }
+    if (free !== null && free < minFree) return fail(ctx, row, `The disk is full: files came out cut short. ${noSpace(free, minFree)}`, [...files], itemsDone, true)
+    const names = [...damaged.keys()].map((f) => `“${f.split('/').pop()}”`).join(', ')
+    result = { code: 1, signal: null, reason: `${names} came out unreadable after post-processing, so ${damaged.size === 1 ? 'it was' : 'they were'} removed to be downloaded again` }
   }
   // The last attempt, and only some items failed on their own (members-only, private, taken
   // down: another try would not change that): the rest is kept as done, and the row says which.
@@ -225,7 +193,7 @@ export async function runDownloadJob(ctx: YoutubeContext, tools: Tools, download
     if (done) await publishRow(ctx, done)
     return
   }
-  const reason = stalled ?? describeExit(result)
+  const reason = stall.reason ?? describeExit(result)
   const full = /No space left|Errno 28|ENOSPC/i.test(result.reason)
   // A full disk is not retried in a loop: the download fails with the reason and admins are told.
   if (full || result.code === 2 || job.attempt >= DOWNLOAD_ATTEMPTS) return fail(ctx, row, reason, [...files], itemsDone, full)
@@ -283,8 +251,6 @@ function describeExit(result: { code: number | null; signal: NodeJS.Signals | nu
   const how = result.code === null ? `yt-dlp was stopped (${result.signal ?? 'no signal'})` : `yt-dlp exited with code ${result.code}`
   return `${how}: ${why || 'no reason given'}`
 }
-
-const humanStall = (ms: number) => (ms % 60_000 === 0 ? `${ms / 60_000} min` : `${Math.round(ms / 1000)} s`)
 
 const noSpace = (free: number, needed: number) =>
   `Not enough free space under the library: ${Math.round(free / 1048576)} MiB free, ${Math.round(needed / 1048576)} MiB needed. Partial files are kept: free some space and retry.`
