@@ -1,7 +1,9 @@
-// One round of checks: read the targets, claim the due ones, run them through a p-queue
+// Checks: read the targets, claim the due ones, run them through the process's p-queue
 // (at most `concurrency` at once, each bounded by its own timeout, so a hanging target
-// never holds up the others), and record each result as it comes. Runs from the cluster
-// schedule, from `core.service.updated`, and from an admin's "Check now".
+// never holds up the others), and record and publish each result as soon as it comes.
+// The cluster schedule runs `checkWindow`: for a few seconds it wakes at each due time,
+// so each service keeps its interval to within a tick; its checks run on after it returns.
+// "Check now" and `core.service.updated` run a round and wait for its results.
 import PQueue from 'p-queue'
 import type { MonitorContext } from './plugin-config.ts'
 import { probeHttp, probeTcp } from './probes.ts'
@@ -11,7 +13,33 @@ import { importKuma } from './uptime-kuma-import.ts'
 import { announceChanges } from './live-board.ts'
 import { boardChanged } from './board-cache.ts'
 
-export interface RoundOptions { only?: string[]; signal?: AbortSignal; force?: boolean }
+export interface RoundOptions {
+  only?: string[]
+  signal?: AbortSignal
+  force?: boolean
+  /** Start the claimed checks and return; each publishes its own result (the schedule). */
+  detach?: boolean
+  /** Targets read already (a window reads them once). */
+  targets?: Target[]
+}
+
+// One queue per running plugin: checks claimed by successive windows share its slots, and
+// one signal stops the detached ones at shutdown.
+const running = new WeakMap<MonitorContext, { queue: PQueue; stop: AbortController }>()
+const runnerOf = (ctx: MonitorContext) => {
+  let r = running.get(ctx)
+  if (!r) running.set(ctx, (r = { queue: new PQueue({ concurrency: ctx.config.concurrency }), stop: new AbortController() }))
+  return r
+}
+const queueOf = (ctx: MonitorContext) => runnerOf(ctx).queue
+
+/** Shutdown: checks still running are stopped (a check's probe heeds its signal) and their slots drained. */
+export async function stopChecks(ctx: MonitorContext): Promise<void> {
+  const r = runnerOf(ctx)
+  r.queue.clear()
+  r.stop.abort(new Error('MediaNest is shutting down'))
+  await r.queue.onIdle()
+}
 
 export async function currentTargets(ctx: MonitorContext): Promise<Target[]> {
   return targetsFrom(ctx.config, await ctx.services.list(), ctx.services.types())
@@ -19,35 +47,70 @@ export async function currentTargets(ctx: MonitorContext): Promise<Target[]> {
 
 /** Checks every due target (or `only` these; `force` checks them even if not due). Returns how many ran. */
 export async function runDueChecks(ctx: MonitorContext, now: Date, options: RoundOptions = {}): Promise<number> {
-  const targets = await currentTargets(ctx)
-  const targetsChanged = await syncTargets(ctx.db, targets, now)
+  const targets = options.targets ?? await currentTargets(ctx)
+  const targetsChanged = options.targets ? false : await syncTargets(ctx.db, targets, now)
   const wanted = options.only ? targets.filter((t) => options.only!.includes(t.name)) : targets
   if (options.force) {
     await ctx.db('service_status').whereIn('service_name', wanted.map((t) => t.name)).update({ next_check_at: now })
   }
   const claimed = new Set(await claimDue(ctx.db, wanted.map((t) => t.name), now))
-  const queue = new PQueue({ concurrency: ctx.config.concurrency })
-  const changes: Array<Recorded & { name: string }> = []
-  for (const target of wanted.filter((t) => claimed.has(t.name))) {
-    void queue.add(async () => {
-      try {
-        changes.push(...(await checkTarget(ctx, target, now, options.signal)))
-      } catch (error) {
-        ctx.log.error(`monitor: recording the check of ${target.name} failed: ${(error as Error).message}`)
-      }
-    })
-  }
-  await queue.onIdle()
-  if (targetsChanged || changes.length) await boardChanged(ctx)
-  await announceChanges(ctx, changes)
+  if (targetsChanged) await boardChanged(ctx)
+  const runs = wanted.filter((t) => claimed.has(t.name)).map((target) => queueOf(ctx).add(async () => {
+    try {
+      // Each result is its own: recorded at its own time, and on the board the moment it is in.
+      const signal = options.detach ? runnerOf(ctx).stop.signal : options.signal
+      if (signal?.aborted) return
+      const changes = await checkTarget(ctx, target, options.detach ? ctx.clock.now() : now, signal)
+      await boardChanged(ctx)
+      await announceChanges(ctx, changes)
+    } catch (error) {
+      ctx.log.error(`monitor: recording the check of ${target.name} failed: ${(error as Error).message}`)
+    }
+  }))
+  if (!options.detach) await Promise.all(runs)
   return claimed.size
 }
+
+/**
+ * The schedule's run: for `windowMs`, claim what is due, start it, and sleep until the next
+ * due time (real time bounds the window whatever the clock says). Targets are read once.
+ */
+export async function checkWindow(ctx: MonitorContext, windowMs: number, signal: AbortSignal): Promise<void> {
+  const until = performance.now() + windowMs
+  const targets = await currentTargets(ctx)
+  if (await syncTargets(ctx.db, targets, ctx.clock.now())) await boardChanged(ctx)
+  while (!signal.aborted) {
+    await runDueChecks(ctx, ctx.clock.now(), { targets, detach: true })
+    const next = await nextDue(ctx.db)
+    const left = until - performance.now()
+    const wait = next ? next.getTime() - ctx.clock.nowMs() : Infinity
+    if (wait >= left) return
+    await sleep(Math.max(25, wait), signal)
+  }
+}
+
+async function nextDue(db: MonitorContext['db']): Promise<Date | null> {
+  const row = await db('service_status').whereIn('source', ['service', 'check']).min('next_check_at as at').first()
+  return row?.at ? new Date(row.at as string | Date) : null
+}
+
+const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
+  const timer = setTimeout(done, ms)
+  function done() {
+    clearTimeout(timer)
+    signal.removeEventListener('abort', done)
+    resolve()
+  }
+  signal.addEventListener('abort', done, { once: true })
+})
 
 /** Runs one target's check and records it; the Uptime Kuma import also records its mirrors. */
 export async function checkTarget(ctx: MonitorContext, target: Target, now: Date, signal?: AbortSignal): Promise<Array<Recorded & { name: string }>> {
   if (target.kind === 'kuma-import') return importKuma(ctx, target, now, signal)
   const outcome = await runProbe(ctx, target, signal)
-  const settings = { failuresBeforeIncident: ctx.config.failuresBeforeIncident, degradedAboveMs: ctx.config.degradedAboveMs }
+  // Stopped by shutdown, not failed: nothing is recorded (the next check is due after the restart).
+  if (signal?.aborted) return []
+  const settings = { retries: target.retries, retryIntervalMs: target.retryIntervalMs, degradedAboveMs: ctx.config.degradedAboveMs }
   const recorded = await ctx.db.transaction((trx) => recordResult(trx, ctx.events, target.name, outcome, now, settings))
   if (recorded.after === 'down') ctx.log.info(`monitor: ${target.name} is down: ${outcome.message}`)
   return [{ ...recorded, name: target.name }]

@@ -6,7 +6,7 @@ import { definePlugin } from 'medianest/plugin-api'
 import { monitorConfig, parseDuration, type MonitorContext } from './plugin-config.ts'
 import { monitorRoutes } from './routes.ts'
 import { monitorAdminRoutes } from './admin-routes.ts'
-import { runDueChecks } from './checks.ts'
+import { checkWindow, runDueChecks, stopChecks } from './checks.ts'
 import { makeDue } from './service-status.ts'
 import { applyRetention, rollUp } from './rollups.ts'
 import { incidentEventTypes } from './incidents.ts'
@@ -29,6 +29,8 @@ export default definePlugin({
   register(rawCtx) {
     const ctx = rawCtx as MonitorContext
     boardCache(ctx)
+    // Checks started by the schedule outlive its run: shutdown stops them and waits for their slots.
+    ctx.onStop(() => stopChecks(ctx))
     return {
       routes: monitorRoutes(ctx),
       adminRoutes: monitorAdminRoutes(ctx),
@@ -43,11 +45,10 @@ export default definePlugin({
       }],
       schedules: [
         {
-          // Ticks at the shortest interval allowed; each target is claimed only when it is due.
-          id: 'checks', every: '5s', scope: 'cluster',
-          // Long enough for every target to time out in turn at the configured concurrency.
-          timeout: '15m',
-          async run({ signal }) { await runDueChecks(ctx, ctx.clock.now(), { signal }) },
+          // Each run wakes at every due time for 4.5 s, so the next run (in this process or
+          // another) takes over about when it ends; its checks run on in this process's queue.
+          id: 'checks', every: '5s', scope: 'cluster', timeout: '30s',
+          async run({ signal }) { await checkWindow(ctx, 4_500, signal) },
         },
         {
           id: 'rollups', every: '15m', timeout: '5m', scope: 'cluster',

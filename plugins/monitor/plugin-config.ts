@@ -17,6 +17,13 @@ function duration(fallback: string, minMs: number, maxMs: number, what: string) 
     else if (ms < minMs || ms > maxMs) ctx.addIssue({ code: 'custom', message: `${what} must be between ${fmt(minMs)} and ${fmt(maxMs)}, not ${text}.` })
   })
 }
+function optionalDuration(minMs: number, maxMs: number, what: string) {
+  return z.string().superRefine((text, ctx) => {
+    const ms = parseDuration(text)
+    if (ms === null) ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration: write it like 30s, 5m or 7d.` })
+    else if (ms < minMs || ms > maxMs) ctx.addIssue({ code: 'custom', message: `${what} must be between ${fmt(minMs)} and ${fmt(maxMs)}, not ${text}.` })
+  }).optional()
+}
 const fmt = (ms: number) => (ms % 86_400_000 === 0 ? `${ms / 86_400_000}d` : ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`)
 
 export const MIN_INTERVAL_MS = 5_000
@@ -42,8 +49,11 @@ const extraCheck = z.object({
   tcp: z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, 'Write host:port, like 192.168.1.10:32400.').optional(),
   expectStatus: z.string().default('200-399').refine((s) => parseStatusRange(s) !== null, 'Write a status or a range, like 200 or 200-399.'),
   keyword: z.string().min(1).max(200).optional(),
-  interval: duration('60s', MIN_INTERVAL_MS, 86_400_000, 'A check interval').optional(),
-  timeout: duration('10s', 500, 120_000, 'A check timeout').optional(),
+  // No defaults here: a check without its own takes the plugin-wide interval and timeout.
+  interval: optionalDuration(MIN_INTERVAL_MS, 86_400_000, 'A check interval'),
+  timeout: optionalDuration(500, 120_000, 'A check timeout'),
+  retries: z.int().min(0).max(10).optional(),
+  retryInterval: optionalDuration(MIN_INTERVAL_MS, 86_400_000, 'A retry interval'),
   severity: z.enum(SEVERITIES).default('medium'),
 }).strict().superRefine((c, ctx) => {
   if (!c.url === !c.tcp) ctx.addIssue({ code: 'custom', path: ['url'], message: `Check "${c.name}": give either url or tcp, not both and not neither.` })
@@ -58,8 +68,16 @@ export const monitorConfig = z.object({
   timeout: duration('10s', 500, 120_000, 'timeout'),
   /** Checks running at once. */
   concurrency: z.int().min(1).max(64).default(8),
-  /** Consecutive failed checks that open an incident. */
-  failuresBeforeIncident: z.int().min(1).max(100).default(3),
+  /**
+   * Uptime Kuma's retries: a failing check makes a service "pending" and it is checked again
+   * after retryInterval; only when `retries` more checks have failed is it DOWN (and an
+   * incident opens). 0: DOWN at the first failure. A service may set its own.
+   */
+  retries: z.int().min(0).max(10).optional(),
+  /** How soon a pending service is checked again; a service may set its own. */
+  retryInterval: duration('20s', MIN_INTERVAL_MS, 86_400_000, 'retryInterval'),
+  /** Before retries: consecutive failed checks that opened an incident. Still read (retries = this − 1) when retries is not set. */
+  failuresBeforeIncident: z.int().min(1).max(11).optional(),
   /** An answer slower than this counts as degraded. */
   degradedAboveMs: z.int().min(1).max(600_000).default(2000),
   /** How long raw check rows are kept before only hourly rollups remain. */
@@ -72,7 +90,7 @@ export const monitorConfig = z.object({
       seen.add(c.name)
     })
   }),
-}).superRefine((c, ctx) => {
+}).transform((c) => ({ ...c, retries: c.retries ?? (c.failuresBeforeIncident !== undefined ? c.failuresBeforeIncident - 1 : 1) })).superRefine((c, ctx) => {
   const interval = parseDuration(c.interval)
   const timeout = parseDuration(c.timeout)
   if (interval !== null && timeout !== null && interval >= MIN_INTERVAL_MS && timeout > interval) {

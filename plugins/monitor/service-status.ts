@@ -9,7 +9,8 @@ import type { Target, TargetSource } from './targets.ts'
 import { openIncident, resolveIncident, type IncidentRow } from './incidents.ts'
 import { hourlyPointsMany, uptimes, type ChartPoint } from './uptime.ts'
 
-export type Status = 'up' | 'down' | 'degraded'
+/** `pending`: a check failed and is being retried (Uptime Kuma's PENDING); DOWN after the retries. */
+export type Status = 'up' | 'down' | 'degraded' | 'pending'
 
 export interface StatusRow {
   id: number
@@ -72,13 +73,18 @@ export async function syncTargets(db: Knex, targets: Target[], now: Date): Promi
 export async function claimDue(db: Knex, names: string[], now: Date): Promise<string[]> {
   if (!names.length) return []
   const { rows } = await db.raw(
-    `update service_status s set next_check_at = ?::timestamptz + s.interval_ms * interval '1 millisecond'
+    // The next check is due one interval after this one was due (not after it was claimed), so a
+    // late claim does not push every later check back; after a long gap (a restart) it counts from now.
+    `update service_status s set next_check_at = case
+       when s.next_check_at is null or s.next_check_at + s.interval_ms * interval '1 millisecond' <= ?::timestamptz
+         then ?::timestamptz + s.interval_ms * interval '1 millisecond'
+       else s.next_check_at + s.interval_ms * interval '1 millisecond' end
      from (select service_name from service_status
            where service_name = any(?::text[]) and (next_check_at is null or next_check_at <= ?)
            order by service_name for update) due
      where s.service_name = due.service_name
      returning s.service_name`,
-    [now, names, now],
+    [now, now, names, now],
   )
   return rows.map((r: { service_name: string }) => r.service_name)
 }
@@ -97,7 +103,13 @@ export interface CheckOutcome {
   details?: Record<string, unknown>
 }
 
-export interface RecordSettings { failuresBeforeIncident: number; degradedAboveMs: number }
+export interface RecordSettings {
+  /** Failed checks that leave the service pending before it is DOWN (the target's, or 0 for a mirror: Kuma retried already). */
+  retries: number
+  /** How soon a pending service is checked again. */
+  retryIntervalMs: number
+  degradedAboveMs: number
+}
 
 export interface Recorded { before: Status | null; after: Status; opened: IncidentRow | null; resolved: boolean }
 
@@ -112,16 +124,19 @@ export async function recordResult(
 ): Promise<Recorded> {
   const row = await trx<StatusRow>('service_status').where({ service_name: name }).forUpdate().first()
   if (!row) throw new Error(`no status row for ${name}`)
-  const status = statusOf(outcome, settings.degradedAboveMs)
-  const isUp = status !== 'down'
+  const measured = statusOf(outcome, settings.degradedAboveMs)
+  const bad = measured !== 'up'
+  const failures = bad ? row.consecutive_failures + 1 : 0
+  // Uptime Kuma's retries: the first `retries` failures in a row leave the service pending.
+  const status: Status = measured === 'down' && !outcome.status && failures <= settings.retries ? 'pending' : measured
+  // Pending counts as down in the uptime figures, as in Kuma (it is a failed check).
+  const isUp = status === 'up' || status === 'degraded'
   const metrics: Array<Record<string, unknown>> = [{ service_name: name, metric_name: 'up', metric_value: isUp ? 1 : 0, timestamp: now }]
   if (outcome.responseTimeMs !== null && outcome.responseTimeMs >= 0) {
     metrics.push({ service_name: name, metric_name: 'response_time_ms', metric_value: outcome.responseTimeMs, timestamp: now })
   }
   await trx('service_metrics').insert(metrics)
 
-  const bad = status !== 'up'
-  const failures = bad ? row.consecutive_failures + 1 : 0
   const facts = { serviceName: name, displayName: row.display_name }
   const open = await trx<IncidentRow>('service_incidents').where({ service_name: name, status: 'open' }).first()
   let opened: IncidentRow | null = null
@@ -132,7 +147,8 @@ export async function recordResult(
   } else if (bad && open && open.incident_type === 'degraded' && status === 'down') {
     // Slow became unreachable: the same incident, now the worse kind.
     await trx('service_incidents').where({ id: open.id }).update({ incident_type: 'down' })
-  } else if (bad && !open && failures >= settings.failuresBeforeIncident) {
+  } else if (!open && (status === 'down' || (status === 'degraded' && failures > settings.retries))) {
+    // An incident opens when the service is DOWN (its retries spent), or slow as many checks in a row.
     opened = await openIncident(trx, events, { ...facts, type: status === 'down' ? 'down' : 'degraded', severity: row.severity, reason: outcome.message, failures }, now)
   }
 
@@ -148,6 +164,8 @@ export async function recordResult(
     sparkline: JSON.stringify(points),
     status_since: row.status === status && row.status_since ? row.status_since : now,
     details: outcome.details ? JSON.stringify(outcome.details) : row.details ? JSON.stringify(row.details) : null,
+    // A pending service is checked again after the retry interval, not the whole interval.
+    ...(status === 'pending' ? { next_check_at: trx.raw('least(next_check_at, ?::timestamptz)', [new Date(now.getTime() + settings.retryIntervalMs)]) } : {}),
   })
   return { before: row.status, after: status, opened, resolved }
 }

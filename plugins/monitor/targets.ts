@@ -5,7 +5,7 @@
 // it) gets an HTTP check of its address; `uptime-kuma` is this plugin's own type, whose
 // check is the import of its status page. Per-service settings come from the
 // service's config_data (the form's JSON box, or the uptime-kuma type's fields):
-// `interval`, `severity`, `expectStatus`, `keyword`, `timeout`.
+// `interval`, `severity`, `expectStatus`, `keyword`, `timeout`, `retries`, `retryInterval`.
 import type { ServiceConfigRecord, ServiceTypeInfo } from 'medianest/plugin-api'
 import { parseDuration, parseStatusRange, SEVERITIES, MIN_INTERVAL_MS, type MonitorConfig, type Severity } from './plugin-config.ts'
 
@@ -24,6 +24,9 @@ export interface Target {
   target: string | null
   intervalMs: number
   timeoutMs: number
+  /** Failed checks retried (the service "pending") before it is DOWN; retryIntervalMs apart. */
+  retries: number
+  retryIntervalMs: number
   severity: Severity
   expect: { min: number; max: number }
   keyword: string | null
@@ -32,7 +35,7 @@ export interface Target {
 export const checkName = (name: string) => `check:${name}`
 
 export function targetsFrom(config: MonitorConfig, services: ServiceConfigRecord[], types: ServiceTypeInfo[]): Target[] {
-  const defaults = { intervalMs: parseDuration(config.interval)!, timeoutMs: parseDuration(config.timeout)! }
+  const defaults = { intervalMs: parseDuration(config.interval)!, timeoutMs: parseDuration(config.timeout)!, retries: config.retries, retryIntervalMs: parseDuration(config.retryInterval)! }
   const typed = new Map(types.map((t) => [t.name, t]))
   const out: Target[] = []
   for (const s of services.filter((x) => x.enabled)) {
@@ -56,6 +59,8 @@ export function targetsFrom(config: MonitorConfig, services: ServiceConfigRecord
       target: c.url ?? c.tcp!,
       intervalMs: c.interval ? parseDuration(c.interval)! : defaults.intervalMs,
       timeoutMs: c.timeout ? parseDuration(c.timeout)! : defaults.timeoutMs,
+      retries: c.retries ?? defaults.retries,
+      retryIntervalMs: c.retryInterval ? parseDuration(c.retryInterval)! : defaults.retryIntervalMs,
       severity: c.severity,
       expect: parseStatusRange(c.expectStatus)!,
       keyword: c.keyword ?? null,
@@ -65,7 +70,7 @@ export function targetsFrom(config: MonitorConfig, services: ServiceConfigRecord
 }
 
 /** A service's own settings; anything unreadable falls back to the default (and is ignored, not fatal). */
-function serviceSettings(s: ServiceConfigRecord, defaults: { intervalMs: number; timeoutMs: number }) {
+function serviceSettings(s: ServiceConfigRecord, defaults: { intervalMs: number; timeoutMs: number; retries: number; retryIntervalMs: number }) {
   const read = (key: string): string | null => {
     const v = s.fields[key] ?? s.configData[key]
     return typeof v === 'string' && v.trim() ? v.trim() : null
@@ -76,7 +81,12 @@ function serviceSettings(s: ServiceConfigRecord, defaults: { intervalMs: number;
   const timeoutMs = timeout ? parseDuration(timeout) : null
   const severity = read('severity')
   const expect = read('expectStatus')
+  const retries = Number(read('retries') ?? s.configData.retries ?? NaN)
+  const retryInterval = read('retryInterval')
+  const retryIntervalMs = retryInterval ? parseDuration(retryInterval) : null
   return {
+    retries: Number.isInteger(retries) && retries >= 0 && retries <= 10 ? retries : defaults.retries,
+    retryIntervalMs: retryIntervalMs && retryIntervalMs >= MIN_INTERVAL_MS ? retryIntervalMs : defaults.retryIntervalMs,
     intervalMs: intervalMs && intervalMs >= MIN_INTERVAL_MS ? intervalMs : defaults.intervalMs,
     timeoutMs: timeoutMs && timeoutMs >= 500 && timeoutMs <= 120_000 ? timeoutMs : defaults.timeoutMs,
     severity: (SEVERITIES as readonly string[]).includes(severity ?? '') ? (severity as Severity) : 'medium',

@@ -15,7 +15,8 @@ export const kumaName = (id: number) => `kuma:${id}`
 const HEARTBEAT = { DOWN: 0, UP: 1, PENDING: 2, MAINTENANCE: 3 }
 
 export async function importKuma(ctx: MonitorContext, target: Target, now: Date, signal?: AbortSignal): Promise<Array<Recorded & { name: string }>> {
-  const settings = { failuresBeforeIncident: ctx.config.failuresBeforeIncident, degradedAboveMs: ctx.config.degradedAboveMs }
+  // Kuma has retried already: what it reports is recorded as it says.
+  const settings = { retries: 0, retryIntervalMs: target.retryIntervalMs, degradedAboveMs: ctx.config.degradedAboveMs }
   const service = await ctx.services.get(KUMA_TYPE)
   const began = performance.now()
   let snapshot: KumaSnapshot | null = null
@@ -35,6 +36,7 @@ export async function importKuma(ctx: MonitorContext, target: Target, now: Date,
     ctx.log.warn(`monitor: Uptime Kuma import failed: ${failure}`)
   }
   const elapsed = Math.round(performance.now() - began)
+  if (signal?.aborted) return []
   return ctx.db.transaction(async (trx) => {
     const out: Array<Recorded & { name: string }> = []
     if (!snapshot) {
@@ -85,7 +87,7 @@ function mirrorOutcome(snapshot: KumaSnapshot, m: KumaSnapshot['monitors'][numbe
   const words: Record<number, [Status, string]> = {
     [HEARTBEAT.UP]: ['up', 'Up in Uptime Kuma.'],
     [HEARTBEAT.DOWN]: ['down', 'Down in Uptime Kuma.'],
-    [HEARTBEAT.PENDING]: ['degraded', 'Pending in Uptime Kuma (it is retrying a failed check).'],
+    [HEARTBEAT.PENDING]: ['pending', 'Pending in Uptime Kuma (it is retrying a failed check).'],
     [HEARTBEAT.MAINTENANCE]: ['up', 'In maintenance in Uptime Kuma.'],
   }
   const [status, message] = words[beat.status] ?? ['degraded', `Uptime Kuma reported an unknown status (${beat.status}).`]

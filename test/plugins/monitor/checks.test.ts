@@ -29,7 +29,8 @@ describe('monitor: checks, status and incidents', function () {
     tcpOpen = net.createServer((s) => s.end())
     tcpPort = await new Promise<number>((resolve) => tcpOpen.listen(0, '127.0.0.1', () => resolve((tcpOpen.address() as net.AddressInfo).port)))
     ;({ host, ctx } = await startMonitorHost({
-      interval: '1m', timeout: '1s', concurrency: 8, failuresBeforeIncident: 3, degradedAboveMs: 300,
+      // DOWN at the first failure unless a service sets retries (the lifecycle test does).
+      interval: '1m', timeout: '1s', concurrency: 8, retries: 0, degradedAboveMs: 300,
       checks: [
         { name: 'tcp-open', label: 'An open port', tcp: `127.0.0.1:${tcpPort}` },
         { name: 'tcp-closed', tcp: '127.0.0.1:1', severity: 'high' },
@@ -47,8 +48,8 @@ describe('monitor: checks, status and incidents', function () {
   const incidents = (name: string) => host.db('service_incidents').where({ service_name: name }).orderBy('created_at')
   const deliveries = async (event: string) => Number((await host.db('jobs').where({ name: 'core.event-delivery' }).whereRaw(`payload->>'event' = ?`, [event]).count('* as n'))[0].n)
 
-  it('goes up → down → incident after 3 failures → up → resolved, with one event each way', async () => {
-    await addService(host, 'web', target.url)
+  it('goes up → pending → pending → down with an incident (2 retries) → up → resolved, with one event each way', async () => {
+    await addService(host, 'web', target.url, { configData: { retries: '2', retryInterval: '20s' } })
     const clock = testClock()
     const opened0 = await deliveries('monitor.incident.opened')
     const resolved0 = await deliveries('monitor.incident.resolved')
@@ -63,9 +64,11 @@ describe('monitor: checks, status and incidents', function () {
     const nudged = await nudges()
     await target.down()
     for (let i = 1; i <= 3; i++) {
-      await runDueChecks(ctx, clock.advance(MINUTE), { only: ['web'] })
+      await runDueChecks(ctx, clock.advance(i === 1 ? MINUTE : 20_000), { only: ['web'] })
       const row = await status('web')
-      expect(row.status).to.equal('down')
+      // Kuma's retries: pending while retrying, each retry 20 s later (not the minute), then DOWN.
+      expect(row.status).to.equal(i < 3 ? 'pending' : 'down')
+      if (i < 3) expect(new Date(row.next_check_at).getTime()).to.equal(clock.now().getTime() + 20_000)
       expect(row.message).to.match(/Refused the connection/)
       expect(await incidents('web')).to.have.length(i < 3 ? 0 : 1)
     }
@@ -74,7 +77,7 @@ describe('monitor: checks, status and incidents', function () {
     expect(incident.description).to.match(/failed 3 checks in a row/)
     expect(await deliveries('monitor.incident.opened')).to.equal(opened0 + 1)
 
-    // Down (one change) and the incident opening (another): two nudges.
+    // Pending (one change), then down with the incident opening (another): two nudges.
     expect(await nudges()).to.equal(nudged + 2)
     // Still down: the same incident, no new event.
     await runDueChecks(ctx, clock.advance(MINUTE), { only: ['web'] })
@@ -107,7 +110,7 @@ describe('monitor: checks, status and incidents', function () {
   })
 
   it('flapping opens no incident per check; a real outage opens exactly one', async () => {
-    await addService(host, 'flappy', target.url, { configData: { severity: 'critical' } })
+    await addService(host, 'flappy', target.url, { configData: { severity: 'critical', retries: '2' } })
     const clock = testClock()
     for (let i = 0; i < 10; i++) {
       target.set(i % 2 ? { kind: 'up' } : { kind: 'status', code: 500 })

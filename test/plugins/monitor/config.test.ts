@@ -8,8 +8,21 @@ describe('monitor: config', function () {
 
   it('has the documented defaults', () => {
     expect(monitorConfig.parse({})).to.deep.equal({
-      interval: '60s', timeout: '10s', concurrency: 8, failuresBeforeIncident: 3, degradedAboveMs: 2000, rawRetention: '7d', checks: [],
+      interval: '60s', timeout: '10s', concurrency: 8, retries: 1, retryInterval: '20s', degradedAboveMs: 2000, rawRetention: '7d', checks: [],
     })
+  })
+
+  it('reads the older failuresBeforeIncident as retries (one less) when retries is not set', () => {
+    expect(monitorConfig.parse({ failuresBeforeIncident: 3 })).to.include({ retries: 2 })
+    expect(monitorConfig.parse({ failuresBeforeIncident: 3, retries: 0 })).to.include({ retries: 0 })
+    expect(monitorConfig.safeParse({ retries: 11 }).success).to.equal(false)
+  })
+
+  it("leaves a check's interval and timeout to the plugin-wide ones unless it sets its own", () => {
+    const c = monitorConfig.parse({ interval: '10s', timeout: '5s', checks: [{ name: 'nas', tcp: '10.0.0.2:22' }, { name: 'own', tcp: '10.0.0.3:22', interval: '30s', timeout: '2s' }] })
+    expect(c.checks[0]).to.not.have.property('interval')
+    expect(c.checks[0]).to.not.have.property('timeout')
+    expect(c.checks[1]).to.include({ interval: '30s', timeout: '2s' })
   })
 
   it('refuses each bad value with a message naming it', () => {

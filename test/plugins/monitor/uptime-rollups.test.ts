@@ -62,7 +62,7 @@ describe('monitor: uptime and hourly rollups', function () {
       ...check('a', new Date(now.getTime() - 20 * DAY_MS), true, 10),
     ])
     // With this check: 24 h 2 of 3 up, 7 d 2 of 4, 30 d 3 of 5.
-    await host.db.transaction((trx) => recordResult(trx, ctx.events, 'a', { ok: true, responseTimeMs: 20, message: 'OK' }, now, { failuresBeforeIncident: 3, degradedAboveMs: 5000 }))
+    await host.db.transaction((trx) => recordResult(trx, ctx.events, 'a', { ok: true, responseTimeMs: 20, message: 'OK' }, now, { retries: 2, retryIntervalMs: 20_000, degradedAboveMs: 5000 }))
     const board = async () => (await boardData(host.db, true, new Date(now.getTime() + 5 * 60_000))).rows[0]
     const kept = await board()
     expect([kept.d1, kept.d7, kept.d30]).to.deep.equal(['66.66 %', '50.00 %', '60.00 %'])
