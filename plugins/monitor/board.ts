@@ -10,6 +10,17 @@ import { incidentsOf } from './incidents.ts'
 
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? '–' : `${(Math.floor(v * 100) / 100).toFixed(2)} %`)
 const utc = (d: Date | null) => (d ? `${new Date(d).toISOString().slice(0, 16).replace('T', ' ')} UTC` : null)
+/** A span in words: "40 s", "12 min", "3 h 5 min", "2 days 4 h". */
+export function inWords(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000))
+  if (s < 60) return `${s} s`
+  const m = Math.floor(s / 60)
+  if (m < 60) return `${m} min`
+  const h = Math.floor(m / 60)
+  if (h < 48) return m % 60 ? `${h} h ${m % 60} min` : `${h} h`
+  const d = Math.floor(h / 24)
+  return h % 24 ? `${d} days ${h % 24} h` : `${d} days`
+}
 const domId = (name: string) => name.toLowerCase().replace(/[^a-z0-9-]/g, '-')
 
 /**
@@ -81,6 +92,7 @@ export async function serviceData(db: Knex, viewer: Viewer, name: string, range:
     },
     incidents: incidents.map((i) => ({
       id: i.id, status: i.status, type: i.incident_type, severity: i.severity, createdAt: utc(i.created_at), resolvedAt: utc(i.resolved_at),
+      lasted: inWords((i.resolved_at ? new Date(i.resolved_at).getTime() : now.getTime()) - new Date(i.created_at).getTime()),
       description: isAdmin ? i.description : null, note: isAdmin ? i.note : null,
     })),
   }

@@ -43,7 +43,7 @@ export function targetsFrom(config: MonitorConfig, services: ServiceConfigRecord
     const type = typed.get(s.serviceName)
     out.push({
       name: s.serviceName,
-      displayName: type?.label ?? s.serviceName,
+      displayName: displayNameOf(s, type?.label),
       source: 'service',
       kind: s.serviceName === KUMA_TYPE ? 'kuma-import' : type && !type.fallback ? 'service-type' : 'http',
       target: s.serviceUrl,
@@ -67,6 +67,17 @@ export function targetsFrom(config: MonitorConfig, services: ServiceConfigRecord
     })
   }
   return out
+}
+
+/**
+ * The name the board shows: the admin's own (`displayName` in the service's JSON box), else
+ * the type's label without its asides ("Overseerr (or Jellyseerr)" → "Overseerr"), else the service's name.
+ */
+function displayNameOf(s: ServiceConfigRecord, typeLabel: string | undefined): string {
+  const own = s.configData.displayName
+  if (typeof own === 'string' && own.trim()) return own.trim().slice(0, 80)
+  const label = typeLabel?.replace(/\s*\([^)]*\)\s*/g, ' ').trim()
+  return label || s.serviceName
 }
 
 /** A service's own settings; anything unreadable falls back to the default (and is ignored, not fatal). */

@@ -13,7 +13,7 @@ import type { TestHost } from '../support/test-host.ts'
 import { addService, signedInAdmin, startMonitorHost } from '../plugins/monitor/monitor-harness.ts'
 import { startTargetServer, type TargetServer } from '../plugins/monitor/target-server.ts'
 
-const PHONE = { width: 375, height: 740 }
+const PHONE = { width: 390, height: 740 }
 
 describe('in a real browser: the status board follows an outage', function () {
   this.timeout(180_000)
@@ -59,6 +59,13 @@ describe('in a real browser: the status board follows an outage', function () {
     await waitForText(page, '#monitor-row-web-js', /Down/, 45_000)
     await waitForText(page, '#monitor-row-web-js', /Open incident/, 45_000)
     await expectAccessible(page)
+    // At 390 px each row is a card: nothing wider than the phone, and a percentage on one line.
+    const width = await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth)
+    expect(width).to.be.at.most(PHONE.width)
+    const cell = page.locator('#monitor-row-web-js td[data-label="30 d"]')
+    const box = await cell.boundingBox()
+    const lineHeight = await page.locator('#monitor-row-web-js td[data-label="Response"]').boundingBox()
+    expect(box!.height).to.be.at.most(lineHeight!.height + 1)
     expect(await incidentRow('web-js', 'open')).to.not.equal(undefined)
 
     await target.up()
@@ -66,6 +73,7 @@ describe('in a real browser: the status board follows an outage', function () {
     await waitFor('the incident to resolve', () => incidentRow('web-js', 'resolved'), 30_000)
     await visit(page, `${host.url}/monitor/services/web-js`)
     await waitForVisible(page, '#monitor-service li:has-text("Resolved")')
+    await waitForText(page, '#monitor-service li:has-text("Resolved")', /lasted \d+ (s|min)/)
     await waitForVisible(page, 'figure svg[role="img"]')
     // Test connection shows its result in place, with the keyboard, and the focus on it.
     await page.focus('button:has-text("Test connection now")')

@@ -1,0 +1,25 @@
+// The board's words alone: spans of time as people say them, and service names in the
+// admin's words (not a type label's asides).
+import { expect } from 'chai'
+import { inWords } from '../../../plugins/monitor/board.ts'
+import { targetsFrom } from '../../../plugins/monitor/targets.ts'
+import { monitorConfig } from '../../../plugins/monitor/plugin-config.ts'
+import type { ServiceConfigRecord } from 'medianest/plugin-api'
+
+describe('monitor: words on the board', () => {
+  it('says how long an incident lasted in words', () => {
+    expect([0, 40_000, 59_400, 60_000, 12 * 60_000, 3 * 3_600_000 + 5 * 60_000, 5 * 3_600_000, 52 * 3_600_000, 72 * 3_600_000].map(inWords))
+      .to.deep.equal(['0 s', '40 s', '59 s', '1 min', '12 min', '3 h 5 min', '5 h', '2 days 4 h', '3 days'])
+  })
+
+  it("names a service in the admin's words, else by its type's label without asides, and a check's own interval falls back to the plugin's", () => {
+    const record = (serviceName: string, configData: Record<string, unknown> = {}): ServiceConfigRecord => ({
+      id: 1, serviceName, serviceUrl: 'http://10.0.0.2', apiKey: null, enabled: true, configData, fields: {}, updatedAt: new Date(0), updatedBy: null,
+    })
+    const types = [{ name: 'overseerr', label: 'Overseerr (or Jellyseerr)', plugin: 'overseerr', fields: [], fallback: false }]
+    const config = monitorConfig.parse({ interval: '10s', timeout: '5s', checks: [{ name: 'nas', tcp: '10.0.0.3:22' }] })
+    const targets = targetsFrom(config, [record('overseerr'), record('nas-web', { displayName: '  The NAS  ' }), record('plain')], types)
+    expect(targets.map((t) => t.displayName)).to.deep.equal(['Overseerr', 'The NAS', 'plain', 'nas'])
+    expect(targets.find((t) => t.name === 'check:nas')).to.include({ intervalMs: 10_000, timeoutMs: 5000, retries: 1, retryIntervalMs: 20_000 })
+  })
+})
