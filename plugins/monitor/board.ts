@@ -7,6 +7,7 @@ import { boardRows, statusRow, statusRows, type BoardRow, type StatusRow } from 
 import { chartPoints, DAY_MS, uptimes, type ChartPoint } from './uptime.ts'
 import { responseChart, sparkline } from './charts.ts'
 import { incidentsOf } from './incidents.ts'
+import { heartbeatBar } from './heartbeat-bar.ts'
 
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? '–' : `${(Math.floor(v * 100) / 100).toFixed(2)} %`)
 const utc = (d: Date | null) => (d ? `${new Date(d).toISOString().slice(0, 16).replace('T', ' ')} UTC` : null)
@@ -21,6 +22,8 @@ export function inWords(ms: number): string {
   const d = Math.floor(h / 24)
   return h % 24 ? `${d} days ${h % 24} h` : `${d} days`
 }
+/** Whole days until a certificate expires (negative once it has), or null without one. */
+export const certDaysLeft = (expires: Date | null, now: Date) => (expires ? Math.floor((new Date(expires).getTime() - now.getTime()) / 86_400_000) : null)
 const domId = (name: string) => name.toLowerCase().replace(/[^a-z0-9-]/g, '-')
 
 /**
@@ -59,7 +62,7 @@ export async function boardData(db: Knex, isAdmin: boolean, now: Date) {
       name: r.service_name, domId: domId(r.service_name), displayName: r.display_name, status: r.status,
       responseTimeMs: r.response_time_ms, openIncident: Boolean(r.open_incident),
       target: isAdmin ? r.target : null, message: isAdmin ? r.message : null,
-      d1: pct(r.uptime_24h), d7: pct(r.uptime_7d), d30: pct(r.uptime_30d),
+      d1: pct(r.uptime_24h), d7: pct(r.uptime_7d), d30: pct(r.uptime_30d), heartbeats: heartbeatBar(r.heartbeats ?? ''), certDays: certDaysLeft(r.cert_expires_at, now),
       sparkline: drawnSparkline(r, now, rows.length),
     })),
   }
@@ -88,7 +91,8 @@ export async function serviceData(db: Knex, viewer: Viewer, name: string, range:
       d1: pct(figures?.d1), d7: pct(figures?.d7), d30: pct(figures?.d30),
       kumaUptime: typeof details.kumaUptime24h === 'number' ? pct(details.kumaUptime24h * 100) : null,
       target: isAdmin ? row.target : null, message: isAdmin ? row.message : null,
-      checkable: row.source !== 'kuma',
+      certDays: certDaysLeft(row.cert_expires_at, now), certExpires: row.cert_expires_at ? new Date(row.cert_expires_at).toISOString().slice(0, 10) : null, certIssuer: row.cert_issuer,
+      checkable: row.source !== 'kuma', heartbeats: heartbeatBar(row.heartbeats ?? '', { width: 300, height: 24 }),
     },
     incidents: incidents.map((i) => ({
       id: i.id, status: i.status, type: i.incident_type, severity: i.severity, createdAt: utc(i.created_at), resolvedAt: utc(i.resolved_at),

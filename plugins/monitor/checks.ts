@@ -6,7 +6,8 @@
 // "Check now" and `core.service.updated` run a round and wait for its results.
 import PQueue from 'p-queue'
 import type { MonitorContext } from './plugin-config.ts'
-import { probeHttp, probeTcp } from './probes.ts'
+import { probeHttp, probeTcp, readCertificate } from './probes.ts'
+import { trustedCas } from './trusted-cas.ts'
 import { targetsFrom, type Target } from './targets.ts'
 import { claimDue, recordResult, syncTargets, type CheckOutcome, type Recorded } from './service-status.ts'
 import { importKuma } from './uptime-kuma-import.ts'
@@ -94,6 +95,15 @@ async function nextDue(db: MonitorContext['db']): Promise<Date | null> {
   return row?.at ? new Date(row.at as string | Date) : null
 }
 
+function httpsUrl(address: string | null): URL | null {
+  try {
+    const url = address ? new URL(address) : null
+    return url?.protocol === 'https:' ? url : null
+  } catch {
+    return null
+  }
+}
+
 const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
   const timer = setTimeout(done, ms)
   function done() {
@@ -110,7 +120,7 @@ export async function checkTarget(ctx: MonitorContext, target: Target, now: Date
   const outcome = await runProbe(ctx, target, signal)
   // Stopped by shutdown, not failed: nothing is recorded (the next check is due after the restart).
   if (signal?.aborted) return []
-  const settings = { retries: target.retries, retryIntervalMs: target.retryIntervalMs, degradedAboveMs: ctx.config.degradedAboveMs }
+  const settings = { retries: target.retries, retryIntervalMs: target.retryIntervalMs, degradedAboveMs: ctx.config.degradedAboveMs, certWarnDays: ctx.config.certWarnDays }
   const recorded = await ctx.db.transaction((trx) => recordResult(trx, ctx.events, target.name, outcome, now, settings))
   if (recorded.after === 'down') ctx.log.info(`monitor: ${target.name} is down: ${outcome.message}`)
   return [{ ...recorded, name: target.name }]
@@ -118,11 +128,17 @@ export async function checkTarget(ctx: MonitorContext, target: Target, now: Date
 
 export async function runProbe(ctx: MonitorContext, target: Target, signal?: AbortSignal): Promise<CheckOutcome> {
   switch (target.kind) {
-    case 'http': return probeHttp({ url: target.target!, expect: target.expect, keyword: target.keyword }, target.timeoutMs, signal)
+    case 'http': return probeHttp({ url: target.target!, expect: target.expect, keyword: target.keyword, ca: trustedCas(ctx) }, target.timeoutMs, signal)
     case 'tcp': return probeTcp(target.target!, target.timeoutMs, signal)
     case 'service-type': {
       const result = await ctx.services.check(target.name, { timeoutMs: target.timeoutMs, signal })
-      return { ok: result.ok, responseTimeMs: result.ok ? (result.responseTimeMs ?? null) : null, message: result.message }
+      const outcome: CheckOutcome = { ok: result.ok, responseTimeMs: result.ok ? (result.responseTimeMs ?? null) : null, message: result.message }
+      // Its own plugin's check says nothing of the certificate: a handshake reads it.
+      const url = httpsUrl(target.target)
+      if (!url) return outcome
+      const { cert, problem } = await readCertificate(url, target.timeoutMs, trustedCas(ctx), signal)
+      if (problem) return { ok: false, responseTimeMs: null, message: problem, cert }
+      return cert ? { ...outcome, cert } : outcome
     }
     default: throw new Error(`no probe for ${target.kind}`)
   }

@@ -71,6 +71,14 @@ export async function setNote(db: Knex, id: string, note: string): Promise<boole
 
 export const incidentEventTypes = [
   {
+    event: 'monitor.certificate.expiring', title: 'A certificate expires soon', audience: 'admins' as const,
+    describe: (p: { displayName?: unknown; serviceName?: unknown; daysLeft?: unknown; expiresAt?: unknown; issuer?: unknown }) => ({
+      title: `The certificate of ${String(p.displayName ?? p.serviceName)} expires in ${String(p.daysLeft)} ${p.daysLeft === 1 ? 'day' : 'days'}`,
+      message: `Its TLS certificate (from ${String(p.issuer ?? 'an unknown issuer')}) expires on ${String(p.expiresAt ?? '').slice(0, 10)}. Renew it before then, or the service shows as down.`,
+      link: `/monitor/services/${encodeURIComponent(String(p.serviceName))}`,
+    }),
+  },
+  {
     event: INCIDENT_OPENED, title: 'Service incident opened', audience: 'admins' as const,
     describe: (p: { displayName?: unknown; serviceName?: unknown; type?: unknown; severity?: unknown }) => ({
       title: `${String(p.displayName ?? p.serviceName)} is ${p.type === 'degraded' ? 'slow' : 'down'}`,

@@ -14,6 +14,7 @@ import { webServiceType } from './web-service-type.ts'
 import { kumaServiceType } from './uptime-kuma-service-type.ts'
 import { widgetData } from './board.ts'
 import { boardCache } from './board-cache.ts'
+import { loadTrustedCas } from './trusted-cas.ts'
 import { monitorSetupStep } from './setup-step.ts'
 
 export default definePlugin({
@@ -28,6 +29,7 @@ export default definePlugin({
   tables: ['service_status', 'service_metrics', 'service_incidents', 'service_metrics_hourly'],
   register(rawCtx) {
     const ctx = rawCtx as MonitorContext
+    loadTrustedCas(ctx)
     boardCache(ctx)
     // Checks started by the schedule outlive its run: shutdown stops them and waits for their slots.
     ctx.onStop(() => stopChecks(ctx))

@@ -80,6 +80,10 @@ export const monitorConfig = z.object({
   failuresBeforeIncident: z.int().min(1).max(11).optional(),
   /** An answer slower than this counts as degraded. */
   degradedAboveMs: z.int().min(1).max(600_000).default(2000),
+  /** A PEM file of certificate authorities trusted besides the system's (a household's own CA). */
+  caFile: z.string().trim().min(1).optional(),
+  /** Days before a certificate expires when admins are warned, once per threshold. */
+  certWarnDays: z.array(z.int().min(1).max(365)).max(5).default([21, 7]).transform((d) => [...new Set(d)].sort((a, b) => b - a)),
   /** How long raw check rows are kept before only hourly rollups remain. */
   rawRetention: duration('7d', 3_600_000 * 2, 90 * 86_400_000, 'rawRetention'),
   /** Extra addresses to watch, beyond the services in Admin → Services. */

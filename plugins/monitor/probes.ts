@@ -7,13 +7,21 @@
 import net from 'node:net'
 import http from 'node:http'
 import https from 'node:https'
+import tls from 'node:tls'
 
-export interface ProbeResult { ok: boolean; responseTimeMs: number | null; message: string }
+/** The certificate an HTTPS target presented (the first hop on its own host). */
+export interface CertFacts { expiresAt: string; issuer: string; subject: string }
+
+export interface ProbeResult { ok: boolean; responseTimeMs: number | null; message: string; cert?: CertFacts }
 
 /** A keyword is looked for in at most this much of the body; the rest is never read. */
 export const KEYWORD_BODY_CAP = 1024 * 1024
 
-export interface HttpProbe { url: string; expect: { min: number; max: number }; keyword?: string | null }
+export interface HttpProbe {
+  url: string; expect: { min: number; max: number }; keyword?: string | null
+  /** Certificate authorities trusted besides the system's (a household's own CA). */
+  ca?: string[]
+}
 
 export const MAX_REDIRECTS = 10
 
@@ -30,9 +38,12 @@ export async function probeHttp(target: HttpProbe, timeoutMs: number, signal?: A
   const { min, max } = target.expect
   const range = min === max ? `${min}` : `${min}-${max}`
   let url = new URL(target.url)
+  const host = url.host
+  let cert: CertFacts | undefined
   try {
     for (let hop = 0; ; hop++) {
-      const answer = await get(url, all, target.keyword ? KEYWORD_BODY_CAP : 0)
+      const answer = await get(url, all, target.keyword ? KEYWORD_BODY_CAP : 0, target.ca)
+      if (!cert && answer.cert && url.host === host) cert = answer.cert
       const location = answer.status >= 300 && answer.status < 400 ? answer.location : null
       if (location) {
         if (hop >= MAX_REDIRECTS) return { ok: false, responseTimeMs: null, message: `Redirected more than ${MAX_REDIRECTS} times (a redirect loop?).` }
@@ -42,32 +53,36 @@ export async function probeHttp(target: HttpProbe, timeoutMs: number, signal?: A
         continue
       }
       const answeredMs = elapsed()
-      if (answer.status < min || answer.status > max) return { ok: false, responseTimeMs: answeredMs, message: `Answered HTTP ${answer.status}; expected ${range}.` }
-      if (!target.keyword) return { ok: true, responseTimeMs: answeredMs, message: `Answered HTTP ${answer.status}.` }
+      const withCert = (r: ProbeResult): ProbeResult => (cert ? { ...r, cert } : r)
+      if (answer.status < min || answer.status > max) return withCert({ ok: false, responseTimeMs: answeredMs, message: `Answered HTTP ${answer.status}; expected ${range}.` })
+      if (!target.keyword) return withCert({ ok: true, responseTimeMs: answeredMs, message: `Answered HTTP ${answer.status}.` })
       if (!answer.body.includes(target.keyword)) {
-        return { ok: false, responseTimeMs: answeredMs, message: `Answered HTTP ${answer.status}, but the keyword "${target.keyword}" is not in the first ${KEYWORD_BODY_CAP / 1024 / 1024} MiB of the page.` }
+        return withCert({ ok: false, responseTimeMs: answeredMs, message: `Answered HTTP ${answer.status}, but the keyword "${target.keyword}" is not in the first ${KEYWORD_BODY_CAP / 1024 / 1024} MiB of the page.` })
       }
-      return { ok: true, responseTimeMs: answeredMs, message: `Answered HTTP ${answer.status} with the keyword.` }
+      return withCert({ ok: true, responseTimeMs: answeredMs, message: `Answered HTTP ${answer.status} with the keyword.` })
     }
   } catch (error) {
     return { ok: false, responseTimeMs: null, message: requestFailure(error, timeoutMs, signal) }
   }
 }
 
-interface Answer { status: number; location: string | null; body: string }
+interface Answer { status: number; location: string | null; body: string; cert?: CertFacts }
 
 /** One GET; reads at most `cap` bytes of the body, then drops the connection. */
-function get(url: URL, signal: AbortSignal, cap: number): Promise<Answer> {
+function get(url: URL, signal: AbortSignal, cap: number, ca?: string[]): Promise<Answer> {
   return new Promise<Answer>((resolve, reject) => {
-    const client = url.protocol === 'https:' ? https : http
+    const secure = url.protocol === 'https:'
+    const client = secure ? https : http
     const req = client.request(url, {
       method: 'GET', signal, agent: false,
+      ...(secure && ca?.length ? { ca: [...tls.rootCertificates, ...ca] } : {}),
       headers: { 'User-Agent': 'MediaNest-monitor', Accept: '*/*', Connection: 'close' },
     }, (res) => {
       const status = res.statusCode ?? 0
       const location = typeof res.headers.location === 'string' ? res.headers.location : null
+      const cert = secure ? certOf(res.socket as tls.TLSSocket) : undefined
       if (!cap) {
-        resolve({ status, location, body: '' })
+        resolve({ status, location, body: '', cert })
         req.destroy()
         return
       }
@@ -77,16 +92,70 @@ function get(url: URL, signal: AbortSignal, cap: number): Promise<Answer> {
         chunks.push(c)
         size += c.length
         if (size >= cap) {
-          resolve({ status, location, body: Buffer.concat(chunks).subarray(0, cap).toString('utf8') })
+          resolve({ status, location, body: Buffer.concat(chunks).subarray(0, cap).toString('utf8'), cert })
           req.destroy()
         }
       })
-      res.on('end', () => resolve({ status, location, body: Buffer.concat(chunks).toString('utf8') }))
+      res.on('end', () => resolve({ status, location, body: Buffer.concat(chunks).toString('utf8'), cert }))
       res.on('error', reject)
     })
     req.on('error', reject)
     req.end()
   })
+}
+
+/**
+ * The certificate an HTTPS address presents, by a TLS handshake alone (a service whose own
+ * plugin checks it says nothing of its certificate). Refused certificates come back in words.
+ */
+export async function readCertificate(url: URL, timeoutMs: number, ca: string[] | undefined, signal?: AbortSignal): Promise<{ cert?: CertFacts; problem?: string }> {
+  return new Promise((resolve) => {
+    const socket = tls.connect({
+      host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 443), servername: net.isIP(url.hostname) ? undefined : url.hostname,
+      ...(ca?.length ? { ca: [...tls.rootCertificates, ...ca] } : {}),
+    })
+    const finish = (out: { cert?: CertFacts; problem?: string }) => {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', onAbort)
+      socket.destroy()
+      resolve(out)
+    }
+    const onAbort = () => finish({})
+    const timer = setTimeout(() => finish({}), timeoutMs)
+    signal?.addEventListener('abort', onAbort, { once: true })
+    socket.once('secureConnect', () => {
+      // tls.connect does not check the name against the certificate by itself for an IP; checkServerIdentity does.
+      const peer = socket.getPeerCertificate()
+      const mismatch = tls.checkServerIdentity(url.hostname.replace(/^\[|\]$/g, ''), peer)
+      finish(mismatch ? { cert: certOf(socket), problem: `${CERT_WORDS.ERR_TLS_CERT_ALTNAME_INVALID} (${mismatch.message.slice(0, 200)})` } : { cert: certOf(socket) })
+    })
+    // Only a refused certificate is this reader's news; an unreachable service is its own check's.
+    socket.once('error', (error: Error & { code?: string }) => {
+      const weak = /digest algorithm too weak|md too weak|key too small/i.test(error.message)
+      const words = weak ? (/key/i.test(error.message) ? CERT_WORDS.EE_KEY_TOO_SMALL : CERT_WORDS.CA_MD_TOO_WEAK) : CERT_WORDS[error.code ?? '']
+      finish(words ? { problem: words } : {})
+    })
+  })
+}
+
+function certOf(socket: tls.TLSSocket): CertFacts | undefined {
+  const c = socket.getPeerCertificate?.()
+  if (!c || !c.valid_to) return undefined
+  const name = (n: tls.Certificate | undefined) => (n ? String(n.O ?? n.CN ?? '').slice(0, 200) : '')
+  return { expiresAt: new Date(c.valid_to).toISOString(), issuer: name(c.issuer) || 'unknown', subject: String(c.subject?.CN ?? '').slice(0, 200) }
+}
+
+/** Why node refused a certificate, in words (its codes, OpenSSL's). */
+const CERT_WORDS: Record<string, string> = {
+  CERT_HAS_EXPIRED: 'Its TLS certificate has expired.',
+  CERT_NOT_YET_VALID: 'Its TLS certificate is not valid yet (is the clock right?).',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'Its TLS certificate is for another host name.',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'Its TLS certificate is self-signed: no authority this machine trusts vouches for it (add your CA with caFile).',
+  SELF_SIGNED_CERT_IN_CHAIN: 'Its TLS certificate chain ends in a self-signed authority this machine does not trust (add it with caFile).',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'Its TLS certificate is not signed by an authority this machine trusts (add your CA with caFile).',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'Its TLS certificate is not signed by an authority this machine trusts (add your CA with caFile).',
+  CA_MD_TOO_WEAK: 'Its TLS certificate is signed with a weak algorithm (MD5 or SHA-1).',
+  EE_KEY_TOO_SMALL: 'Its TLS certificate has a key too small to be safe.',
 }
 
 function requestFailure(error: unknown, timeoutMs: number, signal?: AbortSignal): string {
@@ -97,7 +166,9 @@ function requestFailure(error: unknown, timeoutMs: number, signal?: AbortSignal)
   if (code === 'ECONNREFUSED') return 'Refused the connection: is it running, and is the address right?'
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'The host name could not be found.'
   if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'HPE_INVALID_CONSTANT' || /socket hang up/i.test(e.message)) return 'Closed the connection before answering.'
-  if (code.includes('CERT') || code.includes('TLS') || code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || code === 'SELF_SIGNED_CERT_IN_CHAIN') {
+  if (/digest algorithm too weak|md too weak|key too small/i.test(e.message)) return /key/i.test(e.message) ? CERT_WORDS.EE_KEY_TOO_SMALL : CERT_WORDS.CA_MD_TOO_WEAK
+  if (CERT_WORDS[code]) return code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? `${CERT_WORDS[code]} (${e.message.slice(0, 200)})` : CERT_WORDS[code]
+  if (code.includes('CERT') || code.includes('TLS') || code.includes('KEY') || code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || code === 'SELF_SIGNED_CERT_IN_CHAIN') {
     return `Its TLS certificate is not valid (${code}).`
   }
   return `The request failed: ${e.message}.`

@@ -8,6 +8,8 @@ import type { Severity } from './plugin-config.ts'
 import type { Target, TargetSource } from './targets.ts'
 import { openIncident, resolveIncident, type IncidentRow } from './incidents.ts'
 import { hourlyPointsMany, uptimes, type ChartPoint } from './uptime.ts'
+import { withBeat } from './heartbeat-bar.ts'
+import type { CertFacts } from './probes.ts'
 
 /** `pending`: a check failed and is being retried (Uptime Kuma's PENDING); DOWN after the retries. */
 export type Status = 'up' | 'down' | 'degraded' | 'pending'
@@ -33,6 +35,12 @@ export interface StatusRow {
   uptime_24h: number | null
   uptime_7d: number | null
   uptime_30d: number | null
+  /** What an HTTPS target last presented, and the smallest warning threshold announced for it. */
+  cert_expires_at: Date | null
+  cert_issuer: string | null
+  cert_warned_days: number | null
+  /** The last 50 results, one letter each, newest last (heartbeat-bar.ts). */
+  heartbeats: string
   /** The last 24 hours' hourly points as of the last check (JSON: `at` is a string). */
   sparkline: ChartPoint[] | null
 }
@@ -98,12 +106,16 @@ export interface CheckOutcome {
   ok: boolean
   responseTimeMs: number | null
   message: string
+  /** The certificate an HTTPS target presented. */
+  cert?: CertFacts
   /** Set by the Uptime Kuma import: the status Kuma reported, verbatim. */
   status?: Status
   details?: Record<string, unknown>
 }
 
 export interface RecordSettings {
+  /** Days before expiry when admins are warned (descending), once per threshold. */
+  certWarnDays?: number[]
   /** Failed checks that leave the service pending before it is DOWN (the target's, or 0 for a mirror: Kuma retried already). */
   retries: number
   /** How soon a pending service is checked again. */
@@ -152,6 +164,8 @@ export async function recordResult(
     opened = await openIncident(trx, events, { ...facts, type: status === 'down' ? 'down' : 'degraded', severity: row.severity, reason: outcome.message, failures }, now)
   }
 
+  const cert = await certificateNews(trx, events, row, outcome, now, settings.certWarnDays ?? [])
+
   // The board's figures, kept here so a view reads them instead of summing a month of
   // rollups per service (this row is locked: two results for one target queue here).
   const figures = (await uptimes(trx, [name], now)).get(name)
@@ -162,6 +176,8 @@ export async function recordResult(
     uptime_percentage: figures?.d30 == null ? null : Math.round(figures.d30 * 100) / 100,
     uptime_24h: figures?.d1 ?? null, uptime_7d: figures?.d7 ?? null, uptime_30d: figures?.d30 ?? null,
     sparkline: JSON.stringify(points),
+    heartbeats: withBeat(row.heartbeats, status),
+    ...cert,
     status_since: row.status === status && row.status_since ? row.status_since : now,
     details: outcome.details ? JSON.stringify(outcome.details) : row.details ? JSON.stringify(row.details) : null,
     // A pending service is checked again after the retry interval, not the whole interval.
@@ -170,11 +186,34 @@ export async function recordResult(
   return { before: row.status, after: status, opened, resolved }
 }
 
+export const CERT_EXPIRING = 'monitor.certificate.expiring'
+
+/**
+ * The certificate's columns after this check, and its warning: when the days left fall to a
+ * threshold (21, 7) not yet announced for this certificate, one event for admins. A renewed
+ * certificate (another expiry) starts the thresholds again.
+ */
+async function certificateNews(trx: Knex.Transaction, events: Events, row: StatusRow, outcome: CheckOutcome, now: Date, thresholds: number[]) {
+  if (!outcome.cert) return {}
+  const expires = new Date(outcome.cert.expiresAt)
+  const renewed = !row.cert_expires_at || new Date(row.cert_expires_at).getTime() !== expires.getTime()
+  let warned = renewed ? null : row.cert_warned_days
+  const daysLeft = Math.floor((expires.getTime() - now.getTime()) / 86_400_000)
+  const due = thresholds.filter((t) => daysLeft <= t && (warned === null || t < warned))
+  if (due.length && daysLeft >= 0) {
+    warned = Math.min(...due)
+    await events.emit(CERT_EXPIRING, {
+      serviceName: row.service_name, displayName: row.display_name, daysLeft, threshold: warned, expiresAt: expires.toISOString(), issuer: outcome.cert.issuer,
+    }, { trx })
+  }
+  return { cert_expires_at: expires, cert_issuer: outcome.cert.issuer, cert_warned_days: warned }
+}
+
 export async function statusRows(db: Knex): Promise<StatusRow[]> {
   return db<StatusRow>('service_status').orderByRaw(`case source when 'service' then 0 when 'check' then 1 else 2 end`).orderBy('display_name')
 }
 
-export type BoardRow = Pick<StatusRow, 'service_name' | 'display_name' | 'status' | 'response_time_ms' | 'last_check_at' | 'target' | 'message' | 'source' | 'uptime_24h' | 'uptime_7d' | 'uptime_30d'> & {
+export type BoardRow = Pick<StatusRow, 'service_name' | 'display_name' | 'status' | 'response_time_ms' | 'last_check_at' | 'target' | 'message' | 'source' | 'uptime_24h' | 'uptime_7d' | 'uptime_30d' | 'heartbeats' | 'cert_expires_at'> & {
   open_incident: boolean
   /** The sparkline's points as JSON text: parsed only when the board has not drawn them yet. */
   sparkline_json: string | null
@@ -184,7 +223,7 @@ export type BoardRow = Pick<StatusRow, 'service_name' | 'display_name' | 'status
 export async function boardRows(db: Knex): Promise<BoardRow[]> {
   return db('service_status as s')
     .select('s.service_name', 's.display_name', 's.status', 's.response_time_ms', 's.last_check_at', 's.target', 's.message', 's.source',
-      's.uptime_24h', 's.uptime_7d', 's.uptime_30d', db.raw('s.sparkline::text as sparkline_json'),
+      's.uptime_24h', 's.uptime_7d', 's.uptime_30d', 's.heartbeats', 's.cert_expires_at', db.raw('s.sparkline::text as sparkline_json'),
       db.raw(`exists (select 1 from service_incidents i where i.service_name = s.service_name and i.status = 'open') as open_incident`))
     .orderByRaw(`case s.source when 'service' then 0 when 'check' then 1 else 2 end`).orderBy('s.display_name')
 }

@@ -5,6 +5,7 @@ import type { ServiceType } from 'medianest/plugin-api'
 import type { MonitorContext } from './plugin-config.ts'
 import { probeHttp } from './probes.ts'
 import { targetsFrom } from './targets.ts'
+import { trustedCas } from './trusted-cas.ts'
 
 export function webServiceType(ctx: MonitorContext): ServiceType {
   return {
@@ -12,7 +13,7 @@ export function webServiceType(ctx: MonitorContext): ServiceType {
     async test(service, signal) {
       // No types given: the service is what it is to an "Other", an HTTP check of its address.
       const [target] = targetsFrom(ctx.config, [{ ...service, enabled: true }], [])
-      const result = await probeHttp({ url: service.serviceUrl, expect: target.expect, keyword: target.keyword }, target.timeoutMs, signal)
+      const result = await probeHttp({ url: service.serviceUrl, expect: target.expect, keyword: target.keyword, ca: trustedCas(ctx) }, target.timeoutMs, signal)
       return { ok: result.ok, message: result.message, responseTimeMs: result.responseTimeMs ?? undefined }
     },
   }

@@ -175,7 +175,7 @@ describe('monitor: checks, status and incidents', function () {
       await runDueChecks(ctx, new Date(), { only: ['self-signed'] })
       const row = await status('self-signed')
       expect(row.status).to.equal('down')
-      expect(row.message).to.match(/TLS certificate is not valid/)
+      expect(row.message).to.match(/TLS certificate is self-signed/)
     } finally {
       await tls.close()
     }

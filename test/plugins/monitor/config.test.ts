@@ -8,7 +8,7 @@ describe('monitor: config', function () {
 
   it('has the documented defaults', () => {
     expect(monitorConfig.parse({})).to.deep.equal({
-      interval: '60s', timeout: '10s', concurrency: 8, retries: 1, retryInterval: '20s', degradedAboveMs: 2000, rawRetention: '7d', checks: [],
+      interval: '60s', timeout: '10s', concurrency: 8, retries: 1, retryInterval: '20s', degradedAboveMs: 2000, certWarnDays: [21, 7], rawRetention: '7d', checks: [],
     })
   })
 
