@@ -16,6 +16,7 @@ import { errorHandler, notFoundFallthrough } from './http/errors.ts'
 import type { ErrorRecorder } from './http/error-recorder.ts'
 import { refuseNulCharacters } from './http/nul-characters.ts'
 import { healthRoutes, readyzDetails } from './http/health.ts'
+import { metricsRoute } from './http/metrics.ts'
 import { coreAssets } from './http/static-assets.ts'
 import { compressResponses } from './http/compression.ts'
 import { series } from './http/series.ts'
@@ -64,6 +65,7 @@ export function createApp(parts: AppParts): Express {
 
   app.use(series(requestContext(parts.log), securityHeaders({ https: parts.cookies.secure })))
   app.use(healthRoutes(parts.ready, parts.log))
+  app.use(metricsRoute({ token: config.metrics.token, db: core.db.knex, liveStreams: () => core.live.connections(), pluginMetrics: () => host.metrics(), log: parts.log }))
   const assets = coreAssets({ publicDir: PUBLIC_DIR, htmxDist: HTMX_DIST, reloadOnChange: config.logLevel === 'debug' })
   app.use(assets.handler)
 

@@ -70,6 +70,10 @@ export const configSchema = z.strictObject({
     z.string().regex(/^[a-z][a-z0-9-]{1,39}$/, 'lower-case letters, digits and dashes, starting with a letter'),
     pluginEntry,
   ).default({}),
+  metrics: z.strictObject({
+    token: z.string().min(32, 'at least 32 characters').optional()
+      .describe('Bearer token a Prometheus scraper sends to GET /metrics; without it /metrics is off (404)'),
+  }).prefault({}),
   auth: z.strictObject({
     passwordLogin: z.enum(['everyone', 'admins', 'off']).default('everyone')
       .describe('Who may sign in with a password: everyone, only admins (others use a plugin\'s sign-in), or nobody'),
@@ -162,6 +166,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       continue
     }
     merged[key] = value
+  }
+  if (env.MEDIANEST_METRICS_TOKEN) {
+    merged.metrics = { ...(typeof merged.metrics === 'object' && merged.metrics ? merged.metrics : {}), token: env.MEDIANEST_METRICS_TOKEN }
   }
   if (env.MEDIANEST_ADMIN_EMAIL || env.MEDIANEST_ADMIN_PASSWORD) {
     merged.bootstrapAdmin = { email: env.MEDIANEST_ADMIN_EMAIL, password: env.MEDIANEST_ADMIN_PASSWORD }

@@ -5,7 +5,7 @@ import type { Request, Response, Router, RequestHandler } from 'express'
 import type { Logger } from 'winston'
 import type { z } from 'zod'
 
-export const PLUGIN_API_VERSION = '1.9.0'
+export const PLUGIN_API_VERSION = '1.10.0'
 
 export { z } from 'zod'
 export { fetchImage, ImageFailure, IMAGE_TYPES, type FetchImageOptions, type FetchedImage } from './image-fetch.ts'
@@ -368,6 +368,23 @@ export interface Contributions {
   setupSteps?: SetupStep[]
   /** Things an admin should act on, on /admin and in /readyz's details for admins (1.9). */
   warnings?: AdminWarning[]
+  /** Figures for Prometheus at GET /metrics, named medianest_<plugin>_<name> (1.10). */
+  metrics?: PluginMetric[]
+}
+
+/**
+ * (1.10) A gauge for Prometheus, served at GET /metrics (behind the admin's bearer token,
+ * off unless metrics.token is set) as `medianest_<plugin>_<name>` (dashes become
+ * underscores). `collect` is asked at each scrape: read what you keep (a status row), never
+ * call upstream; it gets 2 seconds. Label values are escaped by the core; keep their number
+ * bounded (one per service, not one per request).
+ */
+export interface PluginMetric {
+  /** Lower-case letters, digits and underscores: `up`, `response_time_ms`. */
+  name: string
+  help: string
+  labels?: string[]
+  collect(): Promise<Array<{ labels?: Record<string, string>; value: number }>> | Array<{ labels?: Record<string, string>; value: number }>
 }
 
 /**

@@ -12,7 +12,7 @@ import {
   type Contributions, type DeclaredEventType, type NavItem, type PluginContext, type PluginDefinition, type RateLimitDefinition,
   type ServiceType, type SignInMethod, type Viewer, type Widget,
 } from '../plugin-api.ts'
-import type { SetupStep, WebhookDefinition } from '../plugin-api.ts'
+import type { PluginMetric, SetupStep, WebhookDefinition } from '../plugin-api.ts'
 import { createPluginContext, type CoreServices } from './context.ts'
 import { discoverPlugins, FIRST_PARTY_DIR, type DiscoveredPlugin } from './discover.ts'
 import { pathOf, validateContributions, validatePlugins } from './validate.ts'
@@ -313,6 +313,11 @@ export class PluginHost {
       return message ? { plugin, id: w.id, message: String(message).slice(0, 1000) } : null
     }))
     return answers.filter((a) => a !== null)
+  }
+
+  /** Every running plugin's metrics (1.10), with the plugin that gives each. */
+  metrics(): Array<PluginMetric & { plugin: string }> {
+    return this.running().flatMap((p) => (p.contributions.metrics ?? []).map((m) => ({ ...m, plugin: p.name })))
   }
 
   /** Every running plugin's setup steps, by priority (1.6). */

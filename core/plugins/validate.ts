@@ -156,6 +156,13 @@ export function validateContributions(name: string, c: Contributions): string[] 
     if (typeof w.check !== 'function') problems.push(`${at}: warning "${w.id}" has no check function`)
   }
   unique('warnings', (c.warnings ?? []).map((w) => w.id))
+  for (const m of c.metrics ?? []) {
+    if (!/^[a-z][a-z0-9_]{0,62}$/.test(m.name ?? '')) problems.push(`${at}: metric "${m.name}" must be lower-case letters, digits and underscores, starting with a letter`)
+    if (typeof m.help !== 'string' || !m.help.trim()) problems.push(`${at}: metric "${m.name}" has no help text`)
+    if (typeof m.collect !== 'function') problems.push(`${at}: metric "${m.name}" has no collect function`)
+    for (const l of m.labels ?? []) if (!/^[a-z_][a-z0-9_]{0,62}$/.test(l)) problems.push(`${at}: metric "${m.name}": label "${l}" must be lower-case letters, digits and underscores`)
+  }
+  unique('metrics', (c.metrics ?? []).map((m) => m.name))
   for (const item of c.nav ?? []) {
     if (item.href !== `/${name}` && !item.href?.startsWith(`/${name}/`) && !item.href?.startsWith(`/admin/${name}`)) {
       problems.push(`${at}: nav link "${item.href}" is outside its prefix /${name}`)

@@ -15,12 +15,13 @@ import { kumaServiceType } from './uptime-kuma-service-type.ts'
 import { widgetData } from './board.ts'
 import { boardCache } from './board-cache.ts'
 import { loadTrustedCas } from './trusted-cas.ts'
+import { monitorMetrics } from './metrics.ts'
 import { monitorSetupStep } from './setup-step.ts'
 
 export default definePlugin({
   name: 'monitor',
   version: '1.0.0',
-  api: '^1.7.0',
+  api: '^1.10.0',
   description: 'Is everything up? Checks, uptime, response-time charts, incidents, Uptime Kuma import.',
   enabledByDefault: true,
   config: monitorConfig,
@@ -40,6 +41,7 @@ export default definePlugin({
       nav: [{ label: 'Status', href: '/monitor', priority: 30 }],
       serviceTypes: [kumaServiceType(ctx), webServiceType(ctx)],
       eventTypes: incidentEventTypes,
+      metrics: monitorMetrics(ctx),
       widgets: [{
         id: 'status',
         title: 'Service status',
