@@ -52,11 +52,12 @@ export async function boardData(db: Knex, isAdmin: boolean, now: Date) {
   const down = rows.filter((r) => r.status === 'down').length
   const slow = rows.filter((r) => r.status === 'degraded').length
   const pending = rows.filter((r) => r.status === 'pending').length
+  const unknown = rows.filter((r) => r.status === 'unknown').length
   return {
     isAdmin,
     updatedAt: utc(now),
-    summary: down || slow || pending
-      ? `${down} down, ${slow} degraded, ${pending ? `${pending} pending (a failed check being retried), ` : ''}${rows.length - down - slow - pending} of ${rows.length} up or not checked yet.`
+    summary: down || slow || pending || unknown
+      ? `${down} down, ${slow} degraded, ${pending ? `${pending} pending (a failed check being retried), ` : ''}${unknown ? `${unknown} unknown (their source cannot be read), ` : ''}${rows.length - down - slow - pending - unknown} of ${rows.length} up or not checked yet.`
       : `All ${rows.length} services up${rows.some((r) => !r.status) ? ' (some not checked yet)' : ''}.`,
     rows: rows.map((r) => ({
       name: r.service_name, domId: domId(r.service_name), displayName: r.display_name, status: r.status,
@@ -106,6 +107,6 @@ export async function widgetData(db: Knex) {
   const rows: StatusRow[] = await statusRows(db)
   return {
     total: rows.length,
-    bad: rows.filter((r) => r.status === 'down' || r.status === 'degraded' || r.status === 'pending').map((r) => ({ name: r.service_name, displayName: r.display_name, status: r.status })),
+    bad: rows.filter((r) => r.status === 'down' || r.status === 'degraded' || r.status === 'pending' || r.status === 'unknown').map((r) => ({ name: r.service_name, displayName: r.display_name, status: r.status })),
   }
 }

@@ -12,7 +12,7 @@ import { withBeat } from './heartbeat-bar.ts'
 import type { CertFacts } from './probes.ts'
 
 /** `pending`: a check failed and is being retried (Uptime Kuma's PENDING); DOWN after the retries. */
-export type Status = 'up' | 'down' | 'degraded' | 'pending'
+export type Status = 'up' | 'down' | 'degraded' | 'pending' | 'unknown'
 
 export interface StatusRow {
   id: number

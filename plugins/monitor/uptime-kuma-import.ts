@@ -3,7 +3,7 @@
 // uptime and charts work the same. Everything is read and validated first and written
 // in one transaction: a missing, private, empty or garbled page is one clear error on
 // the uptime-kuma service, never a partial mirror and never "all up".
-import { UpstreamError, type ServiceConfigRecord } from 'medianest/plugin-api'
+import { UpstreamError, type Knex, type ServiceConfigRecord } from 'medianest/plugin-api'
 import type { MonitorContext } from './plugin-config.ts'
 import type { Target } from './targets.ts'
 import { KUMA_TYPE } from './targets.ts'
@@ -39,16 +39,25 @@ export async function importKuma(ctx: MonitorContext, target: Target, now: Date,
   if (signal?.aborted) return []
   return ctx.db.transaction(async (trx) => {
     const out: Array<Recorded & { name: string }> = []
+    // The Kuma service itself retries like any target: pending, then DOWN.
+    const ownSettings = { ...settings, retries: target.retries }
     if (!snapshot) {
-      const own = await recordResult(trx, ctx.events, target.name, { ok: false, responseTimeMs: null, message: failure! }, now, settings)
-      return [{ ...own, name: target.name }]
+      const own = await recordResult(trx, ctx.events, target.name, { ok: false, responseTimeMs: null, message: failure! }, now, ownSettings)
+      out.push({ ...own, name: target.name })
+      // Unread for UNREAD_POLLS checks in a row: what Kuma said last is no longer known to be true.
+      const failures = (await trx('service_status').where({ service_name: target.name }).first('consecutive_failures'))?.consecutive_failures ?? 0
+      if (failures >= UNREAD_POLLS) out.push(...await markUnknown(trx, failures, now))
+      return out
     }
+    // A mirrored monitor named like one of our own services says where it comes from.
+    const ours = new Set((await trx('service_status').whereIn('source', ['service', 'check']).pluck('display_name')).map((n: string) => n.trim().toLowerCase()))
     const seen: string[] = []
     for (const m of snapshot.monitors) {
       const name = kumaName(m.id)
       seen.push(name)
+      const displayName = (ours.has(m.name.trim().toLowerCase()) ? `Kuma: ${m.name}` : m.name).slice(0, 200)
       await trx('service_status')
-        .insert({ service_name: name, display_name: m.name.slice(0, 200), source: 'kuma', target: `${target.target ?? ''} (monitor ${m.id})`, severity: target.severity, interval_ms: target.intervalMs, next_check_at: null })
+        .insert({ service_name: name, display_name: displayName, source: 'kuma', target: `${target.target ?? ''} (monitor ${m.id})`, severity: target.severity, interval_ms: target.intervalMs, next_check_at: null })
         .onConflict('service_name').merge(['display_name', 'target', 'severity', 'interval_ms'])
       const beats = snapshot.beats.get(m.id) ?? []
       const prior = await trx('service_status').where({ service_name: name }).first('last_check_at')
@@ -68,10 +77,24 @@ export async function importKuma(ctx: MonitorContext, target: Target, now: Date,
     const own = await recordResult(trx, ctx.events, target.name, {
       ok: true, responseTimeMs: elapsed,
       message: `Read "${snapshot.title}": ${total} ${total === 1 ? 'monitor' : 'monitors'}${snapshot.incidents ? `, ${snapshot.incidents} incident(s) posted on the page` : ''}.`,
-    }, now, settings)
+    }, now, ownSettings)
     out.push({ ...own, name: target.name })
     return out
   })
+}
+
+/** Checks of the Kuma service in a row that could not read it before its mirrored rows say "unknown". */
+export const UNREAD_POLLS = 2
+
+/** Every mirrored row: unknown, with why. No metric is written: nothing was measured. */
+async function markUnknown(trx: Knex.Transaction, failures: number, now: Date): Promise<Array<Recorded & { name: string }>> {
+  const rows: Array<{ service_name: string; status: Status | null }> = await trx('service_status').where({ source: 'kuma' }).whereNot({ status: 'unknown' }).select('service_name', 'status')
+  if (!rows.length) return []
+  await trx('service_status').where({ source: 'kuma' }).whereIn('service_name', rows.map((r) => r.service_name)).update({
+    status: 'unknown', status_since: now, response_time_ms: null,
+    message: `Unknown: Uptime Kuma has not answered for ${failures} checks in a row, so its last word may no longer be true.`,
+  })
+  return rows.map((r) => ({ before: r.status, after: 'unknown' as Status, opened: null, resolved: false, name: r.service_name }))
 }
 
 async function readSnapshot(ctx: MonitorContext, service: ServiceConfigRecord, timeoutMs: number, signal?: AbortSignal): Promise<KumaSnapshot> {

@@ -110,14 +110,58 @@ describe('monitor: Uptime Kuma import', function () {
       await breakIt(kuma)
       const metricsBefore = Number((await host.db('service_metrics').where({ service_name: `kuma:${keep}` }).count('* as n'))[0].n)
       await runDueChecks(ctx, clock.advance(120_000), { only: ['uptime-kuma'] })
+      // One failed read: the Kuma service is pending (it retries like any target), the mirror untouched.
+      expect(await own()).to.include({ status: 'pending' })
+      expect((await own()).message).to.match(reason)
+      if (keep !== null) expect((await kumaRows())[0].status).to.equal('up')
+      // The second: the Kuma service is DOWN, and the mirrored rows no longer claim to be up.
+      await runDueChecks(ctx, clock.advance(120_000), { only: ['uptime-kuma'] })
       const row = await own()
       expect(row.status).to.equal('down')
       expect(row.message).to.match(reason)
-      // The mirror is untouched: no rows added, none "up" that we did not see.
+      if (keep !== null) {
+        const [mirrored] = await kumaRows()
+        expect(mirrored.status).to.equal('unknown')
+        expect(mirrored.message).to.equal('Unknown: Uptime Kuma has not answered for 2 checks in a row, so its last word may no longer be true.')
+      }
+      // No measurement was made up: no rows added, none "up" that we did not see.
       expect(Number((await host.db('service_metrics').where({ service_name: `kuma:${keep}` }).count('* as n'))[0].n)).to.equal(metricsBefore)
       if (keep === null) expect(await kumaRows()).to.have.length(0)
     })
   }
+
+  it('replays beats sent out of order in time order, each incident opened and resolved at its beats\' times', async () => {
+    kuma = await startFakeUptimeKuma({ version: '2.5', apiKey: null })
+    const flap = kuma.addMonitor({ name: 't-flap' })
+    const t0 = Date.now() - 10 * 60_000
+    kuma.pushHeartbeat(flap, { status: HeartbeatStatus.UP, ping: 10, time: new Date(t0) })
+    await configure()
+    await runDueChecks(ctx, new Date(t0 + 1000), { only: ['uptime-kuma'] })
+    // Between two reads: down at +20 s, up at +40 s, down at +60 s, up at +80 s, listed shuffled (as 2.5.3 may send them).
+    for (const [i, status] of [[3, HeartbeatStatus.DOWN], [1, HeartbeatStatus.DOWN], [4, HeartbeatStatus.UP], [2, HeartbeatStatus.UP]] as const) {
+      kuma.pushHeartbeat(flap, { status, ping: status === HeartbeatStatus.UP ? 12 : null, time: new Date(t0 + i * 20_000) })
+    }
+    await runDueChecks(ctx, new Date(t0 + 120_000), { only: ['uptime-kuma'] })
+    const name = `kuma:${flap}`
+    const incidents = await host.db('service_incidents').where({ service_name: name }).orderBy('created_at')
+    expect(incidents.map((i) => [new Date(i.created_at).getTime() - t0, new Date(i.resolved_at).getTime() - t0, i.status])).to.deep.equal([
+      [20_000, 40_000, 'resolved'], [60_000, 80_000, 'resolved'],
+    ])
+    expect(await host.db('service_metrics').where({ service_name: name, metric_name: 'up' }).orderBy('timestamp').pluck('metric_value')).to.deep.equal([1, 0, 1, 0, 1])
+    expect((await host.db('service_status').where({ service_name: name }).first()).status).to.equal('up')
+  })
+
+  it('names a mirrored monitor that shares a name with one of ours by its source', async () => {
+    kuma = await startFakeUptimeKuma({ version: '2.5', apiKey: null })
+    const nas = kuma.addMonitor({ name: 'nas', status: HeartbeatStatus.UP })
+    const other = kuma.addMonitor({ name: 'Printer', status: HeartbeatStatus.UP })
+    await addService(host, 'nas', 'http://127.0.0.1:1/')
+    await configure()
+    await runDueChecks(ctx, new Date(), { only: ['nas'] })
+    await runDueChecks(ctx, new Date(), { only: ['uptime-kuma'] })
+    const names = Object.fromEntries((await kumaRows()).map((r) => [r.service_name, r.display_name]))
+    expect(names).to.deep.equal({ [`kuma:${nas}`]: 'Kuma: nas', [`kuma:${other}`]: 'Printer' })
+  })
 
   it('Test connection on the uptime-kuma service says how many monitors it mirrors, or what is wrong', async () => {
     kuma = await startFakeUptimeKuma({ version: '2.0', apiKey: null })
