@@ -39,11 +39,17 @@ function drawnSparkline(r: BoardRow, now: Date, services: number): string {
   const hit = drawn.get(r.service_name)
   if (hit?.key === key) return hit.svg
   const points: ChartPoint[] = (JSON.parse(r.sparkline_json ?? '[]') as Array<ChartPoint & { at: string }>).map((p) => ({ ...p, at: new Date(p.at) }))
-  const { svg } = sparkline(points, new Date(to.getTime() - DAY_MS), to, `${r.display_name}, last 24 hours`)
+  const { svg } = sparkline(points, spanFrom(points, new Date(to.getTime() - DAY_MS)), to, `${r.display_name}, last 24 hours`)
   // Services that are gone leave their drawing behind: start afresh now and then.
   if (drawn.size > 2 * services + 10) drawn.clear()
   drawn.set(r.service_name, { key, svg })
   return svg
+}
+
+/** A chart's start: its window's, or its first point's when the service is younger (its checks fill the width). */
+export function spanFrom(points: ChartPoint[], windowFrom: Date): Date {
+  const first = points.length > 1 ? points[0].at : null
+  return first && first.getTime() > windowFrom.getTime() ? first : windowFrom
 }
 
 /** What the board shows an admin (addresses and reasons too) or anyone else. */
@@ -78,9 +84,13 @@ export async function serviceData(db: Knex, viewer: Viewer, name: string, range:
   const isAdmin = viewer.role === 'ADMIN'
   const figures = (await uptimes(db, [name], now)).get(name)
   const windowMs = RANGES[range]
-  const from = new Date(now.getTime() - windowMs)
-  const chart = responseChart(await chartPoints(db, name, windowMs, now), {
-    width: 640, height: 200, from, to: now, label: `${row.display_name}: response time over the last ${range === '24h' ? '24 hours' : range === '7d' ? '7 days' : '30 days'}`,
+  const points = await chartPoints(db, name, windowMs, now)
+  const windowFrom = new Date(now.getTime() - windowMs)
+  const from = spanFrom(points, windowFrom)
+  const young = from.getTime() > windowFrom.getTime()
+  const chart = responseChart(points, {
+    width: 640, height: 200, from, to: now,
+    label: `${row.display_name}: response time ${young ? `since its first check (${utc(from)})` : `over the last ${range === '24h' ? '24 hours' : range === '7d' ? '7 days' : '30 days'}`}`,
   })
   const incidents = await incidentsOf(db, name)
   const details = (row.details ?? {}) as { kumaUptime24h?: number | null }

@@ -7,7 +7,7 @@ import type { Events, Knex } from 'medianest/plugin-api'
 import type { Severity } from './plugin-config.ts'
 import type { Target, TargetSource } from './targets.ts'
 import { openIncident, resolveIncident, type IncidentRow } from './incidents.ts'
-import { hourlyPointsMany, uptimes, type ChartPoint } from './uptime.ts'
+import { chartPoints, DAY_MS, hourlyPointsMany, uptimes, type ChartPoint } from './uptime.ts'
 import { withBeat } from './heartbeat-bar.ts'
 import type { CertFacts } from './probes.ts'
 
@@ -169,7 +169,9 @@ export async function recordResult(
   // The board's figures, kept here so a view reads them instead of summing a month of
   // rollups per service (this row is locked: two results for one target queue here).
   const figures = (await uptimes(trx, [name], now)).get(name)
-  const points = (await hourlyPointsMany(trx, [name], now)).get(name) ?? []
+  // A young service has an hour or two of history: its 5-minute points, not one hourly dot.
+  let points = (await hourlyPointsMany(trx, [name], now)).get(name) ?? []
+  if (points.length <= 2) points = await chartPoints(trx, name, DAY_MS, now)
   await trx('service_status').where({ service_name: name }).update({
     status, response_time_ms: outcome.responseTimeMs !== null && outcome.responseTimeMs >= 0 ? Math.round(outcome.responseTimeMs) : null,
     last_check_at: now, message: outcome.message.slice(0, 2000), consecutive_failures: failures,

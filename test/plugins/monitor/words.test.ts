@@ -1,7 +1,7 @@
 // The board's words alone: spans of time as people say them, and service names in the
 // admin's words (not a type label's asides).
 import { expect } from 'chai'
-import { inWords } from '../../../plugins/monitor/board.ts'
+import { inWords, spanFrom } from '../../../plugins/monitor/board.ts'
 import { targetsFrom } from '../../../plugins/monitor/targets.ts'
 import { monitorConfig } from '../../../plugins/monitor/plugin-config.ts'
 import type { ServiceConfigRecord } from 'medianest/plugin-api'
@@ -21,5 +21,14 @@ describe('monitor: words on the board', () => {
     const targets = targetsFrom(config, [record('overseerr'), record('nas-web', { displayName: '  The NAS  ' }), record('plain')], types)
     expect(targets.map((t) => t.displayName)).to.deep.equal(['Overseerr', 'The NAS', 'plain', 'nas'])
     expect(targets.find((t) => t.name === 'check:nas')).to.include({ intervalMs: 10_000, timeoutMs: 5000, retries: 1, retryIntervalMs: 20_000 })
+  })
+
+  it('starts a young service\'s chart at its first check, so its checks fill the width', () => {
+    const windowFrom = new Date('2026-12-06T12:00:00Z')
+    const at = (iso: string) => ({ at: new Date(iso), ms: 10, up: 1 })
+    expect(spanFrom([], windowFrom)).to.equal(windowFrom)
+    expect(spanFrom([at('2026-12-07T11:40:00Z')], windowFrom)).to.equal(windowFrom)
+    expect(spanFrom([at('2026-12-07T11:40:00Z'), at('2026-12-07T11:45:00Z')], windowFrom).toISOString()).to.equal('2026-12-07T11:40:00.000Z')
+    expect(spanFrom([at('2026-12-06T11:00:00Z'), at('2026-12-07T11:45:00Z')], windowFrom)).to.equal(windowFrom)
   })
 })
