@@ -13,7 +13,8 @@ export function monitorMetrics(ctx: MonitorContext): PluginMetric[] {
   const rows = () => {
     const now = performance.now()
     if (!read || now - read.at > 1000) {
-      read = { at: now, rows: ctx.db<Row>('service_status').select('service_name', 'source', 'status', 'response_time_ms', 'cert_expires_at') }
+      // A query builder runs again at each await; the promise made from it runs it once.
+      read = { at: now, rows: Promise.resolve(ctx.db<Row>('service_status').select('service_name', 'source', 'status', 'response_time_ms', 'cert_expires_at')) }
     }
     return read.rows
   }
