@@ -1,6 +1,7 @@
 // Adding a channel: always a followed source. Its name and avatar are read first (one
-// listing read), then either its newest N uploads are queued or, for "only new uploads from
-// now on", the newest page is written into its archive as known and nothing is downloaded.
+// listing read, the newest page), then either its newest N uploads are queued and the rest
+// of that page written into its archive as known, or, for "only new uploads from now on",
+// the whole page is written as known and nothing is downloaded.
 // A channel someone already brought into the library is shared: the new follower gets the
 // same folder, archive and Plex collection, and nothing is downloaded twice.
 import crypto from 'node:crypto'
@@ -28,14 +29,19 @@ export async function addChannel(ctx: YoutubeContext, userId: string, url: strin
 
   let info: PlaylistInfo
   try {
-    info = await newestOf(ctx.config, url, queues ? start.newest : LISTING_PAGE)
+    // At least a whole page, whatever N: what is not queued is written down as known below.
+    info = await newestOf(ctx.config, url, Math.max(queues ? start.newest : 0, LISTING_PAGE))
   } catch (error) {
     if (error instanceof YtDlpError) return { ok: false, field: 'url', message: error.message }
     throw error
   }
   const title = sourceTitle(info)
   if (queues && info.entries.length === 0) return { ok: false, field: 'url', message: 'That channel has no uploads yet. Follow it with “only new uploads from now on” instead.' }
-  const urls = itemUrls(ctx.config, info.entries)
+  const wanted = queues ? info.entries.slice(0, start.newest) : []
+  // The rest of the newest page is known from the start: if the first download fails for
+  // good, a check still stops there instead of reading back through the whole channel.
+  const known = queues ? info.entries.slice(start.newest) : info.entries
+  const urls = itemUrls(ctx.config, wanted)
   if (queues && urls.length === 0) return { ok: false, field: 'url', message: 'yt-dlp listed that channel without an address for any of its uploads, so none can be downloaded.' }
 
   let download: DownloadRow | null = null
@@ -60,17 +66,16 @@ export async function addChannel(ctx: YoutubeContext, userId: string, url: strin
       const taken = async (name: string) => Boolean(await table(trx).where({ folder: name }).first('id')) || Boolean(await follows(trx).where({ folder: name }).first('id'))
       for (let n = 2; await taken(folder); n++) folder = `${base.slice(0, 90)} (${n})`
     }
+    // Written before the rows commit: a stray archive (the commit failing) is harmless, a
+    // follow without it would read the channel's whole listing at its first check.
+    if (!shared) markKnown(archiveFile(ctx.config.libraryPath, archiveKey), known)
     if (queues) {
       const [row] = await table(trx).insert({
         user_id: userId, playlist_url: url, playlist_title: title, kind: 'channel', item_count: urls.length, item_urls: JSON.stringify(urls) as never,
-        folder, archive_key: archiveKey, profile: profile.id, thumbnail_url: info.thumbnail,
+        folder, archive_key: archiveKey, archive_start: known.length, profile: profile.id, thumbnail_url: info.thumbnail,
       }).returning('*')
       const jobId = await ctx.jobs.enqueue('download', { downloadId: row.id }, { trx, dedupeKey: `download:${row.id}` })
       ;[download] = await table(trx).where({ id: row.id }).update({ job_id: jobId }).returning('*')
-    } else if (!shared) {
-      // Written before the follow commits: a stray archive (the commit failing) is harmless, a
-      // follow without it would download the channel's whole listing at its first check.
-      markKnown(archiveFile(ctx.config.libraryPath, archiveKey), info.entries)
     }
     await follows(trx).insert({
       user_id: userId, playlist_url: url, playlist_title: title ?? shared?.playlist_title ?? null, kind: 'channel', thumbnail_url: info.thumbnail,

@@ -42,7 +42,7 @@ describe('youtube: a channel as a source', function () {
     expect(row.thumbnail_url).to.equal(`${h.videos.url}/pictures/avatar-pokemon.png`)
     // Its name, avatar and newest two: one listing read, one page.
     expect(listingRuns(h, 'pokemon')).to.have.length(1)
-    expect(listingRuns(h, 'pokemon')[0]).to.include('-I 1:2')
+    expect(listingRuns(h, 'pokemon')[0]).to.include('-I 1:30')
     expect(h.videos.channelPages('pokemon')).to.equal(1)
 
     const done = await waitForStatus(h.host, row.id, 'completed', 90_000)
@@ -73,6 +73,27 @@ describe('youtube: a channel as a source', function () {
     expect(again.file_paths).to.deep.equal([path.join(folder, '2026-02-10 - ポケットモンスター 第41話 [pk-41].mp4')])
     // Nothing older was fetched: the 38 older uploads were never asked for.
     expect(h.videos.requests.filter((r) => /\/media\/pk-(\d|[1-3]\d)\.mp4$/.test(r.path) && !/pk-39/.test(r.path))).to.deep.equal([])
+  })
+
+  it('after a first download that never happened, the check finds only the newest N again, after one page', async () => {
+    const url = h.videos.setChannel('stalled', 'Stalled Channel', episodes('st', 40))
+    h.videos.gate('st-40', 1000)
+    const { client, user } = await h.host.signedIn()
+    expect((await submit(client, url, { start: 'newest', newest: '2' })).status).to.equal(303)
+    const [row] = await rows(h.host, user.id)
+    expect(row).to.include({ item_count: 2, archive_start: 28 })
+    await h.videos.waitParked('st-40')
+    expect((await client.post(`/youtube/downloads/${row.id}/cancel`)).status).to.equal(303)
+    await waitForStatus(h.host, row.id, 'cancelled')
+    h.videos.open()
+    const [follow] = await h.host.db('youtube_follows').where({ user_id: user.id })
+    const pages = h.videos.channelPages('stalled')
+    await due(h, follow.id)
+    const again = await waitFor('the check to queue', async () => (await rows(h.host, user.id)).find((r) => r.id !== row.id))
+    // The rest of the first page was written down as known: two uploads, not 38.
+    expect(again.item_urls).to.deep.equal([`${h.videos.url}/watch/st-40`, `${h.videos.url}/watch/st-39`])
+    expect(h.videos.channelPages('stalled') - pages).to.equal(1)
+    await waitForStatus(h.host, again.id, 'completed', 90_000)
   })
 
   it('with “only new uploads” downloads nothing now, then the first new upload alone', async () => {

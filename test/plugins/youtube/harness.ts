@@ -107,7 +107,7 @@ export interface DownloadRecord {
   id: string; user_id: string; status: DownloadStatus; playlist_url: string; playlist_title: string | null; file_paths: string[] | null
   items_done: number; item_count: number; current_percent: number | null; current_item: number | null; speed_bps: number | null; eta_seconds: number | null; notes: string | null; profile: string | null; error: string | null; plex_state: string
   plex_collection_id: string | null; plex_error: string | null; folder: string; job_id: string | null
-  kind: string; thumbnail_url: string | null; archive_key: string; follow_id: string | null; item_urls: string[] | null
+  kind: string; thumbnail_url: string | null; archive_key: string; archive_start: number; follow_id: string | null; item_urls: string[] | null
 }
 
 export async function rows(host: TestHost, userId?: string): Promise<DownloadRecord[]> {
