@@ -8,7 +8,8 @@ import { browserAvailable, launchBrowser, newTestContext, visit, shareSession } 
 import { expectAccessible } from '../support/axe.ts'
 import { waitForText, waitForVisible } from '../support/page-waits.ts'
 import { waitFor } from '../support/wait-for.ts'
-import { startHarness, type Harness } from '../plugins/youtube/harness.ts'
+import { rows, startHarness, type Harness } from '../plugins/youtube/harness.ts'
+import { publishRow } from '../../plugins/youtube/live-row.ts'
 
 const PHONE = { width: 375, height: 740 }
 
@@ -70,6 +71,15 @@ describe('in a real browser: YouTube downloads', function () {
     await page.keyboard.press('Escape')
     await dialog.waitFor({ state: 'detached' })
     await row.locator('a:has-text("Delete")').click()
+    await dialog.waitFor()
+    // A live update of the row while the dialog is open (the Plex step finishing, say) keeps it open.
+    const [done] = await rows(h.host)
+    const youtube = h.host.app.host.plugins.find((p) => p.name === 'youtube')!.ctx as Parameters<typeof publishRow>[0]
+    await page.locator(`#youtube-download-${done.id}`).evaluate((li) => { (li as unknown as { dataset: Record<string, string> }).dataset.before = 'swap' })
+    await publishRow(youtube, await h.host.db('youtube_downloads').where({ id: done.id }).first())
+    // The old row is gone (replaced by the live one), and the dialog is still open in the new one.
+    await page.locator('#youtube-downloads li[data-before="swap"]').waitFor({ state: 'detached' })
+    await dialog.waitFor()
     await dialog.locator('input[name=files]').check()
     await dialog.locator('button:has-text("Delete")').click()
     await waitForText(page, '#youtube-form [role=status]', 'Deleted.', 30_000)
