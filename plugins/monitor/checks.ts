@@ -22,6 +22,8 @@ export interface RoundOptions {
   detach?: boolean
   /** Targets read already (a window reads them once). */
   targets?: Target[]
+  /** Each started check's promise is added here (a window waits on them, within its time). */
+  started?: Array<Promise<unknown>>
 }
 
 // One queue per running plugin: checks claimed by successive windows share its slots, and
@@ -68,6 +70,7 @@ export async function runDueChecks(ctx: MonitorContext, now: Date, options: Roun
       ctx.log.error(`monitor: recording the check of ${target.name} failed: ${(error as Error).message}`)
     }
   }))
+  options.started?.push(...runs)
   if (!options.detach) await Promise.all(runs)
   return claimed.size
 }
@@ -80,12 +83,18 @@ export async function checkWindow(ctx: MonitorContext, windowMs: number, signal:
   const until = performance.now() + windowMs
   const targets = await currentTargets(ctx)
   if (await syncTargets(ctx.db, targets, ctx.clock.now())) await boardChanged(ctx)
+  const started: Array<Promise<unknown>> = []
   while (!signal.aborted) {
-    await runDueChecks(ctx, ctx.clock.now(), { targets, detach: true })
+    await runDueChecks(ctx, ctx.clock.now(), { targets, detach: true, started })
     const next = await nextDue(ctx.db)
     const left = until - performance.now()
     const wait = next ? next.getTime() - ctx.clock.nowMs() : Infinity
-    if (wait >= left) return
+    if (wait >= left) {
+      // The run (and its lease) lasts while its checks do, up to the window's end: a check
+      // that hangs past it runs on without holding up the next window.
+      await Promise.race([Promise.allSettled(started), sleep(Math.max(0, left), signal)])
+      return
+    }
     await sleep(Math.max(25, wait), signal)
   }
 }
