@@ -1,7 +1,7 @@
 // Followed playlists (youtube_follows): a cluster schedule re-reads each one when due and
 // queues a download for what its archive does not list yet, into the same folder and the
 // same Plex collection.
-import type { Knex } from 'medianest/plugin-api'
+import { NotFound, type Knex, type Request } from 'medianest/plugin-api'
 import type { YoutubeContext } from './plugin-config.ts'
 import { ACTIVE, isUuid, table as downloads } from './downloads.ts'
 import { archiveFile, archivedIds } from './library-paths.ts'
@@ -46,6 +46,13 @@ export async function countFollows(db: Knex | Knex.Transaction, userId: string):
 export async function ownFollow(db: Knex, userId: string, id: string): Promise<FollowRow | null> {
   if (!isUuid(id)) return null
   return (await follows(db).where({ id, user_id: userId }).first()) ?? null
+}
+
+/** The viewer's follow named in the route (`:id`), or a 404: someone else's looks exactly like a missing one. */
+export async function followOfRequest(ctx: YoutubeContext, req: Request): Promise<FollowRow> {
+  const f = await ownFollow(ctx.db, ctx.http.mustViewer(req).id, String(req.params.id))
+  if (!f) throw new NotFound('No such followed channel or playlist.')
+  return f
 }
 
 export async function followByUrl(db: Knex | Knex.Transaction, userId: string, url: string): Promise<FollowRow | null> {

@@ -7,7 +7,7 @@ import type { Request, Response } from 'medianest/plugin-api'
 import { NotFound, z } from 'medianest/plugin-api'
 import type { YoutubeContext } from './plugin-config.ts'
 import { listForUser, moveStatus, ownDownload, progressView, table, type DownloadRow } from './downloads.ts'
-import { listFollows, ownFollow, follows } from './follows.ts'
+import { followOfRequest, listFollows, follows } from './follows.ts'
 import { submitPlaylist } from './submissions.ts'
 import { archiveFile, isInside, workDir } from './library-paths.ts'
 import type { Tools } from './tools.ts'
@@ -168,16 +168,14 @@ export function youtubeRoutes(ctx: YoutubeContext, tools: Tools) {
 
   router.post('/follows/:id/stop', async (req, res) => {
     const viewer = ctx.http.mustViewer(req)
-    const f = await ownFollow(ctx.db, viewer.id, String(req.params.id))
-    if (!f) throw new NotFound('No such followed playlist.')
+    const f = await followOfRequest(ctx, req)
     await follows(ctx.db).where({ id: f.id, user_id: viewer.id }).del()
     await done(req, res, 'unfollowed')
   })
 
   router.post('/follows/:id/interval', async (req, res) => {
     const viewer = ctx.http.mustViewer(req)
-    const f = await ownFollow(ctx.db, viewer.id, String(req.params.id))
-    if (!f) throw new NotFound('No such followed playlist.')
+    const f = await followOfRequest(ctx, req)
     const checked = ctx.http.validate(hoursBody, req.body)
     if (!checked.ok) {
       const value = typeof req.body?.hours === 'string' ? req.body.hours.slice(0, 20) : ''
@@ -190,8 +188,7 @@ export function youtubeRoutes(ctx: YoutubeContext, tools: Tools) {
 
   router.post('/follows/:id/keep', async (req, res) => {
     const viewer = ctx.http.mustViewer(req)
-    const f = await ownFollow(ctx.db, viewer.id, String(req.params.id))
-    if (!f) throw new NotFound('No such followed playlist.')
+    const f = await followOfRequest(ctx, req)
     const checked = ctx.http.validate(keepBody, req.body)
     if (!checked.ok) {
       const field = checked.fields.count ? 'count' : checked.fields.days ? 'days' : 'keep'

@@ -6,7 +6,7 @@ import path from 'node:path'
 import type { Request, Response, Router } from 'medianest/plugin-api'
 import { NotFound } from 'medianest/plugin-api'
 import type { YoutubeContext } from './plugin-config.ts'
-import { ownFollow, type FollowRow } from './follows.ts'
+import { followOfRequest, type FollowRow } from './follows.ts'
 import { isUuid } from './downloads.ts'
 import { items, listItems, ITEMS_PAGE, type ItemRow } from './items.ts'
 
@@ -28,19 +28,14 @@ export function sourceRoutes(ctx: YoutubeContext, router: Router): void {
       data: { f, keep: keepWords(f), items: rows.slice(0, ITEMS_PAGE).map(itemView), from, next: rows.length > ITEMS_PAGE ? from + ITEMS_PAGE : null, prev: from > 0 ? Math.max(0, from - ITEMS_PAGE) : null },
     })
   }
-  const followOf = async (req: Request) => {
-    const f = await ownFollow(ctx.db, ctx.http.mustViewer(req).id, String(req.params.id))
-    if (!f) throw new NotFound('No such followed channel or playlist.')
-    return f
-  }
 
   router.get('/follows/:id', async (req, res) => {
     const from = Number(req.query.from ?? 0)
-    await render(req, res, await followOf(req), Number.isInteger(from) && from >= 0 && from <= 1_000_000 ? from : 0)
+    await render(req, res, await followOfRequest(ctx, req), Number.isInteger(from) && from >= 0 && from <= 1_000_000 ? from : 0)
   })
 
   router.post('/follows/:id/items/:item/pin', async (req, res) => {
-    const f = await followOf(req)
+    const f = await followOfRequest(ctx, req)
     const id = String(req.params.item)
     const pinned = req.body?.pinned === 'true'
     const [item] = isUuid(id) ? await items(ctx.db).where({ id, archive_key: f.archive_key }).update({ pinned }).returning('id') : []
