@@ -5,7 +5,7 @@ import type { Request, Response, Router, RequestHandler } from 'express'
 import type { Logger } from 'winston'
 import type { z } from 'zod'
 
-export const PLUGIN_API_VERSION = '1.10.0'
+export const PLUGIN_API_VERSION = '1.11.0'
 
 export { z } from 'zod'
 export { fetchImage, ImageFailure, IMAGE_TYPES, type FetchImageOptions, type FetchedImage } from './image-fetch.ts'
@@ -281,7 +281,8 @@ export interface ServiceTestResult { ok: boolean; message: string; responseTimeM
 export interface ServiceField {
   name: string
   label: string
-  type: 'text' | 'url' | 'secret' | 'number' | 'checkbox'
+  /** `textarea` (1.11): several lines, e.g. one HTTP header per line. */
+  type: 'text' | 'url' | 'secret' | 'number' | 'checkbox' | 'textarea'
   required?: boolean
   help?: string
 }
@@ -309,6 +310,13 @@ export interface ServiceType {
    * this test. Not offered as a kind in the admin form. One plugin at most.
    */
   fallback?: boolean
+  /**
+   * (1.11) Checks the plain field values the admin typed (secrets are never passed), after
+   * the core's own checks. Answers a message per field name that is wrong, shown beside
+   * that field on a 422 form with nothing saved; an empty object (or nothing) accepts.
+   * A fallback type's fields are the form's fields for an "Other" service.
+   */
+  validate?(values: Record<string, string | number | boolean | null>): Record<string, string> | void
   test(service: ServiceConfigRecord, signal: AbortSignal): Promise<ServiceTestResult>
 }
 /** An extra way to sign in. The login page shows a button that links to `startPath`. */

@@ -58,7 +58,8 @@ export function toRecord(row: ServiceConfigRow, secrets: Secrets, declared?: Ser
 
 /** `types` reads the running plugins' service types at call time (they register after this is made). */
 export function createServices(db: Knex, secrets: Secrets, types: () => Array<ServiceType & { plugin: string }>): Omit<Services, 'save'> {
-  const declaredFields = (name: string) => types().find((t) => t.name === name)?.fields
+  // A service no type claims ("Other") has the fallback type's fields.
+  const declaredFields = (name: string) => (types().find((t) => t.name === name) ?? types().find((t) => t.fallback))?.fields
   return {
     async get(serviceName) {
       const row = await db<ServiceConfigRow>('service_configs').where({ service_name: serviceName }).first()

@@ -3,7 +3,7 @@
 // A stored API key never leaves the server: the form says "set" or "not set".
 import express, { type Request, type Response, type Router } from 'express'
 import { z } from 'zod'
-import { BadInput, Conflict, NotFound, type ServiceConfigRecord, type ServiceTestResult } from '../plugin-api.ts'
+import { BadInput, Conflict, NotFound, type ServiceConfigRecord, type ServiceTestResult, type ServiceType } from '../plugin-api.ts'
 import { parseInput } from '../plugins/context.ts'
 import { requestLog, viewerOf } from '../http/request-context.ts'
 import { wantsFragment } from '../views.ts'
@@ -18,7 +18,7 @@ import {
 } from './service-admin.ts'
 import { checkRecord, checkService } from '../service-checks.ts'
 import { toRecord } from '../service-configs.ts'
-import { echoFields, fieldViews, readFields, type FieldValue } from './service-fields.ts'
+import { echoFields, fieldViews, inputName, readFields, type FieldValue } from './service-fields.ts'
 import { setFlash, takeFlash } from '../http/flash.ts'
 import { ALREADY_SENT, claimSubmission, newFormToken, releaseSubmission } from '../http/one-time-forms.ts'
 import { clock } from '../clock.ts'
@@ -119,6 +119,16 @@ interface ServiceFormView {
   chooseType?: boolean
 }
 
+/** What a type's validate() says of the typed values, keyed by input name; a validate that throws is a bug, not the admin's mistake. */
+function typeProblems(type: (ServiceType & { plugin: string }) | undefined, values: Record<string, FieldValue>): Record<string, string> {
+  if (!type?.validate) return {}
+  const said = type.validate({ ...values }) ?? {}
+  const declared = new Set((type.fields ?? []).map((f) => f.name))
+  return Object.fromEntries(Object.entries(said)
+    .filter(([field, message]) => declared.has(field) && typeof message === 'string' && message)
+    .map(([field, message]) => [inputName(field), message.slice(0, 500)]))
+}
+
 /** The admin waits for the answer on the page: a little longer than a background check. */
 const TEST_TIMEOUT_MS = 15_000
 
@@ -170,7 +180,12 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
     })
   }
 
-  const declaredFields = (name: string) => host.serviceTypes().find((t) => t.name === name)?.fields ?? []
+  /** A service's type; one no running plugin claims ("Other") is the fallback type's to test and describe. */
+  const typeOf = (name: string) => {
+    const types = host.serviceTypes()
+    return types.find((t) => t.name === name && !t.fallback) ?? types.find((t) => t.fallback)
+  }
+  const declaredFields = (name: string) => typeOf(name)?.fields ?? []
 
   /** The selected type's fields, or the generic JSON box for "Other" and types without fields. */
   const typeFieldsView = (form: Pick<ServiceFormView, 'id' | 'values' | 'secretsSet'>) => {
@@ -213,6 +228,8 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
     const known = new Set(serviceTypes(current).map((t) => t.name))
     const declared = declaredFields(textField(body, 'service_name'))
     const { input: fields, problems } = readFields(declared, body, new Set(storedSecrets))
+    // The type's own rules, for values that passed the core's: each message beside its field.
+    if (declared.length && !Object.keys(problems).length) Object.assign(problems, typeProblems(typeOf(textField(body, 'service_name')), fields.values))
     let parsed: ServiceConfigInput | null = null
     let refusal: BadInput | null = null
     try {

@@ -4,7 +4,7 @@
 import type { ServiceType } from '../plugin-api.ts'
 
 export const FIELD_NAME = /^[a-zA-Z][a-zA-Z0-9_]{0,63}$/
-const KINDS = new Set(['text', 'url', 'secret', 'number', 'checkbox'])
+const KINDS = new Set(['text', 'url', 'secret', 'number', 'checkbox', 'textarea'])
 
 export function validateServiceFields(plugin: string, types: ServiceType[] | undefined): string[] {
   const problems: string[] = []
@@ -15,9 +15,10 @@ export function validateServiceFields(plugin: string, types: ServiceType[] | und
       if (typeof f?.name !== 'string' || !FIELD_NAME.test(f.name)) problems.push(`${where}: the name must be a letter then letters, digits or underscores (at most 64)`)
       else if (seen.has(f.name)) problems.push(`${where} is declared twice`)
       seen.add(f?.name)
-      if (!KINDS.has(f?.type)) problems.push(`${where}: type must be one of text, url, secret, number, checkbox`)
+      if (!KINDS.has(f?.type)) problems.push(`${where}: type must be one of text, url, secret, number, checkbox, textarea`)
       if (typeof f?.label !== 'string' || !f.label.trim()) problems.push(`${where} needs a label`)
     }
+    if (t.validate !== undefined && typeof t.validate !== 'function') problems.push(`plugin "${plugin}": service type "${t.name}": validate must be a function`)
   }
   return problems
 }

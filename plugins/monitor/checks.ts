@@ -137,7 +137,9 @@ export async function checkTarget(ctx: MonitorContext, target: Target, now: Date
 
 export async function runProbe(ctx: MonitorContext, target: Target, signal?: AbortSignal): Promise<CheckOutcome> {
   switch (target.kind) {
-    case 'http': return probeHttp({ url: target.target!, expect: target.expect, keyword: target.keyword, ca: trustedCas(ctx) }, target.timeoutMs, signal)
+    case 'http':
+      if (target.settingsProblem) return { ok: false, responseTimeMs: null, message: target.settingsProblem }
+      return probeHttp({ ...target.http, url: target.target!, ca: trustedCas(ctx) }, target.timeoutMs, signal)
     case 'tcp': return probeTcp(target.target!, target.timeoutMs, signal)
     case 'service-type': {
       const result = await ctx.services.check(target.name, { timeoutMs: target.timeoutMs, signal })

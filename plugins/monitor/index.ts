@@ -21,7 +21,7 @@ import { monitorSetupStep } from './setup-step.ts'
 export default definePlugin({
   name: 'monitor',
   version: '1.0.0',
-  api: '^1.10.0',
+  api: '^1.11.0',
   description: 'Is everything up? Checks, uptime, response-time charts, incidents, Uptime Kuma import.',
   enabledByDefault: true,
   config: monitorConfig,

@@ -1,5 +1,6 @@
 // monitor's config slice (plugins.monitor.config) and the context type its files share.
 import { z, type PluginContext } from 'medianest/plugin-api'
+import { MAX_KEYWORD, METHODS, readExpectations } from './http-expectations.ts'
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
 
@@ -30,15 +31,6 @@ export const MIN_INTERVAL_MS = 5_000
 export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const
 export type Severity = (typeof SEVERITIES)[number]
 
-/** '200-399' or '200': the answer statuses that count as up. */
-export function parseStatusRange(text: string): { min: number; max: number } | null {
-  const m = /^\s*([1-5]\d\d)\s*(?:-\s*([1-5]\d\d))?\s*$/.exec(text)
-  if (!m) return null
-  const min = Number(m[1])
-  const max = m[2] ? Number(m[2]) : min
-  return min <= max ? { min, max } : null
-}
-
 const CHECK_NAME = /^[a-z][a-z0-9-]{1,63}$/
 
 /** An extra target in the config: an HTTP(S) address or a TCP host:port. */
@@ -47,8 +39,13 @@ const extraCheck = z.object({
   label: z.string().trim().min(1).max(80).optional(),
   url: z.url({ protocol: /^https?$/, message: 'Write an http:// or https:// address.' }).optional(),
   tcp: z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, 'Write host:port, like 192.168.1.10:32400.').optional(),
-  expectStatus: z.string().default('200-399').refine((s) => parseStatusRange(s) !== null, 'Write a status or a range, like 200 or 200-399.'),
-  keyword: z.string().min(1).max(200).optional(),
+  expectStatus: z.string().default('200-399'),
+  keyword: z.string().min(1).max(MAX_KEYWORD).optional(),
+  keywordAbsent: z.boolean().default(false),
+  method: z.enum(METHODS).default('GET'),
+  headers: z.record(z.string(), z.string()).optional(),
+  jsonPath: z.string().min(1).optional(),
+  jsonEquals: z.string().min(1).optional(),
   // No defaults here: a check without its own takes the plugin-wide interval and timeout.
   interval: optionalDuration(MIN_INTERVAL_MS, 86_400_000, 'A check interval'),
   timeout: optionalDuration(500, 120_000, 'A check timeout'),
@@ -57,7 +54,9 @@ const extraCheck = z.object({
   severity: z.enum(SEVERITIES).default('medium'),
 }).strict().superRefine((c, ctx) => {
   if (!c.url === !c.tcp) ctx.addIssue({ code: 'custom', path: ['url'], message: `Check "${c.name}": give either url or tcp, not both and not neither.` })
-  if (c.tcp && c.keyword) ctx.addIssue({ code: 'custom', path: ['keyword'], message: `Check "${c.name}": a keyword needs an HTTP check (url).` })
+  if (c.tcp && (c.keyword || c.jsonPath)) ctx.addIssue({ code: 'custom', path: [c.keyword ? 'keyword' : 'jsonPath'], message: `Check "${c.name}": a keyword or JSON path needs an HTTP check (url).` })
+  // The same rules as a service's fields on the admin's form (basic auth is only there: sealed, not in a file).
+  for (const [key, message] of Object.entries(readExpectations(c).problems)) ctx.addIssue({ code: 'custom', path: [key], message: `Check "${c.name}": ${message}` })
 })
 export type ExtraCheck = z.output<typeof extraCheck>
 

@@ -8,6 +8,7 @@ import net from 'node:net'
 import http from 'node:http'
 import https from 'node:https'
 import tls from 'node:tls'
+import { jsonMismatch, type HttpExpectations } from './http-expectations.ts'
 
 /** The certificate an HTTPS target presented (the first hop on its own host). */
 export interface CertFacts { expiresAt: string; issuer: string; subject: string }
@@ -17,8 +18,8 @@ export interface ProbeResult { ok: boolean; responseTimeMs: number | null; messa
 /** A keyword is looked for in at most this much of the body; the rest is never read. */
 export const KEYWORD_BODY_CAP = 1024 * 1024
 
-export interface HttpProbe {
-  url: string; expect: { min: number; max: number }; keyword?: string | null
+export interface HttpProbe extends HttpExpectations {
+  url: string
   /** Certificate authorities trusted besides the system's (a household's own CA). */
   ca?: string[]
 }
@@ -39,50 +40,69 @@ export async function probeHttp(target: HttpProbe, timeoutMs: number, signal?: A
   const range = min === max ? `${min}` : `${min}-${max}`
   let url = new URL(target.url)
   const host = url.host
+  const origin = url.origin
+  let method: string = target.method
   let cert: CertFacts | undefined
+  const readsBody = Boolean(target.keyword || target.jsonPath)
   try {
     for (let hop = 0; ; hop++) {
-      const answer = await get(url, all, target.keyword ? KEYWORD_BODY_CAP : 0, target.ca)
+      // Credentials are for the address the admin typed: a redirect elsewhere does not get them.
+      const sameOrigin = url.origin === origin
+      const headers: Record<string, string> = { 'User-Agent': 'MediaNest-monitor', Accept: '*/*', ...(sameOrigin ? target.headers : withoutCredentials(target.headers)) }
+      if (target.basicAuth && sameOrigin) headers.Authorization = `Basic ${Buffer.from(`${target.basicAuth.user}:${target.basicAuth.password}`).toString('base64')}`
+      const answer = await send(url, method, headers, all, readsBody ? KEYWORD_BODY_CAP : 0, target.ca)
       if (!cert && answer.cert && url.host === host) cert = answer.cert
       const location = answer.status >= 300 && answer.status < 400 ? answer.location : null
       if (location) {
         if (hop >= MAX_REDIRECTS) return { ok: false, responseTimeMs: null, message: `Redirected more than ${MAX_REDIRECTS} times (a redirect loop?).` }
         const next = new URL(location, url)
         if (next.protocol !== 'http:' && next.protocol !== 'https:') return { ok: false, responseTimeMs: null, message: `Redirected to a ${next.protocol} address.` }
+        // As browsers do: 307 and 308 repeat the method, the others continue with GET (HEAD stays HEAD).
+        if (answer.status !== 307 && answer.status !== 308 && method !== 'HEAD') method = 'GET'
         url = next
         continue
       }
       const answeredMs = elapsed()
       const withCert = (r: ProbeResult): ProbeResult => (cert ? { ...r, cert } : r)
+      const fail = (why: string) => withCert({ ok: false, responseTimeMs: answeredMs, message: `Answered HTTP ${answer.status}, but ${why}` })
       if (answer.status < min || answer.status > max) return withCert({ ok: false, responseTimeMs: answeredMs, message: `Answered HTTP ${answer.status}; expected ${range}.` })
-      if (!target.keyword) return withCert({ ok: true, responseTimeMs: answeredMs, message: `Answered HTTP ${answer.status}.` })
-      if (!answer.body.includes(target.keyword)) {
-        return withCert({ ok: false, responseTimeMs: answeredMs, message: `Answered HTTP ${answer.status}, but the keyword "${target.keyword}" is not in the first ${KEYWORD_BODY_CAP / 1024 / 1024} MiB of the page.` })
+      if (target.keyword) {
+        const has = answer.body.includes(target.keyword)
+        if (target.keywordAbsent && has) return fail(`the page says "${target.keyword}".`)
+        if (!target.keywordAbsent && !has) return fail(`the keyword "${target.keyword}" is not in the first ${KEYWORD_BODY_CAP / 1024 / 1024} MiB of the page.`)
       }
-      return withCert({ ok: true, responseTimeMs: answeredMs, message: `Answered HTTP ${answer.status} with the keyword.` })
+      if (target.jsonPath) {
+        const why = jsonMismatch(answer.body, answer.truncated, target.jsonPath, target.jsonEquals)
+        if (why) return fail(why.charAt(0).toLowerCase() + why.slice(1))
+      }
+      const checked = [target.keyword && (target.keywordAbsent ? 'without the keyword' : 'with the keyword'), target.jsonPath && `with ${target.jsonPath} as expected`].filter(Boolean)
+      return withCert({ ok: true, responseTimeMs: answeredMs, message: `Answered HTTP ${answer.status}${checked.length ? ` ${checked.join(' and ')}` : ''}.` })
     }
   } catch (error) {
     return { ok: false, responseTimeMs: null, message: requestFailure(error, timeoutMs, signal) }
   }
 }
 
-interface Answer { status: number; location: string | null; body: string; cert?: CertFacts }
+const withoutCredentials = (headers: Record<string, string>) =>
+  Object.fromEntries(Object.entries(headers).filter(([name]) => !/^(authorization|cookie|proxy-authorization)$/i.test(name)))
 
-/** One GET; reads at most `cap` bytes of the body, then drops the connection. */
-function get(url: URL, signal: AbortSignal, cap: number, ca?: string[]): Promise<Answer> {
+interface Answer { status: number; location: string | null; body: string; truncated: boolean; cert?: CertFacts }
+
+/** One request without a body; reads at most `cap` bytes of the answer, then drops the connection. */
+function send(url: URL, method: string, headers: Record<string, string>, signal: AbortSignal, cap: number, ca?: string[]): Promise<Answer> {
   return new Promise<Answer>((resolve, reject) => {
     const secure = url.protocol === 'https:'
     const client = secure ? https : http
     const req = client.request(url, {
-      method: 'GET', signal, agent: false,
+      method, signal, agent: false,
       ...(secure && ca?.length ? { ca: [...tls.rootCertificates, ...ca] } : {}),
-      headers: { 'User-Agent': 'MediaNest-monitor', Accept: '*/*', Connection: 'close' },
+      headers: { ...headers, Connection: 'close' },
     }, (res) => {
       const status = res.statusCode ?? 0
       const location = typeof res.headers.location === 'string' ? res.headers.location : null
       const cert = secure ? certOf(res.socket as tls.TLSSocket) : undefined
       if (!cap) {
-        resolve({ status, location, body: '', cert })
+        resolve({ status, location, body: '', truncated: false, cert })
         req.destroy()
         return
       }
@@ -92,14 +112,16 @@ function get(url: URL, signal: AbortSignal, cap: number, ca?: string[]): Promise
         chunks.push(c)
         size += c.length
         if (size >= cap) {
-          resolve({ status, location, body: Buffer.concat(chunks).subarray(0, cap).toString('utf8'), cert })
+          resolve({ status, location, body: Buffer.concat(chunks).subarray(0, cap).toString('utf8'), truncated: size > cap || !res.complete, cert })
           req.destroy()
         }
       })
-      res.on('end', () => resolve({ status, location, body: Buffer.concat(chunks).toString('utf8'), cert }))
+      res.on('end', () => resolve({ status, location, body: Buffer.concat(chunks).toString('utf8'), truncated: false, cert }))
       res.on('error', reject)
     })
     req.on('error', reject)
+    // POST, PUT and PATCH say they send nothing, so no server waits for a body.
+    if (method === 'POST' || method === 'PUT' || method === 'PATCH') req.setHeader('Content-Length', '0')
     req.end()
   })
 }

@@ -4,10 +4,12 @@
 // service added as "Other" (a name and just a URL: the core's form already expresses
 // it) gets an HTTP check of its address; `uptime-kuma` is this plugin's own type, whose
 // check is the import of its status page. Per-service settings come from the
-// service's config_data (the form's JSON box, or the uptime-kuma type's fields):
-// `interval`, `severity`, `expectStatus`, `keyword`, `timeout`, `retries`, `retryInterval`.
+// service's fields (the web type's for an "Other" service, the uptime-kuma type's, or
+// config_data keys of the same names): `interval`, `timeout`, `retries`, `retryInterval`,
+// `severity`, and the HTTP expectations (http-expectations.ts).
 import type { ServiceConfigRecord, ServiceTypeInfo } from 'medianest/plugin-api'
-import { parseDuration, parseStatusRange, SEVERITIES, MIN_INTERVAL_MS, type MonitorConfig, type Severity } from './plugin-config.ts'
+import { parseDuration, SEVERITIES, MIN_INTERVAL_MS, type MonitorConfig, type Severity } from './plugin-config.ts'
+import { readExpectations, type HttpExpectations } from './http-expectations.ts'
 
 export const KUMA_TYPE = 'uptime-kuma'
 
@@ -28,8 +30,9 @@ export interface Target {
   retries: number
   retryIntervalMs: number
   severity: Severity
-  expect: { min: number; max: number }
-  keyword: string | null
+  http: HttpExpectations
+  /** Settings stored before they were checked that do not hold: the check is DOWN saying so. */
+  settingsProblem: string | null
 }
 
 export const checkName = (name: string) => `check:${name}`
@@ -62,8 +65,9 @@ export function targetsFrom(config: MonitorConfig, services: ServiceConfigRecord
       retries: c.retries ?? defaults.retries,
       retryIntervalMs: c.retryInterval ? parseDuration(c.retryInterval)! : defaults.retryIntervalMs,
       severity: c.severity,
-      expect: parseStatusRange(c.expectStatus)!,
-      keyword: c.keyword ?? null,
+      // The config was checked at boot: these hold.
+      http: readExpectations(c).value,
+      settingsProblem: null,
     })
   }
   return out
@@ -80,28 +84,33 @@ function displayNameOf(s: ServiceConfigRecord, typeLabel: string | undefined): s
   return label || s.serviceName
 }
 
-/** A service's own settings; anything unreadable falls back to the default (and is ignored, not fatal). */
+/** A service's own settings; anything unreadable falls back to the default (its form refuses such values now). */
 function serviceSettings(s: ServiceConfigRecord, defaults: { intervalMs: number; timeoutMs: number; retries: number; retryIntervalMs: number }) {
   const read = (key: string): string | null => {
     const v = s.fields[key] ?? s.configData[key]
-    return typeof v === 'string' && v.trim() ? v.trim() : null
+    return typeof v === 'string' && v.trim() ? v.trim() : typeof v === 'number' ? String(v) : null
   }
   const interval = read('interval')
   const intervalMs = interval ? parseDuration(interval) : null
   const timeout = read('timeout')
   const timeoutMs = timeout ? parseDuration(timeout) : null
   const severity = read('severity')
-  const expect = read('expectStatus')
-  const retries = Number(read('retries') ?? s.configData.retries ?? NaN)
+  const retries = Number(read('retries') ?? NaN)
   const retryInterval = read('retryInterval')
   const retryIntervalMs = retryInterval ? parseDuration(retryInterval) : null
+  const expectations = readExpectations({
+    method: read('method'), headers: s.fields.headers ?? s.configData.headers, basicAuthUser: read('basicAuthUser'), basicAuthPassword: s.fields.basicAuthPassword,
+    expectStatus: read('expectStatus'), keyword: s.fields.keyword ?? s.configData.keyword, keywordAbsent: s.fields.keywordAbsent ?? s.configData.keywordAbsent,
+    jsonPath: read('jsonPath'), jsonEquals: read('jsonEquals'),
+  })
+  const problems = Object.values(expectations.problems)
   return {
     retries: Number.isInteger(retries) && retries >= 0 && retries <= 10 ? retries : defaults.retries,
     retryIntervalMs: retryIntervalMs && retryIntervalMs >= MIN_INTERVAL_MS ? retryIntervalMs : defaults.retryIntervalMs,
     intervalMs: intervalMs && intervalMs >= MIN_INTERVAL_MS ? intervalMs : defaults.intervalMs,
     timeoutMs: timeoutMs && timeoutMs >= 500 && timeoutMs <= 120_000 ? timeoutMs : defaults.timeoutMs,
     severity: (SEVERITIES as readonly string[]).includes(severity ?? '') ? (severity as Severity) : 'medium',
-    expect: (expect && parseStatusRange(expect)) || { min: 200, max: 399 },
-    keyword: read('keyword'),
+    http: expectations.value,
+    settingsProblem: problems.length ? `Its check settings do not hold (edit the service): ${problems.join(' ')}` : null,
   }
 }

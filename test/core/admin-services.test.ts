@@ -476,7 +476,7 @@ export default definePlugin({ name: 'bad-fields', version: '1.0.0', api: '^1.1.0
     expect(problems).to.deep.equal([
       'plugin "bad-fields": service type "bad-fields" field "__proto__": the name must be a letter then letters, digits or underscores (at most 64)',
       'plugin "bad-fields": service type "bad-fields" field "token" is declared twice',
-      'plugin "bad-fields": service type "bad-fields" field "colour": type must be one of text, url, secret, number, checkbox',
+      'plugin "bad-fields": service type "bad-fields" field "colour": type must be one of text, url, secret, number, checkbox, textarea',
       'plugin "bad-fields": service type "bad-fields" field "quiet" needs a label',
     ])
   })

@@ -37,8 +37,8 @@ describe('monitor: config', function () {
     expect(problems({ checks: [{ name: 'a-b', url: 'http://x', tcp: 'x:1' }] })).to.deep.equal(['checks.0.url: Check "a-b": give either url or tcp, not both and not neither.'])
     expect(problems({ checks: [{ name: 'a-b', url: 'ftp://x' }] })[0]).to.match(/^checks.0.url: Write an http/)
     expect(problems({ checks: [{ name: 'ab', url: 'http://x' }, { name: 'ab', tcp: 'h:1' }] })).to.deep.equal(['checks.1.name: Two checks are named "ab": names must be unique.'])
-    expect(problems({ checks: [{ name: 'ab', url: 'http://x', expectStatus: '700' }] })[0]).to.match(/^checks.0.expectStatus: Write a status or a range/)
-    expect(problems({ checks: [{ name: 'ab', tcp: 'h:1', keyword: 'k' }] })[0]).to.match(/a keyword needs an HTTP check/)
+    expect(problems({ checks: [{ name: 'ab', url: 'http://x', expectStatus: '700' }] })[0]).to.match(/^checks.0.expectStatus: Check "ab": Write a status or a range/)
+    expect(problems({ checks: [{ name: 'ab', tcp: 'h:1', keyword: 'k' }] })[0]).to.match(/a keyword or JSON path needs an HTTP check/)
     expect(problems({ checks: [{ name: 'ab', url: 'http://x', surprise: 1 }] })[0]).to.match(/surprise/)
   })
 
