@@ -1,9 +1,11 @@
 // /admin/monitor (behind the core's admin guard): run one check now and show the result
-// inline ("Test connection"), add a note to an incident, resolve one by hand.
+// inline ("Test connection"), add a note to an incident, resolve one by hand, pause and
+// resume a service, and the maintenance windows.
 import { NotFound, z, type Request, type Response } from 'medianest/plugin-api'
 import type { MonitorContext } from './plugin-config.ts'
 import { checkTarget, currentTargets } from './checks.ts'
-import { syncTargets } from './service-status.ts'
+import { makeDue, setPaused, syncTargets } from './service-status.ts'
+import { maintenanceRoutes } from './maintenance-routes.ts'
 import { findIncident, resolveIncident, setNote } from './incidents.ts'
 import { serviceData } from './board.ts'
 import { announceChanges } from './live-board.ts'
@@ -37,6 +39,29 @@ export function monitorAdminRoutes(ctx: MonitorContext) {
       return
     }
     back(req, res, name)
+  })
+
+  for (const [action, paused] of [['pause', true], ['resume', false]] as const) {
+    router.post(`/services/:name/${action}`, async (req, res) => {
+      const name = String(req.params.name)
+      const row = await ctx.db('service_status').where({ service_name: name }).first('source', 'status')
+      if (!row) throw new NotFound('No watched service has that name.')
+      if (row.source === 'kuma') throw new NotFound('A service mirrored from Uptime Kuma is paused in Uptime Kuma.')
+      const before = row.status
+      const done = await setPaused(ctx.db, name, paused, ctx.clock.now())
+      if (done) {
+        ctx.log.info(`monitor: ${ctx.http.mustViewer(req).id} ${paused ? 'paused' : 'resumed'} the checks of ${name}`)
+        await boardChanged(ctx)
+        await announceChanges(ctx, [{ name, before, after: paused ? 'paused' : 'unknown', opened: null, resolved: false }])
+      }
+      ctx.http.flash(res, done ? (paused ? 'paused' : 'resumed') : (paused ? 'already-paused' : 'already-resumed'))
+      back(req, res, name)
+    })
+  }
+
+  maintenanceRoutes(ctx, router, async (names) => {
+    // What a window changes shows within seconds: its services are checked (or not) now.
+    for (const name of names) await makeDue(ctx.db, name, ctx.clock.now())
   })
 
   router.post('/incidents/:id/note', async (req: Request, res: Response) => {

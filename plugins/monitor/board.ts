@@ -59,12 +59,14 @@ export async function boardData(db: Knex, isAdmin: boolean, now: Date) {
   const slow = rows.filter((r) => r.status === 'degraded').length
   const pending = rows.filter((r) => r.status === 'pending').length
   const unknown = rows.filter((r) => r.status === 'unknown').length
+  const resting = rows.filter((r) => r.status === 'maintenance' || r.status === 'paused').length
+  const aside = resting ? ` ${resting} in maintenance or paused.` : ''
   return {
     isAdmin,
     updatedAt: utc(now),
     summary: down || slow || pending || unknown
-      ? `${down} down, ${slow} degraded, ${pending ? `${pending} pending (a failed check being retried), ` : ''}${unknown ? `${unknown} unknown (their source cannot be read), ` : ''}${rows.length - down - slow - pending - unknown} of ${rows.length} up or not checked yet.`
-      : `All ${rows.length} services up${rows.some((r) => !r.status) ? ' (some not checked yet)' : ''}.`,
+      ? `${down} down, ${slow} degraded, ${pending ? `${pending} pending (a failed check being retried), ` : ''}${unknown ? `${unknown} unknown (their source cannot be read), ` : ''}${rows.length - down - slow - pending - unknown - resting} of ${rows.length} up or not checked yet.${aside}`
+      : `All ${rows.length - resting} ${resting ? 'others' : 'services'} up${rows.some((r) => !r.status) ? ' (some not checked yet)' : ''}.${aside}`,
     rows: rows.map((r) => ({
       name: r.service_name, domId: domId(r.service_name), displayName: r.display_name, status: r.status,
       responseTimeMs: r.response_time_ms, openIncident: Boolean(r.open_incident),
@@ -103,7 +105,7 @@ export async function serviceData(db: Knex, viewer: Viewer, name: string, range:
       kumaUptime: typeof details.kumaUptime24h === 'number' ? pct(details.kumaUptime24h * 100) : null,
       target: isAdmin ? row.target : null, message: isAdmin ? row.message : null,
       certDays: certDaysLeft(row.cert_expires_at, now), certExpires: row.cert_expires_at ? new Date(row.cert_expires_at).toISOString().slice(0, 10) : null, certIssuer: row.cert_issuer,
-      checkable: row.source !== 'kuma', heartbeats: heartbeatBar(row.heartbeats ?? '', { width: 300, height: 24 }),
+      checkable: row.source !== 'kuma', pausable: row.source !== 'kuma', paused: row.paused_at !== null, heartbeats: heartbeatBar(row.heartbeats ?? '', { width: 300, height: 24 }),
     },
     incidents: incidents.map((i) => ({
       id: i.id, status: i.status, type: i.incident_type, severity: i.severity, createdAt: utc(i.created_at), resolvedAt: utc(i.resolved_at),

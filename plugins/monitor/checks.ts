@@ -13,6 +13,7 @@ import { claimDue, recordResult, syncTargets, type CheckOutcome, type Recorded }
 import { importKuma } from './uptime-kuma-import.ts'
 import { announceChanges } from './live-board.ts'
 import { boardChanged } from './board-cache.ts'
+import { inMaintenance, type ActiveWindow } from './maintenance.ts'
 
 export interface RoundOptions {
   only?: string[]
@@ -58,12 +59,13 @@ export async function runDueChecks(ctx: MonitorContext, now: Date, options: Roun
   }
   const claimed = new Set(await claimDue(ctx.db, wanted.map((t) => t.name), now))
   if (targetsChanged) await boardChanged(ctx)
+  const resting = claimed.size ? await inMaintenance(ctx.db, now) : new Map<string, ActiveWindow>()
   const runs = wanted.filter((t) => claimed.has(t.name)).map((target) => queueOf(ctx).add(async () => {
     try {
       // Each result is its own: recorded at its own time, and on the board the moment it is in.
       const signal = options.detach ? runnerOf(ctx).stop.signal : options.signal
       if (signal?.aborted) return
-      const changes = await checkTarget(ctx, target, options.detach ? ctx.clock.now() : now, signal)
+      const changes = await checkTarget(ctx, target, options.detach ? ctx.clock.now() : now, signal, resting)
       await boardChanged(ctx)
       await announceChanges(ctx, changes)
     } catch (error) {
@@ -89,7 +91,7 @@ export async function checkWindow(ctx: MonitorContext, windowMs: number, signal:
     const next = await nextDue(ctx.db)
     const left = until - performance.now()
     const wait = next ? next.getTime() - ctx.clock.nowMs() : Infinity
-    if (wait >= left) {
+    if (left <= 0 || wait >= left) {
       // The run (and its lease) lasts while its checks do, up to the window's end: a check
       // that hangs past it runs on without holding up the next window.
       await Promise.race([Promise.allSettled(started), sleep(Math.max(0, left), signal)])
@@ -100,7 +102,8 @@ export async function checkWindow(ctx: MonitorContext, windowMs: number, signal:
 }
 
 async function nextDue(db: MonitorContext['db']): Promise<Date | null> {
-  const row = await db('service_status').whereIn('source', ['service', 'check']).min('next_check_at as at').first()
+  // A paused row stays due and is never claimed: it must not wake the window.
+  const row = await db('service_status').whereIn('source', ['service', 'check']).whereNull('paused_at').min('next_check_at as at').first()
   return row?.at ? new Date(row.at as string | Date) : null
 }
 
@@ -123,8 +126,17 @@ const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) =
   signal.addEventListener('abort', done, { once: true })
 })
 
-/** Runs one target's check and records it; the Uptime Kuma import also records its mirrors. */
-export async function checkTarget(ctx: MonitorContext, target: Target, now: Date, signal?: AbortSignal): Promise<Array<Recorded & { name: string }>> {
+/**
+ * Runs one target's check and records it; the Uptime Kuma import also records its mirrors.
+ * A target in a maintenance window (`resting`, read afresh when not given) is not checked.
+ */
+export async function checkTarget(ctx: MonitorContext, target: Target, now: Date, signal?: AbortSignal, resting?: Map<string, ActiveWindow>): Promise<Array<Recorded & { name: string }>> {
+  const window = (resting ?? await inMaintenance(ctx.db, now)).get(target.name)
+  if (window) {
+    const outcome: CheckOutcome = { ok: true, responseTimeMs: null, status: 'maintenance', message: `In maintenance ("${window.title}") until ${window.until.toISOString().slice(0, 16).replace('T', ' ')} UTC: not checked.` }
+    const recorded = await ctx.db.transaction((trx) => recordResult(trx, ctx.events, target.name, outcome, now, { retries: 0, retryIntervalMs: target.retryIntervalMs, degradedAboveMs: ctx.config.degradedAboveMs }))
+    return [{ ...recorded, name: target.name }]
+  }
   if (target.kind === 'kuma-import') return importKuma(ctx, target, now, signal)
   const outcome = await runProbe(ctx, target, signal)
   // Stopped by shutdown, not failed: nothing is recorded (the next check is due after the restart).

@@ -4,13 +4,14 @@
 import type { Status } from './service-status.ts'
 
 export const HEARTBEATS_KEPT = 50
-const LETTER: Record<Status, string> = { up: 'u', degraded: 'g', pending: 'p', down: 'd', unknown: 'x' }
+const LETTER: Record<Status, string> = { up: 'u', degraded: 'g', pending: 'p', down: 'd', unknown: 'x', maintenance: 'm', paused: '' }
 const STATE: Record<string, { name: string; cls: string; height: number }> = {
   u: { name: 'up', cls: 'hb-up', height: 1 },
   g: { name: 'slow', cls: 'hb-slow', height: 0.8 },
   p: { name: 'pending', cls: 'hb-pending', height: 0.6 },
   d: { name: 'down', cls: 'hb-down', height: 0.4 },
   x: { name: 'unknown', cls: 'hb-unknown', height: 0.2 },
+  m: { name: 'in maintenance', cls: 'hb-maintenance', height: 0.5 },
 }
 
 /** The kept letters with this result added (the oldest dropped past 50). */
@@ -23,7 +24,7 @@ export function beatsInWords(beats: string): string {
   if (!beats) return 'No checks yet.'
   const counts = new Map<string, number>()
   for (const b of beats) counts.set(b, (counts.get(b) ?? 0) + 1)
-  const parts = ['u', 'g', 'p', 'd', 'x'].filter((k) => counts.get(k)).map((k) => `${counts.get(k)} ${STATE[k].name}`)
+  const parts = ['u', 'g', 'p', 'd', 'x', 'm'].filter((k) => counts.get(k)).map((k) => `${counts.get(k)} ${STATE[k].name}`)
   return `Last ${beats.length} ${beats.length === 1 ? 'check' : 'checks'}: ${parts.join(', ')}; newest on the right.`
 }
 

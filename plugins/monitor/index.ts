@@ -27,7 +27,7 @@ export default definePlugin({
   config: monitorConfig,
   migrations: new URL('./migrations', import.meta.url),
   views: new URL('./views', import.meta.url),
-  tables: ['service_status', 'service_metrics', 'service_incidents', 'service_metrics_hourly'],
+  tables: ['service_status', 'service_metrics', 'service_incidents', 'service_metrics_hourly', 'monitor_maintenance'],
   register(rawCtx) {
     const ctx = rawCtx as MonitorContext
     loadTrustedCas(ctx)

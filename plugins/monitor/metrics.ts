@@ -22,8 +22,8 @@ export function monitorMetrics(ctx: MonitorContext): PluginMetric[] {
   return [
     {
       name: 'up', labels: ['service', 'source'],
-      help: 'Whether the service answered its last check: 1 up or slow, 0 down or pending (a failed check being retried). Absent before its first check, and while unknown.',
-      async collect() { return (await rows()).filter((r) => r.status && r.status !== 'unknown').map((r) => ({ labels: labels(r), value: r.status === 'up' || r.status === 'degraded' ? 1 : 0 })) },
+      help: 'Whether the service answered its last check: 1 up or slow, 0 down or pending (a failed check being retried). Absent before its first check, while unknown, in maintenance or paused.',
+      async collect() { return (await rows()).filter((r) => r.status && !['unknown', 'maintenance', 'paused'].includes(r.status)).map((r) => ({ labels: labels(r), value: r.status === 'up' || r.status === 'degraded' ? 1 : 0 })) },
     },
     {
       name: 'response_time_ms', labels: ['service', 'source'],

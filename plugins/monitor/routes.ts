@@ -11,6 +11,10 @@ export const NOTICES = {
   'note-saved': 'The note is saved.',
   resolved: 'The incident is marked resolved.',
   'already-resolved': 'That incident was already resolved.',
+  paused: 'Checks are paused: nothing is recorded (no incidents, no notifications) until you resume them.',
+  'already-paused': 'Its checks were paused already.',
+  resumed: 'Checks resumed: it is checked within seconds.',
+  'already-resumed': 'Its checks were running already.',
 }
 
 export function monitorRoutes(ctx: MonitorContext) {

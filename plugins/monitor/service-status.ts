@@ -11,8 +11,11 @@ import { chartPoints, DAY_MS, hourlyPointsMany, uptimes, type ChartPoint } from 
 import { withBeat } from './heartbeat-bar.ts'
 import type { CertFacts } from './probes.ts'
 
-/** `pending`: a check failed and is being retried (Uptime Kuma's PENDING); DOWN after the retries. */
-export type Status = 'up' | 'down' | 'degraded' | 'pending' | 'unknown'
+/**
+ * `pending`: a check failed and is being retried (Uptime Kuma's PENDING); DOWN after the retries.
+ * `maintenance`: in a maintenance window (not checked); `paused` by an admin (not checked).
+ */
+export type Status = 'up' | 'down' | 'degraded' | 'pending' | 'unknown' | 'maintenance' | 'paused'
 
 export interface StatusRow {
   id: number
@@ -39,6 +42,8 @@ export interface StatusRow {
   cert_expires_at: Date | null
   cert_issuer: string | null
   cert_warned_days: number | null
+  /** Set while an admin has paused its checks. */
+  paused_at: Date | null
   /** The last 50 results, one letter each, newest last (heartbeat-bar.ts). */
   heartbeats: string
   /** The last 24 hours' hourly points as of the last check (JSON: `at` is a string). */
@@ -88,13 +93,23 @@ export async function claimDue(db: Knex, names: string[], now: Date): Promise<st
          then ?::timestamptz + s.interval_ms * interval '1 millisecond'
        else s.next_check_at + s.interval_ms * interval '1 millisecond' end
      from (select service_name from service_status
-           where service_name = any(?::text[]) and (next_check_at is null or next_check_at <= ?)
+           where service_name = any(?::text[]) and (next_check_at is null or next_check_at <= ?) and paused_at is null
            order by service_name for update) due
      where s.service_name = due.service_name
      returning s.service_name`,
     [now, now, names, now],
   )
   return rows.map((r: { service_name: string }) => r.service_name)
+}
+
+/** An admin pauses a target's checks (nothing is recorded while paused) or resumes them (checked at once). */
+export async function setPaused(db: Knex, name: string, paused: boolean, now: Date): Promise<boolean> {
+  const changed = await db('service_status').where({ service_name: name }).whereIn('source', ['service', 'check'])
+    .modify((q) => (paused ? q.whereNull('paused_at') : q.whereNotNull('paused_at')))
+    .update(paused
+      ? { paused_at: now, status: 'paused', status_since: now, consecutive_failures: 0 }
+      : { paused_at: null, status: null, status_since: now, next_check_at: now })
+  return changed > 0
 }
 
 /** Makes a target due now (a service changed in the admin pages). */
@@ -137,23 +152,27 @@ export async function recordResult(
   const row = await trx<StatusRow>('service_status').where({ service_name: name }).forUpdate().first()
   if (!row) throw new Error(`no status row for ${name}`)
   const measured = statusOf(outcome, settings.degradedAboveMs)
-  const bad = measured !== 'up'
+  // Maintenance is no result: no sample for the uptime figures, no incident opened or resolved.
+  const resting = measured === 'maintenance'
+  const bad = measured !== 'up' && !resting
   const failures = bad ? row.consecutive_failures + 1 : 0
   // Uptime Kuma's retries: the first `retries` failures in a row leave the service pending.
   const status: Status = measured === 'down' && !outcome.status && failures <= settings.retries ? 'pending' : measured
   // Pending counts as down in the uptime figures, as in Kuma (it is a failed check).
   const isUp = status === 'up' || status === 'degraded'
-  const metrics: Array<Record<string, unknown>> = [{ service_name: name, metric_name: 'up', metric_value: isUp ? 1 : 0, timestamp: now }]
-  if (outcome.responseTimeMs !== null && outcome.responseTimeMs >= 0) {
+  const metrics: Array<Record<string, unknown>> = resting ? [] : [{ service_name: name, metric_name: 'up', metric_value: isUp ? 1 : 0, timestamp: now }]
+  if (!resting && outcome.responseTimeMs !== null && outcome.responseTimeMs >= 0) {
     metrics.push({ service_name: name, metric_name: 'response_time_ms', metric_value: outcome.responseTimeMs, timestamp: now })
   }
-  await trx('service_metrics').insert(metrics)
+  if (metrics.length) await trx('service_metrics').insert(metrics)
 
   const facts = { serviceName: name, displayName: row.display_name }
   const open = await trx<IncidentRow>('service_incidents').where({ service_name: name, status: 'open' }).first()
   let opened: IncidentRow | null = null
   let resolved = false
-  if (!bad && open) {
+  if (resting) {
+    // An incident open when the window began stays open: the first check after it tells.
+  } else if (!bad && open) {
     await resolveIncident(trx, events, open, { ...facts, by: 'check' }, now)
     resolved = true
   } else if (bad && open && open.incident_type === 'degraded' && status === 'down') {

@@ -119,4 +119,59 @@ describe('in a real browser: the status board follows an outage', function () {
     expect(await page.textContent('#monitor-service')).to.include('Router rebooting')
     await context.close()
   })
+
+  for (const javaScriptEnabled of [true, false]) {
+    it(`${javaScriptEnabled ? 'with' : 'without'} JavaScript: an admin schedules maintenance (a mistake first) and pauses a service; the board says so`, async () => {
+      await target.up()
+      const name = javaScriptEnabled ? 'mw-js' : 'mw-nojs'
+      await addService(host, name, target.url)
+      await addService(host, `${name}-2`, target.url)
+      const context = await newTestContext(browser, { javaScriptEnabled, viewport: PHONE })
+      const page = await context.newPage()
+      const errors: string[] = []
+      page.on('pageerror', (e) => errors.push(String(e)))
+      await signIn(page)
+      await waitFor('the services to be watched', () => host.db('service_status').where({ service_name: `${name}-2` }).first())
+      await visit(page, `${host.url}/admin/monitor/maintenance`)
+      const utcMinute = (ms: number) => new Date(Date.now() + ms).toISOString().slice(0, 16)
+      await page.fill('input[name=title]', 'Router firmware')
+      await page.check(`input[name=services][value="${name}"]`)
+      await page.fill('input[name=starts]', utcMinute(60_000))
+      await page.fill('input[name=ends]', utcMinute(-60_000))
+      await page.selectOption('select[name=time_zone]', 'UTC')
+      await page.click('button:has-text("Add the window")')
+      // The form comes back with the message beside "To", which has the focus.
+      await waitForText(page, '#monitor-mw-ends-error', /The end must be after the start\./)
+      await page.locator('input[name=ends]:focus').waitFor()
+      await expectAccessible(page)
+      await page.fill('input[name=starts]', utcMinute(-60_000))
+      await page.fill('input[name=ends]', utcMinute(30 * 60_000))
+      await page.click('button:has-text("Add the window")')
+      await waitForText(page, '#monitor-maintenance .alert-ok', /The maintenance window is saved\./)
+      await waitForText(page, '#monitor-maintenance li', /Router firmware.*On now/s)
+      await expectAccessible(page)
+
+      await visit(page, `${host.url}/monitor/services/${name}-2`)
+      await page.click('button:has-text("Pause checks")')
+      await waitForText(page, '#monitor-service .alert-ok', /Checks are paused/)
+      await waitForText(page, '#monitor-service', /Paused/)
+      await expectAccessible(page)
+
+      if (javaScriptEnabled) {
+        await visit(page, `${host.url}/monitor`)
+        await waitForText(page, `#monitor-row-${name}`, /Maintenance/, 30_000)
+      } else {
+        await waitFor('the board to show the window', async () => {
+          await visit(page, `${host.url}/monitor`)
+          return /Maintenance/.test((await page.textContent(`#monitor-row-${name}`)) ?? '') ? true : undefined
+        }, 30_000)
+      }
+      await waitForText(page, `#monitor-row-${name}-2`, /Paused/)
+      await waitForText(page, '#monitor-summary', /in maintenance or paused/)
+      await expectAccessible(page)
+      expect(errors).to.deep.equal([])
+      await host.db('monitor_maintenance').del()
+      await context.close()
+    })
+  }
 })

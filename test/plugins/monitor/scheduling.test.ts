@@ -75,6 +75,20 @@ describe('monitor: scheduling and publishing each result', function () {
     expect(at).to.be.within(1100, 2900)
   })
 
+  it('ends its window on time beside a paused service that stays due (it does not spin until its lease runs out)', async () => {
+    await addService(host, 'resting', fast.url)
+    await runDueChecks(ctx, new Date(), { only: ['resting'] })
+    await host.db('service_status').where({ service_name: 'resting' }).update({ paused_at: new Date(), status: 'paused', next_check_at: new Date(Date.now() - 60_000) })
+    const stop = new AbortController()
+    const guard = setTimeout(() => stop.abort(), 8000)
+    const began = Date.now()
+    await checkWindow(ctx, 1000, stop.signal)
+    clearTimeout(guard)
+    expect(stop.signal.aborted, 'the window had to be stopped').to.equal(false)
+    expect(Date.now() - began).to.be.below(5000)
+    expect((await status('resting')).status).to.equal('paused')
+  })
+
   // Last: it stops this host's checks for good.
   it('stops a running check at shutdown without recording it as a failure', async () => {
     await addService(host, 'cut-off', hanging.url)
