@@ -115,7 +115,8 @@ export function createApp(parts: AppParts): Express {
     }
   })
 
-  app.get('/events', core.guards.requireUser, core.live.handler(viewerOf, apiTokenOf))
+  // Signed out, a page gets an anonymous stream of public events only (capped per process and address).
+  app.get('/events', core.live.handler(viewerOf, apiTokenOf))
   app.use(dashboardRoutes({
     host, views: core.views, requireUser: core.guards.requireUser, freshInstall: async () => !(await anyUserExists(core.db.knex)),
     guideCard: async () => (parts.setupGuide ? parts.setupGuide.cardFor() : null),

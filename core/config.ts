@@ -53,6 +53,10 @@ export const configSchema = z.strictObject({
       .describe('Open /events streams this process takes; more are refused with 429 (each is a file descriptor)'),
     maxStreamsPerUser: z.int().min(1).max(100).default(10)
       .describe("Open /events streams per user in this process; a new one closes the user's oldest"),
+    maxAnonymousStreams: z.int().min(0).default(100)
+      .describe('Of maxStreams, streams of signed-out pages (a public status page) this process takes; more are refused with 429. 0: none'),
+    maxAnonymousStreamsPerAddress: z.int().min(1).max(100).default(4)
+      .describe("Signed-out streams per client address; a new one closes that address's oldest"),
   }).prefault({}),
   errorLog: z.strictObject({
     retention: duration.default('30d').describe('error_logs rows older than this are deleted (hourly)'),

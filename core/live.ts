@@ -17,6 +17,9 @@
 // - At most maxStreamsPerUser streams per user (a new one closes that user's oldest)
 //   and maxStreams per process (beyond that, 429 with Retry-After): one user cannot
 //   exhaust the process's file descriptors. API-token streams count like any other.
+// - A signed-out page (a public status page) gets an anonymous stream: it hears only
+//   events published to { public: true }, at most maxAnonymousStreams per process
+//   and maxAnonymousStreamsPerAddress per client address (a new one closes the oldest).
 // - The hub remembers the highest id it has seen; when the listener comes back after
 //   a loss, it loads and delivers every row published meanwhile.
 //
@@ -27,7 +30,7 @@ import type { Request, RequestHandler, Response } from 'express'
 import type { Logger } from 'winston'
 import type { Database } from './db.ts'
 import { durationMs } from './config.ts'
-import { ServiceUnavailable, TooManyRequests, Unauthorized, type LiveAudience, type Role, type Viewer } from './plugin-api.ts'
+import { ServiceUnavailable, TooManyRequests, type LiveAudience, type Role, type Viewer } from './plugin-api.ts'
 import { SESSION_CHANGES_CHANNEL } from './auth/session-cache.ts'
 
 export const LIVE_CHANNEL = 'medianest_live'
@@ -49,7 +52,7 @@ export interface LiveRow {
   event: string
   html: string
   user_id: string | null
-  role: Role | null
+  role: Role | 'PUBLIC' | null
   created_at: Date
 }
 
@@ -57,8 +60,10 @@ export interface LiveRow {
 export type RecheckViewer = (viewer: Viewer, apiTokenId: string | null) => Promise<Viewer | null>
 
 interface Stream {
-  /** Replaced by each recheck: audience checks always use the current one. */
-  viewer: Viewer
+  /** Replaced by each recheck: audience checks always use the current one. Null: an anonymous stream (public events only). */
+  viewer: Viewer | null
+  /** Whose streams this counts among: the user's id, or `ip:<address>` for an anonymous one. */
+  owner: string
   /** The API token the stream opened with (its viewer's sessionId is then null). */
   apiTokenId: string | null
   res: Response
@@ -87,6 +92,9 @@ export interface LiveHubOptions {
   maxStreamsPerUser?: number
   /** Open streams in this process; beyond it /events answers 429 (default 500). */
   maxStreams?: number
+  /** Of those, anonymous ones (public pages read signed out), default 100; and per address, default 4 (a new one closes that address's oldest). */
+  maxAnonymousStreams?: number
+  maxAnonymousStreamsPerAddress?: number
 }
 
 export class LiveHub {
@@ -97,6 +105,9 @@ export class LiveHub {
   private readonly recheck: RecheckViewer | null
   private readonly maxStreamsPerUser: number
   private readonly maxStreams: number
+  private readonly maxAnonymous: number
+  private readonly maxAnonymousPerAddress: number
+  private anonymous = 0
   /** In opening order, so a user's first stream is their oldest. */
   private readonly streams = new Set<Stream>()
   private readonly byUser = new Map<string, Set<Stream>>()
@@ -118,6 +129,8 @@ export class LiveHub {
     this.recheck = options.recheck ?? null
     this.maxStreamsPerUser = options.maxStreamsPerUser ?? 10
     this.maxStreams = options.maxStreams ?? 500
+    this.maxAnonymous = options.maxAnonymousStreams ?? 100
+    this.maxAnonymousPerAddress = options.maxAnonymousStreamsPerAddress ?? 4
   }
 
   async start(): Promise<void> {
@@ -145,12 +158,17 @@ export class LiveHub {
 
   handler(viewerOf: (req: Request) => Viewer | null, apiTokenOf: (req: Request) => string | null = () => null): RequestHandler {
     return async (req, res) => {
+      // Signed out: an anonymous stream that hears public events only (a public status page).
       const viewer = viewerOf(req)
-      if (!viewer) throw new Unauthorized()
       if (this.stopped || !this.unlisten) throw new ServiceUnavailable('Live updates are not available right now; the page will reconnect.', 3)
-      const mine = this.byUser.get(viewer.id)
-      // The user's own oldest page gives way first, so the process cap refuses only when others fill it.
-      while (mine && mine.size >= this.maxStreamsPerUser) this.close(mine.values().next().value!)
+      const owner = viewer ? viewer.id : `ip:${req.ip ?? 'unknown'}`
+      const mine = this.byUser.get(owner)
+      // The owner's own oldest page gives way first, so the process cap refuses only when others fill it.
+      const perOwner = viewer ? this.maxStreamsPerUser : this.maxAnonymousPerAddress
+      while (mine && mine.size >= perOwner) this.close(mine.values().next().value!)
+      if (!viewer && this.anonymous >= this.maxAnonymous) {
+        throw new TooManyRequests('Too many live connections are open right now; the page will try again shortly.', RETRY_FULL_SECONDS)
+      }
       if (this.streams.size >= this.maxStreams) {
         // Once a minute at most: a crowd of refused pages must not flood the log.
         if (performance.now() - this.warnedFullAt >= 60_000) {
@@ -173,7 +191,8 @@ export class LiveHub {
       const lastEventId = parseLastEventId(req.get('Last-Event-ID')) ?? parseLastEventId(typeof req.query.since === 'string' ? req.query.since : undefined)
       const stream: Stream = {
         viewer,
-        apiTokenId: apiTokenOf(req),
+        owner,
+        apiTokenId: viewer ? apiTokenOf(req) : null,
         res,
         held: null,
         holds: 0,
@@ -192,7 +211,7 @@ export class LiveHub {
       this.add(stream)
       res.on('close', () => this.drop(stream))
       // The credential may have ended between authentication and now (no notice reached a stream).
-      if (this.recheck) this.recheckStream(stream)
+      if (this.recheck && viewer) this.recheckStream(stream)
       if (lastEventId === null) return
 
       await this.holding(stream, async () => {
@@ -239,21 +258,23 @@ export class LiveHub {
 
   private recheckStream(stream: Stream): void {
     const recheck = this.recheck
-    if (!recheck || stream.closed) return
+    const viewer = stream.viewer
+    // An anonymous stream has no credential to end.
+    if (!recheck || stream.closed || !viewer) return
     const seq = ++stream.checkSeq
     stream.checkedAt = performance.now()
     this.holding(stream, async () => {
-      const now = await recheck(stream.viewer, stream.apiTokenId)
+      const now = await recheck(viewer, stream.apiTokenId)
       if (seq !== stream.checkSeq || stream.closed) return
       if (!now) {
-        this.log.info(`live: closing a stream of ${stream.viewer.id}: its ${stream.apiTokenId ? 'API token' : 'session'} ended or the account can no longer sign in`)
+        this.log.info(`live: closing a stream of ${viewer.id}: its ${stream.apiTokenId ? 'API token' : 'session'} ended or the account can no longer sign in`)
         this.close(stream)
       } else {
         stream.viewer = now
       }
     }).catch((error: Error) => {
       // Failing closed: the page reconnects and is authenticated afresh.
-      this.log.warn(`live: re-checking a stream of ${stream.viewer.id} failed: ${error.message}; closing it`)
+      this.log.warn(`live: re-checking a stream of ${viewer.id} failed: ${error.message}; closing it`)
       this.close(stream)
     })
   }
@@ -324,17 +345,19 @@ export class LiveHub {
       })
   }
 
-  private async missedSince(lastEventId: string, viewer: Viewer): Promise<LiveRow[]> {
+  private async missedSince(lastEventId: string, viewer: Viewer | null): Promise<LiveRow[]> {
     const rows: LiveRow[] = await this.db.knex('live_events')
       .where('id', '>', lastEventId)
       .where((q) => {
-        q.whereRaw('user_id::text = ?', [viewer.id]).orWhere('role', 'USER')
+        q.where('role', PUBLIC)
+        if (!viewer) return
+        q.orWhereRaw('user_id::text = ?', [viewer.id]).orWhere('role', 'USER')
         if (viewer.role === 'ADMIN') q.orWhere('role', 'ADMIN')
       })
       .orderBy('id')
       .limit(REPLAY_LIMIT)
     if (rows.length === REPLAY_LIMIT) {
-      this.log.info(`live: a page of ${viewer.id} missed more than ${REPLAY_LIMIT} events; it gets the oldest ${REPLAY_LIMIT}`)
+      this.log.info(`live: a page of ${viewer?.id ?? 'a visitor'} missed more than ${REPLAY_LIMIT} events; it gets the oldest ${REPLAY_LIMIT}`)
     }
     return rows
   }
@@ -362,7 +385,7 @@ export class LiveHub {
     if (res.writableEnded || res.destroyed) return
     res.write(text)
     if (res.writableLength > MAX_BUFFERED_BYTES) {
-      this.log.warn(`live: a page of ${stream.viewer.id} is not reading its events; closing its stream (it replays on reconnect)`)
+      this.log.warn(`live: a page of ${stream.viewer?.id ?? 'a visitor'} is not reading its events; closing its stream (it replays on reconnect)`)
       this.drop(stream)
       res.destroy()
     }
@@ -370,8 +393,9 @@ export class LiveHub {
 
   private add(stream: Stream): void {
     this.streams.add(stream)
-    let mine = this.byUser.get(stream.viewer.id)
-    if (!mine) this.byUser.set(stream.viewer.id, (mine = new Set()))
+    if (!stream.viewer) this.anonymous += 1
+    let mine = this.byUser.get(stream.owner)
+    if (!mine) this.byUser.set(stream.owner, (mine = new Set()))
     mine.add(stream)
   }
 
@@ -383,10 +407,10 @@ export class LiveHub {
   private drop(stream: Stream): void {
     stream.closed = true
     clearInterval(stream.heartbeat)
-    this.streams.delete(stream)
-    const mine = this.byUser.get(stream.viewer.id)
+    if (this.streams.delete(stream) && !stream.viewer) this.anonymous -= 1
+    const mine = this.byUser.get(stream.owner)
     mine?.delete(stream)
-    if (mine?.size === 0) this.byUser.delete(stream.viewer.id)
+    if (mine?.size === 0) this.byUser.delete(stream.owner)
   }
 }
 
@@ -397,18 +421,24 @@ export function formatEvent(row: Pick<LiveRow, 'id' | 'event' | 'html'>): string
   return `${text}\n`
 }
 
-function audienceColumns(audience: LiveAudience): { user_id: string | null; role: Role | null } {
+/** The role column of a row for every open page, signed in or not ({ public: true }). */
+const PUBLIC = 'PUBLIC'
+
+function audienceColumns(audience: LiveAudience): { user_id: string | null; role: Role | typeof PUBLIC | null } {
   if ('userId' in audience && typeof audience.userId === 'string' && audience.userId) {
     return { user_id: audience.userId, role: null }
   }
   if ('role' in audience && (audience.role === 'ADMIN' || audience.role === 'USER')) {
     return { user_id: null, role: audience.role }
   }
-  throw new Error(`A live audience is { userId } or { role: 'ADMIN' | 'USER' }, not ${JSON.stringify(audience)}.`)
+  if ('public' in audience && audience.public === true) return { user_id: null, role: PUBLIC }
+  throw new Error(`A live audience is { userId }, { role: 'ADMIN' | 'USER' } or { public: true }, not ${JSON.stringify(audience)}.`)
 }
 
-/** USER reaches everyone signed in, ADMIN only admins, a user id only that user. */
-function reaches(row: LiveRow, viewer: Viewer): boolean {
+/** PUBLIC reaches every stream, USER everyone signed in, ADMIN only admins, a user id only that user. */
+function reaches(row: LiveRow, viewer: Viewer | null): boolean {
+  if (row.role === PUBLIC) return true
+  if (!viewer) return false
   if (row.user_id !== null) return row.user_id === viewer.id
   if (row.role === 'ADMIN') return viewer.role === 'ADMIN'
   return row.role === 'USER'

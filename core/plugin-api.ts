@@ -351,9 +351,18 @@ export interface RateLimitDefinition {
    */
   acceptedOnly?: boolean
 }
+/**
+ * (1.11) A top-level path a plugin serves besides /<name>, e.g. `{ at: 'status', router }`
+ * for /status/…: a lower-case segment that no core route, no plugin name and no other
+ * plugin's mount uses (the host refuses a clash at boot). Like `routes`, nothing guards it:
+ * add ctx.http.requireUser to the router unless it is meant for people not signed in.
+ */
+export interface Mount { at: string; router: Router }
 export interface Contributions {
   routes?: Router
   adminRoutes?: Router
+  /** Top-level paths besides /<name> (1.11). */
+  mounts?: Mount[]
   nav?: NavItem[]
   widgets?: Widget[]
   jobs?: JobDefinition[]
@@ -474,6 +483,12 @@ export interface PageOrFragmentOptions {
   data?: Record<string, unknown>
   title?: string
   status?: number
+  /**
+   * (1.11) A page people may read without signing in that listens for live events sent to
+   * `{ public: true }`: a signed-out visitor's page opens an anonymous stream (capped per
+   * process and per address; it hears only public events).
+   */
+  publicLive?: boolean
 }
 export interface Views {
   render(name: string, data?: Record<string, unknown>): Promise<string>
@@ -542,7 +557,8 @@ export interface Events {
    */
   describe(event: string, payload: Record<string, unknown>): EventDescription | null
 }
-export type LiveAudience = { userId: string } | { role: Role }
+/** `{ public: true }` (1.11): every open page that listens, signed in or not; no user data in it. */
+export type LiveAudience = { userId: string } | { role: Role } | { public: true }
 export interface Live {
   /** Push HTML to the audience's open pages. `event` names an htmx event; 'message' swaps <hx-partial>s. */
   publish(event: string, html: string, audience: LiveAudience): Promise<void>

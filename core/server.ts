@@ -124,6 +124,8 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
       recheck: (viewer, apiTokenId) => currentViewer(db.knex, viewer, apiTokenId),
       maxStreams: config.live.maxStreams,
       maxStreamsPerUser: config.live.maxStreamsPerUser,
+      maxAnonymousStreams: config.live.maxAnonymousStreams,
+      maxAnonymousStreamsPerAddress: config.live.maxAnonymousStreamsPerAddress,
     })
     const cookies = { secure: config.publicUrl?.startsWith('https:') ?? false }
     const sessionPolicy = { idleMs: durationMs(config.sessions.idle), absoluteMs: durationMs(config.sessions.absolute) }

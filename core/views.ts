@@ -98,7 +98,7 @@ export class ViewEngine {
       html = await this.render(options.fragment, page)
     } else {
       const body = await this.render(options.page, page)
-      html = await this.render('layout', Object.assign(locals, { title: options.title, body }))
+      html = await this.render('layout', Object.assign(locals, { title: options.title, body, publicLive: options.publicLive === true }))
     }
     // Encoded once: Buffer.byteLength and then end(string) walk a large page twice (and a
     // page joined from many template pieces is flattened first). Node corks the headers

@@ -123,6 +123,18 @@ export class PluginHost {
     const typeOwners = new Map<string, string>()
     const providerOwners = new Map<string, string>()
     let fallbackOwner: string | null = null
+    // A mount is a top-level path: not another plugin's name (any plugin found, enabled or
+    // not: enabling it later must not break this one) nor another's mount.
+    const mountOwners = new Map<string, string>()
+    for (const p of this.plugins) {
+      for (const m of p.contributions.mounts ?? []) {
+        const clash = this.plugins.find((o) => o.name === m.at)
+        if (clash) problems.push(`plugin "${p.name}": mount "/${m.at}" is the prefix of plugin "${clash.name}"`)
+        const owner = mountOwners.get(m.at)
+        if (owner) problems.push(`plugin "${p.name}": mount "/${m.at}" is already plugin "${owner}"'s`)
+        mountOwners.set(m.at, p.name)
+      }
+    }
     for (const p of this.plugins) {
       for (const t of p.contributions.serviceTypes ?? []) {
         const owner = typeOwners.get(t.name)
@@ -163,6 +175,7 @@ export class PluginHost {
         limits[def.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete'](def.path, makeLimit(p.name, def))
       }
       if (p.contributions.routes) site(p.name, gate, limits, p.contributions.routes)
+      for (const m of p.contributions.mounts ?? []) site(m.at, gate, m.router)
       if (p.contributions.adminRoutes) site(`admin/${p.name}`, gate, guards.requireAdmin, p.contributions.adminRoutes)
     }
     // One layer for all plugins: the path's first segment (or the one after /admin) picks

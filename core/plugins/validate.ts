@@ -19,7 +19,10 @@ export const RESERVED_NAMES = new Set([
   'healthz', 'readyz', 'assets', 'vendor', 'htmx', 'reset', 'dashboard', 'widgets',
   // /admin/<name> of these are the core's own admin pages.
   'users', 'services', 'errors', 'plugins',
+  // The core's own top-level pages.
+  'password', 'sessions', 'tokens', 'guide', 'metrics', 'favicon.ico', 'robots.txt',
 ])
+export const MOUNT_PATTERN = /^[a-z][a-z0-9-]{1,39}$/
 export const CORE_TABLES = new Set([
   'users', 'accounts', 'sessions', 'session_tokens', 'verification_tokens', 'rate_limits', 'error_logs',
   'service_configs', 'jobs', 'schedule_runs', 'live_events',
@@ -212,6 +215,13 @@ export function validateContributions(name: string, c: Contributions): string[] 
     checkDuration(r.window, `${at}: rate limit "${r.id}" window`, problems)
     if (!Number.isInteger(r.limit) || r.limit < 1) problems.push(`${at}: rate limit "${r.id}" limit must be a whole number of at least 1`)
   }
+  for (const m of c.mounts ?? []) {
+    if (typeof m?.at !== 'string' || !MOUNT_PATTERN.test(m.at)) problems.push(`${at}: mount "${m?.at}" must be one path segment of 2-40 lower-case letters, digits or dashes (like "status")`)
+    else if (RESERVED_NAMES.has(m.at)) problems.push(`${at}: mount "/${m.at}" is the core's; choose another path`)
+    else if (m.at === name) problems.push(`${at}: mount "/${m.at}" is the plugin's own prefix already (use routes)`)
+    if (typeof m?.router !== 'function') problems.push(`${at}: mount "${m?.at}" needs a router`)
+  }
+  unique('mounts', (c.mounts ?? []).map((m) => m?.at))
   problems.push(...validateWebhooks(name, c.webhooks), ...validateServiceFields(name, c.serviceTypes))
   return problems
 }

@@ -6,6 +6,7 @@ import type { MonitorContext } from './plugin-config.ts'
 import { checkTarget, currentTargets } from './checks.ts'
 import { makeDue, setPaused, syncTargets } from './service-status.ts'
 import { maintenanceRoutes } from './maintenance-routes.ts'
+import { statusPageAdminRoutes } from './status-page-admin.ts'
 import { findIncident, resolveIncident, setNote } from './incidents.ts'
 import { serviceData } from './board.ts'
 import { announceChanges } from './live-board.ts'
@@ -63,6 +64,8 @@ export function monitorAdminRoutes(ctx: MonitorContext) {
     // What a window changes shows within seconds: its services are checked (or not) now.
     for (const name of names) await makeDue(ctx.db, name, ctx.clock.now())
   })
+
+  statusPageAdminRoutes(ctx, router)
 
   router.post('/incidents/:id/note', async (req: Request, res: Response) => {
     const incident = await findIncident(ctx.db, String(req.params.id))

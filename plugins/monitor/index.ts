@@ -17,6 +17,7 @@ import { boardCache } from './board-cache.ts'
 import { loadTrustedCas } from './trusted-cas.ts'
 import { monitorMetrics } from './metrics.ts'
 import { monitorSetupStep } from './setup-step.ts'
+import { statusPageRoutes } from './status-page-routes.ts'
 
 export default definePlugin({
   name: 'monitor',
@@ -27,7 +28,7 @@ export default definePlugin({
   config: monitorConfig,
   migrations: new URL('./migrations', import.meta.url),
   views: new URL('./views', import.meta.url),
-  tables: ['service_status', 'service_metrics', 'service_incidents', 'service_metrics_hourly', 'monitor_maintenance'],
+  tables: ['service_status', 'service_metrics', 'service_incidents', 'service_metrics_hourly', 'monitor_maintenance', 'monitor_status_pages'],
   register(rawCtx) {
     const ctx = rawCtx as MonitorContext
     loadTrustedCas(ctx)
@@ -37,6 +38,8 @@ export default definePlugin({
     return {
       routes: monitorRoutes(ctx),
       adminRoutes: monitorAdminRoutes(ctx),
+      // Public status pages live at /status/<slug> (API 1.11 mounts).
+      mounts: [{ at: 'status', router: statusPageRoutes(ctx) }],
       setupSteps: [monitorSetupStep(ctx)],
       nav: [{ label: 'Status', href: '/monitor', priority: 30 }],
       serviceTypes: [kumaServiceType(ctx), webServiceType(ctx)],

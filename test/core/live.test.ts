@@ -212,11 +212,52 @@ describe('live: the one SSE stream per page', function () {
     await client.waitFor('two heartbeats', (text) => text === 'retry: 3000\n\n: heartbeat\n\n: heartbeat\n\n', 1000)
   })
 
-  it('answers 401 to a request without a signed-in viewer, and opens no stream', async function () {
-    const res = await fetch(`${served.base}/events`)
-    expect(res.status).to.equal(401)
-    await res.text()
-    expect(hub.connections()).to.equal(0)
+  it('gives a signed-out page an anonymous stream that hears public events only, live and replayed', async function () {
+    const visitor = await connect(null)
+    const alice = await connect('alice')
+    expect(visitor.status).to.equal(200)
+    await hub.publish('message', '<p>for alice</p>', { userId: ALICE.id })
+    await hub.publish('message', '<p>signed in</p>', { role: 'USER' })
+    await hub.publish('message', '<p>admins</p>', { role: 'ADMIN' })
+    await hub.publish('board-changed', '', { public: true })
+    await visitor.waitFor('the public event', (text) => text.includes('event: board-changed'))
+    await alice.waitFor('hers and the public one', (text) => text.includes('for alice') && text.includes('event: board-changed'))
+    expect(visitor.ids()).to.have.length(1)
+    // Reconnecting from before all four: the replay holds the public one only.
+    const replayed = await connect(null, '0')
+    await replayed.waitFor('the replay', () => replayed.ids().length === 1)
+    await sleep(50)
+    expect(replayed.text).to.not.match(/alice|signed in|admins/)
+  })
+
+  it('caps anonymous streams per address (the oldest gives way) and per process (429), apart from signed-in ones', async function () {
+    const hubWith = async (options: { maxAnonymousStreams: number; maxAnonymousStreamsPerAddress: number }) => {
+      const h = new LiveHub({ db, log, heartbeatMs: 60_000, ...options })
+      await h.start()
+      const server = await serve(h)
+      cleanups.push(async () => { await h.stop(); await server.close() })
+      const open = async (headers: Record<string, string> = {}) => {
+        const c = await SseClient.open(server.base, headers)
+        clients.push(c)
+        return c
+      }
+      return { h, open }
+    }
+    const perAddress = await hubWith({ maxAnonymousStreams: 10, maxAnonymousStreamsPerAddress: 2 })
+    const first = await perAddress.open()
+    await perAddress.open()
+    await perAddress.open()
+    // All from 127.0.0.1: the third closed the first.
+    await first.waitFor('the oldest to be closed', () => first.ended)
+    expect(perAddress.h.connections()).to.equal(2)
+
+    const perProcess = await hubWith({ maxAnonymousStreams: 2, maxAnonymousStreamsPerAddress: 10 })
+    await perProcess.open()
+    await perProcess.open()
+    const refused = await perProcess.open()
+    expect(refused.status).to.equal(429)
+    expect((await perProcess.open({ 'X-Test-User': 'bob' })).status).to.equal(200)
+    expect(perProcess.h.connections()).to.equal(3)
   })
 
   it('forgets a stream when the page goes away, and ends every stream on stop()', async function () {
@@ -234,7 +275,7 @@ describe('live: the one SSE stream per page', function () {
   it('refuses an audience that names nobody, and an event name with a newline', async function () {
     let error: Error | undefined
     try { await hub.publish('message', '<p>x</p>', {} as never) } catch (e) { error = e as Error }
-    expect(error?.message).to.equal(`A live audience is { userId } or { role: 'ADMIN' | 'USER' }, not {}.`)
+    expect(error?.message).to.equal(`A live audience is { userId }, { role: 'ADMIN' | 'USER' } or { public: true }, not {}.`)
     error = undefined
     try { await hub.publish('bad\nevent: x', '<p>x</p>', { role: 'USER' }) } catch (e) { error = e as Error }
     expect(error?.message).to.match(/cannot be a live event name/)
