@@ -4,7 +4,7 @@
 import { NotFound, type Request, type Response, type Router } from 'medianest/plugin-api'
 import type { MonitorContext } from './plugin-config.ts'
 import type { Status } from './service-status.ts'
-import { cachedFragment, findStatusPage, publicPageData, slugProblem, type StatusPageRow } from './status-pages.ts'
+import { cachedFragment, pageForView, publicPageData, slugProblem } from './status-pages.ts'
 import { badgeSvg } from './badge.ts'
 
 const noPage = () => new NotFound('There is no status page at this address.')
@@ -13,10 +13,10 @@ export function statusPageRoutes(ctx: MonitorContext): Router {
   const router = ctx.http.router()
 
   /** The page when this viewer may see it: published, or a draft to an admin. */
-  const visiblePage = async (req: Request): Promise<StatusPageRow> => {
+  const visiblePage = async (req: Request) => {
     const slug = String(req.params.slug)
     if (slugProblem(slug)) throw noPage()
-    const page = await findStatusPage(ctx.db, { slug })
+    const page = await pageForView(ctx.db, slug)
     if (!page || (!page.published && ctx.http.viewer(req)?.role !== 'ADMIN')) throw noPage()
     return page
   }

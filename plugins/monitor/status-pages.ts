@@ -34,6 +34,18 @@ export async function findStatusPage(db: Knex, where: { id: number } | { slug: s
   return row ? parsed(row) : null
 }
 
+/**
+ * The page by its slug, with when any of its services last changed status: part of the
+ * cache's key, so a status change shows at once in every process (the live nudge's
+ * refetch must not get the render from before it), in the one query a view costs.
+ */
+export async function pageForView(db: Knex, slug: string): Promise<(StatusPageRow & { changed_at: Date | null }) | null> {
+  const row = await db('monitor_status_pages as p').where('p.slug', slug).first('p.*', db.raw(`(
+    select max(s.status_since) from service_status s
+    where s.service_name in (select jsonb_array_elements_text(g -> 'services') from jsonb_array_elements(p.groups) g)) as changed_at`))
+  return row ? { ...parsed(row), changed_at: row.changed_at } : null
+}
+
 // ---------- the admin's form
 
 export interface StatusPageForm {
@@ -179,11 +191,11 @@ export const PUBLIC_CHANGED_EVENT = 'monitor-public-changed'
 const CACHE_MS = 5000
 const caches = new WeakMap<MonitorContext, Map<string, { at: number; html: Promise<string> }>>()
 
-/** The page's fragment as rendered at most 5 s ago (one render however many ask at once). */
-export function cachedFragment(ctx: MonitorContext, page: StatusPageRow, render: () => Promise<string>): Promise<string> {
+/** The page's fragment as rendered at most 5 s ago and since its last status change (one render however many ask at once). */
+export function cachedFragment(ctx: MonitorContext, page: StatusPageRow & { changed_at: Date | null }, render: () => Promise<string>): Promise<string> {
   let cache = caches.get(ctx)
   if (!cache) caches.set(ctx, (cache = new Map()))
-  const key = `${page.id}:${new Date(page.updated_at).getTime()}`
+  const key = `${page.id}:${new Date(page.updated_at).getTime()}:${page.changed_at ? new Date(page.changed_at).getTime() : 0}`
   const hit = cache.get(key)
   if (hit && performance.now() - hit.at < CACHE_MS) return hit.html
   const html = render()

@@ -140,6 +140,10 @@ describe('monitor: public status pages', function () {
     const fresh = await anonymous().get('/status/home')
     expect(fresh.text).to.include('1 of 2 services is down.')
     expect(fresh.text).to.include('<h1>Home</h1>')
+    // A status change recorded by a check shows at once (the live nudge's refetch must not get the old render).
+    await target.down()
+    await runDueChecks(ctx, new Date(Date.now() + 120_000), { force: true, only: ['plex'] })
+    expect((await anonymous().get('/status/home')).text).to.include('2 of 2 services are down.')
   })
 
   it('refuses a second page with the same slug, beside the slug', async () => {
