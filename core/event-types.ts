@@ -64,9 +64,12 @@ export class EventTypes {
       return null
     }
     const link = safeLink(described.link)
-    return { title: described.title.slice(0, 200), message: described.message.slice(0, 2000), ...(link ? { link } : {}) }
+    const severity = SEVERITIES.includes(described.severity as never) ? described.severity : undefined
+    return { title: described.title.slice(0, 200), message: described.message.slice(0, 2000), ...(link ? { link } : {}), ...(severity ? { severity } : {}) }
   }
 }
+
+const SEVERITIES = ['low', 'medium', 'high', 'critical']
 
 /** A link shown as an href: one of our paths, or an http(s) address; anything else is dropped. */
 function safeLink(link: unknown): string | undefined {

@@ -263,7 +263,13 @@ export interface EventHandler {
 /** Who a fact concerns: 'subject' is the one user named by the payload's `userId`. */
 export type EventAudience = 'subject' | 'admins' | 'everyone'
 /** A fact in words, for a person: what a notification or a log line shows. */
-export interface EventDescription { title: string; message: string; link?: string }
+export interface EventDescription {
+  title: string
+  message: string
+  link?: string
+  /** (1.11) How grave this fact is, when it has a grade (an outage): outbound channels may filter on it. */
+  severity?: 'low' | 'medium' | 'high' | 'critical'
+}
 /** An event a plugin emits, declared as data so any plugin can turn it into a message. (1.1) */
 export interface EventType {
   /** '<plugin>.<noun>.<past-verb>', under the declaring plugin's own prefix. */

@@ -84,6 +84,8 @@ export const incidentEventTypes = [
       title: `${String(p.displayName ?? p.serviceName)} is ${p.type === 'degraded' ? 'slow' : 'down'}`,
       message: `${String(p.displayName ?? p.serviceName)} is ${p.type === 'degraded' ? 'answering slowly' : 'not answering'} (severity ${String(p.severity ?? 'medium')}).`,
       link: `/monitor/services/${encodeURIComponent(String(p.serviceName))}`,
+      // Outbound channels may take only the graver ones (API 1.11).
+      severity: (['low', 'medium', 'high', 'critical'] as const).find((s) => s === p.severity) ?? 'medium',
     }),
   },
   {

@@ -4,14 +4,15 @@
 import { NotFound, type Request, type Response } from 'medianest/plugin-api'
 import type { NotificationsContext } from './plugin-config.ts'
 import { ALL_ON, defaults, saveDefaults } from './preferences.ts'
-import { channelForm, createChannel, deleteChannel, findChannel, siteChannels, KIND_LABELS, type ChannelForm } from './channels.ts'
+import { channelForm, createChannel, deleteChannel, findChannel, saveSiteChoice, siteChannels, KIND_LABELS, SEVERITIES, type ChannelForm, type ChannelRow } from './channels.ts'
+import { choiceOf, choiceSummary, readSiteChoice, type SiteChoice } from './site-choice.ts'
 import { troubledDeliveries } from './deliveries.ts'
 import { choiceForm, eventTypeRows } from './preferences-form.ts'
 import { trySend } from './preferences-routes.ts'
 
 interface FormState { values: Record<string, string>; fields: Record<string, string>; error: string | null }
 const emptyForm = (): FormState => ({ values: { kind: 'webhook', name: '', url: '', priority: '', tags: '' }, fields: {}, error: null })
-const NOTICES = { added: 'Channel added.', removed: 'Channel removed.', saved: 'Defaults saved.' }
+const NOTICES = { added: 'Channel added. It posts every fact until you choose otherwise.', removed: 'Channel removed.', saved: 'Defaults saved.', chosen: 'The channel\'s choice is saved.' }
 
 export function adminRoutes(ctx: NotificationsContext) {
   const router = ctx.http.router()
@@ -21,7 +22,7 @@ export function adminRoutes(ctx: NotificationsContext) {
     await ctx.views.pageOrFragment(req, res, {
       page: 'notifications:admin', fragment: options.fragment ?? 'notifications:_admin-channels', title: 'Notifications', status: options.status,
       data: {
-        channels: await siteChannels(ctx.db), kinds: KIND_LABELS, deliveries: await troubledDeliveries(ctx.db),
+        channels: (await siteChannels(ctx.db)).map((c) => ({ ...c, choice: choiceSummary(c.settings ?? {}, ctx.events.types()) })), kinds: KIND_LABELS, site: true, deliveries: await troubledDeliveries(ctx.db),
         types: eventTypeRows(ctx, (t) => site.get(t) ?? ALL_ON),
         form: options.form ?? emptyForm(), testResult: options.testResult ?? null,
         notice: options.notice !== undefined ? options.notice : ctx.http.takeFlash(req, res, NOTICES),
@@ -58,6 +59,34 @@ export function adminRoutes(ctx: NotificationsContext) {
     const channel = await findChannel(ctx.db, String(req.params.id), null)
     if (!channel) throw new NotFound('That channel does not exist (it may have been removed).')
     await render(req, res, { testResult: await trySend(ctx, channel), fragment: 'notifications:_admin-channels', notice: null })
+  })
+
+  // What one site channel posts: its own choice of event types and filters.
+  const choicePage = async (req: Request, res: Response, channel: ChannelRow, values: SiteChoice, problems: Record<string, string>, status = 200) => {
+    await ctx.views.pageOrFragment(req, res, {
+      page: 'notifications:site-channel', fragment: 'notifications:_site-channel-choice', title: `What ${channel.name} posts`, status,
+      data: { channel, types: eventTypeRows(ctx, () => ALL_ON), plugins: [...new Set(ctx.events.types().map((t) => t.plugin))].sort(), severities: SEVERITIES, values, problems },
+    })
+  }
+  const siteChannel = async (req: Request) => {
+    const channel = await findChannel(ctx.db, String(req.params.id), null)
+    if (!channel) throw new NotFound('That channel does not exist (it may have been removed).')
+    return channel
+  }
+
+  router.get('/channels/:id', async (req, res) => {
+    const channel = await siteChannel(req)
+    await choicePage(req, res, channel, choiceOf(channel.settings ?? {}, ctx.events.types().map((t) => t.event)), {})
+  })
+
+  router.post('/channels/:id', async (req, res) => {
+    const channel = await siteChannel(req)
+    const read = readSiteChoice(req.body ?? {}, ctx.events.types().map((t) => t.event), [...new Set(ctx.events.types().map((t) => t.plugin))])
+    if ('problems' in read) return choicePage(req, res, channel, read.values, read.problems, 422)
+    await saveSiteChoice(ctx.db, channel.id, read.settings)
+    ctx.log.info(`notifications: ${ctx.http.mustViewer(req).id} changed what the site channel ${channel.id} posts`)
+    ctx.http.flash(res, 'chosen')
+    ctx.http.sendTo(req, res, '/admin/notifications')
   })
 
   router.post('/defaults', async (req, res) => {

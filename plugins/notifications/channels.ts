@@ -9,7 +9,43 @@ export const CHANNEL_KINDS = ['webhook', 'discord', 'ntfy'] as const
 export type ChannelKind = typeof CHANNEL_KINDS[number]
 export const KIND_LABELS: Record<ChannelKind, string> = { webhook: 'Webhook (JSON, signed)', discord: 'Discord', ntfy: 'ntfy' }
 
-export interface ChannelSettings { priority?: number; tags?: string[] }
+export interface ChannelSettings {
+  priority?: number
+  tags?: string[]
+  /**
+   * A site channel's own choice of facts: event types by name, or ['*'] for every type
+   * (also ones added later) but those in `except`; only those of `plugin` when set; and,
+   * for a fact that says its severity, only `minSeverity` and above.
+   */
+  events?: string[]
+  except?: string[]
+  plugin?: string
+  minSeverity?: Severity
+}
+export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const
+export type Severity = typeof SEVERITIES[number]
+
+/** Whether a site channel posts this fact (its own choice; nobody's personal one). */
+export function siteChannelTakes(settings: ChannelSettings, fact: { event: string; plugin: string; severity?: string }): boolean {
+  const events = settings.events ?? ['*']
+  const chosen = events.includes('*') ? !(settings.except ?? []).includes(fact.event) : events.includes(fact.event)
+  if (!chosen) return false
+  if (settings.plugin && settings.plugin !== fact.plugin) return false
+  if (settings.minSeverity && fact.severity && (SEVERITIES as readonly string[]).includes(fact.severity)) {
+    return SEVERITIES.indexOf(fact.severity as Severity) >= SEVERITIES.indexOf(settings.minSeverity)
+  }
+  return true
+}
+
+export async function saveSiteChoice(db: Knex, id: string, choice: Pick<ChannelSettings, 'events' | 'except' | 'plugin' | 'minSeverity'>): Promise<void> {
+  const row = await db<ChannelRow>('notification_channels').where({ id }).whereNull('owner_user_id').first()
+  if (!row) return
+  const current = typeof row.settings === 'string' ? JSON.parse(row.settings) as ChannelSettings : row.settings ?? {}
+  const { events, except, plugin, minSeverity } = choice
+  const next: ChannelSettings = { ...current, events, except, plugin, minSeverity }
+  for (const k of ['except', 'plugin', 'minSeverity'] as const) if (next[k] === undefined || (Array.isArray(next[k]) && !next[k]!.length)) delete next[k]
+  await db('notification_channels').where({ id }).update({ settings: JSON.stringify(next) })
+}
 export interface ChannelRow {
   id: string
   owner_user_id: string | null
@@ -57,7 +93,8 @@ export function hintOf(url: string): string {
 
 export async function createChannel(db: Knex, secrets: Secrets, ownerUserId: string | null, form: ChannelForm): Promise<ChannelRow> {
   const id = crypto.randomUUID()
-  const settings: ChannelSettings = {}
+  // A new site channel posts every fact until its admin chooses otherwise.
+  const settings: ChannelSettings = ownerUserId === null ? { events: ['*'] } : {}
   if (form.kind === 'ntfy') {
     if (form.priority !== '') settings.priority = form.priority
     const tags = form.tags.split(',').map((t) => t.trim()).filter(Boolean).slice(0, 10)

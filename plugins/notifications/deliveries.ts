@@ -8,9 +8,14 @@ import type { NotificationRow } from './notifications.ts'
 import { outboundRequest, type OutboundMessage } from './outbound-requests.ts'
 import type { NotificationsContext } from './plugin-config.ts'
 
+/** What a site delivery posts (it belongs to no one's notification). */
+export interface SiteMessage { type: string; title: string; message: string; link: string | null; createdAt: string }
+
 export interface DeliveryRow {
   id: string
-  notification_id: string
+  /** A person's own target: the notification it carries; null for a site channel's delivery. */
+  notification_id: string | null
+  message: SiteMessage | null
   channel_id: string
   fact_key: string
   status: 'queued' | 'sent' | 'failed' | 'skipped'
@@ -29,10 +34,24 @@ export async function queueDeliveries(db: Knex, notification: NotificationRow, c
     .returning('*')
 }
 
+/** A site channel's rows for one fact, unless it has one there already; returns the new rows. */
+export async function queueSiteDeliveries(db: Knex, factKey: string, message: SiteMessage, channels: ChannelRow[]): Promise<DeliveryRow[]> {
+  return db<DeliveryRow>('notification_deliveries')
+    .insert(channels.map((c) => ({ notification_id: null, message: JSON.stringify(message), channel_id: c.id, fact_key: factKey })) as never)
+    .onConflict(['channel_id', 'fact_key']).ignore()
+    .returning('*')
+}
+
+const absolute = (ctx: NotificationsContext, link: string | null) => (link && link.startsWith('/') && ctx.config.publicUrl ? new URL(link, ctx.config.publicUrl).toString() : link)
+
 export function messageOf(ctx: NotificationsContext, n: NotificationRow, test = false): OutboundMessage {
-  const link = n.metadata?.link ?? null
-  const absolute = link && link.startsWith('/') && ctx.config.publicUrl ? new URL(link, ctx.config.publicUrl).toString() : link
-  return { id: n.id, type: n.type, title: n.title, message: n.message, link: absolute, createdAt: new Date(n.created_at).toISOString(), test }
+  return { id: n.id, type: n.type, title: n.title, message: n.message, link: absolute(ctx, n.metadata?.link ?? null), createdAt: new Date(n.created_at).toISOString(), test }
+}
+
+/** A site delivery's message; its id is the delivery's, the same on every retry (a receiver's dedupe key). */
+function siteMessageOf(ctx: NotificationsContext, d: DeliveryRow & { message: SiteMessage }): OutboundMessage {
+  const m = typeof d.message === 'string' ? JSON.parse(d.message) as SiteMessage : d.message
+  return { id: d.id, type: m.type, title: m.title, message: m.message, link: absolute(ctx, m.link), createdAt: m.createdAt, test: false }
 }
 
 /** One POST to one channel; throws an UpstreamError in words, with the address hidden. */
@@ -50,13 +69,14 @@ export async function runDelivery(ctx: NotificationsContext, deliveryId: string,
   const row = await ctx.db<DeliveryRow>('notification_deliveries').where({ id: deliveryId }).first()
   if (!row || row.status === 'sent' || row.status === 'skipped') return
   const channelRow = await getChannel(ctx.db, row.channel_id)
-  const notification = await ctx.db<NotificationRow>('notifications').where({ id: row.notification_id }).first()
-  if (!channelRow || !notification || !channelRow.enabled) {
+  const notification = row.notification_id ? await ctx.db<NotificationRow>('notifications').where({ id: row.notification_id }).first() : null
+  const message = notification ? messageOf(ctx, notification) : row.message ? siteMessageOf(ctx, row as DeliveryRow & { message: SiteMessage }) : null
+  if (!channelRow || !message || !channelRow.enabled) {
     await ctx.db('notification_deliveries').where({ id: deliveryId }).update({ status: 'skipped', updated_at: ctx.db.fn.now() })
     return
   }
   try {
-    await send(ctx, openChannel(ctx.secrets, channelRow), messageOf(ctx, notification), job.signal)
+    await send(ctx, openChannel(ctx.secrets, channelRow), message, job.signal)
     await ctx.db('notification_deliveries').where({ id: deliveryId }).update({ status: 'sent', attempts: job.attempt, updated_at: ctx.db.fn.now() })
   } catch (error) {
     const last = job.attempt >= ctx.config.deliveryAttempts
@@ -85,11 +105,11 @@ export interface DeliveryListItem extends DeliveryRow { channel_name: string; ti
 export async function troubledDeliveries(db: Knex, limit = 50): Promise<DeliveryListItem[]> {
   return db('notification_deliveries as d')
     .join('notification_channels as c', 'c.id', 'd.channel_id')
-    .join('notifications as n', 'n.id', 'd.notification_id')
+    .leftJoin('notifications as n', 'n.id', 'd.notification_id')
     .whereNull('c.owner_user_id')
     .whereIn('d.status', ['failed', 'queued'])
     .whereNotNull('d.last_error')
     .orderBy('d.updated_at', 'desc')
     .limit(limit)
-    .select('d.*', 'c.name as channel_name', 'n.title as title')
+    .select('d.*', 'c.name as channel_name', db.raw(`coalesce(n.title, d.message ->> 'title') as title`))
 }

@@ -7,9 +7,9 @@ import crypto from 'node:crypto'
 import { z, type EventDescription, type PublicUser } from 'medianest/plugin-api'
 import type { NotificationsContext } from './plugin-config.ts'
 import { insertNotification, type NotificationRow } from './notifications.ts'
-import { choicesFor, siteDefault } from './preferences.ts'
-import { ownChannels, siteChannels, type ChannelRow } from './channels.ts'
-import { queueDeliveries } from './deliveries.ts'
+import { choicesFor } from './preferences.ts'
+import { ownChannels, siteChannels, siteChannelTakes, type ChannelRow } from './channels.ts'
+import { queueDeliveries, queueSiteDeliveries } from './deliveries.ts'
 import { publishBell } from './bell.ts'
 
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/g
@@ -65,13 +65,14 @@ export async function takeFact(ctx: NotificationsContext, event: string, payload
     ctx.log.warn(`skipped a notification for "${event}" (${type.plugin}): its describe() gave no message`)
     return []
   }
-  const recipients = await audienceOf(ctx, type.audience, payload)
-  if (!recipients.length) return []
   const key = factKey(event, eventId)
-  const choices = await choicesFor(ctx.db, event, recipients.map((u) => u.id))
   const title = clean(String(description.title ?? type.title), 200) || type.title
   const message = clean(String(description.message ?? ''), 2000)
   const link = safeLink(description.link)
+  await postToSite(ctx, { event, plugin: type.plugin, key, title, message, link, severity: description.severity })
+  const recipients = await audienceOf(ctx, type.audience, payload)
+  if (!recipients.length) return []
+  const choices = await choicesFor(ctx.db, event, recipients.map((u) => u.id))
   const created: NotificationRow[] = []
   for (const user of recipients) {
     const choice = choices.get(user.id)!
@@ -92,14 +93,23 @@ export async function takeFact(ctx: NotificationsContext, event: string, payload
     })
     if (row) created.push(row)
   }
-  // Site channels post a fact once, whoever it reached; the admin's default decides.
-  const first = created[0] ?? (await ctx.db<NotificationRow>('notifications').where({ fact_key: key }).first())
-  if (first && (await siteDefault(ctx.db, event)).outbound) {
-    const site = (await siteChannels(ctx.db)).filter((c) => c.enabled)
-    if (site.length) await ctx.db.transaction(async (trx) => enqueue(ctx, trx, first, site))
-  }
   for (const row of created) await publishBell(ctx, row.user_id)
   return created
+}
+
+/**
+ * Site channels post each fact they chose once (the deliveries are unique per channel
+ * and fact, so a delivery run twice queues nothing new), whatever anyone chose for their
+ * own inbox and whoever the fact reached: the message travels on the delivery itself.
+ */
+async function postToSite(ctx: NotificationsContext, fact: { event: string; plugin: string; key: string; title: string; message: string; link?: string; severity?: string }): Promise<void> {
+  const site = (await siteChannels(ctx.db)).filter((c) => c.enabled && siteChannelTakes(c.settings ?? {}, fact))
+  if (!site.length) return
+  const message = { type: fact.event, title: fact.title, message: fact.message, link: fact.link ?? null, createdAt: ctx.clock.now().toISOString() }
+  await ctx.db.transaction(async (trx) => {
+    const rows = await queueSiteDeliveries(trx, fact.key, message, site)
+    for (const d of rows) await ctx.jobs.enqueue('deliver', { deliveryId: d.id }, { dedupeKey: `delivery:${d.id}`, trx })
+  })
 }
 
 async function enqueue(ctx: NotificationsContext, trx: Parameters<Parameters<NotificationsContext['db']['transaction']>[0]>[0], n: NotificationRow, channels: ChannelRow[]): Promise<void> {
