@@ -99,13 +99,14 @@ export function createApp(parts: AppParts): Express {
 
   app.use(readyzDetails(parts.ready, () => host.warnings(), (req) => viewerOf(req)?.role === 'ADMIN'))
 
-  core.views.setLayoutLocals(async (req, res) => {
+  core.views.setLayoutLocals(async (req, res, page) => {
     const viewer = viewerOf(req)
     return {
       viewer,
       // A fragment has no header: only a full page pays for the nav entries' own renders.
       nav: wantsFragment(req) ? [] : await host.renderedNav(viewer, req),
-      csrfToken: csrf.token(req, res),
+      // A public page (a status page) has no form: a visitor without a session gets no cookie from it.
+      csrfToken: !viewer && page?.publicLive ? csrf.existingToken(req) : csrf.token(req, res),
       requestId: requestId(req),
       currentPath: pathOnly(req.originalUrl),
       asset: assets.url,

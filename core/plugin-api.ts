@@ -495,6 +495,12 @@ export interface PageOrFragmentOptions {
    * process and per address; it hears only public events).
    */
   publicLive?: boolean
+  /**
+   * (1.11) HTML kept rendered and encoded (a page the same for everyone, cached): used as the
+   * fragment and as the page's body as is, instead of rendering `page` and `fragment`.
+   * Only the layout around it is rendered per request.
+   */
+  html?: Buffer
 }
 export interface Views {
   render(name: string, data?: Record<string, unknown>): Promise<string>

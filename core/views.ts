@@ -10,7 +10,8 @@ import type { PageOrFragmentOptions, Views } from './plugin-api.ts'
 export const CORE_VIEWS_DIR = fileURLToPath(new URL('../views', import.meta.url))
 
 /** Request-scoped values every full page needs: viewer, nav, CSRF token, request id. */
-export type LayoutLocals = (req: Request, res: Response) => Record<string, unknown> | Promise<Record<string, unknown>>
+/** `page.publicLive`: a page people read signed out (it mints no CSRF cookie for a visitor who has none). */
+export type LayoutLocals = (req: Request, res: Response, page?: { publicLive: boolean }) => Record<string, unknown> | Promise<Record<string, unknown>>
 
 export class ViewError extends Error {}
 
@@ -18,6 +19,9 @@ export class ViewError extends Error {}
 export function wantsFragment(req: Request): boolean {
   return req.get('HX-Request') === 'true' && req.get('HX-Request-Type') === 'partial'
 }
+
+/** Where a kept body goes in the layout (no template writes a NUL). */
+const BODY_MARK = '\u0000medianest-body\u0000'
 
 export class ViewEngine {
   private readonly roots = new Map<string, string>()
@@ -91,19 +95,31 @@ export class ViewEngine {
     else res.vary('HX-Request').vary('HX-Request-Type')
     // The layout's locals are made afresh for each request: the page's data goes into
     // them rather than into copies (two spreads a page were a share of its garbage).
-    const locals = await this.layoutLocals(req, res)
-    const page = Object.assign({}, locals, options.data)
-    let html: string
-    if (wantsFragment(req)) {
-      html = await this.render(options.fragment, page)
+    let bytes: Buffer
+    if (options.html && wantsFragment(req)) {
+      bytes = options.html
+    } else if (options.html) {
+      // Only the layout is made per request: the kept body is spliced in as bytes (encoding a
+      // large page's text again for every visitor was most of its cost).
+      const locals = await this.layoutLocals(req, res, { publicLive: options.publicLive === true })
+      const layout = await this.render('layout', Object.assign(locals, { title: options.title, body: BODY_MARK, publicLive: options.publicLive === true }))
+      const at = layout.indexOf(BODY_MARK)
+      bytes = Buffer.concat([Buffer.from(layout.slice(0, at)), options.html, Buffer.from(layout.slice(at + BODY_MARK.length))])
     } else {
-      const body = await this.render(options.page, page)
-      html = await this.render('layout', Object.assign(locals, { title: options.title, body, publicLive: options.publicLive === true }))
+      const locals = await this.layoutLocals(req, res, { publicLive: options.publicLive === true })
+      const page = Object.assign({}, locals, options.data)
+      let html: string
+      if (wantsFragment(req)) {
+        html = await this.render(options.fragment, page)
+      } else {
+        const body = await this.render(options.page, page)
+        html = await this.render('layout', Object.assign(locals, { title: options.title, body, publicLive: options.publicLive === true }))
+      }
+      // Encoded once: Buffer.byteLength and then end(string) walk a large page twice (and a
+      // page joined from many template pieces is flattened first). Node corks the headers
+      // and the body into one write either way; send's ETag is off anyway.
+      bytes = Buffer.from(html)
     }
-    // Encoded once: Buffer.byteLength and then end(string) walk a large page twice (and a
-    // page joined from many template pieces is flattened first). Node corks the headers
-    // and the body into one write either way; send's ETag is off anyway.
-    const bytes = Buffer.from(html)
     res.statusCode = options.status ?? 200
     res.setHeader('Content-Type', 'text/html; charset=utf-8')
     res.setHeader('Content-Length', bytes.length)

@@ -15,6 +15,8 @@ const ANON_COOKIE_MAX_AGE_MS = 24 * 3600 * 1000
 export interface Csrf {
   /** The token for this request's pages and forms (sets the anonymous cookie if needed). */
   token(req: Request, res: Response): string
+  /** The token of the request's session or anonymous cookie, without minting a cookie: '' when it has neither. */
+  existingToken(req: Request): string
   verify: RequestHandler
 }
 
@@ -54,6 +56,10 @@ export function createCsrf(options: { key: Buffer; cookies: CookiePolicy; public
         bound = `anon:${value}`
       }
       return sign(bound)
+    },
+    existingToken(req) {
+      const bound = binding(req)
+      return bound ? sign(bound) : ''
     },
     verify(req, _res, next) {
       if (SAFE_METHODS.has(req.method)) return next()

@@ -18,6 +18,7 @@ import { loadTrustedCas } from './trusted-cas.ts'
 import { monitorMetrics } from './metrics.ts'
 import { monitorSetupStep } from './setup-step.ts'
 import { statusPageRoutes } from './status-page-routes.ts'
+import { publicPages } from './status-pages.ts'
 
 export default definePlugin({
   name: 'monitor',
@@ -33,6 +34,7 @@ export default definePlugin({
     const ctx = rawCtx as MonitorContext
     loadTrustedCas(ctx)
     boardCache(ctx)
+    publicPages(ctx)
     // Checks started by the schedule outlive its run: shutdown stops them and waits for their slots.
     ctx.onStop(() => stopChecks(ctx))
     return {

@@ -4,7 +4,7 @@
 import { NotFound, type Request, type Response, type Router } from 'medianest/plugin-api'
 import type { MonitorContext } from './plugin-config.ts'
 import {
-  checkStatusPageForm, DEFAULT_GROUP, findStatusPage, formOf, listStatusPages, nudgePublicPages, readStatusPageForm,
+  checkStatusPageForm, DEFAULT_GROUP, findStatusPage, formOf, listStatusPages, publicPagesChanged, readStatusPageForm,
   type StatusPageForm, type StatusPageInput,
 } from './status-pages.ts'
 
@@ -55,7 +55,7 @@ export function statusPageAdminRoutes(ctx: MonitorContext, router: Router): void
   }
 
   const saved = async (req: Request, res: Response, done: keyof typeof STATUS_PAGE_NOTICES) => {
-    await nudgePublicPages(ctx)
+    await publicPagesChanged(ctx)
     ctx.http.flash(res, done)
     ctx.http.sendTo(req, res, PATH)
   }

@@ -2,9 +2,10 @@
 // a description and a notice; anyone can read the page without signing in. What the
 // page shows is built here from a whitelist (name as the admin wrote it, status word,
 // uptime, heartbeat bar, incident times): never an address, a reason or a note.
-// Rendered pages are kept a few seconds per slug in each process, so a crowd opening
-// the page (or a live nudge refetching it on every open tab) costs one render.
-import type { Knex } from 'medianest/plugin-api'
+// Each published page is kept rendered per slug in each process (dropped in every process
+// when a status changes or a page is saved, and at most 5 s old), so a crowd opening it,
+// or a live nudge refetching it on every open tab, costs one render and no query a view.
+import type { Knex, ViewerCache } from 'medianest/plugin-api'
 import type { MonitorContext } from './plugin-config.ts'
 import type { Status } from './service-status.ts'
 import { heartbeatBar } from './heartbeat-bar.ts'
@@ -32,18 +33,6 @@ export async function listStatusPages(db: Knex): Promise<StatusPageRow[]> {
 export async function findStatusPage(db: Knex, where: { id: number } | { slug: string }): Promise<StatusPageRow | null> {
   const row = await db<StatusPageRow>('monitor_status_pages').where(where).first()
   return row ? parsed(row) : null
-}
-
-/**
- * The page by its slug, with when any of its services last changed status: part of the
- * cache's key, so a status change shows at once in every process (the live nudge's
- * refetch must not get the render from before it), in the one query a view costs.
- */
-export async function pageForView(db: Knex, slug: string): Promise<(StatusPageRow & { changed_at: Date | null }) | null> {
-  const row = await db('monitor_status_pages as p').where('p.slug', slug).first('p.*', db.raw(`(
-    select max(s.status_since) from service_status s
-    where s.service_name in (select jsonb_array_elements_text(g -> 'services') from jsonb_array_elements(p.groups) g)) as changed_at`))
-  return row ? { ...parsed(row), changed_at: row.changed_at } : null
 }
 
 // ---------- the admin's form
@@ -185,29 +174,55 @@ export async function publicPageData(db: Knex, page: StatusPageRow, now: Date) {
 
 export const badgePath = (slug: string, service: string) => `/status/${slug}/badge/${encodeURIComponent(service)}.svg`
 
-// ---------- the few seconds' cache, per process
+// ---------- the cache, per process
 
 export const PUBLIC_CHANGED_EVENT = 'monitor-public-changed'
-const CACHE_MS = 5000
-const caches = new WeakMap<MonitorContext, Map<string, { at: number; html: Promise<string> }>>()
 
-/** The page's fragment as rendered at most 5 s ago and since its last status change (one render however many ask at once). */
-export function cachedFragment(ctx: MonitorContext, page: StatusPageRow & { changed_at: Date | null }, render: () => Promise<string>): Promise<string> {
-  let cache = caches.get(ctx)
-  if (!cache) caches.set(ctx, (cache = new Map()))
-  const key = `${page.id}:${new Date(page.updated_at).getTime()}:${page.changed_at ? new Date(page.changed_at).getTime() : 0}`
-  const hit = cache.get(key)
-  if (hit && performance.now() - hit.at < CACHE_MS) return hit.html
-  const html = render()
-  // A failed render is not kept: the next visitor tries again.
-  html.catch(() => cache!.delete(key))
-  if (cache.size > 200) cache.clear()
-  cache.set(key, { at: performance.now(), html })
-  return html
+/** A published page as every visitor gets it, and its badges' facts: a view costs no query. */
+export interface PublicView {
+  page: StatusPageRow
+  /** Encoded once per render, not once per visitor. */
+  html: Buffer
+  badges: Map<string, { name: string; status: Status | null }>
 }
 
-/** After a status changed: open public pages refetch (capped, cached); nothing about anyone is in it. */
-export async function nudgePublicPages(ctx: MonitorContext): Promise<void> {
+const caches = new WeakMap<MonitorContext, ViewerCache<PublicView | null>>()
+
+/**
+ * Each published page, by slug, as rendered (ctx.viewerCache: dropped in every process when
+ * a status changes or a page is saved, and at most 5 s old, so its figures stay fresh).
+ * Made in register(), as every viewer cache is; null: no published page has that slug.
+ */
+export function publicPages(ctx: MonitorContext): ViewerCache<PublicView | null> {
+  let cache = caches.get(ctx)
+  if (!cache) {
+    cache = ctx.viewerCache<PublicView | null>('status-pages', {
+      maxAge: '5s',
+      load: async (slug) => {
+        const page = await findStatusPage(ctx.db, { slug })
+        if (!page?.published) return null
+        return renderPublic(ctx, page)
+      },
+    })
+    caches.set(ctx, cache)
+  }
+  return cache
+}
+
+export async function renderPublic(ctx: MonitorContext, page: StatusPageRow): Promise<PublicView> {
+  const data = await publicPageData(ctx.db, page, ctx.clock.now())
+  const names = page.groups.flatMap((g) => g.services)
+  const rows: Array<{ service_name: string; display_name: string; status: Status | null }> = await ctx.db('service_status').whereIn('service_name', names).select('service_name', 'display_name', 'status')
+  return {
+    page, html: Buffer.from(await ctx.views.render('monitor:_status-page', data)),
+    badges: new Map(rows.map((r) => [r.service_name, { name: r.display_name, status: r.status }])),
+  }
+}
+
+/** After a status changed or a page was saved: every process renders afresh, and open public pages refetch. */
+export async function publicPagesChanged(ctx: MonitorContext): Promise<void> {
+  await publicPages(ctx).invalidateAll()
   const any = await ctx.db('monitor_status_pages').where({ published: true }).first('id')
+  // Nothing about anyone is in it: each page refetches itself (from the render above).
   if (any) await ctx.live.publish(PUBLIC_CHANGED_EVENT, '', { public: true })
 }

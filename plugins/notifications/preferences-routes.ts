@@ -23,7 +23,7 @@ export function preferencesRoutes(ctx: NotificationsContext) {
     await ctx.views.pageOrFragment(req, res, {
       page: 'notifications:preferences', fragment: options.fragment ?? 'notifications:_preferences-form', title: 'Notification preferences', status: options.status,
       data: {
-        types: eventTypeRows(ctx, (t) => own.get(t) ?? site.get(t) ?? ALL_ON),
+        types: eventTypeRows(ctx, (t) => own.get(t) ?? site.get(t) ?? ALL_ON, viewer.role),
         channels, kinds: { discord: KIND_LABELS.discord, ntfy: KIND_LABELS.ntfy },
         allowedHosts: ctx.config.userTargetHosts, cap: ctx.config.maxChannelsPerUser,
         target: options.target ?? emptyTarget(), testResult: options.testResult ?? null,
@@ -36,7 +36,7 @@ export function preferencesRoutes(ctx: NotificationsContext) {
 
   router.post('/', async (req, res) => {
     const viewer = ctx.http.mustViewer(req)
-    const choices: Map<string, Choice> = choiceForm(ctx, req.body)
+    const choices: Map<string, Choice> = choiceForm(ctx, req.body, viewer.role)
     await saveOwn(ctx.db, viewer.id, choices)
     if (req.get('HX-Request') === 'true') return render(req, res, { notice: NOTICES.saved })
     ctx.http.flash(res, 'saved')

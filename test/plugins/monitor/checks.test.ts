@@ -236,7 +236,8 @@ describe('monitor: checks, status and incidents', function () {
     const once = /name="_once" value="([^"]+)"/.exec(form.text)![1]
     const saved = await admin.post('/admin/services', { service_name: '', service_name_other: 'nas', service_url: target.url, api_key: '', enabled: '1', config_data: '', _once: once })
     expect(saved.status, saved.text.slice(0, 500)).to.equal(303)
-    const row = await waitFor('the new service to be checked', async () => (await status('nas'))?.last_check_at ? status('nas') : undefined)
+    // The event is delivered through the job queue: seconds, more on a busy machine.
+    const row = await waitFor('the new service to be checked', async () => (await status('nas'))?.last_check_at ? status('nas') : undefined, 30_000)
     expect(row.status).to.equal('up')
     expect(row.target).to.equal(target.url)
   })
