@@ -4,27 +4,26 @@
 import { NotFound, type Request, type Response } from 'medianest/plugin-api'
 import type { NotificationsContext } from './plugin-config.ts'
 import { ALL_ON, defaults, saveDefaults } from './preferences.ts'
-import { channelForm, createChannel, deleteChannel, findChannel, saveSiteChoice, siteChannels, KIND_LABELS, SEVERITIES, type ChannelForm, type ChannelRow } from './channels.ts'
+import { findChannel, saveSiteChoice, siteChannels, KIND_LABELS, SEVERITIES, type ChannelRow } from './channels.ts'
+import { CHANNEL_NOTICES, channelRoutes, type ListOptions, type TargetFormState } from './channel-routes.ts'
 import { choiceOf, choiceSummary, readSiteChoice, type SiteChoice } from './site-choice.ts'
 import { troubledDeliveries } from './deliveries.ts'
 import { choiceForm, eventTypeRows } from './preferences-form.ts'
-import { trySend } from './preferences-routes.ts'
 
-interface FormState { values: Record<string, string>; fields: Record<string, string>; error: string | null }
-const emptyForm = (): FormState => ({ values: { kind: 'webhook', name: '', url: '', priority: '', tags: '' }, fields: {}, error: null })
-const NOTICES = { added: 'Channel added. It posts every fact until you choose otherwise.', removed: 'Channel removed.', saved: 'Defaults saved.', chosen: 'The channel\'s choice is saved.' }
+const emptyForm = (): TargetFormState => ({ values: { kind: 'webhook', name: '', url: '', priority: '', tags: '' }, fields: {}, error: null })
+const NOTICES = { ...CHANNEL_NOTICES, added: 'Channel added. It posts every fact until you choose otherwise.', removed: 'Channel removed.', saved: 'Defaults saved.', chosen: 'The channel\'s choice is saved.' }
 
 export function adminRoutes(ctx: NotificationsContext) {
   const router = ctx.http.router()
 
-  const render = async (req: Request, res: Response, options: { status?: number; form?: FormState; notice?: string | null; testResult?: { ok: boolean; message: string } | null; fragment?: string } = {}) => {
+  const render = async (req: Request, res: Response, options: ListOptions & { fragment?: string } = {}) => {
     const site = await defaults(ctx.db)
     await ctx.views.pageOrFragment(req, res, {
       page: 'notifications:admin', fragment: options.fragment ?? 'notifications:_admin-channels', title: 'Notifications', status: options.status,
       data: {
         channels: (await siteChannels(ctx.db)).map((c) => ({ ...c, choice: choiceSummary(c.settings ?? {}, ctx.events.types()) })), kinds: KIND_LABELS, site: true, deliveries: await troubledDeliveries(ctx.db),
         types: eventTypeRows(ctx, (t) => site.get(t) ?? ALL_ON),
-        form: options.form ?? emptyForm(), testResult: options.testResult ?? null,
+        form: options.form ?? emptyForm(), tested: options.tested ?? null,
         notice: options.notice !== undefined ? options.notice : ctx.http.takeFlash(req, res, NOTICES),
       },
     })
@@ -32,33 +31,12 @@ export function adminRoutes(ctx: NotificationsContext) {
 
   router.get('/', (req, res) => render(req, res))
 
-  router.post('/channels', async (req, res) => {
-    const values = Object.fromEntries(['kind', 'name', 'url', 'priority', 'tags'].map((k) => [k, typeof req.body?.[k] === 'string' ? String(req.body[k]).slice(0, 2000) : '']))
-    const checked = ctx.http.validate(channelForm, req.body)
-    const fields: Record<string, string> = checked.ok ? {} : { ...checked.fields }
-    if (checked.ok && checked.data.kind === 'webhook' && !checked.data.secret) fields.secret = 'A webhook needs a signing secret (the receiver checks X-MediaNest-Signature with it).'
-    if (!checked.ok || Object.keys(fields).length) {
-      return render(req, res, { status: 422, form: { values, fields, error: 'Check the channel.' }, fragment: 'notifications:_admin-channels', notice: null })
-    }
-    await createChannel(ctx.db, ctx.secrets, null, checked.data as ChannelForm)
-    if (req.get('HX-Request') === 'true') return render(req, res, { notice: NOTICES.added, fragment: 'notifications:_admin-channels' })
-    ctx.http.flash(res, 'added')
-    res.redirect(303, '/admin/notifications')
-  })
-
-  router.post('/channels/:id/delete', async (req, res) => {
-    const channel = await findChannel(ctx.db, String(req.params.id), null)
-    if (!channel) throw new NotFound('That channel does not exist (it may have been removed).')
-    await deleteChannel(ctx.db, channel.id)
-    if (req.get('HX-Request') === 'true') return render(req, res, { notice: NOTICES.removed, fragment: 'notifications:_admin-channels' })
-    ctx.http.flash(res, 'removed')
-    res.redirect(303, '/admin/notifications')
-  })
-
-  router.post('/channels/:id/test', async (req, res) => {
-    const channel = await findChannel(ctx.db, String(req.params.id), null)
-    if (!channel) throw new NotFound('That channel does not exist (it may have been removed).')
-    await render(req, res, { testResult: await trySend(ctx, channel), fragment: 'notifications:_admin-channels', notice: null })
+  channelRoutes(ctx, router, {
+    owner: () => null,
+    page: '/admin/notifications',
+    // Admins may post anywhere; a webhook must be signed.
+    problems: (form): Record<string, string> => (form.kind === 'webhook' && !form.secret ? { secret: 'A webhook needs a signing secret (the receiver checks X-MediaNest-Signature with it).' } : {}),
+    render: (req, res, options) => render(req, res, { ...options, fragment: 'notifications:_admin-channels' }),
   })
 
   // What one site channel posts: its own choice of event types and filters.

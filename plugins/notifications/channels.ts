@@ -56,6 +56,8 @@ export interface ChannelRow {
   secret_sealed: string | null
   settings: ChannelSettings
   enabled: boolean
+  /** What the last "Send test" said, shown beside the channel. */
+  last_test: { ok: boolean; message: string; at: string } | null
   created_at: Date
 }
 /** A channel ready to send: its address and secret unsealed. */

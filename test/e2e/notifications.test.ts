@@ -54,6 +54,10 @@ describe('in a real browser: the notifications bell', function () {
     await waitForText(page, '#notifications-bell-count', '1', 20_000)
     await page.click('.notifications-bell-menu summary')
     await waitForVisible(page, '#notifications-bell-latest a:has-text("Approved: Arrival <b>live</b>")')
+    // At 390 px the drop-down hangs from the header, all of it on the screen.
+    const panel = (await page.locator('#notifications-bell-latest').boundingBox())!
+    expect(panel.x).to.be.at.least(0)
+    expect(panel.x + panel.width).to.be.at.most(PHONE.width)
     await expectAccessible(page)
     // Marked read from this page (htmx), the count follows.
     await settled(host)
@@ -82,8 +86,9 @@ describe('in a real browser: the notifications bell', function () {
 
       await page.focus('#notifications-own-channels button:has-text("Send test")')
       await page.keyboard.press('Enter')
+      // The result beside the target, with the focus on it.
       await page.locator('#notifications-own-channels [role=status]:focus').waitFor({ timeout: 20_000 })
-      expect(await page.textContent('#notifications-own-channels [role=status]')).to.include('Test sent')
+      expect(await page.textContent('#notifications-own-channels [role=status]:focus')).to.match(/^Last test \(.+ UTC\): sent\. Sent a test message to/)
       expect(ntfy.posts()).to.have.length(1)
       await expectAccessible(page)
       expect(errors).to.deep.equal([])
@@ -105,6 +110,26 @@ describe('in a real browser: the notifications bell', function () {
     await visit(page, `${host.url}/notifications/preferences`)
     expect(await page.textContent('#notifications-bell-count')).to.match(/^1/)
     await expectAccessible(page)
+    // Send test without JavaScript: back to the page with a one-time notice and the result
+    // beside the target; reloading it sends nothing again.
+    const ntfy = await startFakeReceiver('ntfy')
+    try {
+      await page.fill('#notifications-own-channels input[name=name]', 'Phone')
+      await page.fill('#notifications-own-channels input[name=url]', `${ntfy.url}/bea-topic`)
+      await page.selectOption('#notifications-own-channels select[name=kind]', 'ntfy')
+      await page.click('#notifications-own-channels button:has-text("Add target")')
+      await page.waitForURL(`${host.url}/notifications/preferences`)
+      await page.click('#notifications-own-channels button:has-text("Send test")')
+      await page.waitForURL(/\/notifications\/preferences#notifications-channel-/)
+      await waitForText(page, '#notifications-own-channels', /Test done: its result is beside the channel\./)
+      await waitForText(page, '#notifications-own-channels', /Last test \(.+ UTC\): sent\./)
+      await page.reload()
+      await waitForText(page, '#notifications-own-channels', /Last test/)
+      expect(ntfy.posts()).to.have.length(1)
+      await expectAccessible(page)
+    } finally {
+      await ntfy.close()
+    }
     await visit(page, `${host.url}/notifications`)
     await page.click('#notifications-list button:has-text("Mark read")')
     await page.waitForURL(`${host.url}/notifications`)

@@ -11,6 +11,11 @@ export async function up(knex: Knex): Promise<void> {
     /** A site delivery's message: { type, title, message, link, createdAt }. */
     t.jsonb('message').nullable()
   })
+  // "Send test" answers beside the channel ({ ok, message, at }), so a page without JavaScript
+  // can redirect back to it (a reload then shows it again instead of sending another test).
+  await knex.schema.alterTable('notification_channels', (t) => {
+    t.jsonb('last_test').nullable()
+  })
   await migrateSiteChoices(knex)
 }
 
@@ -27,6 +32,9 @@ export async function migrateSiteChoices(knex: Knex): Promise<void> {
 
 export async function down(knex: Knex): Promise<void> {
   await knex('notification_deliveries').whereNull('notification_id').del()
+  await knex.schema.alterTable('notification_channels', (t) => {
+    t.dropColumn('last_test')
+  })
   await knex.schema.alterTable('notification_deliveries', (t) => {
     t.dropColumn('message')
   })

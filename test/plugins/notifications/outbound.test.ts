@@ -109,9 +109,14 @@ describe('notifications: outbound channels (signed webhook, Discord, ntfy) with 
     const url = dead.url
     await dead.close()
     await addChannel({ kind: 'webhook', name: 'Dead', url, secret: 's' })
-    const test = await admin.client.post(`/admin/notifications/channels/${(await host.db('notification_channels').where({ name: 'Dead' }).first()).id}/test`)
-    expect(test.status).to.equal(200)
-    expect(test.text).to.include('Test failed').and.include('refused the connection')
+    const id = (await host.db('notification_channels').where({ name: 'Dead' }).first()).id
+    // Without JavaScript: back to the page (a reload sends nothing again), the result beside the channel.
+    const test = await admin.client.post(`/admin/notifications/channels/${id}/test`)
+    expect(test.status).to.equal(303)
+    expect(test.location).to.equal(`/admin/notifications#notifications-channel-${id}`)
+    const page = await admin.client.get('/admin/notifications')
+    expect(page.text).to.include('Test done: its result is beside the channel.')
+    expect(page.text).to.match(/Last test \([^)]+ UTC\): failed\. The test to “Dead” failed: .*refused the connection/)
     await host.db('notification_channels').where({ name: 'Dead' }).del()
   })
 
@@ -120,8 +125,8 @@ describe('notifications: outbound channels (signed webhook, Discord, ntfy) with 
     await addChannel({ kind: 'discord', name: 'Discord', url: `${discord.url}/api/webhooks/123/tok-en` })
     // A failing Send test names the host, never the webhook's token.
     discord.failNext(1, 500)
-    const failed = await admin.client.post(`/admin/notifications/channels/${(await host.db('notification_channels').where({ name: 'Discord' }).first()).id}/test`)
-    expect(failed.text).to.include('Test failed').and.include('[redacted]').and.not.include('tok-en')
+    const failed = await admin.client.post(`/admin/notifications/channels/${(await host.db('notification_channels').where({ name: 'Discord' }).first()).id}/test`, {}, { htmx: true })
+    expect(failed.text).to.include('failed. The test to “Discord” failed').and.include('[redacted]').and.not.include('tok-en')
     discord.requests.length = 0
     await addChannel({ kind: 'ntfy', name: 'Ntfy', url: `${ntfy.url}/medianest`, secret: 'tk_admin', priority: '5', tags: 'warning,plex' })
     await emit(erin.client, 'request.approved', { userId: erin.user.id, title: '@everyone <b>Dune</b>', id: 9 })
@@ -145,7 +150,7 @@ describe('notifications: outbound channels (signed webhook, Discord, ntfy) with 
     const c = await host.db('notification_channels').where({ name: 'Ntfy' }).first()
     const res = await admin.client.post(`/admin/notifications/channels/${c.id}/test`, {}, { htmx: true })
     expect(res.status).to.equal(200)
-    expect(res.text).to.include('Test sent')
+    expect(res.text).to.match(/<p class="alert alert-ok" role="status" tabindex="-1" autofocus>Last test \([^)]+\): sent\. Sent a test message to “Ntfy”\.<\/p>/)
     expect(ntfy.posts().at(-1)!.json.title).to.equal('MediaNest test notification')
   })
 

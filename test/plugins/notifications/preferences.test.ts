@@ -18,12 +18,16 @@ describe('notifications: preferences per person and event type, defaults by admi
   })
   after(async () => { await host?.stop(); await ntfy?.close() })
 
-  it('lists every declared event type, the community plugin\'s and the core\'s included', async () => {
+  it('lists the event types a person can get, labelled in words, the community plugin\'s and the core\'s included', async () => {
     const page = await carol.client.get('/notifications/preferences')
     expect(page.status).to.equal(200)
-    for (const e of ['notify-fixture.party.announced', 'notify-fixture.request.approved', 'notify-fixture.incident.opened', 'core.user.created']) {
-      expect(page.text).to.include(`value="${e}"`)
-    }
+    for (const e of ['notify-fixture.party.announced', 'notify-fixture.request.approved']) expect(page.text).to.include(`value="${e}"`)
+    expect(page.text).to.include('Request approved <small class="muted">(notify-fixture, when it is about you)</small>')
+    // Admins only: not hers to choose, and not shown (nor accepted from her).
+    for (const e of ['notify-fixture.incident.opened', 'core.user.created']) expect(page.text).to.not.include(`value="${e}"`)
+    expect((await carol.client.post('/notifications/preferences', { inApp: 'notify-fixture.incident.opened' })).status).to.equal(422)
+    const adminPage = await admin.client.get('/notifications/preferences')
+    for (const e of ['notify-fixture.incident.opened', 'core.user.created']) expect(adminPage.text).to.include(`value="${e}"`)
   })
 
   it('in-app off: no row for that person; others still get theirs', async () => {
