@@ -134,7 +134,7 @@ export async function checkTarget(ctx: MonitorContext, target: Target, now: Date
   const window = (resting ?? await inMaintenance(ctx.db, now)).get(target.name)
   if (window) {
     const outcome: CheckOutcome = { ok: true, responseTimeMs: null, status: 'maintenance', message: `In maintenance ("${window.title}") until ${window.until.toISOString().slice(0, 16).replace('T', ' ')} UTC: not checked.` }
-    const recorded = await ctx.db.transaction((trx) => recordResult(trx, ctx.events, target.name, outcome, now, { retries: 0, retryIntervalMs: target.retryIntervalMs, degradedAboveMs: ctx.config.degradedAboveMs }))
+    const recorded = await recording(ctx, target.name, () => ctx.db.transaction((trx) => recordResult(trx, ctx.events, target.name, outcome, now, { retries: 0, retryIntervalMs: target.retryIntervalMs, degradedAboveMs: ctx.config.degradedAboveMs })))
     return [{ ...recorded, name: target.name }]
   }
   if (target.kind === 'kuma-import') return importKuma(ctx, target, now, signal)
@@ -142,9 +142,29 @@ export async function checkTarget(ctx: MonitorContext, target: Target, now: Date
   // Stopped by shutdown, not failed: nothing is recorded (the next check is due after the restart).
   if (signal?.aborted) return []
   const settings = { retries: target.retries, retryIntervalMs: target.retryIntervalMs, degradedAboveMs: ctx.config.degradedAboveMs, certWarnDays: ctx.config.certWarnDays }
-  const recorded = await ctx.db.transaction((trx) => recordResult(trx, ctx.events, target.name, outcome, now, settings))
+  const recorded = await recording(ctx, target.name, () => ctx.db.transaction((trx) => recordResult(trx, ctx.events, target.name, outcome, now, settings)))
   if (recorded.after === 'down') ctx.log.info(`monitor: ${target.name} is down: ${outcome.message}`)
   return [{ ...recorded, name: target.name }]
+}
+
+/** Waits before the second and third try of recording a result. */
+export const RECORD_RETRY_MS = [250, 1000]
+
+/**
+ * A result is recorded in one transaction: if the database blinks (a connection lost, a
+ * busy embedded database timing out) nothing of it was written, so it is tried again, up
+ * to twice, rather than lost (a lost result was a gap in the figures and the bar).
+ */
+export async function recording<T>(ctx: MonitorContext, name: string, write: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await write()
+    } catch (error) {
+      if (attempt >= RECORD_RETRY_MS.length) throw error
+      ctx.log.warn(`monitor: recording the check of ${name} failed (${(error as Error).message}); trying again`)
+      await new Promise((resolve) => setTimeout(resolve, RECORD_RETRY_MS[attempt]))
+    }
+  }
 }
 
 export async function runProbe(ctx: MonitorContext, target: Target, signal?: AbortSignal): Promise<CheckOutcome> {

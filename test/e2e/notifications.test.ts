@@ -11,7 +11,7 @@ import type { TestHost } from '../support/test-host.ts'
 import { emit, notificationsHost, settled } from '../plugins/notifications/harness.ts'
 import { startFakeReceiver } from '../support/fake-receiver.ts'
 
-const PHONE = { width: 375, height: 740 }
+const PHONE = { width: 390, height: 740 }
 
 describe('in a real browser: the notifications bell', function () {
   this.timeout(120_000)

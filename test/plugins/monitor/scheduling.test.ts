@@ -7,7 +7,7 @@ import { expect } from 'chai'
 import { waitFor } from '../../support/wait-for.ts'
 import type { TestHost } from '../../support/test-host.ts'
 import type { MonitorContext } from '../../../plugins/monitor/plugin-config.ts'
-import { checkWindow, runDueChecks, stopChecks } from '../../../plugins/monitor/checks.ts'
+import { checkWindow, recording, runDueChecks, stopChecks } from '../../../plugins/monitor/checks.ts'
 import { addService, clearMonitor, startMonitorHost, testClock } from './monitor-harness.ts'
 import { startTargetServer, type TargetServer } from './target-server.ts'
 
@@ -87,6 +87,26 @@ describe('monitor: scheduling and publishing each result', function () {
     expect(stop.signal.aborted, 'the window had to be stopped').to.equal(false)
     expect(Date.now() - began).to.be.below(5000)
     expect((await status('resting')).status).to.equal('paused')
+  })
+
+  it('records a result again when its transaction fails (the database blinked), instead of losing it', async () => {
+    await addService(host, 'blinky', fast.url)
+    await runDueChecks(ctx, new Date(), { only: ['blinky'] })
+    let tries = 0
+    // The first two tries fail as a lost connection would; the third writes.
+    const written = await recording(ctx, 'blinky', async () => {
+      tries += 1
+      if (tries <= 2) throw new Error('Connection terminated unexpectedly')
+      return ctx.db('service_status').where({ service_name: 'blinky' }).update({ message: 'written on the third try' })
+    })
+    expect(tries).to.equal(3)
+    expect(written).to.equal(1)
+    expect((await status('blinky')).message).to.equal('written on the third try')
+    // A database that stays down: the error comes through after the last try.
+    let attempts = 0
+    const gone = await recording(ctx, 'blinky', async () => { attempts += 1; throw new Error('still down') }).catch((e: Error) => e)
+    expect((gone as Error).message).to.equal('still down')
+    expect(attempts).to.equal(3)
   })
 
   // Last: it stops this host's checks for good.
