@@ -6,6 +6,7 @@ import http from 'node:http'
 import { expect } from 'chai'
 import type { TestHost } from '../../support/test-host.ts'
 import { listenOnFreePort } from '../../support/ports.ts'
+import { waitFor } from '../../support/wait-for.ts'
 import { logDuring } from '../../support/log-capture.ts'
 import type { MonitorContext } from '../../../plugins/monitor/plugin-config.ts'
 import { monitorConfig } from '../../../plugins/monitor/plugin-config.ts'
@@ -186,8 +187,9 @@ describe('monitor: HTTP expectations', function () {
         expect(JSON.stringify(row.config_data)).to.not.include(password)
         expect(row.sealed_fields.basicAuthPassword).to.be.a('string').and.not.include(password)
 
-        await runDueChecks(ctx, new Date(), { only: ['vault'], force: true })
-        expect(await status('vault')).to.include({ status: 'up', message: 'Answered HTTP 200 with the keyword.' })
+        // Saving it checks it within seconds (core.service.updated), in the job queue: wait for that check.
+        const checked = await waitFor('the saved service to be checked', async () => { const r = await status('vault'); return r?.status ? r : undefined }, 30_000)
+        expect(checked).to.include({ status: 'up', message: 'Answered HTTP 200 with the keyword.' })
         const test = await admin.post(`/admin/services/${row.id}/test`, {})
         expect(test.text).to.include('Answered HTTP 200 with the keyword.')
 
