@@ -169,6 +169,7 @@ export async function publicPageData(db: Knex, page: StatusPageRow, now: Date) {
   return {
     slug: page.slug, title: page.title, description: page.description, notice: page.notice, published: page.published,
     groups, overall, showIncidents: page.show_incidents, incidents, updatedAt: `${now.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+    badges: new Map([...rows.values()].map((r) => [r.service_name, { name: r.display_name, status: r.status }])),
   }
 }
 
@@ -210,13 +211,9 @@ export function publicPages(ctx: MonitorContext): ViewerCache<PublicView | null>
 }
 
 export async function renderPublic(ctx: MonitorContext, page: StatusPageRow): Promise<PublicView> {
+  // The badges come from the same read of the status rows as the page.
   const data = await publicPageData(ctx.db, page, ctx.clock.now())
-  const names = page.groups.flatMap((g) => g.services)
-  const rows: Array<{ service_name: string; display_name: string; status: Status | null }> = await ctx.db('service_status').whereIn('service_name', names).select('service_name', 'display_name', 'status')
-  return {
-    page, html: Buffer.from(await ctx.views.render('monitor:_status-page', data)),
-    badges: new Map(rows.map((r) => [r.service_name, { name: r.display_name, status: r.status }])),
-  }
+  return { page, html: Buffer.from(await ctx.views.render('monitor:_status-page', data)), badges: data.badges }
 }
 
 /** After a status changed or a page was saved: every process renders afresh, and open public pages refetch. */
