@@ -12,12 +12,16 @@
 //   npm test -- test/core/x.test.ts [more files]
 //   MEDIANEST_SKIP_STATIC_CHECKS=1  tests only (CI runs the static checks once)
 //   MEDIANEST_BROWSER_TESTS=all   test/e2e too (the default); `backend-specific`: only the
-//                                   browser tests marked `@backend-specific: <why>`; `none`
-//                                   (.ci/run says which pass runs which, and why)
+//                                   browser tests marked `@backend-specific: <why>` and those
+//                                   marked `@backend-free` (which the next variable governs);
+//                                   `none` (.ci/run says which pass runs which, and why)
 //   MEDIANEST_SKIP_BACKEND_FREE=1   skip the files marked `@backend-free: <why>` (what they
 //                                   check cannot differ between databases: the crawl's looks)
-//   MEDIANEST_TEST_JOBS=n           workers (default: cores + 1; at least 2, since mocha runs
-//                                   --parallel --jobs=1 serially, in one process)
+//   MEDIANEST_TEST_JOBS=n           workers (default: cores + 2; at least 2, since mocha runs
+//                                   --parallel --jobs=1 serially, in one process). A browser
+//                                   test waits on Chromium and the server far more than it
+//                                   computes: at cores + 1 the cores sat a third idle.
+//   npm test -- test/core           a folder stands for every test file under it
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -81,14 +85,19 @@ function testFiles(dir) {
 }
 
 const header = (f) => fs.readFileSync(path.join(ROOT, f), 'utf8').split('\n', 12).join('\n')
-let files = only.length ? only.map((f) => path.relative(ROOT, path.resolve(f))) : testFiles('test')
+let files = only.length
+  ? only.flatMap((f) => {
+    const rel = path.relative(ROOT, path.resolve(f))
+    return fs.statSync(path.join(ROOT, rel)).isDirectory() ? testFiles(rel) : [rel]
+  })
+  : testFiles('test')
 const browserTests = only.length ? 'all' : process.env.MEDIANEST_BROWSER_TESTS ?? 'all'
 if (!['all', 'backend-specific', 'none'].includes(browserTests)) {
   process.stdout.write(`MEDIANEST_BROWSER_TESTS is "${browserTests}"; use all, backend-specific or none.\n`)
   process.exit(2)
 }
 const isBrowserTest = (f) => f.startsWith(`test${path.sep}e2e${path.sep}`)
-files = files.filter((f) => !isBrowserTest(f) || browserTests === 'all' || (browserTests === 'backend-specific' && /@backend-specific:/.test(header(f))))
+files = files.filter((f) => !isBrowserTest(f) || browserTests === 'all' || (browserTests === 'backend-specific' && /@backend-(specific|free):/.test(header(f))))
 if (process.env.MEDIANEST_SKIP_BACKEND_FREE === '1' && !only.length) files = files.filter((f) => !/@backend-free:/.test(header(f)))
 
 // Longest first, by the last run's figures; a file never measured (a fresh clone) counts
@@ -101,7 +110,7 @@ const isSerial = (f) => /@serial:/.test(header(f))
 const serial = files.filter(isSerial)
 const parallel = files.filter((f) => !serial.includes(f))
 
-const jobs = Math.max(2, Number(process.env.MEDIANEST_TEST_JOBS) || os.availableParallelism() + 1)
+const jobs = Math.max(2, Number(process.env.MEDIANEST_TEST_JOBS) || os.availableParallelism() + 2)
 const timings = path.join(os.tmpdir(), `medianest-test-timings-${process.pid}.jsonl`)
 fs.rmSync(timings, { force: true })
 const backend = url ? 'PostgreSQL' : 'PGlite'
