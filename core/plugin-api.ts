@@ -5,7 +5,7 @@ import type { Request, Response, Router, RequestHandler } from 'express'
 import type { Logger } from 'winston'
 import type { z } from 'zod'
 
-export const PLUGIN_API_VERSION = '1.11.0'
+export const PLUGIN_API_VERSION = '1.12.0'
 
 export { z } from 'zod'
 export { fetchImage, ImageFailure, IMAGE_TYPES, type FetchImageOptions, type FetchedImage } from './image-fetch.ts'
@@ -662,10 +662,22 @@ export interface UserQuery {
 }
 /** (1.4) Read inside this transaction: on PGlite, the only way to read from inside one. */
 export interface ReadOptions { trx?: Knex.Transaction }
+/** (1.12) A page of users: `after` is the previous page's `next`; `limit` 1–1000 (default 1000). */
+export interface UserPageQuery extends Omit<UserQuery, 'ids'> {
+  after?: string
+  limit?: number
+}
+export interface UserPage { users: PublicUser[]; next: string | null }
 export interface Users {
   get(id: string, options?: ReadOptions): Promise<PublicUser | null>
   /** Oldest first, at most 1000. */
   list(query?: UserQuery, options?: ReadOptions): Promise<PublicUser[]>
+  /**
+   * (1.12) Every matching user, however many, a page at a time in a stable order (by id,
+   * so a user added or removed meanwhile moves no one else between pages). `next` is null
+   * on the last page; pass it as `after` for the following one.
+   */
+  page(query?: UserPageQuery, options?: ReadOptions): Promise<UserPage>
 }
 /** A provider's credentials for one account, sealed at rest by the core. */
 export interface ProviderTokens {

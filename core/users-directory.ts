@@ -1,7 +1,7 @@
 // Read-only users for plugins (ctx.users): public fields and the provider ids of linked
 // accounts (the overseerr plugin maps a requester by Plex id). Never a hash or a token.
 import type { Knex } from 'knex'
-import type { PublicUser, UserQuery, Users } from './plugin-api.ts'
+import type { PublicUser, UserPageQuery, UserQuery, Users } from './plugin-api.ts'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const MAX_USERS = 1000
@@ -41,6 +41,22 @@ export function createUsers(db: Knex): Users {
         q.whereIn('id', ids)
       }
       return withAccounts(on, await q)
+    },
+    async page(query: UserPageQuery = {}, options = {}) {
+      const limit = query.limit ?? MAX_USERS
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_USERS) throw new RangeError(`ctx.users.page takes a limit from 1 to ${MAX_USERS}.`)
+      if (query.after !== undefined && (typeof query.after !== 'string' || !UUID.test(query.after))) {
+        throw new RangeError('ctx.users.page takes as `after` only the `next` of a previous page.')
+      }
+      const on = options.trx ?? db
+      // One row past the page says whether another follows, without a count.
+      const q = on('users').select(COLUMNS).orderBy('id').limit(limit + 1)
+      if (query.role) q.where('role', query.role)
+      if (query.status) q.where('status', query.status)
+      if (query.after) q.where('id', '>', query.after)
+      const rows: Row[] = await q
+      const page = rows.slice(0, limit)
+      return { users: await withAccounts(on, page), next: rows.length > limit ? page[page.length - 1].id : null }
     },
   }
 }

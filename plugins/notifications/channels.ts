@@ -128,6 +128,12 @@ export async function ownChannels(db: Knex, userId: string): Promise<ChannelRow[
   return db<ChannelRow>('notification_channels').where({ owner_user_id: userId }).orderBy('created_at')
 }
 
+/** The enabled own channels of these people, in one read. */
+export async function enabledChannelsOf(db: Knex, userIds: string[]): Promise<ChannelRow[]> {
+  if (!userIds.length) return []
+  return db<ChannelRow>('notification_channels').whereIn('owner_user_id', userIds).where({ enabled: true }).orderBy('created_at')
+}
+
 export async function countOwn(db: Knex, userId: string): Promise<number> {
   const row = await db('notification_channels').where({ owner_user_id: userId }).select(db.raw('count(*)::int as count')).first()
   return Number((row as { count: number }).count)

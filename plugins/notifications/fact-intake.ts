@@ -1,16 +1,14 @@
 // Facts become notifications. Subscribed to '*': each event a running plugin declares
-// is described in words by its own describe(), sent to its declared audience, filtered by
-// each person's preferences, and written once per (fact, person) even though the core may
-// run a delivery twice. A fact's key is a hash of its name, emission time and payload:
-// the same delivery replayed has the same key; two emissions differ in time.
+// is described in words by its own describe(), sent to its declared audience (a page of
+// people at a time, fan-out.ts), filtered by each person's preferences, and written once
+// per (fact, person) even though the core may run a delivery twice: a fact's key is the
+// core's event id hashed with its name, the same on every replay of one delivery.
 import crypto from 'node:crypto'
 import { z, type EventDescription, type PublicUser } from 'medianest/plugin-api'
 import type { NotificationsContext } from './plugin-config.ts'
-import { insertNotification, type NotificationRow } from './notifications.ts'
-import { choicesFor } from './preferences.ts'
-import { ownChannels, siteChannels, siteChannelTakes, type ChannelRow } from './channels.ts'
-import { queueDeliveries, queueSiteDeliveries } from './deliveries.ts'
-import { publishBell } from './bell.ts'
+import { siteChannels, siteChannelTakes } from './channels.ts'
+import { queueSiteDeliveries } from './deliveries.ts'
+import { deliverTo, fanOutPage, tellBells, type Fact } from './fan-out.ts'
 
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/g
 
@@ -38,21 +36,17 @@ function clean(text: string, max: number): string {
   return t.length > max ? `${t.slice(0, max - 1)}…` : t
 }
 
-async function audienceOf(ctx: NotificationsContext, audience: string, payload: Record<string, unknown>): Promise<PublicUser[]> {
-  if (audience === 'subject') {
-    const id = z.uuid().safeParse(payload.userId)
-    if (!id.success) return []
-    const user = await ctx.users.get(id.data)
-    return user && user.status === 'active' ? [user] : []
-  }
-  if (audience === 'admins') return ctx.users.list({ role: 'ADMIN', status: 'active' })
-  if (audience === 'everyone') return ctx.users.list({ status: 'active' })
-  return []
+/** The one person a subject fact is about, if they can still get it. */
+async function subjectOf(ctx: NotificationsContext, payload: Record<string, unknown>): Promise<PublicUser[]> {
+  const id = z.uuid().safeParse(payload.userId)
+  if (!id.success) return []
+  const user = await ctx.users.get(id.data)
+  return user && user.status === 'active' ? [user] : []
 }
 
-export async function takeFact(ctx: NotificationsContext, event: string, payload: Record<string, unknown>, eventId: string): Promise<NotificationRow[]> {
+export async function takeFact(ctx: NotificationsContext, event: string, payload: Record<string, unknown>, eventId: string): Promise<void> {
   const type = ctx.events.types().find((t) => t.event === event)
-  if (!type) return []
+  if (!type) return
   let description: EventDescription | null
   try {
     description = ctx.events.describe(event, payload)
@@ -63,38 +57,25 @@ export async function takeFact(ctx: NotificationsContext, event: string, payload
   if (!description) {
     // The core logged the throw naming the plugin; this fact is skipped, the rest go on.
     ctx.log.warn(`skipped a notification for "${event}" (${type.plugin}): its describe() gave no message`)
-    return []
+    return
   }
   const key = factKey(event, eventId)
   const title = clean(String(description.title ?? type.title), 200) || type.title
   const message = clean(String(description.message ?? ''), 2000)
   const link = safeLink(description.link)
   await postToSite(ctx, { event, plugin: type.plugin, key, title, message, link, severity: description.severity })
-  const recipients = await audienceOf(ctx, type.audience, payload)
-  if (!recipients.length) return []
-  const choices = await choicesFor(ctx.db, event, recipients.map((u) => u.id))
-  const created: NotificationRow[] = []
-  for (const user of recipients) {
-    const choice = choices.get(user.id)!
-    if (!choice.inApp) continue
-    // The row, its deliveries and their jobs commit together: a crash between them cannot
-    // leave a notification whose outbound messages were never queued.
-    const row = await ctx.db.transaction(async (trx) => {
-      const n = await insertNotification(trx, {
-        userId: user.id, type: event, title, message, factKey: key,
-        metadata: { ...(link ? { link } : {}), plugin: type.plugin },
-      })
-      if (!n) return null
-      if (choice.outbound) {
-        const own = (await ownChannels(trx, user.id)).filter((c) => c.enabled)
-        await enqueue(ctx, trx, n, own)
-      }
-      return n
-    })
-    if (row) created.push(row)
+  const fact: Fact = { event, plugin: type.plugin, key, title, message, ...(link ? { link } : {}) }
+  if (type.audience === 'admins' || type.audience === 'everyone') {
+    // The first page here, the rest in jobs of their own (fan-out.ts).
+    await fanOutPage(ctx, { ...fact, audience: type.audience })
+    return
   }
-  for (const row of created) await publishBell(ctx, row.user_id)
-  return created
+  if (type.audience !== 'subject') return
+  const recipients = await subjectOf(ctx, payload)
+  // The row, its deliveries and their jobs commit together: a crash between them cannot
+  // leave a notification whose outbound messages were never queued.
+  const created = await ctx.db.transaction((trx) => deliverTo(ctx, trx, fact, recipients))
+  await tellBells(ctx, created, 'subject')
 }
 
 /**
@@ -110,10 +91,4 @@ async function postToSite(ctx: NotificationsContext, fact: { event: string; plug
     const rows = await queueSiteDeliveries(trx, fact.key, message, site)
     for (const d of rows) await ctx.jobs.enqueue('deliver', { deliveryId: d.id }, { dedupeKey: `delivery:${d.id}`, trx })
   })
-}
-
-async function enqueue(ctx: NotificationsContext, trx: Parameters<Parameters<NotificationsContext['db']['transaction']>[0]>[0], n: NotificationRow, channels: ChannelRow[]): Promise<void> {
-  for (const d of await queueDeliveries(trx, n, channels)) {
-    await ctx.jobs.enqueue('deliver', { deliveryId: d.id }, { dedupeKey: `delivery:${d.id}`, trx })
-  }
 }

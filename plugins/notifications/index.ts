@@ -9,17 +9,18 @@ import { bellCache, renderBell } from './bell.ts'
 import { deliveryJobFailed, runDelivery } from './deliveries.ts'
 import { deleteReadBefore } from './notifications.ts'
 import { notificationsSetupStep } from './setup-step.ts'
+import { fanOutPage, fanOutPayload, forgetPagesBefore } from './fan-out.ts'
 
 export default definePlugin({
   name: 'notifications',
   version: '1.0.0',
-  api: '^1.7.0',
+  api: '^1.12.0',
   description: 'An inbox and a live bell for what happens (requests, downloads, incidents), and outbound webhook, Discord and ntfy messages.',
   enabledByDefault: true,
   config: notificationsConfig,
   migrations: new URL('./migrations', import.meta.url),
   views: new URL('./views', import.meta.url),
-  tables: ['notifications', 'notification_defaults', 'notification_preferences', 'notification_channels', 'notification_deliveries'],
+  tables: ['notifications', 'notification_defaults', 'notification_preferences', 'notification_channels', 'notification_deliveries', 'notification_fan_out_pages'],
   register(ctx) {
     bellCache(ctx)
     return {
@@ -47,6 +48,14 @@ export default definePlugin({
         payload: z.object({ deliveryId: z.uuid() }),
         async run(payload, job) { await runDelivery(ctx, payload.deliveryId, job) },
         onFailed: deliveryJobFailed,
+      }, {
+        // One page of an "admins" or "everyone" fact's people (fan-out.ts); safe to run again.
+        name: 'fan-out',
+        timeout: '5m',
+        attempts: 10,
+        concurrency: 1,
+        payload: fanOutPayload,
+        async run(payload) { await fanOutPage(ctx, payload) },
       }],
       schedules: [{
         id: 'retention',
@@ -55,6 +64,8 @@ export default definePlugin({
         scope: 'cluster',
         async run({ log }) {
           const removed = await deleteReadBefore(ctx.db, new Date(ctx.clock.nowMs() - ctx.config.retentionDays * 86_400_000))
+          // A page a week old has long run (its job's attempts span minutes).
+          await forgetPagesBefore(ctx.db, new Date(ctx.clock.nowMs() - 7 * 86_400_000))
           // Old read ones may be among someone's latest five.
           if (removed) await bellCache(ctx).invalidateAll()
           if (removed) log.info(`removed ${removed} read notifications older than ${ctx.config.retentionDays} days`)

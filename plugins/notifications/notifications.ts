@@ -25,13 +25,13 @@ export interface NewNotification {
   factKey: string
 }
 
-/** Inserts unless this person already has this fact; returns the row only when it is new. */
-export async function insertNotification(db: Knex, n: NewNotification): Promise<NotificationRow | null> {
-  const rows = await db<NotificationRow>('notifications')
-    .insert({ user_id: n.userId, type: n.type, title: n.title, message: n.message, metadata: n.metadata, fact_key: n.factKey } as Partial<NotificationRow>)
+/** Many at once (one fact for many people): the rows that are new, in one statement. */
+export async function insertNotifications(db: Knex, list: NewNotification[]): Promise<NotificationRow[]> {
+  if (!list.length) return []
+  return db<NotificationRow>('notifications')
+    .insert(list.map((n) => ({ user_id: n.userId, type: n.type, title: n.title, message: n.message, metadata: n.metadata, fact_key: n.factKey })) as Partial<NotificationRow>[])
     .onConflict(['user_id', 'fact_key']).ignore()
     .returning('*')
-  return rows[0] ?? null
 }
 
 export async function unreadCount(db: Knex, userId: string): Promise<number> {

@@ -49,6 +49,13 @@ export function notificationsRoutes(ctx: NotificationsContext) {
     await ctx.views.pageOrFragment(req, res, { page: 'notifications:latest', fragment: 'notifications:_bell-latest', title: 'Latest notifications', data: await bellData(ctx, viewer.id) })
   })
 
+  // The bell's count and list as live partials, for a page told its bell is stale; the
+  // latest five as a page of their own without JavaScript.
+  router.get('/bell', async (req, res) => {
+    const viewer = ctx.http.mustViewer(req)
+    await ctx.views.pageOrFragment(req, res, { page: 'notifications:latest', fragment: 'notifications:_bell-live', title: 'Latest notifications', data: await bellData(ctx, viewer.id) })
+  })
+
   const back = (req: Request, res: Response, notice?: keyof typeof NOTICES) => {
     if (notice) ctx.http.flash(res, notice)
     res.redirect(303, '/notifications')
