@@ -10,7 +10,7 @@ import { choiceOf, choiceSummary, readSiteChoice, type SiteChoice } from './site
 import { troubledDeliveries } from './deliveries.ts'
 import { choiceForm, eventTypeRows } from './preferences-form.ts'
 
-const emptyForm = (): TargetFormState => ({ values: { kind: 'webhook', name: '', url: '', priority: '', tags: '' }, fields: {}, error: null })
+const emptyForm = (): TargetFormState => ({ values: { kind: 'webhook', name: '', url: '', recipient: '', priority: '', tags: '' }, fields: {}, error: null })
 const NOTICES = { ...CHANNEL_NOTICES, added: 'Channel added. It posts every fact until you choose otherwise.', removed: 'Channel removed.', saved: 'Defaults saved.', chosen: 'The channel\'s choice is saved.' }
 
 export function adminRoutes(ctx: NotificationsContext) {

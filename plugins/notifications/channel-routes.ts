@@ -6,7 +6,7 @@
 // page with a one-time notice (a reload neither adds twice nor sends another test).
 import { BadInput, NotFound, type Request, type Response, type Router } from 'medianest/plugin-api'
 import type { NotificationsContext } from './plugin-config.ts'
-import { channelForm, countOwn, createChannel, deleteChannel, findChannel, openChannel, type ChannelForm, type ChannelRow } from './channels.ts'
+import { channelForm, countOwn, createChannel, deleteChannel, findChannel, kindProblems, openChannel, type ChannelForm, type ChannelRow } from './channels.ts'
 import { send } from './deliveries.ts'
 import { testMessage } from './test-message.ts'
 
@@ -27,7 +27,7 @@ export interface ChannelScope {
 }
 
 export const CHANNEL_NOTICES = { added: 'Added.', removed: 'Removed.', tested: 'Test done: its result is beside the channel.' }
-const FIELDS = ['kind', 'name', 'url', 'priority', 'tags'] as const
+const FIELDS = ['kind', 'name', 'url', 'recipient', 'priority', 'tags'] as const
 
 export function channelRoutes(ctx: NotificationsContext, router: Router, scope: ChannelScope): void {
   const done = async (req: Request, res: Response, notice: keyof typeof CHANNEL_NOTICES, tested: string | null = null) => {
@@ -44,7 +44,7 @@ export function channelRoutes(ctx: NotificationsContext, router: Router, scope: 
   router.post('/channels', async (req, res) => {
     const values = Object.fromEntries(FIELDS.map((k) => [k, typeof req.body?.[k] === 'string' ? String(req.body[k]).slice(0, 2000) : '']))
     const checked = ctx.http.validate(channelForm, req.body)
-    const fields = checked.ok ? scope.problems(checked.data as ChannelForm) : checked.fields
+    const fields = checked.ok ? { ...kindProblems(checked.data as ChannelForm), ...scope.problems(checked.data as ChannelForm) } : checked.fields
     if (!checked.ok || Object.keys(fields).length) {
       return scope.render(req, res, { status: 422, form: { values, fields, error: checked.ok ? 'Check the channel.' : checked.message }, notice: null })
     }

@@ -1,17 +1,26 @@
 // The notification_channels table: outbound targets. Site channels (owner null) are the
-// admin's; a person may add their own Discord or ntfy target. The address and the secret
-// are sealed with the row's id as associated data; pages show only `url_hint`.
+// admin's; a person may add their own target of any kind but a webhook, on a host the
+// admin allows. The address and the secret are sealed with the row's id as associated
+// data; pages show only `url_hint`.
 import crypto from 'node:crypto'
 import { z, type Knex, type Secrets } from 'medianest/plugin-api'
 import type { NotificationsConfig } from './plugin-config.ts'
 
-export const CHANNEL_KINDS = ['webhook', 'discord', 'ntfy'] as const
+export const CHANNEL_KINDS = ['webhook', 'discord', 'ntfy', 'telegram', 'gotify', 'pushover'] as const
 export type ChannelKind = typeof CHANNEL_KINDS[number]
-export const KIND_LABELS: Record<ChannelKind, string> = { webhook: 'Webhook (JSON, signed)', discord: 'Discord', ntfy: 'ntfy' }
+export const KIND_LABELS: Record<ChannelKind, string> = { webhook: 'Webhook (JSON, signed)', discord: 'Discord', ntfy: 'ntfy', telegram: 'Telegram', gotify: 'Gotify', pushover: 'Pushover' }
+/** The kinds a person may add for themselves: a webhook can point anywhere, so only admins add one. */
+export type PersonalKind = Exclude<ChannelKind, 'webhook'>
+export const PERSONAL_KINDS = CHANNEL_KINDS.filter((k): k is PersonalKind => k !== 'webhook')
+/** The public API a kind talks to when its address is left empty; self-hosted relays and tests give their own. */
+export const DEFAULT_ADDRESS: Partial<Record<ChannelKind, string>> = { telegram: 'https://api.telegram.org', pushover: 'https://api.pushover.net' }
 
 export interface ChannelSettings {
+  /** ntfy 1–5, Gotify 0–10. */
   priority?: number
   tags?: string[]
+  /** Telegram's chat id, or Pushover's user or group key. */
+  recipient?: string
   /**
    * A site channel's own choice of facts: event types by name, or ['*'] for every type
    * (also ones added later) but those in `except`; only those of `plugin` when set; and,
@@ -67,23 +76,53 @@ const httpUrl = z.string().trim().min(1, 'Enter the address.').max(2000, 'Keep t
   .refine((v) => { try { const u = new URL(v); return u.protocol === 'http:' || u.protocol === 'https:' } catch { return false } }, 'Use an http:// or https:// address.')
   .refine((v) => { try { const u = new URL(v); return !u.username && !u.password } catch { return true } }, 'Leave the user name and password out of the address.')
 
+
 export const channelForm = z.object({
-  kind: z.enum(CHANNEL_KINDS, 'Choose webhook, Discord or ntfy.'),
+  kind: z.enum(CHANNEL_KINDS, 'Choose webhook, Discord, ntfy, Telegram, Gotify or Pushover.'),
   name: z.string().trim().min(1, 'Give it a name.').max(80, 'Keep the name under 80 characters.').regex(/^[^\p{Cc}]*$/u, 'Use letters, digits and punctuation only.'),
-  url: httpUrl,
+  url: z.string().trim().default('').pipe(z.union([z.literal(''), httpUrl])),
   secret: z.string().max(500, 'Keep the secret under 500 characters.').regex(/^[^\p{Cc}]*$/u, 'The secret has control characters.').default(''),
-  priority: z.union([z.literal(''), z.coerce.number().int('Choose a priority from 1 to 5.').min(1, 'Choose a priority from 1 to 5.').max(5, 'Choose a priority from 1 to 5.')]).default(''),
+  recipient: z.string().trim().max(100, 'Keep it under 100 characters.').default(''),
+  priority: z.union([z.literal(''), z.coerce.number().int('Choose a whole number for the priority.').min(0, 'Choose a priority from 0 to 10.').max(10, 'Choose a priority from 0 to 10.')]).default(''),
   tags: z.string().trim().max(200, 'Keep the tags under 200 characters.').regex(/^[a-zA-Z0-9_,\- ]*$/, 'Tags are words separated by commas.').default(''),
 })
 export type ChannelForm = z.output<typeof channelForm>
 
-/** A person's own target: Discord or ntfy only, on a host the admin allows (no SSRF by users). */
+const TELEGRAM_TOKEN = /^\d{1,20}:[A-Za-z0-9_-]{20,100}$/
+const TELEGRAM_CHAT = /^-?\d{1,20}$/
+const GOTIFY_TOKEN = /^[A-Za-z0-9._-]{5,100}$/
+const PUSHOVER_KEY = /^[A-Za-z0-9]{30}$/
+
+/** Each kind's own rules, by field, for any owner: what its service would refuse anyway, said before saving. */
+export function kindProblems(form: ChannelForm): Record<string, string> {
+  const problems: Record<string, string> = {}
+  const address = form.url || DEFAULT_ADDRESS[form.kind]
+  if (!address) problems.url = 'Enter the address.'
+  if (form.kind === 'discord' && form.url && !/\/api\/webhooks\//.test(new URL(form.url).pathname)) problems.url = 'Paste the Discord webhook address (…/api/webhooks/…).'
+  if (form.kind === 'telegram') {
+    if (!TELEGRAM_TOKEN.test(form.secret)) problems.secret = 'Paste the bot token BotFather gave you (digits, a colon, then letters and digits).'
+    if (!TELEGRAM_CHAT.test(form.recipient)) problems.recipient = 'The Telegram chat id is a number (a group’s starts with -), not a name.'
+  }
+  if (form.kind === 'gotify' && !GOTIFY_TOKEN.test(form.secret)) {
+    problems.secret = /\s/.test(form.secret) ? 'The Gotify application token has no spaces: paste it again.' : 'Paste the Gotify application token (its Apps page shows it).'
+  }
+  if (form.kind === 'pushover') {
+    if (!PUSHOVER_KEY.test(form.secret)) problems.secret = 'Paste your Pushover application’s API token (30 letters and digits).'
+    if (!PUSHOVER_KEY.test(form.recipient)) problems.recipient = 'Paste your Pushover user or group key (30 letters and digits).'
+  }
+  if (form.priority !== '') {
+    if (form.kind === 'ntfy' && (form.priority < 1 || form.priority > 5)) problems.priority = 'Choose an ntfy priority from 1 to 5.'
+    else if (form.kind !== 'ntfy' && form.kind !== 'gotify') problems.priority = `Leave the priority empty for ${KIND_LABELS[form.kind]}.`
+  }
+  return problems
+}
+
+/** A person's own target: not a webhook, on a host the admin allows (no SSRF by users). */
 export function userTargetProblems(form: ChannelForm, config: NotificationsConfig): Record<string, string> {
-  if (form.kind === 'webhook') return { kind: 'Choose Discord or ntfy; webhooks are set up by an admin.' }
-  const host = new URL(form.url).hostname.toLowerCase()
+  if (form.kind === 'webhook') return { kind: 'Choose another kind; webhooks are set up by an admin.' }
+  const host = new URL(form.url || DEFAULT_ADDRESS[form.kind]!).hostname.toLowerCase()
   const allowed = config.userTargetHosts[form.kind]
   if (!allowed.includes(host)) return { url: `Use an address on ${allowed.join(' or ') || '(no host is allowed; ask an admin)'}.` }
-  if (form.kind === 'discord' && !/\/api\/webhooks\//.test(new URL(form.url).pathname)) return { url: 'Paste the Discord webhook address (…/api/webhooks/…).' }
   return {}
 }
 
@@ -97,15 +136,17 @@ export async function createChannel(db: Knex, secrets: Secrets, ownerUserId: str
   const id = crypto.randomUUID()
   // A new site channel posts every fact until its admin chooses otherwise.
   const settings: ChannelSettings = ownerUserId === null ? { events: ['*'] } : {}
+  if ((form.kind === 'ntfy' || form.kind === 'gotify') && form.priority !== '') settings.priority = form.priority
   if (form.kind === 'ntfy') {
-    if (form.priority !== '') settings.priority = form.priority
     const tags = form.tags.split(',').map((t) => t.trim()).filter(Boolean).slice(0, 10)
     if (tags.length) settings.tags = tags
   }
+  if (form.kind === 'telegram' || form.kind === 'pushover') settings.recipient = form.recipient
+  const url = form.url || DEFAULT_ADDRESS[form.kind]!
   const [row] = await db<ChannelRow>('notification_channels').insert({
     id, owner_user_id: ownerUserId, kind: form.kind, name: form.name,
-    url_sealed: secrets.encrypt(form.url, `notification_channels:${id}:url`),
-    url_hint: hintOf(form.url),
+    url_sealed: secrets.encrypt(url, `notification_channels:${id}:url`),
+    url_hint: hintOf(url),
     secret_sealed: form.secret && form.kind !== 'discord' ? secrets.encrypt(form.secret, `notification_channels:${id}:secret`) : null,
     settings,
   } as Partial<ChannelRow>).returning('*')

@@ -2,10 +2,10 @@
 // a core job ('notifications.deliver', one per row, retried with the queue's backoff). The
 // row mirrors the job for the admin page: attempts, the last error in words, and 'failed'
 // once the attempts are spent. Sending never blocks the inbox: rows are written first.
-import type { JobFailure, Knex } from 'medianest/plugin-api'
+import { UpstreamError, type JobFailure, type Knex } from 'medianest/plugin-api'
 import { getChannel, openChannel, type ChannelRow, type OpenChannel } from './channels.ts'
 import type { NotificationRow } from './notifications.ts'
-import { outboundRequest, type OutboundMessage } from './outbound-requests.ts'
+import { outboundRequest, refusalIn, WORDED_STATUSES, type OutboundMessage } from './outbound-requests.ts'
 import type { NotificationsContext } from './plugin-config.ts'
 
 /** What a site delivery posts (it belongs to no one's notification). */
@@ -54,14 +54,23 @@ function siteMessageOf(ctx: NotificationsContext, d: DeliveryRow & { message: Si
   return { id: d.id, type: m.type, title: m.title, message: m.message, link: absolute(ctx, m.link), createdAt: m.createdAt, test: false }
 }
 
-/** One POST to one channel; throws an UpstreamError in words, with the address hidden. */
+/** One POST to one channel; throws an UpstreamError in words, with the address and secrets hidden. */
 export async function send(ctx: NotificationsContext, channel: OpenChannel, message: OutboundMessage, signal?: AbortSignal): Promise<void> {
   const r = outboundRequest(channel, message, ctx.clock.now())
-  // A Discord address is its own credential (and an ntfy topic a shared secret): the
-  // client reports only the host, in errors, the admin page and the logs.
+  // A Discord address is its own credential (and an ntfy topic a shared secret, a Telegram
+  // path the bot's token): the client reports only the host, in errors, the admin page
+  // and the logs.
   const redact = [r.path.length > 1 ? r.path : '', new URL(channel.url).pathname.length > 1 ? new URL(channel.url).pathname : '', channel.secret ?? ''].filter(Boolean)
-  const client = ctx.upstream({ service: `${channel.kind} channel "${channel.name}"`, baseUrl: r.baseUrl, timeoutMs: ctx.config.deliveryTimeoutMs, maxBytes: 64 * 1024, redact })
-  await client.request({ method: 'POST', path: r.path, headers: r.headers, body: r.body, signal })
+  const service = `${channel.kind} channel "${channel.name}"`
+  const client = ctx.upstream({ service, baseUrl: r.baseUrl, timeoutMs: ctx.config.deliveryTimeoutMs, maxBytes: 64 * 1024, redact })
+  const worded = channel.kind === 'telegram' || channel.kind === 'gotify' || channel.kind === 'pushover'
+  const answer = await client.request({ method: 'POST', path: r.path, headers: r.headers, body: r.body, signal, ...(worded ? { accept: WORDED_STATUSES } : {}) })
+  const refused = worded ? refusalIn(channel.kind, answer.status, answer.data) : null
+  if (refused) {
+    let why = refused
+    for (const secret of redact) why = why.split(secret).join('[redacted]')
+    throw new UpstreamError(service, r.baseUrl, why, { upstreamStatus: answer.status })
+  }
 }
 
 /** The job: safe to run again (a sent row is not sent twice). */

@@ -1,5 +1,8 @@
 // What each kind of channel receives for one notification: the exact request (path,
-// headers, body). Kept apart from sending so tests and the README describe one shape.
+// headers, body), and what its answer means. Kept apart from sending so tests and the
+// README describe one shape. Each shape is the service's documented API: Discord's
+// webhooks, ntfy's JSON publishing, Telegram's Bot API sendMessage, Gotify's
+// POST /message, Pushover's messages API.
 import crypto from 'node:crypto'
 import type { OpenChannel } from './channels.ts'
 
@@ -67,9 +70,81 @@ export function ntfyRequest(channel: OpenChannel, m: OutboundMessage): OutboundR
   return { baseUrl: u.origin, path: `/${segments.join('/')}`, headers, body }
 }
 
+const base = (url: string) => url.replace(/\/+$/, '')
+const clickable = (link: string | null) => (link && /^https?:\/\//.test(link) ? link : null)
+
+/**
+ * Telegram: the bot's sendMessage, as plain text (no parse_mode, so nothing in a title
+ * becomes markup), link previews off. The token is a path segment, so the whole path is
+ * redacted wherever the client reports the address.
+ */
+export function telegramRequest(channel: OpenChannel, m: OutboundMessage): OutboundRequest {
+  const link = clickable(m.link)
+  const text = clip([m.title, m.message, link].filter(Boolean).join('\n\n'), 4096)
+  const u = new URL(base(channel.url))
+  return {
+    baseUrl: u.origin,
+    path: `${u.pathname.replace(/\/$/, '')}/bot${channel.secret ?? ''}/sendMessage`,
+    headers: { 'User-Agent': 'MediaNest-Notifications/1' },
+    body: { chat_id: channel.settings.recipient, text, link_preview_options: { is_disabled: true } },
+  }
+}
+
+/** Gotify: POST /message under the server's address, the application token in X-Gotify-Key (never in the query, which logs keep). */
+export function gotifyRequest(channel: OpenChannel, m: OutboundMessage): OutboundRequest {
+  const u = new URL(base(channel.url))
+  const body: Record<string, unknown> = { title: clip(m.title, 250), message: clip(m.message || m.title, 4000), priority: channel.settings.priority ?? 5 }
+  const extras: Record<string, unknown> = { 'client::display': { contentType: 'text/plain' } }
+  const link = clickable(m.link)
+  if (link) extras['client::notification'] = { click: { url: link } }
+  body.extras = extras
+  return { baseUrl: u.origin, path: `${u.pathname.replace(/\/$/, '')}/message`, headers: { 'User-Agent': 'MediaNest-Notifications/1', 'X-Gotify-Key': channel.secret ?? '' }, body }
+}
+
+/** Pushover: POST /1/messages.json with the application token and the user key; its limits are 250/1024/512 characters. */
+export function pushoverRequest(channel: OpenChannel, m: OutboundMessage): OutboundRequest {
+  const u = new URL(base(channel.url))
+  const body: Record<string, unknown> = { token: channel.secret ?? '', user: channel.settings.recipient, title: clip(m.title, 250), message: clip(m.message || m.title, 1024) }
+  const link = clickable(m.link)
+  if (link && link.length <= 512) Object.assign(body, { url: link, url_title: 'Open in MediaNest' })
+  return { baseUrl: u.origin, path: `${u.pathname.replace(/\/$/, '')}/1/messages.json`, headers: { 'User-Agent': 'MediaNest-Notifications/1' }, body }
+}
+
 /** `now`: the signature's timestamp. */
 export function outboundRequest(channel: OpenChannel, m: OutboundMessage, now: Date): OutboundRequest {
-  if (channel.kind === 'discord') return discordRequest(channel, m)
-  if (channel.kind === 'ntfy') return ntfyRequest(channel, m)
-  return webhookRequest(channel, m, now)
+  switch (channel.kind) {
+    case 'discord': return discordRequest(channel, m)
+    case 'ntfy': return ntfyRequest(channel, m)
+    case 'telegram': return telegramRequest(channel, m)
+    case 'gotify': return gotifyRequest(channel, m)
+    case 'pushover': return pushoverRequest(channel, m)
+    default: return webhookRequest(channel, m, now)
+  }
+}
+
+/** Statuses whose body says why in the service's own words: read them rather than throw a bare status. */
+export const WORDED_STATUSES = [400, 401, 403, 404, 413, 429]
+
+/**
+ * What went wrong, in words, when a service's answer is a refusal (null when it took the
+ * message). Telegram says `ok: false` and a description, Gotify an errorDescription,
+ * Pushover `status` other than 1 with a list of errors (on any HTTP status).
+ */
+export function refusalIn(kind: OpenChannel['kind'], status: number, data: unknown): string | null {
+  const d = (data && typeof data === 'object' ? data : {}) as Record<string, unknown>
+  const words = (v: unknown) => (typeof v === 'string' ? v.slice(0, 300) : null)
+  if (kind === 'telegram') {
+    if (status < 300 && d.ok === true) return null
+    return `Telegram refused the message (HTTP ${status}): ${words(d.description) ?? 'no reason given'}`
+  }
+  if (kind === 'gotify') {
+    if (status < 300) return null
+    return `Gotify refused the message (HTTP ${status}): ${words(d.errorDescription) ?? words(d.error) ?? 'no reason given'}`
+  }
+  if (kind === 'pushover') {
+    if (status < 300 && d.status === 1) return null
+    const errors = Array.isArray(d.errors) ? d.errors.map(words).filter(Boolean).join('; ') : null
+    return `Pushover refused the message (HTTP ${status}, status ${JSON.stringify(d.status ?? null)}): ${errors || 'no reason given'}`
+  }
+  return status < 300 ? null : `refused the message (HTTP ${status})`
 }

@@ -21,7 +21,11 @@ export const notificationsConfig = z.object({
   userTargetHosts: z.object({
     discord: hostList.default(['discord.com', 'discordapp.com']),
     ntfy: hostList.default(['ntfy.sh']),
-  }).default({ discord: ['discord.com', 'discordapp.com'], ntfy: ['ntfy.sh'] }),
+    telegram: hostList.default(['api.telegram.org']),
+    /** Gotify is self-hosted: none until the admin names their server's host. */
+    gotify: hostList.default([]),
+    pushover: hostList.default(['api.pushover.net']),
+  }).default({ discord: ['discord.com', 'discordapp.com'], ntfy: ['ntfy.sh'], telegram: ['api.telegram.org'], gotify: [], pushover: ['api.pushover.net'] }),
   /** The address people reach MediaNest at: outbound links become absolute (Discord and ntfy need that). */
   publicUrl: z.url({ protocol: /^https?$/ }).optional(),
   /** Inbox page size. */

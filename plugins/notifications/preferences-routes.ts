@@ -4,11 +4,11 @@
 import type { Request, Response } from 'medianest/plugin-api'
 import type { NotificationsContext } from './plugin-config.ts'
 import { ALL_ON, defaults, ownChoices, saveOwn, type Choice } from './preferences.ts'
-import { ownChannels, userTargetProblems, KIND_LABELS } from './channels.ts'
+import { ownChannels, userTargetProblems, KIND_LABELS, PERSONAL_KINDS } from './channels.ts'
 import { CHANNEL_NOTICES, channelRoutes, type ListOptions, type TargetFormState } from './channel-routes.ts'
 import { choiceForm, eventTypeRows } from './preferences-form.ts'
 
-const emptyTarget = (): TargetFormState => ({ values: { kind: 'discord', name: '', url: '', priority: '', tags: '' }, fields: {}, error: null })
+const emptyTarget = (): TargetFormState => ({ values: { kind: 'discord', name: '', url: '', recipient: '', priority: '', tags: '' }, fields: {}, error: null })
 
 const NOTICES = { ...CHANNEL_NOTICES, saved: 'Preferences saved.', added: 'Target added.', removed: 'Target removed.' }
 const ABOUT_TARGETS = new Set<string>([NOTICES.added, NOTICES.removed, NOTICES.tested])
@@ -27,7 +27,8 @@ export function preferencesRoutes(ctx: NotificationsContext) {
       page: 'notifications:preferences', fragment: options.fragment ?? 'notifications:_preferences-form', title: 'Notification preferences', status: options.status,
       data: {
         types: eventTypeRows(ctx, (t) => own.get(t) ?? site.get(t) ?? ALL_ON, viewer.role),
-        channels, kinds: { discord: KIND_LABELS.discord, ntfy: KIND_LABELS.ntfy },
+        // Only the kinds with a host allowed: Gotify, self-hosted, waits for the admin to name one.
+        channels, kinds: Object.fromEntries(PERSONAL_KINDS.filter((k) => ctx.config.userTargetHosts[k].length).map((k) => [k, KIND_LABELS[k]])),
         allowedHosts: ctx.config.userTargetHosts, cap: ctx.config.maxChannelsPerUser,
         target: options.form ?? emptyTarget(), tested: options.tested ?? null,
         ...placed(options.notice !== undefined ? options.notice : ctx.http.takeFlash(req, res, NOTICES), options.fragment),
