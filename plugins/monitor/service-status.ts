@@ -151,6 +151,9 @@ export async function recordResult(
 ): Promise<Recorded> {
   const row = await trx<StatusRow>('service_status').where({ service_name: name }).forUpdate().first()
   if (!row) throw new Error(`no status row for ${name}`)
+  // Paused while this check ran: an admin's pause wins over a result that was in flight
+  // (it would overwrite "Paused" and count toward an incident nobody is watching for).
+  if (row.paused_at !== null) return { before: row.status, after: row.status ?? 'paused', opened: null, resolved: false }
   const measured = statusOf(outcome, settings.degradedAboveMs)
   // Maintenance is no result: no sample for the uptime figures, no incident opened or resolved.
   const resting = measured === 'maintenance'

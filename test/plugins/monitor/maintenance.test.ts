@@ -11,6 +11,7 @@ import { runDueChecks } from '../../../plugins/monitor/checks.ts'
 import { checkForm, occurrences, readForm, type WindowRow } from '../../../plugins/monitor/maintenance.ts'
 import { addService, clearMonitor, signedInAdmin, startMonitorHost } from './monitor-harness.ts'
 import { startTargetServer, type TargetServer } from './target-server.ts'
+import { waitFor } from '../../support/wait-for.ts'
 
 const MINUTE = 60_000
 const local = (d: DateTime) => d.toFormat("yyyy-LL-dd'T'HH:mm")
@@ -187,6 +188,23 @@ describe('monitor: maintenance windows and pause', function () {
     expect((await status('nas')).paused_at).to.equal(null)
     await runDueChecks(ctx, new Date(Date.now() + 6 * MINUTE), { only: ['nas'] })
     expect((await status('nas')).status).to.equal('down')
+  })
+
+  it('a check in flight when the service is paused records nothing: "Paused" stays', async () => {
+    await addService(host, 'nas', target.url)
+    await runDueChecks(ctx, new Date(), { only: ['nas'] })
+    const samples = await count('service_metrics', { service_name: 'nas' })
+    const { client: admin } = await signedInAdmin(host)
+    // The target never answers: the pause lands while the check waits out its 1 s timeout.
+    target.set({ kind: 'hang' })
+    const hits = target.hits
+    const checking = runDueChecks(ctx, new Date(Date.now() + 5 * MINUTE), { only: ['nas'], force: true })
+    await waitFor('the check to reach the target', () => target.hits > hits)
+    expect((await admin.post('/admin/monitor/services/nas/pause', {})).status).to.equal(303)
+    await checking
+    expect((await status('nas')).status).to.equal('paused')
+    expect(await count('service_metrics', { service_name: 'nas' })).to.equal(samples)
+    target.set({ kind: 'up' })
   })
 
   it('only admins pause, resume and edit windows', async () => {
