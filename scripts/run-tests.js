@@ -12,11 +12,11 @@
 //   npm test -- test/core/x.test.ts [more files]
 //   MEDIANEST_SKIP_STATIC_CHECKS=1  tests only (CI runs the static checks once)
 //   MEDIANEST_BROWSER_TESTS=all   test/e2e too (the default); `backend-specific`: only the
-//                                   browser tests marked `@backend-specific: <why>` and those
-//                                   marked `@backend-free` (which the next variable governs);
-//                                   `none` (.ci/run says which pass runs which, and why)
+//                                   browser tests marked `@backend-specific: <why>`; `none`
+//                                   (.ci/run says which pass runs which, and why)
 //   MEDIANEST_SKIP_BACKEND_FREE=1   skip the files marked `@backend-free: <why>` (what they
-//                                   check cannot differ between databases: the crawl's looks)
+//                                   check cannot differ between databases): CI runs them in
+//                                   one pass. MEDIANEST_BROWSER_TESTS does not apply to them.
 //   MEDIANEST_TEST_JOBS=n           workers (default: cores + 2; at least 2, since mocha runs
 //                                   --parallel --jobs=1 serially, in one process). A browser
 //                                   test waits on Chromium and the server far more than it
@@ -97,8 +97,10 @@ if (!['all', 'backend-specific', 'none'].includes(browserTests)) {
   process.exit(2)
 }
 const isBrowserTest = (f) => f.startsWith(`test${path.sep}e2e${path.sep}`)
-files = files.filter((f) => !isBrowserTest(f) || browserTests === 'all' || (browserTests === 'backend-specific' && /@backend-(specific|free):/.test(header(f))))
-if (process.env.MEDIANEST_SKIP_BACKEND_FREE === '1' && !only.length) files = files.filter((f) => !/@backend-free:/.test(header(f)))
+const backendFree = (f) => /@backend-free:/.test(header(f))
+files = files.filter((f) => backendFree(f)
+  ? process.env.MEDIANEST_SKIP_BACKEND_FREE !== '1' || only.length > 0
+  : !isBrowserTest(f) || browserTests === 'all' || (browserTests === 'backend-specific' && /@backend-specific:/.test(header(f))))
 
 // Longest first, by the last run's figures; a file never measured (a fresh clone) counts
 // as long, browser tests longest, then by size.

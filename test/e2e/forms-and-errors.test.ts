@@ -1,3 +1,4 @@
+// @backend-free: no live update reaches these pages, so the browser sees the same on either database; the server code under them runs on both in the HTTP tests.
 // Issue 17 (8–12) in a real browser, JavaScript on: a form error re-renders that form
 // with the focus on it; any other error goes to the page's alert region; a form is
 // disabled while it is sent; a browser whose session ended is sent to sign in.

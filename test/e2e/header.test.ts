@@ -1,3 +1,4 @@
+// @backend-free: no live update reaches these pages, so the browser sees the same on either database; the server code under them runs on both in the HTTP tests.
 // Issue 29 (3) in a real browser: a header that fits five plugins and a phone. At 390 px
 // it is one line (brand, Menu, the bell, the person's menu, Admin), nothing scrolls
 // sideways, every menu opens from the keyboard and without JavaScript, and what a screen

@@ -1,3 +1,4 @@
+// @backend-free: no live update reaches these pages, so the browser sees the same on either database; the server code under them runs on both in the HTTP tests.
 import { expect } from 'chai'
 import type { Browser } from 'playwright-core'
 import { startTestHost, type TestHost } from '../support/test-host.ts'

@@ -1,3 +1,4 @@
+// @backend-free: no live update reaches these pages, so the browser sees the same on either database; the server code under them runs on both in the HTTP tests.
 // Issue 19 in a real browser: "Sign in with Plex" from the sign-in page, with JavaScript
 // on (the waiting page polls and moves on by itself) and off (the continue button). The
 // "Plex" side is the loopback fake: the test plays the person at app.plex.tv by approving

@@ -1,3 +1,4 @@
+// @backend-free: no live update reaches these pages, so the browser sees the same on either database; the server code under them runs on both in the HTTP tests.
 // The first run in a real browser at phone width: a fresh install sends the first visitor
 // to /setup, the new admin lands on the setup guide, and follows it, step by step through
 // the real forms (the service form's "Test without saving" first), against the test fakes,

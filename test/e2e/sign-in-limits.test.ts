@@ -1,3 +1,4 @@
+// @backend-free: no live update reaches these pages, so the browser sees the same on either database; the server code under them runs on both in the HTTP tests.
 // Issue 17 (11) in a real browser: each sign-in form has its own limit, and a refused
 // attempt leaves the form in place with the wait in words, with and without JavaScript.
 import { expect } from 'chai'

@@ -1,3 +1,4 @@
+// @backend-free: it checks yt-dlp's and ffmpeg's work on files and what the pages say of it; its rows are plain reads and writes, the same on either database (the locks, caps and leases are tested on both: caps, crash-resume, submit, job-failed, shutdown-signals).
 // youtube: the admin page (every download, disk space, the programs found and a warning
 // for an old yt-dlp), the dashboard card and nav entry, and a missing yt-dlp: the plugin
 // stays up, says so on its pages, and refuses submissions with that reason.

@@ -1,3 +1,4 @@
+// @backend-free: it checks yt-dlp's and ffmpeg's work on files and what the pages say of it; its rows are plain reads and writes, the same on either database (the locks, caps and leases are tested on both: caps, crash-resume, submit, job-failed, shutdown-signals).
 // youtube: a channel as a followed source, with the real yt-dlp against the loopback host's
 // channel (newest first, 30 to a page, read by the test-only extractor in
 // test/support/yt-dlp-plugins as yt-dlp reads YouTube's). Adding it reads one page for its

@@ -1,3 +1,4 @@
+// @backend-free: it checks yt-dlp's and ffmpeg's work on files and what the pages say of it; its rows are plain reads and writes, the same on either database (the locks, caps and leases are tested on both: caps, crash-resume, submit, job-failed, shutdown-signals).
 // youtube: a file that comes out unreadable after post-processing (ffmpeg re-wrote it and
 // said it succeeded, but the result is cut short, as on a disk that filled up for a moment).
 // Here an ffmpeg wrapper cuts the first metadata re-write short; the disk has room. The file

@@ -1,3 +1,4 @@
+// @backend-free: it checks yt-dlp's and ffmpeg's work on files and what the pages say of it; its rows are plain reads and writes, the same on either database (the locks, caps and leases are tested on both: caps, crash-resume, submit, job-failed, shutdown-signals).
 // youtube: a full disk. The library is a small tmpfs (96 KiB, 64 of them taken; each file
 // needs twice its size while ffmpeg embeds its metadata): the download ends `failed` with the
 // reason, what finished stays, and a retry completes once space is freed. Needs root to

@@ -1,3 +1,4 @@
+// @backend-free: it checks yt-dlp's and ffmpeg's work on files and what the pages say of it; its rows are plain reads and writes, the same on either database (the locks, caps and leases are tested on both: caps, crash-resume, submit, job-failed, shutdown-signals).
 // youtube: the whole path with the real yt-dlp: submit → metadata → download with
 // progress on the row → files on disk, byte for byte → the Plex server gets the folder
 // refresh and the collection; a traversal title stays in the library; cancel, retry and

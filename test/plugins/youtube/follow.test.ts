@@ -1,3 +1,4 @@
+// @backend-free: it checks yt-dlp's and ffmpeg's work on files and what the pages say of it; its rows are plain reads and writes, the same on either database (the locks, caps and leases are tested on both: caps, crash-resume, submit, job-failed, shutdown-signals).
 // youtube: following a playlist. A followed playlist that gains an item on the loopback
 // site gets exactly that item at the next check, into the same folder and the same Plex
 // collection, with a youtube.playlist.updated event; people see and stop their follows.

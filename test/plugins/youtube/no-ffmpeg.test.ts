@@ -1,3 +1,4 @@
+// @backend-free: it checks yt-dlp's and ffmpeg's work on files and what the pages say of it; its rows are plain reads and writes, the same on either database (the locks, caps and leases are tested on both: caps, crash-resume, submit, job-failed, shutdown-signals).
 // youtube: ffmpeg missing. The download still completes with the files as the host sent
 // them (byte for byte: nothing re-wrote them), yt-dlp is not asked for what needs ffmpeg,
 // and the row says which assets are missing and why.

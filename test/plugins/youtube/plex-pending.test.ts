@@ -1,3 +1,4 @@
+// @backend-free: it checks yt-dlp's and ffmpeg's work on files and what the pages say of it; its rows are plain reads and writes, the same on either database (the locks, caps and leases are tested on both: caps, crash-resume, submit, job-failed, shutdown-signals).
 // youtube: Plex not set up (or down) never touches a finished download: it is completed,
 // the Plex step shows as pending with the reason, and a retry does it once Plex is there.
 import path from 'node:path'

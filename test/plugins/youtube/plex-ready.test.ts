@@ -1,3 +1,4 @@
+// @backend-free: it checks yt-dlp's and ffmpeg's work on files and what the pages say of it; its rows are plain reads and writes, the same on either database (the locks, caps and leases are tested on both: caps, crash-resume, submit, job-failed, shutdown-signals).
 // youtube: files Plex reads well, with the real yt-dlp and ffmpeg. Titles keep their own
 // script; each file is named "<date> - <title> [<id>].<ext>" in its playlist's folder, with
 // its thumbnail beside it as a .jpg and the playlist's picture as poster.jpg (Plex's local

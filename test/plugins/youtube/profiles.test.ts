@@ -1,3 +1,4 @@
+// @backend-free: it checks yt-dlp's and ffmpeg's work on files and what the pages say of it; its rows are plain reads and writes, the same on either database (the locks, caps and leases are tested on both: caps, crash-resume, submit, job-failed, shutdown-signals).
 // youtube: the file name template and the quality profiles are checked when the config is
 // read, so a template that could leave the source's folder, or a profile that does not
 // exist, stops MediaNest at start with the reason instead of failing a download later.

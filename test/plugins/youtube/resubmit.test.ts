@@ -1,3 +1,4 @@
+// @backend-free: it checks yt-dlp's and ffmpeg's work on files and what the pages say of it; its rows are plain reads and writes, the same on either database (the locks, caps and leases are tested on both: caps, crash-resume, submit, job-failed, shutdown-signals).
 // youtube: a playlist already in the library is not copied again. Submitting it a second
 // time (by anyone) offers "Check for new items"; that downloads only what is new into the
 // same folder and the same Plex collection, and says so when there is nothing new.

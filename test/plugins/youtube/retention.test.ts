@@ -1,3 +1,4 @@
+// @backend-free: it checks yt-dlp's and ffmpeg's work on files and what the pages say of it; its rows are plain reads and writes, the same on either database (the locks, caps and leases are tested on both: caps, crash-resume, submit, job-failed, shutdown-signals).
 // youtube: retention per source, with the real yt-dlp. A channel's newest three come in,
 // each recorded as an item with its upload date; a person pins the oldest and keeps "the
 // newest 1": the schedule deletes the middle one (file, thumbnail), keeps the pinned one,

@@ -1,3 +1,4 @@
+// @backend-free: it checks yt-dlp's and ffmpeg's work on files and what the pages say of it; its rows are plain reads and writes, the same on either database (the locks, caps and leases are tested on both: caps, crash-resume, submit, job-failed, shutdown-signals).
 // youtube: a video host that stops sending. yt-dlp alone waits on a hung connection
 // retry after retry (over 12 minutes, holding a download slot at "0%"); with no byte for
 // stallTimeoutMs the attempt fails in words, and the next attempt continues the file.

@@ -1,3 +1,4 @@
+// @backend-free: it checks yt-dlp's and ffmpeg's work on files and what the pages say of it; its rows are plain reads and writes, the same on either database (the locks, caps and leases are tested on both: caps, crash-resume, submit, job-failed, shutdown-signals).
 // youtube: the address check alone (no host, no process): what passes and what does not.
 import { expect } from 'chai'
 import { checkPlaylistUrl, isPrivateHost } from '../../../plugins/youtube/url-check.ts'
