@@ -19,6 +19,14 @@ const rateLimit = z.strictObject({
   window: duration,
 })
 
+/** One plain address, or "Name <address>": no line break, no second address. */
+export function isMailbox(value: string): boolean {
+  if (/[\r\n\0,;]/.test(value)) return false
+  const m = /^(?:"?([^"<>]*)"?\s*<([^<>\s]+)>|([^<>\s]+))$/.exec(value.trim())
+  const address = m?.[2] ?? m?.[3]
+  return !!address && z.email().safeParse(address).success
+}
+
 export const configSchema = z.strictObject({
   $schema: z.string().optional(),
   port: z.int().min(0).max(65535).default(3000),
@@ -78,6 +86,20 @@ export const configSchema = z.strictObject({
     token: z.string().min(32, 'at least 32 characters').optional()
       .describe('Bearer token a Prometheus scraper sends to GET /metrics; without it /metrics is off (404)'),
   }).prefault({}),
+  mail: z.strictObject({
+    host: z.string().trim().min(1).max(253).describe('SMTP server host name'),
+    port: z.int().min(1).max(65535).default(587),
+    secure: z.boolean().default(false)
+      .describe('true: TLS from the first byte (port 465); false: STARTTLS, which MediaNest then requires'),
+    user: z.string().max(320).optional(),
+    password: z.string().max(1000).optional().describe('SMTP password; or MEDIANEST_MAIL_PASSWORD'),
+    from: z.string().max(320).refine(isMailbox, 'an address like "MediaNest <media@example.com>" or media@example.com')
+      .describe('The sender of every mail'),
+    ca: z.string().min(1).optional().describe('A PEM file of the private CA that signed the SMTP server\'s certificate (relative to the config file)'),
+    perRecipientPerHour: z.int().min(1).max(1000).default(20)
+      .describe('Most mails one address gets in an hour, whatever they are; more are dropped and logged'),
+    timeout: duration.default('30s').describe('Longest one conversation with the SMTP server'),
+  }).optional().describe('Outgoing mail (password reset, verification, notification mail); without it, none is sent'),
   auth: z.strictObject({
     passwordLogin: z.enum(['everyone', 'admins', 'off']).default('everyone')
       .describe('Who may sign in with a password: everyone, only admins (others use a plugin\'s sign-in), or nobody'),
@@ -170,6 +192,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       continue
     }
     merged[key] = value
+  }
+  if (env.MEDIANEST_MAIL_PASSWORD && typeof merged.mail === 'object' && merged.mail) {
+    merged.mail = { ...merged.mail, password: env.MEDIANEST_MAIL_PASSWORD }
   }
   if (env.MEDIANEST_METRICS_TOKEN) {
     merged.metrics = { ...(typeof merged.metrics === 'object' && merged.metrics ? merged.metrics : {}), token: env.MEDIANEST_METRICS_TOKEN }

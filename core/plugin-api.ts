@@ -679,6 +679,31 @@ export interface Users {
    */
   page(query?: UserPageQuery, options?: ReadOptions): Promise<UserPage>
 }
+/** (1.12) One mail to one person. */
+export interface MailMessage {
+  /** One plain address (name@example.com): no display name, no second address, no line break. */
+  to: string
+  /** One line; cut to 200 characters. */
+  subject: string
+  text: string
+  /** The same message as HTML (render it with ctx.views.render); mail clients show it when they can. */
+  html?: string
+  /** Notification mail: where the recipient stops this kind of mail (a List-Unsubscribe header, one-click). */
+  unsubscribeUrl?: string
+  /** Queue it inside this transaction: it is sent only if the transaction commits. */
+  trx?: Knex.Transaction
+}
+export type MailQueued = { queued: true; id: string } | { queued: false; why: 'not-configured' | 'rate-limited' }
+/**
+ * (1.12) Outgoing mail through the admin's SMTP server (config `mail`). send() queues a
+ * durable job and returns at once; the server's 4xx is tried again, its 5xx fails. With no
+ * mail configured it queues nothing and says so: check `configured` to show the person why.
+ * Each address gets at most `mail.perRecipientPerHour` mails, across every plugin.
+ */
+export interface Mail {
+  readonly configured: boolean
+  send(message: MailMessage): Promise<MailQueued>
+}
 /** A provider's credentials for one account, sealed at rest by the core. */
 export interface ProviderTokens {
   accessToken?: string | null
@@ -791,6 +816,8 @@ export interface PluginContext<C = Record<string, unknown>> {
   services: Services
   /** Read-only: who is here (1.1). */
   users: Users
+  /** Outgoing mail (1.12). */
+  mail: Mail
   /** Sign-in by a plugin, for its identityProviders (1.1). */
   identity: Identity
   /** The host's time (1.3). */

@@ -21,6 +21,7 @@ import { ViewerCaches } from './viewer-cache.ts'
 import { createSecrets, deriveKey, loadKeyRing } from './secrets.ts'
 import { createServices } from './service-configs.ts'
 import { createUsers } from './users-directory.ts'
+import { MailService } from './mail.ts'
 import { EventTypes } from './event-types.ts'
 import { requireAdmin, requireUser } from './auth/guards.ts'
 import { createCsrf } from './http/csrf.ts'
@@ -127,6 +128,9 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
       maxAnonymousStreams: config.live.maxAnonymousStreams,
       maxAnonymousStreamsPerAddress: config.live.maxAnonymousStreamsPerAddress,
     })
+    const mail = new MailService({ config, db: db.knex, queue, log: log.child({ plugin: 'core' }) })
+    mail.install()
+    stoppers.push(async () => mail.close())
     const cookies = { secure: config.publicUrl?.startsWith('https:') ?? false }
     const sessionPolicy = { idleMs: durationMs(config.sessions.idle), absoluteMs: durationMs(config.sessions.absolute) }
     const core: CoreServices = {
@@ -134,6 +138,7 @@ export async function startMediaNest(options: StartOptions): Promise<MediaNest> 
       viewerCaches: new ViewerCaches(db, log.child({ plugin: 'core' })),
       services: createServices(db.knex, secrets, () => host.serviceTypes()),
       users: createUsers(db.knex),
+      mail,
       eventTypes: new EventTypes(log.child({ plugin: 'core' }), () => host.eventTypes()),
       session: { db: db.knex, cookies, sessionPolicy, signed: { policy: cookies, key: deriveKey(ring, 'signed-cookies') } },
       guards: { requireUser, requireAdmin },

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { CliError, UsageError } from './cli-error.ts'
 import { configCommand } from './config.ts'
 import { createAdminCommand } from './create-admin.ts'
+import { mailCommand } from './mail.ts'
 import { migrateCommand } from './migrate.ts'
 import { pluginsCommand } from './plugins.ts'
 import { seedCommand } from './seed.ts'
@@ -15,6 +16,7 @@ const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> =
   config: configCommand,
   'create-admin': createAdminCommand,
   seed: seedCommand,
+  mail: mailCommand,
 }
 
 export const usage = `Usage: medianest <command> [options]
@@ -29,6 +31,7 @@ Commands:
   config schema                 print the JSON Schema of medianest.config.json
   create-admin [--email <address>] [--password <text>] [--name <name>]
                                 create an admin, or make a user an admin with a new password
+  mail test <address>           send one test mail now through the configured SMTP server
   seed demo [--force] [--admin-email <address>] [--admin-password <text>]
                                 fill a fresh install with a small demo (users, sessions,
                                 services, error log, plugins' demo data)

@@ -27,6 +27,7 @@ export function registerForListing(host: PluginHost, config: Config, log: Logger
     queue: unavailable('jobs'),
     bus: unavailable('events'),
     live: unavailable('ctx.live'),
+    mail: unavailable('ctx.mail'),
     // Making a cache does no I/O; using one would, through ctx.db.
     viewerCaches: new ViewerCaches(unavailable('ctx.db'), log),
     secrets: unavailable('ctx.secrets'),

@@ -15,7 +15,7 @@ import type { ViewerCaches } from '../viewer-cache.ts'
 import {
   BadInput, Unauthorized,
   type EmitOptions, type EnqueueOptions, type HttpTools, type JobDefinition, type PluginContext, type Secrets,
-  type ServiceRef, type Services, type ServiceSave, type Users, type ViewerCacheOptions,
+  type ServiceRef, type Services, type ServiceSave, type Users, type Mail, type ViewerCacheOptions,
 } from '../plugin-api.ts'
 import type { EventTypes } from '../event-types.ts'
 import { createIdentity } from '../identity.ts'
@@ -43,6 +43,7 @@ export interface CoreServices {
   /** Without save(): that one is per plugin (its own service types). */
   services: Omit<Services, 'save'>
   users: Users
+  mail: Mail
   eventTypes: EventTypes
   /** What starting a session needs (cookie policy, lifetimes), for ctx.identity. */
   session: SessionDeps
@@ -154,6 +155,7 @@ export function createPluginContext(options: {
       },
     },
     users: core.users,
+    mail: core.mail,
     identity: createIdentity({
       db: core.db.knex, secrets: core.secrets, users: core.users, log, session: core.session, plugin: name,
       emit: (event, payload, opts) => core.bus.emit(event, payload, opts),

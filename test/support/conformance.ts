@@ -175,6 +175,8 @@ export async function checkPluginConformance(options: ConformanceOptions): Promi
       queue: fake as unknown as CoreServices['queue'], bus: fake as unknown as CoreServices['bus'],
       live: fake as unknown as CoreServices['live'], viewerCaches: new ViewerCaches(db, log), secrets, services: createServices(db.knex, secrets, () => []),
       users: createUsers(db.knex), eventTypes: new EventTypes(log, () => []),
+      // No SMTP server in the conformance run: a plugin sees mail as not configured.
+      mail: { configured: false, send: async () => ({ queued: false as const, why: 'not-configured' as const }) },
       session: { db: db.knex, cookies: { secure: false }, sessionPolicy: { idleMs: 3600_000, absoluteMs: 86_400_000 }, signed: { policy: { secure: false }, key: Buffer.alloc(32, 7) } },
       guards: { requireUser, requireAdmin }, provided: new Map(),
     } satisfies CoreServices
