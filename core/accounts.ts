@@ -15,6 +15,7 @@ import { addressKey, BufferedRateLimitStore, createRateLimit, perUserLimit } fro
 import { normalizeEmail } from './auth/users.ts'
 import { viewerOf } from './http/request-context.ts'
 import { accountRoutes } from './account/routes.ts'
+import { forgotRoutes } from './account/forgot.ts'
 import { adminRoutes } from './admin/routes.ts'
 import { SetupGuide } from './setup-guide.ts'
 
@@ -58,6 +59,8 @@ export function signInLimits(db: Knex, limits: Config['rateLimits']): SignInLimi
     // lock everyone behind the same address out of signing in, and the other way round.
     setup: limit('setup:ip', limits.login, (wait) => `Too many attempts. Try again in ${wait}.`),
     reset: limit('reset:ip', limits.login, (wait) => `Too many attempts. Try again in ${wait}.`),
+    // Every ask counts, not only failures: each one may send a mail.
+    forgot: createRateLimit({ db, endpoint: 'forgot:ip', limit: limits.login.limit, windowMs: durationMs(limits.login.window), message: (wait) => `Too many requests for a reset link from your address. Try again in ${wait}.` }),
   }
 }
 
@@ -78,6 +81,7 @@ export async function accountsFeature(options: {
   const routes: Router[] = [
     signInRoutes({ db, views: core.views, host, log, cookies, sessionPolicy, signed: core.session.signed, loginLimit, passwordLogin: config.auth.passwordLogin }),
     accountRoutes({ db, views: core.views, log, cookies, sessionPolicy, requireUser: core.guards.requireUser, resetLimit: loginLimit.reset, bootstrapAdminEmail: config.bootstrapAdmin?.email ?? null }),
+    forgotRoutes({ db, views: core.views, log, mail: core.mail, queue: core.queue, publicUrl: config.publicUrl, limit: loginLimit.forgot }),
     adminRoutes({
       db, views: core.views, log, host, secrets: core.secrets, requireAdmin: core.guards.requireAdmin, publicUrl: config.publicUrl, cookies,
       emit: (event, payload, options) => core.bus.emit(event, payload, options),

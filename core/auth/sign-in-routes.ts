@@ -47,6 +47,8 @@ export interface SignInLimits {
   /** The setup and reset forms count on their own, never against sign-in. */
   setup: RequestHandler
   reset: RequestHandler
+  /** Asking for a reset link by mail: every ask counts. */
+  forgot: RequestHandler
 }
 
 const SAME_MESSAGE = 'That email and password do not match an account.'

@@ -12,7 +12,8 @@ function templates(dir: string): string[] {
   if (!fs.existsSync(dir)) return []
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
     const p = path.join(dir, d.name)
-    if (d.isDirectory()) return d.name === 'node_modules' ? [] : templates(p)
+    // Mail templates are read by mail clients, not under our CSP, and need inline styles.
+    if (d.isDirectory()) return d.name === 'node_modules' || d.name === 'mail' ? [] : templates(p)
     return d.name.endsWith('.eta') ? [p] : []
   })
 }
