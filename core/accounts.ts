@@ -16,6 +16,7 @@ import { normalizeEmail } from './auth/users.ts'
 import { viewerOf } from './http/request-context.ts'
 import { accountRoutes } from './account/routes.ts'
 import { forgotRoutes } from './account/forgot.ts'
+import { verifyEmailRoutes } from './account/verify-email.ts'
 import { adminRoutes } from './admin/routes.ts'
 import { SetupGuide } from './setup-guide.ts'
 
@@ -80,7 +81,8 @@ export async function accountsFeature(options: {
   const guide = new SetupGuide(db, host, log, core.viewerCaches)
   const routes: Router[] = [
     signInRoutes({ db, views: core.views, host, log, cookies, sessionPolicy, signed: core.session.signed, loginLimit, passwordLogin: config.auth.passwordLogin }),
-    accountRoutes({ db, views: core.views, log, cookies, sessionPolicy, requireUser: core.guards.requireUser, resetLimit: loginLimit.reset, bootstrapAdminEmail: config.bootstrapAdmin?.email ?? null }),
+    accountRoutes({ db, views: core.views, log, cookies, sessionPolicy, requireUser: core.guards.requireUser, resetLimit: loginLimit.reset, bootstrapAdminEmail: config.bootstrapAdmin?.email ?? null, mailsLinks: core.mail.configured && !!config.publicUrl }),
+    verifyEmailRoutes({ db, views: core.views, log, mail: core.mail, publicUrl: config.publicUrl, cookies, requireUser: core.guards.requireUser }),
     forgotRoutes({ db, views: core.views, log, mail: core.mail, queue: core.queue, publicUrl: config.publicUrl, limit: loginLimit.forgot }),
     adminRoutes({
       db, views: core.views, log, host, secrets: core.secrets, requireAdmin: core.guards.requireAdmin, publicUrl: config.publicUrl, cookies,

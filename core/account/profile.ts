@@ -7,7 +7,8 @@ import { parseInput } from '../plugins/context.ts'
 import { requestLog, viewerOf } from '../http/request-context.ts'
 import { wantsFragment } from '../views.ts'
 import { audit } from '../auth/audit.ts'
-import { setFlash, takeFlashKey } from '../http/flash.ts'
+import { setFlash, takeFlash, takeFlashKey } from '../http/flash.ts'
+import { VERIFY_NOTICES } from './verify-email.ts'
 import { allowHttpsImages } from '../http/security-headers.ts'
 import { findUserById, type UserRow } from '../auth/users.ts'
 import type { AccountDeps } from './routes.ts'
@@ -48,13 +49,14 @@ export function profileRoutes(deps: AccountDeps): Router {
   const { db, views } = deps
   const router = express.Router()
 
-  const render = async (req: Request, res: Response, user: UserRow, form: Partial<ProfileForm>, status = 200, headerName: string | null = null) => {
+  const render = async (req: Request, res: Response, user: UserRow, form: Partial<ProfileForm>, status = 200, headerName: string | null = null, verifyNotice: string | null = null) => {
     const full: ProfileForm = { name: user.name ?? '', image: user.image ?? '', error: null, fields: {}, saved: false, ...form }
     allowHttpsImages(res)
     await views.pageOrFragment(req, res, {
       page: 'account/index', fragment: 'account/_profile-form', title: 'Your account', status,
       data: {
         account: { email: user.email, role: user.role, hasPassword: Boolean(user.password_hash), plexUsername: user.plex_username },
+        address: { verified: user.email_verified, canVerify: deps.mailsLinks, notice: verifyNotice },
         // The preview shows what is saved, or what was just typed when it is a valid address.
         avatarUrl: safeImageUrl(full.fields.image ? user.image : full.image),
         form: full,
@@ -71,7 +73,8 @@ export function profileRoutes(deps: AccountDeps): Router {
   }
 
   router.get('/', async (req, res) => {
-    await render(req, res, await currentUser(req), { saved: takeFlashKey(req, res, deps.cookies, 'account:profile') === 'saved' })
+    await render(req, res, await currentUser(req), { saved: takeFlashKey(req, res, deps.cookies, 'account:profile') === 'saved' }, 200, null,
+      takeFlash(req, res, deps.cookies, 'account:verify', VERIFY_NOTICES))
   })
 
   router.post('/', async (req, res) => {

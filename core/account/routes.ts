@@ -26,6 +26,8 @@ export interface AccountDeps {
   resetLimit: RequestHandler
   /** The owner made from MEDIANEST_ADMIN_EMAIL, if any: their forced change is setting up, not an admin's request. */
   bootstrapAdminEmail: string | null
+  /** Whether the install mails links (mail and publicUrl configured): the account page offers to confirm the address. */
+  mailsLinks: boolean
 }
 
 /**

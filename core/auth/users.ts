@@ -16,6 +16,7 @@ export interface UserRow {
   last_login_at: Date | null
   status: 'active' | 'suspended'
   password_hash: string | null
+  email_verified: boolean
 }
 
 export const normalizeEmail = (email: string) => email.trim().toLowerCase()
