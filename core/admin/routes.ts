@@ -19,6 +19,8 @@ import { setupGuideRoutes } from './setup-guide-routes.ts'
 import type { SetupGuide } from '../setup-guide.ts'
 
 export interface AdminDeps {
+  /** Whether a `mail` section is configured: the overview says what mail did, or that none is sent. */
+  mailConfigured: boolean
   db: Knex
   views: ViewEngine
   log: Logger
@@ -37,7 +39,7 @@ export function adminRoutes(deps: AdminDeps): Router {
   admin.get('/', async (req, res) => {
     await deps.views.pageOrFragment(req, res, {
       page: 'admin/index', fragment: 'admin/index', title: 'Admin',
-      data: { overview: await adminOverview(deps.db, deps.host) },
+      data: { overview: await adminOverview(deps.db, deps.host, deps.mailConfigured) },
     })
   })
   admin.use(userAdminRoutes(deps))

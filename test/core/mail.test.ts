@@ -94,6 +94,29 @@ describe('mail: the core sends through the admin\'s SMTP server', function () {
     expect(refused).to.include({ status: 'failed', attempts: 1 })
     expect(refused.last_error).to.include('550').and.include('No such mailbox here')
     expect(smtp.received.map((m) => m.to[0])).to.deep.equal(['dan@example.com', 'erin@example.com'])
+    // The admin sees it on /admin, in the server's words.
+    const { client: admin } = await host.signedIn(await host.createUser({ role: 'ADMIN' }))
+    const overview = (await admin.get('/admin')).text
+    expect(overview).to.include('Last 24 hours: 2 sent').and.include('1 failed')
+    expect(overview).to.include('<strong>Refused</strong> to frank@example.com:').and.include('No such mailbox here').and.not.include(smtp.password)
+  })
+
+  it('a refused login fails at once on /admin in the server\'s words, never with the password', async () => {
+    const wrong = await startTestHost({ config: { mail: settings({ password: 'the-wrong-password-42' }) }, plugins: { notifications: { enabled: true, config: {} } } })
+    try {
+      const queued = await mailOf(wrong).send({ to: 'kim@example.com', subject: 'Login', text: 'x' })
+      const row = await waitFor('the mail to fail', async () => {
+        const r = await wrong.db('mail_outbox').where({ id: (queued as { id: string }).id }).first()
+        return r?.status === 'failed' ? r : undefined
+      }, 30_000)
+      expect(row.attempts).to.equal(1)
+      expect(row.last_error).to.include('535').and.not.include('the-wrong-password-42')
+      const { client: admin } = await wrong.signedIn(await wrong.createUser({ role: 'ADMIN' }))
+      const page = (await admin.get('/admin')).text
+      expect(page).to.include('Authentication credentials invalid').and.not.include('the-wrong-password-42')
+    } finally {
+      await wrong.stop()
+    }
   })
 
   it('sends one address at most perRecipientPerHour mails, however many are asked for at once', async () => {
@@ -112,6 +135,8 @@ describe('mail: the core sends through the admin\'s SMTP server', function () {
       expect(none.configured).to.equal(false)
       expect(await none.send({ to: 'ivy@example.com', subject: 'x', text: 'x' })).to.deep.equal({ queued: false, why: 'not-configured' })
       expect(await bare.db('mail_outbox')).to.deep.equal([])
+      const { client: admin } = await bare.signedIn(await bare.createUser({ role: 'ADMIN' }))
+      expect((await admin.get('/admin')).text).to.include('Not set up: MediaNest sends no mail')
     } finally {
       await bare.stop()
     }
