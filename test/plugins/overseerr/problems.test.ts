@@ -202,10 +202,16 @@ describe('overseerr: problem reports', function () {
     } finally {
       h.fake.failPath('/api/v1/issue', null)
     }
+    // Failed once under CI's full load on PostgreSQL (still "sending" after 30 s): the wait is
+    // longer, and a timeout now says where the row and its job were.
     const unsent = await waitFor('the job to give up on it', async () => {
       const r = await h.host.db('media_problems').where({ id: row.id }).first()
       return r.send_state === 'failed' ? r : undefined
-    }, 30_000)
+    }, 60_000).catch(async (error: Error) => {
+      const r = await h.host.db('media_problems').where({ id: row.id }).first()
+      const jobs = await h.host.db('jobs').where({ name: 'overseerr.report' }).select('status', 'attempts', 'max_attempts', 'run_at', 'last_error')
+      throw new Error(`${error.message}; the row: ${JSON.stringify({ status: r.status, send_state: r.send_state, send_error: r.send_error })}; report jobs: ${JSON.stringify(jobs)}`)
+    })
     expect(unsent).to.include({ status: 'resolved', send_error: 'Resolved here before it reached Overseerr, so it was not sent.' })
     expect(h.fake.issues().length).to.equal(issuesBefore)
     expect((await h.admin.client.get('/admin/overseerr/problems?status=resolved')).text).to.include('Resolved here before it reached Overseerr')
