@@ -8,7 +8,7 @@ import { expect } from 'chai'
 import { clock } from '../../core/clock.ts'
 import { verifyPassword } from '../../core/auth/passwords.ts'
 import { startTestHost, type TestHost } from '../support/test-host.ts'
-import { startFakeSmtp, type FakeSmtp } from '../support/fake-smtp.ts'
+import { mailSettings, startFakeSmtp, type FakeSmtp } from '../support/fake-smtp.ts'
 import { waitFor } from '../support/wait-for.ts'
 
 const NEW_PASSWORD = 'a brand new long passphrase'
@@ -23,7 +23,7 @@ describe('password reset by email', function () {
     host = await startTestHost({
       config: {
         publicUrl: 'https://media.example.com',
-        mail: { host: smtp.host, port: smtp.port, user: smtp.user, password: smtp.password, from: 'media@example.com', ca: smtp.caFile, perRecipientPerHour: 2 },
+        mail: mailSettings(smtp, { perRecipientPerHour: 2 }),
         rateLimits: { login: { limit: 8, window: '15m' } },
       },
     })

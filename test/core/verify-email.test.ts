@@ -5,7 +5,7 @@
 import { expect } from 'chai'
 import { clock } from '../../core/clock.ts'
 import { startTestHost, type TestHost } from '../support/test-host.ts'
-import { startFakeSmtp, type FakeSmtp } from '../support/fake-smtp.ts'
+import { mailSettings, startFakeSmtp, type FakeSmtp } from '../support/fake-smtp.ts'
 import { waitFor } from '../support/wait-for.ts'
 
 describe('email verification', function () {
@@ -18,7 +18,7 @@ describe('email verification', function () {
     host = await startTestHost({
       config: {
         publicUrl: 'https://media.example.com',
-        mail: { host: smtp.host, port: smtp.port, user: smtp.user, password: smtp.password, from: 'media@example.com', ca: smtp.caFile, perRecipientPerHour: 2 },
+        mail: mailSettings(smtp, { perRecipientPerHour: 2 }),
       },
     })
   })

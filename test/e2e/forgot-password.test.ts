@@ -8,7 +8,7 @@ import { startTestHost, type TestHost } from '../support/test-host.ts'
 import { browserAvailable, launchBrowser, newTestContext, visit } from '../support/browser.ts'
 import { expectAccessible } from '../support/axe.ts'
 import { waitForText } from '../support/page-waits.ts'
-import { startFakeSmtp, type FakeSmtp } from '../support/fake-smtp.ts'
+import { mailSettings, startFakeSmtp, type FakeSmtp } from '../support/fake-smtp.ts'
 import { waitFor } from '../support/wait-for.ts'
 import { freePort } from '../support/ports.ts'
 
@@ -28,7 +28,7 @@ describe('in a real browser: a forgotten password, reset by email', function () 
     host = await startTestHost({
       config: {
         port, publicUrl: `http://127.0.0.1:${port}`,
-        mail: { host: smtp.host, port: smtp.port, user: smtp.user, password: smtp.password, from: 'media@example.com', ca: smtp.caFile },
+        mail: mailSettings(smtp),
       },
     })
     browser = await launchBrowser()

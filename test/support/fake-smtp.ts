@@ -76,3 +76,8 @@ export async function startFakeSmtp(): Promise<FakeSmtp> {
     close: () => new Promise<void>((resolve) => server.close(() => { fs.rmSync(ca.dir, { recursive: true, force: true }); resolve() })),
   }
 }
+
+/** The config `mail` section that points MediaNest at this server (trusting its test CA). */
+export function mailSettings(smtp: FakeSmtp, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { host: smtp.host, port: smtp.port, user: smtp.user, password: smtp.password, from: 'media@example.com', ca: smtp.caFile, ...extra }
+}
