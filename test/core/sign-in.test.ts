@@ -1,5 +1,6 @@
 import { expect } from 'chai'
 import { clock } from '../../core/clock.ts'
+import { startOfRateWindow } from '../support/rate-windows.ts'
 import { issueCode } from '../../core/auth/one-time-codes.ts'
 import { hashToken } from '../../core/auth/tokens.ts'
 import { startTestHost, type TestHost } from '../support/test-host.ts'
@@ -298,6 +299,7 @@ describe('rate limits', function () {
 
   it('answers 429 with Retry-After after N sign-in attempts, and lets them through after the window', async () => {
     host = await startTestHost({ config: { rateLimits: { login: { limit: 3, window: '1m' } } } })
+    startOfRateWindow(60_000)
     const client = host.client()
     await client.get('/login')
     for (let i = 0; i < 3; i++) expect((await client.post('/login', { email: `x${i}@example.com`, password: 'wrong password' })).status).to.equal(401)
@@ -390,6 +392,7 @@ describe('rate limits', function () {
 
   it('limits every signed-in user per minute', async () => {
     host = await startTestHost({ config: { rateLimits: { login: { limit: 100, window: '1m' }, authenticated: { limit: 5, window: '1m' } } } })
+    startOfRateWindow(60_000)
     const { client } = await host.signedIn() // sign-in itself used 1 (GET / after login)
     const statuses: number[] = []
     for (let i = 0; i < 6; i++) statuses.push((await client.get('/')).status)

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url'
 import { expect } from 'chai'
 import { bootProblems, startTestHost, type TestHost } from '../support/test-host.ts'
 import { logDuring } from '../support/log-capture.ts'
+import { startOfRateWindow } from '../support/rate-windows.ts'
+import { clock } from '../../core/clock.ts'
 import { fieldAad } from '../../core/service-configs.ts'
 import { signBody } from '../../core/webhooks/verify.ts'
 import { deleteOldDeliveries } from '../../core/webhooks/deliveries.ts'
@@ -43,6 +45,7 @@ describe('webhooks: machine-to-machine POSTs verified by a secret', function () 
     host = await startTestHost({ plugins: { 'api-tour': { enabled: true, source: TOUR, config: { signingSecret: SIGNING_SECRET } } } })
   })
   after(async () => { await host.stop() })
+  afterEach(() => clock.reset())
 
   it('refuses every delivery while the secret is not configured', async () => {
     const res = await post('/api-tour/hooks/overseerr', '{"event":"test"}', { Authorization: '' })
@@ -176,6 +179,7 @@ describe('webhooks: machine-to-machine POSTs verified by a secret', function () 
 
   it('limits deliveries per source address, answering 429 in JSON', async () => {
     await host.db('rate_limits').where({ endpoint: 'webhook:api-tour:limited' }).del()
+    startOfRateWindow(60_000)
     const statuses: number[] = []
     for (let i = 0; i < 3; i++) statuses.push((await post('/api-tour/hooks/limited', '{}', { Authorization: 'Bearer limited-secret' })).status)
     expect(statuses).to.deep.equal([200, 200, 200])
