@@ -375,14 +375,22 @@ export function toCount(value: unknown): number {
 }
 
 /**
- * knex.destroy(), then refuses at once any connection asked for during its last steps:
- * tarn aborts the requests waiting when it starts freeing connections, but one asked for
- * after that (a late write at shutdown) would wait out its 8 s timeout, holding the
+ * knex.destroy(), refusing at once any connection asked for while it runs. tarn stops
+ * serving requests the moment destroy starts, aborts the ones waiting only at one step
+ * of it, and then forgets its queue: a request made after that step (a late write at
+ * shutdown) is neither served nor aborted, so it waits out its 8 s timeout, holding the
  * process (and a test's leak check) open for nothing.
  */
 export async function destroyPool(knex: { client: unknown; destroy(): Promise<void> }): Promise<void> {
-  const pool = (knex.client as { pool?: { pendingAcquires?: Array<{ abort(): void }> } }).pool
+  const pool = (knex.client as { pool?: { acquire(): { abort(): void } } }).pool
+  if (pool) {
+    const acquire = pool.acquire.bind(pool)
+    pool.acquire = () => {
+      const pending = acquire()
+      pending.abort()
+      return pending
+    }
+  }
   await knex.destroy()
-  for (const pending of [...(pool?.pendingAcquires ?? [])]) pending.abort()
 }
 
