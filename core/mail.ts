@@ -116,7 +116,10 @@ export class MailService implements Mail {
     if (message.html) stored.html = message.html.slice(0, BODY_MAX)
     if (message.unsubscribeUrl) {
       if (!/^https?:\/\/[^\s<>]+$/.test(message.unsubscribeUrl)) throw new RangeError('ctx.mail.send: unsubscribeUrl is an http(s) address.')
-      stored.headers = { 'List-Unsubscribe': `<${message.unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' }
+      // No List-Unsubscribe-Post (RFC 8058 one-click): that promises a bare POST stops the
+      // mail, with no page and no CSRF token, and a link-following scanner would stop it too.
+      // The link opens a page that asks; a mail client shows "Unsubscribe" all the same.
+      stored.headers = { 'List-Unsubscribe': `<${message.unsubscribeUrl}>` }
     }
     const limit = this.mail.perRecipientPerHour
     const write = async (trx: Knex.Transaction): Promise<MailQueued> => {
@@ -132,6 +135,16 @@ export class MailService implements Mail {
     const result = message.trx ? await write(message.trx) : await this.options.db.transaction(write)
     if (!result.queued) this.options.log.warn(`mail: not sent to ${recipient}: ${limit} mails in the last hour already (mail.perRecipientPerHour)`)
     return result
+  }
+
+  addressProblem(to: string): string | null {
+    return recipientProblem(to)
+  }
+
+  link(path: string): string | null {
+    const base = this.options.config.publicUrl
+    if (!base || typeof path !== 'string' || !/^\/(?![/\\])/.test(path)) return null
+    return new URL(path, base).toString()
   }
 
   install(): void {

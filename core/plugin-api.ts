@@ -651,6 +651,8 @@ export interface PublicUser {
   status: UserStatus
   image: string | null
   createdAt: Date
+  /** (1.12) The person proved the address reaches them (followed the link mailed to it). */
+  emailVerified: boolean
   /** Linked sign-in accounts, e.g. { provider: 'plex', providerAccountId: '1234' }. */
   accounts: Array<{ provider: string; providerAccountId: string }>
 }
@@ -688,7 +690,7 @@ export interface MailMessage {
   text: string
   /** The same message as HTML (render it with ctx.views.render); mail clients show it when they can. */
   html?: string
-  /** Notification mail: where the recipient stops this kind of mail (a List-Unsubscribe header, one-click). */
+  /** Notification mail: the page where the recipient stops this kind of mail (a List-Unsubscribe header; the page asks, then stops). */
   unsubscribeUrl?: string
   /** Queue it inside this transaction: it is sent only if the transaction commits. */
   trx?: Knex.Transaction
@@ -703,6 +705,13 @@ export type MailQueued = { queued: true; id: string } | { queued: false; why: 'n
 export interface Mail {
   readonly configured: boolean
   send(message: MailMessage): Promise<MailQueued>
+  /** Why send() would refuse this address, in words for a form; null for one plain address. */
+  addressProblem(to: string): string | null
+  /**
+   * A path of this site as the absolute address a mail needs (config `publicUrl`), e.g.
+   * link('/notifications') → 'https://media.example.com/notifications'; null without publicUrl.
+   */
+  link(path: string): string | null
 }
 /** A provider's credentials for one account, sealed at rest by the core. */
 export interface ProviderTokens {

@@ -5,9 +5,9 @@ import type { PublicUser, UserPageQuery, UserQuery, Users } from './plugin-api.t
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const MAX_USERS = 1000
-const COLUMNS = ['id', 'email', 'name', 'role', 'status', 'image', 'created_at']
+const COLUMNS = ['id', 'email', 'name', 'role', 'status', 'image', 'created_at', 'email_verified']
 
-interface Row { id: string; email: string; name: string | null; role: PublicUser['role']; status: PublicUser['status']; image: string | null; created_at: Date }
+interface Row { id: string; email: string; name: string | null; role: PublicUser['role']; status: PublicUser['status']; image: string | null; created_at: Date; email_verified: boolean }
 
 export function createUsers(db: Knex): Users {
   const withAccounts = async (on: Knex, rows: Row[]): Promise<PublicUser[]> => {
@@ -17,7 +17,7 @@ export function createUsers(db: Knex): Users {
       .orderBy(['provider', 'provider_account_id'])
       .select('user_id', 'provider', 'provider_account_id')
     return rows.map((r) => ({
-      id: r.id, email: r.email, name: r.name, role: r.role, status: r.status, image: r.image, createdAt: r.created_at,
+      id: r.id, email: r.email, name: r.name, role: r.role, status: r.status, image: r.image, createdAt: r.created_at, emailVerified: Boolean(r.email_verified),
       accounts: links.filter((l) => l.user_id === r.id).map((l) => ({ provider: l.provider, providerAccountId: l.provider_account_id })),
     }))
   }

@@ -4,13 +4,14 @@
 import { NotFound, type Request, type Response } from 'medianest/plugin-api'
 import type { NotificationsContext } from './plugin-config.ts'
 import { ALL_ON, defaults, saveDefaults } from './preferences.ts'
-import { findChannel, saveSiteChoice, siteChannels, KIND_LABELS, SEVERITIES, type ChannelRow } from './channels.ts'
+import { emailList, findChannel, saveSiteChoice, siteChannels, KIND_LABELS, MAX_EMAIL_ADDRESSES, SEVERITIES, type ChannelRow } from './channels.ts'
+import { describeDigest, serverZone, ZONES } from './digest-times.ts'
 import { CHANNEL_NOTICES, channelRoutes, type ListOptions, type TargetFormState } from './channel-routes.ts'
 import { choiceOf, choiceSummary, readSiteChoice, type SiteChoice } from './site-choice.ts'
 import { troubledDeliveries } from './deliveries.ts'
 import { choiceForm, eventTypeRows } from './preferences-form.ts'
 
-const emptyForm = (): TargetFormState => ({ values: { kind: 'webhook', name: '', url: '', recipient: '', priority: '', tags: '' }, fields: {}, error: null })
+const emptyForm = (): TargetFormState => ({ values: { kind: 'webhook', name: '', url: '', recipient: '', priority: '', tags: '', addresses: '', digest: 'immediate', digest_at: '08:00', time_zone: serverZone() }, fields: {}, error: null })
 const NOTICES = { ...CHANNEL_NOTICES, added: 'Channel added. It posts every fact until you choose otherwise.', removed: 'Channel removed.', saved: 'Defaults saved.', chosen: 'The channel\'s choice is saved.' }
 
 export function adminRoutes(ctx: NotificationsContext) {
@@ -21,7 +22,8 @@ export function adminRoutes(ctx: NotificationsContext) {
     await ctx.views.pageOrFragment(req, res, {
       page: 'notifications:admin', fragment: options.fragment ?? 'notifications:_admin-channels', title: 'Notifications', status: options.status,
       data: {
-        channels: (await siteChannels(ctx.db)).map((c) => ({ ...c, choice: choiceSummary(c.settings ?? {}, ctx.events.types()) })), kinds: KIND_LABELS, site: true, deliveries: await troubledDeliveries(ctx.db),
+        channels: (await siteChannels(ctx.db)).map((c) => ({ ...c, choice: choiceSummary(c.settings ?? {}, ctx.events.types()), digest: c.kind === 'email' ? describeDigest(c.settings ?? {}) : null })),
+        kinds: KIND_LABELS, site: true, deliveries: await troubledDeliveries(ctx.db), zones: ZONES,
         types: eventTypeRows(ctx, (t) => site.get(t) ?? ALL_ON),
         form: options.form ?? emptyForm(), tested: options.tested ?? null,
         notice: options.notice !== undefined ? options.notice : ctx.http.takeFlash(req, res, NOTICES),
@@ -34,8 +36,20 @@ export function adminRoutes(ctx: NotificationsContext) {
   channelRoutes(ctx, router, {
     owner: () => null,
     page: '/admin/notifications',
-    // Admins may post anywhere; a webhook must be signed.
-    problems: (form): Record<string, string> => (form.kind === 'webhook' && !form.secret ? { secret: 'A webhook needs a signing secret (the receiver checks X-MediaNest-Signature with it).' } : {}),
+    // Admins may post anywhere; a webhook must be signed; a list must hold plain addresses.
+    problems: (form): Record<string, string> => {
+      if (form.kind === 'webhook' && !form.secret) return { secret: 'A webhook needs a signing secret (the receiver checks X-MediaNest-Signature with it).' }
+      if (form.kind !== 'email') return {}
+      if (!ctx.mail.configured) return { kind: 'Mail is not set up on this server: set `mail` in the config first (npx medianest mail test checks it).' }
+      const list = emailList(form.addresses)
+      if (!list.length) return { addresses: 'Give at least one address.' }
+      if (list.length > MAX_EMAIL_ADDRESSES) return { addresses: `Give at most ${MAX_EMAIL_ADDRESSES} addresses.` }
+      for (const address of list) {
+        const problem = ctx.mail.addressProblem(address)
+        if (problem) return { addresses: `${address.slice(0, 80)}: ${problem}` }
+      }
+      return {}
+    },
     render: (req, res, options) => render(req, res, { ...options, fragment: 'notifications:_admin-channels' }),
   })
 

@@ -19,7 +19,7 @@ export interface ChannelScope {
   /** The page they are listed on: where a change without JavaScript lands. */
   page: string
   /** Rules a new channel of this scope must pass beyond the form's own, by field. */
-  problems(form: ChannelForm): Record<string, string>
+  problems(form: ChannelForm, req: Request): Record<string, string> | Promise<Record<string, string>>
   /** Most channels this owner may have (checked under the owner's lock); none for the site. */
   cap?: number
   /** The list and its form, again: after a change with htmx, or refused with 422. */
@@ -27,7 +27,7 @@ export interface ChannelScope {
 }
 
 export const CHANNEL_NOTICES = { added: 'Added.', removed: 'Removed.', tested: 'Test done: its result is beside the channel.' }
-const FIELDS = ['kind', 'name', 'url', 'recipient', 'priority', 'tags'] as const
+const FIELDS = ['kind', 'name', 'url', 'recipient', 'priority', 'tags', 'addresses', 'digest', 'digest_at', 'time_zone'] as const
 
 export function channelRoutes(ctx: NotificationsContext, router: Router, scope: ChannelScope): void {
   const done = async (req: Request, res: Response, notice: keyof typeof CHANNEL_NOTICES, tested: string | null = null) => {
@@ -42,9 +42,9 @@ export function channelRoutes(ctx: NotificationsContext, router: Router, scope: 
   }
 
   router.post('/channels', async (req, res) => {
-    const values = Object.fromEntries(FIELDS.map((k) => [k, typeof req.body?.[k] === 'string' ? String(req.body[k]).slice(0, 2000) : '']))
+    const values = Object.fromEntries(FIELDS.map((k) => [k, typeof req.body?.[k] === 'string' ? String(req.body[k]).slice(0, k === 'addresses' ? 5000 : 2000) : '']))
     const checked = ctx.http.validate(channelForm, req.body)
-    const fields = checked.ok ? { ...kindProblems(checked.data as ChannelForm), ...scope.problems(checked.data as ChannelForm) } : checked.fields
+    const fields = checked.ok ? { ...kindProblems(checked.data as ChannelForm), ...(await scope.problems(checked.data as ChannelForm, req)) } : checked.fields
     if (!checked.ok || Object.keys(fields).length) {
       return scope.render(req, res, { status: 422, form: { values, fields, error: checked.ok ? 'Check the channel.' : checked.message }, notice: null })
     }
@@ -81,7 +81,7 @@ export async function trySend(ctx: NotificationsContext, channel: ChannelRow): P
   let result: { ok: boolean; message: string }
   try {
     await send(ctx, openChannel(ctx.secrets, channel), testMessage(ctx.clock.now()), AbortSignal.timeout(ctx.config.deliveryTimeoutMs + 1000))
-    result = { ok: true, message: `Sent a test message to “${channel.name}”.` }
+    result = { ok: true, message: channel.kind === 'email' ? `Handed a test mail for “${channel.name}” to the mail server’s queue; it goes out within a minute.` : `Sent a test message to “${channel.name}”.` }
   } catch (error) {
     if (error instanceof BadInput) throw error
     result = { ok: false, message: `The test to “${channel.name}” failed: ${(error as Error).message}` }

@@ -5,10 +5,11 @@
 import crypto from 'node:crypto'
 import { z, type Knex, type Secrets } from 'medianest/plugin-api'
 import type { NotificationsConfig } from './plugin-config.ts'
+import { DIGESTS, timeZoneProblem, type DigestSchedule } from './digest-times.ts'
 
-export const CHANNEL_KINDS = ['webhook', 'discord', 'ntfy', 'telegram', 'gotify', 'pushover'] as const
+export const CHANNEL_KINDS = ['webhook', 'discord', 'ntfy', 'telegram', 'gotify', 'pushover', 'email'] as const
 export type ChannelKind = typeof CHANNEL_KINDS[number]
-export const KIND_LABELS: Record<ChannelKind, string> = { webhook: 'Webhook (JSON, signed)', discord: 'Discord', ntfy: 'ntfy', telegram: 'Telegram', gotify: 'Gotify', pushover: 'Pushover' }
+export const KIND_LABELS: Record<ChannelKind, string> = { webhook: 'Webhook (JSON, signed)', discord: 'Discord', ntfy: 'ntfy', telegram: 'Telegram', gotify: 'Gotify', pushover: 'Pushover', email: 'Email' }
 /** The kinds a person may add for themselves: a webhook can point anywhere, so only admins add one. */
 export type PersonalKind = Exclude<ChannelKind, 'webhook'>
 export const PERSONAL_KINDS = CHANNEL_KINDS.filter((k): k is PersonalKind => k !== 'webhook')
@@ -21,6 +22,12 @@ export interface ChannelSettings {
   tags?: string[]
   /** Telegram's chat id, or Pushover's user or group key. */
   recipient?: string
+  /** Email: sent at once, or gathered into an hourly or a daily summary (digest-times.ts). */
+  digest?: DigestSchedule['digest']
+  /** A daily summary's local time, 'HH:MM'. */
+  digestAt?: string
+  /** The IANA time zone digestAt and the hours are read in. */
+  timeZone?: string
   /**
    * A site channel's own choice of facts: event types by name, or ['*'] for every type
    * (also ones added later) but those in `except`; only those of `plugin` when set; and,
@@ -78,13 +85,18 @@ const httpUrl = z.string().trim().min(1, 'Enter the address.').max(2000, 'Keep t
 
 
 export const channelForm = z.object({
-  kind: z.enum(CHANNEL_KINDS, 'Choose webhook, Discord, ntfy, Telegram, Gotify or Pushover.'),
+  kind: z.enum(CHANNEL_KINDS, 'Choose webhook, Discord, ntfy, Telegram, Gotify, Pushover or email.'),
   name: z.string().trim().min(1, 'Give it a name.').max(80, 'Keep the name under 80 characters.').regex(/^[^\p{Cc}]*$/u, 'Use letters, digits and punctuation only.'),
   url: z.string().trim().default('').pipe(z.union([z.literal(''), httpUrl])),
   secret: z.string().max(500, 'Keep the secret under 500 characters.').regex(/^[^\p{Cc}]*$/u, 'The secret has control characters.').default(''),
   recipient: z.string().trim().max(100, 'Keep it under 100 characters.').default(''),
   priority: z.union([z.literal(''), z.coerce.number().int('Choose a whole number for the priority.').min(0, 'Choose a priority from 0 to 10.').max(10, 'Choose a priority from 0 to 10.')]).default(''),
   tags: z.string().trim().max(200, 'Keep the tags under 200 characters.').regex(/^[a-zA-Z0-9_,\- ]*$/, 'Tags are words separated by commas.').default(''),
+  /** A site email channel's recipients: one address per line (or comma-separated). */
+  addresses: z.string().max(5000, 'Keep the list under 5000 characters.').default(''),
+  digest: z.enum(DIGESTS, 'Choose at once, hourly or daily.').default('immediate'),
+  digest_at: z.string().trim().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'Give the time as HH:MM, e.g. 08:00.').default('08:00'),
+  time_zone: z.string().trim().max(100).default(''),
 })
 export type ChannelForm = z.output<typeof channelForm>
 
@@ -96,6 +108,13 @@ const PUSHOVER_KEY = /^[A-Za-z0-9]{30}$/
 /** Each kind's own rules, by field, for any owner: what its service would refuse anyway, said before saving. */
 export function kindProblems(form: ChannelForm): Record<string, string> {
   const problems: Record<string, string> = {}
+  if (form.kind === 'email') {
+    // Who it reaches is the scope's rule (a site list, or the person's own address).
+    const zone = timeZoneProblem(form.time_zone)
+    if (zone) problems.time_zone = zone
+    if (form.priority !== '') problems.priority = 'Leave the priority empty for email.'
+    return problems
+  }
   const address = form.url || DEFAULT_ADDRESS[form.kind]
   if (!address) problems.url = 'Enter the address.'
   if (form.kind === 'discord' && form.url && !/\/api\/webhooks\//.test(new URL(form.url).pathname)) problems.url = 'Paste the Discord webhook address (…/api/webhooks/…).'
@@ -120,6 +139,8 @@ export function kindProblems(form: ChannelForm): Record<string, string> {
 /** A person's own target: not a webhook, on a host the admin allows (no SSRF by users). */
 export function userTargetProblems(form: ChannelForm, config: NotificationsConfig): Record<string, string> {
   if (form.kind === 'webhook') return { kind: 'Choose another kind; webhooks are set up by an admin.' }
+  // Mail goes to the person's own verified address, checked by the caller: no host to allow.
+  if (form.kind === 'email') return {}
   const host = new URL(form.url || DEFAULT_ADDRESS[form.kind]!).hostname.toLowerCase()
   const allowed = config.userTargetHosts[form.kind]
   if (!allowed.includes(host)) return { url: `Use an address on ${allowed.join(' or ') || '(no host is allowed; ask an admin)'}.` }
@@ -142,15 +163,45 @@ export async function createChannel(db: Knex, secrets: Secrets, ownerUserId: str
     if (tags.length) settings.tags = tags
   }
   if (form.kind === 'telegram' || form.kind === 'pushover') settings.recipient = form.recipient
-  const url = form.url || DEFAULT_ADDRESS[form.kind]!
+  if (form.kind === 'email') {
+    settings.digest = form.digest
+    if (form.digest !== 'immediate') settings.timeZone = form.time_zone || 'UTC'
+    if (form.digest === 'daily') settings.digestAt = form.digest_at
+  }
+  // An email channel's "address" is its list (a site's) or the owner's own address, read when it sends.
+  const list = form.kind === 'email' ? (ownerUserId === null ? emailList(form.addresses) : []) : []
+  const url = form.kind === 'email' ? list.join('\n') : form.url || DEFAULT_ADDRESS[form.kind]!
   const [row] = await db<ChannelRow>('notification_channels').insert({
     id, owner_user_id: ownerUserId, kind: form.kind, name: form.name,
     url_sealed: secrets.encrypt(url, `notification_channels:${id}:url`),
-    url_hint: hintOf(url),
-    secret_sealed: form.secret && form.kind !== 'discord' ? secrets.encrypt(form.secret, `notification_channels:${id}:secret`) : null,
+    url_hint: form.kind === 'email' ? emailHint(list) : hintOf(url),
+    secret_sealed: form.secret && form.kind !== 'discord' && form.kind !== 'email' ? secrets.encrypt(form.secret, `notification_channels:${id}:secret`) : null,
     settings,
   } as Partial<ChannelRow>).returning('*')
   return row
+}
+
+/** A site email channel's list as typed: one address per line or comma, blanks and repeats dropped. */
+export function emailList(text: string): string[] {
+  return [...new Set(text.split(/[\n,]+/).map((a) => a.trim().toLowerCase()).filter(Boolean))]
+}
+
+/** At most this many addresses on one site email channel. */
+export const MAX_EMAIL_ADDRESSES = 20
+
+/** What the channel list shows of an email channel's recipients. */
+export function emailHint(list: string[]): string {
+  if (!list.length) return 'your verified address'
+  return list.length === 1 ? list[0] : `${list[0]} and ${list.length - 1} more`
+}
+
+/** Replaces a site email channel's list (an unsubscribe took an address off it). */
+export async function saveEmailList(db: Knex, secrets: Secrets, id: string, list: string[]): Promise<void> {
+  await db('notification_channels').where({ id }).update({
+    url_sealed: secrets.encrypt(list.join('\n'), `notification_channels:${id}:url`),
+    url_hint: emailHint(list),
+    ...(list.length ? {} : { enabled: false }),
+  })
 }
 
 export function openChannel(secrets: Secrets, row: ChannelRow): OpenChannel {

@@ -3,6 +3,7 @@
 // row mirrors the job for the admin page: attempts, the last error in words, and 'failed'
 // once the attempts are spent. Sending never blocks the inbox: rows are written first.
 import { UpstreamError, type JobFailure, type Knex } from 'medianest/plugin-api'
+import { mailOut, outcomeError, type HeldRow } from './email-channel.ts'
 import { getChannel, openChannel, type ChannelRow, type OpenChannel } from './channels.ts'
 import type { NotificationRow } from './notifications.ts'
 import { outboundRequest, refusalIn, WORDED_STATUSES, type OutboundMessage } from './outbound-requests.ts'
@@ -18,18 +19,28 @@ export interface DeliveryRow {
   message: SiteMessage | null
   channel_id: string
   fact_key: string
-  status: 'queued' | 'sent' | 'failed' | 'skipped'
+  /** held: waiting for its channel's summary (email-channel.ts); no job until then. */
+  status: 'queued' | 'held' | 'sent' | 'failed' | 'skipped'
   attempts: number
   last_error: string | null
   created_at: Date
   updated_at: Date
 }
 
-/** Rows for these channels unless the fact already has one there; returns the new rows. */
+/** A summary channel's deliveries wait for its summary; every other one goes at once. */
+const firstStatus = (c: ChannelRow): DeliveryRow['status'] => {
+  const settings = typeof c.settings === 'string' ? JSON.parse(c.settings) as ChannelRow['settings'] : c.settings
+  return c.kind === 'email' && settings?.digest && settings.digest !== 'immediate' ? 'held' : 'queued'
+}
+
+/**
+ * Rows for these channels unless the fact already has one there; returns the new rows.
+ * The caller queues a job for each 'queued' one; 'held' ones wait for their summary.
+ */
 export async function queueDeliveries(db: Knex, notification: NotificationRow, channels: ChannelRow[]): Promise<DeliveryRow[]> {
   if (!channels.length) return []
   return db<DeliveryRow>('notification_deliveries')
-    .insert(channels.map((c) => ({ notification_id: notification.id, channel_id: c.id, fact_key: notification.fact_key })) as Partial<DeliveryRow>[])
+    .insert(channels.map((c) => ({ notification_id: notification.id, channel_id: c.id, fact_key: notification.fact_key, status: firstStatus(c) })) as Partial<DeliveryRow>[])
     .onConflict(['channel_id', 'fact_key']).ignore()
     .returning('*')
 }
@@ -37,7 +48,7 @@ export async function queueDeliveries(db: Knex, notification: NotificationRow, c
 /** A site channel's rows for one fact, unless it has one there already; returns the new rows. */
 export async function queueSiteDeliveries(db: Knex, factKey: string, message: SiteMessage, channels: ChannelRow[]): Promise<DeliveryRow[]> {
   return db<DeliveryRow>('notification_deliveries')
-    .insert(channels.map((c) => ({ notification_id: null, message: JSON.stringify(message), channel_id: c.id, fact_key: factKey })) as never)
+    .insert(channels.map((c) => ({ notification_id: null, message: JSON.stringify(message), channel_id: c.id, fact_key: factKey, status: firstStatus(c) })) as never)
     .onConflict(['channel_id', 'fact_key']).ignore()
     .returning('*')
 }
@@ -49,13 +60,32 @@ export function messageOf(ctx: NotificationsContext, n: NotificationRow, test = 
 }
 
 /** A site delivery's message; its id is the delivery's, the same on every retry (a receiver's dedupe key). */
-function siteMessageOf(ctx: NotificationsContext, d: DeliveryRow & { message: SiteMessage }): OutboundMessage {
-  const m = typeof d.message === 'string' ? JSON.parse(d.message) as SiteMessage : d.message
+function siteMessageOf(ctx: NotificationsContext, d: Pick<DeliveryRow, 'id'> & { message: SiteMessage | unknown }): OutboundMessage {
+  const m = (typeof d.message === 'string' ? JSON.parse(d.message) : d.message) as SiteMessage
   return { id: d.id, type: m.type, title: m.title, message: m.message, link: absolute(ctx, m.link), createdAt: m.createdAt, test: false }
 }
 
-/** One POST to one channel; throws an UpstreamError in words, with the address and secrets hidden. */
+/** The messages of held deliveries, in their order: a person's from their notification, a site's from the row. */
+export async function heldMessages(ctx: NotificationsContext, trx: Knex.Transaction, rows: HeldRow[]): Promise<OutboundMessage[]> {
+  const ids = rows.map((r) => r.notification_id).filter((id): id is string => id !== null)
+  const notifications = new Map((ids.length ? await trx<NotificationRow>('notifications').whereIn('id', ids) : []).map((n) => [n.id, n]))
+  return rows.flatMap((r) => {
+    const n = r.notification_id ? notifications.get(r.notification_id) : undefined
+    if (n) return [messageOf(ctx, n)]
+    return r.message ? [siteMessageOf(ctx, { id: r.id, message: r.message })] : []
+  })
+}
+
+/**
+ * One message to one channel now: a POST, or for email a mail queued with the core.
+ * Throws an UpstreamError in words, with the address and secrets hidden.
+ */
 export async function send(ctx: NotificationsContext, channel: OpenChannel, message: OutboundMessage, signal?: AbortSignal): Promise<void> {
+  if (channel.kind === 'email') {
+    const outcome = await ctx.db.transaction((trx) => mailOut(ctx, trx, channel, [message]))
+    if (!outcome.sent.length) throw new Error(outcomeError(outcome) ?? 'Nobody to mail.')
+    return
+  }
   const r = outboundRequest(channel, message, ctx.clock.now())
   // A Discord address is its own credential (and an ntfy topic a shared secret, a Telegram
   // path the bot's token): the client reports only the host, in errors, the admin page
@@ -84,6 +114,7 @@ export async function runDelivery(ctx: NotificationsContext, deliveryId: string,
     await ctx.db('notification_deliveries').where({ id: deliveryId }).update({ status: 'skipped', updated_at: ctx.db.fn.now() })
     return
   }
+  if (channelRow.kind === 'email') return mailDelivery(ctx, deliveryId, openChannel(ctx.secrets, channelRow), message)
   try {
     await send(ctx, openChannel(ctx.secrets, channelRow), message, job.signal)
     await ctx.db('notification_deliveries').where({ id: deliveryId }).update({ status: 'sent', attempts: job.attempt, updated_at: ctx.db.fn.now() })
@@ -94,6 +125,21 @@ export async function runDelivery(ctx: NotificationsContext, deliveryId: string,
       .update({ status: last ? 'failed' : 'queued', attempts: job.attempt, last_error: why, updated_at: ctx.db.fn.now() })
     throw error
   }
+}
+
+/**
+ * An email delivery: the mail is queued with the core in the transaction that marks the
+ * row, so a job run twice mails once. A refusal (no verified address, the hourly limit)
+ * is final, not retried: trying again in a minute would not change it.
+ */
+async function mailDelivery(ctx: NotificationsContext, deliveryId: string, channel: OpenChannel, message: OutboundMessage): Promise<void> {
+  await ctx.db.transaction(async (trx) => {
+    const row = await trx<DeliveryRow>('notification_deliveries').where({ id: deliveryId, status: 'queued' }).forUpdate().first()
+    if (!row) return
+    const outcome = await mailOut(ctx, trx, channel, [message])
+    await trx('notification_deliveries').where({ id: deliveryId })
+      .update({ status: outcome.sent.length ? 'sent' : 'failed', attempts: row.attempts + 1, last_error: outcomeError(outcome), updated_at: trx.fn.now() })
+  })
 }
 
 /**

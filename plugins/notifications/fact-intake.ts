@@ -89,6 +89,6 @@ async function postToSite(ctx: NotificationsContext, fact: { event: string; plug
   const message = { type: fact.event, title: fact.title, message: fact.message, link: fact.link ?? null, createdAt: ctx.clock.now().toISOString() }
   await ctx.db.transaction(async (trx) => {
     const rows = await queueSiteDeliveries(trx, fact.key, message, site)
-    for (const d of rows) await ctx.jobs.enqueue('deliver', { deliveryId: d.id }, { dedupeKey: `delivery:${d.id}`, trx })
+    for (const d of rows.filter((r) => r.status === 'queued')) await ctx.jobs.enqueue('deliver', { deliveryId: d.id }, { dedupeKey: `delivery:${d.id}`, trx })
   })
 }

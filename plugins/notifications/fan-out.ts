@@ -76,7 +76,8 @@ export async function deliverTo(ctx: NotificationsContext, trx: Knex.Transaction
   if (sending.length) {
     const channels = await enabledChannelsOf(trx, sending.map((r) => r.user_id))
     for (const row of sending) {
-      for (const d of await queueDeliveries(trx, row, channels.filter((c) => c.owner_user_id === row.user_id))) {
+      const rows = await queueDeliveries(trx, row, channels.filter((c) => c.owner_user_id === row.user_id))
+      for (const d of rows.filter((r) => r.status === 'queued')) {
         await ctx.jobs.enqueue('deliver', { deliveryId: d.id }, { dedupeKey: `delivery:${d.id}`, trx })
       }
     }

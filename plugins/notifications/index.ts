@@ -6,7 +6,8 @@ import { notificationsRoutes } from './routes.ts'
 import { adminRoutes } from './admin-routes.ts'
 import { takeFact } from './fact-intake.ts'
 import { bellCache, renderBell } from './bell.ts'
-import { deliveryJobFailed, runDelivery } from './deliveries.ts'
+import { deliveryJobFailed, heldMessages, runDelivery } from './deliveries.ts'
+import { dueDigests, sendDigest } from './email-channel.ts'
 import { deleteReadBefore } from './notifications.ts'
 import { notificationsSetupStep } from './setup-step.ts'
 import { fanOutPage, fanOutPayload, forgetPagesBefore } from './fan-out.ts'
@@ -15,7 +16,7 @@ export default definePlugin({
   name: 'notifications',
   version: '1.0.0',
   api: '^1.12.0',
-  description: 'An inbox and a live bell for what happens (requests, downloads, incidents), and outbound webhook, Discord and ntfy messages.',
+  description: 'An inbox and a live bell for what happens (requests, downloads, incidents), and outbound messages: webhook, Discord, ntfy, Telegram, Gotify, Pushover and email (at once or as summaries).',
   enabledByDefault: true,
   config: notificationsConfig,
   migrations: new URL('./migrations', import.meta.url),
@@ -49,6 +50,14 @@ export default definePlugin({
         async run(payload, job) { await runDelivery(ctx, payload.deliveryId, job) },
         onFailed: deliveryJobFailed,
       }, {
+        // One email channel's summary (email-channel.ts): its held deliveries as one mail.
+        name: 'digest',
+        timeout: '2m',
+        attempts: 5,
+        concurrency: 2,
+        payload: z.object({ channelId: z.uuid() }),
+        async run(payload) { await sendDigest(ctx, payload.channelId, (trx, rows) => heldMessages(ctx, trx, rows)) },
+      }, {
         // One page of an "admins" or "everyone" fact's people (fan-out.ts); safe to run again.
         name: 'fan-out',
         timeout: '5m',
@@ -58,6 +67,17 @@ export default definePlugin({
         async run(payload) { await fanOutPage(ctx, payload) },
       }],
       schedules: [{
+        // Each minute: the email channels whose hour or daily time has come get their summary.
+        id: 'digests',
+        every: '1m',
+        timeout: '1m',
+        scope: 'cluster',
+        async run() {
+          for (const { channelId, slot } of await dueDigests(ctx)) {
+            await ctx.jobs.enqueue('digest', { channelId }, { dedupeKey: `digest:${channelId}:${slot.toISOString()}` })
+          }
+        },
+      }, {
         id: 'retention',
         every: ctx.config.retentionEvery,
         timeout: '5m',

@@ -7,8 +7,9 @@ import { ALL_ON, defaults, ownChoices, saveOwn, type Choice } from './preference
 import { ownChannels, userTargetProblems, KIND_LABELS, PERSONAL_KINDS } from './channels.ts'
 import { CHANNEL_NOTICES, channelRoutes, type ListOptions, type TargetFormState } from './channel-routes.ts'
 import { choiceForm, eventTypeRows } from './preferences-form.ts'
+import { describeDigest, serverZone, ZONES } from './digest-times.ts'
 
-const emptyTarget = (): TargetFormState => ({ values: { kind: 'discord', name: '', url: '', recipient: '', priority: '', tags: '' }, fields: {}, error: null })
+const emptyTarget = (): TargetFormState => ({ values: { kind: 'discord', name: '', url: '', recipient: '', priority: '', tags: '', addresses: '', digest: 'immediate', digest_at: '08:00', time_zone: serverZone() }, fields: {}, error: null })
 
 const NOTICES = { ...CHANNEL_NOTICES, saved: 'Preferences saved.', added: 'Target added.', removed: 'Target removed.' }
 const ABOUT_TARGETS = new Set<string>([NOTICES.added, NOTICES.removed, NOTICES.tested])
@@ -20,6 +21,8 @@ const placed = (notice: string | null, fragment: string | undefined) =>
 export function preferencesRoutes(ctx: NotificationsContext) {
   const router = ctx.http.router()
 
+  const emailVerified = async (userId: string) => (await ctx.users.get(userId))?.emailVerified === true
+
   const render = async (req: Request, res: Response, options: ListOptions & { fragment?: string } = {}) => {
     const viewer = ctx.http.mustViewer(req)
     const [own, site, channels] = await Promise.all([ownChoices(ctx.db, viewer.id), defaults(ctx.db), ownChannels(ctx.db, viewer.id)])
@@ -28,7 +31,9 @@ export function preferencesRoutes(ctx: NotificationsContext) {
       data: {
         types: eventTypeRows(ctx, (t) => own.get(t) ?? site.get(t) ?? ALL_ON, viewer.role),
         // Only the kinds with a host allowed: Gotify, self-hosted, waits for the admin to name one.
-        channels, kinds: Object.fromEntries(PERSONAL_KINDS.filter((k) => ctx.config.userTargetHosts[k].length).map((k) => [k, KIND_LABELS[k]])),
+        channels: channels.map((c) => ({ ...c, digest: c.kind === 'email' ? describeDigest(c.settings ?? {}) : null })),
+        kinds: Object.fromEntries(PERSONAL_KINDS.filter((k) => (k === 'email' ? ctx.mail.configured : ctx.config.userTargetHosts[k].length)).map((k) => [k, KIND_LABELS[k]])),
+        email: { address: viewer.email, verified: await emailVerified(viewer.id) }, zones: ZONES,
         allowedHosts: ctx.config.userTargetHosts, cap: ctx.config.maxChannelsPerUser,
         target: options.form ?? emptyTarget(), tested: options.tested ?? null,
         ...placed(options.notice !== undefined ? options.notice : ctx.http.takeFlash(req, res, NOTICES), options.fragment),
@@ -51,7 +56,13 @@ export function preferencesRoutes(ctx: NotificationsContext) {
     owner: (req) => ctx.http.mustViewer(req).id,
     page: '/notifications/preferences',
     // No one may make the server POST into the local network: Discord or ntfy on the admin's hosts only.
-    problems: (form) => userTargetProblems(form, ctx.config),
+    // Mail goes only to the person's own address, once they proved it reaches them.
+    async problems(form, req) {
+      if (form.kind !== 'email') return userTargetProblems(form, ctx.config)
+      if (!ctx.mail.configured) return { kind: 'Mail is not set up on this server: choose another kind, or ask an admin.' }
+      if (!(await emailVerified(ctx.http.mustViewer(req).id))) return { kind: 'Verify your email address first (your account page sends the link), then add email.' }
+      return {}
+    },
     cap: ctx.config.maxChannelsPerUser,
     render: (req, res, options) => render(req, res, { ...options, fragment: 'notifications:_own-channels' }),
   })

@@ -6,6 +6,7 @@ import type { NotificationsContext } from './plugin-config.ts'
 import { deleteOwn, findOwn, inboxPage, markAllRead, markRead, type PageCursor } from './notifications.ts'
 import { bellData, publishBell } from './bell.ts'
 import { preferencesRoutes } from './preferences-routes.ts'
+import { unsubscribeRoutes } from './unsubscribe-routes.ts'
 
 const uuid = z.uuid()
 const listQuery = z.object({
@@ -28,6 +29,8 @@ const isHtmx = (req: Request) => req.get('HX-Request') === 'true'
 
 export function notificationsRoutes(ctx: NotificationsContext) {
   const router = ctx.http.router()
+  // Before the sign-in guard: an unsubscribe link is followed from a mail, signed in or not.
+  unsubscribeRoutes(ctx, router)
   router.use(ctx.http.requireUser)
 
   router.get('/', async (req, res) => {

@@ -26,6 +26,7 @@ import { createSecrets, loadKeyRing } from '../../core/secrets.ts'
 import { createServices } from '../../core/service-configs.ts'
 import { createUsers } from '../../core/users-directory.ts'
 import { ViewerCaches } from '../../core/viewer-cache.ts'
+import { MailService } from '../../core/mail.ts'
 import { EventTypes } from '../../core/event-types.ts'
 import { requireAdmin, requireUser } from '../../core/auth/guards.ts'
 import { bounded, type PluginHost } from '../../core/plugins/host.ts'
@@ -176,7 +177,7 @@ export async function checkPluginConformance(options: ConformanceOptions): Promi
       live: fake as unknown as CoreServices['live'], viewerCaches: new ViewerCaches(db, log), secrets, services: createServices(db.knex, secrets, () => []),
       users: createUsers(db.knex), eventTypes: new EventTypes(log, () => []),
       // No SMTP server in the conformance run: a plugin sees mail as not configured.
-      mail: { configured: false, send: async () => ({ queued: false as const, why: 'not-configured' as const }) },
+      mail: new MailService({ config: { dataDir } as CoreServices['config'], db: db.knex, queue: fake as unknown as CoreServices['queue'], log }),
       session: { db: db.knex, cookies: { secure: false }, sessionPolicy: { idleMs: 3600_000, absoluteMs: 86_400_000 }, signed: { policy: { secure: false }, key: Buffer.alloc(32, 7) } },
       guards: { requireUser, requireAdmin }, provided: new Map(),
     } satisfies CoreServices

@@ -2,6 +2,7 @@
 // with a certificate from a test CA, AUTH required (PLAIN and LOGIN), and on command the
 // failures real servers have: a refused login (535), a temporary refusal (451, try
 // again), a permanent one (550), a connection dropped in the middle of a message.
+import { simpleParser } from 'mailparser'
 import { SMTPServer, type SMTPServerDataStream } from 'smtp-server'
 import type { AddressInfo } from 'node:net'
 import fs from 'node:fs'
@@ -80,4 +81,18 @@ export async function startFakeSmtp(): Promise<FakeSmtp> {
 /** The config `mail` section that points MediaNest at this server (trusting its test CA). */
 export function mailSettings(smtp: FakeSmtp, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { host: smtp.host, port: smtp.port, user: smtp.user, password: smtp.password, from: 'media@example.com', ca: smtp.caFile, ...extra }
+}
+
+/** A received mail decoded (quoted-printable, base64, encoded words): what a mail client would show. */
+export async function readMail(mail: ReceivedMail): Promise<{ subject: string; text: string; html: string; header(name: string): string }> {
+  const parsed = await simpleParser(mail.raw)
+  return {
+    subject: parsed.subject ?? '',
+    text: parsed.text ?? '',
+    html: typeof parsed.html === 'string' ? parsed.html : '',
+    header: (name) => {
+      const line = parsed.headerLines.find((h) => h.key === name.toLowerCase())
+      return line ? line.line.slice(line.line.indexOf(':') + 1).trim() : ''
+    },
+  }
 }
