@@ -105,12 +105,17 @@ export async function sendDigest(ctx: NotificationsContext, channelId: string, m
     const rows: HeldRow[] = await held().orderBy('created_at').limit(DIGEST_MAX_ROWS).select('id', 'notification_id', 'message', 'created_at')
     if (!rows.length) return
     const listed = await messageOf(trx, rows.slice(0, DIGEST_ITEMS))
-    const outcome = await mailOut(ctx, trx, openChannel(ctx.secrets, row), listed, rows.length - listed.length)
+    const more = rows.length - Math.min(rows.length, DIGEST_ITEMS)
     const ids = rows.map((r) => r.id)
-    for (let i = 0; i < ids.length; i += 1000) {
-      await trx('notification_deliveries').whereIn('id', ids.slice(i, i + 1000))
-        .update({ status: outcome.sent.length ? 'sent' : 'failed', attempts: 1, last_error: outcomeError(outcome), updated_at: trx.fn.now() })
+    const mark = async (changes: Record<string, unknown>) => {
+      for (let i = 0; i < ids.length; i += 1000) {
+        await trx('notification_deliveries').whereIn('id', ids.slice(i, i + 1000)).update({ ...changes, updated_at: trx.fn.now() })
+      }
     }
+    // Every one deleted from its inbox since: no empty summary.
+    if (!listed.length && !more) return mark({ status: 'skipped' })
+    const outcome = await mailOut(ctx, trx, openChannel(ctx.secrets, row), listed, more)
+    await mark({ status: outcome.sent.length ? 'sent' : 'failed', attempts: 1, last_error: outcomeError(outcome) })
     if (outcome.refused.length) ctx.log.warn(`email summary of channel ${channelId}: ${outcomeError(outcome)}`)
   })
 }

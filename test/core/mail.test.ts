@@ -74,6 +74,13 @@ describe('mail: the core sends through the admin\'s SMTP server', function () {
     expect(await host.db('jobs').where({ name: 'core.mail', status: 'queued' })).to.deep.equal([])
   })
 
+  it('tells a plugin beforehand, in words, which addresses send() would refuse', () => {
+    expect(mail.addressProblem('bob@example.com')).to.equal(null)
+    expect(mail.addressProblem('bob@example.com\r\nBcc: eve@example.com')).to.equal('An address has no line breaks.')
+    expect(mail.addressProblem('Eve <eve@example.com>')).to.equal('Give one plain address (name@example.com), without a name or a second address.')
+    expect(mail.addressProblem('nobody')).to.equal('"nobody" is not an email address.')
+  })
+
   it('cuts a 500-character subject to 200', async () => {
     const queued = await mail.send({ to: 'carol@example.com', subject: 'S'.repeat(500), text: 'long' })
     const row = await settled((queued as { id: string }).id)
@@ -134,6 +141,8 @@ describe('mail: the core sends through the admin\'s SMTP server', function () {
     try {
       const none = mailOf(bare)
       expect(none.configured).to.equal(false)
+      // No publicUrl either: no absolute link a mail could carry.
+      expect(none.link('/notifications')).to.equal(null)
       expect(await none.send({ to: 'ivy@example.com', subject: 'x', text: 'x' })).to.deep.equal({ queued: false, why: 'not-configured' })
       expect(await bare.db('mail_outbox')).to.deep.equal([])
       const { client: admin } = await bare.signedIn(await bare.createUser({ role: 'ADMIN' }))

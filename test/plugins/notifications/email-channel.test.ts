@@ -126,6 +126,18 @@ describe('notifications: email channels', function () {
     }
   })
 
+  it('gives plugins the site\'s absolute links for mail, and whether a person proved their address (API 1.12)', async () => {
+    const ctx = host.app.host.plugins.find((p) => p.name === 'notifications')!.ctx!
+    expect(ctx.mail.link('/notifications?x=1')).to.equal('https://media.example.com/notifications?x=1')
+    expect(ctx.mail.link('//evil.example/x')).to.equal(null)
+    expect(ctx.mail.link('https://evil.example/x')).to.equal(null)
+    await host.db('users').where({ id: dana.user.id }).update({ email_verified: false })
+    expect((await ctx.users.get(dana.user.id))!.emailVerified).to.equal(false)
+    await host.db('users').where({ id: dana.user.id }).update({ email_verified: true })
+    expect((await ctx.users.page({ limit: 1000 })).users.find((u) => u.id === dana.user.id)!.emailVerified).to.equal(true)
+    await host.db('users').where({ id: dana.user.id }).update({ email_verified: false })
+  })
+
   it('refuses a forged or altered unsubscribe link and changes nothing', async () => {
     const channel = await only('Household')
     const before = await host.db('notification_channels').where({ id: channel.id }).first()
