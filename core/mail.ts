@@ -141,12 +141,6 @@ export class MailService implements Mail {
     return recipientProblem(to)
   }
 
-  link(path: string): string | null {
-    const base = this.options.config.publicUrl
-    if (!base || typeof path !== 'string' || !/^\/(?![/\\])/.test(path)) return null
-    return new URL(path, base).toString()
-  }
-
   install(): void {
     this.options.queue.define(MAIL_JOB, {
       name: 'mail',

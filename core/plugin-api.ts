@@ -534,6 +534,14 @@ export interface HttpTools {
    * form's target). Anything but a local path goes to '/'.
    */
   sendTo(req: Request, res: Response, target: string): void
+  /**
+   * (1.12) A path of this site as an absolute address, from the config's `publicUrl` only
+   * (never the request's Host header, which a caller chooses): for an address that leaves
+   * the browser, such as a link in a mail. absoluteUrl('/notifications') →
+   * 'https://media.example.com/notifications'; null without publicUrl or for anything
+   * but a local path.
+   */
+  absoluteUrl(path: string): string | null
 }
 export type FormCheck<T> =
   | { ok: true; data: T }
@@ -707,11 +715,6 @@ export interface Mail {
   send(message: MailMessage): Promise<MailQueued>
   /** Why send() would refuse this address, in words for a form; null for one plain address. */
   addressProblem(to: string): string | null
-  /**
-   * A path of this site as the absolute address a mail needs (config `publicUrl`), e.g.
-   * link('/notifications') → 'https://media.example.com/notifications'; null without publicUrl.
-   */
-  link(path: string): string | null
 }
 /** A provider's credentials for one account, sealed at rest by the core. */
 export interface ProviderTokens {

@@ -65,7 +65,13 @@ export function parseInput<T>(schema: z.ZodType<T>, value: unknown): T {
   throw new BadInput(`Please correct the form: ${summary}`, fields)
 }
 
-export const httpTools = (guards: CoreServices['guards'], cookies: CookiePolicy, plugin: string): HttpTools => ({
+/** A local path at publicUrl; null without one or for anything else ('//host', 'https://…'). */
+export function absoluteUrl(publicUrl: string | undefined, path: string): string | null {
+  if (!publicUrl || typeof path !== 'string' || !/^\/(?![/\\])/.test(path)) return null
+  return new URL(path, publicUrl).toString()
+}
+
+export const httpTools = (guards: CoreServices['guards'], cookies: CookiePolicy, plugin: string, publicUrl: string | undefined): HttpTools => ({
   router: () => express.Router(),
   requireUser: guards.requireUser,
   requireAdmin: guards.requireAdmin,
@@ -79,6 +85,7 @@ export const httpTools = (guards: CoreServices['guards'], cookies: CookiePolicy,
   flash: (res, key) => setFlash(res, cookies, `plugin:${plugin}`, key),
   takeFlash: (req, res, notices) => takeFlash(req, res, cookies, `plugin:${plugin}`, notices),
   sendTo: (req, res, target) => sendTo(req, res, safeNext(target)),
+  absoluteUrl: (path) => absoluteUrl(publicUrl, path),
   validate(schema, value) {
     try {
       return { ok: true, data: parseInput(schema, value) }
@@ -112,7 +119,7 @@ export function createPluginContext(options: {
     log,
     db: core.db.knex,
     views: core.views.forPlugin(),
-    http: httpTools(core.guards, core.session.cookies, name),
+    http: httpTools(core.guards, core.session.cookies, name, core.config.publicUrl),
     jobs: {
       // A job nobody declared would sit 'queued' forever, and a payload its schema refuses
       // would fail only when run: both are refused here, while the caller can still answer.

@@ -74,8 +74,8 @@ export async function mailOut(ctx: NotificationsContext, trx: Knex.Transaction, 
   const subject = one ? messages[0].title : `${messages.length + more} notifications from MediaNest`
   const outcome: MailOutcome = { sent: [], refused: [] }
   for (const address of to) {
-    const unsubscribeUrl = ctx.mail.link(`/notifications/unsubscribe/${unsubscribeToken(ctx, channel.id, address)}`)
-    const data = { messages, more, one, channel: channel.name, unsubscribeUrl, preferences: ctx.mail.link('/notifications/preferences'), inbox: ctx.mail.link('/notifications') }
+    const unsubscribeUrl = ctx.http.absoluteUrl(`/notifications/unsubscribe/${unsubscribeToken(ctx, channel.id, address)}`)
+    const data = { messages, more, one, channel: channel.name, unsubscribeUrl, preferences: ctx.http.absoluteUrl('/notifications/preferences'), inbox: ctx.http.absoluteUrl('/notifications') }
     const [html, text] = await Promise.all([ctx.views.render('notifications:mail/notification', data), ctx.views.render('notifications:mail/notification-text', data)])
     const queued = await ctx.mail.send({ to: address, subject, text, html, ...(unsubscribeUrl ? { unsubscribeUrl } : {}), trx })
     if (queued.queued) outcome.sent.push(address)

@@ -126,11 +126,11 @@ describe('notifications: email channels', function () {
     }
   })
 
-  it('gives plugins the site\'s absolute links for mail, and whether a person proved their address (API 1.12)', async () => {
+  it('gives plugins the site\'s absolute links from publicUrl alone, and whether a person proved their address (API 1.12)', async () => {
     const ctx = host.app.host.plugins.find((p) => p.name === 'notifications')!.ctx!
-    expect(ctx.mail.link('/notifications?x=1')).to.equal('https://media.example.com/notifications?x=1')
-    expect(ctx.mail.link('//evil.example/x')).to.equal(null)
-    expect(ctx.mail.link('https://evil.example/x')).to.equal(null)
+    expect(ctx.http.absoluteUrl('/notifications?x=1')).to.equal('https://media.example.com/notifications?x=1')
+    expect(ctx.http.absoluteUrl('//evil.example/x')).to.equal(null)
+    expect(ctx.http.absoluteUrl('https://evil.example/x')).to.equal(null)
     await host.db('users').where({ id: dana.user.id }).update({ email_verified: false })
     expect((await ctx.users.get(dana.user.id))!.emailVerified).to.equal(false)
     await host.db('users').where({ id: dana.user.id }).update({ email_verified: true })
