@@ -112,6 +112,9 @@ export function webhookRoutes(options: { db: Knex; host: PluginHost; recorder: E
       } catch {
         return answer(400, { error: 'The body is not valid JSON.' })
       }
+      // An escaped NUL ("\u0000") is valid JSON, but no PostgreSQL text column stores it:
+      // refused here in words, not a 500 wherever the handler first writes it.
+      if (holdsNul(json)) return answer(400, { error: 'The body holds a NUL character (\\u0000), which MediaNest does not accept.' })
     }
     // The handler gets neither the cookie (never read here) nor the proof itself, so it cannot log them.
     const headers = { ...req.headers }
@@ -138,4 +141,23 @@ export function webhookRoutes(options: { db: Knex; host: PluginHost; recorder: E
       return failed(req, res, label, error)
     }
   }
+}
+
+/** Whether any key or string in parsed JSON holds U+0000; iterative, so no nesting depth overflows it. */
+export function holdsNul(value: unknown): boolean {
+  const stack: unknown[] = [value]
+  while (stack.length) {
+    const v = stack.pop()
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) return true
+    } else if (Array.isArray(v)) {
+      for (const item of v) stack.push(item)
+    } else if (v && typeof v === 'object') {
+      for (const [k, inner] of Object.entries(v)) {
+        if (k.includes('\u0000')) return true
+        stack.push(inner)
+      }
+    }
+  }
+  return false
 }

@@ -141,6 +141,20 @@ describe('webhooks: machine-to-machine POSTs verified by a secret', function () 
     expect((await deliveries('overseerr')).length).to.equal(before)
   })
 
+  it('answers 400 to an escaped NUL anywhere in a JSON body (a value, a key, deep inside), and runs nothing', async () => {
+    await configureHookSecret(HOOK_SECRET)
+    const before = (await deliveries('overseerr')).length
+    const deep = `${'['.repeat(5000)}"a\\u0000"${']'.repeat(5000)}`
+    for (const body of ['{"subject":"a\\u0000b"}', '{"a\\u0000":1}', '{"list":[1,{"x":["\\u0000"]}]}', deep]) {
+      const res = await post('/api-tour/hooks/overseerr', body, { Authorization: HOOK_SECRET })
+      expect(res.status, body.slice(0, 40)).to.equal(400)
+      expect(res.json.error).to.equal('The body holds a NUL character (\\u0000), which MediaNest does not accept.')
+    }
+    // An escaped backslash before "u0000" is no NUL.
+    expect((await post('/api-tour/hooks/overseerr', '{"path":"C:\\\\u0000"}', { Authorization: HOOK_SECRET })).status).to.equal(202)
+    expect((await deliveries('overseerr')).length).to.equal(before + 1)
+  })
+
   it('answers a repeated delivery 200 duplicate without running the handler again', async () => {
     await configureHookSecret(HOOK_SECRET)
     const before = (await deliveries('overseerr')).length
