@@ -16,7 +16,7 @@ import {
   createServiceConfig, deleteServiceConfig, findServiceConfigRow, findServiceListItem, listServiceConfigs,
   updateServiceConfig, type ServiceConfigInput, type ServiceListItem,
 } from './service-admin.ts'
-import { checkRecord, checkService } from '../service-checks.ts'
+import { checkRecord, checkService, DEFAULT_CHECK_TIMEOUT_MS } from '../service-checks.ts'
 import { toRecord } from '../service-configs.ts'
 import { echoFields, fieldViews, inputName, readFields, type FieldValue } from './service-fields.ts'
 import { setFlash, takeFlash } from '../http/flash.ts'
@@ -129,8 +129,8 @@ function typeProblems(type: (ServiceType & { plugin: string }) | undefined, valu
     .map(([field, message]) => [inputName(field), message.slice(0, 500)]))
 }
 
-/** The admin waits for the answer on the page: a little longer than a background check. */
-const TEST_TIMEOUT_MS = 15_000
+/** "Test connection" waits what the docs say a check waits: the same 10 s as ctx.services.check. */
+const TEST_TIMEOUT_MS = DEFAULT_CHECK_TIMEOUT_MS
 
 const DONE: Record<string, string> = {
   created: 'Service added.',
