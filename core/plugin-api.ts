@@ -577,7 +577,11 @@ export interface Events {
    */
   describe(event: string, payload: Record<string, unknown>): EventDescription | null
 }
-/** `{ public: true }` (1.11): every open page that listens, signed in or not; no user data in it. */
+/**
+ * `{ userId }`: that person's pages. `{ role: 'USER' }`: every signed-in person's, admins
+ * included. `{ role: 'ADMIN' }`: admins' only. `{ public: true }` (1.11): every open page
+ * that listens, signed in or not; no user data in it.
+ */
 export type LiveAudience = { userId: string } | { role: Role } | { public: true }
 export interface Live {
   /** Push HTML to the audience's open pages. `event` names an htmx event; 'message' swaps <hx-partial>s. */

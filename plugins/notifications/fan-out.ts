@@ -93,8 +93,8 @@ export async function tellBells(ctx: NotificationsContext, created: Notification
   }
   try {
     await bellCache(ctx).invalidateAll()
-    await ctx.live.publish(BELL_STALE_EVENT, '', { role: 'ADMIN' })
-    if (audience !== 'admins') await ctx.live.publish(BELL_STALE_EVENT, '', { role: 'USER' })
+    // { role: 'USER' } reaches every signed-in page, admins' too: one event either way.
+    await ctx.live.publish(BELL_STALE_EVENT, '', { role: audience === 'admins' ? 'ADMIN' : 'USER' })
   } catch (error) {
     // The rows are written; a page that missed this shows the right count on its next load.
     ctx.log.warn(`could not tell open pages about ${created.length} new notifications: ${(error as Error).message}`)
