@@ -59,9 +59,7 @@ export async function discoverPlugins(config: Config, firstPartyDir = FIRST_PART
       problems.push(`plugins.${key}.source: ${located.problem}`)
       continue
     }
-    // Outside an ES module scope, TypeScript is loaded as CommonJS, where 'medianest/…' cannot resolve.
-    const hint = !located.file.endsWith('.mjs') && !isEsmScope(located.file)
-      ? ` (${located.dir} has no package.json with "type": "module": add one, see docs/plugins.md)` : ''
+    const hint = esmScopeHint(located.file, located.dir)
     const definition = await importDefinition(pathToFileURL(located.file).href, `plugins.${key}.source`, problems, hint)
     if (!definition) continue
     plugins.push({ key, definition, dir: located.dir, origin: 'community', entry, enabled: entry.enabled })
@@ -82,6 +80,16 @@ function locate(source: string, configDir: string): { file: string; dir: string 
   } catch {
     return { problem: `the npm package "${source}" is not installed (npm install ${source})` }
   }
+}
+
+/**
+ * What to do when a plugin's entry is outside an ES module scope, where TypeScript is
+ * loaded as CommonJS and 'medianest/…' cannot resolve; '' when it is inside one. Said
+ * the same by the server and by `plugins check`.
+ */
+export function esmScopeHint(file: string, dir: string): string {
+  return !file.endsWith('.mjs') && !file.endsWith('.mts') && !isEsmScope(file)
+    ? ` (${dir} has no package.json with "type": "module": add one, see docs/plugins.md)` : ''
 }
 
 /** Whether the nearest package.json above a file says "type": "module", as Node decides it. */

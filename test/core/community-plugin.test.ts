@@ -4,7 +4,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { expect } from 'chai'
 import { startTestHost } from '../support/test-host.ts'
-import { runCli } from '../support/cli-run.ts'
+import { runCli, runCliProcess } from '../support/cli-run.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const FIXTURE = path.join(ROOT, 'test/fixtures/plugins/community-hello')
@@ -42,6 +42,32 @@ describe('a community plugin in a folder of its own, outside the repository', fu
     } finally {
       await host.stop()
     }
+  })
+
+  it('passes the check and boots when it imports a first-party plugin\'s api by name (medianest/plugins/<name>/api)', async () => {
+    const watcher = path.join(path.dirname(dir), 'request-watch')
+    fs.mkdirSync(watcher)
+    fs.writeFileSync(path.join(watcher, 'package.json'), JSON.stringify({ name: 'medianest-plugin-request-watch', version: '1.0.0', type: 'module' }))
+    fs.writeFileSync(path.join(watcher, 'index.ts'), [
+      "import { definePlugin } from 'medianest/plugin-api'",
+      "import { REQUEST_EVENTS } from 'medianest/plugins/overseerr/api'",
+      'export default definePlugin({',
+      "  name: 'request-watch', version: '1.0.0', api: '^1.0.0', description: 'Counts approved requests.',",
+      '  register: (ctx) => ({ on: [{ event: REQUEST_EVENTS.approved, handle: () => ctx.log.info(\'approved\') }] }),',
+      '})',
+    ].join('\n'))
+    // Without "type": "module" the file is CommonJS to Node, where no 'medianest/…' resolves: the check says what to add.
+    fs.renameSync(path.join(watcher, 'package.json'), path.join(watcher, 'package.json.off'))
+    const refused = await runCliProcess(['plugins', 'check', watcher], { cwd: os.tmpdir() })
+    expect(refused.stdout + refused.stderr).to.include(`${watcher} has no package.json with "type": "module": add one`)
+    expect(refused.code).to.equal(1)
+    fs.renameSync(path.join(watcher, 'package.json.off'), path.join(watcher, 'package.json'))
+
+    const { code, stdout, stderr } = await runCliProcess(['plugins', 'check', watcher], { cwd: os.tmpdir() })
+    expect(stdout + stderr, stdout + stderr).to.include('The plugin conforms.')
+    expect(code).to.equal(0)
+    const host = await startTestHost({ plugins: { overseerr: { enabled: true }, 'request-watch': { enabled: true, source: watcher } } })
+    await host.stop()
   })
 
   it('is refused by the check when it reaches into MediaNest\'s internals, naming the file and line', async () => {

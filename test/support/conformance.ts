@@ -27,6 +27,7 @@ import { createServices } from '../../core/service-configs.ts'
 import { createUsers } from '../../core/users-directory.ts'
 import { ViewerCaches } from '../../core/viewer-cache.ts'
 import { MailService } from '../../core/mail.ts'
+import { esmScopeHint } from '../../core/plugins/discover.ts'
 import { EventTypes } from '../../core/event-types.ts'
 import { requireAdmin, requireUser } from '../../core/auth/guards.ts'
 import { bounded, type PluginHost } from '../../core/plugins/host.ts'
@@ -50,7 +51,13 @@ const log = createLogger(process.env.LOG_LEVEL ?? 'error')
 async function loadDefinition(dir: string): Promise<PluginDefinition> {
   const file = ['index.ts', 'index.js', 'index.mjs'].map((f) => path.join(dir, f)).find((f) => fs.existsSync(f))
   if (!file) throw new Error(`${dir} has no index.ts or index.js`)
-  const mod = (await import(pathToFileURL(file).href)) as { default?: unknown }
+  let mod: { default?: unknown }
+  try {
+    mod = (await import(pathToFileURL(file).href)) as { default?: unknown }
+  } catch (error) {
+    // As the server says it: the first line of the error, and what to do about a module format.
+    throw new Error(`${(error as Error).message.split('\n')[0]}${esmScopeHint(file, dir)}`)
+  }
   if (!isPluginDefinition(mod.default)) throw new Error(`${file}: the default export is not a definePlugin({...}) result`)
   return mod.default
 }
