@@ -117,7 +117,7 @@ export function matches(subscription: string, event: string): boolean {
 
 function checkEventName(event: string): void {
   if (!EVENT_NAME.test(event)) {
-    throw new Error(`"${event}" is not an event name: use '<plugin>.<noun>.<past-verb>' in lower case, e.g. 'youtube.download.completed'.`)
+    throw new Error(`"${event}" is not an event name: use '<plugin>.<noun>.<past-verb>' in lower case, e.g. 'my-plugin.download.completed'.`)
   }
 }
 

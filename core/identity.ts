@@ -61,8 +61,29 @@ export interface IdentityDeps {
   providers: () => string[]
 }
 
+/**
+ * A provider's own columns on users (the brief's plex_id and plex_username, for the
+ * provider 'plex'), by a rule rather than a name: `<provider>_id` and `<provider>_username`
+ * when the table has them. The core names no provider; a provider without them keeps its
+ * ids in accounts only.
+ */
+function providerColumns(db: Knex): (provider: string, id: string, username: string | null | undefined) => Promise<Record<string, string | null>> {
+  // The users table's columns, read once (and again after a failed read).
+  let userColumns: Promise<Set<string>> | null = null
+  return async (provider, id, username) => {
+    userColumns ??= db('users').columnInfo().then((info) => new Set(Object.keys(info)))
+    const columns = await userColumns.catch((error: unknown) => { userColumns = null; throw error })
+    const base = provider.replace(/-/g, '_')
+    const out: Record<string, string | null> = {}
+    if (columns.has(`${base}_id`)) out[`${base}_id`] = id
+    if (columns.has(`${base}_username`)) out[`${base}_username`] = username?.slice(0, 255) ?? null
+    return out
+  }
+}
+
 export function createIdentity(deps: IdentityDeps): Identity {
   const { db, secrets, users, plugin } = deps
+  const profileColumns = providerColumns(db)
   const own = (provider: string) => {
     if (!deps.providers().includes(provider)) {
       throw new Error(`plugin "${plugin}" uses the sign-in provider "${provider}", which its register() does not declare in identityProviders`)
@@ -101,7 +122,7 @@ export function createIdentity(deps: IdentityDeps): Identity {
       const profile = {
         name: account.name?.trim().slice(0, 100) || null,
         image: httpUrl(account.image),
-        ...(account.provider === 'plex' ? { plex_id: providerAccountId, plex_username: account.username?.slice(0, 255) ?? null } : {}),
+        ...(await profileColumns(account.provider, providerAccountId, account.username)),
       }
       const result = await db.transaction(async (trx) => {
         // The code is used up here, with the rows: a second setup racing this one, or one

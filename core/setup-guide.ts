@@ -5,12 +5,14 @@
 import type { Knex } from 'knex'
 import type { Logger } from 'winston'
 import type { SetupState, SetupStep, ViewerCache } from './plugin-api.ts'
-import type { PluginHost } from './plugins/host.ts'
-import { bounded } from './plugins/host.ts'
+import { bounded } from './bounded.ts'
 import type { ViewerCaches } from './viewer-cache.ts'
 
 const STATE_TIMEOUT_MS = 3000
 /** A path of this site: '//elsewhere.example' is another site's address, not a path. */
+/** Where the plugins' steps come from (the plugin host), no more of it than that. */
+export interface SetupStepSource { setupSteps(): Array<SetupStep & { plugin: string }> }
+
 export const SITE_PATH = /^\/(?![/\\])/
 const DISMISSED = 'dismissed'
 const skipMark = (key: string) => `skip:${key}`
@@ -49,7 +51,7 @@ function peopleStep(db: Knex): SetupStep & { plugin: string } {
 export class SetupGuide {
   private readonly card: ViewerCache<GuideCard | null>
 
-  constructor(private readonly db: Knex, private readonly host: PluginHost, private readonly log: Logger, caches: ViewerCaches) {
+  constructor(private readonly db: Knex, private readonly host: SetupStepSource, private readonly log: Logger, caches: ViewerCaches) {
     // What the dashboard shows every admin, kept so a dashboard asks nothing for it; a
     // step done elsewhere shows within 10 s, a skip or a dismissal at once.
     this.card = caches.create('core:setup-guide', { load: () => this.loadCard(), maxAge: '10s' })

@@ -70,6 +70,8 @@ if (!only.length && process.env.MEDIANEST_SKIP_STATIC_CHECKS !== '1') {
   mustRun('type check (tsc --noEmit)', 'npx', ['tsc', '--noEmit'])
   mustRun('lint (eslint)', 'npx', ['eslint', '--max-warnings=0', '.'])
   mustRun('htmx 4 idioms (upgrade-check)', 'npx', ['htmx.org', 'upgrade-check', '--ext', '.eta', 'views', 'plugins'])
+  mustRun('core imports (dependency-cruiser: no circle, no plugin)', 'npx', ['depcruise', '--config', '.dependency-cruiser.cjs', '--output-type', 'err', 'core'])
+  mustRun('core names no plugin (scripts/check-core-names.js)', process.execPath, ['scripts/check-core-names.js'])
 }
 
 // Several test files start the compiled server; building it here, once, keeps two

@@ -6,7 +6,7 @@
 // again by its email, service name or demo mark, so a second run adds nothing twice.
 import crypto from 'node:crypto'
 import type { Knex } from 'knex'
-import { createServiceConfig } from '../core/admin/service-admin.ts'
+import { createServiceConfig } from '../core/services/store.ts'
 import { hashPassword } from '../core/auth/passwords.ts'
 import { createSession, type SessionPolicy } from '../core/auth/sessions.ts'
 import { findUserByEmail, type UserRow } from '../core/auth/users.ts'

@@ -13,7 +13,7 @@ import { createApiToken, listApiTokens, revokeApiToken } from '../auth/api-token
 import { displayTime } from './display-time.ts'
 import { setFlash, takeFlash } from '../http/flash.ts'
 import { ALREADY_SENT, claimSubmission, newFormToken } from '../http/one-time-forms.ts'
-import type { AccountDeps } from './routes.ts'
+import type { AccountDeps } from './deps.ts'
 
 const DAY_MS = 24 * 3600_000
 export const TOKEN_LIFETIME_DAYS = ['30', '90', '365'] as const

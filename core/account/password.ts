@@ -13,7 +13,7 @@ import { setFlash, takeFlashKey } from '../http/flash.ts'
 import { hashPassword, passwordProblem, verifyPassword, MAX_PASSWORD_LENGTH } from '../auth/passwords.ts'
 import { revokeOtherSessions } from '../auth/sessions.ts'
 import { findUserById, normalizeEmail, type UserRow } from '../auth/users.ts'
-import type { AccountDeps } from './routes.ts'
+import type { AccountDeps } from './deps.ts'
 
 /** Guessing the current password with a stolen session costs an Argon2 hash each: keep it slow. */
 const ATTEMPTS_PER_WINDOW = 10

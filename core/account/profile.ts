@@ -11,7 +11,7 @@ import { setFlash, takeFlash, takeFlashKey } from '../http/flash.ts'
 import { VERIFY_NOTICES } from './verify-email.ts'
 import { allowHttpsImages } from '../http/security-headers.ts'
 import { findUserById, type UserRow } from '../auth/users.ts'
-import type { AccountDeps } from './routes.ts'
+import type { AccountDeps } from './deps.ts'
 
 export const MAX_NAME_LENGTH = 100
 export const MAX_IMAGE_URL_LENGTH = 2000

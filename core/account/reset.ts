@@ -14,7 +14,7 @@ import { hashPassword, passwordProblem, MAX_PASSWORD_LENGTH } from '../auth/pass
 import { resetIdentifier } from '../auth/password-reset.ts'
 import { revokeOtherSessions } from '../auth/sessions.ts'
 import { findUserById, type UserRow } from '../auth/users.ts'
-import type { AccountDeps } from './routes.ts'
+import type { AccountDeps } from './deps.ts'
 
 const PREFIX = resetIdentifier('')
 /** Tokens are 43 base64url characters; anything else is not worth a query. */

@@ -2,33 +2,15 @@
 // /account/tokens for the signed-in person, and the public /reset/<token> page.
 // Each page is its own router; this file only mounts them behind the right guards.
 import express, { type RequestHandler, type Router } from 'express'
-import type { Knex } from 'knex'
-import type { Logger } from 'winston'
 import { Forbidden } from '../plugin-api.ts'
 import { viewerOf } from '../http/request-context.ts'
-import type { ViewEngine } from '../views.ts'
-import type { CookiePolicy } from '../auth/cookies.ts'
-import type { SessionPolicy } from '../auth/sessions.ts'
 import { profileRoutes } from './profile.ts'
 import { passwordRoutes } from './password.ts'
 import { sessionsPageRoutes } from './sessions-page.ts'
 import { apiTokensPageRoutes } from './api-tokens-page.ts'
 import { resetRoutes } from './reset.ts'
+import type { AccountDeps } from './deps.ts'
 
-export interface AccountDeps {
-  db: Knex
-  views: ViewEngine
-  log: Logger
-  cookies: CookiePolicy
-  sessionPolicy: SessionPolicy
-  requireUser: RequestHandler
-  /** Rate limit for the public /reset form (per IP). */
-  resetLimit: RequestHandler
-  /** The owner made from MEDIANEST_ADMIN_EMAIL, if any: their forced change is setting up, not an admin's request. */
-  bootstrapAdminEmail: string | null
-  /** Whether the install mails links (mail and publicUrl configured): the account page offers to confirm the address. */
-  mailsLinks: boolean
-}
 
 /**
  * Account changes need a browser session. An API token may read pages, but a leaked

@@ -11,7 +11,7 @@ import { clearCookie, sessionCookieName } from '../auth/cookies.ts'
 import { listSessions, revokeOtherSessions, revokeSession } from '../auth/sessions.ts'
 import { displayTime } from './display-time.ts'
 import { setFlash, takeFlash } from '../http/flash.ts'
-import type { AccountDeps } from './routes.ts'
+import type { AccountDeps } from './deps.ts'
 
 const sessionId = z.guid()
 

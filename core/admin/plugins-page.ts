@@ -4,7 +4,7 @@ import express, { type Router } from 'express'
 import type { PluginHost } from '../plugins/host.ts'
 import { contributionsOf } from '../plugins/contributions-summary.ts'
 import { redactSecrets } from '../plugins/secret-config.ts'
-import type { AdminDeps } from './routes.ts'
+import type { AdminDeps } from './deps.ts'
 
 export interface PluginSummary {
   name: string

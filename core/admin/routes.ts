@@ -2,37 +2,15 @@
 // everything under /admin (a USER gets 403, nobody signed in goes to the sign-in page);
 // each section is its own router. Plugins' admin routes (/admin/<plugin>) are mounted
 // by the host and pass through the same guard first.
-import express, { type RequestHandler, type Router } from 'express'
-import type { Knex } from 'knex'
-import type { Logger } from 'winston'
-import type { ViewEngine } from '../views.ts'
-import type { PluginHost } from '../plugins/host.ts'
-import type { Secrets } from '../plugin-api.ts'
-import type { CookiePolicy } from '../auth/cookies.ts'
-import type { Emit } from '../lifecycle-events.ts'
+import express, { type Router } from 'express'
 import { adminOverview } from './overview.ts'
 import { userAdminRoutes } from './users.ts'
 import { serviceAdminRoutes } from './services.ts'
 import { errorLogRoutes } from './error-log.ts'
 import { pluginsPageRoutes } from './plugins-page.ts'
 import { setupGuideRoutes } from './setup-guide-routes.ts'
-import type { SetupGuide } from '../setup-guide.ts'
+import type { AdminDeps } from './deps.ts'
 
-export interface AdminDeps {
-  /** Whether a `mail` section is configured: the overview says what mail did, or that none is sent. */
-  mailConfigured: boolean
-  db: Knex
-  views: ViewEngine
-  log: Logger
-  host: PluginHost
-  secrets: Secrets
-  requireAdmin: RequestHandler
-  publicUrl?: string
-  cookies: CookiePolicy
-  /** The core's event bus, for its lifecycle facts (core.user.*, core.service.updated). */
-  emit: Emit
-  guide: SetupGuide
-}
 
 export function adminRoutes(deps: AdminDeps): Router {
   const admin = express.Router()

@@ -8,41 +8,24 @@ import { parseInput } from '../plugins/context.ts'
 import { requestLog, viewerOf } from '../http/request-context.ts'
 import { wantsFragment } from '../views.ts'
 import { audit } from '../auth/audit.ts'
-import type { AdminDeps } from './routes.ts'
+import type { AdminDeps } from './deps.ts'
 import { checkboxField, textField, textFields } from './form-fields.ts'
 import { serialParam } from './path-params.ts'
 import { utcMinute } from './timestamps.ts'
 import {
   createServiceConfig, deleteServiceConfig, findServiceConfigRow, findServiceListItem, listServiceConfigs,
   updateServiceConfig, type ServiceConfigInput, type ServiceListItem,
-} from './service-admin.ts'
-import { checkRecord, checkService, DEFAULT_CHECK_TIMEOUT_MS } from '../service-checks.ts'
-import { toRecord } from '../service-configs.ts'
-import { echoFields, fieldViews, inputName, readFields, type FieldValue } from './service-fields.ts'
+} from '../services/store.ts'
+import { checkRecord, checkService, DEFAULT_CHECK_TIMEOUT_MS } from '../services/checks.ts'
+import { serviceUrl } from '../services/url.ts'
+import { toRecord } from '../services/configs.ts'
+import { echoFields, fieldViews, inputName, readFields, type FieldValue } from '../services/fields.ts'
 import { setFlash, takeFlash } from '../http/flash.ts'
 import { ALREADY_SENT, claimSubmission, newFormToken, releaseSubmission } from '../http/one-time-forms.ts'
 import { clock } from '../clock.ts'
 
 const FREE_NAME = /^[a-z][a-z0-9-]{1,63}$/
 const TEXT_FIELDS = ['service_name', 'service_name_other', 'service_url', 'api_key', 'config_data'] as const
-
-export const serviceUrl = z.string().trim()
-  .min(1, 'Enter the address of the service, like http://192.168.1.10:5055.')
-  .max(2000, 'Use at most 2000 characters.')
-  .superRefine((text, ctx) => {
-    let url: URL
-    try {
-      url = new URL(text)
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'That is not a web address. Write it like http://192.168.1.10:5055.' })
-      return
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      ctx.addIssue({ code: 'custom', message: `Only http:// and https:// addresses are allowed, not ${url.protocol}//.` })
-    } else if (url.username || url.password) {
-      ctx.addIssue({ code: 'custom', message: 'Put credentials in the API key field, not in the address.' })
-    }
-  })
 
 const configData = z.string().max(20_000, 'Use at most 20000 characters.').transform((text, ctx) => {
   if (!text.trim()) return {}

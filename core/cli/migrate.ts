@@ -40,7 +40,7 @@ export async function migrateCommand(args: string[], io: CliIo): Promise<number>
   if (extra.length) throw new UsageError(`migrate ${action}: unexpected argument "${extra[0]}"`)
   if (values.all && action !== 'down') throw new UsageError('migrate: --all goes with down only')
   if (action === 'down' && !owner) {
-    throw new UsageError('migrate down: name the owner to roll back, "core" or a plugin (e.g. medianest migrate down hello)')
+    throw new UsageError('migrate down: name the owner to roll back, "core" or a plugin (e.g. medianest migrate down my-plugin)')
   }
 
   const config = loadCliConfig(io, values.config)

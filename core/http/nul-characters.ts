@@ -10,13 +10,23 @@ export class NulCharacter extends HttpError {
   }
 }
 
-const MAX_DEPTH = 32
-
-function holdsNul(value: unknown, depth = 0): boolean {
-  if (typeof value === 'string') return value.includes('\u0000')
-  if (depth > MAX_DEPTH || value === null || typeof value !== 'object') return false
-  if (Array.isArray(value)) return value.some((v) => holdsNul(v, depth + 1))
-  return Object.entries(value).some(([k, v]) => k.includes('\u0000') || holdsNul(v, depth + 1))
+/** Whether any key or string in a parsed body holds U+0000, however deep: iterative, so no nesting overflows it. */
+export function holdsNul(value: unknown): boolean {
+  const stack: unknown[] = [value]
+  while (stack.length) {
+    const v = stack.pop()
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) return true
+    } else if (Array.isArray(v)) {
+      for (const item of v) stack.push(item)
+    } else if (v && typeof v === 'object') {
+      for (const [k, inner] of Object.entries(v)) {
+        if (k.includes('\u0000')) return true
+        stack.push(inner)
+      }
+    }
+  }
+  return false
 }
 
 /** After the body parsers. The URL is checked raw: a NUL there is always written %00. */

@@ -20,7 +20,7 @@ import {
 import type { EventTypes } from '../event-types.ts'
 import { createIdentity } from '../identity.ts'
 import { clock } from '../clock.ts'
-import { saveOwnedService } from './service-save.ts'
+import { saveOwnedService } from '../services/plugin-save.ts'
 import { sendTo, type SessionDeps } from '../auth/start-session.ts'
 import { safeNext } from '../auth/next-target.ts'
 import type { CookiePolicy } from '../auth/cookies.ts'

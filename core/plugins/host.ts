@@ -6,6 +6,7 @@ import express, { type Application, type Request, type RequestHandler } from 'ex
 import type { Logger } from 'winston'
 import type { Config } from '../config.ts'
 import { durationMs } from '../config.ts'
+import { bounded } from '../bounded.ts'
 import { CORE_MIGRATIONS_DIR, type MigrationSet } from '../migrations.ts'
 import {
   NotFound, PluginConfigError, PluginStartError,
@@ -385,15 +386,4 @@ function ms(value: number | undefined): string {
   return value === undefined ? '-' : `${Math.round(value)} ms`
 }
 
-export async function bounded<T>(work: Promise<T>, limitMs: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  try {
-    return await Promise.race([
-      work,
-      new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(message)), limitMs) }),
-    ])
-  } finally {
-    clearTimeout(timer)
-  }
-}
 

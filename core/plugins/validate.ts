@@ -10,7 +10,7 @@ import { EVENT_NAME, EVENT_PATTERN } from '../events.ts'
 import { dependencyOrder } from './order.ts'
 import { validateWebhooks } from '../webhooks/validate.ts'
 import { redactSecrets } from './secret-config.ts'
-import { validateServiceFields } from './service-field-rules.ts'
+import { validateServiceFields } from '../services/field-rules.ts'
 import { SITE_PATH } from '../setup-guide.ts'
 
 export const NAME_PATTERN = /^[a-z][a-z0-9-]{1,39}$/
@@ -180,7 +180,7 @@ export function validateContributions(name: string, c: Contributions): string[] 
   unique('nav ids', (c.nav ?? []).flatMap((n) => (n.id === undefined ? [] : [n.id])))
   for (const h of c.on ?? []) {
     if (!EVENT_NAME.test(h.event ?? '') && !EVENT_PATTERN.test(h.event ?? '')) {
-      problems.push(`${at}: handler for "${h.event}": use an event name '<plugin>.<noun>.<past-verb>', or a pattern such as 'overseerr.*' or '*'`)
+      problems.push(`${at}: handler for "${h.event}": use an event name '<plugin>.<noun>.<past-verb>', or a pattern such as 'my-plugin.*' or '*'`)
     }
     if (typeof h.handle !== 'function') problems.push(`${at}: handler for "${h.event}" has no handle function`)
   }

@@ -18,6 +18,7 @@ import type { ErrorRecorder } from '../http/error-recorder.ts'
 import { requestId, requestLog } from '../http/request-context.ts'
 import { verifyDelivery } from './verify.ts'
 import { forgetDelivery, recordDelivery } from './deliveries.ts'
+import { holdsNul } from '../http/nul-characters.ts'
 
 export const DEFAULT_MAX_BYTES = 256 * 1024
 export const DEFAULT_LIMIT = 120
@@ -141,23 +142,4 @@ export function webhookRoutes(options: { db: Knex; host: PluginHost; recorder: E
       return failed(req, res, label, error)
     }
   }
-}
-
-/** Whether any key or string in parsed JSON holds U+0000; iterative, so no nesting depth overflows it. */
-export function holdsNul(value: unknown): boolean {
-  const stack: unknown[] = [value]
-  while (stack.length) {
-    const v = stack.pop()
-    if (typeof v === 'string') {
-      if (v.includes('\u0000')) return true
-    } else if (Array.isArray(v)) {
-      for (const item of v) stack.push(item)
-    } else if (v && typeof v === 'object') {
-      for (const [k, inner] of Object.entries(v)) {
-        if (k.includes('\u0000')) return true
-        stack.push(inner)
-      }
-    }
-  }
-  return false
 }

@@ -21,7 +21,7 @@ export function validateWebhooks(plugin: string, webhooks: WebhookDefinition[] |
     ids.set(w?.id, (ids.get(w?.id) ?? 0) + 1)
     const path = w?.path
     if (typeof path !== 'string' || !WEBHOOK_PATH.test(path) || path.length > 200 || path.split('/').some((s) => s === '' || s === '.' || s === '..')) {
-      problems.push(`${where}: path "${String(path)}" must be a relative path of lower-case letters, digits and dashes (segments separated by single slashes, no '..'), e.g. 'overseerr' or 'sonarr/grab'`)
+      problems.push(`${where}: path "${String(path)}" must be a relative path of lower-case letters, digits and dashes (segments separated by single slashes, no '..'), e.g. 'requests' or 'sonarr/grab'`)
     } else if (paths.has(path)) {
       problems.push(`${where}: its path "${path}" clashes with webhook "${paths.get(path)}" (each path answers one webhook)`)
     } else {

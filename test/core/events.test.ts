@@ -142,7 +142,7 @@ describe('events: the durable event bus', function () {
     expect(() => bus.on('downloadDone', 'youtube', () => {}, log)).to.throw(/is not an event name/)
     let error: Error | undefined
     try { await bus.emit('youtube.done', {}) } catch (e) { error = e as Error }
-    expect(error?.message).to.equal(`"youtube.done" is not an event name: use '<plugin>.<noun>.<past-verb>' in lower case, e.g. 'youtube.download.completed'.`)
+    expect(error?.message).to.equal(`"youtube.done" is not an event name: use '<plugin>.<noun>.<past-verb>' in lower case, e.g. 'my-plugin.download.completed'.`)
   })
 
   it('drops a delivery whose subscriber no longer exists, without failing', async function () {

@@ -197,7 +197,7 @@ describe('plugin API 1.1: what the host checks at boot', function () {
     ], on: [{ event: 'odd-events.**', handle() {} }] }`)
     const problems = await bootProblems({ 'odd-events': { enabled: true, source: dir } }, () => fs.rmSync(dir, { recursive: true, force: true }))
     expect(problems).to.deep.equal([
-      'plugin "odd-events": handler for "odd-events.**": use an event name \'<plugin>.<noun>.<past-verb>\', or a pattern such as \'overseerr.*\' or \'*\'',
+      'plugin "odd-events": handler for "odd-events.**": use an event name \'<plugin>.<noun>.<past-verb>\', or a pattern such as \'my-plugin.*\' or \'*\'',
       'plugin "odd-events": event type "overseerr.request.created" must be named \'odd-events.<noun>.<past-verb>\' (its own prefix)',
       'plugin "odd-events": event type "odd-events.thing.done": audience must be \'subject\', \'admins\' or \'everyone\'',
       'plugin "odd-events": event type "odd-events.other.done" has no describe(payload) function',

@@ -10,7 +10,7 @@ import { bootProblems, startTestHost, type TestHost } from '../support/test-host
 import { logDuring } from '../support/log-capture.ts'
 import { waitFor } from '../support/wait-for.ts'
 import { issueCode } from '../../core/auth/one-time-codes.ts'
-import { apiKeyAad } from '../../core/service-configs.ts'
+import { apiKeyAad } from '../../core/services/configs.ts'
 import type { TestClient } from '../support/http-client.ts'
 
 const TOUR = fileURLToPath(new URL('../fixtures/plugins/api-tour', import.meta.url))

@@ -11,7 +11,7 @@ import { createLogger } from '../../core/log.ts'
 import { PluginConfigError } from '../../core/plugin-api.ts'
 import { PluginHost } from '../../core/plugins/host.ts'
 import { createSecrets, loadKeyRing } from '../../core/secrets.ts'
-import { apiKeyAad, type ServiceConfigRow } from '../../core/service-configs.ts'
+import { apiKeyAad, type ServiceConfigRow } from '../../core/services/configs.ts'
 import { runCli } from '../support/cli-run.ts'
 import { freshDatabase, initializedDataDir, onPostgres, type TestDatabase } from '../support/test-db.ts'
 

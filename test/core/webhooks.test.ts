@@ -7,7 +7,7 @@ import { bootProblems, startTestHost, type TestHost } from '../support/test-host
 import { logDuring } from '../support/log-capture.ts'
 import { startOfRateWindow } from '../support/rate-windows.ts'
 import { clock } from '../../core/clock.ts'
-import { fieldAad } from '../../core/service-configs.ts'
+import { fieldAad } from '../../core/services/configs.ts'
 import { signBody } from '../../core/webhooks/verify.ts'
 import { deleteOldDeliveries } from '../../core/webhooks/deliveries.ts'
 
@@ -248,8 +248,8 @@ export default definePlugin({ name: 'bad-hooks', version: '1.0.0', api: '^1.1.0'
     const problems = await bootProblems({ 'bad-hooks': { enabled: true, source: dir } }, () => fs.rmSync(dir, { recursive: true, force: true }))
     expect(problems).to.deep.equal([
       'plugin "bad-hooks": webhook "two": its path "same" clashes with webhook "one" (each path answers one webhook)',
-      'plugin "bad-hooks": webhook "up": path "../admin" must be a relative path of lower-case letters, digits and dashes (segments separated by single slashes, no \'..\'), e.g. \'overseerr\' or \'sonarr/grab\'',
-      'plugin "bad-hooks": webhook "abs": path "/abs" must be a relative path of lower-case letters, digits and dashes (segments separated by single slashes, no \'..\'), e.g. \'overseerr\' or \'sonarr/grab\'',
+      'plugin "bad-hooks": webhook "up": path "../admin" must be a relative path of lower-case letters, digits and dashes (segments separated by single slashes, no \'..\'), e.g. \'requests\' or \'sonarr/grab\'',
+      'plugin "bad-hooks": webhook "abs": path "/abs" must be a relative path of lower-case letters, digits and dashes (segments separated by single slashes, no \'..\'), e.g. \'requests\' or \'sonarr/grab\'',
       'plugin "bad-hooks": webhook "open": declare how a delivery proves itself: verify { kind: \'shared-secret\' | \'hmac-sha256\', header, secret }',
       'plugin "bad-hooks": webhook "odd": verify.kind "none" is not one of \'shared-secret\', \'hmac-sha256\'',
       'plugin "bad-hooks": webhook "lazy": handle(delivery) must be a function',

@@ -1,7 +1,7 @@
 // Shared by the monitor's tests: a MediaNest with monitor on and its scheduler stopped,
 // so each test drives checks itself with a clock of its own (runDueChecks(ctx, now)).
 import { startTestHost, type TestHost, type TestHostOptions } from '../../support/test-host.ts'
-import { apiKeyAad } from '../../../core/service-configs.ts'
+import { apiKeyAad } from '../../../core/services/configs.ts'
 import { resetBreakers } from '../../../core/upstream.ts'
 import type { MonitorContext } from '../../../plugins/monitor/plugin-config.ts'
 

@@ -3,7 +3,7 @@
 // helpers to make people, titles and requests.
 import { startTestHost, type TestHost } from '../../support/test-host.ts'
 import { startFakeOverseerr, type FakeOverseerr } from '../../support/fake-overseerr.ts'
-import { apiKeyAad, fieldAad } from '../../../core/service-configs.ts'
+import { apiKeyAad, fieldAad } from '../../../core/services/configs.ts'
 import { resetBreakers } from '../../../core/upstream.ts'
 import { waitFor } from '../../support/wait-for.ts'
 import type { TestClient } from '../../support/http-client.ts'

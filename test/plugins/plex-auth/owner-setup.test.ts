@@ -3,7 +3,7 @@
 // "plex" service is saved with the owner's token.
 import { expect } from 'chai'
 import { issueCode } from '../../../core/auth/one-time-codes.ts'
-import { apiKeyAad } from '../../../core/service-configs.ts'
+import { apiKeyAad } from '../../../core/services/configs.ts'
 import type { TestClient } from '../../support/http-client.ts'
 import { configurePlexService, count, refusalOnLogin, startHarness, type Harness } from './plex-auth-harness.ts'
 import type { FakePlexUser } from '../../support/fake-plex-tv.ts'

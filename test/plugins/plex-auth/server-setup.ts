@@ -1,7 +1,7 @@
 // Shared by the server-half tests: the plex service configured as an admin would leave
 // it (its token sealed), and signed-in people of either role.
 import type { TestHost } from '../../support/test-host.ts'
-import { apiKeyAad } from '../../../core/service-configs.ts'
+import { apiKeyAad } from '../../../core/services/configs.ts'
 import { resetBreakers } from '../../../core/upstream.ts'
 
 /** Stores (or replaces) the plex service row: address, token sealed as the admin form seals it. */

@@ -11,7 +11,7 @@ import { startFakePms, type FakePms, type FakeSection } from '../../support/fake
 import { startFakeVideoHost, type FakeVideoHost } from '../../support/fake-video-host.ts'
 import { waitFor } from '../../support/wait-for.ts'
 import type { TestClient } from '../../support/http-client.ts'
-import { apiKeyAad } from '../../../core/service-configs.ts'
+import { apiKeyAad } from '../../../core/services/configs.ts'
 import { resetBreakers } from '../../../core/upstream.ts'
 
 export interface Harness {

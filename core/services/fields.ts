@@ -1,10 +1,12 @@
 // The fields a service type declares (ServiceType.fields), on the admin's service form:
 // read and checked from the form body, and turned into what the template shows. Plain
 // values go to config_data; secret ones are changes (set, clear, keep), sealed by
-// service-admin.ts and never shown again: the form says "set" or "not set".
+// store.ts and never shown again: the form says "set" or "not set".
 import type { ServiceField } from '../plugin-api.ts'
-import type { ApiKeyChange } from './service-admin.ts'
-import { checkboxField, textField } from './form-fields.ts'
+import { checkboxField, textField } from '../admin/form-fields.ts'
+
+/** What a save does with a stored secret: keep it, clear it, or set a new one. */
+export type ApiKeyChange = { keep: true } | { clear: true } | { set: string }
 
 export type FieldValue = string | number | boolean | null
 

@@ -3,9 +3,9 @@
 // (the monitor plugin checks every service without importing the plugins that own
 // them). Whatever happens is turned into a result a person can read; the API key (and
 // any secret field) is scrubbed from it in case a plugin's message repeats it.
-import { UpstreamError, type Secrets, type ServiceConfigRecord, type ServiceTestResult, type ServiceType } from './plugin-api.ts'
-import { bounded } from './plugins/host.ts'
-import { toRecord, type ServiceConfigRow } from './service-configs.ts'
+import { UpstreamError, type Secrets, type ServiceConfigRecord, type ServiceTestResult, type ServiceType } from '../plugin-api.ts'
+import { bounded } from '../bounded.ts'
+import { toRecord, type ServiceConfigRow } from './configs.ts'
 
 export const DEFAULT_CHECK_TIMEOUT_MS = 10_000
 

@@ -3,8 +3,8 @@
 // list says only whether one is set. Renaming a service re-seals its key.
 import type { Knex } from 'knex'
 import { BadInput, Conflict, NotFound, type Secrets } from '../plugin-api.ts'
-import { apiKeyAad, fieldAad, type ServiceConfigRow } from '../service-configs.ts'
-import type { FieldInput } from './service-fields.ts'
+import { apiKeyAad, fieldAad, type ServiceConfigRow } from './configs.ts'
+import type { ApiKeyChange, FieldInput } from './fields.ts'
 import { serviceUpdated, type Emit } from '../lifecycle-events.ts'
 
 export interface ServiceListItem {
@@ -20,7 +20,6 @@ export interface ServiceListItem {
   updated_by_email: string | null
 }
 
-export type ApiKeyChange = { keep: true } | { clear: true } | { set: string }
 
 export interface ServiceConfigInput {
   serviceName: string

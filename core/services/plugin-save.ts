@@ -4,9 +4,10 @@
 // server, `core.service.updated` emitted with the row.
 import type { Knex } from 'knex'
 import { BadInput, type Secrets, type ServiceSave } from '../plugin-api.ts'
-import { createServiceConfig, updateServiceConfig, type ApiKeyChange } from '../admin/service-admin.ts'
-import { serviceUrl } from '../admin/services.ts'
-import type { ServiceConfigRow } from '../service-configs.ts'
+import { createServiceConfig, updateServiceConfig } from './store.ts'
+import type { ApiKeyChange } from './fields.ts'
+import { serviceUrl } from './url.ts'
+import type { ServiceConfigRow } from './configs.ts'
 import type { Emit } from '../lifecycle-events.ts'
 
 export interface ServiceSaveDeps { db: Knex; secrets: Secrets; emit: Emit }

@@ -1,8 +1,6 @@
 // The brief's service_configs: one row per upstream service an admin configured.
 // API keys are sealed with core/secrets.ts, the row's service name as associated data.
-import type { Knex } from 'knex'
-import type { Secrets, ServiceConfigRecord, ServiceField, Services, ServiceType } from './plugin-api.ts'
-import { checkService } from './service-checks.ts'
+import type { Secrets, ServiceConfigRecord, ServiceField } from '../plugin-api.ts'
 
 export interface ServiceConfigRow {
   id: number
@@ -53,29 +51,5 @@ export function toRecord(row: ServiceConfigRow, secrets: Secrets, declared?: Ser
     fields: fieldValues(row, secrets, declared),
     updatedAt: row.updated_at,
     updatedBy: row.updated_by,
-  }
-}
-
-/** `types` reads the running plugins' service types at call time (they register after this is made). */
-export function createServices(db: Knex, secrets: Secrets, types: () => Array<ServiceType & { plugin: string }>): Omit<Services, 'save'> {
-  // A service no type claims ("Other") has the fallback type's fields.
-  const declaredFields = (name: string) => (types().find((t) => t.name === name) ?? types().find((t) => t.fallback))?.fields
-  return {
-    async get(serviceName) {
-      const row = await db<ServiceConfigRow>('service_configs').where({ service_name: serviceName }).first()
-      return row ? toRecord(row, secrets, declaredFields(row.service_name)) : null
-    },
-    async list() {
-      const rows = await db<ServiceConfigRow>('service_configs').orderBy('service_name')
-      return rows.map((row) => toRecord(row, secrets, declaredFields(row.service_name)))
-    },
-    types() {
-      return types().map((t) => ({ name: t.name, label: t.label, plugin: t.plugin, fields: [...(t.fields ?? [])], fallback: t.fallback === true }))
-    },
-    async check(serviceName, options = {}) {
-      const row = await db<ServiceConfigRow>('service_configs').where({ service_name: serviceName }).first()
-      if (!row) return { ok: false, message: `No service named "${serviceName}" is configured.` }
-      return checkService(types(), row, secrets, options)
-    },
   }
 }

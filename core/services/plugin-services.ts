@@ -1,0 +1,31 @@
+// ctx.services for plugins (save aside, ./plugin-save.ts): the configured services with
+// their keys unsealed, the running plugins' service types, and a health check of any
+// service through the plugin that owns its type.
+import type { Knex } from 'knex'
+import type { Secrets, Services, ServiceType } from '../plugin-api.ts'
+import { toRecord, type ServiceConfigRow } from './configs.ts'
+import { checkService } from './checks.ts'
+
+/** `types` reads the running plugins' service types at call time (they register after this is made). */
+export function createServices(db: Knex, secrets: Secrets, types: () => Array<ServiceType & { plugin: string }>): Omit<Services, 'save'> {
+  // A service no type claims ("Other") has the fallback type's fields.
+  const declaredFields = (name: string) => (types().find((t) => t.name === name) ?? types().find((t) => t.fallback))?.fields
+  return {
+    async get(serviceName) {
+      const row = await db<ServiceConfigRow>('service_configs').where({ service_name: serviceName }).first()
+      return row ? toRecord(row, secrets, declaredFields(row.service_name)) : null
+    },
+    async list() {
+      const rows = await db<ServiceConfigRow>('service_configs').orderBy('service_name')
+      return rows.map((row) => toRecord(row, secrets, declaredFields(row.service_name)))
+    },
+    types() {
+      return types().map((t) => ({ name: t.name, label: t.label, plugin: t.plugin, fields: [...(t.fields ?? [])], fallback: t.fallback === true }))
+    },
+    async check(serviceName, options = {}) {
+      const row = await db<ServiceConfigRow>('service_configs').where({ service_name: serviceName }).first()
+      if (!row) return { ok: false, message: `No service named "${serviceName}" is configured.` }
+      return checkService(types(), row, secrets, options)
+    },
+  }
+}
