@@ -33,10 +33,13 @@ export default definePlugin({
       jobs: [{
         name: 'greet',
         timeout: '30s',
-        payload: z.object({ userId: z.string().uuid(), message: z.string().max(200) }),
+        payload: z.object({ greetingId: z.uuid(), userId: z.uuid(), message: z.string().max(200) }),
+        // Safe to run again: the row and its event commit together, once per greeting id.
         async run(payload) {
-          await recordGreeting(ctx.db, payload.userId, payload.message)
-          await ctx.events.emit('hello.greeting.sent', { userId: payload.userId, message: payload.message })
+          await ctx.db.transaction(async (trx) => {
+            const row = await recordGreeting(trx, payload.userId, payload.message, payload.greetingId)
+            if (row) await ctx.events.emit('hello.greeting.sent', { userId: payload.userId, message: payload.message }, { trx })
+          })
         },
       }],
       schedules: [{

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto'
 import type { PluginContext, Request, Response } from 'medianest/plugin-api'
 import { z } from 'medianest/plugin-api'
 import { recentGreetings } from './greetings.ts'
@@ -33,7 +34,7 @@ export function helloRoutes(ctx: HelloContext) {
       const message = typeof req.body?.message === 'string' ? req.body.message.slice(0, 200) : ''
       return render(req, res, { values: { message }, fields: checked.fields, error: checked.message, notice: null }, 422)
     }
-    await ctx.jobs.enqueue('greet', { userId: viewer.id, message: checked.data.message })
+    await ctx.jobs.enqueue('greet', { greetingId: crypto.randomUUID(), userId: viewer.id, message: checked.data.message })
     // htmx: a fresh form; the list updates itself when the job has recorded the greeting.
     if (req.get('HX-Request') === 'true') return render(req, res, emptyForm('Sent. It appears in your list as soon as it is recorded.'), 202)
     ctx.http.flash(res, 'sent')

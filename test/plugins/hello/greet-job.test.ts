@@ -1,0 +1,26 @@
+// hello's job, as docs/plugins.md asks every job to be: safe to run again. The greeting
+// and its event commit together, once per greeting id, however often the job runs.
+import { expect, startTestHost, waitFor, type TestHost } from 'medianest/testing'
+
+describe('hello: the greet job', function () {
+  this.timeout(60_000)
+  let host: TestHost
+
+  before(async () => { host = await startTestHost({ plugins: { hello: { enabled: true } } }) })
+  after(async () => { await host?.stop() })
+
+  it('run twice for one greeting, writes one row and emits one event', async () => {
+    const { client, user } = await host.signedIn()
+    expect((await client.post('/hello', { message: 'hi once' })).status).to.equal(303)
+    const job = await waitFor('the greet job to finish', async () => host.db('jobs').where({ name: 'hello.greet', status: 'succeeded' }).first(), 15_000)
+    const payload = typeof job.payload === 'string' ? JSON.parse(job.payload) : job.payload
+    expect(payload).to.include({ userId: user.id, message: 'hi once' })
+    // The same job again, as a retry after a crash past its commit would run it.
+    const definition = host.app.host.plugins.find((p) => p.name === 'hello')!.contributions!.jobs!.find((j) => j.name === 'greet')!
+    await definition.run(payload, { attempt: 2, signal: new AbortController().signal } as never)
+    const rows = await host.db('hello_greetings').where({ user_id: user.id })
+    expect(rows.map((r) => [r.id, r.message])).to.deep.equal([[payload.greetingId, 'hi once']])
+    const events = await host.db('jobs').where({ name: 'core.event-delivery' }).whereRaw(`payload::text like '%hello.greeting.sent%'`)
+    expect(events).to.have.length(1)
+  })
+})
