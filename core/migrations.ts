@@ -16,6 +16,11 @@ export const CORE_MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import
  */
 const BUILD_DIR = import.meta.url.endsWith('.js') ? fileURLToPath(new URL('..', import.meta.url)) : null
 const MIGRATION_FILE = /^\d{12}_[a-z0-9_]+\.(ts|js|mjs)$/
+
+/** Module files in a migrations folder that do not match the name rule (the migrator skips them). */
+export function misnamedMigrations(dir: string): string[] {
+  return fs.readdirSync(dir).filter((f) => /\.(ts|js|mjs|mts)$/.test(f) && !f.endsWith('.d.ts') && !MIGRATION_FILE.test(f)).sort()
+}
 const LOCK_KEY = 7_349_117_021 // an arbitrary constant: "medianest migrations"
 
 export interface MigrationSet {

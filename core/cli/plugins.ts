@@ -15,9 +15,11 @@ import { CONFIG_OPTION, HELP_OPTION, parseCommandArgs } from './arguments.ts'
 import { CliError, UsageError } from './cli-error.ts'
 import { cliLogger, loadCliConfig } from './load.ts'
 import { pluginCheckCommand } from './plugin-check.ts'
+import { pluginNewCommand } from './plugin-new.ts'
 import type { CliIo } from './io.ts'
 
 export const pluginsUsage = `Usage: medianest plugins [--json]
+       medianest plugins new <name> [--dir <folder>]
        medianest plugins check <folder>
 
 Lists every plugin found (first-party ones in plugins/, community ones named by a
@@ -26,11 +28,15 @@ dependencies, tables, settings; for enabled ones also the effective settings (se
 ones redacted), what each contributes (routes, webhooks, event types, health
 checks…) and the load order. Needs no database.
 
+\`plugins new <name>\` makes a working plugin in <folder>/<name> (default: here): a page
+with a form, a widget, a migration, a job, a declared event, a test and a README.
+
 \`plugins check <folder>\` checks a plugin anywhere on disk: its imports stay within the
 published contract, and it passes the conformance suite.
 
 Options:
   --json           one JSON document instead of text
+  --dir <folder>   plugins new: where the plugin's folder goes (default: here)
   --config <file>  the config file (default: $MEDIANEST_CONFIG, then ./medianest.config.json)
   -h, --help       this text`
 
@@ -40,6 +46,8 @@ export interface PluginListing {
   version: string
   description: string | null
   origin: DiscoveredPlugin['origin']
+  /** A community plugin installed from npm: its package name (config "source"). */
+  packageName: string | null
   enabled: boolean
   dir: string
   api: string
@@ -61,10 +69,14 @@ export interface PluginListing {
 }
 
 export async function pluginsCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommandArgs('plugins', args, { ...CONFIG_OPTION, ...HELP_OPTION, json: { type: 'boolean' } })
+  const { values, positionals } = parseCommandArgs('plugins', args, { ...CONFIG_OPTION, ...HELP_OPTION, json: { type: 'boolean' }, dir: { type: 'string' } })
   if (values.help) {
     io.out(pluginsUsage)
     return 0
+  }
+  if (positionals[0] === 'new') {
+    if (positionals.length > 2) throw new UsageError(`plugins new: unexpected argument "${positionals[2]}"`)
+    return pluginNewCommand(positionals[1], values.dir, io)
   }
   if (positionals[0] === 'check') {
     if (positionals.length > 2) throw new UsageError(`plugins check: unexpected argument "${positionals[2]}"`)
@@ -114,6 +126,7 @@ function listing(p: DiscoveredPlugin): PluginListing {
     version: d.version,
     description: d.description ?? null,
     origin: p.origin,
+    packageName: p.entry?.source && !p.entry.source.startsWith('.') && !path.isAbsolute(p.entry.source) ? p.entry.source : null,
     enabled: p.enabled,
     dir: p.dir,
     api: d.api,
@@ -150,7 +163,7 @@ function printListings(io: CliIo, listings: PluginListing[], config: Config): vo
     return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : dir
   }
   for (const l of listings) {
-    io.out(`\n${l.name} ${l.version}  ${l.enabled ? 'enabled' : 'disabled'}, ${l.origin}`)
+    io.out(`\n${l.name} ${l.version}  ${l.enabled ? 'enabled' : 'disabled'}, ${l.origin}${l.packageName ? `, from the npm package ${l.packageName}` : ''}`)
     if (l.description) io.out(`  ${l.description}`)
     const rows: Array<[string, string]> = [
       ['folder', shown(l.dir)],

@@ -12,6 +12,7 @@ import { validateWebhooks } from '../webhooks/validate.ts'
 import { redactSecrets } from './secret-config.ts'
 import { validateServiceFields } from '../services/field-rules.ts'
 import { SITE_PATH } from '../setup-guide.ts'
+import { misnamedMigrations } from '../migrations.ts'
 
 export const NAME_PATTERN = /^[a-z][a-z0-9-]{1,39}$/
 export const RESERVED_NAMES = new Set([
@@ -73,6 +74,12 @@ export function validatePlugins(discovered: DiscoveredPlugin[]): Validated {
     for (const [label, location] of [['migrations', d.migrations], ['views', d.views], ['seeds', d.seeds]] as const) {
       const dir = pathOf(location)
       if (dir && !fs.existsSync(dir)) problems.push(`${at}: its ${label} folder ${dir} does not exist`)
+      else if (dir && label === 'migrations') {
+        // A file the migrator would skip without a word: its table would never exist.
+        for (const file of misnamedMigrations(dir)) {
+          problems.push(`${at}: migrations/${file} is not named like a migration, so it would never run: 12 digits, an underscore, lower-case words (e.g. 202601010001_create_notes.ts)`)
+        }
+      }
     }
     for (const table of d.tables ?? []) {
       if (CORE_TABLES.has(table)) problems.push(`${at}: table "${table}" belongs to the core`)

@@ -118,6 +118,22 @@ describe('plugin host: validation reports every problem at once', () => {
     }
   })
 
+  it('names a migration file the migrator would skip, so its table is never silently missing', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mn-migrations-'))
+    const api = fileURLToPath(new URL('../../core/plugin-api.ts', import.meta.url))
+    fs.writeFileSync(path.join(dir, 'index.ts'), `import { definePlugin } from '${api}'\nexport default definePlugin({ name: 'notes', version: '1.0.0', api: '^1.0.0', migrations: new URL('./migrations', import.meta.url), register: () => ({}) })\n`)
+    fs.mkdirSync(path.join(dir, 'migrations'))
+    for (const f of ['202601010001_create_notes.ts', '20260101000002_add_tags.ts', 'create-more.js', 'types.d.ts', 'README.md']) fs.writeFileSync(path.join(dir, 'migrations', f), '')
+    try {
+      expect(await problemsOf({ notes: { source: dir } })).to.deep.equal([
+        'plugin "notes": migrations/20260101000002_add_tags.ts is not named like a migration, so it would never run: 12 digits, an underscore, lower-case words (e.g. 202601010001_create_notes.ts)',
+        'plugin "notes": migrations/create-more.js is not named like a migration, so it would never run: 12 digits, an underscore, lower-case words (e.g. 202601010001_create_notes.ts)',
+      ])
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   it('prints a dependency cycle', async () => {
     const problems = await problemsOf({}, fixtures('first-party-cycle'))
     expect(problems).to.deep.equal(['dependency cycle: alpha -> beta -> alpha'])

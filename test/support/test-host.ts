@@ -28,6 +28,12 @@ export interface TestHostOptions {
    * to boot them as a fresh install would: each per its `enabledByDefault`.
    */
   firstPartyDefaults?: boolean
+  /**
+   * The folder a config file would be in: a relative `source` folder and an npm package
+   * `source` are found from it (an install with plugins in its node_modules). Default: a
+   * fresh temporary folder.
+   */
+  configDir?: string
 }
 
 export interface TestHost {
@@ -71,7 +77,7 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
       plugins: pluginsFor(options),
       ...options.config,
     },
-    cwd: dataDir,
+    cwd: options.configDir ?? dataDir,
   })
   let database: TestDatabase
   let config: Config
