@@ -162,6 +162,19 @@ export async function closeIdleDatabases(): Promise<void> {
   for (const { pglite } of idle.splice(0)) await pglite.close().catch(() => undefined)
 }
 
+/**
+ * What each test database's name starts with on the server TEST_DATABASE_URL names:
+ * TEST_DATABASE_PREFIX (lower-case letters, digits and underscores, at most 30), or mn_t_.
+ * A plugin's own suite can use its own, to tell (and drop) its leftovers on a shared server.
+ */
+export function databasePrefix(): string {
+  const prefix = process.env.TEST_DATABASE_PREFIX ?? 'mn_t_'
+  if (!/^[a-z_][a-z0-9_]{0,29}$/.test(prefix)) {
+    throw new Error(`TEST_DATABASE_PREFIX "${prefix.slice(0, 40)}" is not usable in a database name: lower-case letters, digits and underscores, at most 30, not starting with a digit`)
+  }
+  return prefix
+}
+
 export async function freshDatabase(options: FreshDatabaseOptions = {}): Promise<TestDatabase> {
   const serverUrl = process.env.TEST_DATABASE_URL
   const sets = options.migrated ?? []
@@ -179,7 +192,7 @@ export async function freshDatabase(options: FreshDatabaseOptions = {}): Promise
     }
   }
   const template = sets.length && testRun ? await serverTemplate(serverUrl, testRun, sets) : null
-  const name = `mn_t_${crypto.randomBytes(6).toString('hex')}`
+  const name = `${databasePrefix()}${crypto.randomBytes(6).toString('hex')}`
   await adminQuery(serverUrl, `create database ${name}${template ? ` template ${template}` : ''}`)
   return {
     databaseUrl: databaseUrl(serverUrl, name),
