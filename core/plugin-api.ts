@@ -535,6 +535,13 @@ export interface HttpTools {
    */
   sendTo(req: Request, res: Response, target: string): void
   /**
+   * (1.12) Whether htmx made this request (HX-Request: true), boosted or not: answer it in
+   * place (pageOrFragment gives the fragment, or the page for a boosted one) or with
+   * sendTo's HX-Redirect. False for a plain form post: redirect (303) with a flash notice,
+   * so a reload repeats nothing.
+   */
+  isHtmx(req: Request): boolean
+  /**
    * (1.12) A path of this site as an absolute address, from the config's `publicUrl` only
    * (never the request's Host header, which a caller chooses): for an address that leaves
    * the browser, such as a link in a mail. absoluteUrl('/notifications') →

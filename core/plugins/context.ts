@@ -86,6 +86,7 @@ export const httpTools = (guards: CoreServices['guards'], cookies: CookiePolicy,
   takeFlash: (req, res, notices) => takeFlash(req, res, cookies, `plugin:${plugin}`, notices),
   sendTo: (req, res, target) => sendTo(req, res, safeNext(target)),
   absoluteUrl: (path) => absoluteUrl(publicUrl, path),
+  isHtmx: (req) => req.get('HX-Request') === 'true',
   validate(schema, value) {
     try {
       return { ok: true, data: parseInput(schema, value) }

@@ -36,7 +36,7 @@ export function helloRoutes(ctx: HelloContext) {
     }
     await ctx.jobs.enqueue('greet', { greetingId: crypto.randomUUID(), userId: viewer.id, message: checked.data.message })
     // htmx: a fresh form; the list updates itself when the job has recorded the greeting.
-    if (req.get('HX-Request') === 'true') return render(req, res, emptyForm('Sent. It appears in your list as soon as it is recorded.'), 202)
+    if (ctx.http.isHtmx(req)) return render(req, res, emptyForm('Sent. It appears in your list as soon as it is recorded.'), 202)
     ctx.http.flash(res, 'sent')
     res.redirect(303, '/hello')
   })

@@ -35,7 +35,7 @@ export function monitorAdminRoutes(ctx: MonitorContext) {
     await announceChanges(ctx, changes)
     const row = await ctx.db('service_status').where({ service_name: name }).first()
     const result = { status: row?.status ?? null, message: row?.message ?? '', responseTimeMs: row?.response_time_ms ?? null }
-    if (req.get('HX-Request') === 'true') {
+    if (ctx.http.isHtmx(req)) {
       res.status(200).type('html').send(await ctx.views.render('monitor:_check-result', result))
       return
     }

@@ -83,7 +83,7 @@ export function adminRoutes(ctx: NotificationsContext) {
 
   router.post('/defaults', async (req, res) => {
     await saveDefaults(ctx.db, choiceForm(ctx, req.body))
-    if (req.get('HX-Request') === 'true') return render(req, res, { notice: NOTICES.saved, fragment: 'notifications:_defaults-form' })
+    if (ctx.http.isHtmx(req)) return render(req, res, { notice: NOTICES.saved, fragment: 'notifications:_defaults-form' })
     ctx.http.flash(res, 'saved')
     res.redirect(303, '/admin/notifications')
   })

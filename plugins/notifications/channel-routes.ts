@@ -31,7 +31,7 @@ const FIELDS = ['kind', 'name', 'url', 'recipient', 'priority', 'tags', 'address
 
 export function channelRoutes(ctx: NotificationsContext, router: Router, scope: ChannelScope): void {
   const done = async (req: Request, res: Response, notice: keyof typeof CHANNEL_NOTICES, tested: string | null = null) => {
-    if (req.get('HX-Request') === 'true') return scope.render(req, res, { notice: tested ? null : CHANNEL_NOTICES[notice], tested })
+    if (ctx.http.isHtmx(req)) return scope.render(req, res, { notice: tested ? null : CHANNEL_NOTICES[notice], tested })
     ctx.http.flash(res, notice)
     res.redirect(303, tested ? `${scope.page}#notifications-channel-${tested}` : scope.page)
   }

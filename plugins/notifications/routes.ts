@@ -25,7 +25,6 @@ function decodeCursor(raw: string | undefined): PageCursor | null {
   return { createdAt: date, id: id! }
 }
 
-const isHtmx = (req: Request) => req.get('HX-Request') === 'true'
 
 export function notificationsRoutes(ctx: NotificationsContext) {
   const router = ctx.http.router()
@@ -68,7 +67,7 @@ export function notificationsRoutes(ctx: NotificationsContext) {
     const viewer = ctx.http.mustViewer(req)
     const n = await markAllRead(ctx.db, viewer.id)
     await publishBell(ctx, viewer.id)
-    if (isHtmx(req)) {
+    if (ctx.http.isHtmx(req)) {
       const page = await inboxPage(ctx.db, viewer.id, { unreadOnly: false, after: null, limit: ctx.config.pageSize })
       return ctx.views.pageOrFragment(req, res, { page: 'notifications:index', fragment: 'notifications:_list', title: 'Notifications', data: { filter: 'all', rows: page.rows, next: page.next ? encodeCursor(page.next) : null, notice: n ? NOTICES.allRead : NOTICES.noneUnread } })
     }
@@ -81,7 +80,7 @@ export function notificationsRoutes(ctx: NotificationsContext) {
     const row = uuid.safeParse(id).success ? await findOwn(ctx.db, viewer.id, id) : null
     if (!row) throw new NotFound('That notification does not exist (it may have been deleted).')
     if (await markRead(ctx.db, viewer.id, id)) await publishBell(ctx, viewer.id)
-    if (isHtmx(req)) return ctx.views.pageOrFragment(req, res, { page: 'notifications:index', fragment: 'notifications:_row', data: { n: (await findOwn(ctx.db, viewer.id, id))! } })
+    if (ctx.http.isHtmx(req)) return ctx.views.pageOrFragment(req, res, { page: 'notifications:index', fragment: 'notifications:_row', data: { n: (await findOwn(ctx.db, viewer.id, id))! } })
     back(req, res)
   })
 
@@ -90,7 +89,7 @@ export function notificationsRoutes(ctx: NotificationsContext) {
     const id = String(req.params.id)
     if (!uuid.safeParse(id).success || !(await deleteOwn(ctx.db, viewer.id, id))) throw new NotFound('That notification does not exist (it may have been deleted).')
     await publishBell(ctx, viewer.id)
-    if (isHtmx(req)) return void res.type('html').send('')
+    if (ctx.http.isHtmx(req)) return void res.type('html').send('')
     back(req, res, 'deleted')
   })
 

@@ -6,7 +6,7 @@ import { OVERSEERR_SERVICE } from './overseerr-client.ts'
 import type { OverseerrContext } from './plugin-config.ts'
 import { actorOf, findRequest, moveRequest, seasonsByRequest, seasonsLabel, type MediaRequestRow } from './requests.ts'
 import { countLabel, decodeCursor, encodeCursor, listRequests, pendingCount, requestView } from './request-pages.ts'
-import { isHtmx, renderRequest } from './routes.ts'
+import { renderRequest } from './routes.ts'
 import { closeRequest } from './withdrawing.ts'
 import { MEDIA_TYPES, MEDIA_TYPE_LABEL, OPEN_STATUSES, STATUSES, STATUS_LABEL, type RequestStatus } from './statuses.ts'
 import { WEBHOOK_PATH } from './webhook.ts'
@@ -89,7 +89,7 @@ export function overseerrAdminRoutes(ctx: OverseerrContext) {
     const id = ctx.http.parse(uuid, req.params.id)
     const why = action === 'reject' ? ctx.http.parse(z.object({ reason }), req.body).reason : null
     const row = await decide(viewer, id, action, why)
-    if (isHtmx(req)) {
+    if (ctx.http.isHtmx(req)) {
       const owner = await ctx.users.get(row.user_id)
       const view = { ...requestView(row, owner?.name ?? owner?.email), seasonsLabel: seasonsLabel(row, (await seasonsByRequest(ctx.db, [row.id])).get(row.id)) }
       return ctx.views.pageOrFragment(req, res, {
@@ -117,7 +117,7 @@ export function overseerrAdminRoutes(ctx: OverseerrContext) {
       })
     }
     const closed = await closeRequest(ctx, viewer, row, body.data.reason, body.data.deleteThere === '1')
-    if (isHtmx(req)) return renderRequest(ctx, req, res, closed, { notice: 'closed' })
+    if (ctx.http.isHtmx(req)) return renderRequest(ctx, req, res, closed, { notice: 'closed' })
     ctx.http.flash(res, 'closed')
     res.redirect(303, `/overseerr/requests/${row.id}`)
   })
@@ -138,7 +138,7 @@ export function overseerrAdminRoutes(ctx: OverseerrContext) {
     }
     const verb = body.action === 'approve' ? 'Approved' : 'Rejected'
     const notice = `${verb} ${done} ${done === 1 ? 'request' : 'requests'}.${skipped.length ? ` Skipped ${skipped.length}: ${skipped.join(' ')}` : ''}`
-    if (isHtmx(req)) return renderQueue(req, res, notice)
+    if (ctx.http.isHtmx(req)) return renderQueue(req, res, notice)
     ctx.http.flash(res, 'bulk')
     res.redirect(303, '/admin/overseerr')
   })

@@ -5,7 +5,6 @@ import { Conflict, NotFound, z, type Request, type Response } from 'medianest/pl
 import type { OverseerrContext } from './plugin-config.ts'
 import { findProblem, problemWhat, type ProblemRow } from './problems.ts'
 import { setProblemStatus } from './problem-sync.ts'
-import { isHtmx } from './routes.ts'
 
 const PAGE = 50
 const NOTICES = { resolved: 'Marked resolved; the person who reported it is told.', reopened: 'Reopened.' }
@@ -52,7 +51,7 @@ export function problemAdminRoutes(ctx: OverseerrContext) {
     if (!row) throw new NotFound('There is no such problem report.')
     if (row.status === to) throw new Conflict(`This report is ${to === 'open' ? 'open' : 'resolved'} already.`)
     const moved = await setProblemStatus(ctx, row, to, viewer.name ?? viewer.email)
-    if (isHtmx(req)) {
+    if (ctx.http.isHtmx(req)) {
       const names = await namesOf([moved])
       return ctx.views.pageOrFragment(req, res, {
         page: 'overseerr:problems', fragment: 'overseerr:_problem-row', title: 'Problem reports',

@@ -87,7 +87,6 @@ const listQuery = z.object({
   after: z.string().max(100).optional(),
 })
 
-export const isHtmx = (req: Request) => req.get('HX-Request') === 'true'
 
 const discoverQuery = z.object({
   // htmx asks for a slow row on its own: just the row, for /overseerr.
@@ -167,7 +166,7 @@ export function overseerrRoutes(ctx: OverseerrContext) {
     if (!row) throw new NotFound(`There is no discovery list “${req.params.row.slice(0, 40)}”.`)
     const { page, as } = ctx.http.parse(discoverQuery, req.query)
     const client = await overseerrClient(ctx)
-    if (as === 'row' && isHtmx(req)) {
+    if (as === 'row' && ctx.http.isHtmx(req)) {
       const data = await renderedRow(ctx, row.id).then((html) => ({ ...row, html }), (error: unknown) => ({ ...row, error: rowFailure(ctx, viewer, row, error) }))
       return ctx.views.pageOrFragment(req, res, { page: 'overseerr:discover', fragment: 'overseerr:_discovery-row', title: row.title, data: { row: data } })
     }
@@ -275,7 +274,7 @@ export function overseerrRoutes(ctx: OverseerrContext) {
     }
     // Seasons already asked for or in Plex were left out (a stale page, or someone faster).
     const leftOut = [...skipped, ...result.skipped].sort((a, b) => a - b)
-    if (isHtmx(req)) return outcome(req, res, { state: 'requested', title, request: requestView(result.row), leftOut }, 201)
+    if (ctx.http.isHtmx(req)) return outcome(req, res, { state: 'requested', title, request: requestView(result.row), leftOut }, 201)
     ctx.http.flash(res, 'requested')
     res.redirect(303, `/overseerr/requests/${result.row.id}`)
   })
@@ -314,7 +313,7 @@ export function overseerrRoutes(ctx: OverseerrContext) {
   router.post('/requests/:id/withdraw', async (req, res) => {
     const viewer = ctx.http.mustViewer(req)
     const row = await withdrawRequest(ctx, viewer, await ownRequest(ctx, viewer, req.params.id))
-    if (isHtmx(req)) return renderRequest(ctx, req, res, row, { notice: 'withdrawn' })
+    if (ctx.http.isHtmx(req)) return renderRequest(ctx, req, res, row, { notice: 'withdrawn' })
     ctx.http.flash(res, 'withdrawn')
     res.redirect(303, `/overseerr/requests/${row.id}`)
   })
@@ -334,7 +333,7 @@ export function overseerrRoutes(ctx: OverseerrContext) {
     if (requester && ctx.config.autoApprove[requester.role]) {
       moved = (await moveRequest(ctx, { id: moved.id, from: ['pending'], to: 'approved', actor: SYSTEM.autoApprove, note: 'Auto-approved on retry.' })) ?? moved
     }
-    if (isHtmx(req)) return renderRequest(ctx, req, res, moved, { notice: 'retried' })
+    if (ctx.http.isHtmx(req)) return renderRequest(ctx, req, res, moved, { notice: 'retried' })
     ctx.http.flash(res, 'retried')
     res.redirect(303, `/overseerr/requests/${row.id}`)
   })

@@ -47,7 +47,6 @@ const keepBody = z.discriminatedUnion('keep', [
 ], { error: 'Choose what to keep.' })
 const hoursBody = z.object({ hours: z.coerce.number({ error: 'Give a number of hours.' }).min(1, 'At least every hour.').max(720, 'At most every 720 hours (30 days).') })
 const emptyForm = (notice: string | null = null): SubmitForm => ({ values: { url: '', follow: false, profile: '', start: '', newest: '' }, fields: {}, error: null, notice, duplicate: null, inLibrary: null })
-const isHtmx = (req: Request) => req.get('HX-Request') === 'true'
 
 export function youtubeRoutes(ctx: YoutubeContext, tools: Tools) {
   const router = ctx.http.router()
@@ -68,7 +67,7 @@ export function youtubeRoutes(ctx: YoutubeContext, tools: Tools) {
   }
   // After an action: the updated section for htmx, a redirect with a one-shot notice otherwise.
   const done = async (req: Request, res: Response, key: keyof typeof NOTICES) => {
-    if (isHtmx(req)) return render(req, res, emptyForm(NOTICES[key]))
+    if (ctx.http.isHtmx(req)) return render(req, res, emptyForm(NOTICES[key]))
     ctx.http.flash(res, key)
     res.redirect(303, '/youtube')
   }
@@ -88,17 +87,17 @@ export function youtubeRoutes(ctx: YoutubeContext, tools: Tools) {
     }
     if ('following' in result) {
       const followed = `You follow “${result.following}”: ${result.shared ? 'it is in the library already, and ' : ''}new uploads come in as they appear.`
-      if (isHtmx(req)) return render(req, res, emptyForm(followed), 201)
+      if (ctx.http.isHtmx(req)) return render(req, res, emptyForm(followed), 201)
       ctx.http.flash(res, 'following')
       return res.redirect(303, '/youtube')
     }
     if (!result.download) {
       const nothingNew = `Nothing new in “${result.title}”: all ${result.items} ${result.items === 1 ? 'item is' : 'items are'} already in the library.`
-      if (isHtmx(req)) return render(req, res, emptyForm(nothingNew))
+      if (ctx.http.isHtmx(req)) return render(req, res, emptyForm(nothingNew))
       ctx.http.flash(res, 'nothingNew')
       return res.redirect(303, '/youtube')
     }
-    if (isHtmx(req)) {
+    if (ctx.http.isHtmx(req)) {
       const d = result.download
       return render(req, res, emptyForm(`Queued “${d.playlist_title ?? d.playlist_url}”: ${d.item_count} ${d.item_count === 1 ? 'item' : 'items'}${result.followed ? ', followed' : ''}.`), 201)
     }

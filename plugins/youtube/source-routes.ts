@@ -10,7 +10,6 @@ import { followOfRequest, type FollowRow } from './follows.ts'
 import { isUuid } from './downloads.ts'
 import { items, listItems, ITEMS_PAGE, type ItemRow } from './items.ts'
 
-const isHtmx = (req: Request) => req.get('HX-Request') === 'true'
 
 export const keepWords = (f: Pick<FollowRow, 'keep' | 'keep_count' | 'keep_days'>) =>
   f.keep === 'newest' ? `keeps the newest ${f.keep_count} uploads` : f.keep === 'days' ? `keeps what arrived in the last ${f.keep_days} days` : 'keeps everything'
@@ -41,7 +40,7 @@ export function sourceRoutes(ctx: YoutubeContext, router: Router): void {
     const [item] = isUuid(id) ? await items(ctx.db).where({ id, archive_key: f.archive_key }).update({ pinned }).returning('id') : []
     if (!item) throw new NotFound('No such video in this source.')
     const from = Number(req.body?.from ?? 0)
-    if (isHtmx(req)) return render(req, res, f, Number.isInteger(from) && from >= 0 && from <= 1_000_000 ? from : 0)
+    if (ctx.http.isHtmx(req)) return render(req, res, f, Number.isInteger(from) && from >= 0 && from <= 1_000_000 ? from : 0)
     res.redirect(303, `/youtube/follows/${f.id}${from > 0 && Number.isInteger(from) ? `?from=${from}` : ''}#youtube-item-${id}`)
   })
 }

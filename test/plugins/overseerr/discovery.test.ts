@@ -91,7 +91,8 @@ describe('overseerr: discovery rows', function () {
   })
 
   it('a row Overseerr is slow with does not hold the page: it shows as on its way, then loads on its own', async () => {
-    const h3 = await startHarness({ discoveryWaitMs: 300 })
+    // Long enough for the rows that answer, on a loaded machine; the hung one never does.
+    const h3 = await startHarness({ discoveryWaitMs: 3000 })
     try {
       addMovie(h3.fake, 'Quick Film', { year: 2030 })
       h3.fake.hangPath('/api/v1/discover/trending', true)
