@@ -252,11 +252,8 @@ export function configJsonSchema(): Record<string, unknown> {
   return z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>
 }
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+/** The contract's one parser of durations ('15m' -> 900000), for the config too. */
+export { durationMs } from './plugin-api.ts'
 
-/** '15m' -> 900000. Throws on anything the schema would not accept. */
-export function durationMs(text: string): number {
-  const match = /^(\d+)(ms|s|m|h|d)$/.exec(text)
-  if (!match) throw new Error(`"${text}" is not a duration (use e.g. 30s, 15m, 6h, 7d)`)
-  return Number(match[1]) * UNIT_MS[match[2]]
-}
+/** A Duration as people read it: '30s' as written, 2500 as '2500 ms'. */
+export const durationText = (value: string | number): string => (typeof value === 'number' ? `${value} ms` : value)

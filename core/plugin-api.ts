@@ -107,6 +107,27 @@ export interface ServiceRef<T> {
   /** Phantom: carries T for the type checker only. */
   readonly _type?: T
 }
+/**
+ * (1.12) How long something takes or waits, wherever the contract asks for one (a job's
+ * or a schedule's timeout, a schedule's interval, a rate limit's window, a lifecycle
+ * timeout): a string of digits and a unit ('500ms', '30s', '15m', '6h', '7d') or a whole
+ * number of milliseconds. `durationMs` reads either.
+ */
+export type Duration = string | number
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+
+/** (1.12) A Duration in milliseconds: '15m' → 900000, 2500 → 2500. Throws, naming it, on anything else. */
+export function durationMs(value: Duration): number {
+  if (typeof value === 'number') {
+    if (Number.isSafeInteger(value) && value >= 0) return value
+    throw new Error(`${value} is not a duration (a whole number of milliseconds, or e.g. 30s, 15m, 6h, 7d)`)
+  }
+  const match = typeof value === 'string' ? /^(\d+)(ms|s|m|h|d)$/.exec(value) : null
+  if (!match) throw new Error(`"${String(value).slice(0, 40)}" is not a duration (use e.g. 30s, 15m, 6h, 7d, or a number of milliseconds)`)
+  return Number(match[1]) * UNIT_MS[match[2]]
+}
+
 export function createServiceRef<T>(id: string): ServiceRef<T> {
   return Object.freeze({ id })
 }
@@ -194,7 +215,7 @@ export interface JobDefinition<P = any> {
   /** Local name; the full job name is `<plugin>.<name>`. */
   name: string
   /** Longest one attempt may run, e.g. '30s', '10m', '6h'. */
-  timeout: string
+  timeout: Duration
   concurrency?: number
   /** Attempts in all, first one included (default 5). */
   attempts?: number
@@ -217,7 +238,7 @@ export interface JobDefinition<P = any> {
 export interface ViewerCacheOptions<T> {
   load(viewerId: string): Promise<T>
   /** Longest an entry is kept without an invalidate (default '60s'): a bound on a change nobody announced. */
-  maxAge?: string
+  maxAge?: Duration
 }
 export interface ViewerCache<T> {
   /** The cached value, or load()'s. */
@@ -242,8 +263,8 @@ export interface JobFailure<P = any> {
 }
 export interface ScheduleDefinition {
   id: string
-  every: string
-  timeout: string
+  every: Duration
+  timeout: Duration
   /** cluster: once per interval across all processes; instance: in every process. */
   scope: 'cluster' | 'instance'
   run(job: { signal: AbortSignal; log: Logger }): Promise<void>
@@ -349,7 +370,7 @@ export interface RateLimitDefinition {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
   path: string
   limit: number
-  window: string
+  window: Duration
   /**
    * (1.8) Count only requests answered below 400: a refused one (422 bad input, 409) takes
    * its hit back when its response ends, so mistakes do not use up a person's allowance.
@@ -472,7 +493,7 @@ export interface WebhookDefinition {
   maxBytes?: number
   /** Deliveries per source IP and window (default 120 per '1m'). */
   limit?: number
-  window?: string
+  window?: Duration
   /** A delivery key (a delivery-id header, a hash of the body): a repeat is answered 200 { duplicate: true }. */
   dedupe?(req: WebhookRequest): string | null | undefined
   /** Answer fast: enqueue a job for slow work. Nothing returned means 200 { ok: true }. */
@@ -908,7 +929,7 @@ export interface PluginDefinition<S extends z.ZodType = z.ZodType> {
   start?(ctx: PluginContext<z.output<S>>): Promise<void>
   stop?(ctx: PluginContext<z.output<S>>): Promise<void>
   /** Longest start() or stop() may take (default '30s'). */
-  lifecycleTimeout?: string
+  lifecycleTimeout?: Duration
 }
 
 const PLUGIN_MARK = Symbol.for('medianest.plugin')

@@ -3,7 +3,7 @@
 import path from 'node:path'
 import semver from 'semver'
 import { z } from 'zod'
-import type { Config } from '../config.ts'
+import { durationText, type Config } from '../config.ts'
 import { PLUGIN_API_VERSION, PluginConfigError, type PluginDefinition } from '../plugin-api.ts'
 import { discoverPlugins, type DiscoveredPlugin } from '../plugins/discover.ts'
 import { PluginHost } from '../plugins/host.ts'
@@ -137,7 +137,7 @@ function listing(p: DiscoveredPlugin): PluginListing {
     migrations: pathOf(d.migrations) ?? null,
     views: pathOf(d.views) ?? null,
     seeds: pathOf(d.seeds) ?? null,
-    lifecycleTimeout: d.lifecycleTimeout ?? '30s',
+    lifecycleTimeout: durationText(d.lifecycleTimeout ?? '30s'),
   }
 }
 

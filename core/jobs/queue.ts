@@ -9,7 +9,7 @@ import type { Logger } from 'winston'
 import type { Knex } from 'knex'
 import type { Database } from '../db.ts'
 import { toCount } from '../db.ts'
-import { durationMs } from '../config.ts'
+import { durationMs, durationText } from '../config.ts'
 import type { EnqueueOptions, JobDefinition, JobRunContext } from '../plugin-api.ts'
 
 export const JOBS_CHANNEL = 'medianest_jobs'
@@ -507,7 +507,7 @@ export class JobQueue {
     }, Math.max(1, Math.floor(this.leaseMs / 3)))
     heartbeatTimer.unref()
     const timeoutTimer = setTimeout(() => {
-      controller.abort(new JobTimedOut(`the job ran longer than its timeout of ${def.timeout} and was stopped`))
+      controller.abort(new JobTimedOut(`the job ran longer than its timeout of ${durationText(def.timeout)} and was stopped`))
     }, definition.timeoutMs)
     timeoutTimer.unref()
 

@@ -8,7 +8,7 @@
 // after the run's timeout, and one that loses its lease stops its run.
 import type { Logger } from 'winston'
 import type { Database } from '../db.ts'
-import { durationMs } from '../config.ts'
+import { durationMs, durationText } from '../config.ts'
 import type { ScheduleDefinition } from '../plugin-api.ts'
 import { ABORTED_HANDLER_GRACE_MS, MAX_TIMER_MS, settledWithin } from './queue.ts'
 
@@ -205,7 +205,7 @@ export class Scheduler {
     }
     const controller = new AbortController()
     const timeout = setTimeout(() => {
-      controller.abort(new ScheduleTimedOut(`the run took longer than its timeout of ${s.def.timeout} and was stopped`))
+      controller.abort(new ScheduleTimedOut(`the run took longer than its timeout of ${durationText(s.def.timeout)} and was stopped`))
     }, s.timeoutMs)
     timeout.unref()
     let heartbeat: NodeJS.Timeout | undefined

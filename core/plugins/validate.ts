@@ -4,7 +4,7 @@ import fs from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import semver from 'semver'
 import { durationMs, describeIssues } from '../config.ts'
-import { NAV_PLACES, PLUGIN_API_VERSION, type Contributions } from '../plugin-api.ts'
+import { NAV_PLACES, PLUGIN_API_VERSION, type Contributions, type Duration } from '../plugin-api.ts'
 import type { DiscoveredPlugin } from './discover.ts'
 import { EVENT_NAME, EVENT_PATTERN } from '../events.ts'
 import { dependencyOrder } from './order.ts'
@@ -109,12 +109,16 @@ export function validatePlugins(discovered: DiscoveredPlugin[]): Validated {
   }
 }
 
+/** A Duration (1.12: a string like '30s', or milliseconds) of more than nothing. */
 function checkDuration(value: unknown, where: string, problems: string[]): void {
+  let ms: number
   try {
-    durationMs(String(value))
+    ms = durationMs(value as Duration)
   } catch {
-    problems.push(`${where} "${String(value)}" is not a duration (use e.g. 30s, 10m, 6h)`)
+    problems.push(`${where} "${String(value)}" is not a duration (use e.g. 30s, 10m, 6h, or a number of milliseconds)`)
+    return
   }
+  if (ms <= 0) problems.push(`${where} "${String(value)}" must be longer than nothing`)
 }
 
 /** What register() returned, checked for one plugin. */
@@ -132,16 +136,16 @@ export function validateContributions(name: string, c: Contributions): string[] 
   const localId = /^[a-z][a-z0-9-]*$/
   for (const job of c.jobs ?? []) {
     if (!localId.test(job.name ?? '')) problems.push(`${at}: job name "${job.name}" must be lower-case letters, digits and dashes`)
-    if (!job.timeout) problems.push(`${at}: job "${job.name}" has no timeout`)
+    if (job.timeout === undefined || job.timeout === null || job.timeout === '') problems.push(`${at}: job "${job.name}" has no timeout`)
     else checkDuration(job.timeout, `${at}: job "${job.name}" timeout`, problems)
     if (typeof job.run !== 'function') problems.push(`${at}: job "${job.name}" has no run function`)
   }
   unique('jobs', (c.jobs ?? []).map((j) => j.name))
   for (const s of c.schedules ?? []) {
     if (!localId.test(s.id ?? '')) problems.push(`${at}: schedule id "${s.id}" must be lower-case letters, digits and dashes`)
-    if (!s.timeout) problems.push(`${at}: schedule "${s.id}" has no timeout`)
+    if (s.timeout === undefined || s.timeout === null || s.timeout === '') problems.push(`${at}: schedule "${s.id}" has no timeout`)
     else checkDuration(s.timeout, `${at}: schedule "${s.id}" timeout`, problems)
-    if (!s.every) problems.push(`${at}: schedule "${s.id}" has no interval (every)`)
+    if (s.every === undefined || s.every === null || s.every === '') problems.push(`${at}: schedule "${s.id}" has no interval (every)`)
     else checkDuration(s.every, `${at}: schedule "${s.id}" every`, problems)
     if (s.scope !== 'cluster' && s.scope !== 'instance') problems.push(`${at}: schedule "${s.id}" scope must be 'cluster' or 'instance'`)
   }

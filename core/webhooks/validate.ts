@@ -1,7 +1,7 @@
 // Boot-time checks of a plugin's webhooks: every problem names the plugin and the
 // webhook, so a community author reads what to fix before anything is mounted.
 import { durationMs } from '../config.ts'
-import type { WebhookDefinition } from '../plugin-api.ts'
+import type { Duration, WebhookDefinition } from '../plugin-api.ts'
 
 export const WEBHOOK_ID = /^[a-z][a-z0-9-]{0,63}$/
 export const WEBHOOK_PATH = /^[a-z0-9][a-z0-9-/]*$/
@@ -48,7 +48,7 @@ export function validateWebhooks(plugin: string, webhooks: WebhookDefinition[] |
     if (w?.limit !== undefined && !(Number.isInteger(w.limit) && w.limit >= 1)) problems.push(`${where}: limit must be a whole number of at least 1`)
     if (w?.window !== undefined) {
       try {
-        durationMs(String(w.window))
+        durationMs(w.window as Duration)
       } catch {
         problems.push(`${where}: window "${String(w.window)}" is not a duration (use e.g. 1m)`)
       }
