@@ -563,6 +563,17 @@ export interface HttpTools {
    */
   isHtmx(req: Request): boolean
   /**
+   * (1.12) One-time forms, for a form that creates something. Put `formToken()` in a
+   * hidden `_once` field of each render. On the POST, once the input is valid,
+   * `claimForm(req, 'add-note')` is 'first' the first time that rendered form is sent and
+   * 'repeat' for a double click, a replayed POST or Back and resend: then create nothing
+   * and say so. If the creation itself fails, `releaseForm(req, 'add-note')` lets the
+   * corrected form be sent. Per signed-in person; a POST without `_once` (a script) is 'first'.
+   */
+  formToken(): string
+  claimForm(req: Request, form: string): Promise<'first' | 'repeat'>
+  releaseForm(req: Request, form: string): Promise<void>
+  /**
    * (1.12) A path of this site as an absolute address, from the config's `publicUrl` only
    * (never the request's Host header, which a caller chooses): for an address that leaves
    * the browser, such as a link in a mail. absoluteUrl('/notifications') →

@@ -120,7 +120,7 @@ import type { Config } from './index.ts'
 import { countNotes, recentNotes } from './notes.ts'
 
 const noteForm = z.object({ text: z.string().trim().min(1, 'Write a note.').max(500, 'Keep it under 500 characters.') })
-const NOTICES = { added: 'Added. It shows in your list in a moment.' }
+const NOTICES = { added: 'Added. It shows in your list in a moment.', already: 'That note was already sent, so it was not added twice.' }
 
 interface FormState { text: string; fields: Record<string, string>; notice: string | null }
 
@@ -132,7 +132,8 @@ export function routes(ctx: PluginContext<Config>) {
     const viewer = ctx.http.mustViewer(req)
     await ctx.views.pageOrFragment(req, res, {
       page: '${n.name}:page', fragment: '${n.name}:_form', title: '${title}', status,
-      data: { notes: await recentNotes(ctx.db, viewer.id), form },
+      // A one-time token per render: the same form sent twice (a double click, Back and resend) adds one note.
+      data: { notes: await recentNotes(ctx.db, viewer.id), form, once: ctx.http.formToken() },
     })
   }
 
@@ -146,9 +147,11 @@ export function routes(ctx: PluginContext<Config>) {
     if (await countNotes(ctx.db, viewer.id) >= ctx.config.maxNotes) {
       return render(req, res, { text, fields: { text: \`You keep \${ctx.config.maxNotes} notes already.\` }, notice: null }, 422)
     }
-    await ctx.jobs.enqueue('add-note', { noteId: crypto.randomUUID(), userId: viewer.id, text: checked.data.text })
-    if (req.get('HX-Request') === 'true') return render(req, res, { text: '', fields: {}, notice: NOTICES.added })
-    ctx.http.flash(res, 'added')
+    const first = await ctx.http.claimForm(req, 'add-note') === 'first'
+    if (first) await ctx.jobs.enqueue('add-note', { noteId: crypto.randomUUID(), userId: viewer.id, text: checked.data.text })
+    const notice = first ? 'added' : 'already'
+    if (ctx.http.isHtmx(req)) return render(req, res, { text: '', fields: {}, notice: NOTICES[notice] })
+    ctx.http.flash(res, notice)
     res.redirect(303, '/${n.name}')
   })
   return router
@@ -189,6 +192,7 @@ export async function down(knex: Knex): Promise<void> {
     'views/_form.eta': `<%/* The form alone: htmx swaps it in place; a mistake shows beside its field, with the focus there. */%>
 <form id="${n.name}-form" method="post" action="/${n.name}" hx-post="/${n.name}" hx-target="this" hx-swap="outerHTML" class="stack">
   <input type="hidden" name="_csrf" value="<%= it.csrfToken %>">
+  <input type="hidden" name="_once" value="<%= it.once %>">
 <% if (it.form.notice) { %>
   <p class="alert alert-ok" role="status" tabindex="-1" autofocus><%= it.form.notice %></p>
 <% } %>

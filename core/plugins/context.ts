@@ -15,7 +15,7 @@ import type { ViewerCaches } from '../viewer-cache.ts'
 import {
   BadInput, Unauthorized,
   type EmitOptions, type EnqueueOptions, type HttpTools, type JobDefinition, type PluginContext, type Secrets,
-  type ServiceRef, type Services, type ServiceSave, type Users, type Mail, type ViewerCacheOptions,
+  type ServiceRef, type Services, type ServiceSave, type Users, type Mail, type Viewer, type ViewerCacheOptions,
 } from '../plugin-api.ts'
 import type { EventTypes } from '../event-types.ts'
 import { createIdentity } from '../identity.ts'
@@ -28,7 +28,8 @@ import { setFlash, takeFlash } from '../http/flash.ts'
 import { createUpstreamClient } from '../upstream.ts'
 import type { ViewEngine } from '../views.ts'
 import { viewerOf } from '../http/request-context.ts'
-import type { RequestHandler } from 'express'
+import { claimSubmission, newFormToken, releaseSubmission } from '../http/one-time-forms.ts'
+import type { Request, RequestHandler } from 'express'
 
 export interface CoreServices {
   config: Config
@@ -65,28 +66,34 @@ export function parseInput<T>(schema: z.ZodType<T>, value: unknown): T {
   throw new BadInput(`Please correct the form: ${summary}`, fields)
 }
 
+function mustViewerOf(req: Request): Viewer {
+  const viewer = viewerOf(req)
+  if (!viewer) throw new Unauthorized()
+  return viewer
+}
+
 /** A local path at publicUrl; null without one or for anything else ('//host', 'https://…'). */
 export function absoluteUrl(publicUrl: string | undefined, path: string): string | null {
   if (!publicUrl || typeof path !== 'string' || !/^\/(?![/\\])/.test(path)) return null
   return new URL(path, publicUrl).toString()
 }
 
-export const httpTools = (guards: CoreServices['guards'], cookies: CookiePolicy, plugin: string, publicUrl: string | undefined): HttpTools => ({
+export const httpTools = (guards: CoreServices['guards'], cookies: CookiePolicy, plugin: string, publicUrl: string | undefined, db: Knex): HttpTools => ({
   router: () => express.Router(),
   requireUser: guards.requireUser,
   requireAdmin: guards.requireAdmin,
   viewer: viewerOf,
-  mustViewer(req) {
-    const viewer = viewerOf(req)
-    if (!viewer) throw new Unauthorized()
-    return viewer
-  },
+  mustViewer: mustViewerOf,
   parse: parseInput,
   flash: (res, key) => setFlash(res, cookies, `plugin:${plugin}`, key),
   takeFlash: (req, res, notices) => takeFlash(req, res, cookies, `plugin:${plugin}`, notices),
   sendTo: (req, res, target) => sendTo(req, res, safeNext(target)),
   absoluteUrl: (path) => absoluteUrl(publicUrl, path),
   isHtmx: (req) => req.get('HX-Request') === 'true',
+  formToken: newFormToken,
+  // The form's name is the plugin's own: two plugins' "add" forms never share tokens.
+  claimForm: (req, form) => claimSubmission(db, mustViewerOf(req).id, `${plugin}:${form}`, req.body),
+  releaseForm: (req, form) => releaseSubmission(db, mustViewerOf(req).id, `${plugin}:${form}`, req.body),
   validate(schema, value) {
     try {
       return { ok: true, data: parseInput(schema, value) }
@@ -120,7 +127,7 @@ export function createPluginContext(options: {
     log,
     db: core.db.knex,
     views: core.views.forPlugin(),
-    http: httpTools(core.guards, core.session.cookies, name, core.config.publicUrl),
+    http: httpTools(core.guards, core.session.cookies, name, core.config.publicUrl, core.db.knex),
     jobs: {
       // A job nobody declared would sit 'queued' forever, and a payload its schema refuses
       // would fail only when run: both are refused here, while the caller can still answer.

@@ -9,7 +9,7 @@ const greetBody = z.object({ message: z.string().trim().min(1, 'Write a message.
 
 interface GreetForm { values: { message: string }; fields: Record<string, string>; error: string | null; notice: string | null }
 /** Shown once after the redirect of a form sent without JavaScript. */
-const NOTICES = { sent: 'Sent. It appears in your list as soon as it is recorded.' }
+const NOTICES = { sent: 'Sent. It appears in your list as soon as it is recorded.', already: 'That greeting was already sent, so it was not sent again.' }
 const emptyForm = (notice: string | null = null): GreetForm => ({ values: { message: '' }, fields: {}, error: null, notice })
 
 export function helloRoutes(ctx: HelloContext) {
@@ -21,7 +21,8 @@ export function helloRoutes(ctx: HelloContext) {
     const viewer = ctx.http.mustViewer(req)
     await ctx.views.pageOrFragment(req, res, {
       page: 'hello:index', fragment: 'hello:_form', title: 'Hello', status,
-      data: { greeting: ctx.config.greeting, name: viewer.name ?? viewer.email, greetings: await recentGreetings(ctx.db, viewer.id), form },
+      // A new one-time token each render: the same rendered form sent twice greets once.
+      data: { greeting: ctx.config.greeting, name: viewer.name ?? viewer.email, greetings: await recentGreetings(ctx.db, viewer.id), form, once: ctx.http.formToken() },
     })
   }
 
@@ -34,10 +35,20 @@ export function helloRoutes(ctx: HelloContext) {
       const message = typeof req.body?.message === 'string' ? req.body.message.slice(0, 200) : ''
       return render(req, res, { values: { message }, fields: checked.fields, error: checked.message, notice: null }, 422)
     }
-    await ctx.jobs.enqueue('greet', { greetingId: crypto.randomUUID(), userId: viewer.id, message: checked.data.message })
+    // A double click, a replayed POST, Back and resend: the same form again greets no one twice.
+    const first = await ctx.http.claimForm(req, 'greet') === 'first'
+    if (first) {
+      try {
+        await ctx.jobs.enqueue('greet', { greetingId: crypto.randomUUID(), userId: viewer.id, message: checked.data.message })
+      } catch (error) {
+        await ctx.http.releaseForm(req, 'greet')
+        throw error
+      }
+    }
+    const notice = first ? 'sent' : 'already'
     // htmx: a fresh form; the list updates itself when the job has recorded the greeting.
-    if (ctx.http.isHtmx(req)) return render(req, res, emptyForm('Sent. It appears in your list as soon as it is recorded.'), 202)
-    ctx.http.flash(res, 'sent')
+    if (ctx.http.isHtmx(req)) return render(req, res, emptyForm(NOTICES[notice]), first ? 202 : 200)
+    ctx.http.flash(res, notice)
     res.redirect(303, '/hello')
   })
   return router

@@ -24,3 +24,28 @@ describe('hello: the greet job', function () {
     expect(events).to.have.length(1)
   })
 })
+
+describe('hello: the greeting form, sent twice', function () {
+  this.timeout(60_000)
+  let host: TestHost
+
+  before(async () => { host = await startTestHost({ plugins: { hello: { enabled: true } } }) })
+  after(async () => { await host?.stop() })
+
+  it('greets once for one rendered form (a double click, Back and resend), and says so the second time', async () => {
+    const { client, user } = await host.signedIn()
+    const page = await client.get('/hello')
+    const once = /name="_once" value="([^"]+)"/.exec(page.text)![1]
+    expect((await client.post('/hello', { message: 'just once', _once: once })).status).to.equal(303)
+    const again = await client.post('/hello', { message: 'just once', _once: once }, { htmx: true })
+    expect(again.status).to.equal(200)
+    expect(again.text).to.include('That greeting was already sent, so it was not sent again.')
+    await waitFor('the greeting to be written', async () => (await host.db('hello_greetings').where({ user_id: user.id })).length === 1, 15_000)
+    expect(await host.db('jobs').where({ name: 'hello.greet' }).whereRaw(`payload->>'userId' = ?`, [user.id])).to.have.length(1)
+    // A new render is a new form: it greets again.
+    const next = /name="_once" value="([^"]+)"/.exec((await client.get('/hello')).text)![1]
+    expect(next).to.not.equal(once)
+    expect((await client.post('/hello', { message: 'once more', _once: next })).status).to.equal(303)
+    expect(await host.db('jobs').where({ name: 'hello.greet' }).whereRaw(`payload->>'userId' = ?`, [user.id])).to.have.length(2)
+  })
+})
