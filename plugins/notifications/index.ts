@@ -21,6 +21,7 @@ export default definePlugin({
   config: notificationsConfig,
   migrations: new URL('./migrations', import.meta.url),
   views: new URL('./views', import.meta.url),
+  seeds: new URL('./seeds', import.meta.url),
   tables: ['notifications', 'notification_defaults', 'notification_preferences', 'notification_channels', 'notification_deliveries', 'notification_fan_out_pages'],
   register(ctx) {
     bellCache(ctx)

@@ -28,6 +28,7 @@ export default definePlugin({
   config: overseerrConfig,
   migrations: new URL('./migrations', import.meta.url),
   views: new URL('./views', import.meta.url),
+  seeds: new URL('./seeds', import.meta.url),
   tables: ['media_requests', 'media_request_seasons', 'media_request_timeline', 'media_problems'],
   register(ctx) {
     myRequestsCache(ctx)

@@ -35,6 +35,7 @@ export default definePlugin({
   config: youtubeConfig,
   migrations: new URL('./migrations', import.meta.url),
   views: new URL('./views', import.meta.url),
+  seeds: new URL('./seeds', import.meta.url),
   tables: ['youtube_downloads', 'youtube_follows', 'youtube_items'],
   register(ctx) {
     const tools = toolsFor(ctx.config, ctx.clock)

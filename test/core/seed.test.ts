@@ -82,7 +82,7 @@ describe('medianest seed demo', function () {
       expect(run.stdout).to.include('Admin: admin@medianest.example')
       password = /^Password: (\S+)$/m.exec(run.stdout)![1]
       expect(password).to.match(/^[a-z2-9]{5}(-[a-z2-9]{5}){4}$/)
-      expect(run.stdout).to.match(/plugins\s+hello \(their seeds\/demo\.ts ran\)/)
+      expect(run.stdout).to.match(/plugins\s+hello, notifications, overseerr, youtube \(their seeds\/demo\.ts ran\)/)
 
       afterSeed = await install.counts()
       expect(afterSeed).to.deep.equal({ users: 6, admins: 1, sessions: 9, services: 4, errorLogs: 8, greetings: 3 })
@@ -143,6 +143,29 @@ describe('medianest seed demo', function () {
       expect(run.stdout).not.to.include('Password:')
       expect(await install.counts()).to.deep.equal(afterSeed)
     })
+  })
+
+  it('as people get it (every plugin on by default), fills each plugin\'s pages too, and a second run adds nothing', async () => {
+    const install = await newInstall()
+    try {
+      const run = await install.cli(['seed', 'demo'])
+      expect(run.code, run.stderr).to.equal(0)
+      expect(run.stdout).to.match(/plugins\s+.*notifications.*overseerr.*youtube/)
+      const rows = () => install.withDb(async (db) => {
+        const n = async (table: string, where: Record<string, unknown> = {}) => toCount((await db.knex(table).where(where).first(db.knex.raw('count(*)::int as n')))?.n)
+        return {
+          inbox: await n('notifications'), unread: await n('notifications', { read: false }),
+          requests: await n('media_requests'), pending: await n('media_requests', { status: 'pending' }), timeline: await n('media_request_timeline'),
+          downloads: await n('youtube_downloads'), failed: await n('youtube_downloads', { status: 'failed' }), queued: await n('youtube_downloads', { status: 'queued' }),
+        }
+      })
+      const first = await rows()
+      expect(first).to.deep.equal({ inbox: 24, unread: 12, requests: 4, pending: 1, timeline: 9, downloads: 3, failed: 1, queued: 0 })
+      expect((await install.cli(['seed', 'demo', '--force'])).code).to.equal(0)
+      expect(await rows()).to.deep.equal(first)
+    } finally {
+      await install.remove()
+    }
   })
 
   it('with --force on a real install, adds the demo next to its people and services and deletes or changes none of them', async () => {
