@@ -65,8 +65,17 @@ export class EventTypes {
     }
     const link = safeLink(described.link)
     const severity = SEVERITIES.includes(described.severity as never) ? described.severity : undefined
-    return { title: described.title.slice(0, 200), message: described.message.slice(0, 2000), ...(link ? { link } : {}), ...(severity ? { severity } : {}) }
+    const title = clean(described.title, 200) || type.title
+    return { title, message: clean(described.message, 2000), ...(link ? { link } : {}), ...(severity ? { severity } : {}) }
   }
+}
+
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/g
+
+/** Words as every reader shows them: no control characters, trimmed, cut with an ellipsis. */
+function clean(text: string, max: number): string {
+  const t = text.replace(CONTROL, '').trim()
+  return t.length > max ? `${t.slice(0, max - 1)}…` : t
 }
 
 const SEVERITIES = ['low', 'medium', 'high', 'critical']

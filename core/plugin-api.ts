@@ -612,7 +612,10 @@ export interface Events {
   types(): DeclaredEventType[]
   /**
    * The declared type's describe(payload); null when no running plugin declares the
-   * event or its describe throws (logged, naming the plugin) (1.1).
+   * event or its describe throws (logged, naming the plugin) (1.1). Cleaned for every
+   * reader (1.12): no control characters, the title at most 200 characters (the type's
+   * title when it is empty) and the message 2000, cut with an ellipsis; the link only
+   * one of our paths or an http(s) address. Show it as it comes.
    */
   describe(event: string, payload: Record<string, unknown>): EventDescription | null
 }

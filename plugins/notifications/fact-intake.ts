@@ -10,8 +10,6 @@ import { siteChannels, siteChannelTakes } from './channels.ts'
 import { queueSiteDeliveries } from './deliveries.ts'
 import { deliverTo, fanOutPage, tellBells, type Fact } from './fan-out.ts'
 
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/g
-
 /**
  * One key per fact: the core's event id (API 1.2), the same for every subscriber and on
  * every retry of a delivery, hashed with the event name so it fits the column whatever
@@ -19,21 +17,6 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/g
  */
 export function factKey(event: string, eventId: string): string {
   return crypto.createHash('sha256').update(`${event}\n${eventId}`).digest('hex')
-}
-
-/** Our paths ('/x', not '//x') and http(s) addresses only; anything else never reaches an href. */
-export function safeLink(link: unknown): string | undefined {
-  if (typeof link !== 'string' || link.length > 2000) return undefined
-  if (/^\/(?![/\\])/.test(link) && !/[\s\\]/.test(link)) return link
-  try {
-    const u = new URL(link)
-    return u.protocol === 'http:' || u.protocol === 'https:' ? u.toString() : undefined
-  } catch { return undefined }
-}
-
-function clean(text: string, max: number): string {
-  const t = text.replace(CONTROL, '').trim()
-  return t.length > max ? `${t.slice(0, max - 1)}…` : t
 }
 
 /** The one person a subject fact is about, if they can still get it. */
@@ -60,9 +43,8 @@ export async function takeFact(ctx: NotificationsContext, event: string, payload
     return
   }
   const key = factKey(event, eventId)
-  const title = clean(String(description.title ?? type.title), 200) || type.title
-  const message = clean(String(description.message ?? ''), 2000)
-  const link = safeLink(description.link)
+  // The core cleaned the words and the link (1.12): shown as they come.
+  const { title, message, link } = description
   await postToSite(ctx, { event, plugin: type.plugin, key, title, message, link, severity: description.severity })
   const fact: Fact = { event, plugin: type.plugin, key, title, message, ...(link ? { link } : {}) }
   if (type.audience === 'admins' || type.audience === 'everyone') {

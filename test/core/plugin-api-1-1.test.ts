@@ -62,6 +62,14 @@ describe('plugin API 1.1: events, users, services and jobs through the contract'
     expect(unknown.described).to.equal(null)
   })
 
+  it('(1.12) cleans a description for every reader: no control characters, the message cut with an ellipsis', async () => {
+    const api = jsonClient(admin.client)
+    const long = json((await api.post('/api-tour/describe', { event: 'api-tour.thing.happened', title: `\u0007bell ${'x'.repeat(2100)}` })).text)
+    expect(long.described.message).to.have.length(2000)
+    expect(long.described.message.startsWith('It was bell xx')).to.equal(true)
+    expect(long.described.message.endsWith('x…')).to.equal(true)
+  })
+
   it('delivers to an exact subscription and to a pattern, each once', async () => {
     await jsonClient(admin.client).post('/api-tour/emit', { title: 'fine' })
     await waitFor('both subscriptions to see the event', async () => (await seen('api-tour.*', 'api-tour.thing.happened')).length === 1 && (await seen('api-tour.thing.happened')).length === 1)
