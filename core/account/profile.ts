@@ -3,7 +3,7 @@
 import express, { type Request, type Response, type Router } from 'express'
 import { z } from 'zod'
 import { BadInput, NotFound } from '../plugin-api.ts'
-import { parseInput } from '../plugins/context.ts'
+import { parseInput } from '../http/parse-input.ts'
 import { requestLog, viewerOf } from '../http/request-context.ts'
 import { wantsFragment } from '../views.ts'
 import { audit } from '../auth/audit.ts'

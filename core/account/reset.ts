@@ -4,7 +4,7 @@
 import express, { type ErrorRequestHandler, type Request, type Response, type Router } from 'express'
 import { z } from 'zod'
 import { BadInput, TooManyRequests } from '../plugin-api.ts'
-import { parseInput } from '../plugins/context.ts'
+import { parseInput } from '../http/parse-input.ts'
 import { requestLog, viewerOf } from '../http/request-context.ts'
 import { audit } from '../auth/audit.ts'
 import { setFlash } from '../http/flash.ts'

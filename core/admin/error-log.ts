@@ -3,7 +3,7 @@
 import express, { type Router } from 'express'
 import { z } from 'zod'
 import { BadInput, NotFound } from '../plugin-api.ts'
-import { parseInput } from '../plugins/context.ts'
+import { parseInput } from '../http/parse-input.ts'
 import type { AdminDeps } from './deps.ts'
 import { textFields } from './form-fields.ts'
 import { checkPageRequest } from './keyset-pages.ts'

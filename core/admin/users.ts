@@ -4,7 +4,7 @@
 import express, { type Request, type Response, type Router } from 'express'
 import { z } from 'zod'
 import { BadInput, Conflict, NotFound, type Role } from '../plugin-api.ts'
-import { parseInput } from '../plugins/context.ts'
+import { parseInput } from '../http/parse-input.ts'
 import { requestLog, viewerOf } from '../http/request-context.ts'
 import { siteUrl } from '../http/site-url.ts'
 import { wantsFragment } from '../views.ts'

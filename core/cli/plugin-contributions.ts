@@ -4,7 +4,7 @@
 // register() breaks the contract, and the listing says so as a problem.
 import type { RequestHandler } from 'express'
 import type { Config } from '../config.ts'
-import type { CoreServices } from '../plugins/context.ts'
+import type { CoreServices } from '../core-services.ts'
 import type { PluginHost } from '../plugins/host.ts'
 import { ViewerCaches } from '../viewer-cache.ts'
 import type { Logger } from 'winston'

@@ -4,67 +4,27 @@
 import path from 'node:path'
 import express from 'express'
 import type { Knex } from 'knex'
-import type { Logger } from 'winston'
-import type { z } from 'zod'
-import type { Config } from '../config.ts'
-import type { Database } from '../db.ts'
-import type { EventBus } from '../events.ts'
-import type { JobQueue } from '../jobs/queue.ts'
 import type { LiveHub } from '../live.ts'
-import type { ViewerCaches } from '../viewer-cache.ts'
 import {
   BadInput, Unauthorized,
-  type EmitOptions, type EnqueueOptions, type HttpTools, type JobDefinition, type PluginContext, type Secrets,
-  type ServiceRef, type Services, type ServiceSave, type Users, type Mail, type Viewer, type ViewerCacheOptions,
+  type EmitOptions, type EnqueueOptions, type HttpTools, type JobDefinition, type PluginContext,
+  type ServiceRef, type ServiceSave, type Viewer, type ViewerCacheOptions,
 } from '../plugin-api.ts'
-import type { EventTypes } from '../event-types.ts'
 import { createIdentity } from '../identity.ts'
 import { clock } from '../clock.ts'
 import { saveOwnedService } from '../services/plugin-save.ts'
-import { sendTo, type SessionDeps } from '../auth/start-session.ts'
+import { sendTo } from '../auth/start-session.ts'
 import { safeNext } from '../auth/next-target.ts'
 import type { CookiePolicy } from '../auth/cookies.ts'
 import { setFlash, takeFlash } from '../http/flash.ts'
 import { createUpstreamClient } from '../upstream.ts'
-import type { ViewEngine } from '../views.ts'
 import { viewerOf } from '../http/request-context.ts'
+import { parseInput } from '../http/parse-input.ts'
 import { claimSubmission, newFormToken, releaseSubmission } from '../http/one-time-forms.ts'
-import type { Request, RequestHandler } from 'express'
+import type { Request } from 'express'
+import type { CoreServices } from '../core-services.ts'
 
-export interface CoreServices {
-  config: Config
-  db: Database
-  log: Logger
-  views: ViewEngine
-  queue: JobQueue
-  bus: EventBus
-  live: LiveHub
-  viewerCaches: ViewerCaches
-  secrets: Secrets
-  /** Without save(): that one is per plugin (its own service types). */
-  services: Omit<Services, 'save'>
-  users: Users
-  mail: Mail
-  eventTypes: EventTypes
-  /** What starting a session needs (cookie policy, lifetimes), for ctx.identity. */
-  session: SessionDeps
-  guards: { requireUser: RequestHandler; requireAdmin: RequestHandler }
-  /** Filled as plugins register, in dependency order. */
-  provided: Map<string, { owner: string; impl: unknown }>
-}
 
-/** Turns zod issues into a BadInput that names each field, for forms. */
-export function parseInput<T>(schema: z.ZodType<T>, value: unknown): T {
-  const result = schema.safeParse(value)
-  if (result.success) return result.data
-  const fields: Record<string, string> = {}
-  for (const issue of result.error.issues) {
-    const key = issue.path.join('.') || '_'
-    fields[key] ??= issue.message
-  }
-  const summary = Object.entries(fields).map(([k, m]) => (k === '_' ? m : `${k}: ${m}`)).join('; ')
-  throw new BadInput(`Please correct the form: ${summary}`, fields)
-}
 
 function mustViewerOf(req: Request): Viewer {
   const viewer = viewerOf(req)

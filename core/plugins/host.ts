@@ -14,7 +14,8 @@ import {
   type ServiceType, type SignInMethod, type Viewer, type Widget,
 } from '../plugin-api.ts'
 import type { PluginMetric, SetupStep, WebhookDefinition } from '../plugin-api.ts'
-import { createPluginContext, type CoreServices } from './context.ts'
+import { createPluginContext } from './context.ts'
+import type { CoreServices } from '../core-services.ts'
 import { discoverPlugins, FIRST_PARTY_DIR, type DiscoveredPlugin } from './discover.ts'
 import { pathOf, validateContributions, validatePlugins } from './validate.ts'
 import { CORE_EVENT_TYPES } from '../event-types.ts'
