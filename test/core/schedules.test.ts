@@ -249,6 +249,6 @@ describe('schedules: recurring work', function () {
   it('refuses a schedule with a bad duration, naming it', function () {
     const scheduler = newScheduler()
     expect(() => scheduler.add('test.bad', schedule({ every: 'often', async run() {} }), log))
-      .to.throw('The schedule "test.bad" has a bad "every": "often" is not a duration (use e.g. 30s, 15m, 6h, 7d)')
+      .to.throw('The schedule "test.bad" has a bad "every": "often" is not a duration (use e.g. 30s, 15m, 6h, 7d, or a number of milliseconds)')
   })
 })
