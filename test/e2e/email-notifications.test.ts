@@ -5,13 +5,12 @@
 // the test mail's "Stop these emails" link, opened signed out, asks, then stops.
 import { expect } from 'chai'
 import type { Browser, Page } from 'playwright-core'
-import { browserAvailable, launchBrowser, newTestContext, visit } from '../support/browser.ts'
+import { browserAvailable, launchBrowser, newTestContext, signInThroughForm, visit } from '../support/browser.ts'
 import { expectAccessible } from '../support/axe.ts'
 import { waitForText } from '../support/page-waits.ts'
 import type { TestHost } from '../support/test-host.ts'
-import { mailSettings, readMail, startFakeSmtp, type FakeSmtp } from '../support/fake-smtp.ts'
+import { mailingSite, readMail, startFakeSmtp, type FakeSmtp } from '../support/fake-smtp.ts'
 import { waitFor } from '../support/wait-for.ts'
-import { freePort } from '../support/ports.ts'
 import { notificationsHost } from '../plugins/notifications/harness.ts'
 
 const PHONE = { width: 390, height: 740 }
@@ -25,9 +24,7 @@ describe('in a real browser: email notifications', function () {
   before(async function () {
     if (!browserAvailable()) this.skip()
     smtp = await startFakeSmtp()
-    // The page's origin must be the configured address: a form posted from another is refused (CSRF).
-    const port = await freePort()
-    host = await notificationsHost({}, { config: { port, publicUrl: `http://127.0.0.1:${port}`, mail: mailSettings(smtp) } })
+    host = await notificationsHost({}, { config: await mailingSite(smtp) })
     browser = await launchBrowser()
   })
   after(async () => {
@@ -36,13 +33,7 @@ describe('in a real browser: email notifications', function () {
     await smtp?.close()
   })
 
-  const signIn = async (page: Page, user: { email: string; password: string }, to: string) => {
-    await visit(page, `${host.url}${to}`)
-    await page.fill('input[name=email]', user.email)
-    await page.fill('input[name=password]', user.password)
-    await page.click('#main button[type=submit]')
-    await page.waitForURL(`${host.url}${to}`)
-  }
+  const signIn = (page: Page, user: { email: string; password: string }, to: string) => signInThroughForm(page, host.url, user, to)
 
   for (const javaScriptEnabled of [true, false]) {
     const mode = javaScriptEnabled ? 'with' : 'without'

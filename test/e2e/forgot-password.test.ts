@@ -8,9 +8,8 @@ import { startTestHost, type TestHost } from '../support/test-host.ts'
 import { browserAvailable, launchBrowser, newTestContext, visit } from '../support/browser.ts'
 import { expectAccessible } from '../support/axe.ts'
 import { waitForText } from '../support/page-waits.ts'
-import { mailSettings, startFakeSmtp, type FakeSmtp } from '../support/fake-smtp.ts'
+import { mailingSite, startFakeSmtp, type FakeSmtp } from '../support/fake-smtp.ts'
 import { waitFor } from '../support/wait-for.ts'
-import { freePort } from '../support/ports.ts'
 
 const PHONE = { width: 390, height: 740 }
 
@@ -23,14 +22,7 @@ describe('in a real browser: a forgotten password, reset by email', function () 
   before(async function () {
     if (!browserAvailable()) this.skip()
     smtp = await startFakeSmtp()
-    // The page's origin must be the configured address: a form posted from another is refused (CSRF).
-    const port = await freePort()
-    host = await startTestHost({
-      config: {
-        port, publicUrl: `http://127.0.0.1:${port}`,
-        mail: mailSettings(smtp),
-      },
-    })
+    host = await startTestHost({ config: await mailingSite(smtp) })
     browser = await launchBrowser()
   })
   after(async () => {

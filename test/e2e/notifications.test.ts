@@ -4,7 +4,7 @@
 // JavaScript off the count is right after the next navigation. Axe-clean, at phone width.
 import { expect } from 'chai'
 import type { Browser, Page } from 'playwright-core'
-import { browserAvailable, launchBrowser, newTestContext, visit } from '../support/browser.ts'
+import { browserAvailable, launchBrowser, newTestContext, signInThroughForm, visit } from '../support/browser.ts'
 import { expectAccessible } from '../support/axe.ts'
 import { waitForText, waitForVisible } from '../support/page-waits.ts'
 import type { TestHost } from '../support/test-host.ts'
@@ -29,13 +29,7 @@ describe('in a real browser: the notifications bell', function () {
     await host?.stop()
   })
 
-  const signIn = async (page: Page, user: { email: string; password: string }, to: string) => {
-    await visit(page, `${host.url}${to}`)
-    await page.fill('input[name=email]', user.email)
-    await page.fill('input[name=password]', user.password)
-    await page.click('#main button[type=submit]')
-    await page.waitForURL(`${host.url}${to}`)
-  }
+  const signIn = (page: Page, user: { email: string; password: string }, to: string) => signInThroughForm(page, host.url, user, to)
 
   it('with JavaScript: the count changes without a reload when an event arrives, and the drop-down lists it', async () => {
     const user = await host.createUser({ name: 'Ada' })

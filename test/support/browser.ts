@@ -29,3 +29,15 @@ export async function visit(page: Page, url: string): Promise<Response | null> {
   await expectAccessible(page)
   return response
 }
+
+/**
+ * Signs a page in through the sign-in form, as a person does: opens `to` (which sends a
+ * signed-out visitor to the form), fills it in, and waits until `to` is back.
+ */
+export async function signInThroughForm(page: Page, baseUrl: string, user: { email: string; password: string }, to: string): Promise<void> {
+  await visit(page, `${baseUrl}${to}`)
+  await page.fill('input[name=email]', user.email)
+  await page.fill('input[name=password]', user.password)
+  await page.click('#main button[type=submit]')
+  await page.waitForURL(`${baseUrl}${to}`)
+}

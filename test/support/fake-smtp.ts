@@ -7,6 +7,7 @@ import { SMTPServer, type SMTPServerDataStream } from 'smtp-server'
 import type { AddressInfo } from 'node:net'
 import fs from 'node:fs'
 import { makeTestCa } from '../plugins/monitor/test-ca.ts'
+import { freePort } from './ports.ts'
 
 export interface ReceivedMail { from: string; to: string[]; raw: string; user: string | undefined; secure: boolean }
 type Trouble = { kind: 'temporary' | 'permanent' | 'drop'; times: number }
@@ -81,6 +82,16 @@ export async function startFakeSmtp(): Promise<FakeSmtp> {
 /** The config `mail` section that points MediaNest at this server (trusting its test CA). */
 export function mailSettings(smtp: FakeSmtp, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { host: smtp.host, port: smtp.port, user: smtp.user, password: smtp.password, from: 'media@example.com', ca: smtp.caFile, ...extra }
+}
+
+/**
+ * The config of a site that mails through this server and whose links a browser follows:
+ * a port of its own with publicUrl at it (a form posted from another origin is refused,
+ * CSRF), and `mail` pointed here.
+ */
+export async function mailingSite(smtp: FakeSmtp): Promise<Record<string, unknown>> {
+  const port = await freePort()
+  return { port, publicUrl: `http://127.0.0.1:${port}`, mail: mailSettings(smtp) }
 }
 
 /** A received mail decoded (quoted-printable, base64, encoded words): what a mail client would show. */
