@@ -1,5 +1,6 @@
 // One schema for the whole configuration. Sources, later wins:
 // defaults < medianest.config.json (or $MEDIANEST_CONFIG) < environment.
+import { isTimeZone } from './time-zones.ts'
 import fs from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
@@ -33,6 +34,8 @@ export const configSchema = z.strictObject({
   host: z.string().min(1).default('0.0.0.0'),
   /** The address people use, e.g. https://media.example.com; decides Secure cookies. */
   publicUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** The site's time zone (IANA, e.g. Europe/Berlin): dates for people who chose none. Default: the server's. */
+  timeZone: z.string().refine(isTimeZone, 'an IANA time zone this server knows, e.g. Europe/Berlin or America/New_York').optional(),
   databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL').optional(),
   dataDir: z.string().min(1).default('./data'),
   secret: z.string().min(32, 'at least 32 characters').optional()
@@ -151,6 +154,7 @@ const ENV_KEYS: Record<string, { key: string; parse?: (v: string) => unknown }> 
   PORT: { key: 'port', parse: Number },
   HOST: { key: 'host' },
   PUBLIC_URL: { key: 'publicUrl' },
+  MEDIANEST_TIME_ZONE: { key: 'timeZone' },
   DATABASE_URL: { key: 'databaseUrl' },
   DATA_DIR: { key: 'dataDir' },
   MEDIANEST_SECRET: { key: 'secret' },

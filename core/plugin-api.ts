@@ -98,6 +98,8 @@ export interface Viewer {
   requiresPasswordChange: boolean
   /** The session this request came in on (absent for API-token requests). */
   sessionId: string | null
+  /** (1.12) The IANA zone the person chose on /account; null: the site's. Write dates with ctx.http.formatDate. */
+  timeZone: string | null
 }
 
 // ---------- service refs: typed capabilities one plugin provides and another uses
@@ -562,6 +564,13 @@ export interface HttpTools {
    * so a reload repeats nothing.
    */
   isHtmx(req: Request): boolean
+  /** (1.12) The zone dates are read in for this request: the viewer's own, else the site's (config timeZone, else the server's). */
+  timeZone(req: Request): string
+  /**
+   * (1.12) A date as the viewer's clock shows it ('8 Dec 2026, 07:30 CET'; 'date': '8 Dec
+   * 2026'; 'time': '07:30'). Compute "today" with timeZone(req), never with UTC days.
+   */
+  formatDate(req: Request, date: Date, style?: 'date' | 'datetime' | 'time'): string
   /**
    * (1.12) One-time forms, for a form that creates something. Put `formToken()` in a
    * hidden `_once` field of each render. On the POST, once the input is valid,

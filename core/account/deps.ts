@@ -20,4 +20,6 @@ export interface AccountDeps {
   bootstrapAdminEmail: string | null
   /** Whether the install mails links (mail and publicUrl configured): the account page offers to confirm the address. */
   mailsLinks: boolean
+  /** The site's time zone (config timeZone, else the server's): what a person who chose none reads dates in. */
+  siteTimeZone: string
 }

@@ -12,6 +12,7 @@ import { VERIFY_NOTICES } from './verify-email.ts'
 import { allowHttpsImages } from '../http/security-headers.ts'
 import { findUserById, type UserRow } from '../auth/users.ts'
 import type { AccountDeps } from './deps.ts'
+import { isTimeZone, TIME_ZONES } from '../time-zones.ts'
 
 export const MAX_NAME_LENGTH = 100
 export const MAX_IMAGE_URL_LENGTH = 2000
@@ -35,11 +36,13 @@ const profileBody = z.object({
   image: z.string().trim()
     .max(MAX_IMAGE_URL_LENGTH, `Use an address of at most ${MAX_IMAGE_URL_LENGTH} characters.`)
     .refine((v) => v === '' || safeImageUrl(v) !== null, 'Use an image address that starts with https:// (http:// images cannot be shown on this page).'),
+  time_zone: z.string().refine((v) => v === '' || isTimeZone(v), 'Choose a time zone from the list.'),
 })
 
 interface ProfileForm {
   name: string
   image: string
+  timeZone: string
   error: string | null
   fields: Record<string, string>
   saved: boolean
@@ -50,7 +53,7 @@ export function profileRoutes(deps: AccountDeps): Router {
   const router = express.Router()
 
   const render = async (req: Request, res: Response, user: UserRow, form: Partial<ProfileForm>, status = 200, headerName: string | null = null, verifyNotice: string | null = null) => {
-    const full: ProfileForm = { name: user.name ?? '', image: user.image ?? '', error: null, fields: {}, saved: false, ...form }
+    const full: ProfileForm = { name: user.name ?? '', image: user.image ?? '', timeZone: user.time_zone ?? '', error: null, fields: {}, saved: false, ...form }
     allowHttpsImages(res)
     await views.pageOrFragment(req, res, {
       page: 'account/index', fragment: 'account/_profile-form', title: 'Your account', status,
@@ -59,7 +62,7 @@ export function profileRoutes(deps: AccountDeps): Router {
         address: { verified: user.email_verified, canVerify: deps.mailsLinks, notice: verifyNotice },
         // The preview shows what is saved, or what was just typed when it is a valid address.
         avatarUrl: safeImageUrl(full.fields.image ? user.image : full.image),
-        form: full,
+        form: full, zones: TIME_ZONES, siteZone: deps.siteTimeZone,
         // After a save with htmx, the header's name is updated out of band (<hx-partial>).
         headerName,
       },
@@ -82,15 +85,16 @@ export function profileRoutes(deps: AccountDeps): Router {
     const echo = {
       name: String(req.body?.name ?? '').slice(0, MAX_NAME_LENGTH + 50),
       image: String(req.body?.image ?? '').slice(0, MAX_IMAGE_URL_LENGTH + 50),
+      timeZone: String(req.body?.time_zone ?? '').slice(0, 64),
     }
     let body: z.output<typeof profileBody>
     try {
-      body = parseInput(profileBody, { name: echo.name, image: echo.image })
+      body = parseInput(profileBody, { name: echo.name, image: echo.image, time_zone: echo.timeZone })
     } catch (error) {
       if (!(error instanceof BadInput)) throw error
       return render(req, res, user, { ...echo, error: 'Your profile was not saved. Please correct the fields below.', fields: error.fields }, 422)
     }
-    const changes = { name: body.name || null, image: body.image || null }
+    const changes = { name: body.name || null, image: body.image || null, time_zone: body.time_zone || null }
     await db('users').where({ id: user.id }).update(changes)
     audit(requestLog(req), 'profile updated', {
       user: user.id,

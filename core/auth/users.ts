@@ -17,6 +17,7 @@ export interface UserRow {
   status: 'active' | 'suspended'
   password_hash: string | null
   email_verified: boolean
+  time_zone: string | null
 }
 
 export const normalizeEmail = (email: string) => email.trim().toLowerCase()
@@ -29,6 +30,7 @@ export function toViewer(user: UserRow, sessionId: string | null): Viewer {
     role: user.role,
     image: user.image,
     requiresPasswordChange: user.requires_password_change,
+    timeZone: user.time_zone ?? null,
     sessionId,
   }
 }

@@ -20,6 +20,7 @@ import { setFlash, takeFlash } from '../http/flash.ts'
 import { createUpstreamClient } from '../upstream.ts'
 import { viewerOf } from '../http/request-context.ts'
 import { parseInput } from '../http/parse-input.ts'
+import { formatInZone, serverTimeZone } from '../time-zones.ts'
 import { claimSubmission, newFormToken, releaseSubmission } from '../http/one-time-forms.ts'
 import type { Request } from 'express'
 import type { CoreServices } from '../core-services.ts'
@@ -38,7 +39,9 @@ export function absoluteUrl(publicUrl: string | undefined, path: string): string
   return new URL(path, publicUrl).toString()
 }
 
-export const httpTools = (guards: CoreServices['guards'], cookies: CookiePolicy, plugin: string, publicUrl: string | undefined, db: Knex): HttpTools => ({
+export const httpTools = (guards: CoreServices['guards'], cookies: CookiePolicy, plugin: string, publicUrl: string | undefined, db: Knex, siteZone: string): HttpTools => {
+  const zoneOf = (req: Request) => viewerOf(req)?.timeZone ?? siteZone
+  return {
   router: () => express.Router(),
   requireUser: guards.requireUser,
   requireAdmin: guards.requireAdmin,
@@ -50,6 +53,8 @@ export const httpTools = (guards: CoreServices['guards'], cookies: CookiePolicy,
   sendTo: (req, res, target) => sendTo(req, res, safeNext(target)),
   absoluteUrl: (path) => absoluteUrl(publicUrl, path),
   isHtmx: (req) => req.get('HX-Request') === 'true',
+  timeZone: (req) => zoneOf(req),
+  formatDate: (req, date, style) => formatInZone(date, zoneOf(req), style),
   formToken: newFormToken,
   // The form's name is the plugin's own: two plugins' "add" forms never share tokens.
   claimForm: (req, form) => claimSubmission(db, mustViewerOf(req).id, `${plugin}:${form}`, req.body),
@@ -62,7 +67,8 @@ export const httpTools = (guards: CoreServices['guards'], cookies: CookiePolicy,
       return { ok: false, message: 'Please correct the fields below.', fields: error.fields }
     }
   },
-})
+  }
+}
 
 export function createPluginContext(options: {
   core: CoreServices
@@ -87,7 +93,7 @@ export function createPluginContext(options: {
     log,
     db: core.db.knex,
     views: core.views.forPlugin(),
-    http: httpTools(core.guards, core.session.cookies, name, core.config.publicUrl, core.db.knex),
+    http: httpTools(core.guards, core.session.cookies, name, core.config.publicUrl, core.db.knex, core.config.timeZone ?? serverTimeZone()),
     jobs: {
       // A job nobody declared would sit 'queued' forever, and a payload its schema refuses
       // would fail only when run: both are refused here, while the caller can still answer.

@@ -20,7 +20,7 @@ async function waitUntil(check: () => boolean): Promise<void> {
 }
 
 function viewer(id: string, role: Viewer['role']): Viewer {
-  return { id, role, email: `${role.toLowerCase()}@example.test`, name: null, image: null, requiresPasswordChange: false, sessionId: null }
+  return { id, role, email: `${role.toLowerCase()}@example.test`, name: null, image: null, requiresPasswordChange: false, sessionId: null, timeZone: null }
 }
 const ALICE = viewer('0b7e3c4e-0000-4000-8000-00000000000a', 'USER')
 const BOB = viewer('0b7e3c4e-0000-4000-8000-00000000000b', 'USER')

@@ -229,7 +229,7 @@ export async function checkPluginConformance(options: ConformanceOptions): Promi
     }
     if (contributions.webhooks?.length) problems.push(...(await checkWebhooks(name, contributions, db)))
 
-    const viewer: Viewer = { id: '00000000-0000-4000-8000-000000000001', email: 'conformance@example.com', name: 'Conformance', role: 'ADMIN', image: null, requiresPasswordChange: false, sessionId: null }
+    const viewer: Viewer = { id: '00000000-0000-4000-8000-000000000001', email: 'conformance@example.com', name: 'Conformance', role: 'ADMIN', image: null, requiresPasswordChange: false, sessionId: null, timeZone: null }
     for (const widget of contributions.widgets ?? []) {
       try {
         const html = await widget.render({ viewer, req: { get: () => undefined, query: {}, params: {} } as unknown as Request })
