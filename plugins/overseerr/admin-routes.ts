@@ -62,7 +62,8 @@ export function overseerrAdminRoutes(ctx: OverseerrContext) {
         types: MEDIA_TYPES.map((t) => ({ value: t, label: MEDIA_TYPE_LABEL[t] })),
         pager: { firstHref: after ? base : null, nextHref: more ? `${base}&after=${encodeURIComponent(encodeCursor(rows[rows.length - 1]))}` : null },
         notice: notice ?? ctx.http.takeFlash(req, res, NOTICES),
-        webhook: { url: `${req.protocol}://${req.get('host')}/overseerr/hooks/${WEBHOOK_PATH}`, secretSet: Boolean(service?.fields.webhookSecret), configured: Boolean(service) },
+        // The site's configured address; only without one, the address this admin's browser used.
+        webhook: { url: ctx.http.absoluteUrl(`/overseerr/hooks/${WEBHOOK_PATH}`) ?? `${req.protocol}://${req.host}/overseerr/hooks/${WEBHOOK_PATH}`, secretSet: Boolean(service?.fields.webhookSecret), configured: Boolean(service) },
       },
     })
   }

@@ -113,7 +113,8 @@ export function signInRoutes(ctx: PlexAuthContext) {
 
 /** app.plex.tv reads its parameters from the fragment, not a query string (CONTRACTS.md). */
 function plexAuthAddress(ctx: PlexAuthContext, req: Request, clientId: string, code: string): string {
-  const origin = (ctx.config.publicUrl ?? `${req.protocol}://${req.host}`).replace(/\/+$/, '')
+  // The configured address (this plugin's, else the site's); only without one, the address this browser used.
+  const origin = (ctx.config.publicUrl ?? ctx.http.absoluteUrl('/') ?? `${req.protocol}://${req.host}`).replace(/\/+$/, '')
   const e = encodeURIComponent
   return `${ctx.config.plexAuthUrl}#?clientID=${e(clientId)}&code=${e(code)}&forwardUrl=${e(`${origin}/plex-auth/callback`)}`
     + `&context%5Bdevice%5D%5Bproduct%5D=${e(ctx.config.productName)}`

@@ -200,6 +200,16 @@ describe('overseerr: failures, the poll, limits and who may see what', function 
     expect(page.text).to.include(`${h.host.url}/overseerr/hooks/overseerr`).and.include('Authorization')
   })
 
+  it('with publicUrl set, the webhook address is the site\'s, not the one the request came in on', async () => {
+    const site = await startHarness({}, { publicUrl: 'https://media.example.com' })
+    try {
+      const page = await site.admin.client.get('/admin/overseerr')
+      expect(page.text).to.include('https://media.example.com/overseerr/hooks/overseerr').and.not.include(`${site.host.url}/overseerr/hooks/overseerr`)
+    } finally {
+      await site.stop()
+    }
+  })
+
   it('an approved request whose send never finished is marked failed after an hour, so it can be tried again', async () => {
     const { row } = await pendingRequest('Stuck Send')
     // As if approved an hour ago and its send job died without a word.

@@ -20,7 +20,7 @@ export interface Harness {
   stop(): Promise<void>
 }
 
-export async function startHarness(options: { configureServer?: boolean; config?: Record<string, unknown> } = {}): Promise<Harness> {
+export async function startHarness(options: { configureServer?: boolean; config?: Record<string, unknown>; hostConfig?: Record<string, unknown> } = {}): Promise<Harness> {
   const plexTv = await startFakePlexTv()
   const pms = await startFakePms()
   const owner = plexTv.addUser({ username: 'Owner', email: 'owner@example.com' })
@@ -31,6 +31,7 @@ export async function startHarness(options: { configureServer?: boolean; config?
   const authUrl = `${plexTv.url}/auth`
   const host = await startTestHost({
     plugins: { 'plex-auth': { enabled: true, source: PLUGIN_DIR, config: { plexTvUrl: plexTv.url, plexAuthUrl: authUrl, timeoutMs: 2000, ...options.config } } },
+    config: options.hostConfig,
   })
   if (options.configureServer !== false) await configurePlexService(host, pms.url)
   return {

@@ -29,6 +29,17 @@ describe('plex-auth: sign in with Plex (PIN flow)', function () {
     expect(first.res.headers.get('set-cookie')).to.match(/mn_plex_pin=[^;]+;.*HttpOnly/i).and.match(/SameSite=Lax/i)
   })
 
+  it('sends Plex back to the site\'s configured address (publicUrl), not the one the request came in on', async () => {
+    const site = await startHarness({ hostConfig: { publicUrl: 'https://media.example.com' } })
+    try {
+      const pressed = await pressSignIn(site, site.host.client())
+      const params = new URLSearchParams(pressed.res.location!.split('#?')[1])
+      expect(params.get('forwardUrl')).to.equal('https://media.example.com/plex-auth/callback')
+    } finally {
+      await site.stop()
+    }
+  })
+
   it('lets the server owner in as the first admin, with the Plex token sealed in accounts', async () => {
     const { client, res } = await signInWithPlex(h, h.owner, '/account')
     expect(res.status, res.text.slice(0, 500)).to.equal(303)
