@@ -130,6 +130,20 @@ export function durationMs(value: Duration): number {
   return Number(match[1]) * UNIT_MS[match[2]]
 }
 
+/** (1.12) Whether Intl knows this IANA time zone name ('Europe/Berlin'). */
+export function isTimeZone(zone: unknown): zone is string {
+  if (typeof zone !== 'string' || !zone || zone.length > 64) return false
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** (1.12) Every IANA time zone this runtime knows, UTC first: what a form offers. */
+export const TIME_ZONES: readonly string[] = ['UTC', ...Intl.supportedValuesOf('timeZone').filter((z) => z !== 'UTC')]
+
 export function createServiceRef<T>(id: string): ServiceRef<T> {
   return Object.freeze({ id })
 }

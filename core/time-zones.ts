@@ -2,21 +2,9 @@
 // their account page, and dates written in the viewer's zone, so "today" and "07:30" mean
 // what the person reading them means. IANA names, as Intl knows them.
 
-/** Whether Intl knows this IANA zone name. */
-export function isTimeZone(zone: unknown): zone is string {
-  if (typeof zone !== 'string' || !zone || zone.length > 64) return false
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone })
-    return true
-  } catch {
-    return false
-  }
-}
+export { isTimeZone, TIME_ZONES } from './plugin-api.ts'
 
 export const serverTimeZone = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC'
-
-/** Every zone a form offers, UTC first. */
-export const TIME_ZONES: readonly string[] = ['UTC', ...Intl.supportedValuesOf('timeZone').filter((z) => z !== 'UTC')]
 
 export type DateStyle = 'date' | 'datetime' | 'time'
 

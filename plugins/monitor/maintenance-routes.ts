@@ -1,7 +1,7 @@
 // /admin/monitor/maintenance: the windows, a form to add one (errors beside each field,
 // nothing saved), and delete. A window is checked against the others and stored under
 // one table lock, so two admins saving overlapping windows at once cannot both succeed.
-import { NotFound, type Request, type Response, type Router } from 'medianest/plugin-api'
+import { NotFound, TIME_ZONES, type Request, type Response, type Router } from 'medianest/plugin-api'
 import type { MonitorContext } from './plugin-config.ts'
 import { checkForm, createWindow, describe, listWindows, nextSpan, readForm, WEEKDAYS, type WindowForm } from './maintenance.ts'
 import { boardChanged } from './board-cache.ts'
@@ -12,9 +12,8 @@ export const MAINTENANCE_NOTICES = {
 }
 
 const PATH = '/admin/monitor/maintenance'
-const serverZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC'
-const ZONES = ['UTC', ...Intl.supportedValuesOf('timeZone').filter((z) => z !== 'UTC')]
-const blank = (): WindowForm => ({ title: '', services: [], kind: 'once', starts: '', ends: '', weekdays: [], start_time: '02:00', duration: '1h', time_zone: serverZone() })
+/** A blank window, in the zone the viewer reads dates in. */
+const blank = (timeZone: string): WindowForm => ({ title: '', services: [], kind: 'once', starts: '', ends: '', weekdays: [], start_time: '02:00', duration: '1h', time_zone: timeZone })
 
 export function maintenanceRoutes(ctx: MonitorContext, router: Router, changed: (services: string[]) => Promise<void>): void {
   /** Services a window can name: every watched one of ours (a mirror's maintenance is Uptime Kuma's). */
@@ -36,14 +35,14 @@ export function maintenanceRoutes(ctx: MonitorContext, router: Router, changed: 
     await ctx.views.pageOrFragment(req, res, {
       page: 'monitor:maintenance', fragment: 'monitor:_maintenance', title: 'Maintenance windows', status,
       data: {
-        windows, form, problems, zones: ZONES, weekdays: WEEKDAYS,
+        windows, form, problems, zones: TIME_ZONES, weekdays: WEEKDAYS,
         services: [...services].map(([name, label]) => ({ name, label })),
         notice: status === 200 ? ctx.http.takeFlash(req, res, MAINTENANCE_NOTICES) : null,
       },
     })
   }
 
-  router.get('/maintenance', async (req, res) => render(req, res, blank(), {}))
+  router.get('/maintenance', async (req, res) => render(req, res, blank(ctx.http.timeZone(req)), {}))
 
   router.post('/maintenance', async (req, res) => {
     const form = readForm((req.body ?? {}) as Record<string, unknown>)

@@ -1,17 +1,18 @@
 // /admin/notifications: the site's outbound channels (webhook, Discord, ntfy) with "Send
 // test", deliveries that failed or are being retried (with the last error), and the
 // defaults every person starts from. Admins may target any http(s) address.
-import { NotFound, type Request, type Response } from 'medianest/plugin-api'
+import { NotFound, TIME_ZONES, type Request, type Response } from 'medianest/plugin-api'
 import type { NotificationsContext } from './plugin-config.ts'
 import { ALL_ON, defaults, saveDefaults } from './preferences.ts'
 import { emailList, findChannel, saveSiteChoice, siteChannels, KIND_LABELS, MAX_EMAIL_ADDRESSES, SEVERITIES, type ChannelRow } from './channels.ts'
-import { describeDigest, serverZone, ZONES } from './digest-times.ts'
+import { describeDigest } from './digest-times.ts'
 import { CHANNEL_NOTICES, channelRoutes, type ListOptions, type TargetFormState } from './channel-routes.ts'
 import { choiceOf, choiceSummary, readSiteChoice, type SiteChoice } from './site-choice.ts'
 import { troubledDeliveries } from './deliveries.ts'
 import { choiceForm, eventTypeRows } from './preferences-form.ts'
 
-const emptyForm = (): TargetFormState => ({ values: { kind: 'webhook', name: '', url: '', recipient: '', priority: '', tags: '', addresses: '', digest: 'immediate', digest_at: '08:00', time_zone: serverZone() }, fields: {}, error: null })
+/** A blank form; summaries default to the zone the viewer reads dates in. */
+const emptyForm = (timeZone: string): TargetFormState => ({ values: { kind: 'webhook', name: '', url: '', recipient: '', priority: '', tags: '', addresses: '', digest: 'immediate', digest_at: '08:00', time_zone: timeZone }, fields: {}, error: null })
 const NOTICES = { ...CHANNEL_NOTICES, added: 'Channel added. It posts every fact until you choose otherwise.', removed: 'Channel removed.', saved: 'Defaults saved.', chosen: 'The channel\'s choice is saved.' }
 
 export function adminRoutes(ctx: NotificationsContext) {
@@ -23,9 +24,9 @@ export function adminRoutes(ctx: NotificationsContext) {
       page: 'notifications:admin', fragment: options.fragment ?? 'notifications:_admin-channels', title: 'Notifications', status: options.status,
       data: {
         channels: (await siteChannels(ctx.db)).map((c) => ({ ...c, choice: choiceSummary(c.settings ?? {}, ctx.events.types()), digest: c.kind === 'email' ? describeDigest(c.settings ?? {}) : null })),
-        kinds: KIND_LABELS, site: true, deliveries: await troubledDeliveries(ctx.db), zones: ZONES,
+        kinds: KIND_LABELS, site: true, deliveries: await troubledDeliveries(ctx.db), zones: TIME_ZONES,
         types: eventTypeRows(ctx, (t) => site.get(t) ?? ALL_ON),
-        form: options.form ?? emptyForm(), tested: options.tested ?? null,
+        form: options.form ?? emptyForm(ctx.http.timeZone(req)), tested: options.tested ?? null,
         notice: options.notice !== undefined ? options.notice : ctx.http.takeFlash(req, res, NOTICES),
       },
     })

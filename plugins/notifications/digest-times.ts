@@ -3,6 +3,7 @@
 // UTC instant moves an hour), and an hourly summary follows the local hour (a zone half
 // an hour off UTC gets its summary at :30 UTC).
 import { DateTime } from 'luxon'
+import { isTimeZone } from 'medianest/plugin-api'
 
 export const DIGESTS = ['immediate', 'hourly', 'daily'] as const
 export type Digest = typeof DIGESTS[number]
@@ -18,15 +19,10 @@ export interface DigestSchedule {
 
 /** Why a time zone cannot be used, in words; null for '' (the caller's default) or a zone this runtime knows. */
 export function timeZoneProblem(zone: string): string | null {
-  if (!zone) return null
-  return DateTime.now().setZone(zone).isValid ? null : `"${zone.slice(0, 60)}" is not a time zone this server knows; choose one from the list.`
+  const shown = zone.slice(0, 60)
+  if (!zone || isTimeZone(zone)) return null
+  return `"${shown}" is not a time zone this server knows; choose one from the list.`
 }
-
-/** The zone the server runs in: the form's default. */
-export const serverZone = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC'
-
-/** Every zone the form offers, UTC first. */
-export const ZONES = ['UTC', ...Intl.supportedValuesOf('timeZone').filter((z) => z !== 'UTC')]
 
 function atDigestTime(day: DateTime, digestAt: string): DateTime {
   const [hour, minute] = digestAt.split(':').map(Number)

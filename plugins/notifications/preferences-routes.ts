@@ -1,15 +1,16 @@
 // /notifications/preferences: per event type, in-app and outbound on/off (every type the
 // running plugins declare, a community plugin's too), and the person's own Discord/ntfy
 // targets (capped, on the hosts the admin allows), each with "Send test".
-import type { Request, Response } from 'medianest/plugin-api'
+import { TIME_ZONES, type Request, type Response } from 'medianest/plugin-api'
 import type { NotificationsContext } from './plugin-config.ts'
 import { ALL_ON, defaults, ownChoices, saveOwn, type Choice } from './preferences.ts'
 import { ownChannels, userTargetProblems, KIND_LABELS, PERSONAL_KINDS } from './channels.ts'
 import { CHANNEL_NOTICES, channelRoutes, type ListOptions, type TargetFormState } from './channel-routes.ts'
 import { choiceForm, eventTypeRows } from './preferences-form.ts'
-import { describeDigest, serverZone, ZONES } from './digest-times.ts'
+import { describeDigest } from './digest-times.ts'
 
-const emptyTarget = (): TargetFormState => ({ values: { kind: 'discord', name: '', url: '', recipient: '', priority: '', tags: '', addresses: '', digest: 'immediate', digest_at: '08:00', time_zone: serverZone() }, fields: {}, error: null })
+/** A blank form; summaries default to the zone the viewer reads dates in. */
+const emptyTarget = (timeZone: string): TargetFormState => ({ values: { kind: 'discord', name: '', url: '', recipient: '', priority: '', tags: '', addresses: '', digest: 'immediate', digest_at: '08:00', time_zone: timeZone }, fields: {}, error: null })
 
 const NOTICES = { ...CHANNEL_NOTICES, saved: 'Preferences saved.', added: 'Target added.', removed: 'Target removed.' }
 const ABOUT_TARGETS = new Set<string>([NOTICES.added, NOTICES.removed, NOTICES.tested])
@@ -33,9 +34,9 @@ export function preferencesRoutes(ctx: NotificationsContext) {
         // Only the kinds with a host allowed: Gotify, self-hosted, waits for the admin to name one.
         channels: channels.map((c) => ({ ...c, digest: c.kind === 'email' ? describeDigest(c.settings ?? {}) : null })),
         kinds: Object.fromEntries(PERSONAL_KINDS.filter((k) => (k === 'email' ? ctx.mail.configured : ctx.config.userTargetHosts[k].length)).map((k) => [k, KIND_LABELS[k]])),
-        email: { address: viewer.email, verified: await emailVerified(viewer.id) }, zones: ZONES,
+        email: { address: viewer.email, verified: await emailVerified(viewer.id) }, zones: TIME_ZONES,
         allowedHosts: ctx.config.userTargetHosts, cap: ctx.config.maxChannelsPerUser,
-        target: options.form ?? emptyTarget(), tested: options.tested ?? null,
+        target: options.form ?? emptyTarget(ctx.http.timeZone(req)), tested: options.tested ?? null,
         ...placed(options.notice !== undefined ? options.notice : ctx.http.takeFlash(req, res, NOTICES), options.fragment),
       },
     })
