@@ -198,6 +198,10 @@ describe('overseerr: problem reports', function () {
     try {
       await client.post('/overseerr/problems', { mediaType: 'movie', tmdbId: String(tmdbId), problemType: 'video', message: 'Black screen.' })
       row = await h.host.db('media_problems').where({ tmdb_id: tmdbId }).first()
+      // Resolved while the report waits to be tried again, not while its first send is on
+      // the wire: on a loaded machine that first send could otherwise start before the
+      // resolve and finish after Overseerr came back (CI saw it "sent").
+      await waitFor('a failed attempt', () => h.fake.requests.some((r) => r.path === '/api/v1/issue' && r.body.includes('Black screen')))
       expect((await h.admin.client.post(`/admin/overseerr/problems/${row.id}/resolve`, {})).status).to.equal(303)
     } finally {
       h.fake.failPath('/api/v1/issue', null)
