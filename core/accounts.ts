@@ -1,6 +1,6 @@
 // Accounts as one feature of the core: sign-in, the first admin, rate limits on
 // sign-in and on every signed-in request, the account pages and the admin area.
-import { serverTimeZone } from './time-zones.ts'
+import { siteTimeZone } from './time-zones.ts'
 import type { Request, RequestHandler, Router } from 'express'
 import type { Knex } from 'knex'
 import type { Logger } from 'winston'
@@ -82,7 +82,7 @@ export async function accountsFeature(options: {
   const guide = new SetupGuide(db, host, log, core.viewerCaches)
   const routes: Router[] = [
     signInRoutes({ db, views: core.views, host, log, cookies, sessionPolicy, signed: core.session.signed, loginLimit, passwordLogin: config.auth.passwordLogin }),
-    accountRoutes({ db, views: core.views, log, cookies, sessionPolicy, requireUser: core.guards.requireUser, resetLimit: loginLimit.reset, bootstrapAdminEmail: config.bootstrapAdmin?.email ?? null, mailsLinks: core.mail.configured && !!config.publicUrl, siteTimeZone: config.timeZone ?? serverTimeZone() }),
+    accountRoutes({ db, views: core.views, log, cookies, sessionPolicy, requireUser: core.guards.requireUser, resetLimit: loginLimit.reset, bootstrapAdminEmail: config.bootstrapAdmin?.email ?? null, mailsLinks: core.mail.configured && !!config.publicUrl, siteTimeZone: siteTimeZone(config) }),
     verifyEmailRoutes({ db, views: core.views, log, mail: core.mail, publicUrl: config.publicUrl, cookies, requireUser: core.guards.requireUser }),
     forgotRoutes({ db, views: core.views, log, mail: core.mail, queue: core.queue, publicUrl: config.publicUrl, limit: loginLimit.forgot }),
     adminRoutes({

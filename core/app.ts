@@ -31,6 +31,7 @@ import type { CookiePolicy } from './auth/cookies.ts'
 import type { SessionPolicy } from './auth/sessions.ts'
 import type { SessionCache } from './auth/session-cache.ts'
 import { wantsFragment } from './views.ts'
+import { siteTimeZone } from './time-zones.ts'
 import type { SetupGuide } from './setup-guide.ts'
 
 const PUBLIC_DIR = fileURLToPath(new URL('../public', import.meta.url))
@@ -99,6 +100,7 @@ export function createApp(parts: AppParts): Express {
 
   app.use(readyzDetails(parts.ready, () => host.warnings(), (req) => viewerOf(req)?.role === 'ADMIN'))
 
+  const siteZone = siteTimeZone(config)
   core.views.setLayoutLocals(async (req, res, page) => {
     const viewer = viewerOf(req)
     return {
@@ -110,6 +112,8 @@ export function createApp(parts: AppParts): Express {
       requestId: requestId(req),
       currentPath: pathOnly(req.originalUrl),
       asset: assets.url,
+      // The zone this reader reads dates in: public/local-times.js moves a pushed date into it.
+      timeZone: viewer?.timeZone ?? siteZone,
       // The stream's first connection replays from here: what is published while the page
       // loads is not lost (the browser has no Last-Event-ID yet). No query: it is in memory.
       liveSince: core.live.mark(),

@@ -5,7 +5,7 @@ import type { Request, Response, Router, RequestHandler } from 'express'
 import type { Logger } from 'winston'
 import type { z } from 'zod'
 
-export const PLUGIN_API_VERSION = '1.12.0'
+export const PLUGIN_API_VERSION = '1.13.0'
 
 export { z } from 'zod'
 export { fetchImage, ImageFailure, IMAGE_TYPES, type FetchImageOptions, type FetchedImage } from './image-fetch.ts'
@@ -578,13 +578,23 @@ export interface HttpTools {
    * so a reload repeats nothing.
    */
   isHtmx(req: Request): boolean
-  /** (1.12) The zone dates are read in for this request: the viewer's own, else the site's (config timeZone, else the server's). */
-  timeZone(req: Request): string
+  /**
+   * (1.12) The zone dates are read in for this request: the viewer's own, else the site's
+   * (config timeZone, else the server's). (1.13) null for no request: the site's.
+   */
+  timeZone(req: Request | null): string
   /**
    * (1.12) A date as the viewer's clock shows it ('8 Dec 2026, 07:30 CET'; 'date': '8 Dec
    * 2026'; 'time': '07:30'). Compute "today" with timeZone(req), never with UTC days.
+   * Print it as `<time datetime="<ISO>" data-style="<style>">…</time>`.
+   *
+   * (1.13) null instead of a request, for HTML made for no one in particular (a live push,
+   * a job, a message stored for later): the site's zone, with its abbreviation on every
+   * style ('8 Dec 2026, 07:30 CET'; 'date': '8 Dec 2026, CET'; 'time': '07:30 CET'), so it
+   * reads right for anyone. In a pushed fragment, the page's script rewrites each such
+   * `<time datetime data-style>` into its reader's zone.
    */
-  formatDate(req: Request, date: Date, style?: 'date' | 'datetime' | 'time'): string
+  formatDate(req: Request | null, date: Date, style?: 'date' | 'datetime' | 'time'): string
   /**
    * (1.12) One-time forms, for a form that creates something. Put `formToken()` in a
    * hidden `_once` field of each render. On the POST, once the input is valid,

@@ -20,7 +20,7 @@ import { setFlash, takeFlash } from '../http/flash.ts'
 import { createUpstreamClient } from '../upstream.ts'
 import { viewerOf } from '../http/request-context.ts'
 import { parseInput } from '../http/parse-input.ts'
-import { formatInZone, serverTimeZone } from '../time-zones.ts'
+import { formatInZone, siteTimeZone } from '../time-zones.ts'
 import { claimSubmission, newFormToken, releaseSubmission } from '../http/one-time-forms.ts'
 import type { Request } from 'express'
 import type { CoreServices } from '../core-services.ts'
@@ -40,7 +40,10 @@ export function absoluteUrl(publicUrl: string | undefined, path: string): string
 }
 
 export const httpTools = (guards: CoreServices['guards'], cookies: CookiePolicy, plugin: string, publicUrl: string | undefined, db: Knex, siteZone: string): HttpTools => {
-  const zoneOf = (req: Request) => viewerOf(req)?.timeZone ?? siteZone
+  // No request (a live push, a job, a message stored for later): the site's zone, named on
+  // every style, so the date reads right for anyone (public/local-times.js then moves a
+  // pushed one into each reader's zone).
+  const zoneOf = (req: Request | null) => (req ? viewerOf(req)?.timeZone ?? siteZone : siteZone)
   return {
   router: () => express.Router(),
   requireUser: guards.requireUser,
@@ -54,7 +57,7 @@ export const httpTools = (guards: CoreServices['guards'], cookies: CookiePolicy,
   absoluteUrl: (path) => absoluteUrl(publicUrl, path),
   isHtmx: (req) => req.get('HX-Request') === 'true',
   timeZone: (req) => zoneOf(req),
-  formatDate: (req, date, style) => formatInZone(date, zoneOf(req), style),
+  formatDate: (req, date, style) => formatInZone(date, zoneOf(req), style, !req),
   formToken: newFormToken,
   // The form's name is the plugin's own: two plugins' "add" forms never share tokens.
   claimForm: (req, form) => claimSubmission(db, mustViewerOf(req).id, `${plugin}:${form}`, req.body),
@@ -93,7 +96,7 @@ export function createPluginContext(options: {
     log,
     db: core.db.knex,
     views: core.views.forPlugin(),
-    http: httpTools(core.guards, core.session.cookies, name, core.config.publicUrl, core.db.knex, core.config.timeZone ?? serverTimeZone()),
+    http: httpTools(core.guards, core.session.cookies, name, core.config.publicUrl, core.db.knex, siteTimeZone(core.config)),
     jobs: {
       // A job nobody declared would sit 'queued' forever, and a payload its schema refuses
       // would fail only when run: both are refused here, while the caller can still answer.

@@ -1,6 +1,7 @@
 // Dates as the reader's clock shows them (issue 33, 1.12): the site's zone (config
 // timeZone) for people who chose none, a person's own from /account, refused when it is
-// not a zone this server knows, and ctx.http.formatDate writing either.
+// not a zone this server knows, and ctx.http.formatDate writing either; (1.13) a date
+// written for no request in the site's zone, named, and the page naming its reader's zone.
 import { fileURLToPath } from 'node:url'
 import { expect } from 'chai'
 import { startTestHost, type TestHost } from '../support/test-host.ts'
@@ -29,6 +30,23 @@ describe('time zones: the site\'s, a person\'s own, and dates written in them', 
     // Back to the site's.
     expect((await client.post('/account', { name: '', image: '', time_zone: '' })).status).to.equal(303)
     expect((await host.db('users').where({ id: user.id }).first()).time_zone).to.equal(null)
+  })
+
+  it('writes a date made for no one in particular (null: a push, a job) in the site\'s zone, its abbreviation on every style, whoever asks (1.13)', async () => {
+    const { client } = await host.signedIn()
+    expect((await client.post('/account', { name: '', image: '', time_zone: 'Europe/Berlin' })).status).to.equal(303)
+    expect(JSON.parse((await client.get('/api-tour/when-for-anyone')).text)).to.deep.equal({
+      zone: 'America/New_York', datetime: '28 Mar 2027, 01:30 GMT-4', date: '28 Mar 2027, GMT-4', time: '01:30 GMT-4',
+    })
+  })
+
+  it('names the reader\'s zone on the page, for the script that moves pushed dates into it', async () => {
+    const { client } = await host.signedIn()
+    const before = (await client.get('/account')).text
+    expect(before).to.include('<html lang="en" data-time-zone="America/New_York">')
+    expect(before).to.match(/<script src="\/public\/local-times\.[0-9a-f]{12}\.js"><\/script>/)
+    await client.post('/account', { name: '', image: '', time_zone: 'Asia/Kolkata' })
+    expect((await client.get('/account')).text).to.include('<html lang="en" data-time-zone="Asia/Kolkata">')
   })
 
   it('refuses a zone this server does not know beside the field, and changes nothing', async () => {
