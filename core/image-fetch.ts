@@ -4,7 +4,10 @@
 // anything but a raster image type (SVG can carry script), a body over the cap (counted
 // while reading: a missing or lying Content-Length does not help), redirects (the
 // caller chose the host; a redirect would choose another), and a host that does not
-// answer in time. ctx.upstream answers text and JSON only; this is its twin for bytes.
+// answer in time. The body is read by the upstream client's own capped reader; a plugin
+// that needs bytes with a service's headers and breaker asks ctx.upstream for
+// responseType 'bytes' (1.13) and checks the type itself.
+import { readCapped } from './upstream.ts'
 
 /** The raster types relayed; SVG is never one of them. */
 export const IMAGE_TYPES: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/avif'])
@@ -45,28 +48,8 @@ export async function fetchImage(url: string, options: FetchImageOptions): Promi
   if (response.status !== 200) { await discard(); throw new ImageFailure(`HTTP ${response.status} for ${label}`) }
   const contentType = (response.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase()
   if (!IMAGE_TYPES.has(contentType)) { await discard(); throw new ImageFailure(`not an image (${contentType.slice(0, 60) || 'no type'}) for ${label}`) }
-  const tooLarge = () => new ImageFailure(`larger than ${options.maxBytes} bytes for ${label}`)
-  if (Number(response.headers.get('content-length') ?? 0) > options.maxBytes) { await discard(); throw tooLarge() }
-  const chunks: Uint8Array[] = []
-  let total = 0
-  if (response.body) {
-    const reader = response.body.getReader()
-    try {
-      for (;;) {
-        const { done, value } = await reader.read()
-        if (done) break
-        total += value.byteLength
-        if (total > options.maxBytes) {
-          await reader.cancel().catch(() => undefined)
-          throw tooLarge()
-        }
-        chunks.push(value)
-      }
-    } catch (error) {
-      if (error instanceof ImageFailure) throw error
-      throw new ImageFailure(`broken off while reading ${label} (${(error as Error).message})`)
-    }
-  }
-  if (!total) throw new ImageFailure(`an empty body for ${label}`)
-  return { bytes: Buffer.concat(chunks), contentType }
+  const bytes = await readCapped(response, options.maxBytes, (why, brokenOff) =>
+    new ImageFailure(brokenOff ? `broken off while reading ${label}: ${why}` : `${why} for ${label}`))
+  if (!bytes.length) throw new ImageFailure(`an empty body for ${label}`)
+  return { bytes, contentType }
 }

@@ -674,6 +674,14 @@ export interface UpstreamOptions {
    * segment): replaced by [redacted] wherever the client reports the URL (errors, logs).
    */
   redact?: string[]
+  /**
+   * (1.13) false for a health check (a ServiceType's test, a monitor's poll): every call
+   * is made even while the service's breaker is open, and its failures do not open it. A
+   * check must see the outage as it is, not "not trying again for 20 s".
+   */
+  breaker?: boolean
+  /** (1.13) How often a GET that got no answer, a 5xx or a 429 is tried again (0–2, default 2). */
+  retries?: number
 }
 export interface UpstreamRequest<T> {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
@@ -686,9 +694,22 @@ export interface UpstreamRequest<T> {
   signal?: AbortSignal
   /** Statuses (besides 2xx) whose body is returned rather than thrown. */
   accept?: number[]
+  /** (1.13) Largest body accepted for this call, in bytes (default: the client's maxBytes). */
+  maxBytes?: number
+  /** (1.13) 'json' (the default): JSON parsed (and checked by `schema`), other text as a string. For bytes see UpstreamBytesRequest. */
+  responseType?: 'json'
+}
+/**
+ * (1.13) A call whose answer is the body's bytes as they came (an image, a file): counted
+ * against maxBytes while it is read, never parsed. `data` is a Buffer; check its
+ * Content-Type in `headers` before passing it on.
+ */
+export interface UpstreamBytesRequest extends Omit<UpstreamRequest<Buffer>, 'schema' | 'responseType'> {
+  responseType: 'bytes'
 }
 export interface UpstreamResponse<T> { status: number; data: T; headers: Headers }
 export interface UpstreamClient {
+  request(req: UpstreamBytesRequest): Promise<UpstreamResponse<Buffer>>
   request<T = unknown>(req: UpstreamRequest<T>): Promise<UpstreamResponse<T>>
   get<T = unknown>(path: string, schema?: z.ZodType<T>, req?: Omit<UpstreamRequest<T>, 'path' | 'schema'>): Promise<T>
 }

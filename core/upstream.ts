@@ -2,10 +2,14 @@
 // every call, a size cap, the answer validated with zod, and failures as
 // UpstreamError saying in words which service failed and why. Idempotent GETs are
 // retried a little; a service that looks down (no connection, or 5xx on several paths)
-// trips a breaker for a short while.
+// trips a breaker for a short while. A health check opts out of the breaker (breaker:
+// false): it must see the service as it is. A call may ask for the body's bytes
+// instead (an image), counted against the same cap by the same reader.
 import type { Logger } from 'winston'
 import type { z } from 'zod'
-import { UpstreamError, type UpstreamClient, type UpstreamOptions, type UpstreamRequest, type UpstreamResponse } from './plugin-api.ts'
+import { UpstreamError, type UpstreamBytesRequest, type UpstreamClient, type UpstreamOptions, type UpstreamRequest, type UpstreamResponse } from './plugin-api.ts'
+
+type AnyRequest = UpstreamRequest<unknown> | UpstreamBytesRequest
 
 const DEFAULT_TIMEOUT_MS = 10_000
 const DEFAULT_MAX_BYTES = 5 * 1024 * 1024
@@ -57,24 +61,26 @@ function recordSuccess(key: string, path: string): void {
 export function createUpstreamClient(options: UpstreamOptions, log: Logger): UpstreamClient {
   const base = options.baseUrl.replace(/\/+$/, '')
   const breakerKey = `${options.service} ${base}`
+  const usesBreaker = options.breaker !== false
+  const retries = Math.max(0, Math.min(GET_RETRIES, Math.floor(options.retries ?? GET_RETRIES)))
 
-  async function request<T>(req: UpstreamRequest<T>): Promise<UpstreamResponse<T>> {
+  async function request(req: AnyRequest): Promise<UpstreamResponse<unknown>> {
     const method = req.method ?? 'GET'
     const url = buildUrl(base, req.path, req.query)
     const shown = (options.redact ?? []).filter((v) => v.length >= 4)
       .reduce((text, secret) => text.split(secret).join('[redacted]'), redactUrl(url))
-    const breaker = breakers.get(breakerKey)
+    const breaker = usesBreaker ? breakers.get(breakerKey) : undefined
     if (breaker && breaker.openUntil > performance.now()) {
       throw new UpstreamError(options.service, shown,
         `${breaker.why}; not trying again for ${Math.ceil((breaker.openUntil - performance.now()) / 1000)} s`)
     }
     const path = req.path.split('?')[0]
-    const attempts = method === 'GET' ? 1 + GET_RETRIES : 1
+    const attempts = method === 'GET' ? 1 + retries : 1
     let lastError: UpstreamError | undefined
     for (let attempt = 1; attempt <= attempts; attempt++) {
       try {
-        const result = await once<T>(method, url, shown, req)
-        recordSuccess(breakerKey, path)
+        const result = await once(method, url, shown, req)
+        if (usesBreaker) recordSuccess(breakerKey, path)
         return result
       } catch (error) {
         if (!(error instanceof UpstreamError)) throw error
@@ -87,14 +93,14 @@ export function createUpstreamClient(options: UpstreamOptions, log: Logger): Ups
     }
     const status = lastError!.upstreamStatus
     // A call the caller cancelled says nothing about the service.
-    if (!req.signal?.aborted && (status === undefined || status >= 500)) {
+    if (usesBreaker && !req.signal?.aborted && (status === undefined || status >= 500)) {
       recordFailure(breakerKey, { at: performance.now(), path, transport: status === undefined })
     }
     log.warn(`${options.service} ${method} ${shown} failed: ${lastError!.why}`)
     throw lastError!
   }
 
-  async function once<T>(method: string, url: string, shown: string, req: UpstreamRequest<T>): Promise<UpstreamResponse<T>> {
+  async function once(method: string, url: string, shown: string, req: AnyRequest): Promise<UpstreamResponse<unknown>> {
     const timeoutMs = req.timeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS
     const signals = [AbortSignal.timeout(timeoutMs), ...(req.signal ? [req.signal] : [])]
     const headers: Record<string, string> = { Accept: 'application/json', ...options.headers, ...req.headers }
@@ -109,11 +115,15 @@ export function createUpstreamClient(options: UpstreamOptions, log: Logger): Ups
     } catch (error) {
       throw new UpstreamError(options.service, shown, describeFetchFailure(error, timeoutMs, req.signal), { cause: error })
     }
-    const text = await readCapped(response, options.maxBytes ?? DEFAULT_MAX_BYTES, options.service, shown)
+    // A body broken off mid-way may come whole next time (no status: retried); one too large will not.
+    const bytes = await readCapped(response, req.maxBytes ?? options.maxBytes ?? DEFAULT_MAX_BYTES, (why, brokenOff) =>
+      new UpstreamError(options.service, shown, why, brokenOff ? {} : { upstreamStatus: response.status }))
     const ok = response.ok || (req.accept ?? []).includes(response.status)
     if (!ok) {
-      throw new UpstreamError(options.service, shown, describeStatus(response.status, text), { upstreamStatus: response.status })
+      throw new UpstreamError(options.service, shown, describeStatus(response.status, bytes.toString('utf8')), { upstreamStatus: response.status })
     }
+    if (req.responseType === 'bytes') return { status: response.status, data: bytes, headers: response.headers }
+    const text = bytes.toString('utf8')
     let data: unknown = text
     const type = response.headers.get('content-type') ?? ''
     if (text.length && (type.includes('json') || /^\s*[[{]/.test(text))) {
@@ -126,7 +136,7 @@ export function createUpstreamClient(options: UpstreamOptions, log: Logger): Ups
       data = null
     }
     if (req.schema) {
-      const parsed = (req.schema as z.ZodType<T>).safeParse(data)
+      const parsed = (req.schema as z.ZodType).safeParse(data)
       if (!parsed.success) {
         const first = parsed.error.issues[0]
         const where = first?.path.length ? ` at ${first.path.join('.')}` : ''
@@ -135,13 +145,13 @@ export function createUpstreamClient(options: UpstreamOptions, log: Logger): Ups
       }
       data = parsed.data
     }
-    return { status: response.status, data: data as T, headers: response.headers }
+    return { status: response.status, data, headers: response.headers }
   }
 
   return {
-    request,
+    request: request as UpstreamClient['request'],
     async get<T>(path: string, schema?: z.ZodType<T>, rest: Omit<UpstreamRequest<T>, 'path' | 'schema'> = {}) {
-      return (await request<T>({ ...rest, path, schema })).data
+      return (await request({ ...rest, path, schema } as UpstreamRequest<unknown>)).data as T
     },
   }
 }
@@ -194,31 +204,38 @@ function describeStatus(status: number, body: string): string {
   return `refused the request (HTTP ${status})${detail}`
 }
 
-async function readCapped(response: Response, maxBytes: number, service: string, shown: string): Promise<string> {
+/**
+ * The body, counted while it is read (a missing or lying Content-Length does not help),
+ * given up past `maxBytes`. `failure` words the error each caller throws. Shared with
+ * fetchImage: one reader of untrusted bodies in the core.
+ */
+export async function readCapped(response: Response, maxBytes: number, failure: (why: string, brokenOff: boolean) => Error): Promise<Buffer> {
   const declared = Number(response.headers.get('content-length') ?? 0)
   if (declared > maxBytes) {
     await response.body?.cancel().catch(() => undefined)
     // With its status: an answer that is too large is not worth asking for again.
-    throw new UpstreamError(service, shown, `answered with ${declared} bytes, more than the ${maxBytes} accepted`, { upstreamStatus: response.status })
+    throw failure(`answered with ${declared} bytes, more than the ${maxBytes} accepted`, false)
   }
-  if (!response.body) return ''
+  if (!response.body) return Buffer.alloc(0)
   const reader = response.body.getReader()
   const chunks: Uint8Array[] = []
   let total = 0
+  let tooLarge: Error | undefined
   try {
     for (;;) {
       const { done, value } = await reader.read()
       if (done) break
       total += value.byteLength
       if (total > maxBytes) {
+        tooLarge = failure(`answered with more than the ${maxBytes} bytes accepted`, false)
         await reader.cancel().catch(() => undefined)
-        throw new UpstreamError(service, shown, `answered with more than the ${maxBytes} bytes accepted`, { upstreamStatus: response.status })
+        throw tooLarge
       }
       chunks.push(value)
     }
   } catch (error) {
-    if (error instanceof UpstreamError) throw error
-    throw new UpstreamError(service, shown, `stopped answering mid-way (${(error as Error).message})`, { cause: error })
+    if (error === tooLarge) throw error
+    throw Object.assign(failure(`stopped answering mid-way (${(error as Error).message})`, true), { cause: error })
   }
-  return Buffer.concat(chunks).toString('utf8')
+  return Buffer.concat(chunks)
 }

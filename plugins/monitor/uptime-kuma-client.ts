@@ -52,7 +52,10 @@ export async function readKuma(
   ctx: Pick<PluginContext, 'upstream'>, baseUrl: string, slug: string, apiKey: string | null, timeoutMs: number, signal?: AbortSignal,
 ): Promise<KumaSnapshot> {
   const base = baseUrl.replace(/\/+$/, '')
-  const client = ctx.upstream({ service: KUMA_SERVICE, baseUrl: base, timeoutMs })
+  // Every read is a check: no breaker, which would answer the next checks for it while
+  // the outage is still news. The client's quick retries stay: a kept-alive connection
+  // the service dropped fails once for reasons that say nothing about the service.
+  const client = ctx.upstream({ service: KUMA_SERVICE, baseUrl: base, timeoutMs, breaker: false })
   const path = encodeURIComponent(slug)
   let page: z.output<typeof statusPageSchema>
   try {

@@ -3,7 +3,7 @@
 // timeout, the size cap, the retries of GETs and the breaker. Query values are
 // percent-encoded by it (RFC 3986, so ( ) ! * ' too: Overseerr answers 400 otherwise),
 // and only the documented parameters are ever sent: Overseerr refuses unknown ones.
-import { HttpError, UpstreamError, z, type PluginContext, type ServiceConfigRecord, type UpstreamClient } from 'medianest/plugin-api'
+import { HttpError, UpstreamError, z, type PluginContext, type ServiceConfigRecord, type UpstreamClient, type UpstreamRequest } from 'medianest/plugin-api'
 
 export const OVERSEERR_SERVICE = 'overseerr'
 export const NOT_SET_UP = 'Overseerr is not set up yet: an admin adds it in Admin → Services (type Overseerr).'
@@ -99,9 +99,13 @@ export interface OverseerrClient {
 const USERS_PAGE = 100
 const MAX_USER_PAGES = 50
 
-export function overseerrClientFor(ctx: Pick<PluginContext, 'upstream'>, service: Pick<ServiceConfigRecord, 'serviceUrl' | 'apiKey'>, timeoutMs = 10_000): OverseerrClient {
+/** `check`: for a health check, which the breaker must not answer for (ctx.upstream 1.13). */
+export function overseerrClientFor(
+  ctx: Pick<PluginContext, 'upstream'>, service: Pick<ServiceConfigRecord, 'serviceUrl' | 'apiKey'>, timeoutMs = 10_000, check = false,
+): OverseerrClient {
   const raw: UpstreamClient = ctx.upstream({
     service: 'Overseerr', baseUrl: service.serviceUrl, timeoutMs, headers: service.apiKey ? { 'X-Api-Key': service.apiKey } : {},
+    ...(check ? { breaker: false } : {}),
   })
   // A refused key is the admin's to fix, not an outage: say so in words.
   const refusedKey = (error: unknown) => {
@@ -111,7 +115,7 @@ export function overseerrClientFor(ctx: Pick<PluginContext, 'upstream'>, service
     return error
   }
   const http: UpstreamClient = {
-    request: (req) => raw.request(req).catch((e: unknown) => { throw refusedKey(e) }),
+    request: ((req: UpstreamRequest<unknown>) => raw.request(req).catch((e: unknown) => { throw refusedKey(e) })) as UpstreamClient['request'],
     get: (path, schema, rest) => raw.get(path, schema, rest).catch((e: unknown) => { throw refusedKey(e) }),
   }
   return {

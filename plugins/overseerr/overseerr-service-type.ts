@@ -16,7 +16,8 @@ export function overseerrServiceType(ctx: Pick<PluginContext, 'upstream'>): Serv
     async test(service, signal) {
       const began = performance.now()
       const elapsed = () => Math.round(performance.now() - began)
-      const client = overseerrClientFor(ctx, service)
+      // "Test connection" and the monitor ask how Overseerr is now: not the breaker's memory.
+      const client = overseerrClientFor(ctx, service, 10_000, true)
       let version: string
       try {
         version = (await client.status(signal)).version

@@ -6,8 +6,9 @@
 //   X-Plex-Token header; the token never reaches the browser, a URL or a log;
 // - only image types (no SVG: it can carry script), at most 2 MB, no redirects followed;
 // - a failure upstream is a bare 502: no address, status or message for the browser.
-// The bounded read itself is the core's fetchImage (types, cap, no redirects, timeout).
-import { fetchImage, NotFound, type FetchedImage, type PluginContext, type Router, type ServiceConfigRecord } from 'medianest/plugin-api'
+// The read is the Plex client's (poster(): ctx.upstream with responseType 'bytes', so it
+// shares the server's token header, timeout, cap and breaker, and follows no redirect).
+import { NotFound, type FetchedImage, type PluginContext, type Router, type ServiceConfigRecord } from 'medianest/plugin-api'
 import { PlexNotSetUp } from './api.ts'
 import type { PlexServerClient } from './plex-server-client.ts'
 
@@ -21,8 +22,6 @@ export interface ImageProxyOptions {
 interface CachedImage { bytes: Buffer; contentType: string; expires: number }
 
 const DIGITS = /^\d{1,12}$/
-/** A poster path on the server itself: `/library/metadata/123/thumb/1700000000`. */
-const LIBRARY_IMAGE = /^\/library\/metadata\/\d{1,12}\/(thumb|art|poster)(\/\d{1,12})?$/
 /** Bounds the cache's memory as well as its entry count. */
 const CACHE_MAX_TOTAL_BYTES = 32 * 1024 * 1024
 
@@ -80,21 +79,16 @@ export function imageProxyRoutes(ctx: Pick<PluginContext, 'http' | 'log'>, serve
     if (!image) {
       const aborted = new AbortController()
       res.on('close', () => aborted.abort())
-      let fetched: FetchedImage | 'missing'
+      let fetched: FetchedImage | null
       try {
-        const path = await server.thumbPath(ratingKey, aborted.signal)
-        if (path !== null && !LIBRARY_IMAGE.test(path)) ctx.log.warn(`poster of item ${ratingKey} is not a library path; not fetched`)
-        fetched = path === null || !LIBRARY_IMAGE.test(path) ? 'missing' : await fetchImage(service.serviceUrl.replace(/\/+$/, '') + path, {
-          maxBytes, timeoutMs, signal: aborted.signal, label: path,
-          headers: service.apiKey ? { 'X-Plex-Token': service.apiKey } : {},
-        })
+        fetched = await server.poster(ratingKey, { maxBytes, timeoutMs, signal: aborted.signal })
       } catch (error) {
         ctx.log.warn(`poster of item ${ratingKey} could not be relayed: ${(error as Error).message}`)
         if (res.headersSent || aborted.signal.aborted) return
         res.status(502).set({ 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' }).type('text/plain').send('The poster could not be loaded from Plex.')
         return
       }
-      if (fetched === 'missing') throw notFound()
+      if (!fetched) throw notFound()
       cache.set(cacheKey, fetched.bytes, fetched.contentType)
       image = { ...fetched, expires: 0 }
     }

@@ -5,13 +5,15 @@
 // - every call has a timeout (ctx.upstream), and every answer passes a zod schema that
 //   reads PMS's habit of leaving empty lists (`Metadata`, `Directory`) out as [];
 // - failures read "Plex server: …" (UpstreamError), or PlexNotSetUp without a service.
-import { BadInput, UpstreamError, z, type PluginContext, type ServiceConfigRecord, type UpstreamClient } from 'medianest/plugin-api'
+import { BadInput, IMAGE_TYPES, UpstreamError, z, type FetchedImage, type PluginContext, type ServiceConfigRecord, type UpstreamClient } from 'medianest/plugin-api'
 import { PlexNotSetUp, type PlexHealth, type PlexIdentity, type PlexItem, type PlexSection, type PlexServer } from './api.ts'
 
 /** What the client needs from the plugin context, and nothing else. */
 export type PlexClientContext = Pick<PluginContext, 'services' | 'upstream' | 'log'>
 
 export const PLEX_SERVICE = 'plex'
+/** A poster path on the server itself: `/library/metadata/123/thumb/1700000000`. */
+const LIBRARY_IMAGE = /^\/library\/metadata\/\d{1,12}\/(thumb|art|poster)(\/\d{1,12})?$/
 /** The service name in every error: "Plex server: refused the credentials (HTTP 401) (…)". */
 export const PLEX_UPSTREAM_NAME = 'Plex server'
 
@@ -24,7 +26,12 @@ export interface PlexServerOptions {
 export interface PlexServerClient extends PlexServer {
   /** The poster path of an item on the configured server, or null when it has none or does not exist. */
   thumbPath(ratingKey: string, signal?: AbortSignal): Promise<string | null>
-  /** The configured service (for the image proxy's own fetch); throws PlexNotSetUp. */
+  /**
+   * An item's poster as bytes, or null when it has none (or no such item, or its poster
+   * is not a library path). A raster image type only, at most maxBytes; an UpstreamError otherwise.
+   */
+  poster(ratingKey: string, options: { maxBytes: number; timeoutMs: number; signal?: AbortSignal }): Promise<FetchedImage | null>
+  /** The configured service (the image cache keys posters by its address); throws PlexNotSetUp. */
   service(): Promise<ServiceConfigRecord>
 }
 
@@ -79,12 +86,16 @@ const isUnder = (file: string, folder: string) => file === folder || file.starts
 
 // ---------- the pieces the service type's "Test connection" also uses
 
-/** An upstream client for one service row: the token in its header, JSON asked for. */
-export function plexUpstream(ctx: Pick<PluginContext, 'upstream'>, service: ServiceConfigRecord, timeoutMs?: number): UpstreamClient {
+/**
+ * An upstream client for one service row: the token in its header, JSON asked for.
+ * `check`: for a health check, which the breaker must not answer for (ctx.upstream 1.13).
+ */
+export function plexUpstream(ctx: Pick<PluginContext, 'upstream'>, service: ServiceConfigRecord, timeoutMs?: number, check = false): UpstreamClient {
   return ctx.upstream({
     service: PLEX_UPSTREAM_NAME,
     baseUrl: service.serviceUrl,
     timeoutMs,
+    ...(check ? { breaker: false } : {}),
     headers: { Accept: 'application/json', ...(service.apiKey ? { 'X-Plex-Token': service.apiKey } : {}) },
   })
 }
@@ -235,6 +246,24 @@ export function createPlexServer(ctx: PlexClientContext, options: PlexServerOpti
       if (!parsed.success) throw new UpstreamError(PLEX_UPSTREAM_NAME, path, 'answered in a shape MediaNest does not understand')
       const item = parsed.data.MediaContainer.Metadata.find((m) => m.ratingKey === ratingKey)
       return item ? (remember([toItem(item)])[0]?.thumb ?? null) : null
+    },
+
+    async poster(ratingKey, { maxBytes, timeoutMs: posterTimeoutMs, signal }) {
+      const path = await server.thumbPath(ratingKey, signal)
+      if (path === null) return null
+      // A path Plex handed us is still not a path to follow anywhere: only a library poster.
+      if (!LIBRARY_IMAGE.test(path)) {
+        ctx.log.warn(`poster of item ${ratingKey} is not a library path; not fetched`)
+        return null
+      }
+      const { status, data, headers } = await (await connect()).request({
+        path, responseType: 'bytes', headers: { Accept: 'image/*' }, accept: [404], maxBytes, timeoutMs: posterTimeoutMs, signal,
+      })
+      if (status === 404) return null
+      const contentType = (headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase()
+      if (!IMAGE_TYPES.has(contentType)) throw new UpstreamError(PLEX_UPSTREAM_NAME, path, `answered a poster that is not a raster image (${contentType.slice(0, 60) || 'no type'})`)
+      if (!data.length) throw new UpstreamError(PLEX_UPSTREAM_NAME, path, 'answered an empty poster')
+      return { bytes: data, contentType }
     },
   }
   return server

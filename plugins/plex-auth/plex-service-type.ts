@@ -14,7 +14,8 @@ export function plexServiceType(ctx: Pick<PluginContext, 'upstream'>): ServiceTy
     async test(service, signal) {
       const began = performance.now()
       const elapsed = () => Math.round(performance.now() - began)
-      const client = plexUpstream(ctx, service)
+      // "Test connection" and the monitor ask how the server is now: not the breaker's memory.
+      const client = plexUpstream(ctx, service, undefined, true)
       let who: string
       let machine: string
       try {

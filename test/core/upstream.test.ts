@@ -7,6 +7,8 @@ import { createLogger } from '../../core/log.ts'
 import { UpstreamError } from '../../core/plugin-api.ts'
 
 const log = createLogger('error', false, true)
+/** Bytes that are neither UTF-8 nor JSON, sent as JSON: a bytes call must hand them back untouched. */
+const POSTER = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0xff, 0xfe, 0x00, 0x7b, 0x80])
 
 describe('upstream client: fetch + timeout + zod + UpstreamError', function () {
   this.timeout(20_000)
@@ -30,6 +32,7 @@ describe('upstream client: fetch + timeout + zod + UpstreamError', function () {
       if (path === '/forbidden') return res.writeHead(403).end()
       if (path === '/flaky') return hits[path] < 3 ? res.writeHead(503).end() : res.writeHead(200).end('{"version":"ok"}')
       if (path === '/big') return res.writeHead(200).end('x'.repeat(5000))
+      if (path === '/poster') return res.writeHead(200, { 'Content-Type': 'application/json' }).end(POSTER)
       if (path === '/conflict') return res.writeHead(409, { 'Content-Type': 'application/json' }).end('{"message":"already requested"}')
       res.writeHead(404).end()
     })
@@ -126,6 +129,39 @@ describe('upstream client: fetch + timeout + zod + UpstreamError', function () {
     const e = await failure(client().get('/ok', Status))
     expect(e.why).to.match(/^failed 5 times in the last minute, on 3 different requests; not trying again for \d+ s$/)
     expect(hits['/ok']).to.equal(0)
+  })
+
+  it("answers a bytes call with the body's bytes as they came, capped per call", async () => {
+    const res = await client().request({ path: '/poster', responseType: 'bytes' })
+    expect(Buffer.isBuffer(res.data)).to.equal(true)
+    expect(res.data.equals(POSTER)).to.equal(true)
+    expect(res.headers.get('content-type')).to.equal('application/json')
+    hits['/big'] = 0
+    const e = await failure(client().request({ path: '/big', responseType: 'bytes', maxBytes: 4096 }))
+    expect(e.why).to.include('more than the 4096 bytes accepted')
+    // Too large is too large the next time as well: not tried again.
+    expect(hits['/big']).to.equal(1)
+    expect((await client().request({ path: '/big', responseType: 'bytes' })).data.length).to.equal(5000)
+  })
+
+  it('lets a health check call a service whose breaker is open, without its failures opening it', async () => {
+    const check = () => client({ breaker: false, retries: 0 })
+    hits['/ok'] = 0
+    hits['/fail'] = 0
+    for (const n of [1, 2, 3, 1, 2]) await failure(client().request({ method: 'POST', path: `/broken/${n}` }))
+    expect((await failure(client().get('/ok', Status))).why).to.match(/not trying again/)
+    expect(hits['/ok']).to.equal(0)
+    expect(await check().get('/ok', Status)).to.deep.equal({ version: '1.33.2' })
+    expect(hits['/ok']).to.equal(1)
+    // The check's own success does not close the breaker for everyone else either.
+    expect((await failure(client().get('/ok', Status))).why).to.match(/not trying again/)
+
+    resetBreakers()
+    for (let i = 0; i < 8; i++) await failure(check().request({ method: 'POST', path: `/broken/${i}` }))
+    // retries: 0 — a GET that fails is one attempt.
+    expect((await failure(check().get('/fail'))).why).to.equal('failed on its side (HTTP 500): database is locked')
+    expect(hits['/fail']).to.equal(1)
+    expect(await client().get('/ok', Status)).to.deep.equal({ version: '1.33.2' })
   })
 
   it('does not count a call its caller cancelled against the service', async () => {

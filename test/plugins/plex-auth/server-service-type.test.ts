@@ -3,7 +3,11 @@
 import { expect } from 'chai'
 import { startTestHost, type TestHost } from '../../support/test-host.ts'
 import { startFakePms, type FakePms } from '../../support/fake-pms.ts'
-import { resetBreakers } from '../../../core/upstream.ts'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createUpstreamClient, resetBreakers } from '../../../core/upstream.ts'
+import { createLogger } from '../../../core/log.ts'
+import { PLEX_UPSTREAM_NAME } from '../../../plugins/plex-auth/plex-server-client.ts'
 import { signedInAdmin } from './server-setup.ts'
 
 describe('plex-auth: the plex service type in Admin → Services', function () {
@@ -76,5 +80,39 @@ describe('plex-auth: the plex service type in Admin → Services', function () {
     const result = await host.app.core.services.check('plex')
     expect(result.ok, result.message).to.equal(false) // the stored key is still the refused one
     expect(result.message).to.match(/token was refused/)
+  })
+
+  it('tests the server as it is now, even while calls to it are held off after an outage', async () => {
+    // A gate in front of the fake server: 502 while "down", the server itself after.
+    let down = true
+    const gate = http.createServer((req, res) => {
+      if (down) return void res.writeHead(502).end()
+      const upstream = http.request(`${pms.url}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers)
+        answer.pipe(res)
+      })
+      req.pipe(upstream)
+    })
+    await new Promise<void>((r) => gate.listen(0, '127.0.0.1', r))
+    const gateUrl = `http://127.0.0.1:${(gate.address() as AddressInfo).port}`
+    try {
+      await host.db('service_configs').where({ service_name: 'plex' }).del()
+      const { client: admin } = await signedInAdmin(host)
+      const id = await addThroughForm(admin, pms.token)
+      await host.db('service_configs').where({ id }).update({ service_url: gateUrl })
+      // The plugin's everyday calls fail on several paths: its breaker holds them off.
+      const everyday = createUpstreamClient({ service: PLEX_UPSTREAM_NAME, baseUrl: gateUrl }, createLogger('error', false, true))
+      for (const n of [1, 2, 3, 4, 5]) await everyday.request({ method: 'POST', path: `/library/sections/${n}/refresh` }).catch(() => undefined)
+      const held = await everyday.get('/identity').then(() => 'answered', (e: Error) => e.message)
+      expect(held).to.match(/not trying again/)
+
+      down = false
+      const tested = await admin.post(`/admin/services/${id}/test`, {}, { htmx: true })
+      expect(tested.text).to.include('accepted the token: 1 library (Movies)')
+      expect(tested.text).not.to.include('not trying again')
+    } finally {
+      gate.closeAllConnections()
+      await new Promise<void>((r) => gate.close(() => r()))
+    }
   })
 })
