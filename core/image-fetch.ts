@@ -7,7 +7,7 @@
 // answer in time. The body is read by the upstream client's own capped reader; a plugin
 // that needs bytes with a service's headers and breaker asks ctx.upstream for
 // responseType 'bytes' (1.13) and checks the type itself.
-import { readCapped } from './upstream.ts'
+import { readCapped } from './http/capped-body.ts'
 
 /** The raster types relayed; SVG is never one of them. */
 export const IMAGE_TYPES: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/avif'])

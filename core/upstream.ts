@@ -7,6 +7,7 @@
 // instead (an image), counted against the same cap by the same reader.
 import type { Logger } from 'winston'
 import type { z } from 'zod'
+import { readCapped } from './http/capped-body.ts'
 import { UpstreamError, type UpstreamBytesRequest, type UpstreamClient, type UpstreamOptions, type UpstreamRequest, type UpstreamResponse } from './plugin-api.ts'
 
 type AnyRequest = UpstreamRequest<unknown> | UpstreamBytesRequest
@@ -202,40 +203,4 @@ function describeStatus(status: number, body: string): string {
   if (status >= 300 && status < 400) return `answered with a redirect (HTTP ${status}); check the URL`
   if (status >= 500) return `failed on its side (HTTP ${status})${detail}`
   return `refused the request (HTTP ${status})${detail}`
-}
-
-/**
- * The body, counted while it is read (a missing or lying Content-Length does not help),
- * given up past `maxBytes`. `failure` words the error each caller throws. Shared with
- * fetchImage: one reader of untrusted bodies in the core.
- */
-export async function readCapped(response: Response, maxBytes: number, failure: (why: string, brokenOff: boolean) => Error): Promise<Buffer> {
-  const declared = Number(response.headers.get('content-length') ?? 0)
-  if (declared > maxBytes) {
-    await response.body?.cancel().catch(() => undefined)
-    // With its status: an answer that is too large is not worth asking for again.
-    throw failure(`answered with ${declared} bytes, more than the ${maxBytes} accepted`, false)
-  }
-  if (!response.body) return Buffer.alloc(0)
-  const reader = response.body.getReader()
-  const chunks: Uint8Array[] = []
-  let total = 0
-  let tooLarge: Error | undefined
-  try {
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
-      total += value.byteLength
-      if (total > maxBytes) {
-        tooLarge = failure(`answered with more than the ${maxBytes} bytes accepted`, false)
-        await reader.cancel().catch(() => undefined)
-        throw tooLarge
-      }
-      chunks.push(value)
-    }
-  } catch (error) {
-    if (error === tooLarge) throw error
-    throw Object.assign(failure(`stopped answering mid-way (${(error as Error).message})`, true), { cause: error })
-  }
-  return Buffer.concat(chunks)
 }
