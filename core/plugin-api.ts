@@ -331,7 +331,13 @@ export interface ServiceField {
 }
 export interface ServiceConfigRecord {
   id: number
+  /** Unique: 'overseerr', 'overseerr-4k'. */
   serviceName: string
+  /**
+   * (1.13) The kind of service, a ServiceType's name ('overseerr'): several services may be
+   * of one kind, each with its own name. null: "Other" (an address no plugin's type claims).
+   */
+  serviceType: string | null
   serviceUrl: string
   apiKey: string | null
   enabled: boolean
@@ -727,7 +733,8 @@ export interface ServiceCheckOptions {
 export interface Services {
   /** One service config by name, key decrypted; null when absent. */
   get(serviceName: string): Promise<ServiceConfigRecord | null>
-  list(): Promise<ServiceConfigRecord[]>
+  /** Every configured service, by name; (1.13) with a type, only the services of that kind ('overseerr': "overseerr" and "overseerr-4k"). */
+  list(type?: string): Promise<ServiceConfigRecord[]>
   /** The service types the running plugins own (1.1). */
   types(): ServiceTypeInfo[]
   /**
@@ -737,12 +744,14 @@ export interface Services {
   check(serviceName: string, options?: ServiceCheckOptions): Promise<ServiceTestResult>
   /**
    * Creates or updates a service of a type this plugin owns (e.g. the server an owner
-   * picked during setup), sealing the key, emitting `core.service.updated` (1.2). Any
-   * other service name is refused.
+   * picked during setup), sealing the key, emitting `core.service.updated` (1.2). A type
+   * the plugin does not own is refused, and so is a name a service of another kind holds.
    */
   save(serviceName: string, input: ServiceSave, options?: { actorId?: string | null }): Promise<ServiceConfigRecord>
 }
 export interface ServiceSave {
+  /** (1.13) The kind, a type this plugin owns; default: the service's name (save('plex', …) is a 'plex'). */
+  type?: string
   /** http(s) only. */
   url: string
   /** A new key; omit to keep the stored one (it is dropped when the address moves to another server). */

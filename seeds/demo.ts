@@ -206,8 +206,9 @@ export async function seedDemo(db: Knex, options: DemoOptions): Promise<DemoRepo
       continue
     }
     // Made-up keys, sealed exactly as the admin form seals a real one.
-    // No plugin runs during a seed, so nothing listens for core.service.updated.
-    await createServiceConfig(db, options.secrets, async () => {}, { ...service, apiKey: { set: crypto.randomBytes(16).toString('hex') } }, admin.id)
+    // No plugin runs during a seed, so nothing listens for core.service.updated, and the
+    // kind is left to be read from the name (serviceType null), as for rows made before kinds.
+    await createServiceConfig(db, options.secrets, async () => {}, { ...service, serviceType: null, apiKey: { set: crypto.randomBytes(16).toString('hex') } }, admin.id)
     added.services++
   }
 

@@ -17,14 +17,13 @@ import {
   updateServiceConfig, type ServiceConfigInput, type ServiceListItem,
 } from '../services/store.ts'
 import { checkRecord, checkService, DEFAULT_CHECK_TIMEOUT_MS } from '../services/checks.ts'
-import { serviceUrl } from '../services/url.ts'
-import { toRecord } from '../services/configs.ts'
+import { SERVICE_NAME, SERVICE_NAME_RULE, serviceUrl } from '../services/url.ts'
+import { kindOf, recordOf, typeForKind, type ServiceConfigRow } from '../services/configs.ts'
 import { echoFields, fieldViews, inputName, readFields, type FieldValue } from '../services/fields.ts'
 import { setFlash, takeFlash } from '../http/flash.ts'
 import { ALREADY_SENT, claimSubmission, newFormToken, releaseSubmission } from '../http/one-time-forms.ts'
 import { clock } from '../clock.ts'
 
-const FREE_NAME = /^[a-z][a-z0-9-]{1,63}$/
 const TEXT_FIELDS = ['service_name', 'service_name_other', 'service_url', 'api_key', 'config_data'] as const
 
 const configData = z.string().max(20_000, 'Use at most 20000 characters.').transform((text, ctx) => {
@@ -43,7 +42,13 @@ const configData = z.string().max(20_000, 'Use at most 20000 characters.').trans
   return value as Record<string, unknown>
 })
 
-function serviceForm(knownNames: Set<string>) {
+/**
+ * `service_name` is the kind picked in the list ('' for "Other"), `service_name_other` the
+ * name: empty for a kind's first service (it takes the kind's name), a name of its own for
+ * a second one of a kind ("overseerr-4k"), and required for "Other". `kinds` are the
+ * running types plus the stored row's own kind (its plugin may be off).
+ */
+function serviceForm(knownNames: Set<string>, kinds: Set<string>) {
   return z.object({
     service_name: z.string(),
     service_name_other: z.string().trim(),
@@ -53,20 +58,20 @@ function serviceForm(knownNames: Set<string>) {
     enabled: z.boolean(),
     config_data: configData,
   }).superRefine((v, ctx) => {
-    if (v.service_name) {
-      if (!knownNames.has(v.service_name)) {
-        ctx.addIssue({ code: 'custom', path: ['service_name'], message: 'Choose a service type from the list, or "Other" and type a name.' })
-      }
-    } else if (!v.service_name_other) {
+    if (v.service_name && !knownNames.has(v.service_name)) {
+      ctx.addIssue({ code: 'custom', path: ['service_name'], message: 'Choose a service type from the list, or "Other" and type a name.' })
+    } else if (!v.service_name && !v.service_name_other) {
       ctx.addIssue({ code: 'custom', path: ['service_name'], message: 'Choose a service type, or "Other" and type a name.' })
-    } else if (!FREE_NAME.test(v.service_name_other)) {
-      ctx.addIssue({ code: 'custom', path: ['service_name_other'], message: 'Use 2 to 64 characters: lower-case letters, digits and dashes, starting with a letter.' })
+    }
+    if (v.service_name_other && !SERVICE_NAME.test(v.service_name_other)) {
+      ctx.addIssue({ code: 'custom', path: ['service_name_other'], message: SERVICE_NAME_RULE.charAt(0).toUpperCase() + SERVICE_NAME_RULE.slice(1) })
     }
     if (v.clear_key && v.api_key) {
       ctx.addIssue({ code: 'custom', path: ['api_key'], message: 'Either type a new key or tick "clear the key", not both.' })
     }
   }).transform((v): ServiceConfigInput => ({
-    serviceName: v.service_name || v.service_name_other,
+    serviceName: v.service_name_other || v.service_name,
+    serviceType: kinds.has(v.service_name) ? v.service_name : null,
     serviceUrl: v.service_url,
     apiKey: v.clear_key ? { clear: true } : v.api_key ? { set: v.api_key } : { keep: true },
     enabled: v.enabled,
@@ -156,19 +161,22 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
     await views.pageOrFragment(req, res, {
       page: 'admin/services', fragment: 'admin/services', title: 'Services',
       data: {
-        services: services.map(present),
+        services: services.map((s) => ({ ...present(s), kind: kindLabel(s) })),
         notice: takeFlash(req, res, deps.cookies, 'admin:services', DONE),
         testResult: extra.testResult ?? null,
       },
     })
   }
 
-  /** A service's type; one no running plugin claims ("Other") is the fallback type's to test and describe. */
-  const typeOf = (name: string) => {
-    const types = host.serviceTypes()
-    return types.find((t) => t.name === name && !t.fallback) ?? types.find((t) => t.fallback)
+  /** The type of a kind picked in the form; "Other" (or a kind whose plugin is off) is the fallback type's to test and describe. */
+  const typeOf = (kind: string) => typeForKind(host.serviceTypes(), kind || null)
+  const declaredFields = (kind: string) => typeOf(kind)?.fields ?? []
+  /** What the form's list shows for a stored row: its kind, or its own name for "Other" (offered as "no enabled plugin"). */
+  const kindLabel = (row: Pick<ServiceConfigRow, 'service_name' | 'service_type'>) => {
+    const kind = kindOf(host.serviceTypes(), row)
+    return kind === null ? 'Other' : host.serviceTypes().find((t) => t.name === kind && !t.fallback)?.label ?? `${kind} (no enabled plugin)`
   }
-  const declaredFields = (name: string) => typeOf(name)?.fields ?? []
+  const listValue = (row: Pick<ServiceConfigRow, 'service_name' | 'service_type'>) => kindOf(host.serviceTypes(), row) ?? row.service_name
 
   /** The selected type's fields, or the generic JSON box for "Other" and types without fields. */
   const typeFieldsView = (form: Pick<ServiceFormView, 'id' | 'values' | 'secretsSet'>) => {
@@ -207,8 +215,10 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
   }
 
   /** The core fields and the type's declared ones, every problem reported at once. */
-  const parseForm = (body: unknown, current?: string, storedSecrets: string[] = []): ServiceConfigInput => {
+  const parseForm = (body: unknown, stored?: ServiceListItem, storedSecrets: string[] = []): ServiceConfigInput => {
+    const current = stored ? listValue(stored) : undefined
     const known = new Set(serviceTypes(current).map((t) => t.name))
+    const kinds = new Set([...host.serviceTypes().filter((t) => !t.fallback).map((t) => t.name), ...(stored?.service_type ? [stored.service_type] : [])])
     const declared = declaredFields(textField(body, 'service_name'))
     const { input: fields, problems } = readFields(declared, body, new Set(storedSecrets))
     // The type's own rules, for values that passed the core's: each message beside its field.
@@ -216,7 +226,7 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
     let parsed: ServiceConfigInput | null = null
     let refusal: BadInput | null = null
     try {
-      parsed = parseInput(serviceForm(known), {
+      parsed = parseInput(serviceForm(known, kinds), {
         ...textFields(body, TEXT_FIELDS),
         // The JSON box is not on the form when the type declares fields.
         ...(declared.length ? { config_data: '' } : {}),
@@ -244,10 +254,10 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
    * "Test" on the form: the service as typed (a key left empty is the stored one when
    * editing), tested by its plugin and shown beside the form. Nothing is saved.
    */
-  const testDraft = async (req: Request, res: Response, form: Omit<ServiceFormView, 'error' | 'fields'>, stored: ServiceConfigRecord | null) => {
+  const testDraft = async (req: Request, res: Response, form: Omit<ServiceFormView, 'error' | 'fields'>, stored: ServiceConfigRecord | null, storedItem?: ServiceListItem) => {
     let input: ServiceConfigInput
     try {
-      input = parseForm(req.body, stored?.serviceName, form.secretsSet)
+      input = parseForm(req.body, storedItem, form.secretsSet)
     } catch (error) {
       // The Test button's htmx target is the result region: a mistake re-renders the whole form.
       if (wantsFragment(req)) res.setHeader('HX-Retarget', '#admin-service-form').setHeader('HX-Reswap', 'outerHTML')
@@ -256,7 +266,7 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
     const kept = <T>(change: { keep: true } | { clear: true } | { set: string }, old: T | null) => ('set' in change ? change.set : 'keep' in change ? old : null)
     const secretsTyped = Object.fromEntries(Object.entries(input.fields?.secrets ?? {}).map(([name, change]) => [name, kept(change, stored?.fields[name] ?? null)]))
     const draft: ServiceConfigRecord = {
-      id: stored?.id ?? 0, serviceName: input.serviceName, serviceUrl: input.serviceUrl,
+      id: stored?.id ?? 0, serviceName: input.serviceName, serviceType: input.serviceType, serviceUrl: input.serviceUrl,
       // A key stored for another address is not sent to this one.
       apiKey: kept(input.apiKey, stored && stored.serviceUrl === input.serviceUrl ? stored.apiKey : null),
       enabled: input.enabled, configData: input.configData,
@@ -292,7 +302,7 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
   const refused = (req: Request, res: Response, error: unknown, form: Omit<ServiceFormView, 'error' | 'fields'>) => {
     if (error instanceof BadInput) return renderForm(req, res, 422, { ...form, error: 'The service was not saved. Please correct the fields below.', fields: error.fields })
     if (error instanceof Conflict) {
-      const field = form.values.service_name ? 'service_name' : 'service_name_other'
+      const field = form.values.service_name_other ? 'service_name_other' : 'service_name'
       return renderForm(req, res, 409, { ...form, error: error.message, fields: { [field]: error.message } })
     }
     throw error
@@ -320,7 +330,7 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
       res.redirect(303, id === null ? `/admin/services/new?type=${encodeURIComponent(name)}` : `/admin/services/${id}`)
       return
     }
-    const sameType = service?.service_name === name
+    const sameType = service !== null && listValue(service) === name
     const form = {
       id, secretsSet: sameType ? service!.secret_fields : [],
       values: { service_name: name, fields: sameType ? scalarFields(service!.config_data) : {} } as FormValues,
@@ -361,10 +371,11 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
   router.get('/services/:id', async (req, res) => {
     const service = await mustFind(serialParam(req, 'service'))
     await renderForm(req, res, 200, {
-      id: service.id, storedName: service.service_name, keySet: service.has_key, secretsSet: service.secret_fields, error: null, fields: {},
+      id: service.id, storedName: listValue(service), keySet: service.has_key, secretsSet: service.secret_fields, error: null, fields: {},
       values: {
-        service_name: service.service_name,
-        service_name_other: '',
+        service_name: listValue(service),
+        // A service named after its kind shows an empty name: it is the kind's first.
+        service_name_other: service.service_name === listValue(service) ? '' : service.service_name,
         service_url: service.service_url,
         enabled: service.enabled,
         config_data: JSON.stringify(service.config_data ?? {}, null, 2),
@@ -375,15 +386,15 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
 
   router.post('/services/:id', async (req, res) => {
     const service = await mustFind(serialParam(req, 'service'))
-    const shown = { id: service.id, storedName: service.service_name, keySet: service.has_key, secretsSet: service.secret_fields, values: echo(req.body) }
+    const shown = { id: service.id, storedName: listValue(service), keySet: service.has_key, secretsSet: service.secret_fields, values: echo(req.body) }
     if (wantsFieldsOnly(req.body)) return renderForm(req, res, 200, { ...shown, error: null, fields: {} })
     if (wantsTest(req.body)) {
       const row = await findServiceConfigRow(db, service.id)
-      return testDraft(req, res, shown, row ? toRecord(row, secrets, host.serviceTypes().find((t) => t.name === row.service_name)?.fields) : null)
+      return testDraft(req, res, shown, row ? recordOf(host.serviceTypes(), row, secrets) : null, service)
     }
     let result: { changedFields: string[]; keyCleared: boolean }
     try {
-      result = await updateServiceConfig(db, secrets, emit, service.id, parseForm(req.body, service.service_name, service.secret_fields), viewerOf(req)!.id)
+      result = await updateServiceConfig(db, secrets, emit, service.id, parseForm(req.body, service, service.secret_fields), viewerOf(req)!.id)
     } catch (error) {
       return refused(req, res, error, shown)
     }

@@ -131,10 +131,11 @@ export function createPluginContext(options: {
       ...core.services,
       async save(serviceName: string, input: ServiceSave, opts: { actorId?: string | null } = {}) {
         const owned = core.services.types().filter((t) => t.plugin === name).map((t) => t.name)
-        if (!owned.includes(serviceName)) {
-          throw new Error(`plugin "${name}" may only save services of the types it owns (${owned.join(', ') || 'none'}), not "${serviceName}"`)
+        const type = input.type ?? serviceName
+        if (!owned.includes(type)) {
+          throw new Error(`plugin "${name}" may only save services of the types it owns (${owned.join(', ') || 'none'}), not "${type}"`)
         }
-        await saveOwnedService({ db: core.db.knex, secrets: core.secrets, emit: (e, p, o) => core.bus.emit(e, p, o) }, serviceName, input, opts.actorId ?? null)
+        await saveOwnedService({ db: core.db.knex, secrets: core.secrets, emit: (e, p, o) => core.bus.emit(e, p, o) }, serviceName, type, input, opts.actorId ?? null)
         return (await core.services.get(serviceName))!
       },
     },

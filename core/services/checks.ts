@@ -5,7 +5,7 @@
 // any secret field) is scrubbed from it in case a plugin's message repeats it.
 import { UpstreamError, type Secrets, type ServiceConfigRecord, type ServiceTestResult, type ServiceType } from '../plugin-api.ts'
 import { bounded } from '../bounded.ts'
-import { toRecord, type ServiceConfigRow } from './configs.ts'
+import { kindOf, recordOf, typeForKind, type ServiceConfigRow } from './configs.ts'
 
 export const DEFAULT_CHECK_TIMEOUT_MS = 10_000
 
@@ -13,19 +13,16 @@ export async function checkService(
   types: ServiceType[], row: ServiceConfigRow, secrets: Secrets,
   options: { timeoutMs?: number; signal?: AbortSignal } = {},
 ): Promise<ServiceTestResult> {
-  const type = typeOf(types, row.service_name)
-  if (!type) return noType(row.service_name)
+  if (!typeForKind(types, kindOf(types, row))) return noType(row.service_type ?? row.service_name)
   let record: ServiceConfigRecord
   try {
-    record = toRecord(row, secrets, type.fields)
+    record = recordOf(types, row, secrets)
   } catch (error) {
     return { ok: false, message: (error as Error)?.message || String(error), responseTimeMs: 0 }
   }
   return checkRecord(types, record, options)
 }
 
-/** A service's type, or the fallback type for a service no plugin claims ("Other"). */
-const typeOf = (types: ServiceType[], name: string) => types.find((t) => t.name === name) ?? types.find((t) => t.fallback)
 const noType = (name: string): ServiceTestResult => ({ ok: false, message: `No enabled plugin knows how to test a '${name}' service.` })
 
 /**
@@ -37,8 +34,8 @@ export async function checkRecord(
   options: { timeoutMs?: number; signal?: AbortSignal } = {},
 ): Promise<ServiceTestResult> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS
-  const type = typeOf(types, record.serviceName)
-  if (!type) return noType(record.serviceName)
+  const type = typeForKind(types, record.serviceType)
+  if (!type) return noType(record.serviceType ?? record.serviceName)
   const began = performance.now()
   const seconds = Math.max(1, Math.round(timeoutMs / 1000))
   const timedOut = `${type.label} did not answer within ${seconds} s.`

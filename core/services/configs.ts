@@ -1,10 +1,15 @@
 // The brief's service_configs: one row per upstream service an admin configured.
 // API keys are sealed with core/secrets.ts, the row's service name as associated data.
-import type { Secrets, ServiceConfigRecord, ServiceField } from '../plugin-api.ts'
+// A row's kind (service_type) is apart from its name, so one kind may have several
+// services ("overseerr" and "overseerr-4k"); null reads as before the column: the name
+// is the kind when a type of that name runs, else the row is "Other".
+import type { Secrets, ServiceConfigRecord, ServiceField, ServiceType } from '../plugin-api.ts'
 
 export interface ServiceConfigRow {
   id: number
   service_name: string
+  /** The kind, e.g. 'overseerr'; null: by the name, or "Other" (see the top of this file). */
+  service_type?: string | null
   service_url: string
   api_key: string | null
   enabled: boolean
@@ -13,6 +18,21 @@ export interface ServiceConfigRow {
   sealed_fields?: Record<string, string> | null
   updated_at: Date
   updated_by: string | null
+}
+
+/**
+ * The kind of a row as the running plugins see it: its stored kind, else its name when a
+ * (non-fallback) type has that name, else null ("Other"). A stored kind whose plugin is
+ * off stays its kind: the row is not "Other" while the plugin is away.
+ */
+export function kindOf(types: ReadonlyArray<Pick<ServiceType, 'name' | 'fallback'>>, row: Pick<ServiceConfigRow, 'service_name' | 'service_type'>): string | null {
+  if (row.service_type) return row.service_type
+  return types.some((t) => t.name === row.service_name && !t.fallback) ? row.service_name : null
+}
+
+/** The type that tests and describes a row of this kind: the kind's own, else the fallback type ("Other", or a kind whose plugin is off). */
+export function typeForKind<T extends Pick<ServiceType, 'name' | 'fallback'>>(types: readonly T[], kind: string | null): T | undefined {
+  return (kind === null ? undefined : types.find((t) => t.name === kind && !t.fallback)) ?? types.find((t) => t.fallback)
 }
 
 export const apiKeyAad = (serviceName: string) => `service_configs:${serviceName}:api_key`
@@ -40,10 +60,11 @@ export function fieldValues(row: ServiceConfigRow, secrets: Secrets, declared: S
   return values
 }
 
-export function toRecord(row: ServiceConfigRow, secrets: Secrets, declared?: ServiceField[]): ServiceConfigRecord {
+export function toRecord(row: ServiceConfigRow, secrets: Secrets, declared: ServiceField[] | undefined, kind: string | null): ServiceConfigRecord {
   return {
     id: row.id,
     serviceName: row.service_name,
+    serviceType: kind,
     serviceUrl: row.service_url,
     apiKey: row.api_key ? secrets.decrypt(row.api_key, apiKeyAad(row.service_name)) : null,
     enabled: row.enabled,
@@ -52,4 +73,10 @@ export function toRecord(row: ServiceConfigRow, secrets: Secrets, declared?: Ser
     updatedAt: row.updated_at,
     updatedBy: row.updated_by,
   }
+}
+
+/** A row as plugins read it, with its kind and its kind's declared fields. */
+export function recordOf(types: ReadonlyArray<Pick<ServiceType, 'name' | 'fallback' | 'fields'>>, row: ServiceConfigRow, secrets: Secrets): ServiceConfigRecord {
+  const kind = kindOf(types, row)
+  return toRecord(row, secrets, typeForKind(types, kind)?.fields, kind)
 }

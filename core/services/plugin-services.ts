@@ -3,21 +3,21 @@
 // service through the plugin that owns its type.
 import type { Knex } from 'knex'
 import type { Secrets, Services, ServiceType } from '../plugin-api.ts'
-import { toRecord, type ServiceConfigRow } from './configs.ts'
+import { kindOf, recordOf, type ServiceConfigRow } from './configs.ts'
 import { checkService } from './checks.ts'
 
 /** `types` reads the running plugins' service types at call time (they register after this is made). */
 export function createServices(db: Knex, secrets: Secrets, types: () => Array<ServiceType & { plugin: string }>): Omit<Services, 'save'> {
-  // A service no type claims ("Other") has the fallback type's fields.
-  const declaredFields = (name: string) => (types().find((t) => t.name === name) ?? types().find((t) => t.fallback))?.fields
   return {
     async get(serviceName) {
       const row = await db<ServiceConfigRow>('service_configs').where({ service_name: serviceName }).first()
-      return row ? toRecord(row, secrets, declaredFields(row.service_name)) : null
+      return row ? recordOf(types(), row, secrets) : null
     },
-    async list() {
+    async list(type?: string) {
       const rows = await db<ServiceConfigRow>('service_configs').orderBy('service_name')
-      return rows.map((row) => toRecord(row, secrets, declaredFields(row.service_name)))
+      // A kind is known for a row only with the running types at hand (a null kind may be its name).
+      const running = types()
+      return rows.filter((row) => type === undefined || kindOf(running, row) === type).map((row) => recordOf(running, row, secrets))
     },
     types() {
       return types().map((t) => ({ name: t.name, label: t.label, plugin: t.plugin, fields: [...(t.fields ?? [])], fallback: t.fallback === true }))

@@ -10,6 +10,7 @@ import { serviceUpdated, type Emit } from '../lifecycle-events.ts'
 export interface ServiceListItem {
   id: number
   service_name: string
+  service_type: string | null
   service_url: string
   enabled: boolean
   has_key: boolean
@@ -23,6 +24,8 @@ export interface ServiceListItem {
 
 export interface ServiceConfigInput {
   serviceName: string
+  /** The kind ('overseerr'); null for "Other". */
+  serviceType: string | null
   serviceUrl: string
   apiKey: ApiKeyChange
   enabled: boolean
@@ -36,7 +39,7 @@ export interface ServiceConfigInput {
 function selectListItems(db: Knex): Knex.QueryBuilder {
   return db('service_configs as s')
     .leftJoin('users as u', 'u.id', 's.updated_by')
-    .select('s.id', 's.service_name', 's.service_url', 's.enabled', 's.config_data', 's.updated_at', 'u.email as updated_by_email')
+    .select('s.id', 's.service_name', 's.service_type', 's.service_url', 's.enabled', 's.config_data', 's.updated_at', 'u.email as updated_by_email')
     .select(db.raw('(s.api_key is not null) as has_key'))
     .select('s.sealed_fields')
 }
@@ -75,6 +78,7 @@ export async function createServiceConfig(db: Knex, secrets: Secrets, emit: Emit
     return await db.transaction(async (trx) => {
       const [row] = await trx('service_configs').insert({
         service_name: input.serviceName,
+        service_type: input.serviceType,
         service_url: input.serviceUrl,
         api_key: apiKey,
         enabled: input.enabled,
@@ -123,6 +127,7 @@ export async function updateServiceConfig(
 
       const changedFields = [
         row.service_name !== input.serviceName && 'service_name',
+        (row.service_type ?? null) !== input.serviceType && 'service_type',
         row.service_url !== input.serviceUrl && 'service_url',
         (!('keep' in input.apiKey) || keyCleared) && 'api_key',
         row.enabled !== input.enabled && 'enabled',
@@ -131,6 +136,7 @@ export async function updateServiceConfig(
       ].filter((f): f is string => Boolean(f))
       await trx('service_configs').where({ id }).update({
         service_name: input.serviceName,
+        service_type: input.serviceType,
         service_url: input.serviceUrl,
         api_key: apiKey,
         enabled: input.enabled,

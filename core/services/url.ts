@@ -19,3 +19,7 @@ export const serviceUrl = z.string().trim()
       ctx.addIssue({ code: 'custom', message: 'Put credentials in the API key field, not in the address.' })
     }
   })
+
+/** A service's name: what ctx.services.get takes and the monitor's board keys on. */
+export const SERVICE_NAME = /^[a-z][a-z0-9-]{1,63}$/
+export const SERVICE_NAME_RULE = 'use 2 to 64 characters: lower-case letters, digits and dashes, starting with a letter.'

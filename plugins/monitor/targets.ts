@@ -3,7 +3,10 @@
 // own health check (ctx.services.check, API 1.1), so the monitor never imports it; a
 // service added as "Other" (a name and just a URL: the core's form already expresses
 // it) gets an HTTP check of its address; `uptime-kuma` is this plugin's own type, whose
-// check is the import of its status page. Per-service settings come from the
+// check is the import of its status page (the service named `uptime-kuma`: a second one
+// of that kind is checked like any typed service, its page read but not mirrored, since
+// mirrored rows are keyed by Kuma's monitor ids). Several services of one kind (1.13) are
+// each a row, named apart: "Overseerr" and "Overseerr (overseerr-4k)". Per-service settings come from the
 // service's fields (the web type's for an "Other" service, the uptime-kuma type's, or
 // config_data keys of the same names): `interval`, `timeout`, `retries`, `retryInterval`,
 // `severity`, and the HTTP expectations (http-expectations.ts).
@@ -43,12 +46,12 @@ export function targetsFrom(config: MonitorConfig, services: ServiceConfigRecord
   const out: Target[] = []
   for (const s of services.filter((x) => x.enabled)) {
     const own = serviceSettings(s, defaults)
-    const type = typed.get(s.serviceName)
+    const type = s.serviceType === null ? undefined : typed.get(s.serviceType)
     out.push({
       name: s.serviceName,
       displayName: displayNameOf(s, type?.label),
       source: 'service',
-      kind: s.serviceName === KUMA_TYPE ? 'kuma-import' : type && !type.fallback ? 'service-type' : 'http',
+      kind: s.serviceName === KUMA_TYPE && s.serviceType === KUMA_TYPE ? 'kuma-import' : type && !type.fallback ? 'service-type' : 'http',
       target: s.serviceUrl,
       ...own,
     })
@@ -81,7 +84,9 @@ function displayNameOf(s: ServiceConfigRecord, typeLabel: string | undefined): s
   const own = s.configData.displayName
   if (typeof own === 'string' && own.trim()) return own.trim().slice(0, 80)
   const label = typeLabel?.replace(/\s*\([^)]*\)\s*/g, ' ').trim()
-  return label || s.serviceName
+  if (!label) return s.serviceName
+  // The second of a kind is told apart by its name.
+  return s.serviceName === s.serviceType ? label : `${label} (${s.serviceName})`
 }
 
 /** A service's own settings; anything unreadable falls back to the default (its form refuses such values now). */

@@ -13,13 +13,15 @@ describe('monitor: words on the board', () => {
   })
 
   it("names a service in the admin's words, else by its type's label without asides, and a check's own interval falls back to the plugin's", () => {
-    const record = (serviceName: string, configData: Record<string, unknown> = {}): ServiceConfigRecord => ({
-      id: 1, serviceName, serviceUrl: 'http://10.0.0.2', apiKey: null, enabled: true, configData, fields: {}, updatedAt: new Date(0), updatedBy: null,
+    const record = (serviceName: string, configData: Record<string, unknown> = {}, serviceType: string | null = serviceName === 'plain' || serviceName === 'nas-web' ? null : 'overseerr'): ServiceConfigRecord => ({
+      id: 1, serviceName, serviceType, serviceUrl: 'http://10.0.0.2', apiKey: null, enabled: true, configData, fields: {}, updatedAt: new Date(0), updatedBy: null,
     })
     const types = [{ name: 'overseerr', label: 'Overseerr (or Jellyseerr)', plugin: 'overseerr', fields: [], fallback: false }]
     const config = monitorConfig.parse({ interval: '10s', timeout: '5s', checks: [{ name: 'nas', tcp: '10.0.0.3:22' }] })
-    const targets = targetsFrom(config, [record('overseerr'), record('nas-web', { displayName: '  The NAS  ' }), record('plain')], types)
-    expect(targets.map((t) => t.displayName)).to.deep.equal(['Overseerr', 'The NAS', 'plain', 'nas'])
+    const targets = targetsFrom(config, [record('overseerr'), record('overseerr-4k'), record('nas-web', { displayName: '  The NAS  ' }), record('plain')], types)
+    // A second service of one kind is told apart by its name; both are checked by the kind's plugin.
+    expect(targets.map((t) => t.displayName)).to.deep.equal(['Overseerr', 'Overseerr (overseerr-4k)', 'The NAS', 'plain', 'nas'])
+    expect(targets.slice(0, 3).map((t) => t.kind)).to.deep.equal(['service-type', 'service-type', 'http'])
     expect(targets.find((t) => t.name === 'check:nas')).to.include({ intervalMs: 10_000, timeoutMs: 5000, retries: 1, retryIntervalMs: 20_000 })
   })
 
