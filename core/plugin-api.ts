@@ -328,6 +328,12 @@ export interface ServiceField {
   type: 'text' | 'url' | 'secret' | 'number' | 'checkbox' | 'textarea'
   required?: boolean
   help?: string
+  /**
+   * (1.13) A secret the admin also pastes into the other service (a webhook secret, which
+   * both ends hold): the form offers to generate a random one, and an admin may show the
+   * stored value again, with a copy button. Every other secret stays write-only.
+   */
+  shared?: boolean
 }
 export interface ServiceConfigRecord {
   id: number

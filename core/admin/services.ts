@@ -425,6 +425,25 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
     saved(req, res, 'deleted', { replaceHistory: true })
   })
 
+  // A shared secret (ServiceField.shared) shown again to an admin who asks: POST, so no
+  // link, prefetch or cache shows it; logged, so who saw it is on record. Any other
+  // field, an unset one or a stored value that does not open is a 404 that says nothing.
+  router.post('/services/:id/secrets/:field', async (req, res) => {
+    const row = await findServiceConfigRow(db, serialParam(req, 'service'))
+    const field = String(req.params.field)
+    const declared = row ? typeForKind(host.serviceTypes(), kindOf(host.serviceTypes(), row))?.fields?.find((f) => f.name === field) : undefined
+    const sealed = declared?.type === 'secret' && declared.shared === true ? row!.sealed_fields?.[field] : undefined
+    if (!row || !declared || !sealed) throw new NotFound('This service has no such setting to show.')
+    const value = recordOf(host.serviceTypes(), row, secrets).fields[field]
+    if (typeof value !== 'string') throw new NotFound('This service has no such setting to show.')
+    audit(requestLog(req), 'admin showed a shared secret', { by: viewerOf(req)!.id, service: row.id, field })
+    res.setHeader('Cache-Control', 'no-store')
+    await views.pageOrFragment(req, res, {
+      page: 'admin/secret-shown', fragment: 'admin/_secret-shown', title: declared.label,
+      data: { id: row.id, service: row.service_name, field, label: declared.label, value },
+    })
+  })
+
   router.post('/services/:id/test', async (req, res) => {
     const row = await findServiceConfigRow(db, serialParam(req, 'service'))
     if (!row) throw new NotFound('There is no such service.')

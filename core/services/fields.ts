@@ -2,6 +2,7 @@
 // read and checked from the form body, and turned into what the template shows. Plain
 // values go to config_data; secret ones are changes (set, clear, keep), sealed by
 // store.ts and never shown again: the form says "set" or "not set".
+import crypto from 'node:crypto'
 import type { ServiceField } from '../plugin-api.ts'
 import { checkboxField, textField } from '../admin/form-fields.ts'
 
@@ -28,10 +29,15 @@ export interface FieldView {
   checked: boolean
   /** Secrets only: whether one is stored. */
   isSet: boolean
+  /** A secret both ends hold (ServiceField.shared): it can be generated here and shown again. */
+  shared: boolean
 }
 
 export const inputName = (field: string) => `field_${field}`
 export const clearName = (field: string) => `field_${field}_clear`
+export const generateName = (field: string) => `field_${field}_generate`
+/** 32 random bytes: as strong as a secret needs to be, and safe in a header or a URL. */
+const generatedSecret = () => crypto.randomBytes(32).toString('base64url')
 const MAX_TEXT = 2000
 
 /**
@@ -55,9 +61,10 @@ export function readFields(declared: ServiceField[], body: unknown, storedSecret
     }
     if (f.type === 'secret') {
       const clear = checkboxField(body, clearName(f.name))
-      if (clear && text) problems[name] = `Either type a new value or tick "clear", not both.`
-      else if (f.required && !text && (clear || !storedSecrets.has(f.name))) problems[name] = `${f.label} is required.`
-      input.secrets[f.name] = text ? { set: text } : clear ? { clear: true } : { keep: true }
+      const generate = f.shared === true && checkboxField(body, generateName(f.name))
+      if ([clear, generate, Boolean(text)].filter(Boolean).length > 1) problems[name] = `Either type a new value${f.shared ? ', generate one' : ''} or tick "clear": only one.`
+      else if (f.required && !text && !generate && (clear || !storedSecrets.has(f.name))) problems[name] = `${f.label} is required${f.shared ? ': type one, or tick "Generate"' : ''}.`
+      input.secrets[f.name] = text ? { set: text } : generate ? { set: generatedSecret() } : clear ? { clear: true } : { keep: true }
       continue
     }
     if (!text) {
@@ -96,6 +103,7 @@ export function fieldViews(declared: ServiceField[], values: Record<string, unkn
       value: f.type === 'secret' || v === null || v === undefined || typeof v === 'object' ? '' : String(v),
       checked: f.type === 'checkbox' && (v === true || v === 'on' || v === '1'),
       isSet: f.type === 'secret' && storedSecrets.has(f.name),
+      shared: f.type === 'secret' && f.shared === true,
     }
   })
 }

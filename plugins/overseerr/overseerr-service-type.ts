@@ -10,8 +10,8 @@ export function overseerrServiceType(ctx: Pick<PluginContext, 'upstream'>): Serv
     name: OVERSEERR_SERVICE,
     label: 'Overseerr (or Jellyseerr)',
     fields: [{
-      name: 'webhookSecret', label: 'Webhook secret', type: 'secret',
-      help: 'Any long random text. Paste the same text in Overseerr → Settings → Notifications → Webhook → Authorization Header.',
+      name: 'webhookSecret', label: 'Webhook secret', type: 'secret', shared: true,
+      help: 'Tick "Generate" for a random one (or type any long random text), save, then show it here and paste it in Overseerr → Settings → Notifications → Webhook → Authorization Header.',
     }],
     async test(service, signal) {
       const began = performance.now()
