@@ -7,7 +7,7 @@ import { countGreetings, recentGreetings, recordGreeting } from './greetings.ts'
 export default definePlugin({
   name: 'hello',
   version: '1.0.0',
-  api: '^1.1.0',
+  api: '^1.13.0',
   description: 'An example plugin that greets people; read docs/plugins.md alongside it.',
   enabledByDefault: false,
   config: z.object({
@@ -62,8 +62,10 @@ export default definePlugin({
           // The count is site-wide, like the widget: everyone signed in sees it move.
           const count = await countGreetings(ctx.db)
           await ctx.live.publish('message', await ctx.views.render('hello:_count-live', { count }), { role: 'USER' })
-          // The sender's list gains the greeting their form promised.
-          const greetings = await recentGreetings(ctx.db, payload.userId)
+          // The sender's list gains the greeting their form promised. One HTML for each of
+          // their open pages: the dates in the site's zone, named (each page moves them into its reader's).
+          const greetings = (await recentGreetings(ctx.db, payload.userId))
+            .map((g) => ({ message: g.message, at: g.created_at.toISOString(), when: ctx.http.formatDate(null, g.created_at) }))
           await ctx.live.publish('message', await ctx.views.render('hello:_greetings-live', { greetings }), { userId: payload.userId })
         },
       }],

@@ -22,7 +22,7 @@ export function helloRoutes(ctx: HelloContext) {
     await ctx.views.pageOrFragment(req, res, {
       page: 'hello:index', fragment: 'hello:_form', title: 'Hello', status,
       // A new one-time token each render: the same rendered form sent twice greets once.
-      data: { greeting: ctx.config.greeting, name: viewer.name ?? viewer.email, greetings: await recentGreetings(ctx.db, viewer.id), form, once: ctx.http.formToken() },
+      data: { greeting: ctx.config.greeting, name: viewer.name ?? viewer.email, greetings: (await recentGreetings(ctx.db, viewer.id)).map((g) => ({ message: g.message, at: g.created_at.toISOString(), when: ctx.http.formatDate(req, g.created_at) })), form, once: ctx.http.formToken() },
     })
   }
 
