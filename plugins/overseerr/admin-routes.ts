@@ -57,7 +57,7 @@ export function overseerrAdminRoutes(ctx: OverseerrContext) {
     await ctx.views.pageOrFragment(req, res, {
       page: 'overseerr:admin', fragment: 'overseerr:_queue', title: 'Overseerr requests',
       data: {
-        requests: rows.map((r) => ({ ...requestView(r, people.get(r.user_id) ?? 'a deleted user'), seasonsLabel: seasonsLabel(r, seasons.get(r.id)) })), filter, pending: countLabel(await pendingCount(ctx.db)),
+        requests: rows.map((r) => ({ ...requestView(r, (d) => ctx.http.formatDate(req, d), people.get(r.user_id) ?? 'a deleted user'), seasonsLabel: seasonsLabel(r, seasons.get(r.id)) })), filter, pending: countLabel(await pendingCount(ctx.db)),
         filters: FILTERS.map((f) => ({ value: f, label: f === 'open' ? 'Open (not finished)' : f === 'all' ? 'All' : STATUS_LABEL[f] })),
         types: MEDIA_TYPES.map((t) => ({ value: t, label: MEDIA_TYPE_LABEL[t] })),
         pager: { firstHref: after ? base : null, nextHref: more ? `${base}&after=${encodeURIComponent(encodeCursor(rows[rows.length - 1]))}` : null },
@@ -92,7 +92,7 @@ export function overseerrAdminRoutes(ctx: OverseerrContext) {
     const row = await decide(viewer, id, action, why)
     if (ctx.http.isHtmx(req)) {
       const owner = await ctx.users.get(row.user_id)
-      const view = { ...requestView(row, owner?.name ?? owner?.email), seasonsLabel: seasonsLabel(row, (await seasonsByRequest(ctx.db, [row.id])).get(row.id)) }
+      const view = { ...requestView(row, (d) => ctx.http.formatDate(req, d), owner?.name ?? owner?.email), seasonsLabel: seasonsLabel(row, (await seasonsByRequest(ctx.db, [row.id])).get(row.id)) }
       return ctx.views.pageOrFragment(req, res, {
         page: 'overseerr:admin', fragment: 'overseerr:_queue-row', title: 'Overseerr requests', data: { r: view, decided: action },
       })

@@ -23,7 +23,7 @@ const REPORT_ATTEMPTS = 6
 export default definePlugin({
   name: 'overseerr',
   version: '1.0.0',
-  api: '^1.8.0',
+  api: '^1.13.0',
   description: 'Request movies and shows through Overseerr, and follow them until they are in Plex.',
   config: overseerrConfig,
   migrations: new URL('./migrations', import.meta.url),

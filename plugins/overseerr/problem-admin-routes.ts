@@ -19,10 +19,10 @@ const SENT_LABEL = { sending: 'Being sent to Overseerr', sent: 'In Overseerr', f
 export function problemAdminRoutes(ctx: OverseerrContext) {
   const router = ctx.http.router()
 
-  const view = (row: ProblemRow, reporter: string) => ({
+  const view = (req: Request, row: ProblemRow, reporter: string) => ({
     id: row.id, title: row.title, href: `/overseerr/${row.media_type}/${row.tmdb_id}`, what: problemWhat(row), message: row.message,
     reporter, status: row.status, sent: SENT_LABEL[row.send_state], sendError: row.send_error, overseerrId: row.overseerr_issue_id,
-    createdAt: row.created_at.toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+    createdAt: { iso: row.created_at.toISOString(), text: ctx.http.formatDate(req, row.created_at) },
     resolvedBy: row.resolved_by,
   })
   const namesOf = async (rows: ProblemRow[]) =>
@@ -38,7 +38,7 @@ export function problemAdminRoutes(ctx: OverseerrContext) {
     await ctx.views.pageOrFragment(req, res, {
       page: 'overseerr:problems', fragment: 'overseerr:_problems', title: 'Problem reports',
       data: {
-        problems: rows.slice(0, PAGE).map((r) => view(r, names.get(r.user_id) ?? 'a deleted user')), filter,
+        problems: rows.slice(0, PAGE).map((r) => view(req, r, names.get(r.user_id) ?? 'a deleted user')), filter,
         pager: { prevHref: filter.page > 1 ? href(filter.page - 1) : null, nextHref: rows.length > PAGE ? href(filter.page + 1) : null },
         notice: ctx.http.takeFlash(req, res, NOTICES),
       },
@@ -55,7 +55,7 @@ export function problemAdminRoutes(ctx: OverseerrContext) {
       const names = await namesOf([moved])
       return ctx.views.pageOrFragment(req, res, {
         page: 'overseerr:problems', fragment: 'overseerr:_problem-row', title: 'Problem reports',
-        data: { p: view(moved, names.get(moved.user_id) ?? 'a deleted user'), done: to === 'resolved' ? 'Resolved' : 'Reopened' },
+        data: { p: view(req, moved, names.get(moved.user_id) ?? 'a deleted user'), done: to === 'resolved' ? 'Resolved' : 'Reopened' },
       })
     }
     ctx.http.flash(res, to === 'resolved' ? 'resolved' : 'reopened')

@@ -17,29 +17,34 @@ export interface RequestView {
   statusLabel: string
   tone: string
   poster: string | null
-  createdAt: string
-  completedAt: string | null
+  createdAt: ShownDate
+  completedAt: ShownDate | null
   overseerrId: number | null
   userId: string
   userName?: string
 }
 
-const stamp = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`
+/** A date as a page prints it: the instant for <time datetime> and the text in its reader's zone. */
+export interface ShownDate { iso: string; text: string }
+/** Writes a date for whoever reads the page: (d) => ctx.http.formatDate(req, d), or null for a push. */
+export type DateWriter = (date: Date) => string
 
-export function requestView(row: MediaRequestRow, userName?: string): RequestView {
+const shown = (d: Date, write: DateWriter): ShownDate => ({ iso: d.toISOString(), text: write(d) })
+
+export function requestView(row: MediaRequestRow, write: DateWriter, userName?: string): RequestView {
   return {
     id: row.id, title: row.title, year: row.year, mediaType: row.media_type, typeLabel: MEDIA_TYPE_LABEL[row.media_type],
     status: row.status, statusLabel: STATUS_LABEL[row.status], tone: STATUS_TONE[row.status], poster: posterUrl(row.poster_path),
-    createdAt: stamp(row.created_at), completedAt: row.completed_at ? stamp(row.completed_at) : null, overseerrId: row.overseerr_id,
+    createdAt: shown(row.created_at, write), completedAt: row.completed_at ? shown(row.completed_at, write) : null, overseerrId: row.overseerr_id,
     userId: row.user_id, userName,
   }
 }
 
-export interface TimelineStep { at: string; actor: string; from: string | null; to: string; note: string | null }
+export interface TimelineStep { at: ShownDate; actor: string; from: string | null; to: string; note: string | null }
 
-export function timelineView(rows: TimelineRow[]): TimelineStep[] {
+export function timelineView(rows: TimelineRow[], write: DateWriter): TimelineStep[] {
   return rows.map((t) => ({
-    at: `${t.at.toISOString().slice(0, 19).replace('T', ' ')} UTC`, actor: t.actor, from: t.from_status ? STATUS_LABEL[t.from_status] : null,
+    at: shown(t.at, write), actor: t.actor, from: t.from_status ? STATUS_LABEL[t.from_status] : null,
     to: STATUS_LABEL[t.to_status], note: t.note,
   }))
 }

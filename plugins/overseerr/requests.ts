@@ -258,8 +258,10 @@ export async function publishChange(ctx: OverseerrContext, row: MediaRequestRow)
   try {
     await myRequestsCache(ctx).invalidate(row.user_id)
     await requestsChanged(ctx)
-    // The badge wherever the request shows, and on its own page the timeline with the new step.
-    const html = await ctx.views.render('overseerr:_live-status', { r: requestView(row), timeline: timelineView(await timelineOf(ctx.db, row.id)) })
+    // The badge wherever the request shows, and on its own page the timeline with the new step:
+    // one HTML for all their pages, so dates in the site's zone (each page moves them into its reader's).
+    const write = (d: Date) => ctx.http.formatDate(null, d)
+    const html = await ctx.views.render('overseerr:_live-status', { r: requestView(row, write), timeline: timelineView(await timelineOf(ctx.db, row.id), write) })
     await ctx.live.publish('message', html, { userId: row.user_id })
     await ctx.live.publish('overseerr-queue-changed', '', { role: 'ADMIN' })
   } catch (error) {

@@ -16,7 +16,7 @@ import { renderTitle, reportable, seasonsInPlex, type ProblemForm } from './titl
 import { createProblem, MAX_PROBLEM_MESSAGE, PROBLEM_TYPES } from './problems.ts'
 import type { Details } from './overseerr-client.ts'
 import { freeSeasons, seasonChoices } from './season-picker.ts'
-import { myRequestsCache } from './my-requests-cache.ts'
+import { myFirstPage } from './my-requests-cache.ts'
 
 const NOTICES = {
   requested: 'Requested. You can follow it here.', retried: 'Sent back for approval.',
@@ -35,8 +35,8 @@ export async function renderRequest(ctx: OverseerrContext, req: Request, res: Re
   await ctx.views.pageOrFragment(req, res, {
     page: 'overseerr:request', fragment: 'overseerr:_request', title: row.title, status: options.status ?? 200,
     data: {
-      request: requestView(row, owner ? owner.name ?? owner.email : undefined), seasons: row.all_seasons ? 'all' : await seasonStatesOf(ctx.db, row.id),
-      timeline: timelineView(await timelineOf(ctx.db, row.id)),
+      request: requestView(row, (d) => ctx.http.formatDate(req, d), owner ? owner.name ?? owner.email : undefined), seasons: row.all_seasons ? 'all' : await seasonStatesOf(ctx.db, row.id),
+      timeline: timelineView(await timelineOf(ctx.db, row.id), (d) => ctx.http.formatDate(req, d)),
       canRetry: row.status === 'failed',
       // Offered while it may still be pending in Overseerr; the action checks there.
       canWithdraw: row.user_id === viewer.id && (row.status === 'pending' || row.status === 'in_progress'),
@@ -274,7 +274,7 @@ export function overseerrRoutes(ctx: OverseerrContext) {
     }
     // Seasons already asked for or in Plex were left out (a stale page, or someone faster).
     const leftOut = [...skipped, ...result.skipped].sort((a, b) => a - b)
-    if (ctx.http.isHtmx(req)) return outcome(req, res, { state: 'requested', title, request: requestView(result.row), leftOut }, 201)
+    if (ctx.http.isHtmx(req)) return outcome(req, res, { state: 'requested', title, request: requestView(result.row, (d) => ctx.http.formatDate(req, d)), leftOut }, 201)
     ctx.http.flash(res, 'requested')
     res.redirect(303, `/overseerr/requests/${result.row.id}`)
   })
@@ -290,9 +290,9 @@ export function overseerrRoutes(ctx: OverseerrContext) {
     const after = filter.after ? decodeCursor(filter.after) : null
     if (filter.after && !after) throw new BadInput('That page address is broken; start again from the first page.', { after: 'Not a page position.' })
     const { rows, more, views } = !filter.status && !filter.type && !after
-      ? await myRequestsCache(ctx).get(viewer.id)
+      ? await myFirstPage(ctx, viewer.id, req)
       : await listRequests(ctx.db, { userId: viewer.id, statuses: filter.status ? [filter.status] : undefined, mediaType: filter.type || undefined, after })
-        .then((page) => ({ ...page, views: page.rows.map((r) => requestView(r)) }))
+        .then((page) => ({ ...page, views: page.rows.map((r) => requestView(r, (d) => ctx.http.formatDate(req, d))) }))
     const base = `/overseerr/requests?status=${filter.status}&type=${filter.type}`
     await ctx.views.pageOrFragment(req, res, {
       page: 'overseerr:requests', fragment: 'overseerr:_requests-list', title: 'My requests',

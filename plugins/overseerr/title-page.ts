@@ -78,7 +78,7 @@ export async function renderTitle(ctx: OverseerrContext, req: Request, res: Resp
         availability: availabilityWords(type, details), inPlex: details.mediaInfo?.status === M.AVAILABLE,
       },
       viewerIsAdmin: viewer.role === 'ADMIN',
-      requests: rows.map((r) => requestView(r, r.user_id === viewer.id ? undefined : people.get(r.user_id) ?? 'a deleted user')),
+      requests: rows.map((r) => requestView(r, (d) => ctx.http.formatDate(req, d), r.user_id === viewer.id ? undefined : people.get(r.user_id) ?? 'a deleted user')),
       // A movie: one open request at a time (anyone's); its page when the viewer may see it.
       movieAsk: type === 'movie' ? { open: open ? { id: open.id, status: STATUS_LABEL[open.status], mine: open.user_id === viewer.id || viewer.role === 'ADMIN' } : null } : null,
       form: type === 'tv' ? { tmdbId, title, year, seasons, ...(options.seasonsForm ?? { fields: {}, chosen: [], choice: 'all' }) } : null,
@@ -87,7 +87,7 @@ export async function renderTitle(ctx: OverseerrContext, req: Request, res: Resp
         types: PROBLEM_TYPES.map((p) => ({ value: p, label: PROBLEM_TYPE_LABEL[p] })),
         seasons: type === 'tv' ? inPlex : [], maxMessage: MAX_PROBLEM_MESSAGE,
       } : null,
-      problems: problems.map((p) => ({ id: p.id, what: problemWhat(p), message: p.message, status: p.status, sendState: p.send_state, createdAt: p.created_at.toISOString().slice(0, 10) })),
+      problems: problems.map((p) => ({ id: p.id, what: problemWhat(p), message: p.message, status: p.status, sendState: p.send_state, createdAt: { iso: p.created_at.toISOString(), text: ctx.http.formatDate(req, p.created_at, 'date') } })),
       notice: ctx.http.takeFlash(req, res, { reported: 'Thank you: the problem is reported, and you will hear when it is resolved.' }),
     },
   })

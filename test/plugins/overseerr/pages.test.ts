@@ -9,7 +9,8 @@ import { addMovie, addShow, requestRow, startHarness, waitForStatus, WEBHOOK_SEC
 describe('overseerr: my requests, the dashboard card and live status', function () {
   this.timeout(90_000)
   let h: Harness
-  before(async () => { h = await startHarness({ syncEvery: '1h' }) })
+  // The site's zone named, so dates read the same on any machine.
+  before(async () => { h = await startHarness({ syncEvery: '1h' }, { timeZone: 'UTC' }) })
   after(async () => { await h?.stop() })
 
   it('lists only my requests, newest first, filtered by status and type, in keyset pages', async () => {
@@ -104,10 +105,32 @@ describe('overseerr: my requests, the dashboard card and live status', function 
       h.fake.moveRequest(sent.overseerr_id, 'available')
       await h.fake.sendWebhook(`${h.host.url}/overseerr/hooks/overseerr`, { authorization: WEBHOOK_SECRET, payload: h.fake.webhookPayload('MEDIA_AVAILABLE', sent.overseerr_id) })
       await stream.waitFor('the completed badge', (t) => t.includes(`hx-target="#overseerr-request-${row.id}-status"`) && t.includes('Available in Plex'), 15_000)
-      await stream.waitFor('the timeline with its last step', (t) => t.includes(`hx-target="#overseerr-request-${row.id}-timeline"`) && /→ Available in Plex<\/strong>\s*(data:\s*)?<small class="muted">[^<]*, by Overseerr \(webhook\)/.test(t), 15_000)
+      await stream.waitFor('the timeline with its last step', (t) => t.includes(`hx-target="#overseerr-request-${row.id}-timeline"`) && /→ Available in Plex<\/strong>\s*(data:\s*)?<small class="muted"><time datetime="[^"]+" data-style="datetime">[^<]*<\/time>, by Overseerr \(webhook\)/.test(t), 15_000)
     } finally {
       await stream.close()
     }
+  })
+
+  it('writes a request\'s dates in the viewer\'s own zone (New York), on its page, in the list and in the admin queue', async () => {
+    const { client, user } = await h.host.signedIn(await h.host.createUser({ time_zone: 'America/New_York' }))
+    const [row] = await h.host.db('media_requests').insert({
+      user_id: user.id, title: 'Zoned Arrival', media_type: 'movie', tmdb_id: 990_100, status: 'completed',
+      created_at: new Date('2026-07-04T16:05:00Z'), completed_at: new Date('2026-07-05T03:30:00Z'),
+    }).returning('*')
+    await h.host.db('media_request_timeline').insert({ request_id: row.id, at: new Date('2026-07-04T16:05:00Z'), actor: 'Zoned Person', to_status: 'pending' })
+    const requested = '<time datetime="2026-07-04T16:05:00.000Z" data-style="datetime">4 Jul 2026, 12:05 GMT-4</time>'
+    const page = (await client.get(`/overseerr/requests/${row.id}`)).text
+    expect(page).to.include(`<dd>${requested}</dd>`)
+    // Half past three in the morning in UTC is still the evening before in New York.
+    expect(page).to.include('<time datetime="2026-07-05T03:30:00.000Z" data-style="datetime">4 Jul 2026, 23:30 GMT-4</time>')
+    expect(page).to.include(`${requested}, by Zoned Person`)
+    expect(page).not.to.include('16:05 UTC')
+    // The cached first page is written for the zone its reader reads in, and again when they choose another.
+    expect((await client.get('/overseerr/requests')).text).to.include(requested)
+    expect((await client.post('/account', { name: '', image: '', time_zone: 'Asia/Kolkata' })).status).to.equal(303)
+    expect((await client.get('/overseerr/requests')).text).to.include('<time datetime="2026-07-04T16:05:00.000Z" data-style="datetime">4 Jul 2026, 21:35 GMT+5:30</time>')
+    // An admin who chose none reads the site's zone.
+    expect((await h.admin.client.get('/admin/overseerr?status=completed&type=movie')).text).to.include('<time datetime="2026-07-04T16:05:00.000Z" data-style="datetime">4 Jul 2026, 16:05 UTC</time>')
   })
 
   it('shows a hostile title escaped on every page that lists it (stored XSS)', async () => {
