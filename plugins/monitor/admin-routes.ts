@@ -73,7 +73,7 @@ export function monitorAdminRoutes(ctx: MonitorContext) {
     const checked = ctx.http.validate(noteBody, req.body)
     if (!checked.ok) {
       const viewer = ctx.http.mustViewer(req)
-      const data = await serviceData(ctx.db, viewer, incident.service_name, '24h', ctx.clock.now())
+      const data = await serviceData(ctx.db, viewer, incident.service_name, '24h', ctx.clock.now(), (d, style) => ctx.http.formatDate(req, d, style))
       if (!data) throw new NotFound('No watched service has that name.')
       const value = typeof req.body?.note === 'string' ? req.body.note.slice(0, 2000) : ''
       await ctx.views.pageOrFragment(req, res, {

@@ -8,9 +8,15 @@ import { boardData } from './board.ts'
 
 const caches = new WeakMap<MonitorContext, ReturnType<typeof makeCache>>()
 
+/** The board as rendered `at`: the page writes that time around it, in each reader's zone. */
+export interface RenderedBoard { html: string; at: Date }
+
 function makeCache(ctx: MonitorContext) {
-  return ctx.viewerCache<string>('board', {
-    load: async (role) => ctx.views.render('monitor:_board', await boardData(ctx.db, role === 'ADMIN', ctx.clock.now())),
+  return ctx.viewerCache<RenderedBoard>('board', {
+    load: async (role) => {
+      const at = ctx.clock.now()
+      return { html: await ctx.views.render('monitor:_board', await boardData(ctx.db, role === 'ADMIN', at)), at }
+    },
     maxAge: '60s',
   })
 }
@@ -22,7 +28,7 @@ export function boardCache(ctx: MonitorContext) {
   return cache
 }
 
-export function renderedBoard(ctx: MonitorContext, role: Role): Promise<string> {
+export function renderedBoard(ctx: MonitorContext, role: Role): Promise<RenderedBoard> {
   return boardCache(ctx).get(role === 'ADMIN' ? 'ADMIN' : 'USER')
 }
 

@@ -10,7 +10,17 @@ import { incidentsOf } from './incidents.ts'
 import { heartbeatBar } from './heartbeat-bar.ts'
 
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? '–' : `${(Math.floor(v * 100) / 100).toFixed(2)} %`)
-const utc = (d: Date | null) => (d ? `${new Date(d).toISOString().slice(0, 16).replace('T', ' ')} UTC` : null)
+/** Writes a date for the page's reader: (d, style) => ctx.http.formatDate(req, d, style). */
+export type DateWriter = (date: Date, style?: 'date' | 'datetime' | 'time') => string
+/** A date as a page prints it: `<time datetime="iso" data-style="style">text</time>`, the text in its reader's zone. */
+export interface ShownDate { iso: string; text: string; style: 'date' | 'datetime' }
+export function shown(d: Date, write: DateWriter, style?: ShownDate['style']): ShownDate
+export function shown(d: Date | null, write: DateWriter, style?: ShownDate['style']): ShownDate | null
+export function shown(d: Date | null, write: DateWriter, style: ShownDate['style'] = 'datetime'): ShownDate | null {
+  if (!d) return null
+  const date = new Date(d)
+  return { iso: date.toISOString(), text: write(date, style), style }
+}
 /** A span in words: "40 s", "12 min", "3 h 5 min", "2 days 4 h". */
 export function inWords(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000))
@@ -52,7 +62,10 @@ export function spanFrom(points: ChartPoint[], windowFrom: Date): Date {
   return first && first.getTime() > windowFrom.getTime() ? first : windowFrom
 }
 
-/** What the board shows an admin (addresses and reasons too) or anyone else. */
+/**
+ * What the board shows an admin (addresses and reasons too) or anyone else: the same for
+ * every reader, so no date in it (its "Updated" line is written for each, around it).
+ */
 export async function boardData(db: Knex, isAdmin: boolean, now: Date) {
   const rows = await boardRows(db)
   const down = rows.filter((r) => r.status === 'down').length
@@ -63,7 +76,6 @@ export async function boardData(db: Knex, isAdmin: boolean, now: Date) {
   const aside = resting ? ` ${resting} in maintenance or paused.` : ''
   return {
     isAdmin,
-    updatedAt: utc(now),
     summary: down || slow || pending || unknown
       ? `${down} down, ${slow} degraded, ${pending ? `${pending} pending (a failed check being retried), ` : ''}${unknown ? `${unknown} unknown (their source cannot be read), ` : ''}${rows.length - down - slow - pending - unknown - resting} of ${rows.length} up or not checked yet.${aside}`
       : `All ${rows.length - resting} ${resting ? 'others' : 'services'} up${rows.some((r) => !r.status) ? ' (some not checked yet)' : ''}.${aside}`,
@@ -80,7 +92,7 @@ export async function boardData(db: Knex, isAdmin: boolean, now: Date) {
 export const RANGES = { '24h': DAY_MS, '7d': 7 * DAY_MS, '30d': 30 * DAY_MS } as const
 export type Range = keyof typeof RANGES
 
-export async function serviceData(db: Knex, viewer: Viewer, name: string, range: Range, now: Date) {
+export async function serviceData(db: Knex, viewer: Viewer, name: string, range: Range, now: Date, write: DateWriter) {
   const row = await statusRow(db, name)
   if (!row) return null
   const isAdmin = viewer.role === 'ADMIN'
@@ -91,24 +103,24 @@ export async function serviceData(db: Knex, viewer: Viewer, name: string, range:
   const from = spanFrom(points, windowFrom)
   const young = from.getTime() > windowFrom.getTime()
   const chart = responseChart(points, {
-    width: 640, height: 200, from, to: now,
-    label: `${row.display_name}: response time ${young ? `since its first check (${utc(from)})` : `over the last ${range === '24h' ? '24 hours' : range === '7d' ? '7 days' : '30 days'}`}`,
+    width: 640, height: 200, from, to: now, stamp: write,
+    label: `${row.display_name}: response time ${young ? `since its first check (${write(from)})` : `over the last ${range === '24h' ? '24 hours' : range === '7d' ? '7 days' : '30 days'}`}`,
   })
   const incidents = await incidentsOf(db, name)
   const details = (row.details ?? {}) as { kumaUptime24h?: number | null }
   return {
     isAdmin, range, chart,
     row: {
-      name, displayName: row.display_name, status: row.status, since: utc(row.status_since), lastCheck: utc(row.last_check_at),
+      name, displayName: row.display_name, status: row.status, since: shown(row.status_since, write), lastCheck: shown(row.last_check_at, write),
       responseTimeMs: row.response_time_ms, severity: row.severity,
       d1: pct(figures?.d1), d7: pct(figures?.d7), d30: pct(figures?.d30),
       kumaUptime: typeof details.kumaUptime24h === 'number' ? pct(details.kumaUptime24h * 100) : null,
       target: isAdmin ? row.target : null, message: isAdmin ? row.message : null,
-      certDays: certDaysLeft(row.cert_expires_at, now), certExpires: row.cert_expires_at ? new Date(row.cert_expires_at).toISOString().slice(0, 10) : null, certIssuer: row.cert_issuer,
+      certDays: certDaysLeft(row.cert_expires_at, now), certExpires: shown(row.cert_expires_at, write, 'date'), certIssuer: row.cert_issuer,
       checkable: row.source !== 'kuma', pausable: row.source !== 'kuma', paused: row.paused_at !== null, heartbeats: heartbeatBar(row.heartbeats ?? '', { width: 300, height: 24 }),
     },
     incidents: incidents.map((i) => ({
-      id: i.id, status: i.status, type: i.incident_type, severity: i.severity, createdAt: utc(i.created_at), resolvedAt: utc(i.resolved_at),
+      id: i.id, status: i.status, type: i.incident_type, severity: i.severity, createdAt: shown(i.created_at, write), resolvedAt: shown(i.resolved_at, write),
       lasted: inWords((i.resolved_at ? new Date(i.resolved_at).getTime() : now.getTime()) - new Date(i.created_at).getTime()),
       description: isAdmin ? i.description : null, note: isAdmin ? i.note : null,
     })),

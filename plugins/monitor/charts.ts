@@ -4,7 +4,8 @@
 // a text alternative (role="img", <title>, <desc>) saying what it shows in words.
 import type { ChartPoint } from './uptime.ts'
 
-export interface ChartOptions { width: number; height: number; from: Date; to: Date; label: string }
+/** `stamp` writes the axis' two dates in the reader's zone (ctx.http.formatDate). */
+export interface ChartOptions { width: number; height: number; from: Date; to: Date; label: string; stamp: (date: Date) => string }
 
 export interface Chart { svg: string; summary: string }
 
@@ -49,8 +50,8 @@ export function responseChart(points: ChartPoint[], o: ChartOptions): Chart {
   parts.push(`<line x1="${pad.left}" y1="${pad.top + h}" x2="${pad.left + w}" y2="${pad.top + h}" stroke="currentColor" stroke-opacity="0.4"/>`)
   parts.push(`<text x="${pad.left - 4}" y="${pad.top + 8}" text-anchor="end" font-size="10" fill="currentColor">${top} ms</text>`)
   parts.push(`<text x="${pad.left - 4}" y="${pad.top + h}" text-anchor="end" font-size="10" fill="currentColor">0</text>`)
-  parts.push(`<text x="${pad.left}" y="${o.height - 4}" font-size="10" fill="currentColor">${esc(stamp(o.from))}</text>`)
-  parts.push(`<text x="${pad.left + w}" y="${o.height - 4}" text-anchor="end" font-size="10" fill="currentColor">${esc(stamp(o.to))}</text>`)
+  parts.push(`<text x="${pad.left}" y="${o.height - 4}" font-size="10" fill="currentColor">${esc(o.stamp(o.from))}</text>`)
+  parts.push(`<text x="${pad.left + w}" y="${o.height - 4}" text-anchor="end" font-size="10" fill="currentColor">${esc(o.stamp(o.to))}</text>`)
   // Failures: a band down the column, in addition to the gap in the line (not colour alone).
   for (const c of cols.filter((c) => c.up !== null && c.up < 1)) {
     parts.push(`<rect x="${xOf(c.x)}" y="${pad.top}" width="1" height="${h}" fill="#c0392b" fill-opacity="0.5"><title>failures</title></rect>`)
@@ -101,5 +102,3 @@ function niceCeiling(v: number): number {
   for (const step of [1, 2, 2.5, 5, 10]) if (step * mag >= v) return step * mag
   return 10 * mag
 }
-
-const stamp = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`

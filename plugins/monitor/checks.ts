@@ -133,7 +133,7 @@ const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) =
 export async function checkTarget(ctx: MonitorContext, target: Target, now: Date, signal?: AbortSignal, resting?: Map<string, ActiveWindow>): Promise<Array<Recorded & { name: string }>> {
   const window = (resting ?? await inMaintenance(ctx.db, now)).get(target.name)
   if (window) {
-    const outcome: CheckOutcome = { ok: true, responseTimeMs: null, status: 'maintenance', message: `In maintenance ("${window.title}") until ${window.until.toISOString().slice(0, 16).replace('T', ' ')} UTC: not checked.` }
+    const outcome: CheckOutcome = { ok: true, responseTimeMs: null, status: 'maintenance', message: `In maintenance ("${window.title}") until ${ctx.http.formatDate(null, window.until)}: not checked.` }
     const recorded = await recording(ctx, target.name, () => ctx.db.transaction((trx) => recordResult(trx, ctx.events, target.name, outcome, now, { retries: 0, retryIntervalMs: target.retryIntervalMs, degradedAboveMs: ctx.config.degradedAboveMs })))
     return [{ ...recorded, name: target.name }]
   }

@@ -69,12 +69,13 @@ export async function setNote(db: Knex, id: string, note: string): Promise<boole
   return (await db('service_incidents').where({ id }).update({ note: note || null })) > 0
 }
 
-export const incidentEventTypes = [
+/** `write` writes a date for whoever reads the description: in the site's zone, named (ctx.http.formatDate(null, …)). */
+export const incidentEventTypes = (write: (date: Date, style: 'date') => string) => [
   {
     event: 'monitor.certificate.expiring', title: 'A certificate expires soon', audience: 'admins' as const,
     describe: (p: { displayName?: unknown; serviceName?: unknown; daysLeft?: unknown; expiresAt?: unknown; issuer?: unknown }) => ({
       title: `The certificate of ${String(p.displayName ?? p.serviceName)} expires in ${String(p.daysLeft)} ${p.daysLeft === 1 ? 'day' : 'days'}`,
-      message: `Its TLS certificate (from ${String(p.issuer ?? 'an unknown issuer')}) expires on ${String(p.expiresAt ?? '').slice(0, 10)}. Renew it before then, or the service shows as down.`,
+      message: `Its TLS certificate (from ${String(p.issuer ?? 'an unknown issuer')}) expires on ${Number.isNaN(Date.parse(String(p.expiresAt))) ? 'a date it does not say' : write(new Date(String(p.expiresAt)), 'date')}. Renew it before then, or the service shows as down.`,
       link: `/monitor/services/${encodeURIComponent(String(p.serviceName))}`,
     }),
   },

@@ -23,7 +23,7 @@ import { publicPages } from './status-pages.ts'
 export default definePlugin({
   name: 'monitor',
   version: '1.0.0',
-  api: '^1.11.0',
+  api: '^1.13.0',
   description: 'Is everything up? Checks, uptime, response-time charts, incidents, Uptime Kuma import.',
   enabledByDefault: true,
   config: monitorConfig,
@@ -45,7 +45,7 @@ export default definePlugin({
       setupSteps: [monitorSetupStep(ctx)],
       nav: [{ label: 'Status', href: '/monitor', priority: 30 }],
       serviceTypes: [kumaServiceType(ctx), webServiceType(ctx)],
-      eventTypes: incidentEventTypes,
+      eventTypes: incidentEventTypes((d, style) => ctx.http.formatDate(null, d, style)),
       metrics: monitorMetrics(ctx),
       widgets: [{
         id: 'status',

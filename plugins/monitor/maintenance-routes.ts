@@ -5,6 +5,7 @@ import { NotFound, TIME_ZONES, type Request, type Response, type Router } from '
 import type { MonitorContext } from './plugin-config.ts'
 import { checkForm, createWindow, describe, listWindows, nextSpan, readForm, WEEKDAYS, type WindowForm } from './maintenance.ts'
 import { boardChanged } from './board-cache.ts'
+import { shown } from './board.ts'
 
 export const MAINTENANCE_NOTICES = {
   created: 'The maintenance window is saved.',
@@ -25,11 +26,11 @@ export function maintenanceRoutes(ctx: MonitorContext, router: Router, changed: 
     const now = ctx.clock.now()
     const windows = (await listWindows(ctx.db)).map((w) => {
       const next = nextSpan(w, now)
-      const utc = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ') + ' UTC'
+      const at = (ms: number) => shown(new Date(ms), (d, style) => ctx.http.formatDate(req, d, style))
       return {
         id: w.id, title: w.title, when: describe(w),
         services: w.services.map((s) => services.get(s) ?? `${s} (no longer watched)`),
-        state: !next ? 'Over' : next.start <= now.getTime() ? `On now, until ${utc(next.end)}` : `Next: ${utc(next.start)}`,
+        state: !next ? { words: 'Over', at: null } : next.start <= now.getTime() ? { words: 'On now, until', at: at(next.end) } : { words: 'Next:', at: at(next.start) },
       }
     })
     await ctx.views.pageOrFragment(req, res, {
@@ -50,7 +51,7 @@ export function maintenanceRoutes(ctx: MonitorContext, router: Router, changed: 
     const saved = await ctx.db.transaction(async (trx) => {
       // Checked and stored under one lock: the overlap rule holds against a concurrent save.
       await trx.raw('lock table monitor_maintenance in exclusive mode')
-      const checked = checkForm(form, services, await listWindows(trx), ctx.clock.now())
+      const checked = checkForm(form, services, await listWindows(trx), ctx.clock.now(), (d) => ctx.http.formatDate(req, d))
       if ('problems' in checked) return checked
       await createWindow(trx, checked.window, ctx.http.mustViewer(req).id)
       return checked

@@ -120,9 +120,10 @@ const CONTROL = /[\u0000-\u001f\u007f]/
 
 /**
  * The window the form describes, or each field's problem in words. `watched` are the
- * services that can be chosen; `others` the windows already stored (for overlaps).
+ * services that can be chosen; `others` the windows already stored (for overlaps);
+ * `write` writes a date in the zone of whoever reads the problem (ctx.http.formatDate).
  */
-export function checkForm(form: WindowForm, watched: Map<string, string>, others: WindowRow[], now: Date): { window: WindowInput } | { problems: Record<string, string> } {
+export function checkForm(form: WindowForm, watched: Map<string, string>, others: WindowRow[], now: Date, write: (date: Date) => string): { window: WindowInput } | { problems: Record<string, string> } {
   const problems: Record<string, string> = {}
   if (!form.title) problems.title = 'Give the window a title, like "NAS disk swap".'
   else if (form.title.length > 120 || CONTROL.test(form.title)) problems.title = 'Use at most 120 characters on one line.'
@@ -166,13 +167,13 @@ export function checkForm(form: WindowForm, watched: Map<string, string>, others
   }
   if (Object.keys(problems).length || !window) return { problems: Object.keys(problems).length ? problems : { kind: 'Choose one-off or weekly.' } }
 
-  const clash = overlap(window, others, now)
+  const clash = overlap(window, others, now, write)
   if (clash) problems[window.kind === 'once' ? 'starts' : 'start_time'] = clash
   return Object.keys(problems).length ? { problems } : { window }
 }
 
 /** Why the window overlaps another sharing a service (or itself), in words; null when it does not. */
-function overlap(w: WindowInput, others: WindowRow[], now: Date): string | null {
+function overlap(w: WindowInput, others: WindowRow[], now: Date, write: (date: Date) => string): string | null {
   const from = now.getTime()
   const until = (x: WindowInput) => (x.kind === 'once' ? new Date(x.ends_at!).getTime() : from + OVERLAP_HORIZON)
   const mine = occurrences(w, from, until(w))
@@ -185,7 +186,7 @@ function overlap(w: WindowInput, others: WindowRow[], now: Date): string | null 
     const to = Math.min(until(w), until(other))
     for (const a of occurrences(other, from, to)) {
       if (mine.some((b) => b.start < a.end && a.start < b.end)) {
-        return `It overlaps "${other.title}" (${new Date(a.start).toISOString().slice(0, 16).replace('T', ' ')} UTC) for ${shared[0]}: change the times or the services.`
+        return `It overlaps "${other.title}" (${write(new Date(a.start))}) for ${shared[0]}: change the times or the services.`
       }
     }
   }

@@ -22,17 +22,17 @@ export function monitorRoutes(ctx: MonitorContext) {
   router.use(ctx.http.requireUser)
 
   router.get('/', async (req, res) => {
-    const viewer = ctx.http.mustViewer(req)
+    const board = await renderedBoard(ctx, ctx.http.mustViewer(req).role)
     await ctx.views.pageOrFragment(req, res, {
       page: 'monitor:board', fragment: 'monitor:_board-cached', title: 'Service status',
-      data: { boardHtml: await renderedBoard(ctx, viewer.role) },
+      data: { boardHtml: board.html, updated: { iso: board.at.toISOString(), text: ctx.http.formatDate(req, board.at) } },
     })
   })
 
   router.get('/services/:name', async (req, res) => {
     const viewer = ctx.http.mustViewer(req)
     const { range } = rangeQuery.parse(req.query)
-    const data = await serviceData(ctx.db, viewer, String(req.params.name), range as Range, ctx.clock.now())
+    const data = await serviceData(ctx.db, viewer, String(req.params.name), range as Range, ctx.clock.now(), (d, style) => ctx.http.formatDate(req, d, style))
     if (!data) throw new NotFound('No watched service has that name.')
     await ctx.views.pageOrFragment(req, res, {
       page: 'monitor:service', fragment: 'monitor:_service', title: data.row.displayName,

@@ -9,7 +9,7 @@ import type { Knex, ViewerCache } from 'medianest/plugin-api'
 import type { MonitorContext } from './plugin-config.ts'
 import type { Status } from './service-status.ts'
 import { heartbeatBar } from './heartbeat-bar.ts'
-import { inWords } from './board.ts'
+import { inWords, shown, type DateWriter, type ShownDate } from './board.ts'
 
 export interface StatusPageGroup { name: string; services: string[] }
 export interface StatusPageRow {
@@ -131,8 +131,11 @@ export const PUBLIC_WORDS: Record<string, string> = {
   up: 'Up', degraded: 'Slow', pending: 'Up, retrying a failed check', down: 'Down', unknown: 'Unknown', maintenance: 'Maintenance', paused: 'Paused',
 }
 
-/** The page's data: only what the admin chose, and of each service only what anyone may see. */
-export async function publicPageData(db: Knex, page: StatusPageRow, now: Date) {
+/**
+ * The page's data: only what the admin chose, and of each service only what anyone may see.
+ * One render for every visitor: `write` writes dates in the site's zone, named (ctx.http.formatDate(null, …)).
+ */
+export async function publicPageData(db: Knex, page: StatusPageRow, now: Date, write: DateWriter) {
   const names = page.groups.flatMap((g) => g.services)
   const rows = new Map<string, PublicRow>((await db('service_status').whereIn('service_name', names)
     .select('service_name', 'display_name', 'status', 'uptime_24h', 'uptime_30d', 'heartbeats') as PublicRow[]).map((r) => [r.service_name, r]))
@@ -154,7 +157,7 @@ export async function publicPageData(db: Knex, page: StatusPageRow, now: Date) {
     : shaky ? { cls: 'warn', text: 'Some services are slow or being retried.' }
       : resting ? { cls: 'info', text: `All services up, ${resting} in maintenance.` }
         : { cls: 'ok', text: 'All services are up.' }
-  let incidents: Array<{ name: string; type: string; from: string; lasted: string; open: boolean }> = []
+  let incidents: Array<{ name: string; type: string; from: ShownDate; lasted: string; open: boolean }> = []
   if (page.show_incidents) {
     const since = new Date(now.getTime() - 7 * 86_400_000)
     const found: Array<{ service_name: string; incident_type: string; status: string; created_at: Date; resolved_at: Date | null }> = await db('service_incidents')
@@ -162,13 +165,13 @@ export async function publicPageData(db: Knex, page: StatusPageRow, now: Date) {
       .orderBy('created_at', 'desc').limit(20).select('service_name', 'incident_type', 'status', 'created_at', 'resolved_at')
     incidents = found.filter((i) => rows.has(i.service_name)).map((i) => ({
       name: rows.get(i.service_name)!.display_name, type: i.incident_type === 'down' ? 'down' : 'slow', open: i.status === 'open',
-      from: `${new Date(i.created_at).toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+      from: shown(i.created_at, write),
       lasted: inWords((i.resolved_at ? new Date(i.resolved_at).getTime() : now.getTime()) - new Date(i.created_at).getTime()),
     }))
   }
   return {
     slug: page.slug, title: page.title, description: page.description, notice: page.notice, published: page.published,
-    groups, overall, showIncidents: page.show_incidents, incidents, updatedAt: `${now.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+    groups, overall, showIncidents: page.show_incidents, incidents, updatedAt: shown(now, write),
     badges: new Map([...rows.values()].map((r) => [r.service_name, { name: r.display_name, status: r.status }])),
   }
 }
@@ -212,7 +215,7 @@ export function publicPages(ctx: MonitorContext): ViewerCache<PublicView | null>
 
 export async function renderPublic(ctx: MonitorContext, page: StatusPageRow): Promise<PublicView> {
   // The badges come from the same read of the status rows as the page.
-  const data = await publicPageData(ctx.db, page, ctx.clock.now())
+  const data = await publicPageData(ctx.db, page, ctx.clock.now(), (d, style) => ctx.http.formatDate(null, d, style))
   return { page, html: Buffer.from(await ctx.views.render('monitor:_status-page', data)), badges: data.badges }
 }
 

@@ -57,7 +57,7 @@ describe('monitor: TLS certificates', function () {
 
     const { client } = await signedInAdmin(host)
     expect((await client.get('/monitor')).text).to.include('Certificate: 5 days left')
-    expect((await client.get('/monitor/services/tls-good')).text).to.match(/TLS certificate: 36[45] days left \(expires \d{4}-\d\d-\d\d, issued by MediaNest Test CA\)/)
+    expect((await client.get('/monitor/services/tls-good')).text).to.match(/TLS certificate: 36[45] days left \(expires <time datetime="[^"]+" data-style="date">\d{1,2} \w+ \d{4}<\/time>, issued by MediaNest Test CA\)/)
   })
 
   it('is DOWN with the reason for an expired, wrong-host, self-signed or weakly signed certificate', async () => {

@@ -6,7 +6,9 @@ import type { ChartPoint } from '../../../plugins/monitor/uptime.ts'
 describe('monitor: server-rendered SVG charts', () => {
   const to = new Date('2026-11-30T12:00:00Z')
   const from = new Date(to.getTime() - 86_400_000)
-  const options = { width: 640, height: 200, from, to, label: 'Plex: response time over the last 24 hours' }
+  // The page hands the axis its dates written for the reader (ctx.http.formatDate).
+  const stamp = (d: Date) => `${d.toISOString().slice(11, 16)} at the reader's`
+  const options = { width: 640, height: 200, from, to, label: 'Plex: response time over the last 24 hours', stamp }
   const wellFormed = (svg: string) => {
     // The sparkline is inline HTML only, without the xmlns a standalone chart keeps.
     expect(svg).to.match(/^<svg (xmlns="http:\/\/www.w3.org\/2000\/svg" )?[^>]*role="img" aria-label="[^"]+">/)
@@ -20,6 +22,7 @@ describe('monitor: server-rendered SVG charts', () => {
     wellFormed(chart.svg)
     expect(chart.summary).to.equal('Plex: response time over the last 24 hours: no checks recorded in this period.')
     expect(chart.svg).to.include('No data yet')
+    expect(chart.svg).to.include('>12:00 at the reader&#39;s</text>')
     expect(chart.svg).to.include(`<desc>${chart.summary}</desc>`)
     wellFormed(sparkline([], from, to, 'Plex').svg)
   })

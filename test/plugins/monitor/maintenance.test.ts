@@ -12,6 +12,7 @@ import { checkForm, occurrences, readForm, type WindowRow } from '../../../plugi
 import { addService, clearMonitor, signedInAdmin, startMonitorHost } from './monitor-harness.ts'
 import { startTargetServer, type TargetServer } from './target-server.ts'
 import { waitFor } from '../../support/wait-for.ts'
+import { formatInZone } from '../../../core/time-zones.ts'
 
 const MINUTE = 60_000
 const local = (d: DateTime) => d.toFormat("yyyy-LL-dd'T'HH:mm")
@@ -24,7 +25,8 @@ describe('monitor: maintenance windows and pause', function () {
 
   before(async () => {
     target = await startTargetServer()
-    ;({ host, ctx } = await startMonitorHost({ interval: '1m', timeout: '1s', retries: 0 }))
+    // A site zone that is not the server's: what no request asks for is written in it, named.
+    ;({ host, ctx } = await startMonitorHost({ interval: '1m', timeout: '1s', retries: 0 }, { config: { timeZone: 'Europe/Berlin' } }))
   })
   after(async () => {
     await host?.stop()
@@ -53,7 +55,7 @@ describe('monitor: maintenance windows and pause', function () {
       const now = new Date('2026-12-07T12:00:00Z')
       const watched = new Map([['nas', 'NAS'], ['plex', 'Plex']])
       const problems = (body: Record<string, unknown>, others: WindowRow[] = []) => {
-        const r = checkForm(readForm({ title: 'Swap', services: 'nas', kind: 'once', starts: '2026-12-08T02:00', ends: '2026-12-08T03:00', time_zone: 'UTC', ...body }), watched, others, now)
+        const r = checkForm(readForm({ title: 'Swap', services: 'nas', kind: 'once', starts: '2026-12-08T02:00', ends: '2026-12-08T03:00', time_zone: 'UTC', ...body }), watched, others, now, (d) => formatInZone(d, 'America/New_York'))
         return 'problems' in r ? r.problems : null
       }
       expect(problems({})).to.equal(null)
@@ -68,7 +70,7 @@ describe('monitor: maintenance windows and pause', function () {
 
       const weekly: WindowRow = { id: 1, title: 'Nightly', services: ['nas'], kind: 'weekly', weekdays: [2], start_time: '02:30', duration_minutes: 60, time_zone: 'UTC', starts_at: null, ends_at: null, created_at: now }
       // 2026-12-08 is a Tuesday: 02:00–03:00 meets Tuesday 02:30 for nas, not for plex.
-      expect(problems({}, [weekly])!.starts).to.equal('It overlaps "Nightly" (2026-12-08 02:30 UTC) for nas: change the times or the services.')
+      expect(problems({}, [weekly])!.starts).to.equal('It overlaps "Nightly" (7 Dec 2026, 21:30 GMT-5) for nas: change the times or the services.')
       expect(problems({ services: 'plex' }, [weekly])).to.equal(null)
       expect(problems({ starts: '2026-12-08T03:30', ends: '2026-12-08T04:00' }, [weekly])).to.equal(null)
       // A weekly window longer than the gap between its own days overlaps itself.
@@ -83,7 +85,8 @@ describe('monitor: maintenance windows and pause', function () {
     await addService(host, 'nas', target.url)
     await runDueChecks(ctx, new Date(), { only: ['nas'] })
     expect((await status('nas')).status).to.equal('up')
-    const { client: admin } = await signedInAdmin(host)
+    // An admin who reads dates in New York, on a site in Berlin.
+    const { client: admin } = await host.signedIn(await host.createUser({ role: 'ADMIN', time_zone: 'America/New_York' }))
     const zone = 'America/New_York'
     const start = DateTime.now().setZone(zone).startOf('minute').plus({ minutes: 1 })
     expect((await admin.get('/admin/monitor/maintenance')).text).to.include('No maintenance windows.')
@@ -94,13 +97,17 @@ describe('monitor: maintenance windows and pause', function () {
     const listed = await admin.get('/admin/monitor/maintenance')
     expect(listed.text).to.include('The maintenance window is saved.')
     expect(listed.text).to.match(/<strong>Disk swap<\/strong>: Once, from .* \(America\/New_York\)\./)
+    expect(listed.text).to.include(`Next: <time datetime="${start.toJSDate().toISOString()}" data-style="datetime">${formatInZone(start.toJSDate(), zone)}</time>`)
+    expect(formatInZone(start.toJSDate(), zone)).to.match(/ GMT-[45]$/)
 
     await target.down()
     const samplesBefore = await count('service_metrics', { service_name: 'nas' })
     for (const minutes of [2, 10, 20]) await runDueChecks(ctx, start.plus({ minutes }).toJSDate(), { only: ['nas'], force: true })
     const during = await status('nas')
     expect(during.status).to.equal('maintenance')
-    expect(during.message).to.match(/^In maintenance \("Disk swap"\) until .* UTC: not checked\.$/)
+    // A message kept in the row, for whoever reads it later: the site's zone, named.
+    expect(during.message).to.equal(`In maintenance ("Disk swap") until ${formatInZone(start.plus({ minutes: 30 }).toJSDate(), 'Europe/Berlin')}: not checked.`)
+    expect(during.message).to.match(/ \d\d:\d\d CES?T: not checked\.$/)
     expect(during.heartbeats).to.equal('ummm')
     expect(await count('service_incidents', { service_name: 'nas' })).to.equal(0)
     expect(await count('service_metrics', { service_name: 'nas' })).to.equal(samplesBefore)

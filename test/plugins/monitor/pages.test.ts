@@ -7,6 +7,7 @@ import type { MonitorContext } from '../../../plugins/monitor/plugin-config.ts'
 import { runDueChecks } from '../../../plugins/monitor/checks.ts'
 import { addService, clearMonitor, signedInAdmin, startMonitorHost, testClock } from './monitor-harness.ts'
 import { startTargetServer, type TargetServer } from './target-server.ts'
+import { formatInZone } from '../../../core/time-zones.ts'
 
 describe('monitor: pages, who sees what, and admin actions', function () {
   this.timeout(60_000)
@@ -17,7 +18,7 @@ describe('monitor: pages, who sees what, and admin actions', function () {
 
   before(async () => {
     target = await startTargetServer()
-    ;({ host, ctx } = await startMonitorHost({ timeout: '1s', failuresBeforeIncident: 2 }))
+    ;({ host, ctx } = await startMonitorHost({ timeout: '1s', failuresBeforeIncident: 2 }, { config: { timeZone: 'UTC' } }))
   })
   after(async () => {
     await host?.stop()
@@ -62,6 +63,23 @@ describe('monitor: pages, who sees what, and admin actions', function () {
     const fragment = await client.get('/monitor', { htmx: true })
     expect(fragment.text.trimStart()).to.match(/^<div id="monitor-board"/)
     expect(fragment.text).not.to.include('<html')
+  })
+
+  it('writes the board\'s and a service page\'s dates in the viewer\'s own zone (New York), the same board for everyone', async () => {
+    await host.db('service_incidents').where({ id: incidentId }).update({ created_at: new Date('2026-07-04T16:05:00Z') })
+    const { client } = await host.signedIn(await host.createUser({ time_zone: 'America/New_York' }))
+    const updated = /Updated <time datetime="([^"]+)" data-style="datetime">([^<]+)<\/time>/
+    const [, at, text] = updated.exec((await client.get('/monitor')).text)!
+    expect(text).to.equal(formatInZone(new Date(at), 'America/New_York')).and.match(/ GMT-[45]$/)
+    // Someone who chose no zone reads the same kept board, its time in the site's.
+    const [, sameAt, siteText] = updated.exec((await (await host.signedIn()).client.get('/monitor')).text)!
+    expect(sameAt).to.equal(at)
+    expect(siteText).to.equal(formatInZone(new Date(at), 'UTC')).and.match(/ UTC$/)
+
+    const service = (await client.get('/monitor/services/nas')).text
+    expect(service).to.include('from <time datetime="2026-07-04T16:05:00.000Z" data-style="datetime">4 Jul 2026, 12:05 GMT-4</time>')
+    expect(service).to.match(/Last check: <time datetime="[^"]+" data-style="datetime">[^<]+ GMT-[45]<\/time>/)
+    expect(service).not.to.match(/>[^<]* UTC</)
   })
 
   it('shows admins the addresses, reasons and notes, escaped', async () => {

@@ -22,7 +22,8 @@ describe('monitor: public status pages', function () {
 
   before(async () => {
     target = await startTargetServer()
-    ;({ host, ctx } = await startMonitorHost({ interval: '1m', timeout: '1s', retries: 0 }))
+    // One page for every visitor: its dates are in the site's zone, named (not the server's UTC).
+    ;({ host, ctx } = await startMonitorHost({ interval: '1m', timeout: '1s', retries: 0 }, { config: { timeZone: 'Europe/Berlin' } }))
   })
   after(async () => {
     for (const s of streams) await s.close()
@@ -89,7 +90,8 @@ describe('monitor: public status pages', function () {
     expect(page.text).to.include('<h2>Services</h2>')
     expect(page.text).to.include('The NAS')
     expect(page.text).to.include('2 of 2 services are down.')
-    expect(page.text).to.match(/<strong>Plex<\/strong> was down from .* UTC, still, for/)
+    expect(page.text).to.match(/<strong>Plex<\/strong> was down from <time datetime="[^"]+" data-style="datetime">\d+ \w+ \d{4}, \d\d:\d\d CES?T<\/time>, still, for/)
+    expect(page.text).to.match(/Updated <time datetime="[^"]+" data-style="datetime">[^<]+ CES?T<\/time>\./)
     // Not chosen, and never what only admins see.
     expect(page.text).to.not.include('Router')
     for (const secret of [target.url, 'plex-secret-path', 'Refused the connection', '127.0.0.1']) expect(page.text).to.not.include(secret)
