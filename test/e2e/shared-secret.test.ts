@@ -28,7 +28,8 @@ describe('in a real browser: an admin shows the webhook secret to paste into Ove
   })
 
   it('with JavaScript: shown under the field, the form kept, and copied', async () => {
-    const context = await newTestContext(browser, { viewport: PHONE, permissions: ['clipboard-read', 'clipboard-write'] })
+    const context = await newTestContext(browser, { viewport: PHONE })
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'])
     const page = await context.newPage()
     await signInThroughForm(page, h.host.url, h.admin.user, path)
     await page.fill('input[name=service_url]', 'http://typed.example:5055')
@@ -39,7 +40,8 @@ describe('in a real browser: an admin shows the webhook secret to paste into Ove
     expect(await page.inputValue('input[name=service_url]')).to.equal('http://typed.example:5055')
     await page.click('button[data-copy="admin-secret-webhookSecret"]')
     await waitForText(page, '[data-copied-for="admin-secret-webhookSecret"]', 'Copied.')
-    expect(await page.evaluate(() => navigator.clipboard.readText())).to.equal(WEBHOOK_SECRET)
+    type WithClipboard = { navigator: { clipboard: { readText(): Promise<string> } } }
+    expect(await page.evaluate(() => (globalThis as unknown as WithClipboard).navigator.clipboard.readText())).to.equal(WEBHOOK_SECRET)
     await expectAccessible(page)
     await context.close()
   })
