@@ -16,7 +16,7 @@ export function adminRoutes(ctx: YoutubeContext, tools: Tools) {
       data: {
         tools: state, ageDays: tools.ageDays(), stale: tools.staleWarning(), libraryPath: ctx.config.libraryPath,
         disk: disk ? { free: humanBytes(disk.freeBytes), total: humanBytes(disk.totalBytes), used: humanBytes(disk.usedByLibraryBytes) } : null,
-        downloads: rows.map((d) => ({ d, p: progressView(d) })),
+        downloads: rows.map((d) => ({ d, p: progressView(d), created: { iso: d.created_at.toISOString(), text: ctx.http.formatDate(req, d.created_at) } })),
       },
     })
   })

@@ -58,7 +58,7 @@ export function youtubeRoutes(ctx: YoutubeContext, tools: Tools) {
     await ctx.views.pageOrFragment(req, res, {
       page: 'youtube:index', fragment: 'youtube:_main', title: 'YouTube downloads', status,
       data: {
-        form, downloads: rows.map((d) => ({ d, p: progressView(d) })), follows: await listFollows(ctx.db, viewer.id),
+        form, downloads: rows.map((d) => ({ d, p: progressView(d) })), follows: (await listFollows(ctx.db, viewer.id)).map((f) => ({ ...f, lastChecked: f.last_checked_at ? { iso: f.last_checked_at.toISOString(), text: ctx.http.formatDate(req, f.last_checked_at) } : null })),
         unusable: tools.state().ytDlp && !tools.state().ytDlp!.ok ? await tools.unusable() : null,
         followEveryHours: ctx.config.followEveryHours, followError, newestDefault: ctx.config.newestDefault, newestMax: ctx.config.newestMax,
         profiles: ctx.config.profiles.map((p) => ({ id: p.id, label: p.label })), defaultProfile: ctx.config.defaultProfile,

@@ -14,9 +14,10 @@ import { items, listItems, ITEMS_PAGE, type ItemRow } from './items.ts'
 export const keepWords = (f: Pick<FollowRow, 'keep' | 'keep_count' | 'keep_days'>) =>
   f.keep === 'newest' ? `keeps the newest ${f.keep_count} uploads` : f.keep === 'days' ? `keeps what arrived in the last ${f.keep_days} days` : 'keeps everything'
 
-const itemView = (i: ItemRow) => ({
+/** `write` writes the day it was removed in the reader's zone (ctx.http.formatDate). */
+const itemView = (i: ItemRow, write: (date: Date) => string) => ({
   id: i.id, name: path.basename(i.file_path).replace(/\.[^.]+$/, ''), date: i.upload_date, pinned: i.pinned,
-  removed: i.deleted_at ? i.deleted_at.toISOString().slice(0, 10) : null,
+  removed: i.deleted_at ? { iso: i.deleted_at.toISOString(), text: write(i.deleted_at) } : null,
 })
 
 export function sourceRoutes(ctx: YoutubeContext, router: Router): void {
@@ -24,7 +25,7 @@ export function sourceRoutes(ctx: YoutubeContext, router: Router): void {
     const rows = await listItems(ctx.db, f.archive_key, from)
     await ctx.views.pageOrFragment(req, res, {
       page: 'youtube:source', fragment: 'youtube:_source', title: f.playlist_title ?? 'Followed source',
-      data: { f, keep: keepWords(f), items: rows.slice(0, ITEMS_PAGE).map(itemView), from, next: rows.length > ITEMS_PAGE ? from + ITEMS_PAGE : null, prev: from > 0 ? Math.max(0, from - ITEMS_PAGE) : null },
+      data: { f, keep: keepWords(f), items: rows.slice(0, ITEMS_PAGE).map((i) => itemView(i, (d) => ctx.http.formatDate(req, d, 'date'))), from, next: rows.length > ITEMS_PAGE ? from + ITEMS_PAGE : null, prev: from > 0 ? Math.max(0, from - ITEMS_PAGE) : null },
     })
   }
 

@@ -29,6 +29,12 @@ describe('youtube: admin page, dashboard card, and a missing yt-dlp', function (
     expect(page.text).to.include(' free of ').and.include('the library’s files take')
     expect(page.text).to.include(user.email).and.include('Admin &lt;b&gt;View&lt;/b&gt;').and.not.include('<b>View</b>')
     expect((await client.get('/admin/youtube')).status).to.be.oneOf([403, 404])
+
+    // When each was asked for, in the zone the reading admin chose.
+    await h.host.db('youtube_downloads').where({ id: row.id }).update({ created_at: new Date('2026-07-04T16:05:00Z') })
+    const zoned = await h.host.signedIn(await h.host.createUser({ role: 'ADMIN', time_zone: 'America/New_York' }))
+    expect((await zoned.client.get('/admin/youtube')).text)
+      .to.include('<td data-label="Created"><time datetime="2026-07-04T16:05:00.000Z" data-style="datetime">4 Jul 2026, 12:05 GMT-4</time></td>')
   })
 
   it('warns admins of the old yt-dlp on /admin and in /readyz, and tells nobody else', async () => {
