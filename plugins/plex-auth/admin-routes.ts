@@ -28,9 +28,9 @@ export function adminRoutes(ctx: PlexAuthContext) {
       data: {
         notice,
         server: service ? { url: service.serviceUrl } : null,
-        lastCheck: await lastRecheckAt(ctx.db),
+        lastCheck: await lastRecheckAt(ctx.db).then((at) => (at ? { iso: at.toISOString(), text: ctx.http.formatDate(req, at) } : null)),
         checked: checks.length,
-        lost: lostRows.map((c) => ({ ...c, name: byId.get(c.user_id)?.name ?? byId.get(c.user_id)?.email ?? c.user_id })),
+        lost: lostRows.map((c) => ({ ...c, name: byId.get(c.user_id)?.name ?? byId.get(c.user_id)?.email ?? c.user_id, checked: { iso: c.checked_at.toISOString(), text: ctx.http.formatDate(req, c.checked_at) } })),
       },
     })
   }

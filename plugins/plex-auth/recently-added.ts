@@ -6,13 +6,14 @@ import { PlexNotSetUp, type PlexServer } from './api.ts'
 
 export const RECENTLY_ADDED_COUNT = 12
 
-export interface PosterView { title: string; type: string; src: string | null; addedAt: string }
+/** `addedAt`: the day, in the reader's zone. */
+export interface PosterView { title: string; type: string; src: string | null; addedAt: { iso: string; text: string } }
 
-export function recentlyAddedWidget(ctx: Pick<PluginContext, 'plugin' | 'views' | 'log'>, server: PlexServer): Widget {
+export function recentlyAddedWidget(ctx: Pick<PluginContext, 'plugin' | 'views' | 'log' | 'http'>, server: PlexServer): Widget {
   return {
     id: 'recently-added',
     title: 'Recently added on Plex',
-    async render({ viewer }) {
+    async render({ viewer, req }) {
       const isAdmin = viewer.role === 'ADMIN'
       let items
       try {
@@ -30,7 +31,7 @@ export function recentlyAddedWidget(ctx: Pick<PluginContext, 'plugin' | 'views' 
         title: item.title,
         type: item.type,
         src: item.thumb ? `/${ctx.plugin.name}/images/${encodeURIComponent(item.ratingKey)}` : null,
-        addedAt: item.addedAt.toISOString().slice(0, 10),
+        addedAt: { iso: item.addedAt.toISOString(), text: ctx.http.formatDate(req, item.addedAt, 'date') },
       }))
       return ctx.views.render('plex-auth:_recently-added', { state: 'ok', isAdmin, items: posters })
     },
