@@ -4,7 +4,7 @@
 import { NotFound, TIME_ZONES, type Request, type Response } from 'medianest/plugin-api'
 import type { NotificationsContext } from './plugin-config.ts'
 import { ALL_ON, defaults, saveDefaults } from './preferences.ts'
-import { emailList, findChannel, saveSiteChoice, siteChannels, KIND_LABELS, MAX_EMAIL_ADDRESSES, SEVERITIES, type ChannelRow } from './channels.ts'
+import { emailList, findChannel, lastTestView, saveSiteChoice, siteChannels, KIND_LABELS, MAX_EMAIL_ADDRESSES, SEVERITIES, type ChannelRow } from './channels.ts'
 import { describeDigest } from './digest-times.ts'
 import { CHANNEL_NOTICES, channelRoutes, type ListOptions, type TargetFormState } from './channel-routes.ts'
 import { choiceOf, choiceSummary, readSiteChoice, type SiteChoice } from './site-choice.ts'
@@ -23,7 +23,7 @@ export function adminRoutes(ctx: NotificationsContext) {
     await ctx.views.pageOrFragment(req, res, {
       page: 'notifications:admin', fragment: options.fragment ?? 'notifications:_admin-channels', title: 'Notifications', status: options.status,
       data: {
-        channels: (await siteChannels(ctx.db)).map((c) => ({ ...c, choice: choiceSummary(c.settings ?? {}, ctx.events.types()), digest: c.kind === 'email' ? describeDigest(c.settings ?? {}) : null })),
+        channels: (await siteChannels(ctx.db)).map((c) => ({ ...c, choice: choiceSummary(c.settings ?? {}, ctx.events.types()), digest: c.kind === 'email' ? describeDigest(c.settings ?? {}) : null, lastTest: lastTestView(c, (d) => ctx.http.formatDate(req, d)) })),
         kinds: KIND_LABELS, site: true, deliveries: await troubledDeliveries(ctx.db), zones: TIME_ZONES,
         types: eventTypeRows(ctx, (t) => site.get(t) ?? ALL_ON),
         form: options.form ?? emptyForm(ctx.http.timeZone(req)), tested: options.tested ?? null,

@@ -76,6 +76,13 @@ export interface ChannelRow {
   last_test: { ok: boolean; message: string; at: string } | null
   created_at: Date
 }
+/** The last "Send test" as its channel shows it, its time written for the reader (ctx.http.formatDate). */
+export function lastTestView(c: Pick<ChannelRow, 'last_test'>, write: (date: Date) => string): { ok: boolean; message: string; at: { iso: string; text: string } } | null {
+  const t = typeof c.last_test === 'string' ? JSON.parse(c.last_test) as ChannelRow['last_test'] : c.last_test
+  if (!t) return null
+  const at = new Date(t.at)
+  return { ok: t.ok, message: t.message, at: { iso: at.toISOString(), text: write(at) } }
+}
 /** A channel ready to send: its address and secret unsealed. */
 export interface OpenChannel extends ChannelRow { url: string; secret: string | null }
 

@@ -73,9 +73,11 @@ export async function mailOut(ctx: NotificationsContext, trx: Knex.Transaction, 
   const one = messages.length === 1 && !more
   const subject = one ? messages[0].title : `${messages.length + more} notifications from MediaNest`
   const outcome: MailOutcome = { sent: [], refused: [] }
+  // Written for no request: the site's zone, named, so it reads right in anyone's mailbox.
+  const shown = messages.map((m) => ({ ...m, when: ctx.http.formatDate(null, new Date(m.createdAt)) }))
   for (const address of to) {
     const unsubscribeUrl = ctx.http.absoluteUrl(`/notifications/unsubscribe/${unsubscribeToken(ctx, channel.id, address)}`)
-    const data = { messages, more, one, channel: channel.name, unsubscribeUrl, preferences: ctx.http.absoluteUrl('/notifications/preferences'), inbox: ctx.http.absoluteUrl('/notifications') }
+    const data = { messages: shown, more, one, channel: channel.name, unsubscribeUrl, preferences: ctx.http.absoluteUrl('/notifications/preferences'), inbox: ctx.http.absoluteUrl('/notifications') }
     const [html, text] = await Promise.all([ctx.views.render('notifications:mail/notification', data), ctx.views.render('notifications:mail/notification-text', data)])
     const queued = await ctx.mail.send({ to: address, subject, text, html, ...(unsubscribeUrl ? { unsubscribeUrl } : {}), trx })
     if (queued.queued) outcome.sent.push(address)

@@ -15,7 +15,7 @@ import { fanOutPage, fanOutPayload, forgetPagesBefore } from './fan-out.ts'
 export default definePlugin({
   name: 'notifications',
   version: '1.0.0',
-  api: '^1.12.0',
+  api: '^1.13.0',
   description: 'An inbox and a live bell for what happens (requests, downloads, incidents), and outbound messages: webhook, Discord, ntfy, Telegram, Gotify, Pushover and email (at once or as summaries).',
   enabledByDefault: true,
   config: notificationsConfig,

@@ -4,7 +4,7 @@
 import { TIME_ZONES, type Request, type Response } from 'medianest/plugin-api'
 import type { NotificationsContext } from './plugin-config.ts'
 import { ALL_ON, defaults, ownChoices, saveOwn, type Choice } from './preferences.ts'
-import { ownChannels, userTargetProblems, KIND_LABELS, PERSONAL_KINDS } from './channels.ts'
+import { lastTestView, ownChannels, userTargetProblems, KIND_LABELS, PERSONAL_KINDS } from './channels.ts'
 import { CHANNEL_NOTICES, channelRoutes, type ListOptions, type TargetFormState } from './channel-routes.ts'
 import { choiceForm, eventTypeRows } from './preferences-form.ts'
 import { describeDigest } from './digest-times.ts'
@@ -32,7 +32,7 @@ export function preferencesRoutes(ctx: NotificationsContext) {
       data: {
         types: eventTypeRows(ctx, (t) => own.get(t) ?? site.get(t) ?? ALL_ON, viewer.role),
         // Only the kinds with a host allowed: Gotify, self-hosted, waits for the admin to name one.
-        channels: channels.map((c) => ({ ...c, digest: c.kind === 'email' ? describeDigest(c.settings ?? {}) : null })),
+        channels: channels.map((c) => ({ ...c, digest: c.kind === 'email' ? describeDigest(c.settings ?? {}) : null, lastTest: lastTestView(c, (d) => ctx.http.formatDate(req, d)) })),
         kinds: Object.fromEntries(PERSONAL_KINDS.filter((k) => (k === 'email' ? ctx.mail.configured : ctx.config.userTargetHosts[k].length)).map((k) => [k, KIND_LABELS[k]])),
         email: { address: viewer.email, verified: await emailVerified(viewer.id) }, zones: TIME_ZONES,
         allowedHosts: ctx.config.userTargetHosts, cap: ctx.config.maxChannelsPerUser,

@@ -3,7 +3,7 @@
 // by the viewer: another person's id answers 404 and changes nothing.
 import { NotFound, z, type Request, type Response } from 'medianest/plugin-api'
 import type { NotificationsContext } from './plugin-config.ts'
-import { deleteOwn, findOwn, inboxPage, markAllRead, markRead, type PageCursor } from './notifications.ts'
+import { deleteOwn, findOwn, inboxPage, markAllRead, markRead, type NotificationRow, type PageCursor } from './notifications.ts'
 import { bellData, publishBell } from './bell.ts'
 import { preferencesRoutes } from './preferences-routes.ts'
 import { unsubscribeRoutes } from './unsubscribe-routes.ts'
@@ -32,6 +32,12 @@ export function notificationsRoutes(ctx: NotificationsContext) {
   unsubscribeRoutes(ctx, router)
   router.use(ctx.http.requireUser)
 
+  /** A notification as its row shows it: when it came, in the reader's zone. */
+  const shown = (req: Request, n: NotificationRow) => {
+    const at = new Date(n.created_at)
+    return { ...n, when: { iso: at.toISOString(), text: ctx.http.formatDate(req, at) } }
+  }
+
   router.get('/', async (req, res) => {
     const viewer = ctx.http.mustViewer(req)
     const q = ctx.http.parse(listQuery, req.query)
@@ -41,7 +47,7 @@ export function notificationsRoutes(ctx: NotificationsContext) {
       : await inboxPage(ctx.db, viewer.id, { unreadOnly: q.filter === 'unread', after, limit: ctx.config.pageSize })
     await ctx.views.pageOrFragment(req, res, {
       page: 'notifications:index', fragment: 'notifications:_list', title: 'Notifications',
-      data: { filter: q.filter, rows: page.rows, next: page.next ? encodeCursor(page.next) : null, notice: ctx.http.takeFlash(req, res, NOTICES) },
+      data: { filter: q.filter, rows: page.rows.map((n) => shown(req, n)), next: page.next ? encodeCursor(page.next) : null, notice: ctx.http.takeFlash(req, res, NOTICES) },
     })
   })
 
@@ -69,7 +75,7 @@ export function notificationsRoutes(ctx: NotificationsContext) {
     await publishBell(ctx, viewer.id)
     if (ctx.http.isHtmx(req)) {
       const page = await inboxPage(ctx.db, viewer.id, { unreadOnly: false, after: null, limit: ctx.config.pageSize })
-      return ctx.views.pageOrFragment(req, res, { page: 'notifications:index', fragment: 'notifications:_list', title: 'Notifications', data: { filter: 'all', rows: page.rows, next: page.next ? encodeCursor(page.next) : null, notice: n ? NOTICES.allRead : NOTICES.noneUnread } })
+      return ctx.views.pageOrFragment(req, res, { page: 'notifications:index', fragment: 'notifications:_list', title: 'Notifications', data: { filter: 'all', rows: page.rows.map((n) => shown(req, n)), next: page.next ? encodeCursor(page.next) : null, notice: n ? NOTICES.allRead : NOTICES.noneUnread } })
     }
     back(req, res, n ? 'allRead' : 'noneUnread')
   })
@@ -80,7 +86,7 @@ export function notificationsRoutes(ctx: NotificationsContext) {
     const row = uuid.safeParse(id).success ? await findOwn(ctx.db, viewer.id, id) : null
     if (!row) throw new NotFound('That notification does not exist (it may have been deleted).')
     if (await markRead(ctx.db, viewer.id, id)) await publishBell(ctx, viewer.id)
-    if (ctx.http.isHtmx(req)) return ctx.views.pageOrFragment(req, res, { page: 'notifications:index', fragment: 'notifications:_row', data: { n: (await findOwn(ctx.db, viewer.id, id))! } })
+    if (ctx.http.isHtmx(req)) return ctx.views.pageOrFragment(req, res, { page: 'notifications:index', fragment: 'notifications:_row', data: { n: shown(req, (await findOwn(ctx.db, viewer.id, id))!) } })
     back(req, res)
   })
 

@@ -171,4 +171,15 @@ describe('notifications: facts become inbox rows for exactly the right people', 
     expect(await host.db('notifications').where({ id: oldUnread.id }).first()).to.not.equal(undefined)
     expect(await host.db('notifications').where({ id: recentRead.id }).first()).to.not.equal(undefined)
   })
+
+  it('writes when each came in the reader\'s own zone (New York), in <time datetime>', async () => {
+    // Last: a person added here would be one more "every active user" for the tests above.
+    const reader = await host.signedIn(await host.createUser({ time_zone: 'America/New_York' }))
+    await host.db('notifications').insert({
+      user_id: reader.user.id, type: 'notify-fixture.zoned', title: 'Zoned', message: 'At noon in New York.', read: false,
+      metadata: JSON.stringify({}), fact_key: 'zoned-test', created_at: new Date('2026-07-04T16:05:00Z'),
+    })
+    // Unread only: a query of its own (the first page as it opens was cached when the person signed in).
+    expect((await reader.client.get('/notifications?filter=unread')).text).to.include('<time datetime="2026-07-04T16:05:00.000Z" data-style="datetime">4 Jul 2026, 12:05 GMT-4</time>')
+  })
 })

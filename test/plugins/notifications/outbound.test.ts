@@ -116,7 +116,7 @@ describe('notifications: outbound channels (signed webhook, Discord, ntfy) with 
     expect(test.location).to.equal(`/admin/notifications#notifications-channel-${id}`)
     const page = await admin.client.get('/admin/notifications')
     expect(page.text).to.include('Test done: its result is beside the channel.')
-    expect(page.text).to.match(/Last test \([^)]+ UTC\): failed\. The test to “Dead” failed: .*refused the connection/)
+    expect(page.text).to.match(/Last test \(<time datetime="[^"]+" data-style="datetime">[^<]+<\/time>\): failed\. The test to “Dead” failed: .*refused the connection/)
     await host.db('notification_channels').where({ name: 'Dead' }).del()
   })
 
