@@ -584,6 +584,14 @@ export interface HttpTools {
    */
   sendTo(req: Request, res: Response, target: string): void
   /**
+   * (1.13) The one way a POST that worked answers. htmx with `inPlace`: it renders the
+   * caller's target anew (a fresh form with its notice, the changed row) and the page
+   * stays. Otherwise the browser moves to `to` (303 for a plain form, 204 + HX-Redirect
+   * for htmx), carrying `notice`, a key of your notices that the page reads once with
+   * takeFlash (a reload does not repeat it). Anything but a local `to` goes to '/'.
+   */
+  done(req: Request, res: Response, outcome: DoneOutcome): Promise<void>
+  /**
    * (1.12) Whether htmx made this request (HX-Request: true), boosted or not: answer it in
    * place (pageOrFragment gives the fragment, or the page for a boosted one) or with
    * sendTo's HX-Redirect. False for a plain form post: redirect (303) with a flash notice,
@@ -626,6 +634,12 @@ export interface HttpTools {
    * but a local path.
    */
   absoluteUrl(path: string): string | null
+}
+/** (1.13) What ctx.http.done does: see there. */
+export interface DoneOutcome {
+  to: string
+  notice?: string
+  inPlace?: () => unknown
 }
 export type FormCheck<T> =
   | { ok: true; data: T }

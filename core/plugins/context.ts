@@ -54,6 +54,14 @@ export const httpTools = (guards: CoreServices['guards'], cookies: CookiePolicy,
   flash: (res, key) => setFlash(res, cookies, `plugin:${plugin}`, key),
   takeFlash: (req, res, notices) => takeFlash(req, res, cookies, `plugin:${plugin}`, notices),
   sendTo: (req, res, target) => sendTo(req, res, safeNext(target)),
+  async done(req, res, { to, notice, inPlace }) {
+    if (inPlace && req.get('HX-Request') === 'true') {
+      await inPlace()
+      return
+    }
+    if (notice) setFlash(res, cookies, `plugin:${plugin}`, notice)
+    sendTo(req, res, safeNext(to))
+  },
   absoluteUrl: (path) => absoluteUrl(publicUrl, path),
   isHtmx: (req) => req.get('HX-Request') === 'true',
   timeZone: (req) => zoneOf(req),

@@ -47,9 +47,7 @@ export function helloRoutes(ctx: HelloContext) {
     }
     const notice = first ? 'sent' : 'already'
     // htmx: a fresh form; the list updates itself when the job has recorded the greeting.
-    if (ctx.http.isHtmx(req)) return render(req, res, emptyForm(NOTICES[notice]), first ? 202 : 200)
-    ctx.http.flash(res, notice)
-    res.redirect(303, '/hello')
+    return ctx.http.done(req, res, { to: '/hello', notice, inPlace: () => render(req, res, emptyForm(NOTICES[notice]), first ? 202 : 200) })
   })
   return router
 }

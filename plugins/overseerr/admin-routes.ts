@@ -90,15 +90,16 @@ export function overseerrAdminRoutes(ctx: OverseerrContext) {
     const id = ctx.http.parse(uuid, req.params.id)
     const why = action === 'reject' ? ctx.http.parse(z.object({ reason }), req.body).reason : null
     const row = await decide(viewer, id, action, why)
-    if (ctx.http.isHtmx(req)) {
-      const owner = await ctx.users.get(row.user_id)
-      const view = { ...requestView(row, (d) => ctx.http.formatDate(req, d), owner?.name ?? owner?.email), seasonsLabel: seasonsLabel(row, (await seasonsByRequest(ctx.db, [row.id])).get(row.id)) }
-      return ctx.views.pageOrFragment(req, res, {
-        page: 'overseerr:admin', fragment: 'overseerr:_queue-row', title: 'Overseerr requests', data: { r: view, decided: action },
-      })
-    }
-    ctx.http.flash(res, action === 'approve' ? 'approved' : 'rejected')
-    res.redirect(303, '/admin/overseerr')
+    return ctx.http.done(req, res, {
+      to: '/admin/overseerr', notice: action === 'approve' ? 'approved' : 'rejected',
+      inPlace: async () => {
+        const owner = await ctx.users.get(row.user_id)
+        const view = { ...requestView(row, (d) => ctx.http.formatDate(req, d), owner?.name ?? owner?.email), seasonsLabel: seasonsLabel(row, (await seasonsByRequest(ctx.db, [row.id])).get(row.id)) }
+        return ctx.views.pageOrFragment(req, res, {
+          page: 'overseerr:admin', fragment: 'overseerr:_queue-row', title: 'Overseerr requests', data: { r: view, decided: action },
+        })
+      },
+    })
   }
   router.post('/requests/:id/approve', one('approve'))
   router.post('/requests/:id/reject', one('reject'))
@@ -118,9 +119,7 @@ export function overseerrAdminRoutes(ctx: OverseerrContext) {
       })
     }
     const closed = await closeRequest(ctx, viewer, row, body.data.reason, body.data.deleteThere === '1')
-    if (ctx.http.isHtmx(req)) return renderRequest(ctx, req, res, closed, { notice: 'closed' })
-    ctx.http.flash(res, 'closed')
-    res.redirect(303, `/overseerr/requests/${row.id}`)
+    return ctx.http.done(req, res, { to: `/overseerr/requests/${row.id}`, notice: 'closed', inPlace: () => renderRequest(ctx, req, res, closed, { notice: 'closed' }) })
   })
 
   router.post('/bulk', async (req, res) => {
@@ -139,9 +138,7 @@ export function overseerrAdminRoutes(ctx: OverseerrContext) {
     }
     const verb = body.action === 'approve' ? 'Approved' : 'Rejected'
     const notice = `${verb} ${done} ${done === 1 ? 'request' : 'requests'}.${skipped.length ? ` Skipped ${skipped.length}: ${skipped.join(' ')}` : ''}`
-    if (ctx.http.isHtmx(req)) return renderQueue(req, res, notice)
-    ctx.http.flash(res, 'bulk')
-    res.redirect(303, '/admin/overseerr')
+    return ctx.http.done(req, res, { to: '/admin/overseerr', notice: 'bulk', inPlace: () => renderQueue(req, res, notice) })
   })
 
   return router

@@ -51,15 +51,16 @@ export function problemAdminRoutes(ctx: OverseerrContext) {
     if (!row) throw new NotFound('There is no such problem report.')
     if (row.status === to) throw new Conflict(`This report is ${to === 'open' ? 'open' : 'resolved'} already.`)
     const moved = await setProblemStatus(ctx, row, to, viewer.name ?? viewer.email)
-    if (ctx.http.isHtmx(req)) {
-      const names = await namesOf([moved])
-      return ctx.views.pageOrFragment(req, res, {
-        page: 'overseerr:problems', fragment: 'overseerr:_problem-row', title: 'Problem reports',
-        data: { p: view(req, moved, names.get(moved.user_id) ?? 'a deleted user'), done: to === 'resolved' ? 'Resolved' : 'Reopened' },
-      })
-    }
-    ctx.http.flash(res, to === 'resolved' ? 'resolved' : 'reopened')
-    res.redirect(303, '/admin/overseerr/problems')
+    return ctx.http.done(req, res, {
+      to: '/admin/overseerr/problems', notice: to === 'resolved' ? 'resolved' : 'reopened',
+      inPlace: async () => {
+        const names = await namesOf([moved])
+        return ctx.views.pageOrFragment(req, res, {
+          page: 'overseerr:problems', fragment: 'overseerr:_problem-row', title: 'Problem reports',
+          data: { p: view(req, moved, names.get(moved.user_id) ?? 'a deleted user'), done: to === 'resolved' ? 'Resolved' : 'Reopened' },
+        })
+      },
+    })
   }
   router.post('/:id/resolve', move('resolved'))
   router.post('/:id/reopen', move('open'))

@@ -274,9 +274,7 @@ export function overseerrRoutes(ctx: OverseerrContext) {
     }
     // Seasons already asked for or in Plex were left out (a stale page, or someone faster).
     const leftOut = [...skipped, ...result.skipped].sort((a, b) => a - b)
-    if (ctx.http.isHtmx(req)) return outcome(req, res, { state: 'requested', title, request: requestView(result.row, (d) => ctx.http.formatDate(req, d)), leftOut }, 201)
-    ctx.http.flash(res, 'requested')
-    res.redirect(303, `/overseerr/requests/${result.row.id}`)
+    return ctx.http.done(req, res, { to: `/overseerr/requests/${result.row.id}`, notice: 'requested', inPlace: () => outcome(req, res, { state: 'requested', title, request: requestView(result.row, (d) => ctx.http.formatDate(req, d)), leftOut }, 201) })
   })
 
   const outcome = (req: Request, res: Response, data: Record<string, unknown>, status: number) => ctx.views.pageOrFragment(req, res, {
@@ -313,9 +311,7 @@ export function overseerrRoutes(ctx: OverseerrContext) {
   router.post('/requests/:id/withdraw', async (req, res) => {
     const viewer = ctx.http.mustViewer(req)
     const row = await withdrawRequest(ctx, viewer, await ownRequest(ctx, viewer, req.params.id))
-    if (ctx.http.isHtmx(req)) return renderRequest(ctx, req, res, row, { notice: 'withdrawn' })
-    ctx.http.flash(res, 'withdrawn')
-    res.redirect(303, `/overseerr/requests/${row.id}`)
+    return ctx.http.done(req, res, { to: `/overseerr/requests/${row.id}`, notice: 'withdrawn', inPlace: () => renderRequest(ctx, req, res, row, { notice: 'withdrawn' }) })
   })
 
   router.post('/requests/:id/retry', async (req, res) => {
@@ -333,9 +329,7 @@ export function overseerrRoutes(ctx: OverseerrContext) {
     if (requester && ctx.config.autoApprove[requester.role]) {
       moved = (await moveRequest(ctx, { id: moved.id, from: ['pending'], to: 'approved', actor: SYSTEM.autoApprove, note: 'Auto-approved on retry.' })) ?? moved
     }
-    if (ctx.http.isHtmx(req)) return renderRequest(ctx, req, res, moved, { notice: 'retried' })
-    ctx.http.flash(res, 'retried')
-    res.redirect(303, `/overseerr/requests/${row.id}`)
+    return ctx.http.done(req, res, { to: `/overseerr/requests/${row.id}`, notice: 'retried', inPlace: () => renderRequest(ctx, req, res, moved, { notice: 'retried' }) })
   })
 
   return router
