@@ -84,9 +84,7 @@ export function adminRoutes(ctx: NotificationsContext) {
 
   router.post('/defaults', async (req, res) => {
     await saveDefaults(ctx.db, choiceForm(ctx, req.body))
-    if (ctx.http.isHtmx(req)) return render(req, res, { notice: NOTICES.saved, fragment: 'notifications:_defaults-form' })
-    ctx.http.flash(res, 'saved')
-    res.redirect(303, '/admin/notifications')
+    return ctx.http.done(req, res, { to: '/admin/notifications', notice: 'saved', inPlace: () => render(req, res, { notice: NOTICES.saved, fragment: 'notifications:_defaults-form' }) })
   })
   return router
 }

@@ -31,9 +31,7 @@ const FIELDS = ['kind', 'name', 'url', 'recipient', 'priority', 'tags', 'address
 
 export function channelRoutes(ctx: NotificationsContext, router: Router, scope: ChannelScope): void {
   const done = async (req: Request, res: Response, notice: keyof typeof CHANNEL_NOTICES, tested: string | null = null) => {
-    if (ctx.http.isHtmx(req)) return scope.render(req, res, { notice: tested ? null : CHANNEL_NOTICES[notice], tested })
-    ctx.http.flash(res, notice)
-    res.redirect(303, tested ? `${scope.page}#notifications-channel-${tested}` : scope.page)
+    return ctx.http.done(req, res, { to: tested ? `${scope.page}#notifications-channel-${tested}` : scope.page, notice, inPlace: () => scope.render(req, res, { notice: tested ? null : CHANNEL_NOTICES[notice], tested }) })
   }
   const mine = async (req: Request) => {
     const channel = await findChannel(ctx.db, String(req.params.id), scope.owner(req))

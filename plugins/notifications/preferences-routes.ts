@@ -48,9 +48,7 @@ export function preferencesRoutes(ctx: NotificationsContext) {
     const viewer = ctx.http.mustViewer(req)
     const choices: Map<string, Choice> = choiceForm(ctx, req.body, viewer.role)
     await saveOwn(ctx.db, viewer.id, choices)
-    if (ctx.http.isHtmx(req)) return render(req, res, { notice: NOTICES.saved })
-    ctx.http.flash(res, 'saved')
-    res.redirect(303, '/notifications/preferences')
+    return ctx.http.done(req, res, { to: '/notifications/preferences', notice: 'saved', inPlace: () => render(req, res, { notice: NOTICES.saved }) })
   })
 
   channelRoutes(ctx, router, {

@@ -67,9 +67,7 @@ export function youtubeRoutes(ctx: YoutubeContext, tools: Tools) {
   }
   // After an action: the updated section for htmx, a redirect with a one-shot notice otherwise.
   const done = async (req: Request, res: Response, key: keyof typeof NOTICES) => {
-    if (ctx.http.isHtmx(req)) return render(req, res, emptyForm(NOTICES[key]))
-    ctx.http.flash(res, key)
-    res.redirect(303, '/youtube')
+    return ctx.http.done(req, res, { to: '/youtube', notice: key, inPlace: () => render(req, res, emptyForm(NOTICES[key])) })
   }
 
   router.get('/', async (req, res) => render(req, res, emptyForm(ctx.http.takeFlash(req, res, NOTICES))))
@@ -87,22 +85,19 @@ export function youtubeRoutes(ctx: YoutubeContext, tools: Tools) {
     }
     if ('following' in result) {
       const followed = `You follow “${result.following}”: ${result.shared ? 'it is in the library already, and ' : ''}new uploads come in as they appear.`
-      if (ctx.http.isHtmx(req)) return render(req, res, emptyForm(followed), 201)
-      ctx.http.flash(res, 'following')
-      return res.redirect(303, '/youtube')
+      return ctx.http.done(req, res, { to: '/youtube', notice: 'following', inPlace: () => render(req, res, emptyForm(followed), 201) })
     }
     if (!result.download) {
       const nothingNew = `Nothing new in “${result.title}”: all ${result.items} ${result.items === 1 ? 'item is' : 'items are'} already in the library.`
-      if (ctx.http.isHtmx(req)) return render(req, res, emptyForm(nothingNew))
-      ctx.http.flash(res, 'nothingNew')
-      return res.redirect(303, '/youtube')
+      return ctx.http.done(req, res, { to: '/youtube', notice: 'nothingNew', inPlace: () => render(req, res, emptyForm(nothingNew)) })
     }
-    if (ctx.http.isHtmx(req)) {
-      const d = result.download
-      return render(req, res, emptyForm(`Queued “${d.playlist_title ?? d.playlist_url}”: ${d.item_count} ${d.item_count === 1 ? 'item' : 'items'}${result.followed ? ', followed' : ''}.`), 201)
-    }
-    ctx.http.flash(res, 'queued')
-    res.redirect(303, '/youtube')
+    return ctx.http.done(req, res, {
+      to: '/youtube', notice: 'queued',
+      inPlace: async () => {
+        const d = result.download
+        return render(req, res, emptyForm(`Queued “${d.playlist_title ?? d.playlist_url}”: ${d.item_count} ${d.item_count === 1 ? 'item' : 'items'}${result.followed ? ', followed' : ''}.`), 201)
+      },
+    })
   })
 
   router.post('/downloads/:id/cancel', async (req, res) => {
