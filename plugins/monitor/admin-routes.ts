@@ -35,11 +35,10 @@ export function monitorAdminRoutes(ctx: MonitorContext) {
     await announceChanges(ctx, changes)
     const row = await ctx.db('service_status').where({ service_name: name }).first()
     const result = { status: row?.status ?? null, message: row?.message ?? '', responseTimeMs: row?.response_time_ms ?? null }
-    if (ctx.http.isHtmx(req)) {
-      res.status(200).type('html').send(await ctx.views.render('monitor:_check-result', result))
-      return
-    }
-    back(req, res, name)
+    return ctx.http.done(req, res, {
+      to: `/monitor/services/${encodeURIComponent(name)}`,
+      inPlace: async () => res.status(200).type('html').send(await ctx.views.render('monitor:_check-result', result)),
+    })
   })
 
   for (const [action, paused] of [['pause', true], ['resume', false]] as const) {

@@ -1,7 +1,7 @@
 // /notifications: the inbox (keyset pages, unread filter), mark read / all, delete, the
 // bell's drop-down, preferences and a person's own outbound targets. Every query filters
 // by the viewer: another person's id answers 404 and changes nothing.
-import { NotFound, z, type Request, type Response } from 'medianest/plugin-api'
+import { NotFound, z, type Request } from 'medianest/plugin-api'
 import type { NotificationsContext } from './plugin-config.ts'
 import { deleteOwn, findOwn, inboxPage, markAllRead, markRead, type NotificationRow, type PageCursor } from './notifications.ts'
 import { bellData, publishBell } from './bell.ts'
@@ -64,20 +64,17 @@ export function notificationsRoutes(ctx: NotificationsContext) {
     await ctx.views.pageOrFragment(req, res, { page: 'notifications:latest', fragment: 'notifications:_bell-live', title: 'Latest notifications', data: await bellData(ctx, viewer.id) })
   })
 
-  const back = (req: Request, res: Response, notice?: keyof typeof NOTICES) => {
-    if (notice) ctx.http.flash(res, notice)
-    res.redirect(303, '/notifications')
-  }
-
   router.post('/read-all', async (req, res) => {
     const viewer = ctx.http.mustViewer(req)
     const n = await markAllRead(ctx.db, viewer.id)
     await publishBell(ctx, viewer.id)
-    if (ctx.http.isHtmx(req)) {
-      const page = await inboxPage(ctx.db, viewer.id, { unreadOnly: false, after: null, limit: ctx.config.pageSize })
-      return ctx.views.pageOrFragment(req, res, { page: 'notifications:index', fragment: 'notifications:_list', title: 'Notifications', data: { filter: 'all', rows: page.rows.map((n) => shown(req, n)), next: page.next ? encodeCursor(page.next) : null, notice: n ? NOTICES.allRead : NOTICES.noneUnread } })
-    }
-    back(req, res, n ? 'allRead' : 'noneUnread')
+    return ctx.http.done(req, res, {
+      to: '/notifications', notice: n ? 'allRead' : 'noneUnread',
+      inPlace: async () => {
+        const page = await inboxPage(ctx.db, viewer.id, { unreadOnly: false, after: null, limit: ctx.config.pageSize })
+        return ctx.views.pageOrFragment(req, res, { page: 'notifications:index', fragment: 'notifications:_list', title: 'Notifications', data: { filter: 'all', rows: page.rows.map((n) => shown(req, n)), next: page.next ? encodeCursor(page.next) : null, notice: n ? NOTICES.allRead : NOTICES.noneUnread } })
+      },
+    })
   })
 
   router.post('/:id/read', async (req, res) => {
@@ -86,8 +83,10 @@ export function notificationsRoutes(ctx: NotificationsContext) {
     const row = uuid.safeParse(id).success ? await findOwn(ctx.db, viewer.id, id) : null
     if (!row) throw new NotFound('That notification does not exist (it may have been deleted).')
     if (await markRead(ctx.db, viewer.id, id)) await publishBell(ctx, viewer.id)
-    if (ctx.http.isHtmx(req)) return ctx.views.pageOrFragment(req, res, { page: 'notifications:index', fragment: 'notifications:_row', data: { n: shown(req, (await findOwn(ctx.db, viewer.id, id))!) } })
-    back(req, res)
+    return ctx.http.done(req, res, {
+      to: '/notifications',
+      inPlace: async () => ctx.views.pageOrFragment(req, res, { page: 'notifications:index', fragment: 'notifications:_row', data: { n: shown(req, (await findOwn(ctx.db, viewer.id, id))!) } }),
+    })
   })
 
   router.post('/:id/delete', async (req, res) => {
@@ -95,8 +94,8 @@ export function notificationsRoutes(ctx: NotificationsContext) {
     const id = String(req.params.id)
     if (!uuid.safeParse(id).success || !(await deleteOwn(ctx.db, viewer.id, id))) throw new NotFound('That notification does not exist (it may have been deleted).')
     await publishBell(ctx, viewer.id)
-    if (ctx.http.isHtmx(req)) return void res.type('html').send('')
-    back(req, res, 'deleted')
+    // In place, the row is swapped for nothing: it is gone.
+    return ctx.http.done(req, res, { to: '/notifications', notice: 'deleted', inPlace: () => res.type('html').send('') })
   })
 
   router.use('/preferences', preferencesRoutes(ctx))

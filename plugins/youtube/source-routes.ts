@@ -41,7 +41,9 @@ export function sourceRoutes(ctx: YoutubeContext, router: Router): void {
     const [item] = isUuid(id) ? await items(ctx.db).where({ id, archive_key: f.archive_key }).update({ pinned }).returning('id') : []
     if (!item) throw new NotFound('No such video in this source.')
     const from = Number(req.body?.from ?? 0)
-    if (ctx.http.isHtmx(req)) return render(req, res, f, Number.isInteger(from) && from >= 0 && from <= 1_000_000 ? from : 0)
-    res.redirect(303, `/youtube/follows/${f.id}${from > 0 && Number.isInteger(from) ? `?from=${from}` : ''}#youtube-item-${id}`)
+    return ctx.http.done(req, res, {
+      to: `/youtube/follows/${f.id}${from > 0 && Number.isInteger(from) ? `?from=${from}` : ''}#youtube-item-${id}`,
+      inPlace: () => render(req, res, f, Number.isInteger(from) && from >= 0 && from <= 1_000_000 ? from : 0),
+    })
   })
 }
