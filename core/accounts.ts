@@ -87,7 +87,7 @@ export async function accountsFeature(options: {
     forgotRoutes({ db, views: core.views, log, mail: core.mail, queue: core.queue, publicUrl: config.publicUrl, limit: loginLimit.forgot }),
     adminRoutes({
       db, views: core.views, log, host, secrets: core.secrets, requireAdmin: core.guards.requireAdmin, publicUrl: config.publicUrl, cookies,
-      mailConfigured: core.mail.configured,
+      mailConfigured: core.mail.configured, siteTimeZone: siteTimeZone(config),
       emit: (event, payload, options) => core.bus.emit(event, payload, options),
       guide,
     }),

@@ -52,13 +52,14 @@ export function apiTokensPageRoutes(deps: AccountDeps): Router {
     options: { form?: Partial<TokenForm>; created?: Created; notice?: string | null; status?: number } = {},
   ) => {
     const viewer = viewerOf(req)!
+    const zone = viewer.timeZone ?? deps.siteTimeZone
     const now = clock.now()
     const tokens = (await listApiTokens(db, viewer.id)).map((t) => ({
       id: t.id,
       name: t.name,
-      createdAt: displayTime(t.created_at),
-      lastUsedAt: displayTime(t.last_used_at),
-      expiresAt: displayTime(t.expires_at),
+      createdAt: displayTime(t.created_at, zone),
+      lastUsedAt: displayTime(t.last_used_at, zone),
+      expiresAt: displayTime(t.expires_at, zone),
       expired: t.expires_at <= now,
     }))
     if (options.created) res.setHeader('Cache-Control', 'no-store')
@@ -101,7 +102,7 @@ export function apiTokensPageRoutes(deps: AccountDeps): Router {
     const { token, row } = await createApiToken(db, viewer.id, body.name, Number(body.lifetime) * DAY_MS)
     audit(requestLog(req), 'api token created', { user: viewer.id, token: row.id, days: body.lifetime })
     // Answered directly (201), not redirected: the token may only appear in this one response.
-    await render(req, res, { created: { name: row.name, token, expiresAt: displayTime(row.expires_at) }, status: 201 })
+    await render(req, res, { created: { name: row.name, token, expiresAt: displayTime(row.expires_at, viewerOf(req)!.timeZone ?? deps.siteTimeZone) }, status: 201 })
   })
 
   router.post('/tokens/:id/revoke', async (req, res) => {

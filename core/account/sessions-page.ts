@@ -28,12 +28,13 @@ export function sessionsPageRoutes(deps: AccountDeps): Router {
 
   const render = async (req: Request, res: Response, notice: string | null) => {
     const viewer = viewerOf(req)!
+    const zone = viewer.timeZone ?? deps.siteTimeZone
     const sessions = (await listSessions(db, viewer.id)).map((s) => ({
       id: s.id,
       current: s.id === viewer.sessionId,
-      createdAt: displayTime(s.created_at),
-      lastUsedAt: displayTime(s.last_used_at),
-      expiresAt: displayTime(s.expires),
+      createdAt: displayTime(s.created_at, zone),
+      lastUsedAt: displayTime(s.last_used_at, zone),
+      expiresAt: displayTime(s.expires, zone),
       userAgent: s.user_agent ?? '',
       ip: s.ip ?? '',
     }))

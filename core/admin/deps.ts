@@ -24,4 +24,6 @@ export interface AdminDeps {
   /** The core's event bus, for its lifecycle facts (core.user.*, core.service.updated). */
   emit: Emit
   guide: SetupGuide
+  /** The site's zone (config timeZone, else the server's): dates for a reader who chose none. */
+  siteTimeZone: string
 }

@@ -11,7 +11,7 @@ import { audit } from '../auth/audit.ts'
 import type { AdminDeps } from './deps.ts'
 import { checkboxField, textField, textFields } from './form-fields.ts'
 import { serialParam } from './path-params.ts'
-import { utcMinute } from './timestamps.ts'
+import { inZone, readerZone } from './timestamps.ts'
 import {
   createServiceConfig, deleteServiceConfig, findServiceConfigRow, findServiceListItem, listServiceConfigs,
   updateServiceConfig, type ServiceConfigInput, type ServiceListItem,
@@ -133,14 +133,14 @@ function scalarFields(data: Record<string, unknown> | null): Record<string, Fiel
     .filter((e): e is [string, FieldValue] => e[1] === null || ['string', 'number', 'boolean'].includes(typeof e[1])))
 }
 
-function present(s: ServiceListItem) {
+function present(s: ServiceListItem, zone: string) {
   return {
     id: s.id,
     name: s.service_name,
     url: s.service_url,
     enabled: s.enabled,
     keySet: s.has_key,
-    updatedAt: utcMinute(s.updated_at),
+    updatedAt: inZone(s.updated_at, zone),
     updatedBy: s.updated_by_email,
   }
 }
@@ -161,7 +161,7 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
     await views.pageOrFragment(req, res, {
       page: 'admin/services', fragment: 'admin/services', title: 'Services',
       data: {
-        services: services.map((s) => ({ ...present(s), kind: kindLabel(s) })),
+        services: services.map((s) => ({ ...present(s, readerZone(req, deps.siteTimeZone)), kind: kindLabel(s) })),
         notice: takeFlash(req, res, deps.cookies, 'admin:services', DONE),
         testResult: extra.testResult ?? null,
       },
@@ -414,7 +414,7 @@ export function serviceAdminRoutes(deps: AdminDeps): Router {
     }
     await views.pageOrFragment(req, res, {
       page: 'admin/service-delete', fragment: 'admin/service-delete', title: 'Delete a service',
-      data: { service: present(service) },
+      data: { service: present(service, readerZone(req, deps.siteTimeZone)) },
     })
   })
 

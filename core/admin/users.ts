@@ -17,7 +17,7 @@ import { uuidParam } from './path-params.ts'
 import { pushCleanUrl } from './history-url.ts'
 import { setFlash, takeFlash } from '../http/flash.ts'
 import { ALREADY_SENT, claimSubmission, newFormToken, releaseSubmission } from '../http/one-time-forms.ts'
-import { utcMinute } from './timestamps.ts'
+import { inZone, readerZone } from './timestamps.ts'
 import {
   changeRole, changeStatus, createLocalUser, deleteUser, findAdminUserView, searchUsers,
   type AccountChange, type AdminUserView, type UserStatus,
@@ -46,7 +46,7 @@ function usersHref(params: { q: string; after?: string; before?: string }): stri
   return text ? `/admin/users?${text}` : '/admin/users'
 }
 
-function present(user: AdminUserView) {
+function present(user: AdminUserView, zone: string) {
   return {
     id: user.id,
     email: user.email,
@@ -56,8 +56,8 @@ function present(user: AdminUserView) {
     plexUsername: user.plex_username,
     hasPassword: user.has_password,
     requiresPasswordChange: user.requires_password_change,
-    lastLogin: utcMinute(user.last_login_at),
-    created: utcMinute(user.created_at),
+    lastLogin: inZone(user.last_login_at, zone),
+    created: inZone(user.created_at, zone),
   }
 }
 
@@ -87,7 +87,7 @@ export function userAdminRoutes(deps: AdminDeps): Router {
         q: q.slice(0, 254),
         notice: textField(req.query, 'done') === 'deleted' ? 'Account deleted.' : null,
         error,
-        users: result?.rows.map(present) ?? [],
+        users: result?.rows.map((u) => present(u, readerZone(req, deps.siteTimeZone))) ?? [],
         pager: {
           target: '#admin-users-table',
           firstHref: result?.paged ? usersHref({ q }) : null,
@@ -135,7 +135,7 @@ export function userAdminRoutes(deps: AdminDeps): Router {
     res.setHeader('Cache-Control', 'no-store')
     await views.pageOrFragment(req, res, {
       page: 'admin/user-created', fragment: 'admin/_user-created', title: 'User created', status: 201,
-      data: { user: present(created.user), temporaryPassword: created.temporaryPassword },
+      data: { user: present(created.user, readerZone(req, deps.siteTimeZone)), temporaryPassword: created.temporaryPassword },
     })
   })
 
@@ -143,7 +143,7 @@ export function userAdminRoutes(deps: AdminDeps): Router {
     await views.pageOrFragment(req, res, {
       page: 'admin/user', fragment: 'admin/_user', title: user.email, status: extra.status ?? 200,
       data: {
-        user: present(user),
+        user: present(user, readerZone(req, deps.siteTimeZone)),
         isSelf: viewerOf(req)!.id === user.id,
         notice: extra.notice ?? null,
         error: extra.error ?? null,
@@ -169,7 +169,7 @@ export function userAdminRoutes(deps: AdminDeps): Router {
     const user = await mustFind(uuidParam(req, 'user'))
     await views.pageOrFragment(req, res, {
       page: 'admin/user-suspend', fragment: 'admin/user-suspend', title: `Suspend ${user.email}?`,
-      data: { user: present(user) },
+      data: { user: present(user, readerZone(req, deps.siteTimeZone)) },
     })
   })
 
@@ -223,7 +223,7 @@ export function userAdminRoutes(deps: AdminDeps): Router {
     const user = await mustFind(uuidParam(req, 'user'))
     await views.pageOrFragment(req, res, {
       page: 'admin/user-delete', fragment: 'admin/user-delete', title: 'Delete an account',
-      data: { user: present(user), isSelf: viewerOf(req)!.id === user.id },
+      data: { user: present(user, readerZone(req, deps.siteTimeZone)), isSelf: viewerOf(req)!.id === user.id },
     })
   })
 

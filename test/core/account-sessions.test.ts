@@ -31,6 +31,13 @@ describe('account: the sessions page', function () {
     expect(res.text).to.include('Sign out all other sessions')
   })
 
+  it("writes the times in the zone the person chose, not UTC", async () => {
+    const { client, user } = await host.signedIn(await host.createUser({ time_zone: 'Asia/Kolkata' }))
+    await host.db('sessions').where({ user_id: user.id }).update({ created_at: new Date('2026-03-04T10:00:00Z') })
+    const res = await client.get('/account/sessions')
+    expect(res.text).to.match(/<time datetime="2026-03-04T10:00:00.000Z">4 Mar 2026, 15:30 GMT\+5:30<\/time>/)
+  })
+
   it('escapes a hostile user agent', async () => {
     const user = await host.createUser()
     const client = host.client()

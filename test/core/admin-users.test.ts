@@ -157,12 +157,12 @@ describe('admin: users', function () {
       expect(huge.text).to.contain('at most 254')
     })
 
-    it('shows role, status, last login and created time', async () => {
-      const { client } = await signedInAdmin()
+    it('shows role, status, last login and created time, in the reading admin\'s own zone', async () => {
+      const { client } = await host.signedIn(await host.createUser({ role: 'ADMIN', time_zone: 'America/New_York' }))
       const someone = await host.createUser({ email: 'columns@example.com', status: 'suspended', last_login_at: new Date('2026-01-02T03:04:00Z') })
       const res = await client.get('/admin/users?q=columns%40example.com')
       const row = new RegExp(`<tr id="admin-user-row-${someone.id}">([\\s\\S]*?)</tr>`).exec(res.text)![1]
-      expect(row).to.contain('User').and.contain('suspended').and.contain('2026-01-02 03:04 UTC')
+      expect(row).to.contain('User').and.contain('suspended').and.contain('1 Jan 2026, 22:04 GMT-5')
     })
   })
 
