@@ -18,7 +18,7 @@ import { plexSetupStep } from './setup-step.ts'
 export default definePlugin({
   name: 'plex-auth',
   version: '1.0.0',
-  api: '^1.12.0',
+  api: '^1.13.0',
   description: 'Sign in with Plex: people with access to your Plex server get in.',
   config: plexAuthConfig,
   migrations: new URL('./migrations', import.meta.url),

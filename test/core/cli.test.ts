@@ -90,7 +90,7 @@ describe('medianest CLI: migrate, plugins, create-admin', function () {
     expect(enabled.code, enabled.stderr).to.equal(0)
     const listing = JSON.parse(enabled.stdout) as { plugins: Array<Record<string, unknown>>; problems: string[] }
     const hello = listing.plugins.find((p) => p.name === 'hello')
-    expect(hello).to.include({ enabled: true, origin: 'first-party', version: '1.0.0', api: '^1.1.0', apiCompatible: true, onStartFailure: 'abort', loadPosition: 1 })
+    expect(hello).to.include({ enabled: true, origin: 'first-party', version: '1.0.0', api: '^1.13.0', apiCompatible: true, onStartFailure: 'abort', loadPosition: 1 })
     expect(hello?.tables).to.deep.equal(['hello_greetings'])
     expect(hello?.dependsOn).to.deep.equal([])
     expect(hello?.config).to.deep.equal({ greeting: 'Ahoy', greetingsPerHour: 30 })
