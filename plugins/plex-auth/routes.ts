@@ -55,6 +55,9 @@ export function signInRoutes(ctx: PlexAuthContext) {
     const said = pin.expiresAt ? Date.parse(pin.expiresAt) : now + (pin.expiresIn ?? 1800) * 1000
     const expiresAt = new Date(Math.min(Number.isFinite(said) ? said : now + 1_800_000, now + MAX_PIN_MS))
     await rememberPin(ctx.db, req, res, { id: pin.id, code: pin.code, expiresAt, next }, new Date(now))
+    // Without publicUrl the return address is this request's own: never kept by a cache
+    // and handed to another browser (a cache keyed without Host would spread a forged one).
+    res.setHeader('Cache-Control', 'no-store')
     res.redirect(303, plexAuthAddress(ctx, req, await clientIdentifier(ctx.db), pin.code))
   }
 

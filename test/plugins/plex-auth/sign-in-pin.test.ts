@@ -24,6 +24,8 @@ describe('plex-auth: sign in with Plex (PIN flow)', function () {
     const params = new URLSearchParams(first.res.location!.split('#?')[1])
     expect(params.get('clientID')).to.equal(created[0].headers['x-plex-client-identifier'])
     expect(params.get('forwardUrl')).to.equal(`${h.host.url}/plex-auth/callback`)
+    // Built from this request when publicUrl is unset: no cache may hand it to another browser.
+    expect(first.res.headers.get('cache-control')).to.equal('no-store')
     expect(params.get('context[device][product]')).to.equal('MediaNest')
     expect(first.code).to.not.equal(second.code)
     expect(first.res.headers.get('set-cookie')).to.match(/mn_plex_pin=[^;]+;.*HttpOnly/i).and.match(/SameSite=Lax/i)
