@@ -5,7 +5,7 @@ import express, { type Request, type Response, type Router } from 'express'
 import { z } from 'zod'
 import { BadInput, NotFound } from '../plugin-api.ts'
 import { parseInput } from '../http/parse-input.ts'
-import { requestLog, viewerOf } from '../http/request-context.ts'
+import { requestLog, readerZone, viewerOf } from '../http/request-context.ts'
 import { wantsFragment } from '../views.ts'
 import { clock } from '../clock.ts'
 import { audit } from '../auth/audit.ts'
@@ -52,7 +52,7 @@ export function apiTokensPageRoutes(deps: AccountDeps): Router {
     options: { form?: Partial<TokenForm>; created?: Created; notice?: string | null; status?: number } = {},
   ) => {
     const viewer = viewerOf(req)!
-    const zone = viewer.timeZone ?? deps.siteTimeZone
+    const zone = readerZone(req, deps.siteTimeZone)
     const now = clock.now()
     const tokens = (await listApiTokens(db, viewer.id)).map((t) => ({
       id: t.id,
@@ -102,7 +102,7 @@ export function apiTokensPageRoutes(deps: AccountDeps): Router {
     const { token, row } = await createApiToken(db, viewer.id, body.name, Number(body.lifetime) * DAY_MS)
     audit(requestLog(req), 'api token created', { user: viewer.id, token: row.id, days: body.lifetime })
     // Answered directly (201), not redirected: the token may only appear in this one response.
-    await render(req, res, { created: { name: row.name, token, expiresAt: displayTime(row.expires_at, viewerOf(req)!.timeZone ?? deps.siteTimeZone) }, status: 201 })
+    await render(req, res, { created: { name: row.name, token, expiresAt: displayTime(row.expires_at, readerZone(req, deps.siteTimeZone)) }, status: 201 })
   })
 
   router.post('/tokens/:id/revoke', async (req, res) => {

@@ -4,7 +4,7 @@
 import express, { type Request, type Response, type Router } from 'express'
 import { z } from 'zod'
 import { NotFound } from '../plugin-api.ts'
-import { requestLog, viewerOf } from '../http/request-context.ts'
+import { requestLog, readerZone, viewerOf } from '../http/request-context.ts'
 import { wantsFragment } from '../views.ts'
 import { audit } from '../auth/audit.ts'
 import { clearCookie, sessionCookieName } from '../auth/cookies.ts'
@@ -28,7 +28,7 @@ export function sessionsPageRoutes(deps: AccountDeps): Router {
 
   const render = async (req: Request, res: Response, notice: string | null) => {
     const viewer = viewerOf(req)!
-    const zone = viewer.timeZone ?? deps.siteTimeZone
+    const zone = readerZone(req, deps.siteTimeZone)
     const sessions = (await listSessions(db, viewer.id)).map((s) => ({
       id: s.id,
       current: s.id === viewer.sessionId,

@@ -5,13 +5,13 @@ import express, { type Request, type Response, type Router } from 'express'
 import { z } from 'zod'
 import { BadInput, Conflict, NotFound, type ServiceConfigRecord, type ServiceTestResult, type ServiceType } from '../plugin-api.ts'
 import { parseInput } from '../http/parse-input.ts'
-import { requestLog, viewerOf } from '../http/request-context.ts'
+import { requestLog, readerZone, viewerOf } from '../http/request-context.ts'
 import { wantsFragment } from '../views.ts'
 import { audit } from '../auth/audit.ts'
 import type { AdminDeps } from './deps.ts'
 import { checkboxField, textField, textFields } from './form-fields.ts'
 import { serialParam } from './path-params.ts'
-import { inZone, readerZone } from './timestamps.ts'
+import { inZone } from './timestamps.ts'
 import {
   createServiceConfig, deleteServiceConfig, findServiceConfigRow, findServiceListItem, listServiceConfigs,
   updateServiceConfig, type ServiceConfigInput, type ServiceListItem,

@@ -1,12 +1,7 @@
 // How the admin pages show a moment. A person reads it in their own zone (chosen on
 // /account, else the site's). The error log keeps UTC to the second: the server's log
 // lines, which an admin matches its entries with, are kept in UTC.
-import type { Request } from 'express'
-import { viewerOf } from '../http/request-context.ts'
 import { formatInZone } from '../time-zones.ts'
-
-/** The zone this request's reader reads dates in. */
-export const readerZone = (req: Request, siteZone: string): string => viewerOf(req)?.timeZone ?? siteZone
 
 export function inZone(date: Date | null | undefined, zone: string, none = 'never'): string {
   return date ? formatInZone(date, zone) : none

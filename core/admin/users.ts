@@ -5,7 +5,7 @@ import express, { type Request, type Response, type Router } from 'express'
 import { z } from 'zod'
 import { BadInput, Conflict, NotFound, type Role } from '../plugin-api.ts'
 import { parseInput } from '../http/parse-input.ts'
-import { requestLog, viewerOf } from '../http/request-context.ts'
+import { requestLog, readerZone, viewerOf } from '../http/request-context.ts'
 import { siteUrl } from '../http/site-url.ts'
 import { wantsFragment } from '../views.ts'
 import { audit } from '../auth/audit.ts'
@@ -17,7 +17,7 @@ import { uuidParam } from './path-params.ts'
 import { pushCleanUrl } from './history-url.ts'
 import { setFlash, takeFlash } from '../http/flash.ts'
 import { ALREADY_SENT, claimSubmission, newFormToken, releaseSubmission } from '../http/one-time-forms.ts'
-import { inZone, readerZone } from './timestamps.ts'
+import { inZone } from './timestamps.ts'
 import {
   changeRole, changeStatus, createLocalUser, deleteUser, findAdminUserView, searchUsers,
   type AccountChange, type AdminUserView, type UserStatus,

@@ -54,3 +54,6 @@ export const sessionEnded = (req: Request): boolean => states.get(req)?.sessionE
 export function markSessionEnded(req: Request): void {
   state(req).sessionEnded = true
 }
+
+/** The zone this request's reader reads dates in: their own (chosen on /account), else the site's. */
+export const readerZone = (req: Request, siteZone: string): string => viewerOf(req)?.timeZone ?? siteZone

@@ -18,7 +18,7 @@ import { safeNext } from '../auth/next-target.ts'
 import type { CookiePolicy } from '../auth/cookies.ts'
 import { setFlash, takeFlash } from '../http/flash.ts'
 import { createUpstreamClient } from '../upstream.ts'
-import { viewerOf } from '../http/request-context.ts'
+import { readerZone, viewerOf } from '../http/request-context.ts'
 import { parseInput } from '../http/parse-input.ts'
 import { formatInZone, siteTimeZone } from '../time-zones.ts'
 import { claimSubmission, newFormToken, releaseSubmission } from '../http/one-time-forms.ts'
@@ -43,7 +43,7 @@ export const httpTools = (guards: CoreServices['guards'], cookies: CookiePolicy,
   // No request (a live push, a job, a message stored for later): the site's zone, named on
   // every style, so the date reads right for anyone (public/local-times.js then moves a
   // pushed one into each reader's zone).
-  const zoneOf = (req: Request | null) => (req ? viewerOf(req)?.timeZone ?? siteZone : siteZone)
+  const zoneOf = (req: Request | null) => (req ? readerZone(req, siteZone) : siteZone)
   return {
   router: () => express.Router(),
   requireUser: guards.requireUser,

@@ -64,6 +64,23 @@ export async function findServiceConfigRow(db: Knex, id: number): Promise<Servic
   return db<ServiceConfigRow>('service_configs').where({ id }).first()
 }
 
+/** A row as a save writes it: the key and secret fields already sealed. */
+function columns(
+  trx: Knex.Transaction, input: ServiceConfigInput, apiKey: string | null, configData: Record<string, unknown>, sealed: Record<string, string>, actorId: string | null,
+) {
+  return {
+    service_name: input.serviceName,
+    service_type: input.serviceType,
+    service_url: input.serviceUrl,
+    api_key: apiKey,
+    enabled: input.enabled,
+    config_data: JSON.stringify(configData),
+    sealed_fields: JSON.stringify(sealed),
+    updated_at: trx.fn.now(),
+    updated_by: actorId,
+  }
+}
+
 const isUniqueViolation = (error: unknown) => (error as { code?: string })?.code === '23505'
 const alreadyConfigured = (name: string) => new Conflict(`A service named "${name}" is already configured. Edit that one instead.`)
 
@@ -76,17 +93,7 @@ export async function createServiceConfig(db: Knex, secrets: Secrets, emit: Emit
   const configData = input.fields ? input.fields.values : input.configData
   try {
     return await db.transaction(async (trx) => {
-      const [row] = await trx('service_configs').insert({
-        service_name: input.serviceName,
-        service_type: input.serviceType,
-        service_url: input.serviceUrl,
-        api_key: apiKey,
-        enabled: input.enabled,
-        config_data: JSON.stringify(configData),
-        sealed_fields: JSON.stringify(sealed),
-        updated_at: trx.fn.now(),
-        updated_by: actorId,
-      }).returning('id')
+      const [row] = await trx('service_configs').insert(columns(trx, input, apiKey, configData, sealed, actorId)).returning('id')
       const id = (row as { id: number }).id
       await serviceUpdated(emit, trx, { id, name: input.serviceName }, 'created', ['service_name', 'service_url', 'api_key', 'enabled', 'config_data'], actorId)
       return id
@@ -134,17 +141,7 @@ export async function updateServiceConfig(
         JSON.stringify(row.config_data ?? {}) !== JSON.stringify(configData) && 'config_data',
         ...fields.changed,
       ].filter((f): f is string => Boolean(f))
-      await trx('service_configs').where({ id }).update({
-        service_name: input.serviceName,
-        service_type: input.serviceType,
-        service_url: input.serviceUrl,
-        api_key: apiKey,
-        enabled: input.enabled,
-        config_data: JSON.stringify(configData),
-        sealed_fields: JSON.stringify(fields.sealed),
-        updated_at: trx.fn.now(),
-        updated_by: actorId,
-      })
+      await trx('service_configs').where({ id }).update(columns(trx, input, apiKey, configData, fields.sealed, actorId))
       if (changedFields.length) await serviceUpdated(emit, trx, { id, name: input.serviceName }, 'updated', changedFields, actorId)
       return { changedFields, keyCleared: keyCleared || fields.cleared }
     })
