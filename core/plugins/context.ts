@@ -39,6 +39,8 @@ export function absoluteUrl(publicUrl: string | undefined, path: string): string
   return new URL(path, publicUrl).toString()
 }
 
+const isHtmx = (req: Request) => req.get('HX-Request') === 'true'
+
 export const httpTools = (guards: CoreServices['guards'], cookies: CookiePolicy, plugin: string, publicUrl: string | undefined, db: Knex, siteZone: string): HttpTools => {
   // No request (a live push, a job, a message stored for later): the site's zone, named on
   // every style, so the date reads right for anyone (public/local-times.js then moves a
@@ -55,7 +57,7 @@ export const httpTools = (guards: CoreServices['guards'], cookies: CookiePolicy,
   takeFlash: (req, res, notices) => takeFlash(req, res, cookies, `plugin:${plugin}`, notices),
   sendTo: (req, res, target) => sendTo(req, res, safeNext(target)),
   async done(req, res, { to, notice, inPlace }) {
-    if (inPlace && req.get('HX-Request') === 'true') {
+    if (inPlace && isHtmx(req)) {
       await inPlace()
       return
     }
@@ -63,7 +65,7 @@ export const httpTools = (guards: CoreServices['guards'], cookies: CookiePolicy,
     sendTo(req, res, safeNext(to))
   },
   absoluteUrl: (path) => absoluteUrl(publicUrl, path),
-  isHtmx: (req) => req.get('HX-Request') === 'true',
+  isHtmx,
   timeZone: (req) => zoneOf(req),
   formatDate: (req, date, style) => formatInZone(date, zoneOf(req), style, !req),
   formToken: newFormToken,
