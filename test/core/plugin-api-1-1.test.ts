@@ -108,6 +108,8 @@ describe('plugin API 1.1: events, users, services and jobs through the contract'
     expect(await host.db('users').where({ id: row.id }).first()).to.equal(undefined)
     await waitFor('the plugin to delete its rows', async () => (await host.db('api_tour_notes').where({ user_id: row.id })).length === 0)
     expect(await host.db('api_tour_notes').where({ user_id: admin.user.id })).to.have.length(1)
+    // The '*' subscriber's delivery is its own job: it may land after the plugin's rows are gone.
+    await waitFor('core.user.deleted', async () => (await seen('core.*', 'core.user.deleted')).some((s) => s.payload.userId === row.id))
     expect((await seen('core.*', 'core.user.deleted')).find((s) => s.payload.userId === row.id)?.payload).to.deep.include({ email: 'newcomer@example.com' })
   })
 
